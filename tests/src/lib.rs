@@ -1,0 +1,1 @@
+//! Golden messages and cross-SDK tests.
