@@ -1,0 +1,744 @@
+//! A minimal JSON runtime for generated firmware code: a writer of canonical JSON (WIRE.md §8)
+//! into a caller buffer and a pull reader over a byte slice; no allocation, no recursion, no panics.
+use heapless::String;
+
+/// Why a JSON value could not be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JsonError {
+    /// Not well-formed JSON (or not UTF-8) at this byte offset of the input.
+    Syntax {
+        /// Byte offset of the offending byte (the input length for unexpected end of input).
+        offset: usize,
+    },
+    /// The next value is well-formed but of another JSON type; `expected` is e.g. "a string",
+    /// "a non-negative integer", "an object", "an array".
+    WrongType {
+        /// What the caller asked for, as a noun phrase.
+        expected: &'static str,
+        /// Byte offset where the value starts.
+        offset: usize,
+    },
+    /// A string (unescaped, in UTF-8 bytes) or compact object does not fit `capacity` bytes.
+    TooLong {
+        /// The capacity of the destination, in bytes.
+        capacity: usize,
+        /// Byte offset where the value starts.
+        offset: usize,
+    },
+    /// Objects/arrays nested deeper than [`MAX_DEPTH`].
+    TooDeep {
+        /// Byte offset of the `{` or `[` that opens one level too many.
+        offset: usize,
+    },
+}
+
+/// Maximum nesting depth the reader accepts while skipping or copying values, counted from the
+/// value being skipped or copied (a flat object has depth 1). The reader never recurses: the
+/// open containers are tracked in a fixed-size bit stack.
+pub const MAX_DEPTH: usize = 32;
+
+// The container stack is a `u64` bit set (bit i = 1 when level i is an object).
+const _: () = assert!(MAX_DEPTH >= 1 && MAX_DEPTH <= 64);
+
+/// The writer ran out of room.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BufferFull {
+    /// The total capacity of the writer's buffer, in bytes.
+    pub capacity: usize,
+}
+
+/// Writes canonical JSON into a caller-provided buffer.
+///
+/// Every method either writes all of its output or, on [`BufferFull`], writes nothing: the
+/// content written before the failing call is left as it was. The writer never panics.
+#[derive(Debug)]
+pub struct Writer<'b> {
+    buf: &'b mut [u8],
+    len: usize,
+}
+
+impl<'b> Writer<'b> {
+    /// A writer that fills `buf` from its start.
+    #[must_use]
+    pub fn new(buf: &'b mut [u8]) -> Self {
+        Writer { buf, len: 0 }
+    }
+
+    /// The number of bytes written so far.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether nothing has been written yet.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The bytes written so far.
+    #[must_use]
+    pub fn written(&self) -> &[u8] {
+        self.buf.get(..self.len).unwrap_or(&[])
+    }
+
+    /// Consumes the writer and returns the written prefix of the buffer.
+    #[must_use]
+    pub fn into_written(self) -> &'b [u8] {
+        let buf: &'b [u8] = self.buf;
+        buf.get(..self.len).unwrap_or(&[])
+    }
+
+    /// Writes `text` verbatim (punctuation, pre-quoted keys, already-compact JSON).
+    pub fn raw(&mut self, text: &str) -> Result<(), BufferFull> {
+        self.bytes(text.as_bytes())
+    }
+
+    /// Writes `text` as a JSON string: `"`, canonical escaping (only `"`, `\` and U+0000 to
+    /// U+001F are escaped, with `\u00xx` in lower-case hex where there is no short form), `"`.
+    pub fn string(&mut self, text: &str) -> Result<(), BufferFull> {
+        let start = self.len;
+        let result = self.string_body(text.as_bytes());
+        if result.is_err() {
+            self.len = start;
+        }
+        result
+    }
+
+    /// Writes `n` in decimal.
+    pub fn unsigned(&mut self, n: u64) -> Result<(), BufferFull> {
+        let mut digits = [0u8; 20];
+        let mut i = digits.len();
+        let mut n = n;
+        loop {
+            i -= 1;
+            if let Some(d) = digits.get_mut(i) {
+                *d = b'0' + (n % 10) as u8;
+            }
+            n /= 10;
+            if n == 0 || i == 0 {
+                break;
+            }
+        }
+        self.bytes(digits.get(i..).unwrap_or(&[]))
+    }
+
+    fn string_body(&mut self, text: &[u8]) -> Result<(), BufferFull> {
+        self.bytes(b"\"")?;
+        let mut run_start = 0;
+        for (i, &b) in text.iter().enumerate() {
+            let short: &[u8] = match b {
+                b'"' => b"\\\"",
+                b'\\' => b"\\\\",
+                0x08 => b"\\b",
+                0x0c => b"\\f",
+                b'\n' => b"\\n",
+                b'\r' => b"\\r",
+                b'\t' => b"\\t",
+                0x00..=0x1f => b"",
+                _ => continue,
+            };
+            self.bytes(text.get(run_start..i).unwrap_or(&[]))?;
+            run_start = i + 1;
+            if short.is_empty() {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                let escape = [
+                    b'\\',
+                    b'u',
+                    b'0',
+                    b'0',
+                    HEX[usize::from(b >> 4)],
+                    HEX[usize::from(b & 0x0f)],
+                ];
+                self.bytes(&escape)?;
+            } else {
+                self.bytes(short)?;
+            }
+        }
+        self.bytes(text.get(run_start..).unwrap_or(&[]))?;
+        self.bytes(b"\"")
+    }
+
+    fn bytes(&mut self, bytes: &[u8]) -> Result<(), BufferFull> {
+        let full = BufferFull {
+            capacity: self.buf.len(),
+        };
+        let end = self.len.checked_add(bytes.len()).ok_or(full)?;
+        let dest = self.buf.get_mut(self.len..end).ok_or(full)?;
+        dest.copy_from_slice(bytes);
+        self.len = end;
+        Ok(())
+    }
+}
+
+/// The result of reading an object key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Key {
+    /// The key was unescaped into the caller's buffer.
+    Fits,
+    /// The key is longer than the buffer: it cannot be any known key; the caller skips its value.
+    TooLong,
+}
+
+/// A pull reader over one JSON document in a byte slice.
+///
+/// The caller drives it with the shape it expects (`begin_object`, `next_key`, `string_into`,
+/// ...); every method validates what it consumes. Methods skip the whitespace before a token but
+/// never the whitespace after a value. A method that fails leaves the reader at an unspecified
+/// position (except where documented); callers abandon the document on any error.
+#[derive(Debug, Clone)]
+pub struct Reader<'a> {
+    input: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    /// A reader positioned at the start of `input`.
+    #[must_use]
+    pub fn new(input: &'a [u8]) -> Self {
+        Reader { input, pos: 0 }
+    }
+
+    /// The current byte offset in the input.
+    #[must_use]
+    pub fn offset(&self) -> usize {
+        self.pos
+    }
+
+    /// Skips whitespace and consumes `{`. `WrongType { expected: "an object" }` if another
+    /// well-formed value starts here (not consumed), the value's own error if it is malformed,
+    /// `Syntax` if no value starts here.
+    pub fn begin_object(&mut self) -> Result<(), JsonError> {
+        self.skip_ws();
+        if self.peek() == Some(b'{') {
+            self.pos += 1;
+            Ok(())
+        } else {
+            Err(self.wrong_type("an object"))
+        }
+    }
+
+    /// After `begin_object` or after a member's value: returns `Ok(None)` at the closing `}`
+    /// (consumed), otherwise reads the next key (handling the `,` separator) into `key` (cleared
+    /// first), consumes the `:`, and returns `Some(Key::Fits)` or `Some(Key::TooLong)` (the
+    /// key's bytes are then consumed and validated but not stored, and `key` is left empty; it is
+    /// also left empty on any error).
+    /// Trailing commas, missing commas, `{,}` and the like are `Syntax` errors.
+    pub fn next_key<const N: usize>(
+        &mut self,
+        key: &mut String<N>,
+    ) -> Result<Option<Key>, JsonError> {
+        key.clear();
+        // Right after `begin_object` the previous byte is the `{`; after a member's value it is
+        // the value's last byte, which is never `{`.
+        let first = self.just_after(b'{');
+        self.skip_ws();
+        match self.peek() {
+            Some(b'}') => {
+                self.pos += 1;
+                return Ok(None);
+            }
+            Some(b'"') if first => {}
+            Some(b',') if !first => {
+                self.pos += 1;
+                self.skip_ws();
+                if self.peek() != Some(b'"') {
+                    return Err(self.syntax());
+                }
+            }
+            _ => return Err(self.syntax()),
+        }
+        let mut fits = true;
+        let scanned = self.scan_string(false, &mut |s| {
+            if fits && key.push_str(s).is_err() {
+                fits = false;
+            }
+        });
+        let result = scanned.and_then(|()| self.colon());
+        if result.is_err() || !fits {
+            key.clear();
+        }
+        result?;
+        Ok(Some(if fits { Key::Fits } else { Key::TooLong }))
+    }
+
+    /// Skips whitespace and consumes `[`. `WrongType { expected: "an array" }` if another
+    /// well-formed value starts here (not consumed), the value's own error if it is malformed,
+    /// `Syntax` if no value starts here.
+    pub fn begin_array(&mut self) -> Result<(), JsonError> {
+        self.skip_ws();
+        if self.peek() == Some(b'[') {
+            self.pos += 1;
+            Ok(())
+        } else {
+            Err(self.wrong_type("an array"))
+        }
+    }
+
+    /// After `begin_array` or after an item: `Ok(true)` when another item follows (the `,`
+    /// separator consumed), `Ok(false)` at `]` (consumed). Trailing commas, missing commas and
+    /// `[,1]` are `Syntax` errors.
+    pub fn next_item(&mut self) -> Result<bool, JsonError> {
+        // Right after `begin_array` the previous byte is the `[`; after an item it is the item's
+        // last byte, which is never `[`.
+        let first = self.just_after(b'[');
+        self.skip_ws();
+        match self.peek() {
+            Some(b']') => {
+                self.pos += 1;
+                Ok(false)
+            }
+            Some(b',') if !first => {
+                self.pos += 1;
+                self.skip_ws();
+                match self.peek() {
+                    Some(b']') | None => Err(self.syntax()),
+                    Some(_) => Ok(true),
+                }
+            }
+            Some(b',') | None => Err(self.syntax()),
+            Some(_) if first => Ok(true),
+            Some(_) => Err(self.syntax()),
+        }
+    }
+
+    /// Reads a string value, unescaped, into `out` (cleared first).
+    ///
+    /// Handles all JSON escapes including `\uXXXX` and UTF-16 surrogate pairs; a lone or
+    /// mismatched surrogate, a bad escape, a raw control character (< 0x20) or invalid UTF-8 is
+    /// a `Syntax` error. `WrongType { expected: "a string" }` when the value is well-formed but
+    /// of another type: that value is not consumed (only the whitespace before it).
+    /// `TooLong { capacity: N }` when the unescaped string does not fit: the string is then
+    /// consumed and validated to its end. On any error `out` is left empty.
+    pub fn string_into<const N: usize>(&mut self, out: &mut String<N>) -> Result<(), JsonError> {
+        out.clear();
+        self.skip_ws();
+        if self.peek() != Some(b'"') {
+            return Err(self.wrong_type("a string"));
+        }
+        let start = self.pos;
+        let mut fits = true;
+        let result = self.scan_string(false, &mut |s| {
+            if fits && out.push_str(s).is_err() {
+                fits = false;
+            }
+        });
+        if result.is_err() || !fits {
+            out.clear();
+        }
+        result?;
+        if fits {
+            Ok(())
+        } else {
+            Err(JsonError::TooLong {
+                capacity: N,
+                offset: start,
+            })
+        }
+    }
+
+    /// Reads a non-negative integer that fits `u64`: digits only, no sign, no fraction, no
+    /// exponent, no leading zeros except "0" (`01` is not JSON: `Syntax`). Any other well-formed
+    /// value (a string, a negative number, `1.5`, `1e3`, `true`, ...) or a value above
+    /// `u64::MAX` is `WrongType { expected: "a non-negative integer" }`, and is not consumed.
+    pub fn unsigned(&mut self) -> Result<u64, JsonError> {
+        const EXPECTED: &str = "a non-negative integer";
+        self.skip_ws();
+        let start = self.pos;
+        if !matches!(self.peek(), Some(b'0'..=b'9')) {
+            return Err(self.wrong_type(EXPECTED));
+        }
+        let (end, integer) = self.number_end(start)?;
+        let wrong = JsonError::WrongType {
+            expected: EXPECTED,
+            offset: start,
+        };
+        if !integer {
+            return Err(wrong);
+        }
+        let mut n: u64 = 0;
+        for &b in self.input.get(start..end).unwrap_or(&[]) {
+            n = n
+                .checked_mul(10)
+                .and_then(|n| n.checked_add(u64::from(b - b'0')))
+                .ok_or(wrong)?;
+        }
+        self.pos = end;
+        Ok(n)
+    }
+
+    /// The next value must be an object (`WrongType { expected: "an object" }` otherwise, not
+    /// consumed); copies it into `out` (cleared first) without insignificant whitespace, strings
+    /// and numbers copied as they are (escapes unchanged), validating it fully. `TooLong` when it
+    /// does not fit (the object is then consumed and validated to its end); `TooDeep` when it
+    /// nests deeper than [`MAX_DEPTH`]. On any error `out` is left empty.
+    pub fn compact_object_into<const N: usize>(
+        &mut self,
+        out: &mut String<N>,
+    ) -> Result<(), JsonError> {
+        out.clear();
+        self.skip_ws();
+        if self.peek() != Some(b'{') {
+            return Err(self.wrong_type("an object"));
+        }
+        let start = self.pos;
+        let mut fits = true;
+        let result = self.walk(&mut |s| {
+            if fits && out.push_str(s).is_err() {
+                fits = false;
+            }
+        });
+        if result.is_err() || !fits {
+            out.clear();
+        }
+        result?;
+        if fits {
+            Ok(())
+        } else {
+            Err(JsonError::TooLong {
+                capacity: N,
+                offset: start,
+            })
+        }
+    }
+
+    /// Skips any one JSON value (after optional whitespace), validating it; iterative and
+    /// limited to [`MAX_DEPTH`] levels of nesting.
+    pub fn skip_value(&mut self) -> Result<(), JsonError> {
+        self.walk(&mut |_| {})
+    }
+
+    /// Only whitespace may remain; `Syntax` at the first other byte otherwise.
+    pub fn end(&mut self) -> Result<(), JsonError> {
+        self.skip_ws();
+        if self.pos < self.input.len() {
+            Err(self.syntax())
+        } else {
+            Ok(())
+        }
+    }
+
+    // ----- internals -----
+
+    fn peek(&self) -> Option<u8> {
+        self.input.get(self.pos).copied()
+    }
+
+    fn syntax(&self) -> JsonError {
+        JsonError::Syntax { offset: self.pos }
+    }
+
+    fn just_after(&self, open: u8) -> bool {
+        self.pos
+            .checked_sub(1)
+            .and_then(|i| self.input.get(i))
+            .is_some_and(|&b| b == open)
+    }
+
+    fn skip_ws(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
+            self.pos += 1;
+        }
+    }
+
+    fn colon(&mut self) -> Result<(), JsonError> {
+        self.skip_ws();
+        if self.peek() == Some(b':') {
+            self.pos += 1;
+            Ok(())
+        } else {
+            Err(self.syntax())
+        }
+    }
+
+    /// The error for a value that is not of the `expected` type: `WrongType` if a well-formed
+    /// value starts at the current position, else the error found while checking it. Does not
+    /// move the reader.
+    fn wrong_type(&self, expected: &'static str) -> JsonError {
+        let mut probe = self.clone();
+        match probe.skip_value() {
+            Ok(()) => JsonError::WrongType {
+                expected,
+                offset: self.pos,
+            },
+            Err(e) => e,
+        }
+    }
+
+    /// Scans the string starting at the current position (which must be `"`) and moves past it.
+    /// Passes its content to `sink` in pieces: unescaped if `raw` is false, otherwise exactly as
+    /// in the input, quotes included.
+    fn scan_string(&mut self, raw: bool, sink: &mut impl FnMut(&str)) -> Result<(), JsonError> {
+        if self.peek() != Some(b'"') {
+            return Err(self.syntax());
+        }
+        if raw {
+            sink("\"");
+        }
+        self.pos += 1;
+        loop {
+            let rest = self.input.get(self.pos..).unwrap_or(&[]);
+            let run_len = rest
+                .iter()
+                .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+                .unwrap_or(rest.len());
+            let run = rest.get(..run_len).unwrap_or(&[]);
+            match core::str::from_utf8(run) {
+                Ok(text) => {
+                    if !text.is_empty() {
+                        sink(text);
+                    }
+                }
+                Err(e) => {
+                    return Err(JsonError::Syntax {
+                        offset: self.pos + e.valid_up_to(),
+                    });
+                }
+            }
+            self.pos += run_len;
+            match self.peek() {
+                Some(b'"') => {
+                    self.pos += 1;
+                    if raw {
+                        sink("\"");
+                    }
+                    return Ok(());
+                }
+                Some(b'\\') => {
+                    let escape_start = self.pos;
+                    let c = self.escape()?;
+                    if raw {
+                        let source = self.input.get(escape_start..self.pos).unwrap_or(&[]);
+                        // An escape that decoded is ASCII; never fails.
+                        let source =
+                            core::str::from_utf8(source).map_err(|_| JsonError::Syntax {
+                                offset: escape_start,
+                            })?;
+                        sink(source);
+                    } else {
+                        let mut utf8 = [0u8; 4];
+                        sink(c.encode_utf8(&mut utf8));
+                    }
+                }
+                // A raw control character, or the end of the input.
+                _ => return Err(self.syntax()),
+            }
+        }
+    }
+
+    /// Decodes the escape sequence at the current position (which is `\`) and moves past it.
+    fn escape(&mut self) -> Result<char, JsonError> {
+        let start = self.pos;
+        let bad = JsonError::Syntax { offset: start };
+        let c = match self.input.get(start + 1) {
+            Some(b'"') => '"',
+            Some(b'\\') => '\\',
+            Some(b'/') => '/',
+            Some(b'b') => '\u{8}',
+            Some(b'f') => '\u{c}',
+            Some(b'n') => '\n',
+            Some(b'r') => '\r',
+            Some(b't') => '\t',
+            Some(b'u') => {
+                let high = self.hex4(start + 2).ok_or(bad)?;
+                self.pos = start + 6;
+                return match high {
+                    0xd800..=0xdbff => {
+                        // A bad low half is reported at the start of the pair.
+                        let low_start = self.pos;
+                        if self.input.get(low_start..low_start + 2) != Some(b"\\u") {
+                            return Err(bad);
+                        }
+                        let low = self.hex4(low_start + 2).ok_or(bad)?;
+                        if !(0xdc00..=0xdfff).contains(&low) {
+                            return Err(bad);
+                        }
+                        self.pos = low_start + 6;
+                        let code = 0x10000
+                            + ((u32::from(high) - 0xd800) << 10)
+                            + (u32::from(low) - 0xdc00);
+                        char::from_u32(code).ok_or(bad)
+                    }
+                    _ => char::from_u32(u32::from(high)).ok_or(bad),
+                };
+            }
+            _ => return Err(bad),
+        };
+        self.pos = start + 2;
+        Ok(c)
+    }
+
+    fn hex4(&self, at: usize) -> Option<u16> {
+        let digits = self.input.get(at..at.checked_add(4)?)?;
+        let mut v: u16 = 0;
+        for &d in digits {
+            let nibble = match d {
+                b'0'..=b'9' => d - b'0',
+                b'a'..=b'f' => d - b'a' + 10,
+                b'A'..=b'F' => d - b'A' + 10,
+                _ => return None,
+            };
+            v = (v << 4) | u16::from(nibble);
+        }
+        Some(v)
+    }
+
+    /// Checks the number starting at `start` against the JSON grammar (and that a delimiter
+    /// follows it) without moving; returns its end and whether it is a plain non-negative
+    /// integer.
+    fn number_end(&self, start: usize) -> Result<(usize, bool), JsonError> {
+        let at = |i: usize| self.input.get(i).copied();
+        let digits_from = |mut i: usize| {
+            while let Some(b'0'..=b'9') = at(i) {
+                i += 1;
+            }
+            i
+        };
+        let mut i = start;
+        let mut integer = true;
+        if at(i) == Some(b'-') {
+            integer = false;
+            i += 1;
+        }
+        match at(i) {
+            Some(b'0') => i += 1,
+            Some(b'1'..=b'9') => i = digits_from(i + 1),
+            _ => return Err(JsonError::Syntax { offset: i }),
+        }
+        if at(i) == Some(b'.') {
+            integer = false;
+            i += 1;
+            if !matches!(at(i), Some(b'0'..=b'9')) {
+                return Err(JsonError::Syntax { offset: i });
+            }
+            i = digits_from(i);
+        }
+        if let Some(b'e' | b'E') = at(i) {
+            integer = false;
+            i += 1;
+            if let Some(b'+' | b'-') = at(i) {
+                i += 1;
+            }
+            if !matches!(at(i), Some(b'0'..=b'9')) {
+                return Err(JsonError::Syntax { offset: i });
+            }
+            i = digits_from(i);
+        }
+        self.delimiter_at(i)?;
+        Ok((i, integer))
+    }
+
+    /// A scalar (number or literal) must be followed by whitespace, `,`, `]`, `}` or the end.
+    fn delimiter_at(&self, i: usize) -> Result<(), JsonError> {
+        match self.input.get(i) {
+            None | Some(b' ' | b'\t' | b'\n' | b'\r' | b',' | b']' | b'}') => Ok(()),
+            Some(_) => Err(JsonError::Syntax { offset: i }),
+        }
+    }
+
+    /// Skips whitespace and one value, passing its significant bytes to `sink` (so that their
+    /// concatenation is the compact form of the value). Iterative, depth-limited.
+    fn walk(&mut self, sink: &mut impl FnMut(&str)) -> Result<(), JsonError> {
+        // Bit i of `objects` is set when the container at depth i + 1 is an object.
+        let mut objects: u64 = 0;
+        let mut depth: usize = 0;
+        'value: loop {
+            // Expect a value.
+            self.skip_ws();
+            let start = self.pos;
+            match self.peek() {
+                Some(open @ (b'{' | b'[')) => {
+                    if depth >= MAX_DEPTH {
+                        return Err(JsonError::TooDeep { offset: start });
+                    }
+                    let is_object = open == b'{';
+                    if is_object {
+                        objects |= 1 << depth;
+                        sink("{");
+                    } else {
+                        objects &= !(1 << depth);
+                        sink("[");
+                    }
+                    depth += 1;
+                    self.pos += 1;
+                    self.skip_ws();
+                    let close = if is_object { b'}' } else { b']' };
+                    if self.peek() == Some(close) {
+                        // Empty container: closed below like any other.
+                    } else if is_object {
+                        self.member_key(sink)?;
+                        continue 'value;
+                    } else {
+                        continue 'value;
+                    }
+                }
+                Some(b'"') => self.scan_string(true, sink)?,
+                Some(b'-' | b'0'..=b'9') => {
+                    let (end, _) = self.number_end(start)?;
+                    self.emit(start, end, sink)?;
+                    self.pos = end;
+                }
+                Some(b't') => self.literal(b"true", sink)?,
+                Some(b'f') => self.literal(b"false", sink)?,
+                Some(b'n') => self.literal(b"null", sink)?,
+                _ => return Err(self.syntax()),
+            }
+            // After a value (or at the close of an empty container): close containers until one
+            // continues with `,` or the outermost one is done.
+            loop {
+                if depth == 0 {
+                    return Ok(());
+                }
+                let is_object = objects & (1 << (depth - 1)) != 0;
+                self.skip_ws();
+                match self.peek() {
+                    Some(b',') => {
+                        sink(",");
+                        self.pos += 1;
+                        if is_object {
+                            self.skip_ws();
+                            self.member_key(sink)?;
+                        }
+                        continue 'value;
+                    }
+                    Some(b'}') if is_object => sink("}"),
+                    Some(b']') if !is_object => sink("]"),
+                    _ => return Err(self.syntax()),
+                }
+                self.pos += 1;
+                depth -= 1;
+            }
+        }
+    }
+
+    /// Within `walk`: a member's key (at the current position) and its `:`.
+    fn member_key(&mut self, sink: &mut impl FnMut(&str)) -> Result<(), JsonError> {
+        self.scan_string(true, sink)?;
+        self.colon()?;
+        sink(":");
+        Ok(())
+    }
+
+    fn literal(
+        &mut self,
+        word: &'static [u8],
+        sink: &mut impl FnMut(&str),
+    ) -> Result<(), JsonError> {
+        let end = self.pos + word.len();
+        if self.input.get(self.pos..end) != Some(word) {
+            return Err(self.syntax());
+        }
+        self.delimiter_at(end)?;
+        self.emit(self.pos, end, sink)?;
+        self.pos = end;
+        Ok(())
+    }
+
+    fn emit(&self, start: usize, end: usize, sink: &mut impl FnMut(&str)) -> Result<(), JsonError> {
+        let bytes = self.input.get(start..end).unwrap_or(&[]);
+        // Numbers and literals were checked to be ASCII; never fails.
+        let text = core::str::from_utf8(bytes).map_err(|_| JsonError::Syntax { offset: start })?;
+        sink(text);
+        Ok(())
+    }
+}
