@@ -46,11 +46,20 @@ pub enum Error {
     /// The schema uses something the generator cannot carry to all three SDKs.
     Schema(SchemaError),
     /// A file could not be read or written.
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     /// A template failed to render.
-    Render { output: &'static str, source: askama::Error },
+    Render {
+        output: &'static str,
+        source: askama::Error,
+    },
     /// `rustfmt` is missing or refused the generated Rust code (a generator bug).
-    Rustfmt { output: &'static str, message: String },
+    Rustfmt {
+        output: &'static str,
+        message: String,
+    },
 }
 
 impl fmt::Display for Error {
@@ -59,7 +68,9 @@ impl fmt::Display for Error {
             Error::Schema(e) => write!(f, "schema refused: {e}"),
             Error::Io { path, source } => write!(f, "{}: {source}", path.display()),
             Error::Render { output, source } => write!(f, "rendering {output}: {source}"),
-            Error::Rustfmt { output, message } => write!(f, "formatting {output} with rustfmt: {message}"),
+            Error::Rustfmt { output, message } => {
+                write!(f, "formatting {output} with rustfmt: {message}")
+            }
         }
     }
 }
@@ -100,12 +111,18 @@ pub fn generate(schema_name: &str, schema_text: &str) -> Result<Generated, Error
 
 /// Renders the three SDK sources of an already-read model.
 pub fn render(model: &model::Model) -> Result<Generated, Error> {
-    let rust_std = backend::rust_std::render(model)
-        .map_err(|source| Error::Render { output: RUST_STD_PATH, source })?;
-    let rust_embedded = backend::rust_embedded::render(model)
-        .map_err(|source| Error::Render { output: RUST_EMBEDDED_PATH, source })?;
-    let python = backend::python::render(model)
-        .map_err(|source| Error::Render { output: PYTHON_PATH, source })?;
+    let rust_std = backend::rust_std::render(model).map_err(|source| Error::Render {
+        output: RUST_STD_PATH,
+        source,
+    })?;
+    let rust_embedded = backend::rust_embedded::render(model).map_err(|source| Error::Render {
+        output: RUST_EMBEDDED_PATH,
+        source,
+    })?;
+    let python = backend::python::render(model).map_err(|source| Error::Render {
+        output: PYTHON_PATH,
+        source,
+    })?;
     Ok(Generated {
         rust_std: rustfmt(RUST_STD_PATH, &rust_std)?,
         rust_embedded: rustfmt(RUST_EMBEDDED_PATH, &rust_embedded)?,
@@ -127,9 +144,18 @@ pub fn workspace_outputs(root: &Path) -> Result<Vec<Output>, Error> {
     let generated = generate(SCHEMA_PATH, &schema_text)?;
     let python = stitch_python(root, &generated.python)?;
     Ok(vec![
-        Output { path: RUST_STD_PATH, contents: generated.rust_std },
-        Output { path: RUST_EMBEDDED_PATH, contents: generated.rust_embedded },
-        Output { path: PYTHON_PATH, contents: python },
+        Output {
+            path: RUST_STD_PATH,
+            contents: generated.rust_std,
+        },
+        Output {
+            path: RUST_EMBEDDED_PATH,
+            contents: generated.rust_embedded,
+        },
+        Output {
+            path: PYTHON_PATH,
+            contents: python,
+        },
     ])
 }
 
@@ -144,7 +170,10 @@ pub fn preamble(comment: &str) -> String {
 /// file-name order, then the generated classes.
 fn stitch_python(root: &Path, generated: &str) -> Result<String, Error> {
     let dir = root.join(PYTHON_PARTS_DIR);
-    let entries = std::fs::read_dir(&dir).map_err(|source| Error::Io { path: dir.clone(), source })?;
+    let entries = std::fs::read_dir(&dir).map_err(|source| Error::Io {
+        path: dir.clone(),
+        source,
+    })?;
     let mut parts: Vec<PathBuf> = entries
         .filter_map(|entry| entry.ok().map(|e| e.path()))
         .filter(|path| path.extension().is_some_and(|ext| ext == "py"))
@@ -153,7 +182,9 @@ fn stitch_python(root: &Path, generated: &str) -> Result<String, Error> {
     let mut out = preamble("#");
     for part in &parts {
         let name = part.file_name().unwrap_or_default().to_string_lossy();
-        out.push_str(&format!("\n# ---- hand-written: {PYTHON_PARTS_DIR}/{name} ----\n\n"));
+        out.push_str(&format!(
+            "\n# ---- hand-written: {PYTHON_PARTS_DIR}/{name} ----\n\n"
+        ));
         out.push_str(read_to_string(part)?.trim_end());
         out.push('\n');
     }
@@ -164,7 +195,10 @@ fn stitch_python(root: &Path, generated: &str) -> Result<String, Error> {
 }
 
 fn read_to_string(path: &Path) -> Result<String, Error> {
-    std::fs::read_to_string(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })
+    std::fs::read_to_string(path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 /// Formats generated Rust with the toolchain's rustfmt, so `cargo fmt --check` agrees with it.
@@ -176,13 +210,19 @@ fn rustfmt(output: &'static str, source: &str) -> Result<String, Error> {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .map_err(|e| failed(format!("cannot start rustfmt ({e}); install it with `rustup component add rustfmt`")))?;
+        .map_err(|e| {
+            failed(format!(
+                "cannot start rustfmt ({e}); install it with `rustup component add rustfmt`"
+            ))
+        })?;
     let mut stdin = child.stdin.take().expect("stdin is piped");
     let writer = {
         let source = source.to_string();
         std::thread::spawn(move || stdin.write_all(source.as_bytes()))
     };
-    let result = child.wait_with_output().map_err(|e| failed(e.to_string()))?;
+    let result = child
+        .wait_with_output()
+        .map_err(|e| failed(e.to_string()))?;
     writer
         .join()
         .expect("the writer thread does not panic")
@@ -225,7 +265,10 @@ pub fn ensure_file_contents(root: &Path, output: &Output, mode: Mode) -> Result<
         return Ok(FileStatus::Stale);
     }
     if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(|source| Error::Io { path: parent.to_path_buf(), source })?;
+        std::fs::create_dir_all(parent).map_err(|source| Error::Io {
+            path: parent.to_path_buf(),
+            source,
+        })?;
     }
     std::fs::write(&path, &output.contents).map_err(|source| Error::Io { path, source })?;
     Ok(FileStatus::Written)

@@ -4,7 +4,9 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use natsbridge_codegen::{FileStatus, Mode, REGENERATE_COMMAND, ensure_file_contents, workspace_outputs};
+use natsbridge_codegen::{
+    FileStatus, Mode, REGENERATE_COMMAND, ensure_file_contents, workspace_outputs,
+};
 
 const USAGE: &str = "usage: natsbridge-codegen [--check] [--root DIR]
   (no flag)   write every generated file and say which changed

@@ -69,8 +69,7 @@ const RESERVED_WORDS: &[&str] = &[
     "enum", "extern", "false", "final", "fn", "for", "gen", "if", "impl", "in", "let", "loop",
     "macro", "match", "mod", "move", "mut", "override", "priv", "pub", "ref", "return", "self",
     "static", "struct", "super", "trait", "true", "try", "type", "typeof", "unsafe", "unsized",
-    "use", "virtual", "where", "while", "yield",
-    // Python
+    "use", "virtual", "where", "while", "yield", // Python
     "and", "assert", "class", "def", "del", "elif", "except", "finally", "from", "global",
     "import", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "with", "None", "True",
     "False",
@@ -78,7 +77,9 @@ const RESERVED_WORDS: &[&str] = &[
 
 /// Reads `schema` (the text of the file called `schema_name`) into a [`Model`].
 pub fn read_schema(schema_name: &str, schema: &str) -> Result<Model, SchemaError> {
-    let reader = Reader { schema: schema_name };
+    let reader = Reader {
+        schema: schema_name,
+    };
     let root: Value = serde_json::from_str(schema)
         .map_err(|e| reader.error("", format!("not valid JSON: {e}")))?;
     reader.model(&root)
@@ -124,7 +125,9 @@ impl Reader<'_> {
             let pointer = format!("/$defs/{name}");
             let def_obj = self.object(def, &pointer)?;
             match def_obj.get("type").and_then(Value::as_str) {
-                Some("object") => model.structs.push(self.structure(def, &pointer, Some(name))?),
+                Some("object") => model
+                    .structs
+                    .push(self.structure(def, &pointer, Some(name))?),
                 Some("string") => model.enums.push(self.enumeration(def, &pointer, name)?),
                 _ => {
                     return Err(self.error(
@@ -145,7 +148,10 @@ impl Reader<'_> {
             return Err(self.error(pointer, "$schema and $defs belong on the root only"));
         }
         if obj.get("type").and_then(Value::as_str) != Some("object") {
-            return Err(self.error(&format!("{pointer}/type"), "a structure must have type \"object\""));
+            return Err(self.error(
+                &format!("{pointer}/type"),
+                "a structure must have type \"object\"",
+            ));
         }
         let name = match (obj.get("title").and_then(Value::as_str), def_name) {
             (Some(title), Some(def)) if title != def => {
@@ -157,7 +163,10 @@ impl Reader<'_> {
             (Some(title), _) => title.to_string(),
             (None, Some(def)) => def.to_string(),
             (None, None) => {
-                return Err(self.error(pointer, "the root needs a title: it names the envelope type"));
+                return Err(self.error(
+                    pointer,
+                    "the root needs a title: it names the envelope type",
+                ));
             }
         };
         self.type_name(&name, pointer)?;
@@ -166,11 +175,22 @@ impl Reader<'_> {
             .get("properties")
             .ok_or_else(|| self.error(pointer, "a structure needs properties"))?;
         let properties = self.object(properties, &format!("{pointer}/properties"))?;
+        if properties.len() > 64 {
+            return Err(self.error(
+                &format!("{pointer}/properties"),
+                "a structure may have at most 64 properties (the no_std decoder tracks them in a u64)",
+            ));
+        }
         let required = self.required(obj, pointer, properties)?;
         let mut fields: Vec<Field> = Vec::new();
         for (key, property) in properties {
             let field_pointer = format!("{pointer}/properties/{key}");
-            let field = self.field(key, property, &field_pointer, required.contains(&key.as_str()))?;
+            let field = self.field(
+                key,
+                property,
+                &field_pointer,
+                required.contains(&key.as_str()),
+            )?;
             for spelling in std::iter::once(&field.name).chain(&field.aliases) {
                 if let Some(other) = fields
                     .iter()
@@ -178,13 +198,20 @@ impl Reader<'_> {
                 {
                     return Err(self.error(
                         &field_pointer,
-                        format!("key \"{spelling}\" is already used by property \"{}\"", other.name),
+                        format!(
+                            "key \"{spelling}\" is already used by property \"{}\"",
+                            other.name
+                        ),
                     ));
                 }
             }
             fields.push(field);
         }
-        Ok(Struct { name, description, fields })
+        Ok(Struct {
+            name,
+            description,
+            fields,
+        })
     }
 
     fn required<'v>(
@@ -236,7 +263,13 @@ impl Reader<'_> {
                 "a property that is not required needs a default: the SDKs have no null",
             ));
         }
-        Ok(Field { name: key.to_string(), aliases, description, ty, default })
+        Ok(Field {
+            name: key.to_string(),
+            aliases,
+            description,
+            ty,
+            default,
+        })
     }
 
     fn field_type(&self, obj: &Map<String, Value>, pointer: &str) -> Result<FieldType> {
@@ -258,7 +291,9 @@ impl Reader<'_> {
             for keyword in ["items", "maxItems", "minimum", "x-max-bytes", "default"] {
                 not_here(keyword, "a $ref property")?;
             }
-            return Ok(FieldType::Enum(self.reference(reference, &format!("{pointer}/$ref"))?));
+            return Ok(FieldType::Enum(
+                self.reference(reference, &format!("{pointer}/$ref"))?,
+            ));
         }
         let ty = match obj.get("type") {
             Some(Value::String(ty)) => ty.as_str(),
@@ -293,7 +328,14 @@ impl Reader<'_> {
                 for keyword in ["items", "maxItems", "minimum"] {
                     not_here(keyword, "an object")?;
                 }
-                Ok(FieldType::FreeObject { max_bytes: max_bytes()? })
+                let max_bytes = max_bytes()?;
+                if max_bytes < 2 {
+                    return Err(self.error(
+                        &format!("{pointer}/x-max-bytes"),
+                        "an object needs at least 2 bytes (the empty object {})",
+                    ));
+                }
+                Ok(FieldType::FreeObject { max_bytes })
             }
             "array" => {
                 for keyword in ["minimum", "x-max-bytes"] {
@@ -351,7 +393,9 @@ impl Reader<'_> {
         match (ty, value) {
             (FieldType::String { max_bytes }, Value::String(s)) => {
                 if s.len() > *max_bytes {
-                    return Err(self.error(pointer, format!("longer than x-max-bytes ({max_bytes})")));
+                    return Err(
+                        self.error(pointer, format!("longer than x-max-bytes ({max_bytes})"))
+                    );
                 }
                 Ok(DefaultValue::String(s.clone()))
             }
@@ -394,18 +438,28 @@ impl Reader<'_> {
             let item_pointer = format!("{one_of_pointer}/{i}");
             let item_obj = self.object(item, &item_pointer)?;
             self.only_keywords(item_obj, &item_pointer, &["const", "description"])?;
-            let wire = item_obj.get("const").and_then(Value::as_str).ok_or_else(|| {
-                self.error(&item_pointer, "each oneOf entry needs a string const")
-            })?;
+            let wire = item_obj
+                .get("const")
+                .and_then(Value::as_str)
+                .ok_or_else(|| {
+                    self.error(&item_pointer, "each oneOf entry needs a string const")
+                })?;
             let description = self.description(item_obj, &item_pointer)?;
-            values.push(EnumValue { wire: wire.to_string(), description, receive_only: false });
+            values.push(EnumValue {
+                wire: wire.to_string(),
+                description,
+                receive_only: false,
+            });
         }
         if let Some(extra) = obj.get("x-receive-only") {
             let extra_pointer = format!("{pointer}/x-receive-only");
             let extra = self.object(extra, &extra_pointer)?;
             for (wire, description) in extra {
                 let description = description.as_str().ok_or_else(|| {
-                    self.error(&format!("{extra_pointer}/{wire}"), "must be the value's description")
+                    self.error(
+                        &format!("{extra_pointer}/{wire}"),
+                        "must be the value's description",
+                    )
                 })?;
                 values.push(EnumValue {
                     wire: wire.clone(),
@@ -417,12 +471,18 @@ impl Reader<'_> {
         let mut variants: Vec<String> = Vec::new();
         for value in &values {
             let variant = value.variant();
-            let valid = variant.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+            let valid = variant
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_uppercase())
                 && variant.chars().all(|c| c.is_ascii_alphanumeric());
             if !valid || variant == "Other" {
                 return Err(self.error(
                     pointer,
-                    format!("value \"{}\" gives no usable identifier (\"{variant}\")", value.wire),
+                    format!(
+                        "value \"{}\" gives no usable identifier (\"{variant}\")",
+                        value.wire
+                    ),
                 ));
             }
             if variants.contains(&variant) {
@@ -467,26 +527,45 @@ impl Reader<'_> {
                 return Err(self.error(&format!("{pointer}/x-open-enum"), "must be true or false"));
             }
         };
-        Ok(Enum { name: name.to_string(), description, values, aliases, open })
+        Ok(Enum {
+            name: name.to_string(),
+            description,
+            values,
+            aliases,
+            open,
+        })
     }
 
     fn check_references(&self, model: &Model, defs: &Map<String, Value>) -> Result<()> {
         for (s_index, s) in model.structs.iter().enumerate() {
-            let base = if s_index == 0 { String::new() } else { format!("/$defs/{}", s.name) };
+            let base = if s_index == 0 {
+                String::new()
+            } else {
+                format!("/$defs/{}", s.name)
+            };
             for field in &s.fields {
                 let pointer = format!("{base}/properties/{}", field.name);
                 match &field.ty {
                     FieldType::Enum(name) if !model.enums.iter().any(|e| e.name == *name) => {
-                        let what = if defs.contains_key(name) { "is not a string enumeration" } else { "does not exist" };
-                        return Err(self.error(&format!("{pointer}/$ref"), format!("#/$defs/{name} {what}")));
+                        let what = if defs.contains_key(name) {
+                            "is not a string enumeration"
+                        } else {
+                            "does not exist"
+                        };
+                        return Err(self
+                            .error(&format!("{pointer}/$ref"), format!("#/$defs/{name} {what}")));
                     }
-                    FieldType::Array { item, .. } if !model.structs.iter().any(|t| t.name == *item) => {
+                    FieldType::Array { item, .. }
+                        if !model.structs.iter().any(|t| t.name == *item) =>
+                    {
                         return Err(self.error(
                             &format!("{pointer}/items/$ref"),
                             format!("#/$defs/{item} is not a structure"),
                         ));
                     }
-                    FieldType::Array { item, .. } if *item == s.name || *item == model.root().name => {
+                    FieldType::Array { item, .. }
+                        if *item == s.name || *item == model.root().name =>
+                    {
                         return Err(self.error(
                             &format!("{pointer}/items/$ref"),
                             "a structure cannot contain itself (the no_std SDK has fixed sizes)",
@@ -505,7 +584,12 @@ impl Reader<'_> {
             .and_then(|r| r.strip_prefix("#/$defs/"))
             .filter(|name| !name.contains('/'))
             .map(str::to_string)
-            .ok_or_else(|| self.error(pointer, "only references of the form #/$defs/Name are supported"))
+            .ok_or_else(|| {
+                self.error(
+                    pointer,
+                    "only references of the form #/$defs/Name are supported",
+                )
+            })
     }
 
     fn description(&self, obj: &Map<String, Value>, pointer: &str) -> Result<String> {
@@ -514,7 +598,10 @@ impl Reader<'_> {
             .map(|d| d.trim().to_string())
             .filter(|d| !d.is_empty())
             .ok_or_else(|| {
-                self.error(pointer, "needs a description: it becomes the doc comment in every SDK")
+                self.error(
+                    pointer,
+                    "needs a description: it becomes the doc comment in every SDK",
+                )
             })
     }
 
@@ -534,7 +621,9 @@ impl Reader<'_> {
 
     fn field_name(&self, name: &str, pointer: &str) -> Result<()> {
         let valid = name.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
-            && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+            && name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
         if !valid {
             return Err(self.error(
                 pointer,
@@ -558,7 +647,10 @@ impl Reader<'_> {
         if valid && pascal_case(name) == name {
             Ok(())
         } else {
-            Err(self.error(pointer, format!("type name \"{name}\" must be PascalCase ASCII")))
+            Err(self.error(
+                pointer,
+                format!("type name \"{name}\" must be PascalCase ASCII"),
+            ))
         }
     }
 
@@ -568,7 +660,12 @@ impl Reader<'_> {
             .ok_or_else(|| self.error(pointer, "must be a JSON object"))
     }
 
-    fn only_keywords(&self, obj: &Map<String, Value>, pointer: &str, allowed: &[&str]) -> Result<()> {
+    fn only_keywords(
+        &self,
+        obj: &Map<String, Value>,
+        pointer: &str,
+        allowed: &[&str],
+    ) -> Result<()> {
         for key in obj.keys() {
             if allowed.contains(&key.as_str()) {
                 continue;

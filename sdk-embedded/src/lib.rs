@@ -1,1 +1,24 @@
+//! natsbridge-embedded: NATSBridge for firmware, `#![no_std]` and without `alloc`.
+//! Envelopes are encoded into and decoded from caller buffers with capacities from the schema.
+//!
+//! ```
+//! use natsbridge_embedded::MessageEnvelope;
+//!
+//! let envelope = MessageEnvelope::decode(br#"{"msgId":"m-1","payloads":[]}"#).unwrap();
+//! assert_eq!(envelope.msg_id.as_str(), "m-1");
+//! assert_eq!(envelope.msg_purpose.as_str(), "chat"); // the schema's default
+//!
+//! let mut buf = [0u8; 1024];
+//! let json = envelope.encode(&mut buf).unwrap();
+//! assert!(json.starts_with(br#"{"correlation_id":"","msg_id":"m-1","#));
+//! ```
+#![no_std]
 
+mod error;
+pub mod generated;
+pub mod json;
+mod object;
+
+pub use error::{At, DecodeError, ErrorKind, MAX_PLACE_DEPTH, Place, Segment};
+pub use generated::*;
+pub use object::JsonObject;

@@ -1,8 +1,288 @@
-//! Placeholder renderer.
+//! Renders the no_std SDK's message types and codec (`sdk-embedded/src/generated.rs`): heapless
+//! structs with the schema's capacities, an allocation-free decoder and a canonical encoder.
 
-use crate::model::Model;
+use askama::Template;
 
-/// Renders the generated source for this target.
-pub fn render(_model: &Model) -> Result<String, askama::Error> {
-    Ok(String::new())
+use crate::backend::{rust_doc, rust_str};
+use crate::model::{DefaultValue, Enum, FieldType, Model, Struct};
+
+#[derive(Template)]
+#[template(path = "rust_embedded.rs.jinja", escape = "none")]
+struct File {
+    preamble: String,
+    schema_name: String,
+    key_capacity: usize,
+    uses_default_text: bool,
+    structs: Vec<StructView>,
+    enums: Vec<EnumView>,
+}
+
+struct StructView {
+    name: String,
+    doc: String,
+    max_encoded_len: usize,
+    fields: Vec<FieldView>,
+}
+
+struct FieldView {
+    name: String,
+    doc: String,
+    rust_type: String,
+    /// The keys that hold this field, as a match pattern.
+    pattern: String,
+    /// Statements that read the value at `reader` into `self.<name>`.
+    read: String,
+    /// Statements that write `self.<name>` with `w`, after `key`.
+    write: String,
+    /// The JSON text written before the value: `{"name":` or `,"name":` as a Rust literal.
+    key: String,
+    /// The value of the field in `Default` (its schema default, or empty).
+    default: String,
+    /// Bit of the `seen` mask for a key without a default.
+    required_bit: Option<usize>,
+}
+
+struct EnumView {
+    name: String,
+    doc: String,
+    /// Capacity of the string the decoder reads a value into.
+    text_capacity: usize,
+    /// `Some(capacity)` for an open enumeration.
+    open: Option<usize>,
+    variants: Vec<VariantView>,
+    expected: String,
+    aliases: Vec<(String, String)>,
+    receive_only_check: String,
+}
+
+struct VariantView {
+    name: String,
+    wire: String,
+    doc: String,
+}
+
+/// Renders `sdk-embedded/src/generated.rs` (before rustfmt).
+pub fn render(model: &Model) -> Result<String, askama::Error> {
+    let key_capacity = model
+        .structs
+        .iter()
+        .flat_map(|s| &s.fields)
+        .flat_map(|f| std::iter::once(&f.name).chain(&f.aliases))
+        .map(String::len)
+        .max()
+        .unwrap_or(1);
+    let uses_default_text = model
+        .structs
+        .iter()
+        .flat_map(|s| &s.fields)
+        .any(|f| matches!(&f.default, Some(DefaultValue::String(s)) if !s.is_empty()));
+    File {
+        preamble: crate::preamble("//"),
+        schema_name: model.schema_name.clone(),
+        key_capacity,
+        uses_default_text,
+        structs: model
+            .structs
+            .iter()
+            .map(|s| struct_view(model, s))
+            .collect(),
+        enums: model.enums.iter().map(enum_view).collect(),
+    }
+    .render()
+}
+
+fn struct_view(model: &Model, s: &Struct) -> StructView {
+    let mut next_bit = 0;
+    let fields = s
+        .fields
+        .iter()
+        .enumerate()
+        .map(|(i, field)| {
+            let name = &field.name;
+            let at_key = format!("at.key({})", rust_str(name));
+            let json_err = format!("|e| {at_key}.json_error(e)");
+            let (rust_type, read, write) = match &field.ty {
+                FieldType::String { max_bytes } => (
+                    format!("String<{max_bytes}>"),
+                    format!("reader.string_into(&mut self.{name}).map_err({json_err})?;"),
+                    format!("w.string(&self.{name})?;"),
+                ),
+                FieldType::Unsigned => (
+                    "u64".to_string(),
+                    format!("self.{name} = reader.unsigned().map_err({json_err})?;"),
+                    format!("w.unsigned(self.{name})?;"),
+                ),
+                FieldType::FreeObject { max_bytes } => (
+                    format!("JsonObject<{max_bytes}>"),
+                    format!("self.{name}.read(reader).map_err({json_err})?;"),
+                    format!("w.raw(self.{name}.as_str())?;"),
+                ),
+                FieldType::Enum(e) => (
+                    e.clone(),
+                    format!("self.{name} = {e}::read(reader, &{at_key})?;"),
+                    format!("w.string(self.{name}.as_str())?;"),
+                ),
+                FieldType::Array { item, max_items } => (
+                    format!("Vec<{item}, {max_items}>"),
+                    format!(
+                        "let at = {at_key};
+                        reader.begin_array().map_err(|e| at.json_error(e))?;
+                        self.{name}.clear();
+                        while reader.next_item().map_err(|e| at.json_error(e))? {{
+                            if self.{name}.is_full() {{
+                                return Err(at.error(ErrorKind::OverCapacity, reader.offset(), \"more items than its capacity in this SDK ({max_items})\"));
+                            }}
+                            let mut item = {item}::default();
+                            item.decode_from(reader, &at.index(self.{name}.len()))?;
+                            // Cannot fail: checked above that there is room.
+                            let _ = self.{name}.push(item);
+                        }}"
+                    ),
+                    format!(
+                        "w.raw(\"[\")?;
+                        for (i, item) in self.{name}.iter().enumerate() {{
+                            if i > 0 {{
+                                w.raw(\",\")?;
+                            }}
+                            item.encode_into(w)?;
+                        }}
+                        w.raw(\"]\")?;"
+                    ),
+                ),
+            };
+            let default = match (&field.default, &field.ty) {
+                (Some(DefaultValue::String(text)), _) if !text.is_empty() => {
+                    format!("default_text({})", rust_str(text))
+                }
+                (_, FieldType::String { .. }) => "String::new()".to_string(),
+                (_, FieldType::Unsigned) => "0".to_string(),
+                (_, FieldType::FreeObject { .. }) => "JsonObject::empty()".to_string(),
+                (_, FieldType::Enum(e)) => format!("{e}::default()"),
+                (_, FieldType::Array { .. }) => "Vec::new()".to_string(),
+            };
+            let required_bit = field.default.is_none().then(|| {
+                next_bit += 1;
+                next_bit - 1
+            });
+            let pattern = std::iter::once(name)
+                .chain(&field.aliases)
+                .map(|k| rust_str(k))
+                .collect::<Vec<_>>()
+                .join(" | ");
+            let separator = if i == 0 { "{" } else { "," };
+            FieldView {
+                name: name.clone(),
+                doc: rust_doc(&field.description, "    "),
+                rust_type,
+                pattern,
+                read,
+                write,
+                key: rust_str(&format!("{separator}\"{name}\":")),
+                default,
+                required_bit,
+            }
+        })
+        .collect();
+    StructView {
+        name: s.name.clone(),
+        doc: rust_doc(&s.description, ""),
+        max_encoded_len: max_encoded_len(model, s),
+        fields,
+    }
+}
+
+/// The longest text the encoder can write for `s`: every string at capacity with every byte
+/// escaped as `\u00XX` (six bytes), every array full, every integer at `u64::MAX`.
+pub fn max_encoded_len(model: &Model, s: &Struct) -> usize {
+    let keys: usize = s.fields.iter().map(|f| f.name.len() + 3).sum();
+    let separators = s.fields.len().saturating_sub(1);
+    let values: usize = s.fields.iter().map(|f| max_value_len(model, &f.ty)).sum();
+    2 + keys + separators + values
+}
+
+fn max_value_len(model: &Model, ty: &FieldType) -> usize {
+    let escaped_string = |bytes: usize| 2 + 6 * bytes;
+    match ty {
+        FieldType::String { max_bytes } => escaped_string(*max_bytes),
+        FieldType::Unsigned => u64::MAX.to_string().len(),
+        FieldType::FreeObject { max_bytes } => *max_bytes,
+        FieldType::Enum(name) => {
+            let e = model.enum_named(name);
+            let known = e
+                .values
+                .iter()
+                .map(|v| escaped_string(v.wire.len()))
+                .max()
+                .unwrap_or(2);
+            known.max(e.open.map_or(0, escaped_string))
+        }
+        FieldType::Array { item, max_items } => {
+            let item = max_encoded_len(model, model.struct_named(item));
+            2 + max_items * item + max_items.saturating_sub(1)
+        }
+    }
+}
+
+fn enum_view(e: &Enum) -> EnumView {
+    let variants: Vec<VariantView> = e
+        .values
+        .iter()
+        .map(|v| VariantView {
+            name: v.variant(),
+            wire: rust_str(&v.wire),
+            doc: rust_doc(
+                &if v.receive_only {
+                    format!(
+                        "Received from early editions, never sent: {}",
+                        v.description
+                    )
+                } else {
+                    v.description.clone()
+                },
+                "    ",
+            ),
+        })
+        .collect();
+    let aliases: Vec<(String, String)> = e
+        .aliases
+        .iter()
+        .map(|(alias, target)| {
+            let variant = e
+                .values
+                .iter()
+                .find(|v| v.wire == *target)
+                .expect("checked by the reader");
+            (rust_str(alias), variant.variant())
+        })
+        .collect();
+    let spellings = e
+        .values
+        .iter()
+        .map(|v| &v.wire)
+        .chain(e.aliases.iter().map(|(a, _)| a));
+    let longest = spellings.clone().map(String::len).max().unwrap_or(1);
+    let expected = spellings
+        .map(|s| rust_str(s))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let receive_only: Vec<String> = e
+        .values
+        .iter()
+        .filter(|v| v.receive_only)
+        .map(|v| format!("Self::{}", v.variant()))
+        .collect();
+    EnumView {
+        name: e.name.clone(),
+        doc: rust_doc(&e.description, ""),
+        text_capacity: longest.max(e.open.unwrap_or(0)),
+        open: e.open,
+        variants,
+        expected: format!("&[{expected}]"),
+        aliases,
+        receive_only_check: if receive_only.is_empty() {
+            "false".to_string()
+        } else {
+            format!("matches!(self, {})", receive_only.join(" | "))
+        },
+    }
 }

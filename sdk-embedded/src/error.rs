@@ -1,0 +1,202 @@
+//! The decode error of the crate: a kind a caller can match on, the place in the message at
+//! fault (`payloads[0].size`, kept without allocation) and the byte offset.
+
+use core::fmt;
+
+use heapless::Vec;
+
+use crate::json::JsonError;
+
+/// What went wrong, with the stable names used by every SDK and the golden messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The message body is not UTF-8 JSON.
+    NotJson,
+    /// The JSON (or a payload) is not an object.
+    NotObject,
+    /// A key without a default is missing.
+    MissingKey,
+    /// A key has the wrong JSON type.
+    WrongType,
+    /// A closed enumeration has a value it does not know.
+    BadValue,
+    /// A string, object or array is larger than its capacity in this SDK (from the schema), or
+    /// nested deeper than [`crate::json::MAX_DEPTH`].
+    OverCapacity,
+}
+
+impl ErrorKind {
+    /// The stable name (`tests/golden/README.md`): `not_json`, `over_capacity`, ...
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::NotJson => "not_json",
+            ErrorKind::NotObject => "not_object",
+            ErrorKind::MissingKey => "missing_key",
+            ErrorKind::WrongType => "wrong_type",
+            ErrorKind::BadValue => "bad_value",
+            ErrorKind::OverCapacity => "over_capacity",
+        }
+    }
+}
+
+/// One step of a [`Place`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Segment {
+    /// A key of an object, by its canonical name.
+    Key(&'static str),
+    /// An item of an array.
+    Index(usize),
+}
+
+/// The most segments a [`Place`] keeps; deeper places keep their outermost segments.
+pub const MAX_PLACE_DEPTH: usize = 8;
+
+/// A place in a message, such as `payloads[0].size`; empty for the whole message.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Place {
+    segments: Vec<Segment, MAX_PLACE_DEPTH>,
+}
+
+impl Place {
+    /// The segments from the outside in.
+    pub fn segments(&self) -> &[Segment] {
+        &self.segments
+    }
+}
+
+impl fmt::Display for Place {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, segment) in self.segments.iter().enumerate() {
+            match segment {
+                Segment::Key(name) if i == 0 => f.write_str(name)?,
+                Segment::Key(name) => write!(f, ".{name}")?,
+                Segment::Index(index) => write!(f, "[{index}]")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Why a message could not be decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecodeError {
+    /// What went wrong.
+    pub kind: ErrorKind,
+    /// Where, with canonical key names.
+    pub at: Place,
+    /// Byte offset in the message where the decoder stopped.
+    pub offset: usize,
+    /// A few words for people: what was expected, or the capacity that was exceeded.
+    pub detail: &'static str,
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if !self.at.segments.is_empty() {
+            write!(f, "{}: ", self.at)?;
+        }
+        write!(
+            f,
+            "{} ({}, at byte {})",
+            self.detail,
+            self.kind.as_str(),
+            self.offset
+        )
+    }
+}
+
+impl core::error::Error for DecodeError {}
+
+/// A place in a message while decoding: a chain on the stack, turned into a [`Place`] only
+/// when an error is reported. The generated decoders build it.
+#[derive(Clone, Copy)]
+pub enum At<'a> {
+    /// The whole message.
+    Root,
+    /// A key of an object.
+    Key(&'a At<'a>, &'static str),
+    /// An item of an array.
+    Index(&'a At<'a>, usize),
+}
+
+impl<'a> At<'a> {
+    /// The key `name` of the object at `self`.
+    pub fn key(&'a self, name: &'static str) -> At<'a> {
+        At::Key(self, name)
+    }
+
+    /// The item `index` of the array at `self`.
+    pub fn index(&'a self, index: usize) -> At<'a> {
+        At::Index(self, index)
+    }
+
+    fn place(&self) -> Place {
+        let mut reversed: Vec<Segment, 32> = Vec::new();
+        let mut at = self;
+        loop {
+            let (segment, parent) = match at {
+                At::Root => break,
+                At::Key(parent, name) => (Segment::Key(name), parent),
+                At::Index(parent, index) => (Segment::Index(*index), parent),
+            };
+            if reversed.is_full() {
+                // Keep the outermost segments: drop the innermost ones already collected.
+                reversed.remove(0);
+            }
+            // Cannot fail: a slot was freed above when the vector was full.
+            let _ = reversed.push(segment);
+            at = parent;
+        }
+        let segments = reversed
+            .iter()
+            .rev()
+            .take(MAX_PLACE_DEPTH)
+            .copied()
+            .collect();
+        Place { segments }
+    }
+
+    /// An error of `kind` at this place.
+    pub fn error(&self, kind: ErrorKind, offset: usize, detail: &'static str) -> DecodeError {
+        DecodeError {
+            kind,
+            at: self.place(),
+            offset,
+            detail,
+        }
+    }
+
+    /// The error for a value of this place that the JSON reader refused.
+    pub fn json_error(&self, error: JsonError) -> DecodeError {
+        match error {
+            JsonError::Syntax { offset } => {
+                self.error(ErrorKind::NotJson, offset, "not well-formed JSON")
+            }
+            JsonError::WrongType { expected, offset } => {
+                self.error(ErrorKind::WrongType, offset, expected)
+            }
+            JsonError::TooLong { offset, .. } => self.error(
+                ErrorKind::OverCapacity,
+                offset,
+                "longer than its capacity in this SDK",
+            ),
+            JsonError::TooDeep { offset } => self.error(
+                ErrorKind::OverCapacity,
+                offset,
+                "nested deeper than this SDK allows",
+            ),
+        }
+    }
+
+    /// Like [`json_error`](Self::json_error), for a value that must be a structure: another
+    /// JSON type there is `not_object`.
+    pub fn structure_error(&self, error: JsonError) -> DecodeError {
+        match error {
+            JsonError::WrongType { offset, .. } => {
+                self.error(ErrorKind::NotObject, offset, "expected an object")
+            }
+            other => self.json_error(other),
+        }
+    }
+}
