@@ -13,7 +13,7 @@ use crate::json::JsonError;
 pub enum ErrorKind {
     /// The message body is not UTF-8 JSON.
     NotJson,
-    /// The JSON (or a payload) is not an object.
+    /// The message is not a JSON object.
     NotObject,
     /// A key without a default is missing.
     MissingKey,
@@ -170,8 +170,10 @@ impl<'a> At<'a> {
     /// The error for a value of this place that the JSON reader refused.
     pub fn json_error(&self, error: JsonError) -> DecodeError {
         match error {
+            // A syntax error spoils the whole message, not one key: it is reported at the
+            // root, with the offset telling where.
             JsonError::Syntax { offset } => {
-                self.error(ErrorKind::NotJson, offset, "not well-formed JSON")
+                At::Root.error(ErrorKind::NotJson, offset, "not well-formed JSON")
             }
             JsonError::WrongType { expected, offset } => {
                 self.error(ErrorKind::WrongType, offset, expected)
@@ -190,13 +192,13 @@ impl<'a> At<'a> {
     }
 
     /// Like [`json_error`](Self::json_error), for a value that must be a structure: another
-    /// JSON type there is `not_object`.
+    /// JSON type is `not_object` for the whole message and `wrong_type` inside it.
     pub fn structure_error(&self, error: JsonError) -> DecodeError {
-        match error {
-            JsonError::WrongType { offset, .. } => {
+        match (self, error) {
+            (At::Root, JsonError::WrongType { offset, .. }) => {
                 self.error(ErrorKind::NotObject, offset, "expected an object")
             }
-            other => self.json_error(other),
+            (_, other) => self.json_error(other),
         }
     }
 }

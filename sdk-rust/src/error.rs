@@ -9,7 +9,7 @@ use std::fmt;
 pub enum ErrorKind {
     /// The message body is not UTF-8 JSON.
     NotJson,
-    /// The JSON (or a payload) is not an object.
+    /// The message is not a JSON object.
     NotObject,
     /// A key without a default is missing.
     MissingKey,

@@ -77,14 +77,16 @@ pub fn missing(at: &At<'_>) -> Error {
     at.error(ErrorKind::MissingKey, "this key is required")
 }
 
-/// A structure: `value` must be an object (anything else is `not_object`).
+/// A structure: `value` must be an object (anything else is `not_object` for the whole message
+/// and `wrong_type` inside it).
 pub fn structure(value: Value, at: &At<'_>) -> Result<Map<String, Value>, Error> {
     match value {
         Value::Object(object) => Ok(object),
-        other => Err(at.error(
+        other if matches!(at, At::Root) => Err(at.error(
             ErrorKind::NotObject,
             format!("expected an object, found {}", type_name(&other)),
         )),
+        other => Err(wrong_type(at, "an object", &other)),
     }
 }
 
