@@ -175,12 +175,6 @@ impl Reader<'_> {
             .get("properties")
             .ok_or_else(|| self.error(pointer, "a structure needs properties"))?;
         let properties = self.object(properties, &format!("{pointer}/properties"))?;
-        if properties.len() > 64 {
-            return Err(self.error(
-                &format!("{pointer}/properties"),
-                "a structure may have at most 64 properties (the no_std decoder tracks them in a u64)",
-            ));
-        }
         let required = self.required(obj, pointer, properties)?;
         let mut fields: Vec<Field> = Vec::new();
         for (key, property) in properties {
@@ -252,6 +246,12 @@ impl Reader<'_> {
             None => Vec::new(),
             Some(v) => self.string_list(v, &format!("{pointer}/x-aliases"))?,
         };
+        if aliases.len() > 100 {
+            return Err(self.error(
+                &format!("{pointer}/x-aliases"),
+                "at most 100 aliases per key",
+            ));
+        }
         let ty = self.field_type(obj, pointer)?;
         let default = match obj.get("default") {
             None => None,

@@ -50,7 +50,7 @@ pub enum Segment {
 }
 
 /// The most segments a [`Place`] keeps; deeper places keep their outermost segments.
-pub const MAX_PLACE_DEPTH: usize = 8;
+pub const MAX_PLACE_DEPTH: usize = 4;
 
 /// A place in a message, such as `payloads[0].size`; empty for the whole message.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

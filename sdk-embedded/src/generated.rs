@@ -11,6 +11,9 @@ use crate::{At, DecodeError, ErrorKind, JsonObject};
 /// The longest key or alias of the schema: longer keys are unknown and skipped.
 const KEY_CAPACITY: usize = 15;
 
+/// The rank of a field whose key has not been read (see `decode_from`).
+const NOT_SEEN: u8 = u8::MAX;
+
 /// A string default of the schema; the generator checked that it fits its capacity.
 fn default_text<const N: usize>(text: &str) -> String<N> {
     let mut out = String::new();
@@ -110,77 +113,223 @@ impl MessageEnvelope {
     pub fn decode_from(&mut self, reader: &mut Reader<'_>, at: &At<'_>) -> Result<(), DecodeError> {
         *self = Self::default();
         reader.begin_object().map_err(|e| at.structure_error(e))?;
-        let mut seen: u64 = 0;
+        // Which spelling set each field: 0 is the key itself, 1.. its aliases in schema order,
+        // NOT_SEEN none. A key wins over its aliases, and an earlier alias over a later one.
+        let mut ranks = [NOT_SEEN; 14];
         let mut key: String<KEY_CAPACITY> = String::new();
         while let Some(fit) = reader.next_key(&mut key).map_err(|e| at.json_error(e))? {
             let known = if fit == Key::Fits { key.as_str() } else { "" };
             match known {
-                "correlation_id" | "correlationId" => {
+                "correlation_id" => {
+                    ranks[0] = 0;
                     reader
                         .string_into(&mut self.correlation_id)
                         .map_err(|e| at.key("correlation_id").json_error(e))?;
                 }
-                "msg_id" | "msgId" => {
+                "correlationId" => {
+                    if ranks[0] >= 1 {
+                        ranks[0] = 1;
+                        reader
+                            .string_into(&mut self.correlation_id)
+                            .map_err(|e| at.key("correlation_id").json_error(e))?;
+                    } else {
+                        reader.skip_value().map_err(|e| at.json_error(e))?;
+                    }
+                }
+                "msg_id" => {
+                    ranks[1] = 0;
                     reader
                         .string_into(&mut self.msg_id)
                         .map_err(|e| at.key("msg_id").json_error(e))?;
                 }
+                "msgId" => {
+                    if ranks[1] >= 1 {
+                        ranks[1] = 1;
+                        reader
+                            .string_into(&mut self.msg_id)
+                            .map_err(|e| at.key("msg_id").json_error(e))?;
+                    } else {
+                        reader.skip_value().map_err(|e| at.json_error(e))?;
+                    }
+                }
                 "timestamp" => {
+                    ranks[2] = 0;
                     reader
                         .string_into(&mut self.timestamp)
                         .map_err(|e| at.key("timestamp").json_error(e))?;
                 }
-                "send_to" | "sendTo" => {
+                "send_to" => {
+                    ranks[3] = 0;
                     reader
                         .string_into(&mut self.send_to)
                         .map_err(|e| at.key("send_to").json_error(e))?;
                 }
-                "msg_purpose" | "msgPurpose" => {
+                "sendTo" => {
+                    if ranks[3] >= 1 {
+                        ranks[3] = 1;
+                        reader
+                            .string_into(&mut self.send_to)
+                            .map_err(|e| at.key("send_to").json_error(e))?;
+                    } else {
+                        reader.skip_value().map_err(|e| at.json_error(e))?;
+                    }
+                }
+                "msg_purpose" => {
+                    ranks[4] = 0;
                     reader
                         .string_into(&mut self.msg_purpose)
                         .map_err(|e| at.key("msg_purpose").json_error(e))?;
                 }
-                "sender_name" | "senderName" => {
+                "msgPurpose" => {
+                    if ranks[4] >= 1 {
+                        ranks[4] = 1;
+                        reader
+                            .string_into(&mut self.msg_purpose)
+                            .map_err(|e| at.key("msg_purpose").json_error(e))?;
+                    } else {
+                        reader.skip_value().map_err(|e| at.json_error(e))?;
+                    }
+                }
+                "sender_name" => {
+                    ranks[5] = 0;
                     reader
                         .string_into(&mut self.sender_name)
                         .map_err(|e| at.key("sender_name").json_error(e))?;
                 }
-                "sender_id" | "senderId" => {
+                "senderName" => {
+                    if ranks[5] >= 1 {
+                        ranks[5] = 1;
+                        reader
+                            .string_into(&mut self.sender_name)
+                            .map_err(|e| at.key("sender_name").json_error(e))?;
+                    } else {
+                        reader.skip_value().map_err(|e| at.json_error(e))?;
+                    }
+                }
+                "sender_id" => {
+                    ranks[6] = 0;
                     reader
                         .string_into(&mut self.sender_id)
                         .map_err(|e| at.key("sender_id").json_error(e))?;
                 }
-                "receiver_name" | "receiverName" => {
+                "senderId" => {
+                    if ranks[6] >= 1 {
+                        ranks[6] = 1;
+                        reader
+                            .string_into(&mut self.sender_id)
+                            .map_err(|e| at.key("sender_id").json_error(e))?;
+                    } else {
+                        reader.skip_value().map_err(|e| at.json_error(e))?;
+                    }
+                }
+                "receiver_name" => {
+                    ranks[7] = 0;
                     reader
                         .string_into(&mut self.receiver_name)
                         .map_err(|e| at.key("receiver_name").json_error(e))?;
                 }
-                "receiver_id" | "receiverId" => {
+                "receiverName" => {
+                    if ranks[7] >= 1 {
+                        ranks[7] = 1;
+                        reader
+                            .string_into(&mut self.receiver_name)
+                            .map_err(|e| at.key("receiver_name").json_error(e))?;
+                    } else {
+                        reader.skip_value().map_err(|e| at.json_error(e))?;
+                    }
+                }
+                "receiver_id" => {
+                    ranks[8] = 0;
                     reader
                         .string_into(&mut self.receiver_id)
                         .map_err(|e| at.key("receiver_id").json_error(e))?;
                 }
-                "reply_to" | "replyTo" => {
+                "receiverId" => {
+                    if ranks[8] >= 1 {
+                        ranks[8] = 1;
+                        reader
+                            .string_into(&mut self.receiver_id)
+                            .map_err(|e| at.key("receiver_id").json_error(e))?;
+                    } else {
+                        reader.skip_value().map_err(|e| at.json_error(e))?;
+                    }
+                }
+                "reply_to" => {
+                    ranks[9] = 0;
                     reader
                         .string_into(&mut self.reply_to)
                         .map_err(|e| at.key("reply_to").json_error(e))?;
                 }
-                "reply_to_msg_id" | "replyToMsgId" => {
+                "replyTo" => {
+                    if ranks[9] >= 1 {
+                        ranks[9] = 1;
+                        reader
+                            .string_into(&mut self.reply_to)
+                            .map_err(|e| at.key("reply_to").json_error(e))?;
+                    } else {
+                        reader.skip_value().map_err(|e| at.json_error(e))?;
+                    }
+                }
+                "reply_to_msg_id" => {
+                    ranks[10] = 0;
                     reader
                         .string_into(&mut self.reply_to_msg_id)
                         .map_err(|e| at.key("reply_to_msg_id").json_error(e))?;
                 }
-                "broker_url" | "brokerURL" | "BrokerURL" => {
+                "replyToMsgId" => {
+                    if ranks[10] >= 1 {
+                        ranks[10] = 1;
+                        reader
+                            .string_into(&mut self.reply_to_msg_id)
+                            .map_err(|e| at.key("reply_to_msg_id").json_error(e))?;
+                    } else {
+                        reader.skip_value().map_err(|e| at.json_error(e))?;
+                    }
+                }
+                "broker_url" => {
+                    ranks[11] = 0;
                     reader
                         .string_into(&mut self.broker_url)
                         .map_err(|e| at.key("broker_url").json_error(e))?;
                 }
-                "metadata" | "note" => {
+                "brokerURL" => {
+                    if ranks[11] >= 1 {
+                        ranks[11] = 1;
+                        reader
+                            .string_into(&mut self.broker_url)
+                            .map_err(|e| at.key("broker_url").json_error(e))?;
+                    } else {
+                        reader.skip_value().map_err(|e| at.json_error(e))?;
+                    }
+                }
+                "BrokerURL" => {
+                    if ranks[11] >= 2 {
+                        ranks[11] = 2;
+                        reader
+                            .string_into(&mut self.broker_url)
+                            .map_err(|e| at.key("broker_url").json_error(e))?;
+                    } else {
+                        reader.skip_value().map_err(|e| at.json_error(e))?;
+                    }
+                }
+                "metadata" => {
+                    ranks[12] = 0;
                     self.metadata
                         .read(reader)
                         .map_err(|e| at.key("metadata").json_error(e))?;
                 }
+                "note" => {
+                    if ranks[12] >= 1 {
+                        ranks[12] = 1;
+                        self.metadata
+                            .read(reader)
+                            .map_err(|e| at.key("metadata").json_error(e))?;
+                    } else {
+                        reader.skip_value().map_err(|e| at.json_error(e))?;
+                    }
+                }
                 "payloads" => {
+                    ranks[13] = 0;
                     let at = at.key("payloads");
                     reader.begin_array().map_err(|e| at.json_error(e))?;
                     self.payloads.clear();
@@ -197,19 +346,17 @@ impl MessageEnvelope {
                         // Cannot fail: checked above that there is room.
                         let _ = self.payloads.push(item);
                     }
-                    seen |= 1 << 0;
                 }
                 _ => reader.skip_value().map_err(|e| at.json_error(e))?,
             }
         }
-        if seen & (1 << 0) == 0 {
+        if ranks[13] == NOT_SEEN {
             return Err(at.key("payloads").error(
                 ErrorKind::MissingKey,
                 reader.offset(),
                 "this key is required",
             ));
         }
-        let _ = seen;
         Ok(())
     }
 
@@ -329,47 +476,59 @@ impl MessagePayload {
     pub fn decode_from(&mut self, reader: &mut Reader<'_>, at: &At<'_>) -> Result<(), DecodeError> {
         *self = Self::default();
         reader.begin_object().map_err(|e| at.structure_error(e))?;
-        let mut seen: u64 = 0;
+        // Which spelling set each field: 0 is the key itself, 1.. its aliases in schema order,
+        // NOT_SEEN none. A key wins over its aliases, and an earlier alias over a later one.
+        let mut ranks = [NOT_SEEN; 8];
         let mut key: String<KEY_CAPACITY> = String::new();
         while let Some(fit) = reader.next_key(&mut key).map_err(|e| at.json_error(e))? {
             let known = if fit == Key::Fits { key.as_str() } else { "" };
             match known {
                 "id" => {
+                    ranks[0] = 0;
                     reader
                         .string_into(&mut self.id)
                         .map_err(|e| at.key("id").json_error(e))?;
                 }
                 "dataname" => {
+                    ranks[1] = 0;
                     reader
                         .string_into(&mut self.dataname)
                         .map_err(|e| at.key("dataname").json_error(e))?;
-                    seen |= 1 << 0;
                 }
-                "payload_type" | "type" => {
+                "payload_type" => {
+                    ranks[2] = 0;
                     self.payload_type = PayloadType::read(reader, &at.key("payload_type"))?;
-                    seen |= 1 << 1;
+                }
+                "type" => {
+                    if ranks[2] >= 1 {
+                        ranks[2] = 1;
+                        self.payload_type = PayloadType::read(reader, &at.key("payload_type"))?;
+                    } else {
+                        reader.skip_value().map_err(|e| at.json_error(e))?;
+                    }
                 }
                 "transport" => {
+                    ranks[3] = 0;
                     self.transport = Transport::read(reader, &at.key("transport"))?;
-                    seen |= 1 << 2;
                 }
                 "encoding" => {
+                    ranks[4] = 0;
                     self.encoding = Encoding::read(reader, &at.key("encoding"))?;
-                    seen |= 1 << 3;
                 }
                 "size" => {
+                    ranks[5] = 0;
                     self.size = reader
                         .unsigned()
                         .map_err(|e| at.key("size").json_error(e))?;
-                    seen |= 1 << 4;
                 }
                 "data" => {
+                    ranks[6] = 0;
                     reader
                         .string_into(&mut self.data)
                         .map_err(|e| at.key("data").json_error(e))?;
-                    seen |= 1 << 5;
                 }
                 "metadata" => {
+                    ranks[7] = 0;
                     self.metadata
                         .read(reader)
                         .map_err(|e| at.key("metadata").json_error(e))?;
@@ -377,49 +536,48 @@ impl MessagePayload {
                 _ => reader.skip_value().map_err(|e| at.json_error(e))?,
             }
         }
-        if seen & (1 << 0) == 0 {
+        if ranks[1] == NOT_SEEN {
             return Err(at.key("dataname").error(
                 ErrorKind::MissingKey,
                 reader.offset(),
                 "this key is required",
             ));
         }
-        if seen & (1 << 1) == 0 {
+        if ranks[2] == NOT_SEEN {
             return Err(at.key("payload_type").error(
                 ErrorKind::MissingKey,
                 reader.offset(),
                 "this key is required",
             ));
         }
-        if seen & (1 << 2) == 0 {
+        if ranks[3] == NOT_SEEN {
             return Err(at.key("transport").error(
                 ErrorKind::MissingKey,
                 reader.offset(),
                 "this key is required",
             ));
         }
-        if seen & (1 << 3) == 0 {
+        if ranks[4] == NOT_SEEN {
             return Err(at.key("encoding").error(
                 ErrorKind::MissingKey,
                 reader.offset(),
                 "this key is required",
             ));
         }
-        if seen & (1 << 4) == 0 {
+        if ranks[5] == NOT_SEEN {
             return Err(at.key("size").error(
                 ErrorKind::MissingKey,
                 reader.offset(),
                 "this key is required",
             ));
         }
-        if seen & (1 << 5) == 0 {
+        if ranks[6] == NOT_SEEN {
             return Err(at.key("data").error(
                 ErrorKind::MissingKey,
                 reader.offset(),
                 "this key is required",
             ));
         }
-        let _ = seen;
         Ok(())
     }
 

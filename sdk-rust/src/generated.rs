@@ -12,67 +12,59 @@ use crate::wire::{self, At};
 /// One NATSBridge message: the JSON object published as the NATS message body. It carries
 /// routing and correlation fields and one or more named, typed payloads (wire contract version
 /// 1).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MessageEnvelope {
     /// Identifier shared by every message of one conversation or workflow. Senders generate a UUID
     /// v4 (lower case, hyphenated) when the caller gives none; a reply keeps the correlation id of
     /// the request.
-    #[serde(alias = "correlationId", default)]
     pub correlation_id: String,
     /// Identifier of this message: a new UUID v4 per message. JetStream publishing sends it as the
     /// Nats-Msg-Id header for de-duplication.
-    #[serde(alias = "msgId", default)]
     pub msg_id: String,
     /// Send time, UTC, RFC 3339 with milliseconds and a Z suffix, for example
     /// 2026-11-25T11:52:26.123Z.
-    #[serde(default)]
     pub timestamp: String,
     /// NATS subject the message was published on, for example chat.room1 or /chat/room1.
-    #[serde(alias = "sendTo", default)]
     pub send_to: String,
     /// What the message is for: chat by default; ACK, NACK, updateStatus and shutdown are also in
     /// use.
-    #[serde(
-        alias = "msgPurpose",
-        default = "defaults::message_envelope_msg_purpose"
-    )]
     pub msg_purpose: String,
     /// Human-readable name of the sending application.
-    #[serde(
-        alias = "senderName",
-        default = "defaults::message_envelope_sender_name"
-    )]
     pub sender_name: String,
     /// UUID v4 of the sending client, fixed for the life of the client or process.
-    #[serde(alias = "senderId", default)]
     pub sender_id: String,
     /// Name of the intended receiver; empty means broadcast.
-    #[serde(alias = "receiverName", default)]
     pub receiver_name: String,
     /// Identifier of the intended receiver; empty means any.
-    #[serde(alias = "receiverId", default)]
     pub receiver_id: String,
     /// Subject to send a reply to; empty means no reply is expected. A sender also uses it as the
     /// NATS reply subject of the publish.
-    #[serde(alias = "replyTo", default)]
     pub reply_to: String,
     /// msg_id of the message this one answers; empty when it answers none.
-    #[serde(alias = "replyToMsgId", default)]
     pub reply_to_msg_id: String,
     /// NATS URL the sender was connected to.
-    #[serde(alias = "brokerURL", alias = "BrokerURL", default)]
     pub broker_url: String,
     /// Free-form application data about the whole message. Canonical form sorts its keys by code
     /// point.
-    #[serde(alias = "note", default, serialize_with = "crate::wire::sorted_object")]
+    #[serde(serialize_with = "crate::wire::sorted_object")]
     pub metadata: serde_json::Map<String, serde_json::Value>,
     /// The payloads of the message, in the order the sender gave them; may be empty.
     pub payloads: Vec<MessagePayload>,
 }
 
+impl<'de> Deserialize<'de> for MessageEnvelope {
+    /// Goes through [`from_value`](MessageEnvelope::from_value), so serde users get the same
+    /// aliases, defaults and precedence as every other receiver.
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = Value::deserialize(deserializer)?;
+        Self::from_value(value, &At::Root).map_err(serde::de::Error::custom)
+    }
+}
+
 impl MessageEnvelope {
     /// Decodes a JSON value, applying the schema's aliases and defaults and ignoring unknown
-    /// keys; errors name the key at fault relative to `at`.
+    /// keys; errors name the key at fault relative to `at`. A key wins over its aliases, and an
+    /// earlier alias over a later one.
     pub fn from_value(value: Value, at: &At<'_>) -> Result<Self, Error> {
         let mut object = wire::structure(value, at)?;
         Ok(Self {
@@ -138,15 +130,13 @@ impl MessageEnvelope {
 
 /// One named, typed payload of an envelope: its data travels inside the envelope (direct,
 /// base64) or on a file server whose URL the envelope carries (link).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MessagePayload {
     /// Identifier of this payload: a new UUID v4 per payload.
-    #[serde(default)]
     pub id: String,
     /// The caller's name for this payload, for example a file name or a variable name.
     pub dataname: String,
     /// How the serialized data is to be interpreted.
-    #[serde(alias = "type")]
     pub payload_type: PayloadType,
     /// Whether the data travels inside the envelope (direct) or behind a URL (link).
     pub transport: Transport,
@@ -159,13 +149,23 @@ pub struct MessagePayload {
     pub data: String,
     /// Free-form data about this payload; a link payload carries checksum = sha256:<64 lower-case
     /// hex> of the serialized data.
-    #[serde(default, serialize_with = "crate::wire::sorted_object")]
+    #[serde(serialize_with = "crate::wire::sorted_object")]
     pub metadata: serde_json::Map<String, serde_json::Value>,
+}
+
+impl<'de> Deserialize<'de> for MessagePayload {
+    /// Goes through [`from_value`](MessagePayload::from_value), so serde users get the same
+    /// aliases, defaults and precedence as every other receiver.
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = Value::deserialize(deserializer)?;
+        Self::from_value(value, &At::Root).map_err(serde::de::Error::custom)
+    }
 }
 
 impl MessagePayload {
     /// Decodes a JSON value, applying the schema's aliases and defaults and ignoring unknown
-    /// keys; errors name the key at fault relative to `at`.
+    /// keys; errors name the key at fault relative to `at`. A key wins over its aliases, and an
+    /// earlier alias over a later one.
     pub fn from_value(value: Value, at: &At<'_>) -> Result<Self, Error> {
         let mut object = wire::structure(value, at)?;
         Ok(Self {
@@ -441,15 +441,5 @@ impl<'de> Deserialize<'de> for Encoding {
             expected: Self::EXPECTED,
             parse: Self::parse,
         })
-    }
-}
-
-/// The non-empty defaults of the schema, as serde wants them: functions.
-mod defaults {
-    pub(super) fn message_envelope_msg_purpose() -> String {
-        "chat".to_string()
-    }
-    pub(super) fn message_envelope_sender_name() -> String {
-        "NATSBridge".to_string()
     }
 }

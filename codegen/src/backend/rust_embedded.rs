@@ -26,10 +26,12 @@ struct StructView {
 
 struct FieldView {
     name: String,
+    /// Position in the structure, the index of its rank while decoding.
+    index: usize,
     doc: String,
     rust_type: String,
-    /// The keys that hold this field, as a match pattern.
-    pattern: String,
+    /// The keys that hold this field, the key itself first.
+    spellings: Vec<SpellingView>,
     /// Statements that read the value at `reader` into `self.<name>`.
     read: String,
     /// Statements that write `self.<name>` with `w`, after `key`.
@@ -38,8 +40,15 @@ struct FieldView {
     key: String,
     /// The value of the field in `Default` (its schema default, or empty).
     default: String,
-    /// Bit of the `seen` mask for a key without a default.
-    required_bit: Option<usize>,
+    /// A key without a default: decoding fails when it is missing.
+    required: bool,
+}
+
+struct SpellingView {
+    /// The key as a Rust string literal.
+    literal: String,
+    /// 0 for the key itself, then 1, 2, ... for its aliases in schema order.
+    rank: usize,
 }
 
 struct EnumView {
@@ -92,7 +101,6 @@ pub fn render(model: &Model) -> Result<String, askama::Error> {
 }
 
 fn struct_view(model: &Model, s: &Struct) -> StructView {
-    let mut next_bit = 0;
     let fields = s
         .fields
         .iter()
@@ -160,26 +168,23 @@ fn struct_view(model: &Model, s: &Struct) -> StructView {
                 (_, FieldType::Enum(e)) => format!("{e}::default()"),
                 (_, FieldType::Array { .. }) => "Vec::new()".to_string(),
             };
-            let required_bit = field.default.is_none().then(|| {
-                next_bit += 1;
-                next_bit - 1
-            });
-            let pattern = std::iter::once(name)
+            let spellings = std::iter::once(name)
                 .chain(&field.aliases)
-                .map(|k| rust_str(k))
-                .collect::<Vec<_>>()
-                .join(" | ");
+                .enumerate()
+                .map(|(rank, key)| SpellingView { literal: rust_str(key), rank })
+                .collect();
             let separator = if i == 0 { "{" } else { "," };
             FieldView {
                 name: name.clone(),
                 doc: rust_doc(&field.description, "    "),
                 rust_type,
-                pattern,
+                index: i,
+                spellings,
                 read,
                 write,
                 key: rust_str(&format!("{separator}\"{name}\":")),
                 default,
-                required_bit,
+                required: field.default.is_none(),
             }
         })
         .collect();

@@ -1,5 +1,5 @@
 //! Renders the std Rust SDK's message types (`sdk-rust/src/generated.rs`): serde structs with
-//! the schema's wire names, aliases and defaults, plus a decoder that names the key at fault.
+//! the schema's wire names, and one decoder (aliases, defaults) that names the key at fault.
 
 use askama::Template;
 
@@ -13,7 +13,6 @@ struct File {
     schema_name: String,
     structs: Vec<StructView>,
     enums: Vec<EnumView>,
-    defaults: Vec<(String, String)>,
 }
 
 struct StructView {
@@ -25,7 +24,8 @@ struct StructView {
 struct FieldView {
     name: String,
     doc: String,
-    serde: String,
+    /// Serialized with sorted keys (a free-form object).
+    sorted: bool,
     rust_type: String,
     /// Every key that may hold the field, canonical first, as a Rust slice literal.
     keys: String,
@@ -57,30 +57,23 @@ struct VariantView {
 
 /// Renders `sdk-rust/src/generated.rs` (before rustfmt).
 pub fn render(model: &Model) -> Result<String, askama::Error> {
-    let mut defaults = Vec::new();
-    let structs = model
-        .structs
-        .iter()
-        .map(|s| struct_view(s, &mut defaults))
-        .collect();
     File {
         preamble: crate::preamble("//"),
         schema_name: model.schema_name.clone(),
-        structs,
+        structs: model.structs.iter().map(struct_view).collect(),
         enums: model.enums.iter().map(enum_view).collect(),
-        defaults,
     }
     .render()
 }
 
-fn struct_view(s: &Struct, defaults: &mut Vec<(String, String)>) -> StructView {
+fn struct_view(s: &Struct) -> StructView {
     let fields = s
         .fields
         .iter()
         .map(|field| {
             let name = field.name.clone();
             let at = format!("&at.key({})", rust_str(&name));
-            let (rust_type, convert, sort) = match &field.ty {
+            let (rust_type, convert, sorted) = match &field.ty {
                 FieldType::String { .. } => (
                     "String".to_string(),
                     format!("wire::string(value, {at})?"),
@@ -107,30 +100,12 @@ fn struct_view(s: &Struct, defaults: &mut Vec<(String, String)>) -> StructView {
                     false,
                 ),
             };
-            let mut serde = Vec::new();
-            for alias in &field.aliases {
-                serde.push(format!("alias = {}", rust_str(alias)));
-            }
             let missing = match &field.default {
                 None => format!("return Err(wire::missing({at}))"),
-                Some(DefaultValue::String(text)) if text.is_empty() => {
-                    serde.push("default".to_string());
-                    "String::new()".to_string()
-                }
-                Some(DefaultValue::String(text)) => {
-                    let function = format!("{}_{}", snake(&s.name), name);
-                    serde.push(format!("default = \"defaults::{function}\""));
-                    defaults.push((function, rust_str(text)));
-                    format!("{}.to_string()", rust_str(text))
-                }
-                Some(DefaultValue::EmptyObject) => {
-                    serde.push("default".to_string());
-                    "serde_json::Map::new()".to_string()
-                }
+                Some(DefaultValue::String(text)) if text.is_empty() => "String::new()".to_string(),
+                Some(DefaultValue::String(text)) => format!("{}.to_string()", rust_str(text)),
+                Some(DefaultValue::EmptyObject) => "serde_json::Map::new()".to_string(),
             };
-            if sort {
-                serde.push("serialize_with = \"crate::wire::sorted_object\"".to_string());
-            }
             let keys = std::iter::once(&field.name)
                 .chain(&field.aliases)
                 .map(|k| rust_str(k))
@@ -138,11 +113,7 @@ fn struct_view(s: &Struct, defaults: &mut Vec<(String, String)>) -> StructView {
                 .join(", ");
             FieldView {
                 doc: rust_doc(&field.description, "    "),
-                serde: if serde.is_empty() {
-                    String::new()
-                } else {
-                    format!("#[serde({})]", serde.join(", "))
-                },
+                sorted,
                 rust_type,
                 keys: format!("&[{keys}]"),
                 convert,
@@ -217,9 +188,4 @@ fn enum_view(e: &Enum) -> EnumView {
         expected: format!("&[{expected}]"),
         aliases,
     }
-}
-
-/// `MessagePayload` to `message_payload`.
-fn snake(name: &str) -> String {
-    crate::model::upper_snake_case(name).to_lowercase()
 }

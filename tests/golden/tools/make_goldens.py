@@ -517,6 +517,28 @@ def make_accepted():
              "do not depend on key order.", dump_any(obj), e, [p.expected])
 
 
+    n = "key_and_alias_both"
+    e = env(n, broker_url="nats://first-alias:4222", metadata={"from": "metadata"})
+    p = text("both.txt", "canonical key wins")
+    w = dict(p.wire)
+    w = {"type": "binary", **w}
+    obj = {}
+    for k in ENVELOPE_KEYS:
+        if k == "msg_id":
+            obj["msgId"] = "alias-before-canonical"
+        if k == "broker_url":
+            obj["BrokerURL"] = "nats://second-alias:4222"
+            obj["brokerURL"] = e["broker_url"]
+            continue
+        if k == "metadata":
+            obj["note"] = {"from": "note"}
+        obj[k] = e[k]
+    obj["payloads"] = [w]
+    accepted(n, "A key and its alias both present: the canonical key wins wherever it stands, "
+             "and of two aliases the first in schema order (brokerURL before BrokerURL).",
+             dump_any(obj), e, [p.expected])
+
+
 # ----------------------------------------------------------------------------- invalid/
 
 def invalid(name, description, msg, error, violations=(), envelope=None, payloads=None):
