@@ -179,12 +179,8 @@ fn std_serde_deserialize_agrees_with_the_decoder() {
         };
         match serde_json::from_slice::<natsbridge::MessageEnvelope>(&g.message) {
             Ok(derived) if derived == decoded => Ok(()),
-            Ok(derived) => Err(format!(
-                "serde gives {derived:?}, the decoder {decoded:?}"
-            )),
-            Err(e) => Err(format!(
-                "serde refuses what the decoder accepts: {e}"
-            )),
+            Ok(derived) => Err(format!("serde gives {derived:?}, the decoder {decoded:?}")),
+            Err(e) => Err(format!("serde refuses what the decoder accepts: {e}")),
         }
     });
 }
