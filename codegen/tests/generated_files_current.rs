@@ -66,3 +66,114 @@ fn check_mode_reports_a_stale_file_and_writes_nothing() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// A copy of the generator's inputs and outputs in a fresh folder, so a test can edit them.
+fn copy_of_workspace(label: &str) -> std::path::PathBuf {
+    use natsbridge_codegen::{
+        PYTHON_PARTS_DIR, PYTHON_PATH, RUST_EMBEDDED_PATH, RUST_STD_PATH, SCHEMA_PATH,
+    };
+    let root = default_root();
+    let copy =
+        std::env::temp_dir().join(format!("natsbridge-codegen-{label}-{}", std::process::id()));
+    std::fs::remove_dir_all(&copy).ok();
+    let mut files: Vec<String> = [SCHEMA_PATH, RUST_STD_PATH, RUST_EMBEDDED_PATH, PYTHON_PATH]
+        .iter()
+        .map(|p| p.to_string())
+        .collect();
+    for entry in std::fs::read_dir(root.join(PYTHON_PARTS_DIR)).expect("the Python parts") {
+        let name = entry
+            .expect("a folder entry")
+            .file_name()
+            .to_string_lossy()
+            .into_owned();
+        if name.ends_with(".py") {
+            files.push(format!("{PYTHON_PARTS_DIR}/{name}"));
+        }
+    }
+    for file in files {
+        let target = copy.join(&file);
+        std::fs::create_dir_all(target.parent().expect("a parent")).expect("a folder");
+        std::fs::copy(root.join(&file), &target).expect("a copy");
+    }
+    copy
+}
+
+#[test]
+fn a_changed_description_makes_the_check_fail_until_regenerated() {
+    let copy = copy_of_workspace("description");
+    let schema_path = copy.join(natsbridge_codegen::SCHEMA_PATH);
+    let schema = std::fs::read_to_string(&schema_path).expect("the schema");
+    let original = "Human-readable name of the sending application.";
+    assert!(
+        schema.contains(original),
+        "the test edits this description: {original}"
+    );
+    std::fs::write(
+        &schema_path,
+        schema.replace(original, "Edited-sender-name-description."),
+    )
+    .expect("an edit");
+
+    let binary = env!("CARGO_BIN_EXE_natsbridge-codegen");
+    let check = std::process::Command::new(binary)
+        .args(["--check", "--root"])
+        .arg(&copy)
+        .output()
+        .expect("the generator runs");
+    let stdout = String::from_utf8_lossy(&check.stdout);
+    let stderr = String::from_utf8_lossy(&check.stderr);
+    assert_eq!(
+        check.status.code(),
+        Some(1),
+        "--check must fail: {stdout}{stderr}"
+    );
+    for path in [
+        "sdk-rust/src/generated.rs",
+        "sdk-embedded/src/generated.rs",
+        "sdk-python/nats_bridge.py",
+    ] {
+        assert!(
+            stdout.contains(&format!("STALE     {path}")),
+            "{path} not named stale:\n{stdout}"
+        );
+    }
+    assert!(
+        stderr.contains(REGENERATE_COMMAND),
+        "the fix is not named:\n{stderr}"
+    );
+
+    let write = std::process::Command::new(binary)
+        .arg("--root")
+        .arg(&copy)
+        .output()
+        .expect("runs");
+    assert!(
+        write.status.success(),
+        "{}",
+        String::from_utf8_lossy(&write.stderr)
+    );
+    assert!(String::from_utf8_lossy(&write.stdout).contains("written   sdk-rust/src/generated.rs"));
+    // One word, so that no wrapping of doc comments can split it.
+    for path in [
+        "sdk-rust/src/generated.rs",
+        "sdk-embedded/src/generated.rs",
+        "sdk-python/nats_bridge.py",
+    ] {
+        let generated = std::fs::read_to_string(copy.join(path)).expect("written");
+        assert!(
+            generated.contains("Edited-sender-name-description."),
+            "the new description does not reach {path}"
+        );
+    }
+
+    let recheck = std::process::Command::new(binary)
+        .args(["--check", "--root"])
+        .arg(&copy)
+        .output()
+        .expect("runs");
+    assert!(
+        recheck.status.success(),
+        "after regenerating, --check passes"
+    );
+    std::fs::remove_dir_all(&copy).ok();
+}

@@ -2,7 +2,7 @@
 //!
 //! * [`golden`]: loads the golden messages of `tests/golden/` (format in
 //!   `tests/golden/README.md`) and gives the paths around them.
-//! * [`reference`]: a plain reference receiver of WIRE.md section 7 and the canonical
+//! * [`reference`](mod@reference): a plain reference receiver of WIRE.md section 7 and the canonical
 //!   writer of section 8, independent of the SDK crates, driven by the schema file.
 //!
 //! `tests/goldens.rs` holds the goldens to themselves: the reference receiver, the JSON
