@@ -3,8 +3,8 @@
 
 use askama::Template;
 
-use crate::backend::{rust_doc, rust_str};
-use crate::model::{DefaultValue, Enum, FieldType, Model, Struct};
+use crate::backend::{RustEnumView, rust_doc, rust_str};
+use crate::model::{DefaultValue, FieldType, Model, Struct};
 
 #[derive(Template)]
 #[template(path = "rust_embedded.rs.jinja", escape = "none")]
@@ -14,7 +14,7 @@ struct File {
     key_capacity: usize,
     uses_default_text: bool,
     structs: Vec<StructView>,
-    enums: Vec<EnumView>,
+    enums: Vec<RustEnumView>,
 }
 
 struct StructView {
@@ -51,25 +51,6 @@ struct SpellingView {
     rank: usize,
 }
 
-struct EnumView {
-    name: String,
-    doc: String,
-    /// Capacity of the string the decoder reads a value into.
-    text_capacity: usize,
-    /// `Some(capacity)` for an open enumeration.
-    open: Option<usize>,
-    variants: Vec<VariantView>,
-    expected: String,
-    aliases: Vec<(String, String)>,
-    receive_only_check: String,
-}
-
-struct VariantView {
-    name: String,
-    wire: String,
-    doc: String,
-}
-
 /// Renders `sdk-embedded/src/generated.rs` (before rustfmt).
 pub fn render(model: &Model) -> Result<String, askama::Error> {
     let key_capacity = model
@@ -95,7 +76,7 @@ pub fn render(model: &Model) -> Result<String, askama::Error> {
             .iter()
             .map(|s| struct_view(model, s))
             .collect(),
-        enums: model.enums.iter().map(enum_view).collect(),
+        enums: model.enums.iter().map(RustEnumView::new).collect(),
     }
     .render()
 }
@@ -225,69 +206,5 @@ fn max_value_len(model: &Model, ty: &FieldType) -> usize {
             let item = max_encoded_len(model, model.struct_named(item));
             2 + max_items * item + max_items.saturating_sub(1)
         }
-    }
-}
-
-fn enum_view(e: &Enum) -> EnumView {
-    let variants: Vec<VariantView> = e
-        .values
-        .iter()
-        .map(|v| VariantView {
-            name: v.variant(),
-            wire: rust_str(&v.wire),
-            doc: rust_doc(
-                &if v.receive_only {
-                    format!(
-                        "Received from early editions, never sent: {}",
-                        v.description
-                    )
-                } else {
-                    v.description.clone()
-                },
-                "    ",
-            ),
-        })
-        .collect();
-    let aliases: Vec<(String, String)> = e
-        .aliases
-        .iter()
-        .map(|(alias, target)| {
-            let variant = e
-                .values
-                .iter()
-                .find(|v| v.wire == *target)
-                .expect("checked by the reader");
-            (rust_str(alias), variant.variant())
-        })
-        .collect();
-    let spellings = e
-        .values
-        .iter()
-        .map(|v| &v.wire)
-        .chain(e.aliases.iter().map(|(a, _)| a));
-    let longest = spellings.clone().map(String::len).max().unwrap_or(1);
-    let expected = spellings
-        .map(|s| rust_str(s))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let receive_only: Vec<String> = e
-        .values
-        .iter()
-        .filter(|v| v.receive_only)
-        .map(|v| format!("Self::{}", v.variant()))
-        .collect();
-    EnumView {
-        name: e.name.clone(),
-        doc: rust_doc(&e.description, ""),
-        text_capacity: longest.max(e.open.unwrap_or(0)),
-        open: e.open,
-        variants,
-        expected: format!("&[{expected}]"),
-        aliases,
-        receive_only_check: if receive_only.is_empty() {
-            "false".to_string()
-        } else {
-            format!("matches!(self, {})", receive_only.join(" | "))
-        },
     }
 }

@@ -3,8 +3,8 @@
 
 use askama::Template;
 
-use crate::backend::{rust_doc, rust_str};
-use crate::model::{DefaultValue, Enum, FieldType, Model, Struct};
+use crate::backend::{RustEnumView, rust_doc, rust_str};
+use crate::model::{DefaultValue, FieldType, Model, Struct};
 
 #[derive(Template)]
 #[template(path = "rust_std.rs.jinja", escape = "none")]
@@ -12,7 +12,7 @@ struct File {
     preamble: String,
     schema_name: String,
     structs: Vec<StructView>,
-    enums: Vec<EnumView>,
+    enums: Vec<RustEnumView>,
 }
 
 struct StructView {
@@ -35,33 +35,13 @@ struct FieldView {
     missing: String,
 }
 
-struct EnumView {
-    name: String,
-    doc: String,
-    open: bool,
-    variants: Vec<VariantView>,
-    /// Every string a message may hold, for error messages.
-    expected: String,
-    /// Alias spellings: (wire alias, variant).
-    aliases: Vec<(String, String)>,
-    /// The body of `is_receive_only`.
-    receive_only_check: String,
-}
-
-struct VariantView {
-    name: String,
-    wire: String,
-    doc: String,
-    receive_only: bool,
-}
-
 /// Renders `sdk-rust/src/generated.rs` (before rustfmt).
 pub fn render(model: &Model) -> Result<String, askama::Error> {
     File {
         preamble: crate::preamble("//"),
         schema_name: model.schema_name.clone(),
         structs: model.structs.iter().map(struct_view).collect(),
-        enums: model.enums.iter().map(enum_view).collect(),
+        enums: model.enums.iter().map(RustEnumView::new).collect(),
     }
     .render()
 }
@@ -126,66 +106,5 @@ fn struct_view(s: &Struct) -> StructView {
         name: s.name.clone(),
         doc: rust_doc(&s.description, ""),
         fields,
-    }
-}
-
-fn enum_view(e: &Enum) -> EnumView {
-    let variants = e
-        .values
-        .iter()
-        .map(|v| VariantView {
-            name: v.variant(),
-            wire: rust_str(&v.wire),
-            doc: rust_doc(
-                &if v.receive_only {
-                    format!(
-                        "Received from early editions, never sent: {}",
-                        v.description
-                    )
-                } else {
-                    v.description.clone()
-                },
-                "    ",
-            ),
-            receive_only: v.receive_only,
-        })
-        .collect::<Vec<_>>();
-    let aliases = e
-        .aliases
-        .iter()
-        .map(|(alias, target)| {
-            let variant = e
-                .values
-                .iter()
-                .find(|v| v.wire == *target)
-                .expect("checked by the reader");
-            (rust_str(alias), variant.variant())
-        })
-        .collect::<Vec<_>>();
-    let expected = e
-        .values
-        .iter()
-        .map(|v| rust_str(&v.wire))
-        .chain(aliases.iter().map(|(alias, _)| alias.clone()))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let receive_only: Vec<String> = variants
-        .iter()
-        .filter(|v| v.receive_only)
-        .map(|v| format!("Self::{}", v.name))
-        .collect();
-    let receive_only_check = if receive_only.is_empty() {
-        "false".to_string()
-    } else {
-        format!("matches!(self, {})", receive_only.join(" | "))
-    };
-    EnumView {
-        receive_only_check,
-        name: e.name.clone(),
-        doc: rust_doc(&e.description, ""),
-        open: e.open.is_some(),
-        variants,
-        expected: format!("&[{expected}]"),
-        aliases,
     }
 }
