@@ -248,17 +248,10 @@ impl<'a> Reader<'a> {
             }
             _ => return Err(self.syntax()),
         }
-        let mut fits = true;
-        let scanned = self.scan_string(false, &mut |s| {
-            if fits && key.push_str(s).is_err() {
-                fits = false;
-            }
-        });
-        let result = scanned.and_then(|()| self.colon());
-        if result.is_err() || !fits {
-            key.clear();
-        }
-        result?;
+        let fits = collect_into(key, |mut sink| {
+            self.scan_string(false, &mut sink)
+                .and_then(|()| self.colon())
+        })?;
         Ok(Some(if fits { Key::Fits } else { Key::TooLong }))
     }
 
@@ -317,17 +310,7 @@ impl<'a> Reader<'a> {
             return Err(self.wrong_type("a string"));
         }
         let start = self.pos;
-        let mut fits = true;
-        let result = self.scan_string(false, &mut |s| {
-            if fits && out.push_str(s).is_err() {
-                fits = false;
-            }
-        });
-        if result.is_err() || !fits {
-            out.clear();
-        }
-        result?;
-        if fits {
+        if collect_into(out, |mut sink| self.scan_string(false, &mut sink))? {
             Ok(())
         } else {
             Err(JsonError::TooLong {
@@ -382,17 +365,7 @@ impl<'a> Reader<'a> {
             return Err(self.wrong_type("an object"));
         }
         let start = self.pos;
-        let mut fits = true;
-        let result = self.walk(&mut |s| {
-            if fits && out.push_str(s).is_err() {
-                fits = false;
-            }
-        });
-        if result.is_err() || !fits {
-            out.clear();
-        }
-        result?;
-        if fits {
+        if collect_into(out, |mut sink| self.walk(&mut sink))? {
             Ok(())
         } else {
             Err(JsonError::TooLong {
@@ -741,4 +714,24 @@ impl<'a> Reader<'a> {
         sink(text);
         Ok(())
     }
+}
+
+/// Runs `scan`, which hands the text it reads to a sink, collecting that text into `out`
+/// (cleared first). Returns whether it all fit; on an error or when it does not fit, `out` is
+/// left empty (the scan still runs to its end, so the input is consumed and validated).
+fn collect_into<const N: usize>(
+    out: &mut String<N>,
+    scan: impl FnOnce(&mut dyn FnMut(&str)) -> Result<(), JsonError>,
+) -> Result<bool, JsonError> {
+    out.clear();
+    let mut fits = true;
+    let result = scan(&mut |text: &str| {
+        if fits && out.push_str(text).is_err() {
+            fits = false;
+        }
+    });
+    if result.is_err() || !fits {
+        out.clear();
+    }
+    result.map(|()| fits)
 }
