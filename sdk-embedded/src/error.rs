@@ -5,7 +5,7 @@ use core::fmt;
 
 use heapless::Vec;
 
-use crate::json::JsonError;
+use crate::json::{JsonError, Reader};
 
 /// What went wrong, with the stable names used by every SDK and the golden messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -107,6 +107,22 @@ impl fmt::Display for DecodeError {
 }
 
 impl core::error::Error for DecodeError {}
+
+impl DecodeError {
+    /// The error to report for `body`: a message that is not well-formed JSON is `not_json`
+    /// whatever else is wrong with it, as in every SDK. The decoder streams and may meet
+    /// another fault first, so on that (rare) path the whole body is checked once more.
+    pub fn or_not_json(self, body: &[u8]) -> DecodeError {
+        if self.kind == ErrorKind::NotJson {
+            return self;
+        }
+        let mut reader = Reader::new(body);
+        match reader.skip_value().and_then(|()| reader.end()) {
+            Err(error @ JsonError::Syntax { .. }) => At::Root.json_error(error),
+            _ => self,
+        }
+    }
+}
 
 /// A place in a message while decoding: a chain on the stack, turned into a [`Place`] only
 /// when an error is reported. The generated decoders build it.

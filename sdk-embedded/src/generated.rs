@@ -101,11 +101,12 @@ impl MessageEnvelope {
     }
 
     /// Like [`decode`](Self::decode), into an existing value (a `static`, say), so the decoded
-    /// message is never held twice.
+    /// message is never held twice. After an error `self` holds a partly decoded message.
     pub fn decode_in_place(&mut self, body: &[u8]) -> Result<(), DecodeError> {
         let mut reader = Reader::new(body);
-        self.decode_from(&mut reader, &At::Root)?;
-        reader.end().map_err(|e| At::Root.json_error(e))
+        self.decode_from(&mut reader, &At::Root)
+            .and_then(|()| reader.end().map_err(|e| At::Root.json_error(e)))
+            .map_err(|error| error.or_not_json(body))
     }
 
     /// Reads the object at `reader` into `self`, applying the schema's aliases and defaults
@@ -116,12 +117,16 @@ impl MessageEnvelope {
         // Which spelling set each field: 0 is the key itself, 1.. its aliases in schema order,
         // NOT_SEEN none. A key wins over its aliases, and an earlier alias over a later one.
         let mut ranks = [NOT_SEEN; 14];
+        // An alias whose value is refused does not fail the message at once: a spelling with
+        // higher precedence may still come and win (as in every SDK). Its error waits here.
+        let mut deferred: [Option<DecodeError>; 12] = Default::default();
         let mut key: String<KEY_CAPACITY> = String::new();
         while let Some(fit) = reader.next_key(&mut key).map_err(|e| at.json_error(e))? {
             let known = if fit == Key::Fits { key.as_str() } else { "" };
             match known {
                 "correlation_id" => {
                     ranks[0] = 0;
+                    deferred[0] = None;
                     reader
                         .string_into(&mut self.correlation_id)
                         .map_err(|e| at.key("correlation_id").json_error(e))?;
@@ -129,15 +134,26 @@ impl MessageEnvelope {
                 "correlationId" => {
                     if ranks[0] >= 1 {
                         ranks[0] = 1;
-                        reader
+                        deferred[0] = None;
+                        let before = reader.clone();
+                        if let Err(error) = reader
                             .string_into(&mut self.correlation_id)
-                            .map_err(|e| at.key("correlation_id").json_error(e))?;
+                            .map_err(|e| at.key("correlation_id").json_error(e))
+                        {
+                            if error.kind == ErrorKind::NotJson {
+                                return Err(error);
+                            }
+                            deferred[0] = Some(error);
+                            *reader = before;
+                            reader.skip_value().map_err(|e| at.json_error(e))?;
+                        }
                     } else {
                         reader.skip_value().map_err(|e| at.json_error(e))?;
                     }
                 }
                 "msg_id" => {
                     ranks[1] = 0;
+                    deferred[1] = None;
                     reader
                         .string_into(&mut self.msg_id)
                         .map_err(|e| at.key("msg_id").json_error(e))?;
@@ -145,9 +161,19 @@ impl MessageEnvelope {
                 "msgId" => {
                     if ranks[1] >= 1 {
                         ranks[1] = 1;
-                        reader
+                        deferred[1] = None;
+                        let before = reader.clone();
+                        if let Err(error) = reader
                             .string_into(&mut self.msg_id)
-                            .map_err(|e| at.key("msg_id").json_error(e))?;
+                            .map_err(|e| at.key("msg_id").json_error(e))
+                        {
+                            if error.kind == ErrorKind::NotJson {
+                                return Err(error);
+                            }
+                            deferred[1] = Some(error);
+                            *reader = before;
+                            reader.skip_value().map_err(|e| at.json_error(e))?;
+                        }
                     } else {
                         reader.skip_value().map_err(|e| at.json_error(e))?;
                     }
@@ -160,6 +186,7 @@ impl MessageEnvelope {
                 }
                 "send_to" => {
                     ranks[3] = 0;
+                    deferred[2] = None;
                     reader
                         .string_into(&mut self.send_to)
                         .map_err(|e| at.key("send_to").json_error(e))?;
@@ -167,15 +194,26 @@ impl MessageEnvelope {
                 "sendTo" => {
                     if ranks[3] >= 1 {
                         ranks[3] = 1;
-                        reader
+                        deferred[2] = None;
+                        let before = reader.clone();
+                        if let Err(error) = reader
                             .string_into(&mut self.send_to)
-                            .map_err(|e| at.key("send_to").json_error(e))?;
+                            .map_err(|e| at.key("send_to").json_error(e))
+                        {
+                            if error.kind == ErrorKind::NotJson {
+                                return Err(error);
+                            }
+                            deferred[2] = Some(error);
+                            *reader = before;
+                            reader.skip_value().map_err(|e| at.json_error(e))?;
+                        }
                     } else {
                         reader.skip_value().map_err(|e| at.json_error(e))?;
                     }
                 }
                 "msg_purpose" => {
                     ranks[4] = 0;
+                    deferred[3] = None;
                     reader
                         .string_into(&mut self.msg_purpose)
                         .map_err(|e| at.key("msg_purpose").json_error(e))?;
@@ -183,15 +221,26 @@ impl MessageEnvelope {
                 "msgPurpose" => {
                     if ranks[4] >= 1 {
                         ranks[4] = 1;
-                        reader
+                        deferred[3] = None;
+                        let before = reader.clone();
+                        if let Err(error) = reader
                             .string_into(&mut self.msg_purpose)
-                            .map_err(|e| at.key("msg_purpose").json_error(e))?;
+                            .map_err(|e| at.key("msg_purpose").json_error(e))
+                        {
+                            if error.kind == ErrorKind::NotJson {
+                                return Err(error);
+                            }
+                            deferred[3] = Some(error);
+                            *reader = before;
+                            reader.skip_value().map_err(|e| at.json_error(e))?;
+                        }
                     } else {
                         reader.skip_value().map_err(|e| at.json_error(e))?;
                     }
                 }
                 "sender_name" => {
                     ranks[5] = 0;
+                    deferred[4] = None;
                     reader
                         .string_into(&mut self.sender_name)
                         .map_err(|e| at.key("sender_name").json_error(e))?;
@@ -199,15 +248,26 @@ impl MessageEnvelope {
                 "senderName" => {
                     if ranks[5] >= 1 {
                         ranks[5] = 1;
-                        reader
+                        deferred[4] = None;
+                        let before = reader.clone();
+                        if let Err(error) = reader
                             .string_into(&mut self.sender_name)
-                            .map_err(|e| at.key("sender_name").json_error(e))?;
+                            .map_err(|e| at.key("sender_name").json_error(e))
+                        {
+                            if error.kind == ErrorKind::NotJson {
+                                return Err(error);
+                            }
+                            deferred[4] = Some(error);
+                            *reader = before;
+                            reader.skip_value().map_err(|e| at.json_error(e))?;
+                        }
                     } else {
                         reader.skip_value().map_err(|e| at.json_error(e))?;
                     }
                 }
                 "sender_id" => {
                     ranks[6] = 0;
+                    deferred[5] = None;
                     reader
                         .string_into(&mut self.sender_id)
                         .map_err(|e| at.key("sender_id").json_error(e))?;
@@ -215,15 +275,26 @@ impl MessageEnvelope {
                 "senderId" => {
                     if ranks[6] >= 1 {
                         ranks[6] = 1;
-                        reader
+                        deferred[5] = None;
+                        let before = reader.clone();
+                        if let Err(error) = reader
                             .string_into(&mut self.sender_id)
-                            .map_err(|e| at.key("sender_id").json_error(e))?;
+                            .map_err(|e| at.key("sender_id").json_error(e))
+                        {
+                            if error.kind == ErrorKind::NotJson {
+                                return Err(error);
+                            }
+                            deferred[5] = Some(error);
+                            *reader = before;
+                            reader.skip_value().map_err(|e| at.json_error(e))?;
+                        }
                     } else {
                         reader.skip_value().map_err(|e| at.json_error(e))?;
                     }
                 }
                 "receiver_name" => {
                     ranks[7] = 0;
+                    deferred[6] = None;
                     reader
                         .string_into(&mut self.receiver_name)
                         .map_err(|e| at.key("receiver_name").json_error(e))?;
@@ -231,15 +302,26 @@ impl MessageEnvelope {
                 "receiverName" => {
                     if ranks[7] >= 1 {
                         ranks[7] = 1;
-                        reader
+                        deferred[6] = None;
+                        let before = reader.clone();
+                        if let Err(error) = reader
                             .string_into(&mut self.receiver_name)
-                            .map_err(|e| at.key("receiver_name").json_error(e))?;
+                            .map_err(|e| at.key("receiver_name").json_error(e))
+                        {
+                            if error.kind == ErrorKind::NotJson {
+                                return Err(error);
+                            }
+                            deferred[6] = Some(error);
+                            *reader = before;
+                            reader.skip_value().map_err(|e| at.json_error(e))?;
+                        }
                     } else {
                         reader.skip_value().map_err(|e| at.json_error(e))?;
                     }
                 }
                 "receiver_id" => {
                     ranks[8] = 0;
+                    deferred[7] = None;
                     reader
                         .string_into(&mut self.receiver_id)
                         .map_err(|e| at.key("receiver_id").json_error(e))?;
@@ -247,15 +329,26 @@ impl MessageEnvelope {
                 "receiverId" => {
                     if ranks[8] >= 1 {
                         ranks[8] = 1;
-                        reader
+                        deferred[7] = None;
+                        let before = reader.clone();
+                        if let Err(error) = reader
                             .string_into(&mut self.receiver_id)
-                            .map_err(|e| at.key("receiver_id").json_error(e))?;
+                            .map_err(|e| at.key("receiver_id").json_error(e))
+                        {
+                            if error.kind == ErrorKind::NotJson {
+                                return Err(error);
+                            }
+                            deferred[7] = Some(error);
+                            *reader = before;
+                            reader.skip_value().map_err(|e| at.json_error(e))?;
+                        }
                     } else {
                         reader.skip_value().map_err(|e| at.json_error(e))?;
                     }
                 }
                 "reply_to" => {
                     ranks[9] = 0;
+                    deferred[8] = None;
                     reader
                         .string_into(&mut self.reply_to)
                         .map_err(|e| at.key("reply_to").json_error(e))?;
@@ -263,15 +356,26 @@ impl MessageEnvelope {
                 "replyTo" => {
                     if ranks[9] >= 1 {
                         ranks[9] = 1;
-                        reader
+                        deferred[8] = None;
+                        let before = reader.clone();
+                        if let Err(error) = reader
                             .string_into(&mut self.reply_to)
-                            .map_err(|e| at.key("reply_to").json_error(e))?;
+                            .map_err(|e| at.key("reply_to").json_error(e))
+                        {
+                            if error.kind == ErrorKind::NotJson {
+                                return Err(error);
+                            }
+                            deferred[8] = Some(error);
+                            *reader = before;
+                            reader.skip_value().map_err(|e| at.json_error(e))?;
+                        }
                     } else {
                         reader.skip_value().map_err(|e| at.json_error(e))?;
                     }
                 }
                 "reply_to_msg_id" => {
                     ranks[10] = 0;
+                    deferred[9] = None;
                     reader
                         .string_into(&mut self.reply_to_msg_id)
                         .map_err(|e| at.key("reply_to_msg_id").json_error(e))?;
@@ -279,15 +383,26 @@ impl MessageEnvelope {
                 "replyToMsgId" => {
                     if ranks[10] >= 1 {
                         ranks[10] = 1;
-                        reader
+                        deferred[9] = None;
+                        let before = reader.clone();
+                        if let Err(error) = reader
                             .string_into(&mut self.reply_to_msg_id)
-                            .map_err(|e| at.key("reply_to_msg_id").json_error(e))?;
+                            .map_err(|e| at.key("reply_to_msg_id").json_error(e))
+                        {
+                            if error.kind == ErrorKind::NotJson {
+                                return Err(error);
+                            }
+                            deferred[9] = Some(error);
+                            *reader = before;
+                            reader.skip_value().map_err(|e| at.json_error(e))?;
+                        }
                     } else {
                         reader.skip_value().map_err(|e| at.json_error(e))?;
                     }
                 }
                 "broker_url" => {
                     ranks[11] = 0;
+                    deferred[10] = None;
                     reader
                         .string_into(&mut self.broker_url)
                         .map_err(|e| at.key("broker_url").json_error(e))?;
@@ -295,9 +410,19 @@ impl MessageEnvelope {
                 "brokerURL" => {
                     if ranks[11] >= 1 {
                         ranks[11] = 1;
-                        reader
+                        deferred[10] = None;
+                        let before = reader.clone();
+                        if let Err(error) = reader
                             .string_into(&mut self.broker_url)
-                            .map_err(|e| at.key("broker_url").json_error(e))?;
+                            .map_err(|e| at.key("broker_url").json_error(e))
+                        {
+                            if error.kind == ErrorKind::NotJson {
+                                return Err(error);
+                            }
+                            deferred[10] = Some(error);
+                            *reader = before;
+                            reader.skip_value().map_err(|e| at.json_error(e))?;
+                        }
                     } else {
                         reader.skip_value().map_err(|e| at.json_error(e))?;
                     }
@@ -305,15 +430,26 @@ impl MessageEnvelope {
                 "BrokerURL" => {
                     if ranks[11] >= 2 {
                         ranks[11] = 2;
-                        reader
+                        deferred[10] = None;
+                        let before = reader.clone();
+                        if let Err(error) = reader
                             .string_into(&mut self.broker_url)
-                            .map_err(|e| at.key("broker_url").json_error(e))?;
+                            .map_err(|e| at.key("broker_url").json_error(e))
+                        {
+                            if error.kind == ErrorKind::NotJson {
+                                return Err(error);
+                            }
+                            deferred[10] = Some(error);
+                            *reader = before;
+                            reader.skip_value().map_err(|e| at.json_error(e))?;
+                        }
                     } else {
                         reader.skip_value().map_err(|e| at.json_error(e))?;
                     }
                 }
                 "metadata" => {
                     ranks[12] = 0;
+                    deferred[11] = None;
                     self.metadata
                         .read(reader)
                         .map_err(|e| at.key("metadata").json_error(e))?;
@@ -321,34 +457,33 @@ impl MessageEnvelope {
                 "note" => {
                     if ranks[12] >= 1 {
                         ranks[12] = 1;
-                        self.metadata
+                        deferred[11] = None;
+                        let before = reader.clone();
+                        if let Err(error) = self
+                            .metadata
                             .read(reader)
-                            .map_err(|e| at.key("metadata").json_error(e))?;
+                            .map_err(|e| at.key("metadata").json_error(e))
+                        {
+                            if error.kind == ErrorKind::NotJson {
+                                return Err(error);
+                            }
+                            deferred[11] = Some(error);
+                            *reader = before;
+                            reader.skip_value().map_err(|e| at.json_error(e))?;
+                        }
                     } else {
                         reader.skip_value().map_err(|e| at.json_error(e))?;
                     }
                 }
                 "payloads" => {
                     ranks[13] = 0;
-                    let at = at.key("payloads");
-                    reader.begin_array().map_err(|e| at.json_error(e))?;
-                    self.payloads.clear();
-                    while reader.next_item().map_err(|e| at.json_error(e))? {
-                        if self.payloads.is_full() {
-                            return Err(at.error(
-                                ErrorKind::OverCapacity,
-                                reader.offset(),
-                                "more items than its capacity in this SDK (8)",
-                            ));
-                        }
-                        let mut item = MessagePayload::default();
-                        item.decode_from(reader, &at.index(self.payloads.len()))?;
-                        // Cannot fail: checked above that there is room.
-                        let _ = self.payloads.push(item);
-                    }
+                    self.read_payloads(reader, &at.key("payloads"))?;
                 }
                 _ => reader.skip_value().map_err(|e| at.json_error(e))?,
             }
+        }
+        if let Some(error) = deferred.into_iter().flatten().next() {
+            return Err(error);
         }
         if ranks[13] == NOT_SEEN {
             return Err(at.key("payloads").error(
@@ -356,6 +491,25 @@ impl MessageEnvelope {
                 reader.offset(),
                 "this key is required",
             ));
+        }
+        Ok(())
+    }
+    /// Reads the array `payloads` at `reader`, at most 8 items.
+    fn read_payloads(&mut self, reader: &mut Reader<'_>, at: &At<'_>) -> Result<(), DecodeError> {
+        reader.begin_array().map_err(|e| at.json_error(e))?;
+        self.payloads.clear();
+        while reader.next_item().map_err(|e| at.json_error(e))? {
+            if self.payloads.is_full() {
+                return Err(at.error(
+                    ErrorKind::OverCapacity,
+                    reader.offset(),
+                    "more items than its capacity in this SDK (8)",
+                ));
+            }
+            let mut item = MessagePayload::default();
+            item.decode_from(reader, &at.index(self.payloads.len()))?;
+            // Cannot fail: checked above that there is room.
+            let _ = self.payloads.push(item);
         }
         Ok(())
     }
@@ -464,11 +618,12 @@ impl MessagePayload {
     }
 
     /// Like [`decode`](Self::decode), into an existing value (a `static`, say), so the decoded
-    /// message is never held twice.
+    /// message is never held twice. After an error `self` holds a partly decoded message.
     pub fn decode_in_place(&mut self, body: &[u8]) -> Result<(), DecodeError> {
         let mut reader = Reader::new(body);
-        self.decode_from(&mut reader, &At::Root)?;
-        reader.end().map_err(|e| At::Root.json_error(e))
+        self.decode_from(&mut reader, &At::Root)
+            .and_then(|()| reader.end().map_err(|e| At::Root.json_error(e)))
+            .map_err(|error| error.or_not_json(body))
     }
 
     /// Reads the object at `reader` into `self`, applying the schema's aliases and defaults
@@ -479,6 +634,9 @@ impl MessagePayload {
         // Which spelling set each field: 0 is the key itself, 1.. its aliases in schema order,
         // NOT_SEEN none. A key wins over its aliases, and an earlier alias over a later one.
         let mut ranks = [NOT_SEEN; 8];
+        // An alias whose value is refused does not fail the message at once: a spelling with
+        // higher precedence may still come and win (as in every SDK). Its error waits here.
+        let mut deferred: [Option<DecodeError>; 1] = Default::default();
         let mut key: String<KEY_CAPACITY> = String::new();
         while let Some(fit) = reader.next_key(&mut key).map_err(|e| at.json_error(e))? {
             let known = if fit == Key::Fits { key.as_str() } else { "" };
@@ -497,28 +655,44 @@ impl MessagePayload {
                 }
                 "payload_type" => {
                     ranks[2] = 0;
-                    self.payload_type = PayloadType::read(reader, &at.key("payload_type"))?;
+                    deferred[0] = None;
+                    PayloadType::read(reader, &at.key("payload_type"))
+                        .map(|value| self.payload_type = value)?;
                 }
                 "type" => {
                     if ranks[2] >= 1 {
                         ranks[2] = 1;
-                        self.payload_type = PayloadType::read(reader, &at.key("payload_type"))?;
+                        deferred[0] = None;
+                        let before = reader.clone();
+                        if let Err(error) = PayloadType::read(reader, &at.key("payload_type"))
+                            .map(|value| self.payload_type = value)
+                        {
+                            if error.kind == ErrorKind::NotJson {
+                                return Err(error);
+                            }
+                            deferred[0] = Some(error);
+                            *reader = before;
+                            reader.skip_value().map_err(|e| at.json_error(e))?;
+                        }
                     } else {
                         reader.skip_value().map_err(|e| at.json_error(e))?;
                     }
                 }
                 "transport" => {
                     ranks[3] = 0;
-                    self.transport = Transport::read(reader, &at.key("transport"))?;
+                    Transport::read(reader, &at.key("transport"))
+                        .map(|value| self.transport = value)?;
                 }
                 "encoding" => {
                     ranks[4] = 0;
-                    self.encoding = Encoding::read(reader, &at.key("encoding"))?;
+                    Encoding::read(reader, &at.key("encoding"))
+                        .map(|value| self.encoding = value)?;
                 }
                 "size" => {
                     ranks[5] = 0;
-                    self.size = reader
+                    reader
                         .unsigned()
+                        .map(|value| self.size = value)
                         .map_err(|e| at.key("size").json_error(e))?;
                 }
                 "data" => {
@@ -535,6 +709,9 @@ impl MessagePayload {
                 }
                 _ => reader.skip_value().map_err(|e| at.json_error(e))?,
             }
+        }
+        if let Some(error) = deferred.into_iter().flatten().next() {
+            return Err(error);
         }
         if ranks[1] == NOT_SEEN {
             return Err(at.key("dataname").error(
@@ -580,7 +757,6 @@ impl MessagePayload {
         }
         Ok(())
     }
-
     /// Writes the canonical JSON text into `buf` and returns the written part. A buffer of
     /// [`MAX_ENCODED_LEN`](Self::MAX_ENCODED_LEN) bytes always suffices.
     pub fn encode<'b>(&self, buf: &'b mut [u8]) -> Result<&'b [u8], BufferFull> {

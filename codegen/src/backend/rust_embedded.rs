@@ -22,6 +22,16 @@ struct StructView {
     doc: String,
     max_encoded_len: usize,
     fields: Vec<FieldView>,
+    /// The array fields, each read by a method of its own.
+    arrays: Vec<ArrayView>,
+    /// How many fields have aliases (each keeps a deferred error while decoding).
+    deferred_slots: usize,
+}
+
+struct ArrayView {
+    name: String,
+    item: String,
+    max_items: usize,
 }
 
 struct FieldView {
@@ -32,7 +42,8 @@ struct FieldView {
     rust_type: String,
     /// The keys that hold this field, the key itself first.
     spellings: Vec<SpellingView>,
-    /// Statements that read the value at `reader` into `self.<name>`.
+    /// An expression that reads the value at `reader` into `self.<name>`, of type
+    /// `Result<(), DecodeError>`.
     read: String,
     /// Statements that write `self.<name>` with `w`, after `key`.
     write: String,
@@ -42,6 +53,8 @@ struct FieldView {
     default: String,
     /// A key without a default: decoding fails when it is missing.
     required: bool,
+    /// For a field with aliases, its slot among the deferred alias errors.
+    deferred_slot: Option<usize>,
 }
 
 struct SpellingView {
@@ -82,6 +95,8 @@ pub fn render(model: &Model) -> Result<String, askama::Error> {
 }
 
 fn struct_view(model: &Model, s: &Struct) -> StructView {
+    let mut arrays = Vec::new();
+    let mut aliased = 0;
     let fields = s
         .fields
         .iter()
@@ -90,55 +105,56 @@ fn struct_view(model: &Model, s: &Struct) -> StructView {
             let name = &field.name;
             let at_key = format!("at.key({})", rust_str(name));
             let json_err = format!("|e| {at_key}.json_error(e)");
+            // `read` is an expression of type `Result<(), DecodeError>`.
             let (rust_type, read, write) = match &field.ty {
                 FieldType::String { max_bytes } => (
                     format!("String<{max_bytes}>"),
-                    format!("reader.string_into(&mut self.{name}).map_err({json_err})?;"),
+                    format!("reader.string_into(&mut self.{name}).map_err({json_err})"),
                     format!("w.string(&self.{name})?;"),
                 ),
                 FieldType::Unsigned => (
                     "u64".to_string(),
-                    format!("self.{name} = reader.unsigned().map_err({json_err})?;"),
+                    format!(
+                        "reader.unsigned().map(|value| self.{name} = value).map_err({json_err})"
+                    ),
                     format!("w.unsigned(self.{name})?;"),
                 ),
                 FieldType::FreeObject { max_bytes } => (
                     format!("JsonObject<{max_bytes}>"),
-                    format!("self.{name}.read(reader).map_err({json_err})?;"),
+                    format!("self.{name}.read(reader).map_err({json_err})"),
                     format!("w.raw(self.{name}.as_str())?;"),
                 ),
                 FieldType::Enum(e) => (
                     e.clone(),
-                    format!("self.{name} = {e}::read(reader, &{at_key})?;"),
+                    format!("{e}::read(reader, &{at_key}).map(|value| self.{name} = value)"),
                     format!("w.string(self.{name}.as_str())?;"),
                 ),
-                FieldType::Array { item, max_items } => (
-                    format!("Vec<{item}, {max_items}>"),
-                    format!(
-                        "let at = {at_key};
-                        reader.begin_array().map_err(|e| at.json_error(e))?;
-                        self.{name}.clear();
-                        while reader.next_item().map_err(|e| at.json_error(e))? {{
-                            if self.{name}.is_full() {{
-                                return Err(at.error(ErrorKind::OverCapacity, reader.offset(), \"more items than its capacity in this SDK ({max_items})\"));
+                FieldType::Array { item, max_items } => {
+                    arrays.push(ArrayView {
+                        name: name.clone(),
+                        item: item.clone(),
+                        max_items: *max_items,
+                    });
+                    (
+                        format!("Vec<{item}, {max_items}>"),
+                        format!("self.read_{name}(reader, &{at_key})"),
+                        format!(
+                            "w.raw(\"[\")?;
+                            for (i, item) in self.{name}.iter().enumerate() {{
+                                if i > 0 {{
+                                    w.raw(\",\")?;
+                                }}
+                                item.encode_into(w)?;
                             }}
-                            let mut item = {item}::default();
-                            item.decode_from(reader, &at.index(self.{name}.len()))?;
-                            // Cannot fail: checked above that there is room.
-                            let _ = self.{name}.push(item);
-                        }}"
-                    ),
-                    format!(
-                        "w.raw(\"[\")?;
-                        for (i, item) in self.{name}.iter().enumerate() {{
-                            if i > 0 {{
-                                w.raw(\",\")?;
-                            }}
-                            item.encode_into(w)?;
-                        }}
-                        w.raw(\"]\")?;"
-                    ),
-                ),
+                            w.raw(\"]\")?;"
+                        ),
+                    )
+                }
             };
+            let deferred_slot = (!field.aliases.is_empty()).then(|| {
+                aliased += 1;
+                aliased - 1
+            });
             let default = match (&field.default, &field.ty) {
                 (Some(DefaultValue::String(text)), _) if !text.is_empty() => {
                     format!("default_text({})", rust_str(text))
@@ -152,7 +168,10 @@ fn struct_view(model: &Model, s: &Struct) -> StructView {
             let spellings = std::iter::once(name)
                 .chain(&field.aliases)
                 .enumerate()
-                .map(|(rank, key)| SpellingView { literal: rust_str(key), rank })
+                .map(|(rank, key)| SpellingView {
+                    literal: rust_str(key),
+                    rank,
+                })
                 .collect();
             let separator = if i == 0 { "{" } else { "," };
             FieldView {
@@ -166,6 +185,7 @@ fn struct_view(model: &Model, s: &Struct) -> StructView {
                 key: rust_str(&format!("{separator}\"{name}\":")),
                 default,
                 required: field.default.is_none(),
+                deferred_slot,
             }
         })
         .collect();
@@ -174,6 +194,8 @@ fn struct_view(model: &Model, s: &Struct) -> StructView {
         doc: rust_doc(&s.description, ""),
         max_encoded_len: max_encoded_len(model, s),
         fields,
+        arrays,
+        deferred_slots: aliased,
     }
 }
 

@@ -1,0 +1,134 @@
+//! Differential test of the two Rust envelope decoders: every golden, mutated many times in
+//! a fixed, seeded way, must get the same answer from the std and the no_std SDK: the same
+//! envelope, or both refuse it (both with `not_json` when it is not JSON); neither may panic.
+//! The only allowed difference is the no_std SDK's capacity limit (`over_capacity`). Goldens
+//! with a single fault pin the exact error kind and place (`rust_sdks.rs`).
+
+use natsbridge::ErrorKind::NotJson;
+use natsbridge_embedded::ErrorKind::{self, OverCapacity};
+use natsbridge_tests::golden;
+use serde_json::{Value, json};
+
+/// A small deterministic generator (xorshift64*), so a failure can be replayed exactly.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+/// Bytes that matter to a JSON parser, so mutations reach deep into the grammar.
+const INTERESTING: &[u8] = b"{}[]\":,\\ 0123456789-+.eEtrufalsn\x00\x1f\x7f\xc3\xa9\xff";
+
+fn mutate(message: &[u8], rng: &mut Rng) -> Vec<u8> {
+    let mut m = message.to_vec();
+    for _ in 0..=rng.below(3) {
+        let at = rng.below(m.len());
+        match rng.below(6) {
+            0 if !m.is_empty() => m[at] = INTERESTING[rng.below(INTERESTING.len())],
+            1 if !m.is_empty() => {
+                m.remove(at);
+            }
+            2 => m.insert(at, INTERESTING[rng.below(INTERESTING.len())]),
+            3 if !m.is_empty() => {
+                let end = (at + 1 + rng.below(16)).min(m.len());
+                let copy = m[at..end].to_vec();
+                let to = rng.below(m.len());
+                m.splice(to..to, copy);
+            }
+            4 => m.truncate(at),
+            _ => {
+                // Swap the value of one key for another JSON type.
+                let replacement: &[u8] =
+                    [&b"1"[..], b"\"x\"", b"[]", b"{}", b"null", b"true", b"-1"][rng.below(7)];
+                if let Some(colon) = m[at..].iter().position(|&b| b == b':') {
+                    let start = at + colon + 1;
+                    let end = m[start..]
+                        .iter()
+                        .position(|&b| b == b',' || b == b'}')
+                        .map_or(m.len(), |p| start + p);
+                    m.splice(start..end, replacement.iter().copied());
+                }
+            }
+        }
+    }
+    m
+}
+
+fn std_form(e: &natsbridge::MessageEnvelope) -> Value {
+    serde_json::from_str(&e.to_json()).expect("the std encoder writes JSON")
+}
+
+fn embedded_form(e: &natsbridge_embedded::MessageEnvelope) -> Value {
+    let mut buf = vec![0u8; natsbridge_embedded::MessageEnvelope::MAX_ENCODED_LEN];
+    let written = e.encode(&mut buf).expect("MAX_ENCODED_LEN always suffices");
+    serde_json::from_slice(written).expect("the no_std encoder writes JSON")
+}
+
+#[test]
+fn std_and_no_std_decoders_agree_on_mutated_goldens() {
+    const MUTATIONS_PER_GOLDEN: usize = 400;
+    let mut rng = Rng(0x5eed_cafe_f00d_d00d);
+    let mut checked = 0;
+    let mut both_decoded = 0;
+    let mut disagreements = Vec::new();
+    for g in golden::all() {
+        for i in 0..MUTATIONS_PER_GOLDEN {
+            let message = mutate(&g.message, &mut rng);
+            let std = natsbridge::MessageEnvelope::from_json(&message);
+            let embedded = natsbridge_embedded::MessageEnvelope::decode(&message);
+            checked += 1;
+            let verdict = match (&std, &embedded) {
+                (Ok(s), Ok(e)) => {
+                    both_decoded += 1;
+                    (std_form(s) != embedded_form(e)).then(|| {
+                        json!({"std": std_form(s), "no_std": embedded_form(e)}).to_string()
+                    })
+                }
+                // The no_std SDK's capacities (from the schema) are the one allowed difference.
+                (Ok(_), Err(e)) if e.kind == OverCapacity => None,
+                // A message with several faults may be refused for any of them, except that
+                // a message that is not JSON is `not_json` everywhere.
+                (Err(s), Err(e)) if (s.kind() == NotJson) == (e.kind == ErrorKind::NotJson) => None,
+                (Err(s), Err(e)) if e.kind == OverCapacity && s.kind() == NotJson => None,
+                (s, e) => Some(format!(
+                    "std: {}; no_std: {}",
+                    s.as_ref()
+                        .map_or_else(|e| e.to_string(), |_| "decoded".into()),
+                    e.as_ref()
+                        .map_or_else(|e| e.to_string(), |_| "decoded".into())
+                )),
+            };
+            if let Some(v) = verdict {
+                disagreements.push(format!(
+                    "{} mutation {i}: {v}\n  message: {}",
+                    g.id(),
+                    String::from_utf8_lossy(&message)
+                ));
+            }
+        }
+    }
+    assert!(
+        both_decoded > checked / 20,
+        "mutations too destructive: {both_decoded} of {checked} decoded"
+    );
+    assert!(
+        disagreements.is_empty(),
+        "{} of {checked} mutated messages decoded differently:\n{}",
+        disagreements.len(),
+        disagreements
+            .iter()
+            .take(15)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
