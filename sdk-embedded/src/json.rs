@@ -598,6 +598,10 @@ impl<'a> Reader<'a> {
             i = digits_from(i);
         }
         self.delimiter_at(i)?;
+        if beyond_f64(self.input.get(start..i).unwrap_or_default(), integer) {
+            // As serde_json: a number no 64-bit float can hold is not accepted as JSON.
+            return Err(JsonError::Syntax { offset: start });
+        }
         Ok((i, integer))
     }
 
@@ -734,4 +738,20 @@ fn collect_into<const N: usize>(
         out.clear();
     }
     result.map(|()| fits)
+}
+
+/// Whether the JSON number `text` (already checked against the grammar) rounds to infinity as
+/// a 64-bit float. Integers of up to 19 digits always fit; others are parsed (core's correctly
+/// rounded parser), so the boundary is exactly serde_json's.
+fn beyond_f64(text: &[u8], integer: bool) -> bool {
+    if integer && text.len() <= 19 {
+        return false;
+    }
+    match core::str::from_utf8(text)
+        .ok()
+        .and_then(|t| t.parse::<f64>().ok())
+    {
+        Some(value) => value.is_infinite(),
+        None => false,
+    }
 }

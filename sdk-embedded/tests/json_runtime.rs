@@ -915,3 +915,28 @@ fn mutated_samples_never_panic_and_agree_with_the_validator() {
     // Some mutations (e.g. in string content) keep the document decodable.
     assert!(decoded > 0);
 }
+
+#[test]
+fn numbers_beyond_a_64_bit_float_are_not_json() {
+    // serde_json's boundary: the largest finite f64 is accepted, anything rounding above it
+    // is refused; tiny numbers round to zero and are accepted.
+    let huge_integer = "9".repeat(400);
+    for ok in [
+        "1.7976931348623157e308",
+        "-1.7976931348623157e308",
+        "1e-400",
+        "18446744073709551616",
+    ] {
+        assert_eq!(skip_all(ok.as_bytes()), Ok(()), "{ok}");
+    }
+    for refused in ["1e400", "-1e400", "1.8e308", "1e309", huge_integer.as_str()] {
+        assert_eq!(skip_all(refused.as_bytes()), Err(syntax(0)), "{refused}");
+        let object = format!("{{\"x\":{refused}}}");
+        let mut out: String<1024> = String::new();
+        assert_eq!(
+            Reader::new(object.as_bytes()).compact_object_into(&mut out),
+            Err(syntax(5)),
+            "{object}"
+        );
+    }
+}

@@ -324,8 +324,8 @@ def loads(data):
     """The JSON value of data (str, bytes or bytearray; bytes must be UTF-8).
 
     Refuses, with NatsBridgeError kind not_json, what serde_json refuses: invalid UTF-8,
-    a byte order mark, NaN and Infinity, trailing commas, raw control characters in
-    strings, lone surrogate escapes. Surrogate pairs are joined on every interpreter."""
+    a byte order mark, NaN and Infinity, numbers beyond the range of a 64-bit float,
+    trailing commas, raw control characters in strings, lone surrogate escapes. Surrogate pairs are joined on every interpreter."""
     if isinstance(data, str):
         try:
             b = data.encode("utf-8")
@@ -348,9 +348,36 @@ def loads(data):
     b = None  # a small heap needs the room for the decoded value
     try:
         if _STRICT:
-            return json.loads(text, parse_constant=_refuse_constant)
-        return json.loads(text)
+            value = json.loads(text, parse_constant=_refuse_constant)
+        else:
+            value = json.loads(text)
     except ValueError as e:
         raise _not_json(str(e))
     except RuntimeError:  # RecursionError on CPython
         raise _not_json("nested too deep")
+    _check_number_range(value)
+    return value
+
+
+def _beyond_f64(v):
+    # True when the number v rounds to infinity as a 64-bit float.
+    try:
+        f = float(v)
+    except OverflowError:  # CPython, for a huge int
+        return True
+    return f == _INF or f == -_INF
+
+
+def _check_number_range(value):
+    # serde_json refuses a number beyond the range of a 64-bit float (1e400, or an integer
+    # of 400 digits); both interpreters would keep it as infinity or as a big int instead.
+    # Iterative, as _check_json.
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, dict):
+            stack.extend(v.values())
+        elif isinstance(v, list):
+            stack.extend(v)
+        elif isinstance(v, (int, float)) and not isinstance(v, bool) and _beyond_f64(v):
+            raise _not_json("a number beyond the range of a 64-bit float")

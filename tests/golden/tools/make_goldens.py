@@ -610,6 +610,19 @@ def make_invalid():
             wire_with("msg_id_number", env_fn=set_("msg_id", 42)),
             err("wrong_type", "msg_id"), violations=["/msg_id"])
 
+    invalid("size_negative", "size is a negative integer.",
+            wire_with("size_negative", payload_fn=set_("size", -11)),
+            err("wrong_type", "payloads[0].size"), violations=["/payloads/0/size"])
+    msg = wire_with("number_out_of_range", env_fn=set_("metadata", {"big": "__BIG__"}))
+    invalid("number_out_of_range",
+            "A number beyond the range of a 64-bit float (1e400) is refused as not JSON, not "
+            "turned into infinity or null.",
+            msg.replace('"__BIG__"', "1e400"), err("not_json", ""), violations=None)
+    msg = wire_with("lone_surrogate", payload_fn=set_("dataname", "__LONE__"))
+    invalid("lone_surrogate",
+            "A \\ud800 escape without its low surrogate is not a Unicode string: not JSON.",
+            msg.replace("__LONE__", "x\\ud800y"), err("not_json", ""), violations=None)
+
     def type_alias(o):
         del o["payload_type"]
         o["type"] = 7
