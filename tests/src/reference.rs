@@ -284,10 +284,10 @@ pub fn decode(schema: &Schema, message: &[u8]) -> Result<Decoded, DecodeError> {
         let (value, bytes) = decode_data(p, i)?;
         let mut expected = Map::new();
         for f in &schema.payload {
-            if f.name != "data" {
-                if let Some(v) = p.get(&f.name) {
-                    expected.insert(f.name.clone(), v.clone());
-                }
+            if f.name != "data"
+                && let Some(v) = p.get(&f.name)
+            {
+                expected.insert(f.name.clone(), v.clone());
             }
         }
         expected.insert("value".into(), value);
@@ -420,22 +420,22 @@ fn decode_data(p: &Map<String, Value>, i: usize) -> Result<(Value, Option<Vec<u8
 pub fn capacity_error(schema: &Schema, decoded: &Decoded) -> Option<DecodeError> {
     let env = decoded.resolved.as_object()?;
     for f in &schema.envelope {
-        if let Some(v) = env.get(&f.name) {
-            if over(f, v) {
-                return Some(DecodeError::new("over_capacity", f.name.clone()));
-            }
+        if let Some(v) = env.get(&f.name)
+            && over(f, v)
+        {
+            return Some(DecodeError::new("over_capacity", f.name.clone()));
         }
     }
     let payloads = env.get("payloads").and_then(Value::as_array)?;
     for (i, p) in payloads.iter().enumerate() {
         for f in &schema.payload {
-            if let Some(v) = p.get(&f.name) {
-                if over(f, v) {
-                    return Some(DecodeError::new(
-                        "over_capacity",
-                        format!("payloads[{i}].{}", f.name),
-                    ));
-                }
+            if let Some(v) = p.get(&f.name)
+                && over(f, v)
+            {
+                return Some(DecodeError::new(
+                    "over_capacity",
+                    format!("payloads[{i}].{}", f.name),
+                ));
             }
         }
     }
@@ -485,10 +485,10 @@ fn normalise_object(fields: &[Field], mut object: Map<String, Value>) -> Map<Str
                 object.insert(f.name.clone(), d.clone());
             }
         }
-        if let (Some(e), Some(Value::String(s))) = (&f.enumeration, object.get(&f.name)) {
-            if let Some(to) = e.aliases.get(s) {
-                object.insert(f.name.clone(), Value::String(to.clone()));
-            }
+        if let (Some(e), Some(Value::String(s))) = (&f.enumeration, object.get(&f.name))
+            && let Some(to) = e.aliases.get(s)
+        {
+            object.insert(f.name.clone(), Value::String(to.clone()));
         }
     }
     object
@@ -504,12 +504,12 @@ fn legacy_to_base64(p: &mut Map<String, Value>) {
     }
     if BASE64_ENCODINGS.contains(&encoding) {
         p.insert("encoding".into(), "base64".into());
-    } else if TEXT_ENCODINGS.contains(&encoding) {
-        if let Some(Value::String(text)) = p.get("data") {
-            let b64 = STANDARD.encode(text.as_bytes());
-            p.insert("data".into(), Value::String(b64));
-            p.insert("encoding".into(), "base64".into());
-        }
+    } else if TEXT_ENCODINGS.contains(&encoding)
+        && let Some(Value::String(text)) = p.get("data")
+    {
+        let b64 = STANDARD.encode(text.as_bytes());
+        p.insert("data".into(), Value::String(b64));
+        p.insert("encoding".into(), "base64".into());
     }
 }
 
