@@ -7,28 +7,34 @@ pub mod rust_std;
 
 use crate::model::Enum;
 
-/// Splits `text` into lines of at most `width` characters at spaces (a longer word stays whole).
-pub fn wrap(text: &str, width: usize) -> Vec<String> {
+/// Greedy word wrap; the first line may be narrower; later lines start with `hang`.
+pub fn wrap(text: &str, first_width: usize, width: usize, hang: &str) -> Vec<String> {
     let mut lines = Vec::new();
-    let mut line = String::new();
+    let lead: String = text.chars().take_while(|c| *c == ' ').collect();
+    let mut line = lead;
+    let mut limit = first_width;
+    let mut empty = true;
     for word in text.split_whitespace() {
-        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+        let len = line.chars().count();
+        if !empty && len + 1 + word.chars().count() > limit {
             lines.push(std::mem::take(&mut line));
+            line = hang.to_string();
+            limit = width + hang.len();
+            empty = true;
         }
-        if !line.is_empty() {
+        if !empty {
             line.push(' ');
         }
         line.push_str(word);
+        empty = false;
     }
-    if !line.is_empty() {
-        lines.push(line);
-    }
+    lines.push(line);
     lines
 }
 
 /// `text` as Rust doc-comment lines (`/// ...`), each ending in a newline, indented by `indent`.
 pub fn rust_doc(text: &str, indent: &str) -> String {
-    wrap(text, 92)
+    wrap(text, 92, 92, "")
         .iter()
         .map(|line| format!("{indent}/// {line}\n"))
         .collect()

@@ -6,6 +6,8 @@
 
 use askama::Template;
 
+use crate::backend::wrap;
+
 use crate::model::{DefaultValue, Enum, Field, FieldType, Model, Struct, upper_snake_case};
 
 /// Longest line of a generated docstring, indentation included.
@@ -379,31 +381,6 @@ impl Doc {
         out.push_str("\"\"\"");
         out
     }
-}
-
-/// Greedy word wrap; the first line may be narrower; later lines start with `hang`.
-fn wrap(text: &str, first_width: usize, width: usize, hang: &str) -> Vec<String> {
-    let mut lines = Vec::new();
-    let lead: String = text.chars().take_while(|c| *c == ' ').collect();
-    let mut line = lead;
-    let mut limit = first_width;
-    let mut empty = true;
-    for word in text.split_whitespace() {
-        let len = line.chars().count();
-        if !empty && len + 1 + word.chars().count() > limit {
-            lines.push(std::mem::take(&mut line));
-            line = hang.to_string();
-            limit = width + hang.len();
-            empty = true;
-        }
-        if !empty {
-            line.push(' ');
-        }
-        line.push_str(word);
-        empty = false;
-    }
-    lines.push(line);
-    lines
 }
 
 /// Text made safe inside a `"""` docstring.
