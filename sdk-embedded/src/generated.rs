@@ -6,7 +6,7 @@
 use heapless::{String, Vec};
 
 use crate::json::{BufferFull, Key, Reader, Writer};
-use crate::{At, DecodeError, ErrorKind, JsonObject};
+use crate::{At, DecodeError, ErrorKind, JsonObject, Message};
 
 /// The longest key or alias of the schema: longer keys are unknown and skipped.
 const KEY_CAPACITY: usize = 15;
@@ -88,30 +88,10 @@ impl Default for MessageEnvelope {
     }
 }
 
-impl MessageEnvelope {
-    /// The longest text [`encode`](Self::encode) can write: every string at capacity with every
-    /// byte escaped as `\u00XX`, every array full. A buffer of this size never overflows.
-    pub const MAX_ENCODED_LEN: usize = 121254;
+impl Message for MessageEnvelope {
+    const MAX_ENCODED_LEN: usize = 121254;
 
-    /// Decodes a whole message body (one JSON object and nothing else but whitespace).
-    pub fn decode(body: &[u8]) -> Result<Self, DecodeError> {
-        let mut out = Self::default();
-        out.decode_in_place(body)?;
-        Ok(out)
-    }
-
-    /// Like [`decode`](Self::decode), into an existing value (a `static`, say), so the decoded
-    /// message is never held twice. After an error `self` holds a partly decoded message.
-    pub fn decode_in_place(&mut self, body: &[u8]) -> Result<(), DecodeError> {
-        let mut reader = Reader::new(body);
-        self.decode_from(&mut reader, &At::Root)
-            .and_then(|()| reader.end().map_err(|e| At::Root.json_error(e)))
-            .map_err(|error| error.or_not_json(body))
-    }
-
-    /// Reads the object at `reader` into `self`, applying the schema's aliases and defaults
-    /// and skipping unknown keys; errors name the key at fault relative to `at`.
-    pub fn decode_from(&mut self, reader: &mut Reader<'_>, at: &At<'_>) -> Result<(), DecodeError> {
+    fn decode_from(&mut self, reader: &mut Reader<'_>, at: &At<'_>) -> Result<(), DecodeError> {
         *self = Self::default();
         reader.begin_object().map_err(|e| at.structure_error(e))?;
         // Which spelling set each field: 0 is the key itself, 1.. its aliases in schema order,
@@ -494,36 +474,8 @@ impl MessageEnvelope {
         }
         Ok(())
     }
-    /// Reads the array `payloads` at `reader`, at most 8 items.
-    fn read_payloads(&mut self, reader: &mut Reader<'_>, at: &At<'_>) -> Result<(), DecodeError> {
-        reader.begin_array().map_err(|e| at.json_error(e))?;
-        self.payloads.clear();
-        while reader.next_item().map_err(|e| at.json_error(e))? {
-            if self.payloads.is_full() {
-                return Err(at.error(
-                    ErrorKind::OverCapacity,
-                    reader.offset(),
-                    "more items than its capacity in this SDK (8)",
-                ));
-            }
-            let mut item = MessagePayload::default();
-            item.decode_from(reader, &at.index(self.payloads.len()))?;
-            // Cannot fail: checked above that there is room.
-            let _ = self.payloads.push(item);
-        }
-        Ok(())
-    }
 
-    /// Writes the canonical JSON text into `buf` and returns the written part. A buffer of
-    /// [`MAX_ENCODED_LEN`](Self::MAX_ENCODED_LEN) bytes always suffices.
-    pub fn encode<'b>(&self, buf: &'b mut [u8]) -> Result<&'b [u8], BufferFull> {
-        let mut w = Writer::new(buf);
-        self.encode_into(&mut w)?;
-        Ok(w.into_written())
-    }
-
-    /// Writes the canonical JSON text with `w`: keys in schema order, no whitespace.
-    pub fn encode_into(&self, w: &mut Writer<'_>) -> Result<(), BufferFull> {
+    fn encode_into(&self, w: &mut Writer<'_>) -> Result<(), BufferFull> {
         w.raw("{\"correlation_id\":")?;
         w.string(&self.correlation_id)?;
         w.raw(",\"msg_id\":")?;
@@ -560,6 +512,28 @@ impl MessageEnvelope {
         }
         w.raw("]")?;
         w.raw("}")
+    }
+}
+
+impl MessageEnvelope {
+    /// Reads the array `payloads` at `reader`, at most 8 items.
+    fn read_payloads(&mut self, reader: &mut Reader<'_>, at: &At<'_>) -> Result<(), DecodeError> {
+        reader.begin_array().map_err(|e| at.json_error(e))?;
+        self.payloads.clear();
+        while reader.next_item().map_err(|e| at.json_error(e))? {
+            if self.payloads.is_full() {
+                return Err(at.error(
+                    ErrorKind::OverCapacity,
+                    reader.offset(),
+                    "more items than its capacity in this SDK (8)",
+                ));
+            }
+            let mut item = MessagePayload::default();
+            item.decode_from(reader, &at.index(self.payloads.len()))?;
+            // Cannot fail: checked above that there is room.
+            let _ = self.payloads.push(item);
+        }
+        Ok(())
     }
 }
 
@@ -605,30 +579,10 @@ impl Default for MessagePayload {
     }
 }
 
-impl MessagePayload {
-    /// The longest text [`encode`](Self::encode) can write: every string at capacity with every
-    /// byte escaped as `\u00XX`, every array full. A buffer of this size never overflows.
-    pub const MAX_ENCODED_LEN: usize = 14098;
+impl Message for MessagePayload {
+    const MAX_ENCODED_LEN: usize = 14098;
 
-    /// Decodes a whole message body (one JSON object and nothing else but whitespace).
-    pub fn decode(body: &[u8]) -> Result<Self, DecodeError> {
-        let mut out = Self::default();
-        out.decode_in_place(body)?;
-        Ok(out)
-    }
-
-    /// Like [`decode`](Self::decode), into an existing value (a `static`, say), so the decoded
-    /// message is never held twice. After an error `self` holds a partly decoded message.
-    pub fn decode_in_place(&mut self, body: &[u8]) -> Result<(), DecodeError> {
-        let mut reader = Reader::new(body);
-        self.decode_from(&mut reader, &At::Root)
-            .and_then(|()| reader.end().map_err(|e| At::Root.json_error(e)))
-            .map_err(|error| error.or_not_json(body))
-    }
-
-    /// Reads the object at `reader` into `self`, applying the schema's aliases and defaults
-    /// and skipping unknown keys; errors name the key at fault relative to `at`.
-    pub fn decode_from(&mut self, reader: &mut Reader<'_>, at: &At<'_>) -> Result<(), DecodeError> {
+    fn decode_from(&mut self, reader: &mut Reader<'_>, at: &At<'_>) -> Result<(), DecodeError> {
         *self = Self::default();
         reader.begin_object().map_err(|e| at.structure_error(e))?;
         // Which spelling set each field: 0 is the key itself, 1.. its aliases in schema order,
@@ -757,16 +711,8 @@ impl MessagePayload {
         }
         Ok(())
     }
-    /// Writes the canonical JSON text into `buf` and returns the written part. A buffer of
-    /// [`MAX_ENCODED_LEN`](Self::MAX_ENCODED_LEN) bytes always suffices.
-    pub fn encode<'b>(&self, buf: &'b mut [u8]) -> Result<&'b [u8], BufferFull> {
-        let mut w = Writer::new(buf);
-        self.encode_into(&mut w)?;
-        Ok(w.into_written())
-    }
 
-    /// Writes the canonical JSON text with `w`: keys in schema order, no whitespace.
-    pub fn encode_into(&self, w: &mut Writer<'_>) -> Result<(), BufferFull> {
+    fn encode_into(&self, w: &mut Writer<'_>) -> Result<(), BufferFull> {
         w.raw("{\"id\":")?;
         w.string(&self.id)?;
         w.raw(",\"dataname\":")?;

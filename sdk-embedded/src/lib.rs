@@ -2,7 +2,7 @@
 //! Envelopes are encoded into and decoded from caller buffers with capacities from the schema.
 //!
 //! ```
-//! use natsbridge_embedded::MessageEnvelope;
+//! use natsbridge_embedded::{Message, MessageEnvelope};
 //!
 //! let envelope = MessageEnvelope::decode(br#"{"msgId":"m-1","payloads":[]}"#).unwrap();
 //! assert_eq!(envelope.msg_id.as_str(), "m-1");
@@ -18,8 +18,10 @@ mod canonical;
 mod error;
 pub mod generated;
 pub mod json;
+mod message;
 mod object;
 
 pub use error::{At, DecodeError, ErrorKind, MAX_PLACE_DEPTH, Place, Segment};
 pub use generated::*;
+pub use message::Message;
 pub use object::JsonObject;

@@ -4,9 +4,11 @@
 //!   `tests/golden/README.md`) and gives the paths around them.
 //! * [`reference`](mod@reference): a plain reference receiver of WIRE.md section 7 and the canonical
 //!   writer of section 8, independent of the SDK crates, driven by the schema file.
+//! * [`tools`]: where the tests find `micropython` and other interpreters.
 //!
 //! `tests/goldens.rs` holds the goldens to themselves: the reference receiver, the JSON
 //! Schema and the canonical writer must all agree with every `.expect.json`.
 
 pub mod golden;
 pub mod reference;
+pub mod tools;

