@@ -465,12 +465,16 @@ impl Message for MessageEnvelope {
         if let Some(error) = deferred.into_iter().flatten().next() {
             return Err(error);
         }
-        if ranks[13] == NOT_SEEN {
-            return Err(at.key("payloads").error(
-                ErrorKind::MissingKey,
-                reader.offset(),
-                "this key is required",
-            ));
+        // The keys without a default: (position, name).
+        const REQUIRED: &[(usize, &str)] = &[(13, "payloads")];
+        for &(index, name) in REQUIRED {
+            if ranks[index] == NOT_SEEN {
+                return Err(at.key(name).error(
+                    ErrorKind::MissingKey,
+                    reader.offset(),
+                    "this key is required",
+                ));
+            }
         }
         Ok(())
     }
@@ -667,47 +671,23 @@ impl Message for MessagePayload {
         if let Some(error) = deferred.into_iter().flatten().next() {
             return Err(error);
         }
-        if ranks[1] == NOT_SEEN {
-            return Err(at.key("dataname").error(
-                ErrorKind::MissingKey,
-                reader.offset(),
-                "this key is required",
-            ));
-        }
-        if ranks[2] == NOT_SEEN {
-            return Err(at.key("payload_type").error(
-                ErrorKind::MissingKey,
-                reader.offset(),
-                "this key is required",
-            ));
-        }
-        if ranks[3] == NOT_SEEN {
-            return Err(at.key("transport").error(
-                ErrorKind::MissingKey,
-                reader.offset(),
-                "this key is required",
-            ));
-        }
-        if ranks[4] == NOT_SEEN {
-            return Err(at.key("encoding").error(
-                ErrorKind::MissingKey,
-                reader.offset(),
-                "this key is required",
-            ));
-        }
-        if ranks[5] == NOT_SEEN {
-            return Err(at.key("size").error(
-                ErrorKind::MissingKey,
-                reader.offset(),
-                "this key is required",
-            ));
-        }
-        if ranks[6] == NOT_SEEN {
-            return Err(at.key("data").error(
-                ErrorKind::MissingKey,
-                reader.offset(),
-                "this key is required",
-            ));
+        // The keys without a default: (position, name).
+        const REQUIRED: &[(usize, &str)] = &[
+            (1, "dataname"),
+            (2, "payload_type"),
+            (3, "transport"),
+            (4, "encoding"),
+            (5, "size"),
+            (6, "data"),
+        ];
+        for &(index, name) in REQUIRED {
+            if ranks[index] == NOT_SEEN {
+                return Err(at.key(name).error(
+                    ErrorKind::MissingKey,
+                    reader.offset(),
+                    "this key is required",
+                ));
+            }
         }
         Ok(())
     }
