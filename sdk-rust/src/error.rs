@@ -1,5 +1,5 @@
-//! The one error type of the crate: a kind a caller can match on, the place in the message
-//! at fault (`payloads[0].size`) and a sentence for people.
+//! The one error type of the crate: a kind a caller can match on, the place at fault (a
+//! field such as `payloads[0].size`, a payload's dataname, a URL) and a sentence for people.
 
 use std::fmt;
 
@@ -15,8 +15,36 @@ pub enum ErrorKind {
     MissingKey,
     /// A key has the wrong JSON type.
     WrongType,
-    /// A closed enumeration has a value it does not know.
+    /// A closed enumeration has a value it does not know, or a payload's data does not parse
+    /// as its type (a `text` that is not UTF-8, a `dictionary` that is not JSON).
     BadValue,
+    /// A direct payload's `data` is not valid standard base64.
+    BadBase64,
+    /// A payload's data is not `size` bytes long (direct, or a downloaded link body).
+    SizeMismatch,
+    /// A downloaded link payload does not have the checksum its envelope names.
+    ChecksumMismatch,
+    /// The caller gave something that cannot be sent (an empty subject, a dictionary that is
+    /// not a JSON object or array, a Arrow table that does not serialize).
+    InvalidInput,
+    /// The envelope would be larger than the server's `max_payload` and no link backend is
+    /// configured to move payloads out of it. Nothing was published.
+    TooLarge,
+    /// Connecting to the NATS server failed (address, auth, TLS).
+    Connect,
+    /// Publishing, subscribing or flushing on NATS failed.
+    Nats,
+    /// JetStream refused or did not acknowledge (no stream for the subject, a consumer error).
+    JetStream,
+    /// No reply arrived in time for a request, or no responder listens on its subject.
+    Timeout,
+    /// Uploading a link payload failed; nothing was published.
+    Upload,
+    /// Downloading a link payload failed for good (404, 403, or transient failures on every
+    /// retry). The place is the URL.
+    Download,
+    /// Reading or writing a local file failed.
+    Io,
 }
 
 impl ErrorKind {
@@ -28,6 +56,18 @@ impl ErrorKind {
             ErrorKind::MissingKey => "missing_key",
             ErrorKind::WrongType => "wrong_type",
             ErrorKind::BadValue => "bad_value",
+            ErrorKind::BadBase64 => "bad_base64",
+            ErrorKind::SizeMismatch => "size_mismatch",
+            ErrorKind::ChecksumMismatch => "checksum_mismatch",
+            ErrorKind::InvalidInput => "invalid_input",
+            ErrorKind::TooLarge => "too_large",
+            ErrorKind::Connect => "connect",
+            ErrorKind::Nats => "nats",
+            ErrorKind::JetStream => "jetstream",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::Upload => "upload",
+            ErrorKind::Download => "download",
+            ErrorKind::Io => "io",
         }
     }
 }
@@ -39,6 +79,14 @@ impl fmt::Display for ErrorKind {
 }
 
 /// An error of this crate.
+///
+/// ```
+/// use natsbridge::{ErrorKind, MessageEnvelope};
+///
+/// let error = MessageEnvelope::from_json(br#"{"payloads":[{"dataname":1}]}"#).unwrap_err();
+/// assert_eq!(error.kind(), ErrorKind::WrongType);
+/// assert_eq!(error.at(), "payloads[0].dataname");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Error {
     kind: ErrorKind,
@@ -61,8 +109,8 @@ impl Error {
         self.kind
     }
 
-    /// Where in the message, as `payloads[0].size` with canonical key names; `""` for the whole
-    /// message.
+    /// Where: a place in the message as `payloads[0].size` with canonical key names, a
+    /// payload as `payload "photo.png"`, or a URL; `""` for the whole message.
     pub fn at(&self) -> &str {
         &self.at
     }
@@ -84,3 +132,15 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+impl Error {
+    /// Prefixes the place with `context` (`payload "a.png"` + `https://...`).
+    pub(crate) fn within(mut self, context: &str) -> Self {
+        self.at = if self.at.is_empty() {
+            context.to_owned()
+        } else {
+            format!("{context}: {}", self.at)
+        };
+        self
+    }
+}

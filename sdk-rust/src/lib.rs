@@ -1,21 +1,85 @@
-//! natsbridge: named, typed payloads over NATS for servers and desktops (std).
-//! The message types come from the schema (`generated`); this crate adds their JSON codec.
+//! natsbridge: named, typed payloads over NATS for servers and desktops (std, async).
 //!
-//! ```
-//! use natsbridge::MessageEnvelope;
+//! One [`Client`] owns one NATS connection. [`Client::smartsend`] puts one or more
+//! [`Payload`]s into an envelope (WIRE.md): small ones travel inside it as base64
+//! (`direct`), large ones are uploaded to a file server and only their URL travels (`link`).
+//! [`Client::smartreceive`] gives them back, downloading links with retries and verifying
+//! size and checksum.
 //!
-//! let body = br#"{"msgId":"m-1","payloads":[]}"#; // an early-edition spelling
-//! let envelope = MessageEnvelope::from_json(body)?;
-//! assert_eq!(envelope.msg_id, "m-1");
-//! assert_eq!(envelope.msg_purpose, "chat"); // the schema's default
-//! assert!(envelope.to_json().starts_with(r#"{"correlation_id":"","msg_id":"m-1","#));
-//! # Ok::<(), natsbridge::Error>(())
+//! # A guide
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use natsbridge::{ConnectOptions, Payload, SendOptions};
+//! use futures_util::StreamExt;
+//!
+//! # async fn run() -> Result<(), natsbridge::Error> {
+//! // Connect once; link payloads go to a file server (`natsbridge serve-files`, nginx, Plik).
+//! let client = ConnectOptions::new()
+//!     .http_put("http://127.0.0.1:8080")
+//!     .connect("nats://127.0.0.1:4222")
+//!     .await?;
+//!
+//! // Receive: each message comes out decoded, link payloads downloaded.
+//! let mut inbox = client.subscribe("chat.room1").await?;
+//!
+//! // Send a text and an image in one envelope.
+//! let photo = std::fs::read("cat.png").unwrap_or_default();
+//! client
+//!     .smartsend(
+//!         "chat.room1",
+//!         vec![Payload::text("caption", "my cat"), Payload::image("cat.png", photo)],
+//!         &SendOptions::new().sender_name("alice"),
+//!     )
+//!     .await?;
+//!
+//! if let Some(received) = inbox.next().await {
+//!     for payload in received?.payloads {
+//!         println!("{} ({}): {:?}", payload.dataname, payload.payload_type, payload.data);
+//!     }
+//! }
+//!
+//! // Request and reply.
+//! let answer = client
+//!     .request("service.echo", vec![Payload::text("q", "ping")], &SendOptions::new(), Duration::from_secs(2))
+//!     .await;
+//! # Ok(()) }
 //! ```
+//!
+//! * Payload types: [`Payload::text`], [`Payload::dictionary`], [`Payload::table`] (Arrow
+//!   IPC; with the `arrow` feature also `RecordBatch`), [`Payload::image`],
+//!   [`Payload::audio`], [`Payload::video`], [`Payload::binary`], [`Payload::file`].
+//! * Link backends ([`link`]): Plik, HTTP `PUT`, the JetStream Object Store, or your own
+//!   [`link::LinkBackend`].
+//! * JetStream: [`SendOptions::jetstream`] publishes with acknowledgement and
+//!   `Nats-Msg-Id`; [`Client::durable_receiver`] acknowledges only decoded, downloaded
+//!   messages.
+//! * Errors: one [`Error`] with an [`ErrorKind`] to match on; its place names the field,
+//!   payload or URL at fault.
+//! * Envelopes without a connection: [`MessageEnvelope::from_json`],
+//!   [`MessageEnvelope::to_json`], [`EnvelopeComposer`].
 
+mod client;
+mod clock;
 mod envelope;
 mod error;
 pub mod generated;
+pub mod link;
+mod oneshot;
+mod payload;
+mod receive;
+mod retry;
+mod send;
 pub mod wire;
 
+pub use client::{Client, ConnectOptions, DurableReceiver, connect};
 pub use error::{Error, ErrorKind};
 pub use generated::*;
+pub use oneshot::{DEFAULT_NATS_URL, ReceiveOptions, smartreceive, smartsend};
+pub use payload::{Data, Payload, ReceivedPayload, Source};
+pub use receive::Received;
+pub use retry::RetryPolicy;
+pub use send::{DEFAULT_SIZE_THRESHOLD, EnvelopeComposer, SendOptions};
+
+/// Async-nats, re-exported so that callers use the version this crate was built with.
+pub use async_nats;

@@ -213,3 +213,8 @@ impl<T> serde::de::Visitor<'_> for EnumVisitor<T> {
         (self.parse)(text).ok_or_else(|| E::unknown_variant(text, self.expected))
     }
 }
+
+/// The canonical JSON text of a value: compact, object keys sorted (WIRE.md section 8).
+pub fn canonical_json(value: &Value) -> String {
+    serde_json::to_string(&Canonical(value)).expect("a JSON value always serializes")
+}

@@ -1,0 +1,716 @@
+//! The client: one async-nats connection, reused for every send and receive, with the
+//! patterns of the original editions (smartsend, smartreceive, subscribe, request/reply,
+//! JetStream publish and durable receive).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::stream::{BoxStream, StreamExt};
+
+use crate::link::{Fetcher, HttpPut, LinkBackend, ObjectStore, Plik, Progress, Sink};
+use crate::send::{DEFAULT_SIZE_THRESHOLD, EnvelopeComposer};
+use crate::{
+    Error, ErrorKind, MessageEnvelope, Payload, Received, RetryPolicy, SendOptions, clock,
+};
+
+/// The header JetStream de-duplicates on (WIRE.md section 1).
+const MSG_ID_HEADER: &str = "Nats-Msg-Id";
+
+/// Which link backend a client is given.
+enum LinkChoice {
+    None,
+    Plik(String),
+    HttpPut(String),
+    ObjectStore(String),
+    Custom(Arc<dyn LinkBackend>),
+}
+
+/// Options of a [`Client`]: the NATS connection (auth, TLS, reconnects) and the NATSBridge
+/// defaults (sender name, file server, size threshold, retries).
+///
+/// ```no_run
+/// # async fn run() -> Result<(), natsbridge::Error> {
+/// let client = natsbridge::ConnectOptions::new()
+///     .name("sensor-gateway")
+///     .user_and_password("gateway", "s3cret")
+///     .http_put("http://127.0.0.1:8080")
+///     .connect("nats://127.0.0.1:4222")
+///     .await?;
+/// # Ok(()) }
+/// ```
+pub struct ConnectOptions {
+    nats: async_nats::ConnectOptions,
+    credentials_file: Option<PathBuf>,
+    sender_name: String,
+    sender_id: Option<String>,
+    link: LinkChoice,
+    upload_token: Option<String>,
+    size_threshold: u64,
+    retry: RetryPolicy,
+    progress: Option<Progress>,
+}
+
+impl Default for ConnectOptions {
+    fn default() -> Self {
+        ConnectOptions {
+            nats: async_nats::ConnectOptions::new(),
+            credentials_file: None,
+            sender_name: "NATSBridge".to_owned(),
+            sender_id: None,
+            link: LinkChoice::None,
+            upload_token: None,
+            size_threshold: DEFAULT_SIZE_THRESHOLD,
+            retry: RetryPolicy::default(),
+            progress: None,
+        }
+    }
+}
+
+impl ConnectOptions {
+    /// Defaults: no auth, no file server, `size_threshold` 1,000,000, retries as WIRE.md says.
+    pub fn new() -> Self {
+        ConnectOptions::default()
+    }
+
+    /// Starts from async-nats options, for settings this builder does not name.
+    pub fn from_nats_options(nats: async_nats::ConnectOptions) -> Self {
+        ConnectOptions {
+            nats,
+            ..ConnectOptions::default()
+        }
+    }
+
+    fn map_nats(
+        mut self,
+        f: impl FnOnce(async_nats::ConnectOptions) -> async_nats::ConnectOptions,
+    ) -> Self {
+        self.nats = f(self.nats);
+        self
+    }
+
+    /// The connection's name, shown by the server's monitoring.
+    pub fn name(self, name: &str) -> Self {
+        self.map_nats(|o| o.name(name))
+    }
+
+    /// User and password authentication.
+    pub fn user_and_password(self, user: &str, password: &str) -> Self {
+        self.map_nats(|o| o.user_and_password(user.to_owned(), password.to_owned()))
+    }
+
+    /// Token authentication.
+    pub fn token(self, token: &str) -> Self {
+        self.map_nats(|o| o.token(token.to_owned()))
+    }
+
+    /// NKey authentication with this seed.
+    pub fn nkey(self, seed: &str) -> Self {
+        self.map_nats(|o| o.nkey(seed.to_owned()))
+    }
+
+    /// JWT and NKey from a `.creds` file, read when connecting.
+    pub fn credentials_file(mut self, path: impl AsRef<Path>) -> Self {
+        self.credentials_file = Some(path.as_ref().to_owned());
+        self
+    }
+
+    /// Requires TLS (also implied by a `tls://` URL).
+    pub fn require_tls(self, required: bool) -> Self {
+        self.map_nats(|o| o.require_tls(required))
+    }
+
+    /// Trusts the CA certificates in this PEM file.
+    pub fn root_certificates(self, path: impl AsRef<Path>) -> Self {
+        let path = path.as_ref().to_owned();
+        self.map_nats(|o| o.add_root_certificates(path))
+    }
+
+    /// Authenticates with a client certificate and key (PEM files).
+    pub fn client_certificate(self, cert: impl AsRef<Path>, key: impl AsRef<Path>) -> Self {
+        let (cert, key) = (cert.as_ref().to_owned(), key.as_ref().to_owned());
+        self.map_nats(|o| o.add_client_certificate(cert, key))
+    }
+
+    /// Gives up reconnecting after this many attempts (`None`: never gives up, the default).
+    pub fn max_reconnects(self, attempts: Option<usize>) -> Self {
+        self.map_nats(|o| o.max_reconnects(attempts))
+    }
+
+    /// The delay before reconnect attempt `n`.
+    pub fn reconnect_delay(
+        self,
+        delay: impl Fn(usize) -> Duration + Send + Sync + 'static,
+    ) -> Self {
+        self.map_nats(|o| o.reconnect_delay_callback(delay))
+    }
+
+    /// How long the first connection may take.
+    pub fn connection_timeout(self, timeout: Duration) -> Self {
+        self.map_nats(|o| o.connection_timeout(timeout))
+    }
+
+    /// Keeps trying when the server is not up yet at connect time.
+    pub fn retry_on_initial_connect(self) -> Self {
+        self.map_nats(|o| o.retry_on_initial_connect())
+    }
+
+    /// The `sender_name` of every envelope (default `"NATSBridge"`).
+    pub fn sender_name(mut self, name: impl Into<String>) -> Self {
+        self.sender_name = name.into();
+        self
+    }
+
+    /// The `sender_id` of every envelope (a new UUID v4 per client otherwise).
+    pub fn sender_id(mut self, id: impl Into<String>) -> Self {
+        self.sender_id = Some(id.into());
+        self
+    }
+
+    /// Uploads link payloads to a Plik server (or `natsbridge serve-files`), as the
+    /// original editions' `fileserver_url` did.
+    pub fn plik(mut self, fileserver_url: impl Into<String>) -> Self {
+        self.link = LinkChoice::Plik(fileserver_url.into());
+        self
+    }
+
+    /// Uploads link payloads with `PUT {base_url}/{payload id}/{dataname}`.
+    pub fn http_put(mut self, base_url: impl Into<String>) -> Self {
+        self.link = LinkChoice::HttpPut(base_url.into());
+        self
+    }
+
+    /// The token a file server requires for uploads (`serve-files --upload-token`).
+    pub fn upload_token(mut self, token: impl Into<String>) -> Self {
+        self.upload_token = Some(token.into());
+        self
+    }
+
+    /// Stores link payloads in this JetStream Object Store bucket (created when missing).
+    pub fn object_store(mut self, bucket: impl Into<String>) -> Self {
+        self.link = LinkChoice::ObjectStore(bucket.into());
+        self
+    }
+
+    /// Stores link payloads with your own backend.
+    pub fn link_backend(mut self, backend: impl LinkBackend + 'static) -> Self {
+        self.link = LinkChoice::Custom(Arc::new(backend));
+        self
+    }
+
+    /// Payloads of this many bytes or more go `link` (default 1,000,000).
+    pub fn size_threshold(mut self, bytes: u64) -> Self {
+        self.size_threshold = bytes;
+        self
+    }
+
+    /// How link downloads retry.
+    pub fn retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// Called as uploads and downloads move bytes: `(dataname, done, total)`.
+    pub fn progress(mut self, progress: impl Fn(&str, u64, u64) + Send + Sync + 'static) -> Self {
+        self.progress = Some(Arc::new(progress));
+        self
+    }
+
+    /// Connects to `url` (`nats://host:port`, `tls://...`; several separated by commas).
+    ///
+    /// # Errors
+    /// [`ErrorKind::Connect`] naming the URL: unreachable, refused auth, TLS failure.
+    pub async fn connect(self, url: &str) -> Result<Client, Error> {
+        let connect_error = |message: String| Error::new(ErrorKind::Connect, url, message);
+        let mut nats_options = self.nats;
+        if let Some(path) = &self.credentials_file {
+            nats_options = nats_options.credentials_file(path).await.map_err(|e| {
+                connect_error(format!(
+                    "cannot read credentials file {}: {e}",
+                    path.display()
+                ))
+            })?;
+        }
+        let addresses: Vec<async_nats::ServerAddr> = url
+            .split(',')
+            .map(|u| u.trim().parse())
+            .collect::<Result<_, _>>()
+            .map_err(|e| connect_error(format!("not a NATS URL: {e}")))?;
+        let nats = nats_options
+            .connect(addresses)
+            .await
+            .map_err(|e| connect_error(format!("cannot connect: {e}")))?;
+        let jetstream = async_nats::jetstream::new(nats.clone());
+        let token = self.upload_token;
+        let link: Option<Arc<dyn LinkBackend>> = match self.link {
+            LinkChoice::None => None,
+            LinkChoice::Plik(url) => Some(Arc::new(match token {
+                Some(t) => Plik::new(url).token(t),
+                None => Plik::new(url),
+            })),
+            LinkChoice::HttpPut(url) => Some(Arc::new(match token {
+                Some(t) => HttpPut::new(url).bearer_token(t),
+                None => HttpPut::new(url),
+            })),
+            LinkChoice::ObjectStore(bucket) => {
+                Some(Arc::new(ObjectStore::new(jetstream.clone(), bucket)))
+            }
+            LinkChoice::Custom(backend) => Some(backend),
+        };
+        Ok(Client {
+            inner: Arc::new(Inner {
+                fetcher: Fetcher {
+                    http: reqwest::Client::new(),
+                    jetstream: Some(jetstream.clone()),
+                    retry: self.retry,
+                    progress: self.progress.clone(),
+                },
+                nats,
+                jetstream,
+                url: url.to_owned(),
+                sender_id: self.sender_id.unwrap_or_else(clock::new_id),
+                sender_name: self.sender_name,
+                link,
+                size_threshold: self.size_threshold,
+                progress: self.progress,
+            }),
+        })
+    }
+}
+
+/// Connects to a NATS server with default options.
+///
+/// ```no_run
+/// use natsbridge::{Payload, SendOptions};
+///
+/// # async fn run() -> Result<(), natsbridge::Error> {
+/// let client = natsbridge::connect("nats://127.0.0.1:4222").await?;
+/// let sent = client
+///     .smartsend("chat.room1", vec![Payload::text("greeting", "hello")], &SendOptions::new())
+///     .await?;
+/// println!("sent {}", sent.msg_id);
+/// # Ok(()) }
+/// ```
+///
+/// # Errors
+/// [`ErrorKind::Connect`] naming the URL.
+pub async fn connect(url: &str) -> Result<Client, Error> {
+    ConnectOptions::new().connect(url).await
+}
+
+/// A NATSBridge client: one NATS connection, cheap to clone, shared by every send and
+/// receive.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    nats: async_nats::Client,
+    jetstream: async_nats::jetstream::Context,
+    fetcher: Fetcher,
+    url: String,
+    sender_id: String,
+    sender_name: String,
+    link: Option<Arc<dyn LinkBackend>>,
+    size_threshold: u64,
+    progress: Option<Progress>,
+}
+
+fn nats_error(at: &str, what: &str, error: impl std::fmt::Display) -> Error {
+    Error::new(ErrorKind::Nats, at, format!("{what}: {error}"))
+}
+
+impl Client {
+    /// The async-nats connection underneath, for anything this crate does not wrap.
+    pub fn nats(&self) -> &async_nats::Client {
+        &self.inner.nats
+    }
+
+    /// The JetStream context of the connection (to create streams and consumers).
+    pub fn jetstream(&self) -> &async_nats::jetstream::Context {
+        &self.inner.jetstream
+    }
+
+    /// This client's `sender_id`, the same in every envelope it sends.
+    pub fn sender_id(&self) -> &str {
+        &self.inner.sender_id
+    }
+
+    /// The largest message the server accepts, as its INFO said.
+    pub fn max_payload(&self) -> usize {
+        self.inner.nats.server_info().max_payload
+    }
+
+    /// Sends `payloads` to `subject` in one envelope and returns the envelope sent.
+    ///
+    /// Each payload goes `direct` below the size threshold and `link` (uploaded first) at or
+    /// above it; while the envelope is larger than the server's `max_payload`, the largest
+    /// direct payloads move to `link`. Nothing is published when anything fails.
+    ///
+    /// # Errors
+    /// [`ErrorKind::TooLarge`] when a payload must go `link` and no file server is
+    /// configured; [`ErrorKind::Upload`], [`ErrorKind::Io`], [`ErrorKind::InvalidInput`];
+    /// [`ErrorKind::Nats`] or [`ErrorKind::JetStream`] when publishing fails.
+    pub async fn smartsend(
+        &self,
+        subject: &str,
+        payloads: Vec<Payload>,
+        options: &SendOptions,
+    ) -> Result<MessageEnvelope, Error> {
+        let headers = options.jetstream.then(|| {
+            // The id is not known before composing; reserve room for a UUID-long one.
+            MSG_ID_HEADER.len() + 36 + "NATS/1.0\r\n: \r\n\r\n".len()
+        });
+        let limit = self.max_payload().saturating_sub(headers.unwrap_or(0));
+        let per_send_link = options
+            .fileserver_url
+            .as_ref()
+            .map(|url| Plik::new(url.clone()));
+        let link = match &per_send_link {
+            Some(plik) => Some(plik as &dyn LinkBackend),
+            None => self.inner.link.as_deref(),
+        };
+        let envelope = EnvelopeComposer::new(&self.inner.url, &self.inner.sender_id)
+            .sender_name(&self.inner.sender_name)
+            .link_backend(link)
+            .size_threshold(self.inner.size_threshold)
+            .max_envelope_bytes(limit)
+            .progress(self.inner.progress.clone())
+            .compose(subject, payloads, options)
+            .await?;
+        let body = Bytes::from(envelope.to_json_vec());
+        if options.jetstream {
+            self.publish_jetstream(subject, &envelope.msg_id, body)
+                .await?;
+        } else {
+            self.publish(subject, &envelope.reply_to, body).await?;
+        }
+        Ok(envelope)
+    }
+
+    async fn publish(&self, subject: &str, reply_to: &str, body: Bytes) -> Result<(), Error> {
+        let nats = &self.inner.nats;
+        let published = if reply_to.is_empty() {
+            nats.publish(subject.to_owned(), body).await
+        } else {
+            nats.publish_with_reply(subject.to_owned(), reply_to.to_owned(), body)
+                .await
+        };
+        published.map_err(|e| nats_error(subject, "cannot publish", e))?;
+        nats.flush()
+            .await
+            .map_err(|e| nats_error(subject, "cannot flush the publish", e))
+    }
+
+    async fn publish_jetstream(
+        &self,
+        subject: &str,
+        msg_id: &str,
+        body: Bytes,
+    ) -> Result<(), Error> {
+        let jetstream_error = |what: &str, e: &dyn std::fmt::Display| {
+            Error::new(ErrorKind::JetStream, subject, format!("{what}: {e}"))
+        };
+        let mut headers = async_nats::HeaderMap::new();
+        headers.insert(MSG_ID_HEADER, msg_id);
+        let ack = self
+            .inner
+            .jetstream
+            .publish_with_headers(subject.to_owned(), headers, body)
+            .await
+            .map_err(|e| jetstream_error("cannot publish", &e))?;
+        ack.await
+            .map_err(|e| jetstream_error("no acknowledgement from a stream", &e))?;
+        Ok(())
+    }
+
+    /// Decodes a received NATS message: the envelope, its direct payloads, and its link
+    /// payloads downloaded (with retries) and verified.
+    ///
+    /// # Errors
+    /// Envelope errors name the key at fault (`payloads[0].size`); download errors name the
+    /// payload and the URL ([`ErrorKind::Download`], [`ErrorKind::SizeMismatch`],
+    /// [`ErrorKind::ChecksumMismatch`]).
+    pub async fn smartreceive(&self, message: &async_nats::Message) -> Result<Received, Error> {
+        let mut received = self.receive_body(&message.payload).await?;
+        received.reply_subject = message.reply.as_ref().map(|r| r.to_string());
+        Ok(received)
+    }
+
+    /// [`smartreceive`](Self::smartreceive) of a message body.
+    pub async fn receive_body(&self, body: &[u8]) -> Result<Received, Error> {
+        let envelope = MessageEnvelope::from_json(body)?;
+        let payloads = self.inner.fetcher.payloads(&envelope).await?;
+        Ok(Received {
+            envelope,
+            payloads,
+            reply_subject: None,
+        })
+    }
+
+    /// Streams payload `index` of `envelope` into `sink` (a link payload is never held in
+    /// memory); returns its size. On error the sink may hold part of the data.
+    pub async fn payload_to_writer(
+        &self,
+        envelope: &MessageEnvelope,
+        index: usize,
+        sink: &mut Sink<'_>,
+    ) -> Result<u64, Error> {
+        self.inner.fetcher.payload_into(envelope, index, sink).await
+    }
+
+    /// Streams payload `index` of `envelope` into the file `path`, which appears only once
+    /// the data is complete and verified; returns its size.
+    pub async fn payload_to_file(
+        &self,
+        envelope: &MessageEnvelope,
+        index: usize,
+        path: impl AsRef<Path>,
+    ) -> Result<u64, Error> {
+        self.inner
+            .fetcher
+            .payload_to_file(envelope, index, path.as_ref())
+            .await
+    }
+
+    /// Subscribes to `subject`; each message comes out decoded, its link payloads downloaded.
+    /// A message that fails to decode comes out as an error and the stream goes on.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Nats`] when the subscription is refused.
+    pub async fn subscribe(
+        &self,
+        subject: &str,
+    ) -> Result<BoxStream<'static, Result<Received, Error>>, Error> {
+        let subscriber = self.raw_subscribe(subject).await?;
+        let client = self.clone();
+        Ok(subscriber
+            .then(move |message| {
+                let client = client.clone();
+                async move { client.smartreceive(&message).await }
+            })
+            .boxed())
+    }
+
+    /// Subscribes to `subject` and yields the NATS messages undecoded, e.g. to stream large
+    /// link payloads to files with [`payload_to_file`](Self::payload_to_file).
+    ///
+    /// # Errors
+    /// [`ErrorKind::Nats`] when the subscription is refused.
+    pub async fn raw_subscribe(&self, subject: &str) -> Result<async_nats::Subscriber, Error> {
+        crate::send::check_subject(subject)?;
+        self.inner
+            .nats
+            .subscribe(subject.to_owned())
+            .await
+            .map_err(|e| nats_error(subject, "cannot subscribe", e))
+    }
+
+    /// Sends a request and waits for the reply whose `reply_to_msg_id` is the request's
+    /// `msg_id` (other messages on the reply subject are ignored).
+    ///
+    /// The reply subject is a new inbox unless the options name one.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Timeout`] when no matching reply arrives within `timeout`; the errors of
+    /// [`smartsend`](Self::smartsend) and [`smartreceive`](Self::smartreceive).
+    pub async fn request(
+        &self,
+        subject: &str,
+        payloads: Vec<Payload>,
+        options: &SendOptions,
+        timeout: Duration,
+    ) -> Result<Received, Error> {
+        let reply_to = if options.reply_to.is_empty() {
+            self.inner.nats.new_inbox()
+        } else {
+            options.reply_to.clone()
+        };
+        let mut replies = self.raw_subscribe(&reply_to).await?;
+        let request = self
+            .smartsend(
+                subject,
+                payloads,
+                &options.clone().reply_to(reply_to.clone()),
+            )
+            .await?;
+        let wait = async {
+            while let Some(message) = replies.next().await {
+                let Ok(envelope) = MessageEnvelope::from_json(&message.payload) else {
+                    continue;
+                };
+                if envelope.reply_to_msg_id == request.msg_id {
+                    return self.smartreceive(&message).await;
+                }
+            }
+            Err(nats_error(
+                &reply_to,
+                "the reply subscription ended",
+                "connection closed",
+            ))
+        };
+        tokio::time::timeout(timeout, wait)
+            .await
+            .unwrap_or_else(|_| {
+                Err(Error::new(
+                    ErrorKind::Timeout,
+                    subject,
+                    format!("no reply to message {} within {timeout:?}", request.msg_id),
+                ))
+            })
+    }
+
+    /// Answers `request`: sends to its `reply_to` (or its NATS reply subject), with
+    /// `reply_to_msg_id` set to its `msg_id`, its correlation id kept, and its sender as the
+    /// receiver.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidInput`] when the request names no reply subject; the errors of
+    /// [`smartsend`](Self::smartsend).
+    pub async fn reply(
+        &self,
+        request: &Received,
+        payloads: Vec<Payload>,
+        options: &SendOptions,
+    ) -> Result<MessageEnvelope, Error> {
+        let asked = &request.envelope;
+        let subject = if asked.reply_to.is_empty() {
+            request.reply_subject.clone().unwrap_or_default()
+        } else {
+            asked.reply_to.clone()
+        };
+        if subject.is_empty() {
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                "reply_to",
+                format!(
+                    "message {} asks for no reply (reply_to is empty)",
+                    asked.msg_id
+                ),
+            ));
+        }
+        let mut options = options.clone();
+        options.reply_to_msg_id = asked.msg_id.clone();
+        if options.correlation_id.is_none() {
+            options.correlation_id = Some(asked.correlation_id.clone());
+        }
+        if options.receiver_name.is_empty() {
+            options.receiver_name = asked.sender_name.clone();
+        }
+        if options.receiver_id.is_empty() {
+            options.receiver_id = asked.sender_id.clone();
+        }
+        self.smartsend(&subject, payloads, &options).await
+    }
+
+    /// A durable JetStream consumer `durable` on `stream` (created when missing), receiving
+    /// messages on `filter_subject` (empty: all of the stream).
+    ///
+    /// # Errors
+    /// [`ErrorKind::JetStream`] when the stream does not exist or the consumer is refused.
+    pub async fn durable_receiver(
+        &self,
+        stream: &str,
+        durable: &str,
+        filter_subject: &str,
+    ) -> Result<DurableReceiver, Error> {
+        use async_nats::jetstream::consumer::pull;
+        let jetstream_error = |what: &str, e: &dyn std::fmt::Display| {
+            Error::new(
+                ErrorKind::JetStream,
+                format!("{stream}/{durable}"),
+                format!("{what}: {e}"),
+            )
+        };
+        let stream_handle = self
+            .inner
+            .jetstream
+            .get_stream(stream)
+            .await
+            .map_err(|e| jetstream_error("no such stream", &e))?;
+        let consumer = stream_handle
+            .get_or_create_consumer(
+                durable,
+                pull::Config {
+                    durable_name: Some(durable.to_owned()),
+                    filter_subject: filter_subject.to_owned(),
+                    ..Default::default()
+                },
+            )
+            .await
+            .map_err(|e| jetstream_error("cannot create the consumer", &e))?;
+        let messages = consumer
+            .messages()
+            .await
+            .map_err(|e| jetstream_error("cannot read the consumer", &e))?;
+        Ok(DurableReceiver {
+            client: self.clone(),
+            messages,
+            name: format!("{stream}/{durable}"),
+        })
+    }
+}
+
+/// Messages of a durable JetStream consumer. Each is acknowledged only after its payloads
+/// were decoded and downloaded; a download failure asks for redelivery, so nothing is lost.
+pub struct DurableReceiver {
+    client: Client,
+    messages: async_nats::jetstream::consumer::pull::Stream,
+    name: String,
+}
+
+/// How long JetStream waits before redelivering a message whose link download failed.
+const REDELIVERY_DELAY: Duration = Duration::from_secs(1);
+
+impl DurableReceiver {
+    /// The next message, decoded, downloaded and then acknowledged. `None` when the
+    /// consumer ends.
+    ///
+    /// # Errors
+    /// An envelope that cannot be decoded is terminated (never redelivered) and its error
+    /// returned; a failed download is negatively acknowledged (redelivered after a second)
+    /// and its error returned; [`ErrorKind::JetStream`] when JetStream fails.
+    pub async fn next(&mut self) -> Option<Result<Received, Error>> {
+        use async_nats::jetstream::AckKind;
+        let message = match self.messages.next().await? {
+            Ok(message) => message,
+            Err(e) => {
+                return Some(Err(Error::new(
+                    ErrorKind::JetStream,
+                    &self.name,
+                    format!("cannot receive: {e}"),
+                )));
+            }
+        };
+        let outcome = match MessageEnvelope::from_json(&message.payload) {
+            Err(error) => Err((error, AckKind::Term)),
+            Ok(envelope) => match self.client.inner.fetcher.payloads(&envelope).await {
+                Ok(payloads) => Ok(Received {
+                    envelope,
+                    payloads,
+                    reply_subject: None,
+                }),
+                Err(error) => Err((error, AckKind::Nak(Some(REDELIVERY_DELAY)))),
+            },
+        };
+        let ack_error = |e: async_nats::Error| {
+            Error::new(
+                ErrorKind::JetStream,
+                &self.name,
+                format!("cannot acknowledge: {e}"),
+            )
+        };
+        Some(match outcome {
+            Ok(received) => match message.double_ack().await {
+                Ok(()) => Ok(received),
+                Err(e) => Err(ack_error(e)),
+            },
+            Err((error, kind)) => match message.ack_with(kind).await {
+                Ok(()) => Err(error),
+                Err(e) => Err(ack_error(e)),
+            },
+        })
+    }
+}

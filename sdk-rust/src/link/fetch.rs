@@ -1,0 +1,264 @@
+//! Downloads of link payloads: `GET` (or an Object Store read) streamed into a sink, with
+//! retries, resumption after a broken transfer, and size and SHA-256 verification.
+
+use std::io;
+use std::pin::Pin;
+
+use futures_util::TryStreamExt;
+use sha2::{Digest, Sha256};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio_util::io::StreamReader;
+
+use super::Progress;
+use super::object_store::{OBJECT_STORE_SCHEME, parse_link};
+use crate::{Error, ErrorKind, RetryPolicy};
+
+/// Where downloaded bytes go.
+pub(crate) type Sink<'a> = dyn AsyncWrite + Unpin + Send + 'a;
+
+/// What a link payload must turn out to be.
+pub(crate) struct Expected<'a> {
+    pub url: &'a str,
+    pub dataname: &'a str,
+    pub size: u64,
+    /// Lower-case hex SHA-256, when the envelope carries a checksum.
+    pub sha256: Option<&'a str>,
+}
+
+/// Downloads link payloads; shared by every receive path of a client.
+#[derive(Clone)]
+pub(crate) struct Fetcher {
+    pub http: reqwest::Client,
+    pub jetstream: Option<async_nats::jetstream::Context>,
+    pub retry: RetryPolicy,
+    pub progress: Option<Progress>,
+}
+
+enum Failure {
+    /// Worth another attempt: connection errors, 5xx, 429, a transfer cut short.
+    Transient(String),
+    /// Reported at once.
+    Permanent(Error),
+}
+
+type Reader = Pin<Box<dyn AsyncRead + Send>>;
+
+/// Bytes of one download so far, kept across attempts so a retry resumes where the last
+/// attempt broke off.
+struct Progressed {
+    written: u64,
+    hasher: Sha256,
+}
+
+impl Fetcher {
+    /// Downloads `expected.url` into `sink`, retrying transient failures as the retry policy
+    /// says, and verifies size and checksum. On error the sink may hold part of the data:
+    /// callers that write files write a temporary one and rename it on success.
+    pub async fn fetch(&self, expected: &Expected<'_>, sink: &mut Sink<'_>) -> Result<(), Error> {
+        let mut done = Progressed {
+            written: 0,
+            hasher: Sha256::new(),
+        };
+        let attempts = self.retry.max_retries.max(1);
+        let mut last_failure = String::new();
+        for attempt in 0..attempts {
+            if attempt > 0 {
+                tokio::time::sleep(self.retry.delay_before(attempt - 1)).await;
+            }
+            match self.attempt(expected, &mut done, sink).await {
+                Ok(()) => return self.verify(expected, done, sink).await,
+                Err(Failure::Permanent(error)) => return Err(error),
+                Err(Failure::Transient(message)) => last_failure = message,
+            }
+        }
+        Err(self.error(
+            expected,
+            ErrorKind::Download,
+            &format!("gave up after {attempts} attempts; the last one: {last_failure}"),
+        ))
+    }
+
+    fn error(&self, expected: &Expected<'_>, kind: ErrorKind, message: &str) -> Error {
+        Error::new(
+            kind,
+            expected.url,
+            format!("payload {:?}: {message}", expected.dataname),
+        )
+    }
+
+    async fn verify(
+        &self,
+        expected: &Expected<'_>,
+        done: Progressed,
+        sink: &mut Sink<'_>,
+    ) -> Result<(), Error> {
+        if done.written != expected.size {
+            return Err(self.error(
+                expected,
+                ErrorKind::SizeMismatch,
+                &format!(
+                    "the download has {} bytes, the envelope says {}",
+                    done.written, expected.size
+                ),
+            ));
+        }
+        if let Some(want) = expected.sha256 {
+            let got = hex(&done.hasher.finalize());
+            if got != want {
+                return Err(self.error(
+                    expected,
+                    ErrorKind::ChecksumMismatch,
+                    &format!(
+                        "the download has checksum sha256:{got}, the envelope says sha256:{want}"
+                    ),
+                ));
+            }
+        }
+        sink.flush().await.map_err(|e| {
+            self.error(
+                expected,
+                ErrorKind::Io,
+                &format!("cannot write the data: {e}"),
+            )
+        })
+    }
+
+    async fn attempt(
+        &self,
+        expected: &Expected<'_>,
+        done: &mut Progressed,
+        sink: &mut Sink<'_>,
+    ) -> Result<(), Failure> {
+        let (mut reader, mut skip) = self.open(expected, done.written).await?;
+        let mut buffer = vec![0u8; 64 * 1024];
+        loop {
+            let n = match reader.read(&mut buffer).await {
+                Ok(0) => return Ok(()),
+                Ok(n) => n,
+                Err(e) => return Err(Failure::Transient(format!("the transfer broke off: {e}"))),
+            };
+            let mut chunk = &buffer[..n];
+            let skipped = skip.min(chunk.len() as u64) as usize;
+            chunk = &chunk[skipped..];
+            skip -= skipped as u64;
+            if done.written + chunk.len() as u64 > expected.size {
+                return Err(Failure::Permanent(self.error(
+                    expected,
+                    ErrorKind::SizeMismatch,
+                    &format!(
+                        "the download is longer than the {} bytes the envelope says",
+                        expected.size
+                    ),
+                )));
+            }
+            sink.write_all(chunk).await.map_err(|e| {
+                Failure::Permanent(self.error(
+                    expected,
+                    ErrorKind::Io,
+                    &format!("cannot write the data: {e}"),
+                ))
+            })?;
+            done.hasher.update(chunk);
+            done.written += chunk.len() as u64;
+            if let Some(progress) = &self.progress {
+                progress(expected.dataname, done.written, expected.size);
+            }
+        }
+    }
+
+    /// Opens the URL from byte `offset` on; returns the reader and how many leading bytes of
+    /// it to drop (a server that ignores `Range` starts from 0 again).
+    async fn open(&self, expected: &Expected<'_>, offset: u64) -> Result<(Reader, u64), Failure> {
+        if expected.url.starts_with(OBJECT_STORE_SCHEME) {
+            return self.open_object(expected, offset).await;
+        }
+        if !(expected.url.starts_with("http://") || expected.url.starts_with("https://")) {
+            return Err(Failure::Permanent(self.error(
+                expected,
+                ErrorKind::Download,
+                &format!("cannot fetch this URL: only http, https and {OBJECT_STORE_SCHEME} links are supported"),
+            )));
+        }
+        let mut request = self.http.get(expected.url);
+        if offset > 0 {
+            request = request.header(reqwest::header::RANGE, format!("bytes={offset}-"));
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|e| Failure::Transient(format!("cannot reach the file server: {e}")))?;
+        let status = response.status();
+        let skip = match status.as_u16() {
+            200 => offset,
+            206 if offset > 0 => 0,
+            429 | 500..=599 => {
+                return Err(Failure::Transient(format!(
+                    "the file server answered {status}"
+                )));
+            }
+            _ => {
+                return Err(Failure::Permanent(self.error(
+                    expected,
+                    ErrorKind::Download,
+                    &format!("the file server answered {status}"),
+                )));
+            }
+        };
+        if let Some(length) = response.content_length()
+            && status.as_u16() == 200
+            && length != expected.size
+        {
+            return Err(Failure::Permanent(self.error(
+                expected,
+                ErrorKind::SizeMismatch,
+                &format!(
+                    "the file server sends {length} bytes, the envelope says {}",
+                    expected.size
+                ),
+            )));
+        }
+        let body = response.bytes_stream().map_err(io::Error::other);
+        Ok((Box::pin(StreamReader::new(body)), skip))
+    }
+
+    async fn open_object(
+        &self,
+        expected: &Expected<'_>,
+        offset: u64,
+    ) -> Result<(Reader, u64), Failure> {
+        let Some((bucket, name)) = parse_link(expected.url) else {
+            return Err(Failure::Permanent(self.error(
+                expected,
+                ErrorKind::Download,
+                "not an Object Store link (nats-object-store://BUCKET/PAYLOAD-ID/DATANAME)",
+            )));
+        };
+        let Some(jetstream) = &self.jetstream else {
+            return Err(Failure::Permanent(self.error(
+                expected,
+                ErrorKind::Download,
+                "an Object Store link needs a NATS connection: receive it with a Client",
+            )));
+        };
+        let store = jetstream
+            .get_object_store(&bucket)
+            .await
+            .map_err(|e| Failure::Transient(format!("cannot open bucket {bucket:?}: {e}")))?;
+        match store.get(&name).await {
+            Ok(object) => Ok((Box::pin(object), offset)),
+            Err(e) if e.kind() == async_nats::jetstream::object_store::GetErrorKind::NotFound => {
+                Err(Failure::Permanent(self.error(
+                    expected,
+                    ErrorKind::Download,
+                    "no such object",
+                )))
+            }
+            Err(e) => Err(Failure::Transient(format!("cannot read the object: {e}"))),
+        }
+    }
+}
+
+/// Lower-case hex of `bytes`.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

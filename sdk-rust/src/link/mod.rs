@@ -1,0 +1,175 @@
+//! The link transport (claim check, WIRE.md section 6): [`LinkBackend`]s upload a payload and
+//! return its URL; [`fetch`] downloads a URL with retries, verifying size and checksum.
+//!
+//! Built in: [`Plik`] (the original editions' file server), [`HttpPut`] (nginx WebDAV, S3-style
+//! presigned stores, `natsbridge serve-files`) and [`ObjectStore`] (NATS JetStream, no extra
+//! server). Implement [`LinkBackend`] for anything else.
+
+mod fetch;
+mod http;
+mod object_store;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures_util::future::BoxFuture;
+use futures_util::stream::{self, BoxStream, StreamExt};
+use tokio_util::io::ReaderStream;
+
+pub(crate) use fetch::{Expected, Fetcher, Sink, hex as fetch_hex};
+pub use http::{HttpPut, Plik};
+pub use object_store::{OBJECT_STORE_SCHEME, ObjectStore};
+
+use crate::Error;
+
+/// Where a link payload is uploaded. Implementations must stream [`Upload::body`] rather than
+/// collect it, and return a URL that receivers can fetch.
+///
+/// ```
+/// use futures_util::future::BoxFuture;
+/// use natsbridge::{Error, link::{LinkBackend, Upload}};
+///
+/// /// Keeps nothing, hands out a fixed URL (e.g. to reproduce a golden message).
+/// struct FixedUrl(String);
+///
+/// impl LinkBackend for FixedUrl {
+///     fn upload<'a>(&'a self, _upload: Upload) -> BoxFuture<'a, Result<String, Error>> {
+///         Box::pin(async move { Ok(self.0.clone()) })
+///     }
+/// }
+/// ```
+pub trait LinkBackend: Send + Sync {
+    /// Stores the payload and returns the URL it can be downloaded from. Errors should be of
+    /// kind [`ErrorKind::Upload`](crate::ErrorKind::Upload) and name the URL.
+    fn upload<'a>(&'a self, upload: Upload) -> BoxFuture<'a, Result<String, Error>>;
+}
+
+impl<T: LinkBackend + ?Sized> LinkBackend for Arc<T> {
+    fn upload<'a>(&'a self, upload: Upload) -> BoxFuture<'a, Result<String, Error>> {
+        (**self).upload(upload)
+    }
+}
+
+/// Reports bytes moved: `(dataname, bytes so far, bytes in all)`; called from upload and
+/// download streams, so keep it cheap.
+pub type Progress = Arc<dyn Fn(&str, u64, u64) + Send + Sync>;
+
+/// One payload to upload.
+pub struct Upload {
+    /// The payload's `id` (a UUID), unique per payload: backends use it in the URL.
+    pub payload_id: String,
+    /// The caller's name for the payload.
+    pub dataname: String,
+    /// Its size in bytes.
+    pub size: u64,
+    /// Its SHA-256, lower-case hex (what the envelope's checksum will say).
+    pub sha256: String,
+    pub(crate) body: Body,
+    pub(crate) progress: Option<Progress>,
+}
+
+/// Where an upload's bytes come from.
+#[derive(Clone)]
+pub(crate) enum Body {
+    Bytes(Bytes),
+    File(PathBuf),
+}
+
+/// Chunk size of upload streams.
+const CHUNK: usize = 64 * 1024;
+
+impl Upload {
+    /// The bytes as a stream of chunks, read from memory or from the file as it goes; progress
+    /// is reported as the chunks are taken.
+    pub async fn body(&self) -> std::io::Result<BoxStream<'static, std::io::Result<Bytes>>> {
+        let chunks: BoxStream<'static, std::io::Result<Bytes>> =
+            match &self.body {
+                Body::Bytes(bytes) => {
+                    let bytes = bytes.clone();
+                    let count = bytes.len().div_ceil(CHUNK);
+                    stream::iter((0..count).map(move |i| {
+                        Ok(bytes.slice(i * CHUNK..((i + 1) * CHUNK).min(bytes.len())))
+                    }))
+                    .boxed()
+                }
+                Body::File(path) => {
+                    let file = tokio::fs::File::open(path).await?;
+                    ReaderStream::with_capacity(file, CHUNK).boxed()
+                }
+            };
+        let Some(progress) = self.progress.clone() else {
+            return Ok(chunks);
+        };
+        let (dataname, total) = (self.dataname.clone(), self.size);
+        let mut sent = 0u64;
+        Ok(chunks
+            .inspect(move |chunk| {
+                if let Ok(chunk) = chunk {
+                    sent += chunk.len() as u64;
+                    progress(&dataname, sent, total);
+                }
+            })
+            .boxed())
+    }
+
+    /// The whole body in memory (for backends that cannot stream; avoid for large payloads).
+    pub async fn body_bytes(&self) -> std::io::Result<Bytes> {
+        match &self.body {
+            Body::Bytes(bytes) => Ok(bytes.clone()),
+            Body::File(path) => tokio::fs::read(path).await.map(Bytes::from),
+        }
+    }
+}
+
+/// Percent-encodes a dataname for use as one URL path segment (RFC 3986 unreserved
+/// characters stay as they are).
+pub fn encode_path_segment(segment: &str) -> String {
+    let mut out = String::with_capacity(segment.len());
+    for byte in segment.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+/// Reverses [`encode_path_segment`]; `None` when the result is not UTF-8 or an escape is
+/// malformed.
+pub fn decode_path_segment(segment: &str) -> Option<String> {
+    let bytes = segment.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_segments_round_trip_and_never_hold_a_slash() {
+        for name in ["photo.png", "a b/../c?.txt", "ünïcødé 🐱", "%41", ""] {
+            let encoded = encode_path_segment(name);
+            assert!(
+                !encoded.contains('/') && !encoded.contains(' '),
+                "{encoded}"
+            );
+            assert_eq!(decode_path_segment(&encoded).as_deref(), Some(name));
+        }
+        assert_eq!(decode_path_segment("%4"), None);
+        assert_eq!(decode_path_segment("%ff"), None);
+    }
+}

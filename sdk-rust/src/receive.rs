@@ -1,0 +1,222 @@
+//! Turning a received envelope into its payloads: direct ones decoded (base64 and the legacy
+//! encodings of WIRE.md section 7), link ones downloaded and verified, in envelope order.
+
+use std::path::Path;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use bytes::Bytes;
+
+use crate::link::{Expected, Fetcher, Sink};
+use crate::{
+    Data, Encoding, Error, ErrorKind, MessageEnvelope, MessagePayload, ReceivedPayload, Transport,
+};
+
+/// A received message: its envelope and its payloads, decoded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Received {
+    /// The envelope as sent (aliases resolved, defaults filled in).
+    pub envelope: MessageEnvelope,
+    /// The payloads in envelope order, link ones downloaded.
+    pub payloads: Vec<ReceivedPayload>,
+    /// The NATS reply subject of the message, when it had one.
+    pub reply_subject: Option<String>,
+}
+
+impl Received {
+    /// The first payload named `dataname`.
+    pub fn payload(&self, dataname: &str) -> Option<&ReceivedPayload> {
+        self.payloads.iter().find(|p| p.dataname == dataname)
+    }
+
+    /// The payloads as `(dataname, data, payload_type)`, as the original editions return them.
+    pub fn into_tuples(self) -> Vec<(String, Data, crate::PayloadType)> {
+        self.payloads
+            .into_iter()
+            .map(|p| (p.dataname, p.data, p.payload_type))
+            .collect()
+    }
+}
+
+/// The serialized bytes of a direct payload: base64 decoded (`base64`, `arrow-ipc`) or taken
+/// as text (`json`, `none`), checked against `size`.
+pub(crate) fn direct_bytes(payload: &MessagePayload, index: usize) -> Result<Bytes, Error> {
+    let bytes = match payload.encoding {
+        Encoding::Base64 | Encoding::ArrowIpc => STANDARD.decode(&payload.data).map_err(|e| {
+            Error::new(
+                ErrorKind::BadBase64,
+                format!("payloads[{index}].data"),
+                format!("payload {:?} is not valid base64: {e}", payload.dataname),
+            )
+        })?,
+        Encoding::Json | Encoding::None => payload.data.clone().into_bytes(),
+    };
+    if bytes.len() as u64 != payload.size {
+        return Err(Error::new(
+            ErrorKind::SizeMismatch,
+            format!("payloads[{index}].size"),
+            format!(
+                "payload {:?} has {} bytes of data, its size says {}",
+                payload.dataname,
+                bytes.len(),
+                payload.size
+            ),
+        ));
+    }
+    Ok(Bytes::from(bytes))
+}
+
+/// The lower-case hex SHA-256 of a link payload's `metadata.checksum`, if it has one.
+fn checksum(payload: &MessagePayload, index: usize) -> Result<Option<&str>, Error> {
+    let Some(value) = payload.metadata.get("checksum") else {
+        return Ok(None);
+    };
+    let hex = value
+        .as_str()
+        .and_then(|s| s.strip_prefix("sha256:"))
+        .filter(|h| {
+            h.len() == 64
+                && h.bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        });
+    match hex {
+        Some(hex) => Ok(Some(hex)),
+        None => Err(Error::new(
+            ErrorKind::BadValue,
+            format!("payloads[{index}].metadata.checksum"),
+            format!(
+                "payload {:?}: a checksum must be \"sha256:\" and 64 lower-case hex digits, not {value}",
+                payload.dataname
+            ),
+        )),
+    }
+}
+
+fn expected<'a>(payload: &'a MessagePayload, index: usize) -> Result<Expected<'a>, Error> {
+    Ok(Expected {
+        url: &payload.data,
+        dataname: &payload.dataname,
+        size: payload.size,
+        sha256: checksum(payload, index)?,
+    })
+}
+
+impl Fetcher {
+    /// Decodes every payload of `envelope`: direct ones first (so a malformed message fails
+    /// before any download), then link ones fetched one after the other.
+    pub(crate) async fn payloads(
+        &self,
+        envelope: &MessageEnvelope,
+    ) -> Result<Vec<ReceivedPayload>, Error> {
+        let mut direct = Vec::with_capacity(envelope.payloads.len());
+        for (index, payload) in envelope.payloads.iter().enumerate() {
+            direct.push(match payload.transport {
+                Transport::Direct => Some(direct_bytes(payload, index)?),
+                Transport::Link => {
+                    expected(payload, index)?;
+                    None
+                }
+            });
+        }
+        let mut out = Vec::with_capacity(direct.len());
+        for ((index, payload), bytes) in envelope.payloads.iter().enumerate().zip(direct) {
+            let bytes = match bytes {
+                Some(bytes) => bytes,
+                None => {
+                    let mut buffer = Vec::with_capacity(payload.size.min(64 << 20) as usize);
+                    self.fetch(&expected(payload, index)?, &mut buffer).await?;
+                    Bytes::from(buffer)
+                }
+            };
+            let data = Data::from_serialized(
+                &payload.payload_type,
+                bytes,
+                &format!("payloads[{index}].data"),
+            )?;
+            out.push(ReceivedPayload {
+                dataname: payload.dataname.clone(),
+                data,
+                payload_type: payload.payload_type.clone(),
+                transport: payload.transport.clone(),
+                metadata: payload.metadata.clone(),
+            });
+        }
+        Ok(out)
+    }
+
+    /// Writes the serialized bytes of payload `index` into `sink`, streaming a link payload
+    /// without holding it in memory.
+    pub(crate) async fn payload_into(
+        &self,
+        envelope: &MessageEnvelope,
+        index: usize,
+        sink: &mut Sink<'_>,
+    ) -> Result<u64, Error> {
+        use tokio::io::AsyncWriteExt;
+        let payload = envelope.payloads.get(index).ok_or_else(|| {
+            Error::new(
+                ErrorKind::InvalidInput,
+                format!("payloads[{index}]"),
+                format!("the envelope has {} payloads", envelope.payloads.len()),
+            )
+        })?;
+        match payload.transport {
+            Transport::Direct => {
+                let bytes = direct_bytes(payload, index)?;
+                sink.write_all(&bytes)
+                    .await
+                    .map_err(|e| io_error(payload, &e))?;
+                sink.flush().await.map_err(|e| io_error(payload, &e))?;
+            }
+            Transport::Link => self.fetch(&expected(payload, index)?, sink).await?,
+        }
+        Ok(payload.size)
+    }
+
+    /// Writes payload `index` to the file `path`: into a temporary file next to it, renamed
+    /// over `path` only once size and checksum are verified.
+    pub(crate) async fn payload_to_file(
+        &self,
+        envelope: &MessageEnvelope,
+        index: usize,
+        path: &Path,
+    ) -> Result<u64, Error> {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let temporary = path.with_file_name(format!(".{name}.{}.part", crate::clock::new_id()));
+        let file_error = |e: std::io::Error, p: &Path| {
+            Error::new(
+                ErrorKind::Io,
+                p.display().to_string(),
+                format!("cannot write the payload: {e}"),
+            )
+        };
+        let mut file = tokio::fs::File::create(&temporary)
+            .await
+            .map_err(|e| file_error(e, &temporary))?;
+        let result = self.payload_into(envelope, index, &mut file).await;
+        drop(file);
+        match result {
+            Ok(size) => {
+                tokio::fs::rename(&temporary, path)
+                    .await
+                    .map_err(|e| file_error(e, path))?;
+                Ok(size)
+            }
+            Err(error) => {
+                let _ = tokio::fs::remove_file(&temporary).await;
+                Err(error)
+            }
+        }
+    }
+}
+
+fn io_error(payload: &MessagePayload, error: &std::io::Error) -> Error {
+    Error::new(
+        ErrorKind::Io,
+        format!("payload {:?}", payload.dataname),
+        format!("cannot write the data: {error}"),
+    )
+}
