@@ -36,6 +36,7 @@ pub struct Payload {
     pub(crate) payload_type: PayloadType,
     pub(crate) source: Source,
     pub(crate) id: Option<String>,
+    pub(crate) metadata: serde_json::Map<String, serde_json::Value>,
 }
 
 impl Payload {
@@ -50,6 +51,7 @@ impl Payload {
             payload_type,
             source: Source::Bytes(bytes.into()),
             id: None,
+            metadata: serde_json::Map::new(),
         }
     }
 
@@ -128,12 +130,24 @@ impl Payload {
             payload_type,
             source: Source::File(path.as_ref().to_owned()),
             id: None,
+            metadata: serde_json::Map::new(),
         }
     }
 
     /// Sets the payload's `id` (a new UUID v4 otherwise), e.g. to reproduce a golden message.
     pub fn with_id(mut self, id: impl Into<String>) -> Self {
         self.id = Some(id.into());
+        self
+    }
+
+    /// Adds a key to the payload's `metadata` (e.g. `"mime"`). A link payload's `checksum`
+    /// is set by the sender and overrides one given here.
+    pub fn with_metadata(
+        mut self,
+        key: impl Into<String>,
+        value: impl Into<serde_json::Value>,
+    ) -> Self {
+        self.metadata.insert(key.into(), value.into());
         self
     }
 

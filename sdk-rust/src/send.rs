@@ -319,7 +319,7 @@ impl<'a> EnvelopeComposer<'a> {
             .upload(upload)
             .await
             .map_err(|e| e.within(&format!("payload {dataname:?}")))?;
-        let mut metadata = Map::new();
+        let mut metadata = item.payload.metadata.clone();
         metadata.insert("checksum".into(), format!("sha256:{sha256}").into());
         Ok(MessagePayload {
             id: item.id.clone(),
@@ -351,7 +351,7 @@ async fn encode_direct(item: &Pending) -> Result<MessagePayload, Error> {
         encoding: Encoding::Base64,
         size: bytes.len() as u64,
         data: STANDARD.encode(&bytes),
-        metadata: Map::new(),
+        metadata: item.payload.metadata.clone(),
     })
 }
 
