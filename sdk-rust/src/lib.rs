@@ -14,6 +14,8 @@
 
 mod envelope;
 mod error;
+#[cfg(feature = "file-server")]
+pub mod file_server;
 pub mod generated;
 pub mod wire;
 
