@@ -209,7 +209,10 @@ async fn open_plik_upload(
     let opened: serde_json::Value = serde_json::from_slice(&answer.bytes().await.unwrap()).unwrap();
     (
         opened["id"].as_str().expect("upload id").to_owned(),
-        opened["uploadToken"].as_str().expect("uploadToken").to_owned(),
+        opened["uploadToken"]
+            .as_str()
+            .expect("uploadToken")
+            .to_owned(),
     )
 }
 
@@ -268,21 +271,38 @@ async fn plik_refuses_wrong_tokens_unknown_uploads_and_bad_forms() {
         request.multipart(form).send()
     };
 
-    let wrong = post_file(upload_id.clone(), Some(other_token), plik_form("a", vec![1])).await;
+    let wrong = post_file(
+        upload_id.clone(),
+        Some(other_token),
+        plik_form("a", vec![1]),
+    )
+    .await;
     assert_eq!(wrong.unwrap().status(), StatusCode::UNAUTHORIZED);
-    let missing = post_file(upload_id.clone(), None, plik_form("a", vec![1])).await.unwrap();
+    let missing = post_file(upload_id.clone(), None, plik_form("a", vec![1]))
+        .await
+        .unwrap();
     assert_eq!(missing.status(), StatusCode::UNAUTHORIZED);
     assert!(missing.text().await.unwrap().contains("X-UploadToken"));
-    let unknown = post_file("nosuchupload".into(), Some(upload_token.clone()), plik_form("a", vec![1]));
+    let unknown = post_file(
+        "nosuchupload".into(),
+        Some(upload_token.clone()),
+        plik_form("a", vec![1]),
+    );
     assert_eq!(unknown.await.unwrap().status(), StatusCode::NOT_FOUND);
 
-    let hidden = post_file(upload_id.clone(), Some(upload_token.clone()), plik_form(".secret", vec![1]));
+    let hidden = post_file(
+        upload_id.clone(),
+        Some(upload_token.clone()),
+        plik_form(".secret", vec![1]),
+    );
     let hidden = hidden.await.unwrap();
     assert_eq!(hidden.status(), StatusCode::BAD_REQUEST);
     assert!(hidden.text().await.unwrap().contains(".secret"));
 
     let no_file_part = reqwest::multipart::Form::new().text("other", "x");
-    let answer = post_file(upload_id.clone(), Some(upload_token.clone()), no_file_part).await.unwrap();
+    let answer = post_file(upload_id.clone(), Some(upload_token.clone()), no_file_part)
+        .await
+        .unwrap();
     assert_eq!(answer.status(), StatusCode::BAD_REQUEST);
     assert!(answer.text().await.unwrap().contains("\"file\""));
 
@@ -294,12 +314,27 @@ async fn plik_refuses_wrong_tokens_unknown_uploads_and_bad_forms() {
         .await
         .unwrap();
     assert_eq!(not_multipart.status(), StatusCode::BAD_REQUEST);
-    assert!(not_multipart.text().await.unwrap().contains("multipart/form-data"));
+    assert!(
+        not_multipart
+            .text()
+            .await
+            .unwrap()
+            .contains("multipart/form-data")
+    );
 
-    let not_json = client.post(server.url("/upload")).body("{oops").send().await.unwrap();
+    let not_json = client
+        .post(server.url("/upload"))
+        .body("{oops")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(not_json.status(), StatusCode::BAD_REQUEST);
 
-    assert!(files_below(&server.dir).is_empty(), "{:?}", files_below(&server.dir));
+    assert!(
+        files_below(&server.dir).is_empty(),
+        "{:?}",
+        files_below(&server.dir)
+    );
 }
 
 #[tokio::test]
@@ -311,7 +346,12 @@ async fn every_response_carries_content_length() {
     })
     .await;
     let client = reqwest::Client::new();
-    let put = |path: &str, body: Vec<u8>| client.put(server.url(path)).bearer_auth("secret").body(body);
+    let put = |path: &str, body: Vec<u8>| {
+        client
+            .put(server.url(path))
+            .bearer_auth("secret")
+            .body(body)
+    };
     let requests = [
         ("PUT 201", put("/a/b.bin", vec![7; 100])),
         ("GET 200", client.get(server.url("/a/b.bin"))),
@@ -322,10 +362,25 @@ async fn every_response_carries_content_length() {
         ("PUT 401", client.put(server.url("/a/c.bin")).body(vec![1])),
         ("PUT 413", put("/a/c.bin", vec![1; 1001])),
         ("POST 405", client.post(server.url("/a/b.bin"))),
-        ("OPTIONS 405", client.request(reqwest::Method::OPTIONS, server.url("/a"))),
-        ("POST /upload 200", client.post(server.url("/upload")).bearer_auth("secret").body("{}")),
-        ("DELETE 200", client.delete(server.url("/a/b.bin")).bearer_auth("secret")),
-        ("DELETE 404", client.delete(server.url("/a/b.bin")).bearer_auth("secret")),
+        (
+            "OPTIONS 405",
+            client.request(reqwest::Method::OPTIONS, server.url("/a")),
+        ),
+        (
+            "POST /upload 200",
+            client
+                .post(server.url("/upload"))
+                .bearer_auth("secret")
+                .body("{}"),
+        ),
+        (
+            "DELETE 200",
+            client.delete(server.url("/a/b.bin")).bearer_auth("secret"),
+        ),
+        (
+            "DELETE 404",
+            client.delete(server.url("/a/b.bin")).bearer_auth("secret"),
+        ),
     ];
     for (what, request) in requests {
         let answer = request.send().await.unwrap();
@@ -370,8 +425,15 @@ async fn head_gives_the_length_without_the_body() {
     )
     .await;
     assert!(raw.starts_with("HTTP/1.1 200"), "{raw}");
-    assert!(raw.to_ascii_lowercase().contains("content-length: 12345\r\n"), "{raw}");
-    assert!(raw.ends_with("\r\n\r\n"), "a HEAD answer had a body: {raw:?}");
+    assert!(
+        raw.to_ascii_lowercase()
+            .contains("content-length: 12345\r\n"),
+        "{raw}"
+    );
+    assert!(
+        raw.ends_with("\r\n\r\n"),
+        "a HEAD answer had a body: {raw:?}"
+    );
 }
 
 #[tokio::test]
@@ -397,7 +459,10 @@ async fn uploads_over_the_limit_are_413_and_leave_nothing() {
         .unwrap();
     assert_eq!(declared.status(), StatusCode::PAYLOAD_TOO_LARGE);
     let message = declared.text().await.unwrap();
-    assert!(message.contains("/declared.bin") && message.contains("1048576"), "{message}");
+    assert!(
+        message.contains("/declared.bin") && message.contains("1048576"),
+        "{message}"
+    );
 
     // No declared length: refused once the limit is crossed.
     let streamed = client
@@ -443,7 +508,10 @@ async fn an_upload_token_guards_uploads_and_deletes_not_downloads() {
     assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
     assert!(files_below(&server.dir).is_empty());
 
-    assert_eq!(put().bearer_auth("s3cret").send().await.unwrap().status(), StatusCode::CREATED);
+    assert_eq!(
+        put().bearer_auth("s3cret").send().await.unwrap().status(),
+        StatusCode::CREATED
+    );
     let plik_header = put().header("X-PlikToken", "s3cret").send().await.unwrap();
     assert_eq!(plik_header.status(), StatusCode::CREATED);
 
@@ -451,7 +519,12 @@ async fn an_upload_token_guards_uploads_and_deletes_not_downloads() {
     assert_eq!(download.status(), StatusCode::OK);
     assert_eq!(download.text().await.unwrap(), "hello");
 
-    let open = client.post(server.url("/upload")).body("{}").send().await.unwrap();
+    let open = client
+        .post(server.url("/upload"))
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(open.status(), StatusCode::UNAUTHORIZED);
     let (upload_id, upload_token) = open_plik_upload(&client, &server, Some("s3cret")).await;
     // The file part is authorised by its upload token alone (as Plik clients send it).
@@ -464,7 +537,11 @@ async fn an_upload_token_guards_uploads_and_deletes_not_downloads() {
         .unwrap();
     assert_eq!(file.status(), StatusCode::OK);
 
-    let delete = client.delete(server.url("/t/file.txt")).send().await.unwrap();
+    let delete = client
+        .delete(server.url("/t/file.txt"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(delete.status(), StatusCode::UNAUTHORIZED);
     assert!(server.dir.join("t/file.txt").exists());
     let delete = client
@@ -492,10 +569,20 @@ async fn files_older_than_the_ttl_are_removed() {
     assert_eq!(put.status(), StatusCode::CREATED);
     let stored = server.dir.join("ttl/short-lived.bin");
     wait_until("the file is swept", || !stored.exists()).await;
-    wait_until("its empty folder is swept", || !server.dir.join("ttl").exists()).await;
-    let gone = client.get(server.url("/ttl/short-lived.bin")).send().await.unwrap();
+    wait_until("its empty folder is swept", || {
+        !server.dir.join("ttl").exists()
+    })
+    .await;
+    let gone = client
+        .get(server.url("/ttl/short-lived.bin"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(gone.status(), StatusCode::NOT_FOUND);
-    assert!(server.dir.join(INCOMING_FOLDER).is_dir(), "the sweeper removed .incoming/");
+    assert!(
+        server.dir.join(INCOMING_FOLDER).is_dir(),
+        "the sweeper removed .incoming/"
+    );
 
     // The server keeps storing after a sweep (folders are made again).
     let again = client
@@ -551,7 +638,11 @@ async fn paths_leading_outside_the_folder_are_refused_and_nothing_is_written_the
     beside.sort();
     assert_eq!(beside, ["outside.txt", "served"]);
     assert_eq!(std::fs::read_to_string(&outside).unwrap(), "secret");
-    assert!(files_below(&server.dir).is_empty(), "{:?}", files_below(&server.dir));
+    assert!(
+        files_below(&server.dir).is_empty(),
+        "{:?}",
+        files_below(&server.dir)
+    );
 }
 
 #[cfg(unix)]
@@ -564,7 +655,11 @@ async fn a_symbolic_link_out_of_the_folder_is_not_followed() {
     std::os::unix::fs::symlink(&elsewhere, server.dir.join("link")).unwrap();
     let client = reqwest::Client::new();
 
-    let read = client.get(server.url("/link/secret.txt")).send().await.unwrap();
+    let read = client
+        .get(server.url("/link/secret.txt"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(read.status(), StatusCode::FORBIDDEN);
     assert!(!read.text().await.unwrap().contains("secret\n"));
     let write = client
@@ -574,7 +669,11 @@ async fn a_symbolic_link_out_of_the_folder_is_not_followed() {
         .await
         .unwrap();
     assert_eq!(write.status(), StatusCode::FORBIDDEN);
-    let delete = client.delete(server.url("/link/secret.txt")).send().await.unwrap();
+    let delete = client
+        .delete(server.url("/link/secret.txt"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(delete.status(), StatusCode::FORBIDDEN);
     let mut there: Vec<_> = std::fs::read_dir(&elsewhere)
         .unwrap()
@@ -596,9 +695,15 @@ async fn a_broken_upload_leaves_nothing_and_is_never_served() {
     stream.write_all(&[1; 1000]).await.unwrap();
     // Wait until the server has the upload's temporary file open, then hang up.
     let incoming = server.dir.join(INCOMING_FOLDER);
-    wait_until("the upload has started", || !files_below(&incoming).is_empty()).await;
+    wait_until("the upload has started", || {
+        !files_below(&incoming).is_empty()
+    })
+    .await;
     drop(stream);
-    wait_until("the partial upload is removed", || files_below(&incoming).is_empty()).await;
+    wait_until("the partial upload is removed", || {
+        files_below(&incoming).is_empty()
+    })
+    .await;
 
     // The same for a Plik file part.
     let client = reqwest::Client::new();
@@ -611,11 +716,21 @@ async fn a_broken_upload_leaves_nothing_and_is_never_served() {
     );
     stream.write_all(head.as_bytes()).await.unwrap();
     stream.write_all(&[2; 100_000]).await.unwrap();
-    wait_until("the Plik upload has started", || !files_below(&incoming).is_empty()).await;
+    wait_until("the Plik upload has started", || {
+        !files_below(&incoming).is_empty()
+    })
+    .await;
     drop(stream);
-    wait_until("the partial Plik upload is removed", || files_below(&incoming).is_empty()).await;
+    wait_until("the partial Plik upload is removed", || {
+        files_below(&incoming).is_empty()
+    })
+    .await;
 
-    assert!(files_below(&server.dir).is_empty(), "{:?}", files_below(&server.dir));
+    assert!(
+        files_below(&server.dir).is_empty(),
+        "{:?}",
+        files_below(&server.dir)
+    );
     let answer = client.get(server.url("/broken.bin")).send().await.unwrap();
     assert_eq!(answer.status(), StatusCode::NOT_FOUND);
 }
@@ -658,7 +773,10 @@ async fn concurrent_uploads_each_arrive_whole() {
             .bytes()
             .await
             .unwrap();
-        assert!(got[..] == test_bytes(size, index + 100)[..], "/own/{index}.bin differs");
+        assert!(
+            got[..] == test_bytes(size, index + 100)[..],
+            "/own/{index}.bin differs"
+        );
     }
     let shared = client
         .get(server.url("/shared/one.bin"))
@@ -696,7 +814,10 @@ async fn shutdown_lets_the_server_return_and_frees_the_port() {
     let answer = reqwest::get(server.url("/")).await.unwrap();
     assert_eq!(answer.status(), StatusCode::OK);
     server.shut_down().await;
-    assert!(TcpStream::connect(addr).await.is_err(), "still accepting after shutdown");
+    assert!(
+        TcpStream::connect(addr).await.is_err(),
+        "still accepting after shutdown"
+    );
 }
 
 #[tokio::test]
@@ -704,7 +825,9 @@ async fn bind_errors_name_the_folder_or_address() {
     let parent = tempfile::tempdir().unwrap();
     let a_file = parent.path().join("a-file");
     std::fs::write(&a_file, "x").unwrap();
-    let error = FileServer::bind(FileServerConfig::new(&a_file)).await.unwrap_err();
+    let error = FileServer::bind(FileServerConfig::new(&a_file))
+        .await
+        .unwrap_err();
     assert!(error.to_string().contains("a-file"), "{error}");
 
     let taken = FileServer::bind(FileServerConfig::new(parent.path().join("one")))
@@ -715,7 +838,10 @@ async fn bind_errors_name_the_folder_or_address() {
     )
     .await
     .unwrap_err();
-    assert!(error.to_string().contains(&taken.local_addr().to_string()), "{error}");
+    assert!(
+        error.to_string().contains(&taken.local_addr().to_string()),
+        "{error}"
+    );
 
     let error = FileServer::bind(
         FileServerConfig::new(parent.path().join("three")).with_upload_token(Some(String::new())),

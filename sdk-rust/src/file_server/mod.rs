@@ -260,8 +260,8 @@ async fn sweep_forever(shared: Arc<Shared>) {
         shared.uploads.expire(upload_lifetime);
         if let Some(ttl) = shared.ttl {
             let shared = Arc::clone(&shared);
-            let _ = tokio::task::spawn_blocking(move || sweeper::sweep(shared.store.root(), ttl))
-                .await;
+            let _ =
+                tokio::task::spawn_blocking(move || sweeper::sweep(shared.store.root(), ttl)).await;
         }
     }
 }

@@ -102,8 +102,13 @@ pub fn file_name(name: &str) -> Result<&str, String> {
             "name {name:?} starts with '.'; '.', '..' and hidden names are refused"
         ));
     }
-    if let Some(bad) = name.chars().find(|c| matches!(c, '/' | '\\') || c.is_control()) {
-        return Err(format!("name {name:?} holds the character {bad:?}, which is refused"));
+    if let Some(bad) = name
+        .chars()
+        .find(|c| matches!(c, '/' | '\\') || c.is_control())
+    {
+        return Err(format!(
+            "name {name:?} holds the character {bad:?}, which is refused"
+        ));
     }
     if name.len() > MAX_NAME_BYTES {
         return Err(format!(
@@ -128,7 +133,10 @@ mod tests {
             PathBuf::from("/srv/a/b c.bin")
         );
         let unicode = StoredPath::from_url_path("/%C3%A9t%C3%A9.txt").unwrap();
-        assert_eq!(unicode.under(Path::new("/srv")), PathBuf::from("/srv/été.txt"));
+        assert_eq!(
+            unicode.under(Path::new("/srv")),
+            PathBuf::from("/srv/été.txt")
+        );
     }
 
     #[test]

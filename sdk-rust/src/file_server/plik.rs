@@ -75,7 +75,9 @@ impl Uploads {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, OpenUpload>> {
         // A panic while holding the lock cannot leave the map half-changed; carry on.
-        self.open.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.open
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -208,7 +210,10 @@ mod tests {
             uploads.check(&id, Some(&other_token)).unwrap_err().status,
             StatusCode::UNAUTHORIZED
         );
-        assert_eq!(uploads.check(&id, None).unwrap_err().status, StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            uploads.check(&id, None).unwrap_err().status,
+            StatusCode::UNAUTHORIZED
+        );
         assert_eq!(
             uploads.check("nope", Some(&token)).unwrap_err().status,
             StatusCode::NOT_FOUND

@@ -80,7 +80,9 @@ pub fn json(status: StatusCode, value: &serde_json::Value) -> Response<Body> {
 
 fn in_memory(status: StatusCode, content_type: &'static str, body: Bytes) -> Response<Body> {
     let length = body.len() as u64;
-    let body = Full::new(body).map_err(|never| match never {}).boxed_unsync();
+    let body = Full::new(body)
+        .map_err(|never| match never {})
+        .boxed_unsync();
     with_headers(status, content_type, length, body)
 }
 

@@ -75,7 +75,11 @@ fn stored_path(raw: &str) -> Result<StoredPath, Refusal> {
     StoredPath::from_url_path(raw).map_err(|e| Refusal::bad_request(format!("path {raw}: {e}")))
 }
 
-async fn serve(shared: &Shared, raw_path: &str, head_only: bool) -> Result<Response<Body>, Refusal> {
+async fn serve(
+    shared: &Shared,
+    raw_path: &str,
+    head_only: bool,
+) -> Result<Response<Body>, Refusal> {
     let path = stored_path(raw_path)?;
     match shared.store.open_file(&path).await? {
         Some((file, length)) => Ok(response::file(file, length, head_only)),
@@ -87,7 +91,12 @@ async fn serve(shared: &Shared, raw_path: &str, head_only: bool) -> Result<Respo
 }
 
 async fn store(shared: &Shared, request: Request<Incoming>) -> Result<Response<Body>, Refusal> {
-    authorize(shared, request.method(), request.uri().path(), request.headers())?;
+    authorize(
+        shared,
+        request.method(),
+        request.uri().path(),
+        request.headers(),
+    )?;
     let path = stored_path(request.uri().path())?;
     let url_path = path.to_url_path();
     let declared = declared_length(request.headers())?;
@@ -145,7 +154,12 @@ async fn drain(body: &mut Incoming) {
 }
 
 async fn delete(shared: &Shared, request: &Request<Incoming>) -> Result<Response<Body>, Refusal> {
-    authorize(shared, request.method(), request.uri().path(), request.headers())?;
+    authorize(
+        shared,
+        request.method(),
+        request.uri().path(),
+        request.headers(),
+    )?;
     let path = stored_path(request.uri().path())?;
     if shared.store.delete(&path).await? {
         Ok(response::text(
@@ -160,7 +174,10 @@ async fn delete(shared: &Shared, request: &Request<Incoming>) -> Result<Response
     }
 }
 
-async fn open_upload(shared: &Shared, request: Request<Incoming>) -> Result<Response<Body>, Refusal> {
+async fn open_upload(
+    shared: &Shared,
+    request: Request<Incoming>,
+) -> Result<Response<Body>, Refusal> {
     authorize(shared, request.method(), "/upload", request.headers())?;
     let options = Limited::new(request.into_body(), MAX_UPLOAD_OPTIONS_BYTES)
         .collect()
@@ -189,7 +206,10 @@ async fn open_upload(shared: &Shared, request: Request<Incoming>) -> Result<Resp
     ))
 }
 
-async fn add_plik_file(shared: &Shared, request: Request<Incoming>) -> Result<Response<Body>, Refusal> {
+async fn add_plik_file(
+    shared: &Shared,
+    request: Request<Incoming>,
+) -> Result<Response<Body>, Refusal> {
     let path = request.uri().path().to_owned();
     let upload_id = path.trim_start_matches("/file/");
     paths::file_name(upload_id)
@@ -235,23 +255,32 @@ fn declared_length(headers: &HeaderMap) -> Result<Option<u64>, Refusal> {
                 .to_str()
                 .ok()
                 .and_then(|text| text.trim().parse::<u64>().ok())
-                .ok_or_else(|| Refusal::bad_request(format!("Content-Length {value:?} is not a number")))
+                .ok_or_else(|| {
+                    Refusal::bad_request(format!("Content-Length {value:?} is not a number"))
+                })
         })
         .transpose()
 }
 
 /// With an upload token configured, requires it as `Authorization: Bearer T` or
 /// `X-PlikToken: T`.
-fn authorize(shared: &Shared, method: &Method, path: &str, headers: &HeaderMap) -> Result<(), Refusal> {
+fn authorize(
+    shared: &Shared,
+    method: &Method,
+    path: &str,
+    headers: &HeaderMap,
+) -> Result<(), Refusal> {
     let Some(expected) = &shared.upload_token else {
         return Ok(());
     };
-    let bearer = headers
-        .get(header::AUTHORIZATION)
-        .and_then(bearer_token);
+    let bearer = headers.get(header::AUTHORIZATION).and_then(bearer_token);
     let plik = headers.get("x-pliktoken").and_then(|v| v.to_str().ok());
     let given = [bearer, plik];
-    if given.iter().flatten().any(|token| plik::same_secret(token, expected)) {
+    if given
+        .iter()
+        .flatten()
+        .any(|token| plik::same_secret(token, expected))
+    {
         return Ok(());
     }
     let what = if given.iter().any(Option::is_some) {

@@ -29,10 +29,7 @@ impl Store {
     /// uploads that a previous run left unfinished.
     pub fn open(dir: &Path) -> io::Result<Store> {
         let named = |error: io::Error, what: &str| {
-            io::Error::new(
-                error.kind(),
-                format!("{what} {}: {error}", dir.display()),
-            )
+            io::Error::new(error.kind(), format!("{what} {}: {error}", dir.display()))
         };
         std::fs::create_dir_all(dir).map_err(|e| named(e, "cannot create the folder"))?;
         let root = dir

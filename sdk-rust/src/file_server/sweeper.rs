@@ -33,7 +33,13 @@ pub fn sweep(root: &Path, ttl: Duration) -> Swept {
 }
 
 /// Sweeps `folder`; returns whether it is now empty.
-fn sweep_folder(root: &Path, folder: &Path, ttl: Duration, now: SystemTime, swept: &mut Swept) -> bool {
+fn sweep_folder(
+    root: &Path,
+    folder: &Path,
+    ttl: Duration,
+    now: SystemTime,
+    swept: &mut Swept,
+) -> bool {
     let Ok(entries) = std::fs::read_dir(folder) else {
         return false;
     };
@@ -86,9 +92,18 @@ mod tests {
 
     #[test]
     fn interval_is_a_quarter_of_the_ttl_within_bounds() {
-        assert_eq!(sweep_interval(Duration::from_secs(2)), Duration::from_millis(500));
-        assert_eq!(sweep_interval(Duration::from_millis(10)), Duration::from_millis(100));
-        assert_eq!(sweep_interval(Duration::from_secs(3600)), Duration::from_secs(60));
+        assert_eq!(
+            sweep_interval(Duration::from_secs(2)),
+            Duration::from_millis(500)
+        );
+        assert_eq!(
+            sweep_interval(Duration::from_millis(10)),
+            Duration::from_millis(100)
+        );
+        assert_eq!(
+            sweep_interval(Duration::from_secs(3600)),
+            Duration::from_secs(60)
+        );
     }
 
     #[test]
@@ -102,7 +117,13 @@ mod tests {
         // Everything is "old" for a zero TTL once a moment has passed.
         std::thread::sleep(Duration::from_millis(20));
         let swept = sweep(root, Duration::ZERO);
-        assert_eq!(swept, Swept { files: 1, folders: 2 });
+        assert_eq!(
+            swept,
+            Swept {
+                files: 1,
+                folders: 2
+            }
+        );
         assert!(!root.join("a").exists());
         assert!(root.join(INCOMING_FOLDER).join("x.part").exists());
 

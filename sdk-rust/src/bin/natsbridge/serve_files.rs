@@ -25,7 +25,12 @@ pub struct ServeFilesArgs {
     ttl: Option<u64>,
     /// Require this token for uploads and deletes, as `Authorization: Bearer TOKEN` or
     /// `X-PlikToken: TOKEN`; downloads stay open.
-    #[arg(long, value_name = "TOKEN", env = "NATSBRIDGE_UPLOAD_TOKEN", hide_env_values = true)]
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "NATSBRIDGE_UPLOAD_TOKEN",
+        hide_env_values = true
+    )]
     upload_token: Option<String>,
 }
 
