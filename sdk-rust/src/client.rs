@@ -476,7 +476,8 @@ impl Client {
     }
 
     /// Subscribes to `subject`; each message comes out decoded, its link payloads downloaded.
-    /// A message that fails to decode comes out as an error and the stream goes on.
+    /// A message that fails to decode comes out as an error and the stream goes on. When this
+    /// returns, the server knows the subscription: messages sent from then on arrive.
     ///
     /// # Errors
     /// [`ErrorKind::Nats`] when the subscription is refused.
@@ -501,11 +502,31 @@ impl Client {
     /// [`ErrorKind::Nats`] when the subscription is refused.
     pub async fn raw_subscribe(&self, subject: &str) -> Result<async_nats::Subscriber, Error> {
         crate::send::check_subject(subject)?;
-        self.inner
+        let subscriber = self
+            .inner
             .nats
             .subscribe(subject.to_owned())
             .await
-            .map_err(|e| nats_error(subject, "cannot subscribe", e))
+            .map_err(|e| nats_error(subject, "cannot subscribe", e))?;
+        self.confirm_with_server(subject).await?;
+        Ok(subscriber)
+    }
+
+    /// Waits until the server has processed everything sent so far, by a request that nobody
+    /// answers (the server's "no responders" comes back after our earlier operations were
+    /// handled). After a SUB, messages sent from any connection reach the subscription.
+    async fn confirm_with_server(&self, subject: &str) -> Result<(), Error> {
+        use async_nats::RequestErrorKind;
+        let probe = self.inner.nats.new_inbox();
+        match self.inner.nats.request(probe, Bytes::new()).await {
+            Ok(_) => Ok(()),
+            Err(e) if e.kind() == RequestErrorKind::NoResponders => Ok(()),
+            Err(e) => Err(nats_error(
+                subject,
+                "cannot confirm the subscription with the server",
+                e,
+            )),
+        }
     }
 
     /// Sends a request and waits for the reply whose `reply_to_msg_id` is the request's

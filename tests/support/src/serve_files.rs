@@ -1,0 +1,194 @@
+//! Our own file server, `natsbridge serve-files`, run as the real program on a free loopback
+//! port with its own folder, for tests of the link transport and of its faults.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use crate::process::{ChildGuard, wait_until_closed};
+
+/// How long the program may take to print its `listening on` line.
+const STARTUP_LIMIT: Duration = Duration::from_secs(60);
+
+/// A running `natsbridge serve-files`, killed when dropped.
+pub struct ServeFiles {
+    binary: PathBuf,
+    options: ServeFilesBuilder,
+    port: u16,
+    guard: Option<ChildGuard>,
+    dir: tempfile::TempDir,
+}
+
+/// Options of [`ServeFiles`]: the flags of `natsbridge serve-files`.
+#[derive(Debug, Clone, Default)]
+pub struct ServeFilesBuilder {
+    binary: Option<PathBuf>,
+    max_upload_bytes: Option<u64>,
+    ttl_seconds: Option<u64>,
+    upload_token: Option<String>,
+}
+
+impl ServeFilesBuilder {
+    /// Runs this `natsbridge` program (in the `natsbridge` crate's own tests,
+    /// `env!("CARGO_BIN_EXE_natsbridge")`) instead of locating it (see [`ServeFiles::start`]).
+    pub fn binary(mut self, path: impl Into<PathBuf>) -> Self {
+        self.binary = Some(path.into());
+        self
+    }
+
+    /// `--max-upload-bytes BYTES`.
+    pub fn max_upload_bytes(mut self, bytes: u64) -> Self {
+        self.max_upload_bytes = Some(bytes);
+        self
+    }
+
+    /// `--ttl SECONDS`.
+    pub fn ttl_seconds(mut self, seconds: u64) -> Self {
+        self.ttl_seconds = Some(seconds);
+        self
+    }
+
+    /// `--upload-token TOKEN`.
+    pub fn upload_token(mut self, token: impl Into<String>) -> Self {
+        self.upload_token = Some(token.into());
+        self
+    }
+
+    /// Starts the server on a free port in a new temporary folder.
+    ///
+    /// # Panics
+    /// When the program cannot be built or found, or does not start (with its output).
+    pub fn start(self) -> ServeFiles {
+        let binary = self.binary.clone().unwrap_or_else(natsbridge_binary);
+        let dir = tempfile::tempdir().expect("a temporary folder for serve-files");
+        let mut server = ServeFiles {
+            binary,
+            options: self,
+            port: 0,
+            guard: None,
+            dir,
+        };
+        server.launch();
+        server
+    }
+}
+
+impl ServeFiles {
+    /// Starts `natsbridge serve-files` with no limits on a free port in a new temporary
+    /// folder. The program is `$NATSBRIDGE_BIN` when set, else built once per test process
+    /// with `cargo build -p natsbridge --bin natsbridge` (into `$CARGO_TARGET_DIR` or the
+    /// workspace's `target/`).
+    ///
+    /// # Panics
+    /// When the program cannot be built or does not start (with its output).
+    pub fn start() -> ServeFiles {
+        ServeFiles::builder().start()
+    }
+
+    /// Options for the server before [`ServeFilesBuilder::start`].
+    pub fn builder() -> ServeFilesBuilder {
+        ServeFilesBuilder::default()
+    }
+
+    /// `http://127.0.0.1:PORT` (no trailing slash): the `fileserver_url`.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// The port it listens on (the same across [`ServeFiles::restart`]).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The folder it stores in: `PUT /a/b` lands in `dir()/a/b`.
+    pub fn dir(&self) -> PathBuf {
+        self.dir.path().join("files")
+    }
+
+    /// Kills the server; requests fail with connection errors until [`ServeFiles::restart`].
+    /// Stored files stay.
+    pub fn stop(&mut self) {
+        if let Some(mut guard) = self.guard.take() {
+            guard.kill();
+            wait_until_closed(self.port);
+        }
+    }
+
+    /// Stops the server if it runs, then starts it again on the same port and folder.
+    pub fn restart(&mut self) {
+        self.stop();
+        self.launch();
+    }
+
+    fn launch(&mut self) {
+        let mut command = Command::new(&self.binary);
+        command
+            .arg("serve-files")
+            .arg("--dir")
+            .arg(self.dir())
+            .arg("--listen")
+            .arg(format!("127.0.0.1:{}", self.port));
+        let options = &self.options;
+        if let Some(bytes) = options.max_upload_bytes {
+            command.arg("--max-upload-bytes").arg(bytes.to_string());
+        }
+        if let Some(seconds) = options.ttl_seconds {
+            command.arg("--ttl").arg(seconds.to_string());
+        }
+        if let Some(token) = &options.upload_token {
+            command.arg("--upload-token").arg(token);
+        }
+        let log = self.dir.path().join("serve-files.log");
+        let install = "cargo build -p natsbridge --bin natsbridge";
+        let mut guard = ChildGuard::spawn(command, "natsbridge serve-files", &log, install);
+        let port =
+            guard.wait_for_line_prefix("listening on http://127.0.0.1:", &log, STARTUP_LIMIT);
+        self.port = port
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("serve-files printed a port that is not one: {port:?}"));
+        self.guard = Some(guard);
+    }
+}
+
+/// The `natsbridge` program: `$NATSBRIDGE_BIN`, else built (once per process) by cargo.
+fn natsbridge_binary() -> PathBuf {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            if let Some(path) = std::env::var_os("NATSBRIDGE_BIN") {
+                return PathBuf::from(path);
+            }
+            let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+            let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+            let started = Instant::now();
+            let status = Command::new(&cargo)
+                .current_dir(&workspace)
+                .args([
+                    "build",
+                    "--quiet",
+                    "-p",
+                    "natsbridge",
+                    "--bin",
+                    "natsbridge",
+                ])
+                .status()
+                .unwrap_or_else(|e| panic!("cannot run {cargo:?} to build natsbridge: {e}"));
+            assert!(
+                status.success(),
+                "`cargo build -p natsbridge --bin natsbridge` failed ({status}) after {:?}",
+                started.elapsed()
+            );
+            let target = std::env::var_os("CARGO_TARGET_DIR")
+                .map(|dir| workspace.join(dir)) // a relative one is relative to the workspace
+                .unwrap_or_else(|| workspace.join("target"));
+            let binary = target.join("debug").join("natsbridge");
+            assert!(
+                binary.is_file(),
+                "cargo built natsbridge but {binary:?} is missing"
+            );
+            binary
+        })
+        .clone()
+}
