@@ -1,7 +1,14 @@
 //! `natsbridge`, the command-line program of NATSBridge: one subcommand per file, this file
 //! only parses the command line and dispatches.
 
+mod connection;
+mod listen;
+mod payload_args;
+mod progress;
+mod request;
+mod send;
 mod serve_files;
+mod show;
 
 use std::process::ExitCode;
 
@@ -17,6 +24,12 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Send texts, JSON values and files in one envelope.
+    Send(send::SendArgs),
+    /// Print each message on a subject and save its payloads into a folder.
+    Listen(listen::ListenArgs),
+    /// Send a request and print the reply.
+    Request(request::RequestArgs),
     /// Run a file server for link payloads (Plik API subset and HTTP PUT/GET) on a folder.
     ServeFiles(serve_files::ServeFilesArgs),
 }
@@ -24,8 +37,11 @@ enum Command {
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    let outcome = match cli.command {
-        Command::ServeFiles(args) => serve_files::run(args).await,
+    let outcome: Result<(), Box<dyn std::error::Error>> = match cli.command {
+        Command::Send(args) => send::run(args).await.map_err(Box::from),
+        Command::Listen(args) => listen::run(args).await.map_err(Box::from),
+        Command::Request(args) => request::run(args).await.map_err(Box::from),
+        Command::ServeFiles(args) => serve_files::run(args).await.map_err(Box::from),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

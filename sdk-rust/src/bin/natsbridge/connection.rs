@@ -1,0 +1,90 @@
+//! The options every NATS-facing subcommand shares (server URL from `NATS_URL`, auth, file
+//! server) and the client they make, with progress bars on large transfers.
+
+use std::path::PathBuf;
+
+use natsbridge::{Client, ConnectOptions, Error};
+
+use crate::progress::Bars;
+
+/// How to reach NATS and where link payloads go.
+#[derive(Debug, clap::Args)]
+pub struct ConnectionArgs {
+    /// The NATS server.
+    #[arg(
+        long,
+        short = 's',
+        env = "NATS_URL",
+        default_value = "nats://localhost:4222"
+    )]
+    server: String,
+    /// User name (with --password).
+    #[arg(long, env = "NATS_USER")]
+    user: Option<String>,
+    /// Password (with --user).
+    #[arg(long, env = "NATS_PASSWORD", hide_env_values = true)]
+    password: Option<String>,
+    /// Authentication token.
+    #[arg(long, env = "NATS_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    /// A credentials (.creds) file.
+    #[arg(long, env = "NATS_CREDS")]
+    creds: Option<PathBuf>,
+    /// The connection name the server shows.
+    #[arg(long, default_value = "natsbridge-cli")]
+    name: String,
+    /// The file server for link payloads: a Plik server or `natsbridge serve-files` (with
+    /// --upload plik, the default) or any server taking HTTP PUT (--upload put).
+    #[arg(long, env = "NATSBRIDGE_FILESERVER")]
+    fileserver: Option<String>,
+    /// How link payloads are uploaded.
+    #[arg(long, value_enum, default_value = "plik")]
+    upload: Upload,
+    /// The JetStream Object Store bucket for --upload object-store.
+    #[arg(long, default_value = "natsbridge")]
+    bucket: String,
+    /// A token the file server requires for uploads.
+    #[arg(long, env = "NATSBRIDGE_UPLOAD_TOKEN", hide_env_values = true)]
+    upload_token: Option<String>,
+}
+
+/// The upload backends of the CLI.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum Upload {
+    /// The Plik API (`natsbridge serve-files`, Plik, the original editions).
+    Plik,
+    /// `PUT {fileserver}/{payload id}/{dataname}` (nginx WebDAV, `natsbridge serve-files`).
+    Put,
+    /// The NATS JetStream Object Store (no file server needed).
+    ObjectStore,
+}
+
+impl ConnectionArgs {
+    /// Connects, with progress bars drawn on `bars`.
+    pub async fn connect(&self, bars: &Bars) -> Result<Client, Error> {
+        let mut options = ConnectOptions::new().name(&self.name);
+        if let (Some(user), Some(password)) = (&self.user, &self.password) {
+            options = options.user_and_password(user, password);
+        }
+        if let Some(token) = &self.token {
+            options = options.token(token);
+        }
+        if let Some(creds) = &self.creds {
+            options = options.credentials_file(creds);
+        }
+        if let Some(token) = &self.upload_token {
+            options = options.upload_token(token);
+        }
+        options = match (self.upload, &self.fileserver) {
+            (Upload::ObjectStore, _) => options.object_store(&self.bucket),
+            (Upload::Plik, Some(url)) => options.plik(url),
+            (Upload::Put, Some(url)) => options.http_put(url),
+            (_, None) => options,
+        };
+        let bars = bars.clone();
+        options
+            .progress(move |dataname, done, total| bars.update(dataname, done, total))
+            .connect(&self.server)
+            .await
+    }
+}

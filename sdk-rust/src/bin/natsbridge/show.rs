@@ -1,0 +1,164 @@
+//! How the CLI prints envelopes and payloads for people, and where `listen` saves payloads:
+//! always inside its folder, whatever the dataname says.
+
+use std::path::{Path, PathBuf};
+
+use natsbridge::{Data, MessageEnvelope, MessagePayload, ReceivedPayload};
+
+/// Texts and JSON values up to this many bytes are printed in full.
+const PREVIEW_BYTES: usize = 2000;
+
+/// The header lines of an envelope.
+pub fn envelope(envelope: &MessageEnvelope) -> String {
+    let mut out = format!(
+        "message {} on {}\n  from      {} ({})\n  sent      {}\n  purpose   {}   correlation {}\n",
+        envelope.msg_id,
+        envelope.send_to,
+        envelope.sender_name,
+        envelope.sender_id,
+        envelope.timestamp,
+        envelope.msg_purpose,
+        envelope.correlation_id,
+    );
+    if !envelope.receiver_name.is_empty() || !envelope.receiver_id.is_empty() {
+        out += &format!(
+            "  to        {} ({})\n",
+            envelope.receiver_name, envelope.receiver_id
+        );
+    }
+    if !envelope.reply_to.is_empty() {
+        out += &format!("  reply to  {}\n", envelope.reply_to);
+    }
+    if !envelope.reply_to_msg_id.is_empty() {
+        out += &format!("  answers   {}\n", envelope.reply_to_msg_id);
+    }
+    if !envelope.metadata.is_empty() {
+        out += &format!(
+            "  metadata  {}\n",
+            serde_json::Value::Object(envelope.metadata.clone())
+        );
+    }
+    out
+}
+
+/// One line for a payload header: number, name, type, transport, size.
+pub fn payload_line(index: usize, payload: &MessagePayload) -> String {
+    format!(
+        "  payload {} {:?}  {}  {}  {} bytes",
+        index + 1,
+        payload.dataname,
+        payload.payload_type,
+        payload.transport,
+        payload.size
+    )
+}
+
+/// A short rendering of decoded data: texts and JSON in full when small.
+pub fn preview(data: &Data) -> Option<String> {
+    match data {
+        Data::Text(text) if text.len() <= PREVIEW_BYTES => Some(format!("{text:?}")),
+        Data::Json(value) => {
+            let json = value.to_string();
+            (json.len() <= PREVIEW_BYTES).then_some(json)
+        }
+        _ => None,
+    }
+}
+
+/// A received payload as printed by `request`.
+pub fn received_payload(index: usize, payload: &ReceivedPayload) -> String {
+    let size = match &payload.data {
+        Data::Text(text) => text.len(),
+        Data::Json(value) => value.to_string().len(),
+        Data::Bytes(bytes) => bytes.len(),
+    };
+    let mut line = format!(
+        "  payload {} {:?}  {}  {}  {} bytes",
+        index + 1,
+        payload.dataname,
+        payload.payload_type,
+        payload.transport,
+        size
+    );
+    if let Some(preview) = preview(&payload.data) {
+        line += &format!("\n    {preview}");
+    }
+    line
+}
+
+/// A file name for `dataname` that stays inside a folder: path separators, control
+/// characters and leading dots become `_`, and an empty name becomes `payload`.
+pub fn safe_file_name(dataname: &str) -> String {
+    let mut name: String = dataname
+        .chars()
+        .map(|c| {
+            if c == '/' || c == '\\' || c.is_control() {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect();
+    let dots = name.len() - name.trim_start_matches('.').len();
+    name.replace_range(..dots, &"_".repeat(dots));
+    // Keep names within what file systems allow (255 bytes), on a character boundary.
+    while name.len() > 200 {
+        name.pop();
+    }
+    if name.is_empty() {
+        "payload".to_owned()
+    } else {
+        name
+    }
+}
+
+/// A path in `dir` for `dataname` that does not exist yet (`name-2.ext`, `name-3.ext`, ...).
+pub fn unused_path(dir: &Path, dataname: &str) -> PathBuf {
+    let name = safe_file_name(dataname);
+    let candidate = dir.join(&name);
+    if !candidate.exists() {
+        return candidate;
+    }
+    let (stem, extension) = match name.rsplit_once('.') {
+        Some((stem, extension)) if !stem.is_empty() => (stem.to_owned(), format!(".{extension}")),
+        _ => (name.clone(), String::new()),
+    };
+    (2..)
+        .map(|n| dir.join(format!("{stem}-{n}{extension}")))
+        .find(|path| !path.exists())
+        .expect("some numbered name is free")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_never_leave_the_folder() {
+        for (dataname, want) in [
+            ("photo.png", "photo.png"),
+            ("../../etc/passwd", "___.._etc_passwd"),
+            ("/abs/path", "_abs_path"),
+            ("..", "__"),
+            (".hidden", "_hidden"),
+            ("a\\b", "a_b"),
+            ("nul\0byte\n", "nul_byte_"),
+            ("", "payload"),
+        ] {
+            let name = safe_file_name(dataname);
+            assert_eq!(name, want, "{dataname:?}");
+            let path = Path::new("/tmp/out").join(&name);
+            assert_eq!(path.parent(), Some(Path::new("/tmp/out")), "{dataname:?}");
+        }
+        assert!(safe_file_name(&"é".repeat(300)).len() <= 200);
+    }
+
+    #[test]
+    fn taken_names_get_a_number() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.txt"), "").unwrap();
+        std::fs::write(dir.path().join("a-2.txt"), "").unwrap();
+        assert_eq!(unused_path(dir.path(), "a.txt"), dir.path().join("a-3.txt"));
+        assert_eq!(unused_path(dir.path(), "b"), dir.path().join("b"));
+    }
+}

@@ -1,0 +1,270 @@
+//! The `natsbridge` program end to end: `serve-files`, `listen` and `send` as separate
+//! processes against a real `nats-server`, as a newcomer would run them.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+use natsbridge::{ConnectOptions, Payload, SendOptions};
+use natsbridge_test_support::{NatsServer, ServeFiles};
+
+const BINARY: &str = env!("CARGO_BIN_EXE_natsbridge");
+
+/// A child process killed when dropped (also when the test fails), with its standard error
+/// collected by a thread (so that it never blocks on a full pipe).
+struct Running {
+    child: Child,
+    stderr: Option<std::thread::JoinHandle<String>>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve_files() -> ServeFiles {
+    ServeFiles::builder().binary(BINARY).start()
+}
+
+/// Starts `natsbridge listen` and returns once it has subscribed.
+fn listen(server: &NatsServer, subject: &str, dir: &Path, count: usize) -> Running {
+    let mut child = Command::new(BINARY)
+        .args(["listen", subject, "--count", &count.to_string(), "--dir"])
+        .arg(dir)
+        .env("NATS_URL", server.url())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starting natsbridge listen");
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    stderr.read_line(&mut line).unwrap();
+    assert!(line.starts_with("listening on"), "listen said: {line:?}");
+    let stderr = std::thread::spawn(move || {
+        let mut rest = String::new();
+        std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+        rest
+    });
+    Running {
+        child,
+        stderr: Some(stderr),
+    }
+}
+
+/// Waits for `listen` to exit successfully; returns its standard output and error.
+fn finish(mut running: Running) -> (String, String) {
+    let mut stdout = String::new();
+    std::io::Read::read_to_string(running.child.stdout.as_mut().unwrap(), &mut stdout).unwrap();
+    let status = running.child.wait().unwrap();
+    let stderr = running.stderr.take().unwrap().join().unwrap();
+    assert!(status.success(), "listen failed: {stdout}{stderr}");
+    (stdout, stderr)
+}
+
+fn send(server: &NatsServer, args: &[&str]) -> std::process::Output {
+    Command::new(BINARY)
+        .arg("send")
+        .args(args)
+        .env("NATS_URL", server.url())
+        .output()
+        .expect("running natsbridge send")
+}
+
+#[test]
+fn send_in_one_process_reaches_listen_in_another_with_a_5_mb_file_over_serve_files() {
+    let server = NatsServer::start();
+    let files = serve_files();
+    let work = tempfile::tempdir().unwrap();
+    let big = work.path().join("big.bin");
+    let content: Vec<u8> = (0..5_000_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    std::fs::write(&big, &content).unwrap();
+    let received = work.path().join("received");
+    let listener = listen(&server, "chat.cli", &received, 1);
+
+    let sent = send(
+        &server,
+        &[
+            "chat.cli",
+            "--text",
+            "hello from the CLI",
+            "--file",
+            big.to_str().unwrap(),
+            "--fileserver",
+            &files.url(),
+        ],
+    );
+    let sent_out = String::from_utf8_lossy(&sent.stdout);
+    assert!(
+        sent.status.success(),
+        "send failed: {sent_out}{}",
+        String::from_utf8_lossy(&sent.stderr)
+    );
+    assert!(
+        sent_out.contains("\"big.bin\"  binary  link  5000000 bytes"),
+        "{sent_out}"
+    );
+    assert!(sent_out.contains("\"text\"  text  direct"), "{sent_out}");
+
+    let (out, _) = finish(listener);
+    assert!(out.contains("\"hello from the CLI\""), "{out}");
+    assert_eq!(
+        std::fs::read_to_string(received.join("text")).unwrap(),
+        "hello from the CLI"
+    );
+    assert!(
+        std::fs::read(received.join("big.bin")).unwrap() == content,
+        "the 5 MB file differs"
+    );
+}
+
+#[test]
+fn listen_keeps_every_payload_inside_its_folder_and_goes_on_after_a_bad_message() {
+    let server = NatsServer::start();
+    let work = tempfile::tempdir().unwrap();
+    let received = work.path().join("inbox");
+    let listener = listen(&server, "hostile", &received, 2);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let client = natsbridge::connect(&server.url()).await.unwrap();
+        client
+            .nats()
+            .publish("hostile", "not json".into())
+            .await
+            .unwrap();
+        let payloads = vec![
+            Payload::text("../../escape.txt", "x"),
+            Payload::text("/etc/passwd", "y"),
+            Payload::text("..", "z"),
+            Payload::text("same", "1"),
+            Payload::text("same", "2"),
+        ];
+        client
+            .smartsend("hostile", payloads, &SendOptions::new())
+            .await
+            .unwrap();
+    });
+    let (out, err) = finish(listener);
+    assert!(
+        err.contains("a message on hostile failed") && err.contains("not_json"),
+        "{err}"
+    );
+    let mut names: Vec<String> = std::fs::read_dir(&received)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["__", "___.._escape.txt", "_etc_passwd", "same", "same-2"],
+        "{out}"
+    );
+    assert!(!work.path().join("escape.txt").exists() && !Path::new("/escape.txt").exists());
+}
+
+#[test]
+fn send_fails_clearly_without_a_file_server_for_a_large_file() {
+    let server = NatsServer::start();
+    let work = tempfile::tempdir().unwrap();
+    let big = work.path().join("big.bin");
+    std::fs::write(&big, vec![0u8; 2_000_000]).unwrap();
+    let sent = send(&server, &["x", "--file", big.to_str().unwrap()]);
+    assert!(!sent.status.success());
+    let err = String::from_utf8_lossy(&sent.stderr);
+    assert!(
+        err.contains("big.bin") && err.contains("no file server"),
+        "{err}"
+    );
+    let sent = send(&server, &["x", "--file", "/no/such/file.png"]);
+    assert!(String::from_utf8_lossy(&sent.stderr).contains("/no/such/file.png"));
+}
+
+#[tokio::test]
+async fn plik_uploads_to_serve_files_round_trip_and_honour_its_token() {
+    let server = NatsServer::start();
+    let files = ServeFiles::builder()
+        .binary(BINARY)
+        .upload_token("secret")
+        .start();
+    let refused = ConnectOptions::new()
+        .plik(files.url())
+        .connect(&server.url())
+        .await
+        .unwrap();
+    let payloads = vec![Payload::binary("a.bin", vec![3u8; 5000])];
+    let options = SendOptions::new().size_threshold(10);
+    let error = refused
+        .smartsend("plik", payloads.clone(), &options)
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind(), natsbridge::ErrorKind::Upload);
+    assert!(
+        error.to_string().contains("401") && error.to_string().contains("a.bin"),
+        "{error}"
+    );
+
+    let client = ConnectOptions::new()
+        .plik(files.url())
+        .upload_token("secret")
+        .connect(&server.url())
+        .await
+        .unwrap();
+    let mut inbox = client.subscribe("plik").await.unwrap();
+    let sent = client.smartsend("plik", payloads, &options).await.unwrap();
+    assert!(
+        sent.payloads[0]
+            .data
+            .starts_with(&format!("{}/file/", files.url())),
+        "{}",
+        sent.payloads[0].data
+    );
+    let received = futures_util::StreamExt::next(&mut inbox)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        received.payloads[0].data,
+        natsbridge::Data::Bytes(vec![3u8; 5000].into())
+    );
+}
+
+#[tokio::test]
+async fn http_put_to_serve_files_survives_a_restart_of_the_file_server() {
+    use std::time::Duration;
+    let server = NatsServer::start();
+    let mut files = serve_files();
+    let patient = natsbridge::RetryPolicy {
+        max_retries: 40,
+        base_delay: Duration::from_millis(50),
+        max_delay: Duration::from_millis(400),
+    };
+    let client = ConnectOptions::new()
+        .http_put(files.url())
+        .retry(patient)
+        .connect(&server.url())
+        .await
+        .unwrap();
+    let mut inbox = client.raw_subscribe("put").await.unwrap();
+    client
+        .smartsend(
+            "put",
+            vec![Payload::video("clip.mp4", vec![8u8; 70_000])],
+            &SendOptions::new().size_threshold(1),
+        )
+        .await
+        .unwrap();
+    let message = futures_util::StreamExt::next(&mut inbox).await.unwrap();
+    files.stop();
+    let receiving = tokio::spawn({
+        let client = client.clone();
+        async move { client.smartreceive(&message).await }
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    files.restart();
+    let received = receiving.await.unwrap().unwrap();
+    assert_eq!(
+        received.payloads[0].data,
+        natsbridge::Data::Bytes(vec![8u8; 70_000].into())
+    );
+}
