@@ -59,6 +59,8 @@
 //! * Envelopes without a connection: [`MessageEnvelope::from_json`],
 //!   [`MessageEnvelope::to_json`], [`EnvelopeComposer`].
 
+#![warn(missing_docs)]
+
 mod client;
 mod clock;
 mod envelope;
