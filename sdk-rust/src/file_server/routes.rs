@@ -60,7 +60,7 @@ async fn route(shared: &Shared, request: Request<Incoming>) -> Result<Response<B
         )),
         Method::GET | Method::HEAD => serve(shared, &path, method == Method::HEAD).await,
         Method::PUT => store(shared, request).await,
-        Method::DELETE => delete(shared, &request).await,
+        Method::DELETE => delete(shared, request).await,
         _ => Err(Refusal::new(
             StatusCode::METHOD_NOT_ALLOWED,
             format!(
@@ -91,12 +91,7 @@ async fn serve(
 }
 
 async fn store(shared: &Shared, request: Request<Incoming>) -> Result<Response<Body>, Refusal> {
-    authorize(
-        shared,
-        request.method(),
-        request.uri().path(),
-        request.headers(),
-    )?;
+    authorize(shared, &request)?;
     let path = stored_path(request.uri().path())?;
     let url_path = path.to_url_path();
     let declared = declared_length(request.headers())?;
@@ -153,13 +148,8 @@ async fn drain(body: &mut Incoming) {
     }
 }
 
-async fn delete(shared: &Shared, request: &Request<Incoming>) -> Result<Response<Body>, Refusal> {
-    authorize(
-        shared,
-        request.method(),
-        request.uri().path(),
-        request.headers(),
-    )?;
+async fn delete(shared: &Shared, request: Request<Incoming>) -> Result<Response<Body>, Refusal> {
+    authorize(shared, &request)?;
     let path = stored_path(request.uri().path())?;
     if shared.store.delete(&path).await? {
         Ok(response::text(
@@ -178,7 +168,7 @@ async fn open_upload(
     shared: &Shared,
     request: Request<Incoming>,
 ) -> Result<Response<Body>, Refusal> {
-    authorize(shared, request.method(), "/upload", request.headers())?;
+    authorize(shared, &request)?;
     let options = Limited::new(request.into_body(), MAX_UPLOAD_OPTIONS_BYTES)
         .collect()
         .await
@@ -264,15 +254,11 @@ fn declared_length(headers: &HeaderMap) -> Result<Option<u64>, Refusal> {
 
 /// With an upload token configured, requires it as `Authorization: Bearer T` or
 /// `X-PlikToken: T`.
-fn authorize(
-    shared: &Shared,
-    method: &Method,
-    path: &str,
-    headers: &HeaderMap,
-) -> Result<(), Refusal> {
+fn authorize(shared: &Shared, request: &Request<Incoming>) -> Result<(), Refusal> {
     let Some(expected) = &shared.upload_token else {
         return Ok(());
     };
+    let headers = request.headers();
     let bearer = headers.get(header::AUTHORIZATION).and_then(bearer_token);
     let plik = headers.get("x-pliktoken").and_then(|v| v.to_str().ok());
     let given = [bearer, plik];
@@ -288,7 +274,10 @@ fn authorize(
     } else {
         "an upload token is required: send `Authorization: Bearer TOKEN` or `X-PlikToken: TOKEN`"
     };
-    let mut refusal = Refusal::new(StatusCode::UNAUTHORIZED, format!("{method} {path}: {what}"));
+    let mut refusal = Refusal::new(
+        StatusCode::UNAUTHORIZED,
+        format!("{} {}: {what}", request.method(), request.uri().path()),
+    );
     refusal.close = true; // the body, if any, is left unread
     Err(refusal)
 }
