@@ -59,9 +59,19 @@ impl TestServer {
         self.dir.parent().expect("served folder has a parent")
     }
 
+    /// Tells the server to stop, without waiting.
+    fn request_shutdown(&mut self) {
+        self.stop.take().expect("running").send(()).ok();
+    }
+
     /// Stops the server and waits until it has returned.
     async fn shut_down(mut self) {
-        self.stop.take().expect("running").send(()).ok();
+        self.request_shutdown();
+        self.shut_down_finished().await;
+    }
+
+    /// Waits until the server, told to stop, has returned.
+    async fn shut_down_finished(mut self) {
         let serving = self.serving.take().expect("running");
         tokio::time::timeout(Duration::from_secs(60), serving)
             .await
@@ -799,4 +809,33 @@ async fn bind_errors_name_the_folder_or_address() {
     .await
     .unwrap_err();
     assert!(error.to_string().contains("token"), "{error}");
+}
+
+#[tokio::test]
+async fn a_download_in_flight_completes_during_shutdown() {
+    let mut server = TestServer::start().await;
+    let body = test_bytes(8 * 1024 * 1024, 9);
+    std::fs::write(server.dir.join("large.bin"), &body).unwrap();
+    let mut download = send(reqwest::Client::new().get(server.url("/large.bin"))).await;
+    assert_eq!(download.status(), StatusCode::OK);
+    let mut received = download
+        .chunk()
+        .await
+        .unwrap()
+        .expect("a first chunk")
+        .to_vec();
+    assert!(
+        received.len() < body.len(),
+        "the whole body came in one chunk"
+    );
+
+    server.request_shutdown();
+    while let Some(chunk) = download.chunk().await.expect("the download goes on") {
+        received.extend_from_slice(&chunk);
+    }
+    assert!(
+        received == body,
+        "the download in flight came back different"
+    );
+    server.shut_down_finished().await;
 }

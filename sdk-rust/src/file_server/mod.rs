@@ -199,10 +199,11 @@ impl FileServer {
     }
 
     /// Serves until `shutdown` completes, then stops accepting connections, lets requests in
-    /// flight finish (for up to 10 seconds) and returns.
+    /// flight finish (for up to 10 seconds), closes every connection and returns.
     pub async fn serve_until(self, shutdown: impl Future<Output = ()>) -> io::Result<()> {
         let sweeper = tokio::spawn(sweep_forever(Arc::clone(&self.shared)));
         let graceful = GracefulShutdown::new();
+        let mut connections = tokio::task::JoinSet::new();
         let mut http = hyper::server::conn::http1::Builder::new();
         http.timer(TokioTimer::new())
             .header_read_timeout(HEADER_READ_TIMEOUT);
@@ -219,13 +220,14 @@ impl FileServer {
                         continue;
                     }
                 },
+                Some(_) = connections.join_next(), if !connections.is_empty() => continue,
                 () = &mut shutdown => break,
             };
             let shared = Arc::clone(&self.shared);
             let service = service_fn(move |request| routes::handle(Arc::clone(&shared), request));
             let connection = http.serve_connection(TokioIo::new(stream), service);
             let connection = graceful.watch(connection);
-            tokio::spawn(async move {
+            connections.spawn(async move {
                 // A client that goes away mid-request is its own business; nothing to report.
                 let _ = connection.await;
             });
@@ -233,6 +235,9 @@ impl FileServer {
         drop(self.listener);
         sweeper.abort();
         let _ = tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown()).await;
+        // Whatever is still running after the grace period is cut off here, so that no
+        // request is served once this returns.
+        connections.shutdown().await;
         Ok(())
     }
 }
