@@ -28,7 +28,8 @@
 //! refused with 400, so nothing is ever read or written outside the folder. Bodies are
 //! streamed to and from disk, never held whole in memory. An upload is written to a
 //! temporary file in `DIR/.incoming/` and renamed into place only once complete: a broken or
-//! refused upload leaves nothing behind and is never served. With a
+//! refused upload leaves nothing behind and is never served (what a crash leaves there is
+//! removed once untouched for an hour). With a
 //! [TTL](FileServerConfig::ttl), a background task removes files older than it (judged by
 //! the time they were stored) and the folders they leave empty.
 //!
@@ -82,8 +83,10 @@ pub use storage::INCOMING_FOLDER;
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a graceful shutdown waits for requests in flight before dropping them.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
-/// How often open Plik uploads are expired when the server has no TTL.
-const UPLOAD_EXPIRY_INTERVAL: Duration = Duration::from_secs(60);
+/// How often open Plik uploads and abandoned partial uploads are swept without a TTL.
+const HOUSEKEEPING_INTERVAL: Duration = Duration::from_secs(60);
+/// A partial upload not written to for this long is abandoned and removed.
+const ABANDONED_UPLOAD_IDLE: Duration = Duration::from_secs(3600);
 
 /// The settings of a [`FileServer`]: a folder, an address and optional limits.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -252,21 +255,26 @@ fn is_per_connection(error: &io::Error) -> bool {
     )
 }
 
-/// Removes expired files (with a TTL) and expired Plik uploads, forever.
+/// Removes expired files (with a TTL), expired Plik uploads and abandoned partial uploads,
+/// forever.
 async fn sweep_forever(shared: Arc<Shared>) {
     let interval = shared
         .ttl
-        .map_or(UPLOAD_EXPIRY_INTERVAL, sweeper::sweep_interval);
+        .map_or(HOUSEKEEPING_INTERVAL, sweeper::sweep_interval);
     let upload_lifetime = shared.ttl.unwrap_or(plik::UPLOAD_LIFETIME_WITHOUT_TTL);
     let mut ticks = tokio::time::interval(interval);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticks.tick().await;
         shared.uploads.expire(upload_lifetime);
-        if let Some(ttl) = shared.ttl {
-            let shared = Arc::clone(&shared);
-            let _ =
-                tokio::task::spawn_blocking(move || sweeper::sweep(shared.store.root(), ttl)).await;
-        }
+        let shared = Arc::clone(&shared);
+        let _ = tokio::task::spawn_blocking(move || {
+            let store = &shared.store;
+            sweeper::sweep_abandoned_uploads(store.incoming(), ABANDONED_UPLOAD_IDLE);
+            if let Some(ttl) = shared.ttl {
+                sweeper::sweep(store.root(), ttl);
+            }
+        })
+        .await;
     }
 }
