@@ -25,13 +25,15 @@
 //!
 //! A URL path is percent-decoded name by name and each name is checked: empty names, `.`,
 //! `..`, hidden names (a leading `.`), `/`, `\`, NUL and other control characters are
-//! refused with 400, so nothing is ever read or written outside the folder. Bodies are
+//! refused with 400, so nothing is ever read or written outside the folder (and a symbolic
+//! link someone placed in the folder that leads outside it is refused with 403). Bodies are
 //! streamed to and from disk, never held whole in memory. An upload is written to a
 //! temporary file in `DIR/.incoming/` and renamed into place only once complete: a broken or
 //! refused upload leaves nothing behind and is never served (what a crash leaves there is
-//! removed once untouched for an hour). With a
-//! [TTL](FileServerConfig::ttl), a background task removes files older than it (judged by
-//! the time they were stored) and the folders they leave empty.
+//! removed once untouched for an hour). With a [TTL](FileServerConfig::ttl), a background
+//! task removes files older than it (judged by the time they were stored) and the folders
+//! they leave empty. Plik files are stored at `DIR/file/{uploadId}/{fileId}/{fileName}`,
+//! the path of their link.
 //!
 //! # Example
 //!
