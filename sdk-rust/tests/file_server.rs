@@ -1,5 +1,6 @@
-//! The file server against a real HTTP client (reqwest) and, where a client would tidy the
-//! request up first (`..`, broken bodies), raw HTTP/1.1 over a TCP socket.
+//! The file server against a real HTTP client (reqwest), the original Python edition's Plik
+//! client (CPython `requests`) and, where a client would tidy the request up first (`..`,
+//! broken bodies), raw HTTP/1.1 over a TCP socket.
 #![cfg(feature = "file-server")]
 
 use std::net::SocketAddr;
@@ -838,4 +839,63 @@ async fn a_download_in_flight_completes_during_shutdown() {
         "the download in flight came back different"
     );
     server.shut_down_finished().await;
+}
+
+/// Uploads through the Plik API with `requests` as the original edition does, downloads the
+/// link and prints `OK <link>` when the bytes came back identical.
+const PLIK_CLIENT: &str = r#"
+import sys, requests
+fileserver_url, dataname = sys.argv[1], sys.argv[2]
+data = bytes((i * 7 + 3) % 256 for i in range(3 * 1024 * 1024 + 5))
+opened = requests.post(fileserver_url + "/upload", json={"OneShot": False})
+opened.raise_for_status()
+upload_id, token = opened.json()["id"], opened.json()["uploadToken"]
+stored = requests.post(
+    "%s/file/%s" % (fileserver_url, upload_id),
+    files={"file": (dataname, data)},
+    headers={"X-UploadToken": token},
+)
+stored.raise_for_status()
+file = stored.json()
+assert file["fileName"] == dataname, file
+assert file["fileSize"] == len(data), file
+link = "%s/file/%s/%s/%s" % (fileserver_url, upload_id, file["id"], dataname)
+fetched = requests.get(link)
+fetched.raise_for_status()
+assert fetched.headers["Content-Length"] == str(len(data)), fetched.headers
+assert fetched.content == data, "the bytes came back different"
+print("OK", link)
+"#;
+
+/// The original Python edition's Plik handler (`requests`), replayed by CPython.
+#[tokio::test]
+async fn the_original_python_plik_handler_uploads_and_downloads() {
+    let server = TestServer::start().await;
+    for dataname in ["plain.bin", "résumé 1.pdf"] {
+        let (url, dataname) = (server.url.clone(), dataname.to_owned());
+        let output = tokio::task::spawn_blocking(move || {
+            std::process::Command::new("python3")
+                .args(["-c", PLIK_CLIENT, &url, &dataname])
+                .output()
+        })
+        .await
+        .unwrap()
+        .expect("python3 runs (the project's tests need CPython)");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            !stderr.contains("No module named 'requests'"),
+            "this test needs the `requests` package: python3 -m pip install requests"
+        );
+        assert!(
+            output.status.success() && stdout.starts_with("OK "),
+            "the Python Plik client failed:\n{stdout}\n{stderr}"
+        );
+    }
+    let stored = files_below(&server.dir.join("file"));
+    assert_eq!(stored.len(), 2, "{stored:?}");
+    assert!(
+        stored.iter().any(|name| name.ends_with("/résumé 1.pdf")),
+        "{stored:?}"
+    );
 }
