@@ -1,5 +1,5 @@
-//! The file server against a real HTTP client (reqwest), the original Python edition's Plik
-//! client (CPython `requests`) and, where a client would tidy the request up first (`..`,
+//! The file server against a real HTTP client (reqwest), a Plik client in CPython `requests`
+//! (the Python edition's library) and, where a client would tidy the request up first (`..`,
 //! broken bodies), raw HTTP/1.1 over a TCP socket.
 #![cfg(feature = "file-server")]
 
@@ -841,7 +841,9 @@ async fn a_download_in_flight_completes_during_shutdown() {
     server.shut_down_finished().await;
 }
 
-/// Uploads through the Plik API with `requests` as the original edition does, downloads the
+/// Uploads through the Plik API with `requests` as WIRE.md section 6 describes the original
+/// editions' handler (JSON options, then a multipart `file` part with `X-UploadToken`),
+/// downloads the
 /// link and prints `OK <link>` when the bytes came back identical.
 const PLIK_CLIENT: &str = r#"
 import sys, requests
@@ -867,9 +869,9 @@ assert fetched.content == data, "the bytes came back different"
 print("OK", link)
 "#;
 
-/// The original Python edition's Plik handler (`requests`), replayed by CPython.
+/// A Plik client in CPython `requests`, the library of the original Python edition.
 #[tokio::test]
-async fn the_original_python_plik_handler_uploads_and_downloads() {
+async fn a_python_requests_plik_client_uploads_and_downloads() {
     let server = TestServer::start().await;
     for dataname in ["plain.bin", "résumé 1.pdf"] {
         let (url, dataname) = (server.url.clone(), dataname.to_owned());
