@@ -843,8 +843,7 @@ async fn a_download_in_flight_completes_during_shutdown() {
 
 /// Uploads through the Plik API with `requests` as WIRE.md section 6 describes the original
 /// editions' handler (JSON options, then a multipart `file` part with `X-UploadToken`),
-/// downloads the
-/// link and prints `OK <link>` when the bytes came back identical.
+/// downloads the link and prints `OK <link>` when the bytes came back identical.
 const PLIK_CLIENT: &str = r#"
 import sys, requests
 fileserver_url, dataname = sys.argv[1], sys.argv[2]
