@@ -94,10 +94,11 @@ fn prints_one_listening_line_serves_and_exits_cleanly_on_ctrl_c() {
     assert!(stored.starts_with("HTTP/1.1 201"), "{stored}");
     assert_eq!(std::fs::read(folder.path().join("x.txt")).unwrap(), b"hi");
 
-    let interrupted = Command::new("kill")
-        .args(["-INT", &child.0.id().to_string()])
+    // Ctrl-C is SIGINT; the shell's own `kill` needs nothing installed.
+    let interrupted = Command::new("sh")
+        .args(["-c", &format!("kill -INT {}", child.0.id())])
         .status()
-        .expect("running kill");
+        .expect("running sh");
     assert!(interrupted.success());
     let status = child.wait_for_exit();
     assert!(status.success(), "exit after Ctrl-C: {status}");

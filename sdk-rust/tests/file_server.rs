@@ -1,5 +1,6 @@
-//! The file server against a real HTTP client (reqwest) and, where a client would tidy the
-//! request up first (`..`, broken bodies), raw HTTP/1.1 over a TCP socket.
+//! The file server against a real HTTP client (reqwest), a Plik client in CPython `requests`
+//! (the Python edition's library) and, where a client would tidy the request up first (`..`,
+//! broken bodies), raw HTTP/1.1 over a TCP socket.
 #![cfg(feature = "file-server")]
 
 use std::net::SocketAddr;
@@ -59,9 +60,19 @@ impl TestServer {
         self.dir.parent().expect("served folder has a parent")
     }
 
+    /// Tells the server to stop, without waiting.
+    fn request_shutdown(&mut self) {
+        self.stop.take().expect("running").send(()).ok();
+    }
+
     /// Stops the server and waits until it has returned.
     async fn shut_down(mut self) {
-        self.stop.take().expect("running").send(()).ok();
+        self.request_shutdown();
+        self.shut_down_finished().await;
+    }
+
+    /// Waits until the server, told to stop, has returned.
+    async fn shut_down_finished(mut self) {
         let serving = self.serving.take().expect("running");
         tokio::time::timeout(Duration::from_secs(60), serving)
             .await
@@ -90,6 +101,14 @@ fn test_bytes(length: usize, seed: u64) -> Vec<u8> {
             (state >> 24) as u8
         })
         .collect()
+}
+
+/// Sends `request`, failing the test when no answer comes.
+async fn send(request: reqwest::RequestBuilder) -> reqwest::Response {
+    request
+        .send()
+        .await
+        .expect("an answer from the file server")
 }
 
 /// Splits `bytes` into a stream of chunks, so reqwest sends it chunked (no Content-Length).
@@ -151,23 +170,19 @@ async fn put_then_get_returns_a_multi_megabyte_body_byte_for_byte() {
     let client = reqwest::Client::new();
     let body = test_bytes(5 * 1024 * 1024 + 7, 1);
 
-    let put = client
-        .put(server.url("/payload-id/big%20file.bin"))
-        .body(chunked_body(body.clone(), 64 * 1024))
-        .send()
-        .await
-        .unwrap();
+    let put = send(
+        client
+            .put(server.url("/payload-id/big%20file.bin"))
+            .body(chunked_body(body.clone(), 64 * 1024)),
+    )
+    .await;
     assert_eq!(put.status(), StatusCode::CREATED);
     assert_eq!(
         std::fs::read(server.dir.join("payload-id/big file.bin")).unwrap(),
         body
     );
 
-    let get = client
-        .get(server.url("/payload-id/big%20file.bin"))
-        .send()
-        .await
-        .unwrap();
+    let get = send(client.get(server.url("/payload-id/big%20file.bin"))).await;
     assert_eq!(get.status(), StatusCode::OK);
     assert_eq!(get.content_length(), Some(body.len() as u64));
     let got = get.bytes().await.unwrap();
@@ -175,18 +190,15 @@ async fn put_then_get_returns_a_multi_megabyte_body_byte_for_byte() {
 
     // Storing again replaces the file whole.
     let smaller = test_bytes(1000, 2);
-    let put = client
-        .put(server.url("/payload-id/big%20file.bin"))
-        .body(smaller.clone())
-        .send()
-        .await
-        .unwrap();
+    let put = send(
+        client
+            .put(server.url("/payload-id/big%20file.bin"))
+            .body(smaller.clone()),
+    )
+    .await;
     assert_eq!(put.status(), StatusCode::CREATED);
-    let got = client
-        .get(server.url("/payload-id/big%20file.bin"))
-        .send()
+    let got = send(client.get(server.url("/payload-id/big%20file.bin")))
         .await
-        .unwrap()
         .bytes()
         .await
         .unwrap();
@@ -204,7 +216,7 @@ async fn open_plik_upload(
     if let Some(token) = auth {
         request = request.bearer_auth(token);
     }
-    let answer = request.send().await.unwrap();
+    let answer = send(request).await;
     assert_eq!(answer.status(), StatusCode::OK);
     let opened: serde_json::Value = serde_json::from_slice(&answer.bytes().await.unwrap()).unwrap();
     (
@@ -232,13 +244,13 @@ async fn plik_upload_then_file_then_download_by_link() {
     let (upload_id, upload_token) = open_plik_upload(&client, &server, None).await;
     let bytes = test_bytes(2 * 1024 * 1024, 3);
 
-    let answer = client
-        .post(server.url(&format!("/file/{upload_id}")))
-        .header("X-UploadToken", &upload_token)
-        .multipart(plik_form("photo one.png", bytes.clone()))
-        .send()
-        .await
-        .unwrap();
+    let answer = send(
+        client
+            .post(server.url(&format!("/file/{upload_id}")))
+            .header("X-UploadToken", &upload_token)
+            .multipart(plik_form("photo one.png", bytes.clone())),
+    )
+    .await;
     assert_eq!(answer.status(), StatusCode::OK);
     let file: serde_json::Value = serde_json::from_slice(&answer.bytes().await.unwrap()).unwrap();
     assert_eq!(file["fileName"], "photo one.png");
@@ -247,13 +259,13 @@ async fn plik_upload_then_file_then_download_by_link() {
 
     // The link as WIRE.md section 6 builds it.
     let link = server.url(&format!("/file/{upload_id}/{file_id}/photo%20one.png"));
-    let download = client.get(&link).send().await.unwrap();
+    let download = send(client.get(&link)).await;
     assert_eq!(download.status(), StatusCode::OK);
     assert_eq!(download.content_length(), Some(bytes.len() as u64));
     assert!(download.bytes().await.unwrap()[..] == bytes[..]);
 
     // A second download works too (not one-shot).
-    let again = client.get(&link).send().await.unwrap();
+    let again = send(client.get(&link)).await;
     assert_eq!(again.status(), StatusCode::OK);
 }
 
@@ -306,13 +318,13 @@ async fn plik_refuses_wrong_tokens_unknown_uploads_and_bad_forms() {
     assert_eq!(answer.status(), StatusCode::BAD_REQUEST);
     assert!(answer.text().await.unwrap().contains("\"file\""));
 
-    let not_multipart = client
-        .post(server.url(&format!("/file/{upload_id}")))
-        .header("X-UploadToken", &upload_token)
-        .body("plain")
-        .send()
-        .await
-        .unwrap();
+    let not_multipart = send(
+        client
+            .post(server.url(&format!("/file/{upload_id}")))
+            .header("X-UploadToken", &upload_token)
+            .body("plain"),
+    )
+    .await;
     assert_eq!(not_multipart.status(), StatusCode::BAD_REQUEST);
     assert!(
         not_multipart
@@ -322,12 +334,7 @@ async fn plik_refuses_wrong_tokens_unknown_uploads_and_bad_forms() {
             .contains("multipart/form-data")
     );
 
-    let not_json = client
-        .post(server.url("/upload"))
-        .body("{oops")
-        .send()
-        .await
-        .unwrap();
+    let not_json = send(client.post(server.url("/upload")).body("{oops")).await;
     assert_eq!(not_json.status(), StatusCode::BAD_REQUEST);
 
     assert!(
@@ -383,7 +390,7 @@ async fn every_response_carries_content_length() {
         ),
     ];
     for (what, request) in requests {
-        let answer = request.send().await.unwrap();
+        let answer = send(request).await;
         let expected_status: u16 = what.rsplit(' ').next().unwrap().parse().unwrap();
         assert_eq!(answer.status().as_u16(), expected_status, "{what}");
         assert!(
@@ -410,11 +417,7 @@ async fn missing_files_are_404_naming_the_path() {
 async fn head_gives_the_length_without_the_body() {
     let server = TestServer::start().await;
     std::fs::write(server.dir.join("f.bin"), test_bytes(12345, 4)).unwrap();
-    let answer = reqwest::Client::new()
-        .head(server.url("/f.bin"))
-        .send()
-        .await
-        .unwrap();
+    let answer = send(reqwest::Client::new().head(server.url("/f.bin"))).await;
     assert_eq!(answer.status(), StatusCode::OK);
     assert_eq!(answer.headers()[CONTENT_LENGTH], "12345");
     assert!(answer.bytes().await.unwrap().is_empty());
@@ -442,21 +445,21 @@ async fn uploads_over_the_limit_are_413_and_leave_nothing() {
     let server = TestServer::with(|config| config.with_max_upload_bytes(Some(limit))).await;
     let client = reqwest::Client::new();
 
-    let exact = client
-        .put(server.url("/exact.bin"))
-        .body(vec![1; limit as usize])
-        .send()
-        .await
-        .unwrap();
+    let exact = send(
+        client
+            .put(server.url("/exact.bin"))
+            .body(vec![1; limit as usize]),
+    )
+    .await;
     assert_eq!(exact.status(), StatusCode::CREATED);
 
     // Declared length over the limit.
-    let declared = client
-        .put(server.url("/declared.bin"))
-        .body(vec![1; 2 * limit as usize])
-        .send()
-        .await
-        .unwrap();
+    let declared = send(
+        client
+            .put(server.url("/declared.bin"))
+            .body(vec![1; 2 * limit as usize]),
+    )
+    .await;
     assert_eq!(declared.status(), StatusCode::PAYLOAD_TOO_LARGE);
     let message = declared.text().await.unwrap();
     assert!(
@@ -465,23 +468,23 @@ async fn uploads_over_the_limit_are_413_and_leave_nothing() {
     );
 
     // No declared length: refused once the limit is crossed.
-    let streamed = client
-        .put(server.url("/streamed.bin"))
-        .body(chunked_body(vec![2; limit as usize + 1], 16 * 1024))
-        .send()
-        .await
-        .unwrap();
+    let streamed = send(
+        client
+            .put(server.url("/streamed.bin"))
+            .body(chunked_body(vec![2; limit as usize + 1], 16 * 1024)),
+    )
+    .await;
     assert_eq!(streamed.status(), StatusCode::PAYLOAD_TOO_LARGE);
 
     // Plik: the file part over the limit.
     let (upload_id, upload_token) = open_plik_upload(&client, &server, None).await;
-    let plik = client
-        .post(server.url(&format!("/file/{upload_id}")))
-        .header("X-UploadToken", upload_token)
-        .multipart(plik_form("big.bin", vec![3; limit as usize + 1]))
-        .send()
-        .await
-        .unwrap();
+    let plik = send(
+        client
+            .post(server.url(&format!("/file/{upload_id}")))
+            .header("X-UploadToken", upload_token)
+            .multipart(plik_form("big.bin", vec![3; limit as usize + 1])),
+    )
+    .await;
     assert_eq!(plik.status(), StatusCode::PAYLOAD_TOO_LARGE);
 
     // A huge declared length is refused before any of the body is sent.
@@ -501,58 +504,49 @@ async fn an_upload_token_guards_uploads_and_deletes_not_downloads() {
     let client = reqwest::Client::new();
     let put = || client.put(server.url("/t/file.txt")).body("hello");
 
-    let none = put().send().await.unwrap();
+    let none = send(put()).await;
     assert_eq!(none.status(), StatusCode::UNAUTHORIZED);
     assert!(none.text().await.unwrap().contains("Authorization: Bearer"));
-    let wrong = put().bearer_auth("guess").send().await.unwrap();
+    let wrong = send(put().bearer_auth("guess")).await;
     assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
     assert!(files_below(&server.dir).is_empty());
 
     assert_eq!(
-        put().bearer_auth("s3cret").send().await.unwrap().status(),
+        send(put().bearer_auth("s3cret")).await.status(),
         StatusCode::CREATED
     );
-    let plik_header = put().header("X-PlikToken", "s3cret").send().await.unwrap();
+    let plik_header = send(put().header("X-PlikToken", "s3cret")).await;
     assert_eq!(plik_header.status(), StatusCode::CREATED);
 
-    let download = client.get(server.url("/t/file.txt")).send().await.unwrap();
+    let download = send(client.get(server.url("/t/file.txt"))).await;
     assert_eq!(download.status(), StatusCode::OK);
     assert_eq!(download.text().await.unwrap(), "hello");
 
-    let open = client
-        .post(server.url("/upload"))
-        .body("{}")
-        .send()
-        .await
-        .unwrap();
+    let open = send(client.post(server.url("/upload")).body("{}")).await;
     assert_eq!(open.status(), StatusCode::UNAUTHORIZED);
     let (upload_id, upload_token) = open_plik_upload(&client, &server, Some("s3cret")).await;
     // The file part is authorised by its upload token alone (as Plik clients send it).
-    let file = client
-        .post(server.url(&format!("/file/{upload_id}")))
-        .header("X-UploadToken", upload_token)
-        .multipart(plik_form("p.bin", vec![9; 10]))
-        .send()
-        .await
-        .unwrap();
+    let file = send(
+        client
+            .post(server.url(&format!("/file/{upload_id}")))
+            .header("X-UploadToken", upload_token)
+            .multipart(plik_form("p.bin", vec![9; 10])),
+    )
+    .await;
     assert_eq!(file.status(), StatusCode::OK);
 
-    let delete = client
-        .delete(server.url("/t/file.txt"))
-        .send()
-        .await
-        .unwrap();
+    let delete = send(client.delete(server.url("/t/file.txt"))).await;
     assert_eq!(delete.status(), StatusCode::UNAUTHORIZED);
     assert!(server.dir.join("t/file.txt").exists());
-    let delete = client
-        .delete(server.url("/t/file.txt"))
-        .bearer_auth("s3cret")
-        .send()
-        .await
-        .unwrap();
+    let delete = send(
+        client
+            .delete(server.url("/t/file.txt"))
+            .bearer_auth("s3cret"),
+    )
+    .await;
     assert_eq!(delete.status(), StatusCode::OK);
     assert!(!server.dir.join("t/file.txt").exists());
-    let gone = client.get(server.url("/t/file.txt")).send().await.unwrap();
+    let gone = send(client.get(server.url("/t/file.txt"))).await;
     assert_eq!(gone.status(), StatusCode::NOT_FOUND);
 }
 
@@ -560,12 +554,12 @@ async fn an_upload_token_guards_uploads_and_deletes_not_downloads() {
 async fn files_older_than_the_ttl_are_removed() {
     let server = TestServer::with(|config| config.with_ttl(Some(Duration::from_millis(500)))).await;
     let client = reqwest::Client::new();
-    let put = client
-        .put(server.url("/ttl/short-lived.bin"))
-        .body(vec![5; 100])
-        .send()
-        .await
-        .unwrap();
+    let put = send(
+        client
+            .put(server.url("/ttl/short-lived.bin"))
+            .body(vec![5; 100]),
+    )
+    .await;
     assert_eq!(put.status(), StatusCode::CREATED);
     let stored = server.dir.join("ttl/short-lived.bin");
     wait_until("the file is swept", || !stored.exists()).await;
@@ -573,11 +567,7 @@ async fn files_older_than_the_ttl_are_removed() {
         !server.dir.join("ttl").exists()
     })
     .await;
-    let gone = client
-        .get(server.url("/ttl/short-lived.bin"))
-        .send()
-        .await
-        .unwrap();
+    let gone = send(client.get(server.url("/ttl/short-lived.bin"))).await;
     assert_eq!(gone.status(), StatusCode::NOT_FOUND);
     assert!(
         server.dir.join(INCOMING_FOLDER).is_dir(),
@@ -585,12 +575,7 @@ async fn files_older_than_the_ttl_are_removed() {
     );
 
     // The server keeps storing after a sweep (folders are made again).
-    let again = client
-        .put(server.url("/ttl/again.bin"))
-        .body(vec![6; 100])
-        .send()
-        .await
-        .unwrap();
+    let again = send(client.put(server.url("/ttl/again.bin")).body(vec![6; 100])).await;
     assert_eq!(again.status(), StatusCode::CREATED);
 }
 
@@ -655,25 +640,12 @@ async fn a_symbolic_link_out_of_the_folder_is_not_followed() {
     std::os::unix::fs::symlink(&elsewhere, server.dir.join("link")).unwrap();
     let client = reqwest::Client::new();
 
-    let read = client
-        .get(server.url("/link/secret.txt"))
-        .send()
-        .await
-        .unwrap();
+    let read = send(client.get(server.url("/link/secret.txt"))).await;
     assert_eq!(read.status(), StatusCode::FORBIDDEN);
     assert!(!read.text().await.unwrap().contains("secret\n"));
-    let write = client
-        .put(server.url("/link/new.txt"))
-        .body("x")
-        .send()
-        .await
-        .unwrap();
+    let write = send(client.put(server.url("/link/new.txt")).body("x")).await;
     assert_eq!(write.status(), StatusCode::FORBIDDEN);
-    let delete = client
-        .delete(server.url("/link/secret.txt"))
-        .send()
-        .await
-        .unwrap();
+    let delete = send(client.delete(server.url("/link/secret.txt"))).await;
     assert_eq!(delete.status(), StatusCode::FORBIDDEN);
     let mut there: Vec<_> = std::fs::read_dir(&elsewhere)
         .unwrap()
@@ -731,7 +703,7 @@ async fn a_broken_upload_leaves_nothing_and_is_never_served() {
         "{:?}",
         files_below(&server.dir)
     );
-    let answer = client.get(server.url("/broken.bin")).send().await.unwrap();
+    let answer = send(client.get(server.url("/broken.bin"))).await;
     assert_eq!(answer.status(), StatusCode::NOT_FOUND);
 }
 
@@ -752,12 +724,7 @@ async fn concurrent_uploads_each_arrive_whole() {
         let url = server.url(&path);
         uploads.push(tokio::spawn(async move {
             let body = test_bytes(size, index + 100);
-            let answer = client
-                .put(url)
-                .body(chunked_body(body, 8 * 1024))
-                .send()
-                .await
-                .unwrap();
+            let answer = send(client.put(url).body(chunked_body(body, 8 * 1024))).await;
             answer.status()
         }));
     }
@@ -765,11 +732,8 @@ async fn concurrent_uploads_each_arrive_whole() {
         assert_eq!(upload.await.unwrap(), StatusCode::CREATED);
     }
     for index in (0..12u64).step_by(2) {
-        let got = client
-            .get(server.url(&format!("/own/{index}.bin")))
-            .send()
+        let got = send(client.get(server.url(&format!("/own/{index}.bin"))))
             .await
-            .unwrap()
             .bytes()
             .await
             .unwrap();
@@ -778,11 +742,8 @@ async fn concurrent_uploads_each_arrive_whole() {
             "/own/{index}.bin differs"
         );
     }
-    let shared = client
-        .get(server.url("/shared/one.bin"))
-        .send()
+    let shared = send(client.get(server.url("/shared/one.bin")))
         .await
-        .unwrap()
         .bytes()
         .await
         .unwrap();
@@ -849,4 +810,93 @@ async fn bind_errors_name_the_folder_or_address() {
     .await
     .unwrap_err();
     assert!(error.to_string().contains("token"), "{error}");
+}
+
+#[tokio::test]
+async fn a_download_in_flight_completes_during_shutdown() {
+    let mut server = TestServer::start().await;
+    let body = test_bytes(8 * 1024 * 1024, 9);
+    std::fs::write(server.dir.join("large.bin"), &body).unwrap();
+    let mut download = send(reqwest::Client::new().get(server.url("/large.bin"))).await;
+    assert_eq!(download.status(), StatusCode::OK);
+    let mut received = download
+        .chunk()
+        .await
+        .unwrap()
+        .expect("a first chunk")
+        .to_vec();
+    assert!(
+        received.len() < body.len(),
+        "the whole body came in one chunk"
+    );
+
+    server.request_shutdown();
+    while let Some(chunk) = download.chunk().await.expect("the download goes on") {
+        received.extend_from_slice(&chunk);
+    }
+    assert!(
+        received == body,
+        "the download in flight came back different"
+    );
+    server.shut_down_finished().await;
+}
+
+/// Uploads through the Plik API with `requests` as WIRE.md section 6 describes the original
+/// editions' handler (JSON options, then a multipart `file` part with `X-UploadToken`),
+/// downloads the link and prints `OK <link>` when the bytes came back identical.
+const PLIK_CLIENT: &str = r#"
+import sys, requests
+fileserver_url, dataname = sys.argv[1], sys.argv[2]
+data = bytes((i * 7 + 3) % 256 for i in range(3 * 1024 * 1024 + 5))
+opened = requests.post(fileserver_url + "/upload", json={"OneShot": False})
+opened.raise_for_status()
+upload_id, token = opened.json()["id"], opened.json()["uploadToken"]
+stored = requests.post(
+    "%s/file/%s" % (fileserver_url, upload_id),
+    files={"file": (dataname, data)},
+    headers={"X-UploadToken": token},
+)
+stored.raise_for_status()
+file = stored.json()
+assert file["fileName"] == dataname, file
+assert file["fileSize"] == len(data), file
+link = "%s/file/%s/%s/%s" % (fileserver_url, upload_id, file["id"], dataname)
+fetched = requests.get(link)
+fetched.raise_for_status()
+assert fetched.headers["Content-Length"] == str(len(data)), fetched.headers
+assert fetched.content == data, "the bytes came back different"
+print("OK", link)
+"#;
+
+/// A Plik client in CPython `requests`, the library of the original Python edition.
+#[tokio::test]
+async fn a_python_requests_plik_client_uploads_and_downloads() {
+    let server = TestServer::start().await;
+    for dataname in ["plain.bin", "résumé 1.pdf"] {
+        let (url, dataname) = (server.url.clone(), dataname.to_owned());
+        let output = tokio::task::spawn_blocking(move || {
+            std::process::Command::new("python3")
+                .args(["-c", PLIK_CLIENT, &url, &dataname])
+                .output()
+        })
+        .await
+        .unwrap()
+        .expect("python3 runs (the project's tests need CPython)");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            !stderr.contains("No module named 'requests'"),
+            "this test needs the `requests` package: python3 -m pip install requests"
+        );
+        assert!(
+            output.status.success() && stdout.starts_with("OK "),
+            "the Python Plik client failed:\n{stdout}\n{stderr}"
+        );
+    }
+    let stored = files_below(&server.dir.join("file"));
+    assert_eq!(stored.len(), 2, "{stored:?}");
+    assert!(
+        stored.iter().any(|name| name.ends_with("/résumé 1.pdf")),
+        "{stored:?}"
+    );
 }

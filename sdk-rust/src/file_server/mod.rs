@@ -25,12 +25,15 @@
 //!
 //! A URL path is percent-decoded name by name and each name is checked: empty names, `.`,
 //! `..`, hidden names (a leading `.`), `/`, `\`, NUL and other control characters are
-//! refused with 400, so nothing is ever read or written outside the folder. Bodies are
+//! refused with 400, so nothing is ever read or written outside the folder (and a symbolic
+//! link someone placed in the folder that leads outside it is refused with 403). Bodies are
 //! streamed to and from disk, never held whole in memory. An upload is written to a
 //! temporary file in `DIR/.incoming/` and renamed into place only once complete: a broken or
-//! refused upload leaves nothing behind and is never served. With a
-//! [TTL](FileServerConfig::ttl), a background task removes files older than it (judged by
-//! the time they were stored) and the folders they leave empty.
+//! refused upload leaves nothing behind and is never served (what a crash leaves there is
+//! removed once untouched for an hour). With a [TTL](FileServerConfig::ttl), a background
+//! task removes files older than it (judged by the time they were stored) and the folders
+//! they leave empty. Plik files are stored at `DIR/file/{uploadId}/{fileId}/{fileName}`,
+//! the path of their link.
 //!
 //! # Example
 //!
@@ -82,8 +85,10 @@ pub use storage::INCOMING_FOLDER;
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a graceful shutdown waits for requests in flight before dropping them.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
-/// How often open Plik uploads are expired when the server has no TTL.
-const UPLOAD_EXPIRY_INTERVAL: Duration = Duration::from_secs(60);
+/// How often open Plik uploads and abandoned partial uploads are swept without a TTL.
+const HOUSEKEEPING_INTERVAL: Duration = Duration::from_secs(60);
+/// A partial upload not written to for this long is abandoned and removed.
+const ABANDONED_UPLOAD_IDLE: Duration = Duration::from_secs(3600);
 
 /// The settings of a [`FileServer`]: a folder, an address and optional limits.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -199,10 +204,11 @@ impl FileServer {
     }
 
     /// Serves until `shutdown` completes, then stops accepting connections, lets requests in
-    /// flight finish (for up to 10 seconds) and returns.
+    /// flight finish (for up to 10 seconds), closes every connection and returns.
     pub async fn serve_until(self, shutdown: impl Future<Output = ()>) -> io::Result<()> {
         let sweeper = tokio::spawn(sweep_forever(Arc::clone(&self.shared)));
         let graceful = GracefulShutdown::new();
+        let mut connections = tokio::task::JoinSet::new();
         let mut http = hyper::server::conn::http1::Builder::new();
         http.timer(TokioTimer::new())
             .header_read_timeout(HEADER_READ_TIMEOUT);
@@ -219,13 +225,14 @@ impl FileServer {
                         continue;
                     }
                 },
+                Some(_) = connections.join_next(), if !connections.is_empty() => continue,
                 () = &mut shutdown => break,
             };
             let shared = Arc::clone(&self.shared);
             let service = service_fn(move |request| routes::handle(Arc::clone(&shared), request));
             let connection = http.serve_connection(TokioIo::new(stream), service);
             let connection = graceful.watch(connection);
-            tokio::spawn(async move {
+            connections.spawn(async move {
                 // A client that goes away mid-request is its own business; nothing to report.
                 let _ = connection.await;
             });
@@ -233,6 +240,9 @@ impl FileServer {
         drop(self.listener);
         sweeper.abort();
         let _ = tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown()).await;
+        // Whatever is still running after the grace period is cut off here, so that no
+        // request is served once this returns.
+        connections.shutdown().await;
         Ok(())
     }
 }
@@ -247,21 +257,26 @@ fn is_per_connection(error: &io::Error) -> bool {
     )
 }
 
-/// Removes expired files (with a TTL) and expired Plik uploads, forever.
+/// Removes expired files (with a TTL), expired Plik uploads and abandoned partial uploads,
+/// forever.
 async fn sweep_forever(shared: Arc<Shared>) {
     let interval = shared
         .ttl
-        .map_or(UPLOAD_EXPIRY_INTERVAL, sweeper::sweep_interval);
+        .map_or(HOUSEKEEPING_INTERVAL, sweeper::sweep_interval);
     let upload_lifetime = shared.ttl.unwrap_or(plik::UPLOAD_LIFETIME_WITHOUT_TTL);
     let mut ticks = tokio::time::interval(interval);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticks.tick().await;
         shared.uploads.expire(upload_lifetime);
-        if let Some(ttl) = shared.ttl {
-            let shared = Arc::clone(&shared);
-            let _ =
-                tokio::task::spawn_blocking(move || sweeper::sweep(shared.store.root(), ttl)).await;
-        }
+        let shared = Arc::clone(&shared);
+        let _ = tokio::task::spawn_blocking(move || {
+            let store = &shared.store;
+            sweeper::sweep_abandoned_uploads(store.incoming(), ABANDONED_UPLOAD_IDLE);
+            if let Some(ttl) = shared.ttl {
+                sweeper::sweep(store.root(), ttl);
+            }
+        })
+        .await;
     }
 }

@@ -11,7 +11,7 @@ use hyper::StatusCode;
 use serde_json::json;
 
 use super::paths::{self, StoredPath};
-use super::response::Refusal;
+use super::response::{DRAIN_AFTER_REFUSAL_BYTES, Refusal};
 use super::storage::{Store, WriteError};
 
 /// The folder, below the served folder, that holds Plik uploads:
@@ -142,10 +142,23 @@ where
         paths::file_name(&file_name).map_err(|e| Refusal::bad_request(format!("filename: {e}")))?;
         let mut upload = store.start_upload().await?.with_limit(max_upload_bytes);
         while let Some(chunk) = field.chunk().await.map_err(multipart_refusal)? {
-            upload.write(&chunk).await.map_err(|e| match e {
-                WriteError::TooLarge { limit } => too_large(&file_name, limit),
-                WriteError::Io(e) => Refusal::storage(&format!("write {file_name:?}"), &e),
-            })?;
+            match upload.write(&chunk).await {
+                Ok(()) => {}
+                Err(WriteError::TooLarge { limit }) => {
+                    drop(upload); // removes the partial file before the client hears of it
+                    let mut discarded = 0u64;
+                    while discarded <= DRAIN_AFTER_REFUSAL_BYTES {
+                        match field.chunk().await {
+                            Ok(Some(chunk)) => discarded += chunk.len() as u64,
+                            _ => break,
+                        }
+                    }
+                    return Err(too_large(&format!("{file_name:?}"), limit));
+                }
+                Err(WriteError::Io(e)) => {
+                    return Err(Refusal::storage(&format!("write {file_name:?}"), &e));
+                }
+            }
         }
         stored = Some((file_name, upload));
     }

@@ -17,6 +17,10 @@ pub type Body = UnsyncBoxBody<Bytes, io::Error>;
 /// How many bytes of a file are read at a time while it is sent.
 const READ_CHUNK_BYTES: usize = 256 * 1024;
 
+/// After refusing an upload as too large, how much more of its body is read and thrown
+/// away so that the client, still sending, gets to read the 413 instead of a reset.
+pub const DRAIN_AFTER_REFUSAL_BYTES: u64 = 16 * 1024 * 1024;
+
 /// A request the server will not carry out: the status and a sentence naming what was wrong.
 #[derive(Debug)]
 pub struct Refusal {

@@ -12,12 +12,9 @@ use hyper::{Method, Request, Response, StatusCode};
 
 use super::paths::{self, StoredPath};
 use super::plik::{self, Uploads};
-use super::response::{self, Body, Refusal};
+use super::response::{self, Body, DRAIN_AFTER_REFUSAL_BYTES, Refusal};
 use super::storage::{Store, WriteError};
 
-/// After refusing an upload as too large, how much more of its body is read and thrown
-/// away so that the client, still sending, gets to read the 413 instead of a reset.
-const DRAIN_AFTER_REFUSAL_BYTES: u64 = 16 * 1024 * 1024;
 /// The largest JSON body of options `POST /upload` accepts.
 const MAX_UPLOAD_OPTIONS_BYTES: usize = 64 * 1024;
 /// What a multipart body may hold besides the file itself (boundaries, part headers).
@@ -60,7 +57,7 @@ async fn route(shared: &Shared, request: Request<Incoming>) -> Result<Response<B
         )),
         Method::GET | Method::HEAD => serve(shared, &path, method == Method::HEAD).await,
         Method::PUT => store(shared, request).await,
-        Method::DELETE => delete(shared, &request).await,
+        Method::DELETE => delete(shared, request).await,
         _ => Err(Refusal::new(
             StatusCode::METHOD_NOT_ALLOWED,
             format!(
@@ -91,23 +88,12 @@ async fn serve(
 }
 
 async fn store(shared: &Shared, request: Request<Incoming>) -> Result<Response<Body>, Refusal> {
-    authorize(
-        shared,
-        request.method(),
-        request.uri().path(),
-        request.headers(),
-    )?;
+    authorize(shared, &request)?;
     let path = stored_path(request.uri().path())?;
     let url_path = path.to_url_path();
-    let declared = declared_length(request.headers())?;
-    let mut body = request.into_body();
-    if let (Some(limit), Some(declared)) = (shared.max_upload_bytes, declared)
-        && declared > limit
-    {
-        if declared - limit <= DRAIN_AFTER_REFUSAL_BYTES {
-            drain(&mut body).await;
-        }
-        return Err(plik::too_large(&url_path, limit));
+    let (parts, mut body) = request.into_parts();
+    if let Some(limit) = shared.max_upload_bytes {
+        refuse_declared_over(&parts.headers, &mut body, limit, limit, &url_path).await?;
     }
     let mut upload = shared
         .store
@@ -140,6 +126,26 @@ async fn store(shared: &Shared, request: Request<Incoming>) -> Result<Response<B
     ))
 }
 
+/// Refuses with 413 (`limit` named in the message) a body whose `Content-Length` is over
+/// `allowed`, reading it away first when that is cheap so that the client hears the answer.
+async fn refuse_declared_over(
+    headers: &HeaderMap,
+    body: &mut Incoming,
+    allowed: u64,
+    limit: u64,
+    what: &str,
+) -> Result<(), Refusal> {
+    match declared_length(headers)? {
+        Some(declared) if declared > allowed => {
+            if declared - allowed <= DRAIN_AFTER_REFUSAL_BYTES {
+                drain(body).await;
+            }
+            Err(plik::too_large(what, limit))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Reads and discards what is left of a refused upload, up to a bound.
 async fn drain(body: &mut Incoming) {
     let mut discarded = 0u64;
@@ -153,13 +159,8 @@ async fn drain(body: &mut Incoming) {
     }
 }
 
-async fn delete(shared: &Shared, request: &Request<Incoming>) -> Result<Response<Body>, Refusal> {
-    authorize(
-        shared,
-        request.method(),
-        request.uri().path(),
-        request.headers(),
-    )?;
+async fn delete(shared: &Shared, request: Request<Incoming>) -> Result<Response<Body>, Refusal> {
+    authorize(shared, &request)?;
     let path = stored_path(request.uri().path())?;
     if shared.store.delete(&path).await? {
         Ok(response::text(
@@ -178,7 +179,7 @@ async fn open_upload(
     shared: &Shared,
     request: Request<Incoming>,
 ) -> Result<Response<Body>, Refusal> {
-    authorize(shared, request.method(), "/upload", request.headers())?;
+    authorize(shared, &request)?;
     let options = Limited::new(request.into_body(), MAX_UPLOAD_OPTIONS_BYTES)
         .collect()
         .await
@@ -214,12 +215,13 @@ async fn add_plik_file(
     let upload_id = path.trim_start_matches("/file/");
     paths::file_name(upload_id)
         .map_err(|e| Refusal::bad_request(format!("POST {path}: upload id: {e}")))?;
-    let headers = request.headers();
-    let token = headers
+    let token = request
+        .headers()
         .get("x-uploadtoken")
         .map(|value| value.to_str().unwrap_or(""));
     shared.uploads.check(upload_id, token)?;
-    let content_type = headers
+    let content_type = request
+        .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
         .unwrap_or("");
@@ -229,12 +231,12 @@ async fn add_plik_file(
              not {content_type:?}"
         ))
     })?;
-    if let (Some(limit), Some(declared)) = (shared.max_upload_bytes, declared_length(headers)?)
-        && declared > limit.saturating_add(MULTIPART_OVERHEAD_BYTES)
-    {
-        return Err(plik::too_large(&path, limit));
+    let (parts, mut body) = request.into_parts();
+    if let Some(limit) = shared.max_upload_bytes {
+        let allowed = limit.saturating_add(MULTIPART_OVERHEAD_BYTES);
+        refuse_declared_over(&parts.headers, &mut body, allowed, limit, &path).await?;
     }
-    let body = BodyDataStream::new(request.into_body());
+    let body = BodyDataStream::new(body);
     let answer = plik::receive_file(
         &shared.store,
         upload_id,
@@ -264,15 +266,11 @@ fn declared_length(headers: &HeaderMap) -> Result<Option<u64>, Refusal> {
 
 /// With an upload token configured, requires it as `Authorization: Bearer T` or
 /// `X-PlikToken: T`.
-fn authorize(
-    shared: &Shared,
-    method: &Method,
-    path: &str,
-    headers: &HeaderMap,
-) -> Result<(), Refusal> {
+fn authorize(shared: &Shared, request: &Request<Incoming>) -> Result<(), Refusal> {
     let Some(expected) = &shared.upload_token else {
         return Ok(());
     };
+    let headers = request.headers();
     let bearer = headers.get(header::AUTHORIZATION).and_then(bearer_token);
     let plik = headers.get("x-pliktoken").and_then(|v| v.to_str().ok());
     let given = [bearer, plik];
@@ -288,7 +286,10 @@ fn authorize(
     } else {
         "an upload token is required: send `Authorization: Bearer TOKEN` or `X-PlikToken: TOKEN`"
     };
-    let mut refusal = Refusal::new(StatusCode::UNAUTHORIZED, format!("{method} {path}: {what}"));
+    let mut refusal = Refusal::new(
+        StatusCode::UNAUTHORIZED,
+        format!("{} {}: {what}", request.method(), request.uri().path()),
+    );
     refusal.close = true; // the body, if any, is left unread
     Err(refusal)
 }

@@ -25,8 +25,7 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens (creating it if needed) the folder `dir` and empties its `.incoming/` folder of
-    /// uploads that a previous run left unfinished.
+    /// Opens (creating it if needed) the folder `dir` and its `.incoming/` folder.
     pub fn open(dir: &Path) -> io::Result<Store> {
         let named = |error: io::Error, what: &str| {
             io::Error::new(error.kind(), format!("{what} {}: {error}", dir.display()))
@@ -38,18 +37,17 @@ impl Store {
         let incoming = root.join(INCOMING_FOLDER);
         std::fs::create_dir_all(&incoming)
             .map_err(|e| named(e, "cannot create .incoming/ in the folder"))?;
-        for entry in std::fs::read_dir(&incoming)? {
-            let entry = entry?;
-            if entry.file_type()?.is_file() {
-                std::fs::remove_file(entry.path())?;
-            }
-        }
         Ok(Store { root, incoming })
     }
 
     /// The served folder, resolved.
     pub fn root(&self) -> &Path {
         &self.root
+    }
+
+    /// The folder of uploads in progress.
+    pub fn incoming(&self) -> &Path {
+        &self.incoming
     }
 
     /// A new, empty temporary file for an upload.
@@ -241,7 +239,7 @@ impl Drop for PartialUpload {
     fn drop(&mut self) {
         if !self.committed {
             // Close the file first, then remove it; an error here only leaves a file in
-            // `.incoming/`, which is never served and is emptied at the next start.
+            // `.incoming/`, which is never served and is swept once abandoned.
             drop(self.writer.take());
             let _ = std::fs::remove_file(&self.path);
         }

@@ -71,6 +71,23 @@ fn sweep_folder(
     empty
 }
 
+/// Removes the files in `incoming` (uploads in progress) not written to for `idle`: what a
+/// crashed server or a lost disk left behind. Blocking: run it on a blocking thread.
+pub fn sweep_abandoned_uploads(incoming: &Path, idle: Duration) -> usize {
+    let now = SystemTime::now();
+    let Ok(entries) = std::fs::read_dir(incoming) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .filter(|entry| {
+            std::fs::symlink_metadata(entry.path())
+                .is_ok_and(|m| m.is_file() && is_expired(&m, idle, now))
+        })
+        .filter(|entry| removed(std::fs::remove_file(entry.path())))
+        .count()
+}
+
 fn is_expired(metadata: &std::fs::Metadata, ttl: Duration, now: SystemTime) -> bool {
     metadata
         .modified()
@@ -89,6 +106,19 @@ fn removed(result: io::Result<()>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn abandoned_uploads_go_active_ones_stay() {
+        let incoming = tempfile::tempdir().unwrap();
+        std::fs::write(incoming.path().join("a.part"), b"partial").unwrap();
+        assert_eq!(
+            sweep_abandoned_uploads(incoming.path(), Duration::from_secs(3600)),
+            0
+        );
+        std::thread::sleep(Duration::from_millis(20));
+        assert_eq!(sweep_abandoned_uploads(incoming.path(), Duration::ZERO), 1);
+        assert!(!incoming.path().join("a.part").exists());
+    }
 
     #[test]
     fn interval_is_a_quarter_of_the_ttl_within_bounds() {

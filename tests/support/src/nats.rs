@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::NATS_SERVER_INSTALL;
-use crate::process::{ChildGuard, free_port, program, wait_until_closed};
+use crate::process::{ChildGuard, free_port, program, stop_server};
 
 /// Options for a [`NatsServer`]; start it with [`NatsServerBuilder::start`].
 #[derive(Debug, Clone)]
@@ -126,10 +126,7 @@ impl NatsServer {
     /// Kills the server (clients see the connection drop); [`NatsServer::restart`] brings it
     /// back on the same port with the same JetStream store.
     pub fn stop(&mut self) {
-        if let Some(mut guard) = self.guard.take() {
-            guard.kill();
-            wait_until_closed(self.port);
-        }
+        stop_server(&mut self.guard, self.port);
     }
 
     /// Stops the server if it runs, then starts it again on the same port and store.

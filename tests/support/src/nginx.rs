@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::NGINX_INSTALL;
-use crate::process::{ChildGuard, free_port, program, wait_until_closed};
+use crate::process::{ChildGuard, free_port, program, stop_server};
 
 /// A running nginx serving and accepting uploads into [`Nginx::root`], killed when dropped.
 pub struct Nginx {
@@ -51,10 +51,7 @@ impl Nginx {
 
     /// Kills nginx; downloads fail with connection errors until [`Nginx::restart`].
     pub fn stop(&mut self) {
-        if let Some(mut guard) = self.guard.take() {
-            guard.kill();
-            wait_until_closed(self.port);
-        }
+        stop_server(&mut self.guard, self.port);
     }
 
     /// Stops nginx if it runs, then starts it again on the same port and folder.

@@ -155,6 +155,14 @@ impl Drop for ChildGuard {
     }
 }
 
+/// Kills the server in `guard`, if one runs, and waits until its `port` is closed.
+pub(crate) fn stop_server(guard: &mut Option<ChildGuard>, port: u16) {
+    if let Some(mut running) = guard.take() {
+        running.kill();
+        wait_until_closed(port);
+    }
+}
+
 /// Waits until nothing accepts connections on `port` any more (a killed server's socket is
 /// closed by the kernel once the process is reaped; this makes that visible to the test).
 pub(crate) fn wait_until_closed(port: u16) {

@@ -6,7 +6,7 @@ use std::process::Command;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use crate::process::{ChildGuard, wait_until_closed};
+use crate::process::{ChildGuard, stop_server};
 
 /// How long the program may take to print its `listening on` line.
 const STARTUP_LIMIT: Duration = Duration::from_secs(60);
@@ -109,10 +109,7 @@ impl ServeFiles {
     /// Kills the server; requests fail with connection errors until [`ServeFiles::restart`].
     /// Stored files stay.
     pub fn stop(&mut self) {
-        if let Some(mut guard) = self.guard.take() {
-            guard.kill();
-            wait_until_closed(self.port);
-        }
+        stop_server(&mut self.guard, self.port);
     }
 
     /// Stops the server if it runs, then starts it again on the same port and folder.
