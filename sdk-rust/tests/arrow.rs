@@ -31,7 +31,10 @@ async fn a_record_batch_round_trips_as_a_table_payload() {
     let mut inbox = client.subscribe("tables").await.unwrap();
     let payload = Payload::record_batch("readings", &readings()).unwrap();
     assert_eq!(payload.payload_type(), &PayloadType::Table);
-    client.smartsend("tables", vec![payload], &SendOptions::new()).await.unwrap();
+    client
+        .smartsend("tables", vec![payload], &SendOptions::new())
+        .await
+        .unwrap();
     let received = inbox.next().await.unwrap().unwrap();
     let batches = received.payloads[0].data.record_batches().unwrap();
     assert_eq!(batches, vec![readings()]);
@@ -39,9 +42,13 @@ async fn a_record_batch_round_trips_as_a_table_payload() {
 
 #[test]
 fn bytes_that_are_not_arrow_are_refused_clearly() {
-    let error = natsbridge::Data::Bytes(vec![1, 2, 3].into()).record_batches().unwrap_err();
+    let error = natsbridge::Data::Bytes(vec![1, 2, 3].into())
+        .record_batches()
+        .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::BadValue);
     assert!(error.to_string().contains("Arrow IPC"), "{error}");
-    let error = natsbridge::Data::Text("x".into()).record_batches().unwrap_err();
+    let error = natsbridge::Data::Text("x".into())
+        .record_batches()
+        .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::InvalidInput);
 }

@@ -192,7 +192,10 @@ async fn plik_uploads_to_serve_files_round_trip_and_honour_its_token() {
         .connect(&server.url())
         .await
         .unwrap();
-    let payloads = vec![Payload::binary("a.bin", vec![3u8; 5000])];
+    let payloads = vec![
+        Payload::binary("a.bin", vec![3u8; 5000]),
+        Payload::binary("../.hidden/ünï cødé", vec![4u8; 300]),
+    ];
     let options = SendOptions::new().size_threshold(10);
     let error = refused
         .smartsend("plik", payloads.clone(), &options)
@@ -227,6 +230,12 @@ async fn plik_uploads_to_serve_files_round_trip_and_honour_its_token() {
         received.payloads[0].data,
         natsbridge::Data::Bytes(vec![3u8; 5000].into())
     );
+    let odd = &received.payloads[1];
+    assert_eq!(
+        odd.dataname, "../.hidden/ünï cødé",
+        "the envelope keeps the dataname"
+    );
+    assert_eq!(odd.data, natsbridge::Data::Bytes(vec![4u8; 300].into()));
 }
 
 #[tokio::test]
@@ -249,7 +258,10 @@ async fn http_put_to_serve_files_survives_a_restart_of_the_file_server() {
     client
         .smartsend(
             "put",
-            vec![Payload::video("clip.mp4", vec![8u8; 70_000])],
+            vec![
+                Payload::video("clip.mp4", vec![8u8; 70_000]),
+                Payload::text(".hidden/../x", "odd name"),
+            ],
             &SendOptions::new().size_threshold(1),
         )
         .await
@@ -267,4 +279,5 @@ async fn http_put_to_serve_files_survives_a_restart_of_the_file_server() {
         received.payloads[0].data,
         natsbridge::Data::Bytes(vec![8u8; 70_000].into())
     );
+    assert_eq!(received.payloads[1].data.as_text(), Some("odd name"));
 }

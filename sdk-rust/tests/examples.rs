@@ -14,9 +14,17 @@ fn example(name: &str) -> PathBuf {
         .status()
         .expect("running cargo build --example");
     assert!(built.success(), "cargo build --example {name} failed");
-    let deps = std::env::current_exe().unwrap().parent().unwrap().to_owned();
+    let deps = std::env::current_exe()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .to_owned();
     let path = deps.parent().unwrap().join("examples").join(name);
-    assert!(path.is_file(), "example {name} not built at {}", path.display());
+    assert!(
+        path.is_file(),
+        "example {name} not built at {}",
+        path.display()
+    );
     path
 }
 

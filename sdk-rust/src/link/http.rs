@@ -5,7 +5,7 @@ use futures_util::future::BoxFuture;
 use reqwest::multipart::{Form, Part};
 use serde::Deserialize;
 
-use super::{LinkBackend, Upload, encode_path_segment};
+use super::{LinkBackend, Upload, encode_path_segment, link_file_name};
 use crate::{Error, ErrorKind};
 
 /// Uploads with `PUT {base_url}/{payload id}/{dataname}`; the link is that URL. Works with
@@ -33,13 +33,14 @@ impl HttpPut {
         self
     }
 
-    /// The URL a payload is stored at.
+    /// The URL a payload is stored at (the dataname made a plain file name by
+    /// [`link_file_name`](super::link_file_name)).
     pub fn url_for(&self, payload_id: &str, dataname: &str) -> String {
         format!(
             "{}/{}/{}",
             self.base_url,
             encode_path_segment(payload_id),
-            encode_path_segment(dataname)
+            encode_path_segment(&link_file_name(dataname))
         )
     }
 }
@@ -141,8 +142,9 @@ impl LinkBackend for Plik {
                 .body()
                 .await
                 .map_err(|e| upload_error(&url, &e.to_string()))?;
+            let file_name = link_file_name(&upload.dataname);
             let part = Part::stream_with_length(reqwest::Body::wrap_stream(body), upload.size)
-                .file_name(upload.dataname.clone())
+                .file_name(file_name.clone())
                 .mime_str("application/octet-stream")
                 .expect("a valid MIME type");
             let response = self
@@ -163,7 +165,7 @@ impl LinkBackend for Plik {
                 self.base_url,
                 encode_path_segment(&created.id),
                 encode_path_segment(&file.id),
-                encode_path_segment(&upload.dataname)
+                encode_path_segment(&file_name)
             ))
         })
     }

@@ -122,6 +122,29 @@ impl Upload {
     }
 }
 
+/// The file name a dataname gets on a file server: `/`, `\\` and control characters become
+/// `_`, as do leading dots (servers refuse hidden and parent names), and an empty name
+/// becomes `payload`. The envelope keeps the dataname itself; the URL is only an address.
+pub fn link_file_name(dataname: &str) -> String {
+    let mut name: String = dataname
+        .chars()
+        .map(|c| {
+            if c == '/' || c == '\\' || c.is_control() {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect();
+    let dots = name.len() - name.trim_start_matches('.').len();
+    name.replace_range(..dots, &"_".repeat(dots));
+    if name.is_empty() {
+        "payload".to_owned()
+    } else {
+        name
+    }
+}
+
 /// Percent-encodes a dataname for use as one URL path segment (RFC 3986 unreserved
 /// characters stay as they are).
 pub fn encode_path_segment(segment: &str) -> String {
@@ -158,6 +181,16 @@ pub fn decode_path_segment(segment: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn link_file_names_are_plain_names() {
+        assert_eq!(link_file_name("photo.png"), "photo.png");
+        assert_eq!(link_file_name("../a/b"), "___a_b");
+        assert_eq!(link_file_name(".env"), "_env");
+        assert_eq!(link_file_name("back\\slash"), "back_slash");
+        assert_eq!(link_file_name("tab\there"), "tab_here");
+        assert_eq!(link_file_name(""), "payload");
+    }
 
     #[test]
     fn path_segments_round_trip_and_never_hold_a_slash() {

@@ -86,30 +86,15 @@ pub fn received_payload(index: usize, payload: &ReceivedPayload) -> String {
     line
 }
 
-/// A file name for `dataname` that stays inside a folder: path separators, control
-/// characters and leading dots become `_`, and an empty name becomes `payload`.
+/// A file name for `dataname` that stays inside a folder (see
+/// [`link_file_name`](natsbridge::link::link_file_name)), at most 200 bytes long.
 pub fn safe_file_name(dataname: &str) -> String {
-    let mut name: String = dataname
-        .chars()
-        .map(|c| {
-            if c == '/' || c == '\\' || c.is_control() {
-                '_'
-            } else {
-                c
-            }
-        })
-        .collect();
-    let dots = name.len() - name.trim_start_matches('.').len();
-    name.replace_range(..dots, &"_".repeat(dots));
+    let mut name = natsbridge::link::link_file_name(dataname);
     // Keep names within what file systems allow (255 bytes), on a character boundary.
     while name.len() > 200 {
         name.pop();
     }
-    if name.is_empty() {
-        "payload".to_owned()
-    } else {
-        name
-    }
+    name
 }
 
 /// A path in `dir` for `dataname` that does not exist yet (`name-2.ext`, `name-3.ext`, ...).
