@@ -1411,10 +1411,21 @@ def serialize(data, payload_type, at=""):
     raise NatsBridgeError("bad_value", at, "unknown payload type %r (one of text, dictionary, table, %s)" % (payload_type, ", ".join(_BYTES_TYPES)))
 
 
-def deserialize(raw, payload_type, at=""):
+def _pyarrow():
+    # The pyarrow module where it is installed (CPython), else None.
+    try:
+        import pyarrow
+        import pyarrow.ipc  # noqa: F401
+    except ImportError:
+        return None
+    return pyarrow
+
+
+def deserialize(raw, payload_type, at="", arrow_tables=None):
     """The value a receiver gets back for the serialized bytes raw: text as str,
-    dictionary and jsontable as the JSON value, table as a pyarrow Table where
-    pyarrow is installed (else bytes), every other type as bytes."""
+    dictionary and jsontable as the JSON value, every other type as bytes; a table
+    as a pyarrow Table when arrow_tables is True, or None (the default) and pyarrow
+    is installed."""
     if payload_type == "text":
         try:
             return bytes(raw).decode("utf-8")
@@ -1425,12 +1436,16 @@ def deserialize(raw, payload_type, at=""):
             return loads(raw)
         except NatsBridgeError as e:
             raise NatsBridgeError("not_json", at, "a %s payload that is not JSON: %s" % (payload_type, e.detail))
-    if payload_type == "table":
-        try:
-            import pyarrow.ipc
-        except ImportError:
+    if payload_type == "table" and arrow_tables is not False:
+        pyarrow = _pyarrow()
+        if pyarrow is None:
+            if arrow_tables:
+                raise NatsBridgeError("bad_value", at, "arrow_tables=True needs pyarrow, which is not installed")
             return bytes(raw)
-        return pyarrow.ipc.open_stream(pyarrow.py_buffer(bytes(raw))).read_all()
+        try:
+            return pyarrow.ipc.open_stream(pyarrow.py_buffer(bytes(raw))).read_all()
+        except pyarrow.ArrowException as e:
+            raise NatsBridgeError("bad_value", at, "a table payload that is not Arrow IPC stream data: %s" % e)
     return bytes(raw)
 
 
@@ -1439,8 +1454,9 @@ def smartsend(subject, data, nats_url="nats://localhost:4222", fileserver_url="h
               msg_purpose="chat", sender_name="NATSBridge", receiver_name="", receiver_id="", reply_to="",
               reply_to_msg_id="", is_publish=True, client=None, jetstream=False, fileserver_token=None,
               metadata=None, msg_id=None, timestamp=None, sender_id=None, payload_ids=None, max_payload=None):
-    """Sends data, a list of (dataname, data, type), as one envelope on subject and
-    returns its MessageEnvelope.
+    """Sends data, a list of (dataname, data, type) or (dataname, data, type,
+    payload metadata dict), as one envelope on subject and returns its
+    MessageEnvelope.
 
     type is text, dictionary, table, image, audio, video or binary. A payload of
     size_threshold bytes or more is uploaded with fileserver_upload_handler(
@@ -1467,13 +1483,16 @@ def smartsend(subject, data, nats_url="nats://localhost:4222", fileserver_url="h
     for i in range(len(data)):
         item = data[i]
         at = "data[%d]" % i
-        if not isinstance(item, (list, tuple)) or len(item) != 3 or not isinstance(item[0], str) or not isinstance(item[2], str):
-            raise NatsBridgeError("wrong_type", at, "expected (dataname, data, type), got %r" % (item,))
+        if not isinstance(item, (list, tuple)) or len(item) not in (3, 4) or not isinstance(item[0], str) or not isinstance(item[2], str):
+            raise NatsBridgeError("wrong_type", at, "expected (dataname, data, type[, metadata]), got %r" % (item,))
+        meta = item[3] if len(item) == 4 else {}
+        if not isinstance(meta, dict):
+            raise _wrong_type(meta, at, "a dict of payload metadata")
         at = "data[%d] (%s)" % (i, item[0])
         raw = serialize(item[1], item[2], at)
         pid = payload_ids[i] if payload_ids is not None else uuid4()
         raws.append(raw)
-        payloads.append(MessagePayload(item[0], item[2], "direct", "base64", len(raw), "", id=pid))
+        payloads.append(MessagePayload(item[0], item[2], "direct", "base64", len(raw), "", id=pid, metadata=dict(meta)))
     env = MessageEnvelope(
         payloads,
         correlation_id=correlation_id or uuid4(),
@@ -1499,7 +1518,7 @@ def smartsend(subject, data, nats_url="nats://localhost:4222", fileserver_url="h
         if not isinstance(result, dict) or not isinstance(result.get("url"), str):
             raise NatsBridgeError("upload", fileserver_url, "the upload handler returned no url for %s: %r" % (p.dataname, result))
         p.transport, p.encoding, p.data = "link", "none", result["url"]
-        p.metadata = {"checksum": "sha256:" + sha256_hex(raws[i])}
+        p.metadata["checksum"] = "sha256:" + sha256_hex(raws[i])
         raws[i] = None
 
     for i in range(len(payloads)):
@@ -1549,7 +1568,7 @@ def _link_sink(download_to, payload):
     return sink, sink, None
 
 
-def smartreceive(msg, fileserver_download_handler=None, max_retries=5, base_delay=100, max_delay=5000, download_to=None):
+def smartreceive(msg, fileserver_download_handler=None, max_retries=5, base_delay=100, max_delay=5000, download_to=None, arrow_tables=None):
     """The payloads of a received envelope as a list of (dataname, data, type).
 
     msg is a dict, JSON text (str or bytes), a MessageEnvelope, or a message object
@@ -1560,7 +1579,9 @@ def smartreceive(msg, fileserver_download_handler=None, max_retries=5, base_dela
     correlation_id), when given, returns the bytes instead. download_to streams link
     payloads instead of holding them: a folder path (data is then the file's path) or
     a function(payload) returning a file-like object or callable (data is then what
-    it returned). Errors: NatsBridgeError naming the payload (payloads[i].data ...).
+    it returned). Tables come back as pyarrow Tables where pyarrow is installed
+    (arrow_tables=None), else as bytes; arrow_tables=False always gives bytes.
+    Errors: NatsBridgeError naming the payload (payloads[i].data ...).
     """
     env = _envelope_of(msg)
     out = []
@@ -1588,7 +1609,7 @@ def smartreceive(msg, fileserver_download_handler=None, max_retries=5, base_dela
             raw = p.data.encode("utf-8")
         if p.transport != "link" and len(raw) != p.size:
             raise NatsBridgeError("size_mismatch", at + ".size", "%s: the data is %d bytes, size says %d" % (p.dataname, len(raw), p.size))
-        out.append((p.dataname, deserialize(raw, p.payload_type, at + ".data"), p.payload_type))
+        out.append((p.dataname, deserialize(raw, p.payload_type, at + ".data", arrow_tables), p.payload_type))
         raw = None
     return out
 
