@@ -775,6 +775,7 @@ class NatsClient:
         self._inbox = None
         self._inbox_sid = None
         self._responses = {}
+        self._pending = []  # messages of subscriptions without callback, for wait_msg()
         self._next_token = 1
 
     # ---- connection ----
@@ -917,39 +918,47 @@ class NatsClient:
         msg = NatsMsg(self, subject, sid, reply, body, headers, status)
         if sid == self._inbox_sid:
             self._responses[subject] = msg
+            return True
+        sub = self._subs.get(sid)
+        if sub is None:
+            return True  # a late message of an ended subscription
+        if sub[2] is None:
+            self._pending.append(msg)
         else:
-            sub = self._subs.get(sid)
-            if sub is not None and sub[2] is not None:
-                sub[2](msg)
+            sub[2](msg)
         return msg
 
     def wait_msg(self, timeout=None):
-        """Handles incoming operations until a message arrives (its subscription's
-        callback is called) and returns it; None when none arrived within timeout
-        seconds (default: self.timeout)."""
+        """Returns the next message: one of a subscription without callback that
+        arrived earlier (also while flush() or request() waited), or the next one to
+        arrive, after calling its subscription's callback if it has one. None when
+        none arrived within timeout seconds (default: self.timeout)."""
         if timeout is None:
             timeout = self.timeout
         start = _ticks_ms()
         while True:
+            if self._pending:
+                return self._pending.pop(0)
             left = timeout - _ms_since(start) / 1000.0
             if left <= 0:
                 return None
             got = self._process_op(left)
             if got is None:
                 return None
-            if got is not True:
+            if got is not True and not self._pending:
                 return got
 
     def check_msg(self):
-        """Handles what has already arrived without waiting; returns the last message
-        delivered, or None."""
+        """Like wait_msg() without waiting: handles what has already arrived and
+        returns a message (or None)."""
         last = None
-        while True:
+        while not self._pending:
             got = self._process_op(0.001 if not self._buf else self.timeout)
             if got is None:
                 return last
             if got is not True:
                 last = got
+        return self._pending.pop(0)
 
     def flush(self, timeout=None):
         """Sends PING and waits for PONG: the server has then seen everything sent."""

