@@ -368,9 +368,9 @@ def loads(data):
             b = data.encode("utf-8")
         except UnicodeError:
             raise _not_json("the text holds lone surrogates")
-    elif isinstance(data, bytes):
-        b = data
-    elif isinstance(data, (bytearray, memoryview)):
+    elif isinstance(data, (bytes, bytearray)):
+        b = data  # bytearray as it is: a small heap has no room for a copy
+    elif isinstance(data, memoryview):
         b = bytes(data)
     else:
         raise TypeError("expected str, bytes or bytearray, got %s" % type(data).__name__)
@@ -629,6 +629,9 @@ except ImportError:
     import socket
 
 
+_RECV_SIZE = 2048  # bytes asked of each recv() for protocol lines and small messages
+
+
 def _is_timeout(e):
     # A socket timeout: socket.timeout on CPython, OSError(ETIMEDOUT or EAGAIN) elsewhere.
     if e.args and e.args[0] in (11, 110, "timed out"):
@@ -703,7 +706,7 @@ def _send_all(sock, data):
 
 class NatsMsg:
     """A message received from NATS: subject, reply (the reply subject, "" for none),
-    data (bytes), headers (a dict, {} without headers), status (the HMSG status code
+    data (bytes, or bytearray for a large body), headers (a dict, {} without headers), status (the HMSG status code
     as str, "" without one) and sid."""
 
     def __init__(self, client, subject, sid, reply, data, headers=None, status=""):
@@ -847,7 +850,7 @@ class NatsClient:
             raise NatsBridgeError("connection", self.url, "not connected")
         try:
             self.sock.settimeout(timeout)
-            chunk = self.sock.recv(16384)
+            chunk = self.sock.recv(_RECV_SIZE)
         except OSError as e:
             if _is_timeout(e):
                 return False
@@ -868,13 +871,39 @@ class NatsClient:
                 return None
 
     def _read_exact(self, n):
-        # n bytes and their trailing CRLF, waiting at most timeout per recv.
-        while len(self._buf) < n + 2:
+        # n bytes and their trailing CRLF, waiting at most timeout per recv. A large
+        # body is read straight into its own bytearray: no regrowing buffer.
+        if len(self._buf) >= n:
+            data = self._buf[:n]
+            self._buf = self._buf[n:]
+        else:
+            data = bytearray(n)
+            have = len(self._buf)
+            data[:have] = self._buf
+            self._buf = b""
+            mv = memoryview(data)
+            while have < n:
+                have += self._recv_into(mv[have:])
+            mv = None
+        while len(self._buf) < 2:
             if not self._fill(self.timeout):
                 raise self._lost("timed out in the middle of a message")
-        data = self._buf[:n]
-        self._buf = self._buf[n + 2:]
+        self._buf = self._buf[2:]
         return data
+
+    def _recv_into(self, mv):
+        # Fills the start of the memoryview mv; the number of bytes, never 0.
+        try:
+            self.sock.settimeout(self.timeout)
+            if hasattr(self.sock, "recv_into"):
+                n = self.sock.recv_into(mv)
+            else:
+                n = self.sock.readinto(mv)
+        except OSError as e:
+            raise self._lost("receive failed in the middle of a message: %s" % e)
+        if not n:
+            raise self._lost("the server closed the connection in the middle of a message")
+        return n
 
     def _process_op(self, timeout):
         # Reads and handles one protocol operation; returns the NatsMsg it delivered,
@@ -1059,12 +1088,12 @@ class NatsClient:
 # ---- hand-written: sdk-python/src/50_link.py ----
 
 # The link transport (WIRE.md section 6) over a plain HTTP/1.1 client: uploads with the
-# Plik API or HTTP PUT, downloads streamed in chunks to memory, a file or a callback,
+# Plik API or HTTP PUT, downloads streamed in 2 KiB chunks to memory, a file or a callback,
 # with retries (exponential backoff, full jitter) and the size and sha256 verified.
 #
 # One request per connection (Connection: close); https only where the port has ssl.
 
-_CHUNK = 4096
+_CHUNK = 2048
 _SAFE_PATH = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~"
 
 
@@ -1289,7 +1318,7 @@ def _sink_writer(sink):
 
 def download(url, size=None, checksum=None, sink=None, max_retries=5, base_delay=100, max_delay=5000, dataname="", timeout=10.0):
     """GETs url and returns its bytes, or, with sink (an object with write() or a
-    callable taking each chunk), streams them there in 4 KiB chunks and returns the
+    callable taking each chunk), streams them there in 2 KiB chunks and returns the
     number of bytes. size (int) and checksum ("sha256:<hex>") are verified when given.
 
     Transient failures (connection errors, HTTP 5xx and 429) are retried, at most

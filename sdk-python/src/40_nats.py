@@ -12,6 +12,9 @@ except ImportError:
     import socket
 
 
+_RECV_SIZE = 2048  # bytes asked of each recv() for protocol lines and small messages
+
+
 def _is_timeout(e):
     # A socket timeout: socket.timeout on CPython, OSError(ETIMEDOUT or EAGAIN) elsewhere.
     if e.args and e.args[0] in (11, 110, "timed out"):
@@ -86,7 +89,7 @@ def _send_all(sock, data):
 
 class NatsMsg:
     """A message received from NATS: subject, reply (the reply subject, "" for none),
-    data (bytes), headers (a dict, {} without headers), status (the HMSG status code
+    data (bytes, or bytearray for a large body), headers (a dict, {} without headers), status (the HMSG status code
     as str, "" without one) and sid."""
 
     def __init__(self, client, subject, sid, reply, data, headers=None, status=""):
@@ -230,7 +233,7 @@ class NatsClient:
             raise NatsBridgeError("connection", self.url, "not connected")
         try:
             self.sock.settimeout(timeout)
-            chunk = self.sock.recv(16384)
+            chunk = self.sock.recv(_RECV_SIZE)
         except OSError as e:
             if _is_timeout(e):
                 return False
@@ -251,13 +254,39 @@ class NatsClient:
                 return None
 
     def _read_exact(self, n):
-        # n bytes and their trailing CRLF, waiting at most timeout per recv.
-        while len(self._buf) < n + 2:
+        # n bytes and their trailing CRLF, waiting at most timeout per recv. A large
+        # body is read straight into its own bytearray: no regrowing buffer.
+        if len(self._buf) >= n:
+            data = self._buf[:n]
+            self._buf = self._buf[n:]
+        else:
+            data = bytearray(n)
+            have = len(self._buf)
+            data[:have] = self._buf
+            self._buf = b""
+            mv = memoryview(data)
+            while have < n:
+                have += self._recv_into(mv[have:])
+            mv = None
+        while len(self._buf) < 2:
             if not self._fill(self.timeout):
                 raise self._lost("timed out in the middle of a message")
-        data = self._buf[:n]
-        self._buf = self._buf[n + 2:]
+        self._buf = self._buf[2:]
         return data
+
+    def _recv_into(self, mv):
+        # Fills the start of the memoryview mv; the number of bytes, never 0.
+        try:
+            self.sock.settimeout(self.timeout)
+            if hasattr(self.sock, "recv_into"):
+                n = self.sock.recv_into(mv)
+            else:
+                n = self.sock.readinto(mv)
+        except OSError as e:
+            raise self._lost("receive failed in the middle of a message: %s" % e)
+        if not n:
+            raise self._lost("the server closed the connection in the middle of a message")
+        return n
 
     def _process_op(self, timeout):
         # Reads and handles one protocol operation; returns the NatsMsg it delivered,

@@ -1,10 +1,10 @@
 # The link transport (WIRE.md section 6) over a plain HTTP/1.1 client: uploads with the
-# Plik API or HTTP PUT, downloads streamed in chunks to memory, a file or a callback,
+# Plik API or HTTP PUT, downloads streamed in 2 KiB chunks to memory, a file or a callback,
 # with retries (exponential backoff, full jitter) and the size and sha256 verified.
 #
 # One request per connection (Connection: close); https only where the port has ssl.
 
-_CHUNK = 4096
+_CHUNK = 2048
 _SAFE_PATH = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~"
 
 
@@ -229,7 +229,7 @@ def _sink_writer(sink):
 
 def download(url, size=None, checksum=None, sink=None, max_retries=5, base_delay=100, max_delay=5000, dataname="", timeout=10.0):
     """GETs url and returns its bytes, or, with sink (an object with write() or a
-    callable taking each chunk), streams them there in 4 KiB chunks and returns the
+    callable taking each chunk), streams them there in 2 KiB chunks and returns the
     number of bytes. size (int) and checksum ("sha256:<hex>") are verified when given.
 
     Transient failures (connection errors, HTTP 5xx and 429) are retried, at most

@@ -48,4 +48,6 @@ def main(names):
         sys.exit(1)
 
 
-main(sys.argv[1:])
+# Precompiled it runs as `micropython -c "import mpy_runner"`, the names then in
+# NATSBRIDGE_TESTS (comma-separated).
+main(sys.argv[1:] or (os.getenv("NATSBRIDGE_TESTS") or "").split(","))

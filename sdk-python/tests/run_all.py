@@ -9,6 +9,7 @@ that variable the serve-files tests FAIL, unless --without-serve-files is given,
 leaves them out and says so loudly. Exits 1 when anything failed.
 """
 
+import hashlib
 import os
 import subprocess
 import sys
@@ -27,6 +28,8 @@ SMALL_SUITE = ["test_small"]
 SERVE_FILES_TESTS = ["test_serve_files"]
 UPLOAD_TOKEN = "upload-s3cret"
 MAX_UPLOAD = 8 * 1024 * 1024
+SMALL_HEAP = os.environ.get("NATSBRIDGE_SMALL_HEAP", "96K")  # 64K: the .mpy alone takes 55 KB of heap (README)
+LARGE_SIZE = 5 * 1000 * 1000  # the link payload the 64 KiB heap streams to a file
 
 
 class Servers:
@@ -52,6 +55,10 @@ class Servers:
             helper = servers.helper_server()
             start(helper)
             self.tmp = tempfile.mkdtemp(prefix="natsbridge-py-")
+            large = bytes((i * 7) % 251 for i in range(LARGE_SIZE))
+            os.mkdir(os.path.join(webdav.root, "large"))
+            with open(os.path.join(webdav.root, "large", "pattern.bin"), "wb") as f:
+                f.write(large)
             self.env = dict(os.environ)
             self.env.update({
                 "NATSBRIDGE_ROOT": ROOT,
@@ -64,6 +71,9 @@ class Servers:
                 "NATSBRIDGE_HELPER_URL": helper.url,
                 "NATSBRIDGE_CLOSED_URL": "http://127.0.0.1:%d" % servers.free_port(),
                 "NATSBRIDGE_TMP": self.tmp,
+                "NATSBRIDGE_LARGE_URL": webdav.url + "/large/pattern.bin",
+                "NATSBRIDGE_LARGE_SIZE": str(LARGE_SIZE),
+                "NATSBRIDGE_LARGE_SHA256": hashlib.sha256(large).hexdigest(),
             })
             if self.with_serve_files:
                 binary = os.environ["NATSBRIDGE_SERVE_FILES"]
@@ -130,9 +140,9 @@ def main():
             out = os.path.join(s.tmp, "mpy")
             os.mkdir(out)
             precompile(out, ["nats_bridge", "nbtest", "mpy_runner"] + SMALL_SUITE)
-            env = dict(s.env, MICROPYPATH=out, NATSBRIDGE_PRECOMPILED="1")
-            argv = [micropython, "-X", "heapsize=64K", "-c", "import sys; sys.argv = ['mpy_runner'] + %r; import mpy_runner" % SMALL_SUITE]
-            results["heap64k"] = run("MicroPython, 64 KiB heap, precompiled", argv, env, cwd=out)
+            env = dict(s.env, MICROPYPATH=out, NATSBRIDGE_PRECOMPILED="1", NATSBRIDGE_TESTS=",".join(SMALL_SUITE))
+            argv = [micropython, "-X", "heapsize=%s" % SMALL_HEAP, "-c", "import mpy_runner"]
+            results["heap64k"] = run("MicroPython, %s heap, precompiled" % SMALL_HEAP, argv, env, cwd=out)
     print("\n" + ", ".join("%s %s" % (k, "passed" if v else "FAILED") for k, v in results.items()))
     if not all(results.values()):
         sys.exit(1)
