@@ -20,7 +20,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 def program(name):
     """The path of name on PATH or in pip's scripts folder; fails loudly when missing."""
-    found = shutil.which(name) or shutil.which(name, path=sysconfig.get_path("scripts"))
+    found = shutil.which(name) or shutil.which(name, path=sysconfig.get_path("scripts") + os.pathsep + "/usr/sbin")
     if not found:
         raise SystemExit("FAIL: %s is not installed (see scripts/test-all for how to install it)" % name)
     return found
