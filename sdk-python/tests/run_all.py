@@ -103,6 +103,19 @@ def run(what, argv, env, cwd=ROOT):
     return code == 0
 
 
+EXAMPLES = ["send_text", "send_config", "text_with_image", "request_reply", "large_payload_link"]
+
+
+def run_examples(what, interpreter, s):
+    # Each example of sdk-python/examples/, as a user runs it, against this run's servers.
+    env = dict(s.env, NATS_URL=s.env["NATSBRIDGE_NATS_URL"], FILESERVER_URL=s.env["NATSBRIDGE_WEBDAV_URL"],
+               UPLOAD="put", DOWNLOAD_DIR=s.tmp)
+    ok = True
+    for name in EXAMPLES:
+        ok = run("%s example %s" % (what, name), interpreter + [os.path.join(SDK, "examples", name + ".py")], env) and ok
+    return ok
+
+
 def precompile(out_dir, names):
     # A small heap cannot compile the module from source: a board holds it precompiled.
     for name in names:
@@ -123,6 +136,7 @@ def main():
         suite_extra = SERVE_FILES_TESTS  # they fail, saying what to set
     if "--tests" in args:  # while working on some: --tests test_nats,test_link
         FULL_SUITE[:] = args[args.index("--tests") + 1].split(",")
+        EXAMPLES[:] = []
         CPYTHON_ONLY[:] = []
         suite_extra = []
     micropython = servers.program("micropython")
@@ -131,10 +145,12 @@ def main():
         with Servers(with_serve_files) as s:
             files = [os.path.join(HERE, m + ".py") for m in FULL_SUITE + CPYTHON_ONLY + suite_extra]
             results["cpython"] = run("CPython (pytest)", [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"] + files, s.env)
+            results["cpython examples"] = run_examples("CPython", [sys.executable], s)
     if only in (None, "micropython"):
         with Servers(with_serve_files) as s:
             argv = [micropython, "-X", "heapsize=32M", os.path.join(HERE, "mpy_runner.py")] + FULL_SUITE + suite_extra
             results["micropython"] = run("MicroPython", argv, s.env)
+            results["micropython examples"] = run_examples("MicroPython", [micropython, "-X", "heapsize=32M"], s)
     if only in (None, "small-heap"):
         with Servers(with_serve_files) as s:
             out = os.path.join(s.tmp, "mpy")
