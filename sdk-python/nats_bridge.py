@@ -540,25 +540,46 @@ except ImportError:  # pragma: no cover
     import urandom as random
 
 
+def _b64_bytes(data):
+    # Standard base64 of data as bytes without the newline, copied once where the port
+    # knows newline=False.
+    try:
+        return binascii.b2a_base64(data, newline=False)
+    except TypeError:  # pragma: no cover - ports without the keyword
+        return binascii.b2a_base64(data)[:-1]
+
+
 def b64encode(data):
     """Standard base64 (RFC 4648, "=" padded, no line breaks) of bytes, as str."""
-    return binascii.b2a_base64(data)[:-1].decode("ascii")
+    return _b64_bytes(data).decode("ascii")
 
 
 def b64decode(text, at=""):
     """The bytes of the standard base64 text (str or bytes); NatsBridgeError
     bad_base64 at the place at for anything else (other alphabets, line breaks,
-    missing padding, non-zero padding bits)."""
-    if isinstance(text, str):
-        text = text.encode("utf-8")
-    if len(text) % 4:
-        raise NatsBridgeError("bad_base64", at, "length %d is not a multiple of 4" % len(text))
+    missing padding, non-zero padding bits).
+
+    Both interpreters' a2b_base64 skip characters outside the alphabet, so the decoded
+    length is checked against the text's, and the last group re-encoded: no copy of a
+    large text is made."""
+    n = len(text)
+    eq = "=" if isinstance(text, str) else b"="
+    if n % 4:
+        raise NatsBridgeError("bad_base64", at, "length %d is not a multiple of 4" % n)
+    if text.find(eq, 0, max(n - 2, 0)) >= 0:
+        raise NatsBridgeError("bad_base64", at, "padding before the end")
     try:
         data = binascii.a2b_base64(text)
     except (ValueError, TypeError) as e:
         raise NatsBridgeError("bad_base64", at, "not base64: %s" % e)
-    if binascii.b2a_base64(data)[:-1] != text:
-        raise NatsBridgeError("bad_base64", at, "not standard padded base64")
+    if len(data) != n // 4 * 3 - text.count(eq, max(n - 2, 0)):
+        raise NatsBridgeError("bad_base64", at, "characters outside the base64 alphabet")
+    if n:
+        last = text[n - 4:]
+        if isinstance(last, str):
+            last = last.encode("utf-8")
+        if _b64_bytes(binascii.a2b_base64(last)) != last:
+            raise NatsBridgeError("bad_base64", at, "not standard padded base64")
     return data
 
 
@@ -1004,17 +1025,21 @@ class NatsClient:
     # ---- publishing and subscribing ----
 
     def publish(self, subject, data, reply_to="", headers=None):
-        """Publishes bytes (or str, sent as UTF-8) on subject, with an optional reply
-        subject and headers (a dict). Refuses, naming the subject, a message larger
-        than the server's max_payload before sending anything."""
+        """Publishes bytes (or str, sent as UTF-8, or a list of bytes sent one after
+        the other as one message) on subject, with an optional reply subject and
+        headers (a dict). Refuses, naming the subject, a message larger than the
+        server's max_payload before sending anything."""
         if isinstance(data, str):
             data = data.encode("utf-8")
+        parts = data if isinstance(data, list) else [data]
         if not subject or " " in subject:
             raise NatsBridgeError("bad_subject", subject, "a subject must be non-empty without spaces")
         hdr = b""
         if headers:
             hdr = ("NATS/1.0\r\n" + "".join("%s: %s\r\n" % (k, headers[k]) for k in headers) + "\r\n").encode("utf-8")
-        size = len(hdr) + len(data)
+        size = len(hdr)
+        for part in parts:
+            size += len(part)
         if size > self.max_payload:
             raise NatsBridgeError("too_large", subject, "%d bytes exceed the server's max_payload of %d" % (size, self.max_payload))
         reply = (" " + reply_to) if reply_to else ""
@@ -1023,7 +1048,8 @@ class NatsClient:
         else:
             op = "PUB %s%s %d\r\n" % (subject, reply, size)
         self._send(op.encode("utf-8") + hdr)
-        self._send(data)
+        for part in parts:
+            self._send(part)
         self._send(b"\r\n")
 
     def subscribe(self, subject, callback=None, queue=""):
@@ -1445,7 +1471,7 @@ def serialize(data, payload_type, at=""):
     if payload_type == "table" or payload_type in _BYTES_TYPES:
         if not isinstance(data, (bytes, bytearray, memoryview)):
             raise _wrong_type(data, at, "bytes for a %s payload" % payload_type)
-        return bytes(data)
+        return data if isinstance(data, (bytes, bytearray)) else bytes(data)
     raise NatsBridgeError("bad_value", at, "unknown payload type %r (one of text, dictionary, table, %s)" % (payload_type, ", ".join(_BYTES_TYPES)))
 
 
@@ -1466,7 +1492,7 @@ def deserialize(raw, payload_type, at="", arrow_tables=None):
     is installed."""
     if payload_type == "text":
         try:
-            return bytes(raw).decode("utf-8")
+            return raw.decode("utf-8")
         except UnicodeError:
             raise NatsBridgeError("bad_value", at, "a text payload that is not UTF-8")
     if payload_type == "dictionary" or payload_type == "jsontable":
@@ -1484,7 +1510,32 @@ def deserialize(raw, payload_type, at="", arrow_tables=None):
             return pyarrow.ipc.open_stream(pyarrow.py_buffer(bytes(raw))).read_all()
         except pyarrow.ArrowException as e:
             raise NatsBridgeError("bad_value", at, "a table payload that is not Arrow IPC stream data: %s" % e)
-    return bytes(raw)
+    return raw if isinstance(raw, bytes) else bytes(raw)
+
+
+def _envelope_parts(env, big):
+    # The canonical JSON of env as a list of bytes, with the base64 bytes big[i] as the
+    # data of payload i (whose .data is "" meanwhile): a large payload is neither
+    # quoted, joined nor encoded again on the way to the socket.
+    out = []
+    env._write(out)
+    parts = []
+    text = []
+    k = -1
+    i = 0
+    while i < len(out):
+        text.append(out[i])
+        if out[i] == ',"data":':
+            k += 1
+            if k in big:
+                text.append('"')
+                parts.append("".join(text).encode("utf-8"))
+                parts.append(big[k])
+                text = ['"']
+                i += 1  # the placeholder ""
+        i += 1
+    parts.append("".join(text).encode("utf-8"))
+    return parts
 
 
 def smartsend(subject, data, nats_url="nats://localhost:4222", fileserver_url="http://localhost:8080",
@@ -1548,8 +1599,12 @@ def smartsend(subject, data, nats_url="nats://localhost:4222", fileserver_url="h
         metadata=metadata if metadata is not None else {},
     )
 
+    big = {}  # payload index -> base64 bytes of a direct payload
+
     def to_link(i):
         p = payloads[i]
+        if i in big:
+            raws[i] = binascii.a2b_base64(big.pop(i))
         if not fileserver_url:
             raise NatsBridgeError("too_large", "data[%d] (%s)" % (i, p.dataname), "%d bytes need the link transport, and no fileserver_url is given" % p.size)
         result = fileserver_upload_handler(fileserver_url, p.dataname, raws[i], p.id, fileserver_token)
@@ -1563,17 +1618,21 @@ def smartsend(subject, data, nats_url="nats://localhost:4222", fileserver_url="h
         if payloads[i].size >= size_threshold:
             to_link(i)
         else:
-            payloads[i].data = b64encode(raws[i])
+            big[i] = _b64_bytes(raws[i])
+            raws[i] = None
     while True:
-        body = env.to_json().encode("utf-8")
-        if len(body) <= max_payload:
+        body = _envelope_parts(env, big)
+        total = 0
+        for part in body:
+            total += len(part)
+        if total <= max_payload:
             break
         largest = -1
         for i in range(len(payloads)):
             if payloads[i].transport == "direct" and (largest < 0 or payloads[i].size > payloads[largest].size):
                 largest = i
         if largest < 0:
-            raise NatsBridgeError("too_large", subject, "the envelope is %d bytes with every payload linked; the server takes %d" % (len(body), max_payload))
+            raise NatsBridgeError("too_large", subject, "the envelope is %d bytes with every payload linked; the server takes %d" % (total, max_payload))
         body = None
         to_link(largest)
     raws = None
@@ -1583,6 +1642,9 @@ def smartsend(subject, data, nats_url="nats://localhost:4222", fileserver_url="h
         else:
             client.publish(subject, body, reply_to)
             client.flush()
+    body = None
+    for i in big:
+        payloads[i].data = big[i].decode("ascii")
     return env
 
 

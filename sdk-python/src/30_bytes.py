@@ -21,25 +21,46 @@ except ImportError:  # pragma: no cover
     import urandom as random
 
 
+def _b64_bytes(data):
+    # Standard base64 of data as bytes without the newline, copied once where the port
+    # knows newline=False.
+    try:
+        return binascii.b2a_base64(data, newline=False)
+    except TypeError:  # pragma: no cover - ports without the keyword
+        return binascii.b2a_base64(data)[:-1]
+
+
 def b64encode(data):
     """Standard base64 (RFC 4648, "=" padded, no line breaks) of bytes, as str."""
-    return binascii.b2a_base64(data)[:-1].decode("ascii")
+    return _b64_bytes(data).decode("ascii")
 
 
 def b64decode(text, at=""):
     """The bytes of the standard base64 text (str or bytes); NatsBridgeError
     bad_base64 at the place at for anything else (other alphabets, line breaks,
-    missing padding, non-zero padding bits)."""
-    if isinstance(text, str):
-        text = text.encode("utf-8")
-    if len(text) % 4:
-        raise NatsBridgeError("bad_base64", at, "length %d is not a multiple of 4" % len(text))
+    missing padding, non-zero padding bits).
+
+    Both interpreters' a2b_base64 skip characters outside the alphabet, so the decoded
+    length is checked against the text's, and the last group re-encoded: no copy of a
+    large text is made."""
+    n = len(text)
+    eq = "=" if isinstance(text, str) else b"="
+    if n % 4:
+        raise NatsBridgeError("bad_base64", at, "length %d is not a multiple of 4" % n)
+    if text.find(eq, 0, max(n - 2, 0)) >= 0:
+        raise NatsBridgeError("bad_base64", at, "padding before the end")
     try:
         data = binascii.a2b_base64(text)
     except (ValueError, TypeError) as e:
         raise NatsBridgeError("bad_base64", at, "not base64: %s" % e)
-    if binascii.b2a_base64(data)[:-1] != text:
-        raise NatsBridgeError("bad_base64", at, "not standard padded base64")
+    if len(data) != n // 4 * 3 - text.count(eq, max(n - 2, 0)):
+        raise NatsBridgeError("bad_base64", at, "characters outside the base64 alphabet")
+    if n:
+        last = text[n - 4:]
+        if isinstance(last, str):
+            last = last.encode("utf-8")
+        if _b64_bytes(binascii.a2b_base64(last)) != last:
+            raise NatsBridgeError("bad_base64", at, "not standard padded base64")
     return data
 
 

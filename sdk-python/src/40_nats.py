@@ -387,17 +387,21 @@ class NatsClient:
     # ---- publishing and subscribing ----
 
     def publish(self, subject, data, reply_to="", headers=None):
-        """Publishes bytes (or str, sent as UTF-8) on subject, with an optional reply
-        subject and headers (a dict). Refuses, naming the subject, a message larger
-        than the server's max_payload before sending anything."""
+        """Publishes bytes (or str, sent as UTF-8, or a list of bytes sent one after
+        the other as one message) on subject, with an optional reply subject and
+        headers (a dict). Refuses, naming the subject, a message larger than the
+        server's max_payload before sending anything."""
         if isinstance(data, str):
             data = data.encode("utf-8")
+        parts = data if isinstance(data, list) else [data]
         if not subject or " " in subject:
             raise NatsBridgeError("bad_subject", subject, "a subject must be non-empty without spaces")
         hdr = b""
         if headers:
             hdr = ("NATS/1.0\r\n" + "".join("%s: %s\r\n" % (k, headers[k]) for k in headers) + "\r\n").encode("utf-8")
-        size = len(hdr) + len(data)
+        size = len(hdr)
+        for part in parts:
+            size += len(part)
         if size > self.max_payload:
             raise NatsBridgeError("too_large", subject, "%d bytes exceed the server's max_payload of %d" % (size, self.max_payload))
         reply = (" " + reply_to) if reply_to else ""
@@ -406,7 +410,8 @@ class NatsClient:
         else:
             op = "PUB %s%s %d\r\n" % (subject, reply, size)
         self._send(op.encode("utf-8") + hdr)
-        self._send(data)
+        for part in parts:
+            self._send(part)
         self._send(b"\r\n")
 
     def subscribe(self, subject, callback=None, queue=""):

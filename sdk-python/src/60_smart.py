@@ -60,7 +60,7 @@ def serialize(data, payload_type, at=""):
     if payload_type == "table" or payload_type in _BYTES_TYPES:
         if not isinstance(data, (bytes, bytearray, memoryview)):
             raise _wrong_type(data, at, "bytes for a %s payload" % payload_type)
-        return bytes(data)
+        return data if isinstance(data, (bytes, bytearray)) else bytes(data)
     raise NatsBridgeError("bad_value", at, "unknown payload type %r (one of text, dictionary, table, %s)" % (payload_type, ", ".join(_BYTES_TYPES)))
 
 
@@ -81,7 +81,7 @@ def deserialize(raw, payload_type, at="", arrow_tables=None):
     is installed."""
     if payload_type == "text":
         try:
-            return bytes(raw).decode("utf-8")
+            return raw.decode("utf-8")
         except UnicodeError:
             raise NatsBridgeError("bad_value", at, "a text payload that is not UTF-8")
     if payload_type == "dictionary" or payload_type == "jsontable":
@@ -99,7 +99,32 @@ def deserialize(raw, payload_type, at="", arrow_tables=None):
             return pyarrow.ipc.open_stream(pyarrow.py_buffer(bytes(raw))).read_all()
         except pyarrow.ArrowException as e:
             raise NatsBridgeError("bad_value", at, "a table payload that is not Arrow IPC stream data: %s" % e)
-    return bytes(raw)
+    return raw if isinstance(raw, bytes) else bytes(raw)
+
+
+def _envelope_parts(env, big):
+    # The canonical JSON of env as a list of bytes, with the base64 bytes big[i] as the
+    # data of payload i (whose .data is "" meanwhile): a large payload is neither
+    # quoted, joined nor encoded again on the way to the socket.
+    out = []
+    env._write(out)
+    parts = []
+    text = []
+    k = -1
+    i = 0
+    while i < len(out):
+        text.append(out[i])
+        if out[i] == ',"data":':
+            k += 1
+            if k in big:
+                text.append('"')
+                parts.append("".join(text).encode("utf-8"))
+                parts.append(big[k])
+                text = ['"']
+                i += 1  # the placeholder ""
+        i += 1
+    parts.append("".join(text).encode("utf-8"))
+    return parts
 
 
 def smartsend(subject, data, nats_url="nats://localhost:4222", fileserver_url="http://localhost:8080",
@@ -163,8 +188,12 @@ def smartsend(subject, data, nats_url="nats://localhost:4222", fileserver_url="h
         metadata=metadata if metadata is not None else {},
     )
 
+    big = {}  # payload index -> base64 bytes of a direct payload
+
     def to_link(i):
         p = payloads[i]
+        if i in big:
+            raws[i] = binascii.a2b_base64(big.pop(i))
         if not fileserver_url:
             raise NatsBridgeError("too_large", "data[%d] (%s)" % (i, p.dataname), "%d bytes need the link transport, and no fileserver_url is given" % p.size)
         result = fileserver_upload_handler(fileserver_url, p.dataname, raws[i], p.id, fileserver_token)
@@ -178,17 +207,21 @@ def smartsend(subject, data, nats_url="nats://localhost:4222", fileserver_url="h
         if payloads[i].size >= size_threshold:
             to_link(i)
         else:
-            payloads[i].data = b64encode(raws[i])
+            big[i] = _b64_bytes(raws[i])
+            raws[i] = None
     while True:
-        body = env.to_json().encode("utf-8")
-        if len(body) <= max_payload:
+        body = _envelope_parts(env, big)
+        total = 0
+        for part in body:
+            total += len(part)
+        if total <= max_payload:
             break
         largest = -1
         for i in range(len(payloads)):
             if payloads[i].transport == "direct" and (largest < 0 or payloads[i].size > payloads[largest].size):
                 largest = i
         if largest < 0:
-            raise NatsBridgeError("too_large", subject, "the envelope is %d bytes with every payload linked; the server takes %d" % (len(body), max_payload))
+            raise NatsBridgeError("too_large", subject, "the envelope is %d bytes with every payload linked; the server takes %d" % (total, max_payload))
         body = None
         to_link(largest)
     raws = None
@@ -198,6 +231,9 @@ def smartsend(subject, data, nats_url="nats://localhost:4222", fileserver_url="h
         else:
             client.publish(subject, body, reply_to)
             client.flush()
+    body = None
+    for i in big:
+        payloads[i].data = big[i].decode("ascii")
     return env
 
 
