@@ -170,6 +170,8 @@ class NatsClient:
         """Opens the socket, reads INFO, sends CONNECT and waits for the server's PONG;
         NatsBridgeError connection/auth on failure. Returns self."""
         self.close()
+        self._inbox = None  # request() subscribes a fresh inbox on this connection
+        self._responses = {}
         self.sock = _open_socket(self.host, self.port, self.timeout, self.url)
         try:
             line = self._read_line(self.timeout)

@@ -69,6 +69,23 @@ def test_request_reply_timeout_and_no_responders():
         c.close()
 
 
+def test_reconnect_restores_subscriptions_and_requests():
+    c = connected()
+    try:
+        subject = unique("t.again")
+        c.subscribe(subject)
+        c.subscribe(subject + ".svc", lambda m: m.respond(b"pong"))
+        assert c.request(subject + ".svc", b"", 5).data == b"pong"
+        c.close()
+        raises("connection", c.publish, subject, b"x")
+        c.connect()
+        c.publish(subject, b"after")
+        assert c.wait_msg(5).data == b"after"
+        assert c.request(subject + ".svc", b"", 5).data == b"pong"
+    finally:
+        c.close()
+
+
 def test_unsubscribe_stops_delivery():
     c = connected()
     try:
