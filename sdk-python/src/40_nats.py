@@ -178,6 +178,8 @@ class NatsClient:
             if line is None or not line.startswith(b"INFO "):
                 raise NatsBridgeError("protocol", self.url, "expected INFO, got %r" % line)
             self._on_info(line)
+            if self.server_info.get("tls_required"):
+                raise NatsBridgeError("connection", self.url, "the server requires TLS; nats_bridge speaks plain nats:// only")
             opts = {"verbose": False, "pedantic": False, "lang": "python", "version": "1",
                     "protocol": 1, "headers": True, "no_responders": True, "name": self.name}
             if self.user is not None:

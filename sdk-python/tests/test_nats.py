@@ -192,6 +192,8 @@ def test_smartsend_reuses_one_connection_per_url():
     client.close()
     nb.smartsend(unique("t.reuse"), [("a", "1", "text")], nats_url=url)
     assert nb._CLIENTS[url] is client and client.is_connected(), "a closed connection is reopened"
+    nb.close_connections()
+    assert not client.is_connected() and url not in nb._CLIENTS
 
 
 def test_reply_to_is_the_nats_reply_subject_and_request_response_works():
