@@ -1197,11 +1197,9 @@ def http_request(method, url, body=None, headers=None, sink=None, timeout=10.0):
     passed chunk by chunk to sink(chunk) when sink is given (body is then None),
     else returned as bytes; other bodies are returned, cut at 4096 bytes.
     NatsBridgeError connection when the server cannot be reached or hangs up."""
-    scheme, _, host, port, path = parse_url(url, "http", 80)
+    scheme, _, host, port, path = parse_url(url, "http", 443 if url[:8].lower() == "https://" else 80)
     if scheme not in ("http", "https"):
         raise NatsBridgeError("bad_url", url, "only http:// and https:// URLs are supported")
-    if scheme == "https" and port == 80 and url.find(":%d" % port, 8) < 0:
-        port = 443
     if isinstance(body, (bytes, bytearray, memoryview, str)):
         body = [body]
     parts = []
@@ -1366,7 +1364,7 @@ def download(url, size=None, checksum=None, sink=None, max_retries=5, base_delay
     at = dataname or url
     want_hex = None
     if checksum:
-        if not checksum.startswith("sha256:"):
+        if not isinstance(checksum, str) or not checksum.startswith("sha256:"):
             raise NatsBridgeError("bad_value", at, "unsupported checksum %r" % checksum)
         want_hex = checksum[7:].lower()
     write, rewind = _sink_writer(sink) if sink is not None else (None, None)
@@ -1729,6 +1727,8 @@ def _verify(raw, p, at):
     if len(raw) != p.size:
         raise NatsBridgeError("size_mismatch", at + ".size", "%s: %s gave %d bytes, size says %d" % (p.dataname, p.data, len(raw), p.size))
     checksum = p.metadata.get("checksum")
+    if checksum and not isinstance(checksum, str):
+        raise NatsBridgeError("bad_value", at + ".metadata.checksum", "%s: the checksum is not a string" % p.dataname)
     if checksum and checksum != "sha256:" + sha256_hex(raw):
         raise NatsBridgeError("checksum_mismatch", at, "%s: %s gave bytes whose sha256 differs from %s" % (p.dataname, p.data, checksum))
 

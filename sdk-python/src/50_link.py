@@ -72,11 +72,9 @@ def http_request(method, url, body=None, headers=None, sink=None, timeout=10.0):
     passed chunk by chunk to sink(chunk) when sink is given (body is then None),
     else returned as bytes; other bodies are returned, cut at 4096 bytes.
     NatsBridgeError connection when the server cannot be reached or hangs up."""
-    scheme, _, host, port, path = parse_url(url, "http", 80)
+    scheme, _, host, port, path = parse_url(url, "http", 443 if url[:8].lower() == "https://" else 80)
     if scheme not in ("http", "https"):
         raise NatsBridgeError("bad_url", url, "only http:// and https:// URLs are supported")
-    if scheme == "https" and port == 80 and url.find(":%d" % port, 8) < 0:
-        port = 443
     if isinstance(body, (bytes, bytearray, memoryview, str)):
         body = [body]
     parts = []
@@ -241,7 +239,7 @@ def download(url, size=None, checksum=None, sink=None, max_retries=5, base_delay
     at = dataname or url
     want_hex = None
     if checksum:
-        if not checksum.startswith("sha256:"):
+        if not isinstance(checksum, str) or not checksum.startswith("sha256:"):
             raise NatsBridgeError("bad_value", at, "unsupported checksum %r" % checksum)
         want_hex = checksum[7:].lower()
     write, rewind = _sink_writer(sink) if sink is not None else (None, None)

@@ -308,5 +308,7 @@ def _verify(raw, p, at):
     if len(raw) != p.size:
         raise NatsBridgeError("size_mismatch", at + ".size", "%s: %s gave %d bytes, size says %d" % (p.dataname, p.data, len(raw), p.size))
     checksum = p.metadata.get("checksum")
+    if checksum and not isinstance(checksum, str):
+        raise NatsBridgeError("bad_value", at + ".metadata.checksum", "%s: the checksum is not a string" % p.dataname)
     if checksum and checksum != "sha256:" + sha256_hex(raw):
         raise NatsBridgeError("checksum_mismatch", at, "%s: %s gave bytes whose sha256 differs from %s" % (p.dataname, p.data, checksum))
