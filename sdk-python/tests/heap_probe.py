@@ -1,5 +1,6 @@
-# One measurement for measure_heap.py, run precompiled on a limited MicroPython heap:
-#     NATSBRIDGE_PROBE=direct|link_memory|link_file NATSBRIDGE_PROBE_SIZE=N micropython -X heapsize=H -c "import heap_probe"
+# One measurement for measure_heap.py, run from a ROMFS image on a limited MicroPython
+# heap (romfs.py), with NATSBRIDGE_PROBE=direct|link_memory|link_file and
+# NATSBRIDGE_PROBE_SIZE=N.
 # Prints "ok N" when a payload of N bytes made it, else the error.
 
 import gc

