@@ -2,7 +2,7 @@
 the code in a ROMFS image beside the heap, as in a board's flash (romfs.py; CPython
 driver, real servers):
 
-    python3 sdk-python/tests/measure_heap.py [64K 96K 128K 256K]
+    python3 sdk-python/tests/measure_heap.py [32K 64K 128K 256K]
 
 For each heap size: the largest direct payload (sent with smartsend, then received with
 smartreceive), the largest link payload downloaded into memory, and whether a 5 MB link

