@@ -68,6 +68,14 @@ def test_plik_upload_with_the_helper_stand_in():
     assert nb.download(result["url"], len(data)) == data
 
 
+def test_smartsend_uploads_with_plik_by_default():
+    helper = need("NATSBRIDGE_HELPER_URL")
+    data = pattern(3000)
+    env = nb.smartsend("s", [("scan.bin", data, "binary")], fileserver_url=helper, size_threshold=1000, is_publish=False)
+    assert env.payloads[0].data.startswith(helper + "/file/"), env.payloads[0].data
+    assert nb.smartreceive(env) == [("scan.bin", data, "binary")]
+
+
 def test_transient_failures_are_retried():
     helper = need("NATSBRIDGE_HELPER_URL")
     path = "/flaky/2/%s" % unique("f")
