@@ -4,10 +4,16 @@
 
 """nats_bridge: the NATSBridge wire contract (version 1) for CPython and MicroPython.
 
-One file, nothing imported that a small board lacks. It decodes the JSON envelope
+One file, nothing imported that a small board lacks. smartsend() and smartreceive()
+move lists of (dataname, data, type) over NATS with its own socket client
+(NatsClient), small payloads inside the envelope and large ones through a file server
+(plik_upload, http_put_upload, download). It decodes the JSON envelope
 published as a NATS message body into plain classes (MessageEnvelope, MessagePayload)
 and writes them back in the canonical form every NATSBridge SDK produces byte for
 byte (WIRE.md section 8).
+
+    env = smartsend("chat.room1", [("message", "hello", "text")], nats_url=url)
+    for dataname, data, payload_type in smartreceive(msg): ...
 
     env = MessageEnvelope.from_json(msg_body)    # bytes, bytearray or str
     env.payloads[0].dataname
@@ -368,9 +374,9 @@ def loads(data):
             b = data.encode("utf-8")
         except UnicodeError:
             raise _not_json("the text holds lone surrogates")
-    elif isinstance(data, bytes):
-        b = data
-    elif isinstance(data, (bytearray, memoryview)):
+    elif isinstance(data, (bytes, bytearray)):
+        b = data  # bytearray as it is: a small heap has no room for a copy
+    elif isinstance(data, memoryview):
         b = bytes(data)
     else:
         raise TypeError("expected str, bytes or bytearray, got %s" % type(data).__name__)
@@ -514,6 +520,1217 @@ def _write_items(out, items):
         item._write(out)
         sep = ","
     out.append("]" if sep == "," else "[]")
+
+# ---- hand-written: sdk-python/src/30_bytes.py ----
+
+# Base64, ids, timestamps and checksums, the same on CPython and MicroPython.
+#
+# b64encode/b64decode follow WIRE.md section 3 strictly (standard alphabet, "=" padded,
+# no line breaks): MicroPython's a2b_base64 skips characters outside the alphabet, so a
+# decoded text is re-encoded and compared, which also refuses non-zero padding bits.
+
+import binascii
+import hashlib
+
+try:
+    import os
+except ImportError:  # pragma: no cover - very old MicroPython ports
+    import uos as os
+try:
+    import time
+except ImportError:  # pragma: no cover
+    import utime as time
+try:
+    import random
+except ImportError:  # pragma: no cover
+    import urandom as random
+
+
+def _b64_bytes(data):
+    # Standard base64 of data as bytes without the newline, copied once where the port
+    # knows newline=False.
+    try:
+        return binascii.b2a_base64(data, newline=False)
+    except TypeError:  # pragma: no cover - ports without the keyword
+        return binascii.b2a_base64(data)[:-1]
+
+
+def b64encode(data):
+    """Standard base64 (RFC 4648, "=" padded, no line breaks) of bytes, as str."""
+    return _b64_bytes(data).decode("ascii")
+
+
+def b64decode(text, at=""):
+    """The bytes of the standard base64 text (str or bytes); NatsBridgeError
+    bad_base64 at the place at for anything else (other alphabets, line breaks,
+    missing padding, non-zero padding bits).
+
+    Both interpreters' a2b_base64 skip characters outside the alphabet, so the decoded
+    length is checked against the text's, and the last group re-encoded: no copy of a
+    large text is made."""
+    n = len(text)
+    eq = "=" if isinstance(text, str) else b"="
+    if n % 4:
+        raise NatsBridgeError("bad_base64", at, "length %d is not a multiple of 4" % n)
+    if text.find(eq, 0, max(n - 2, 0)) >= 0:
+        raise NatsBridgeError("bad_base64", at, "padding before the end")
+    try:
+        data = binascii.a2b_base64(text)
+    except (ValueError, TypeError) as e:
+        raise NatsBridgeError("bad_base64", at, "not base64: %s" % e)
+    if len(data) != n // 4 * 3 - text.count(eq, max(n - 2, 0)):
+        raise NatsBridgeError("bad_base64", at, "characters outside the base64 alphabet")
+    if n:
+        last = text[n - 4:]
+        if isinstance(last, str):
+            last = last.encode("utf-8")
+        if _b64_bytes(binascii.a2b_base64(last)) != last:
+            raise NatsBridgeError("bad_base64", at, "not standard padded base64")
+    return data
+
+
+def uuid4():
+    """A new random UUID v4, lower case and hyphenated."""
+    b = bytearray(os.urandom(16))
+    b[6] = (b[6] & 0x0F) | 0x40
+    b[8] = (b[8] & 0x3F) | 0x80
+    h = binascii.hexlify(b).decode("ascii")
+    return "%s-%s-%s-%s-%s" % (h[0:8], h[8:12], h[12:16], h[16:20], h[20:32])
+
+
+# MicroPython boards count seconds from 2000; time.gmtime follows the same epoch, so
+# the difference only matters for the raw number, never for the text written here.
+def utc_timestamp():
+    """The current UTC time as RFC 3339 with milliseconds and Z (WIRE.md section 2)."""
+    if hasattr(time, "time_ns"):
+        ms = time.time_ns() // 1000000
+    else:  # pragma: no cover
+        ms = int(time.time() * 1000)
+    t = time.gmtime(ms // 1000)
+    return "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ" % (t[0], t[1], t[2], t[3], t[4], t[5], ms % 1000)
+
+
+def sha256_hex(data):
+    """The lower-case hex SHA-256 of bytes."""
+    return binascii.hexlify(hashlib.sha256(data).digest()).decode("ascii")
+
+
+def _sleep_ms(ms):
+    if hasattr(time, "sleep_ms"):
+        time.sleep_ms(int(ms))
+    else:
+        time.sleep(ms / 1000.0)
+
+
+def _ticks_ms():
+    if hasattr(time, "ticks_ms"):
+        return time.ticks_ms()
+    return int(time.monotonic() * 1000)
+
+
+def _ms_since(start):
+    if hasattr(time, "ticks_diff"):
+        return time.ticks_diff(time.ticks_ms(), start)
+    return _ticks_ms() - start
+
+
+def backoff_delay_ms(attempt, base_delay=100, max_delay=5000):
+    """A delay drawn uniformly from [0, min(max_delay, base_delay * 2**attempt)] ms
+    (exponential backoff with full jitter, WIRE.md section 6)."""
+    cap = min(max_delay, base_delay * (1 << min(attempt, 30)))
+    return (random.getrandbits(16) * cap) // 65535
+
+# ---- hand-written: sdk-python/src/40_nats.py ----
+
+# A small NATS client over a plain socket, in the manner of umqtt.simple: one class,
+# bytes end to end, the socket opened in connect() and closed in close().
+#
+# It speaks the client side of the NATS text protocol: INFO, CONNECT (user/password or
+# token), PUB and HPUB, SUB, UNSUB, MSG and HMSG, PING/PONG, +OK and -ERR. request()
+# uses one wildcard inbox subscription; jetstream_publish() sends Nats-Msg-Id and waits
+# for the stream's acknowledgement.
+
+try:
+    import usocket as socket
+except ImportError:
+    import socket
+
+
+_RECV_SIZE = 2048  # bytes asked of each recv() for protocol lines and small messages
+
+
+def _is_timeout(e):
+    # A socket timeout: socket.timeout on CPython, OSError(ETIMEDOUT or EAGAIN) elsewhere.
+    if e.args and e.args[0] in (11, 110, "timed out"):
+        return True
+    return type(e).__name__ == "timeout" or str(e) == "timed out"
+
+
+def _split_host_port(hostport, default_port, url):
+    # "host:port", "[::1]:port" or "host" as (host, port).
+    if hostport.startswith("["):
+        end = hostport.find("]")
+        host = hostport[1:end]
+        rest = hostport[end + 1:]
+    elif hostport.count(":") == 1:
+        host, rest = hostport.split(":")
+        rest = ":" + rest
+    else:
+        host, rest = hostport, ""
+    if rest.startswith(":") and rest[1:]:
+        try:
+            return host, int(rest[1:])
+        except ValueError:
+            raise NatsBridgeError("bad_url", url, "the port is not a number")
+    return host, default_port
+
+
+def parse_url(url, default_scheme, default_port):
+    """(scheme, userinfo, host, port, path) of url; the path keeps its leading "/"."""
+    scheme = default_scheme
+    rest = url
+    i = url.find("://")
+    if i >= 0:
+        scheme = url[:i].lower()
+        rest = url[i + 3:]
+    i = rest.find("/")
+    hostport, path = (rest, "/") if i < 0 else (rest[:i], rest[i:])
+    userinfo = ""
+    i = hostport.rfind("@")
+    if i >= 0:
+        userinfo, hostport = hostport[:i], hostport[i + 1:]
+    if not hostport:
+        raise NatsBridgeError("bad_url", url, "no host")
+    host, port = _split_host_port(hostport, default_port, url)
+    return scheme, userinfo, host, port, path
+
+
+def _open_socket(host, port, timeout, url):
+    try:
+        addr = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)[0][-1]
+        sock = socket.socket()
+    except OSError as e:
+        raise NatsBridgeError("connection", url, "cannot resolve %s: %s" % (host, e))
+    try:
+        sock.settimeout(timeout)
+        sock.connect(addr)
+    except OSError as e:
+        sock.close()
+        raise NatsBridgeError("connection", url, "cannot connect: %s" % e)
+    return sock
+
+
+def _send_all(sock, data):
+    # sendall where the port has it; a loop over send() elsewhere.
+    if hasattr(sock, "sendall"):
+        sock.sendall(data)
+        return
+    mv = memoryview(data)
+    while mv:
+        n = sock.send(mv)
+        mv = mv[n:]
+
+
+class NatsMsg:
+    """A message received from NATS: subject, reply (the reply subject, "" for none),
+    data (bytes, or bytearray for a large body), headers (a dict, {} without headers), status (the HMSG status code
+    as str, "" without one) and sid."""
+
+    def __init__(self, client, subject, sid, reply, data, headers=None, status=""):
+        self.client = client
+        self.subject = subject
+        self.sid = sid
+        self.reply = reply
+        self.data = data
+        self.headers = headers or {}
+        self.status = status
+
+    def respond(self, data):
+        """Publishes data on this message's reply subject."""
+        if not self.reply:
+            raise NatsBridgeError("no_reply_subject", self.subject, "the message has no reply subject")
+        self.client.publish(self.reply, data)
+
+    def __repr__(self):
+        return "NatsMsg(subject=%r, reply=%r, data=%r)" % (self.subject, self.reply, self.data)
+
+
+def _parse_headers(block):
+    # ("503", {"Nats-Msg-Id": "x"}) from b"NATS/1.0 503\r\nNats-Msg-Id: x\r\n\r\n".
+    lines = block.decode("utf-8").split("\r\n")
+    status = lines[0][8:].strip().split(" ")[0] if lines[0].startswith("NATS/1.0") else ""
+    headers = {}
+    for line in lines[1:]:
+        i = line.find(":")
+        if i > 0:
+            headers[line[:i].strip()] = line[i + 1:].strip()
+    return status, headers
+
+
+class NatsClient:
+    """A NATS connection. url is nats://[user:password@|token@]host[:port];
+    user/password or token given here win over the URL's. timeout (seconds) bounds
+    connect, flush, request and the reading of a started message.
+
+        c = NatsClient("nats://127.0.0.1:4222")
+        c.connect()
+        c.subscribe("chat.>", lambda msg: print(msg.data))
+        c.publish("chat.room1", b"hello")
+        c.wait_msg(1.0)
+        c.close()
+    """
+
+    def __init__(self, url="nats://localhost:4222", user=None, password=None, token=None, name="nats_bridge", timeout=5.0):
+        self.url = url
+        scheme, userinfo, self.host, self.port, _ = parse_url(url, "nats", 4222)
+        if scheme not in ("nats", "tcp"):
+            raise NatsBridgeError("bad_url", url, "only nats:// URLs are supported (no TLS)")
+        if userinfo and user is None and token is None:
+            if ":" in userinfo:
+                user, password = userinfo.split(":", 1)
+            else:
+                token = userinfo
+        self.user = user
+        self.password = password
+        self.token = token
+        self.name = name
+        self.timeout = timeout
+        self.sock = None
+        self.server_info = {}
+        self.max_payload = 1048576
+        self._buf = b""
+        self._subs = {}
+        self._next_sid = 1
+        self._pongs = 0
+        self._inbox = None
+        self._inbox_sid = None
+        self._responses = {}
+        self._pending = []  # messages of subscriptions without callback, for wait_msg()
+        self._next_token = 1
+
+    # ---- connection ----
+
+    def connect(self):
+        """Opens the socket, reads INFO, sends CONNECT and waits for the server's PONG;
+        NatsBridgeError connection/auth on failure. Returns self."""
+        self.close()
+        self._inbox = None  # request() subscribes a fresh inbox on this connection
+        self._responses = {}
+        self.sock = _open_socket(self.host, self.port, self.timeout, self.url)
+        try:
+            line = self._read_line(self.timeout)
+            if line is None or not line.startswith(b"INFO "):
+                raise NatsBridgeError("protocol", self.url, "expected INFO, got %r" % line)
+            self._on_info(line)
+            if self.server_info.get("tls_required"):
+                raise NatsBridgeError("connection", self.url, "the server requires TLS; nats_bridge speaks plain nats:// only")
+            opts = {"verbose": False, "pedantic": False, "lang": "python", "version": "1",
+                    "protocol": 1, "headers": True, "no_responders": True, "name": self.name}
+            if self.user is not None:
+                opts["user"] = self.user
+                opts["pass"] = self.password or ""
+            if self.token is not None:
+                opts["auth_token"] = self.token
+            self._send(b"CONNECT " + dumps(opts).encode("utf-8") + b"\r\n")
+            self.flush()
+        except NatsBridgeError:
+            self.close()
+            raise
+        except OSError as e:
+            self.close()
+            raise NatsBridgeError("connection", self.url, "lost while connecting: %s" % e)
+        for sid in self._subs:  # a reconnect restores the subscriptions
+            self._send_sub(sid)
+        return self
+
+    def is_connected(self):
+        """True between a successful connect() and close() or a lost connection."""
+        return self.sock is not None
+
+    def close(self):
+        """Closes the socket (nothing happens when it is not open)."""
+        if self.sock is not None:
+            try:
+                self.sock.close()
+            except OSError:
+                pass
+        self.sock = None
+        self._buf = b""
+
+    def _on_info(self, line):
+        self.server_info = loads(line[5:])
+        self.max_payload = self.server_info.get("max_payload", self.max_payload)
+
+    def _lost(self, detail):
+        self.close()
+        return NatsBridgeError("connection", self.url, detail)
+
+    def _send(self, data):
+        if self.sock is None:
+            raise NatsBridgeError("connection", self.url, "not connected")
+        try:
+            _send_all(self.sock, data)
+        except OSError as e:
+            raise self._lost("send failed: %s" % e)
+
+    # ---- reading ----
+
+    def _fill(self, timeout):
+        # One recv into the buffer; False on timeout. Raises when the server closed.
+        if self.sock is None:
+            raise NatsBridgeError("connection", self.url, "not connected")
+        try:
+            self.sock.settimeout(timeout)
+            chunk = self.sock.recv(_RECV_SIZE)
+        except OSError as e:
+            if _is_timeout(e):
+                return False
+            raise self._lost("receive failed: %s" % e)
+        if not chunk:
+            raise self._lost("the server closed the connection")
+        self._buf += chunk
+        return True
+
+    def _read_line(self, timeout):
+        while True:
+            i = self._buf.find(b"\r\n")
+            if i >= 0:
+                line = self._buf[:i]
+                self._buf = self._buf[i + 2:]
+                return line
+            if not self._fill(timeout):
+                return None
+
+    def _read_exact(self, n):
+        # n bytes and their trailing CRLF, waiting at most timeout per recv. A large
+        # body is read straight into its own bytearray: no regrowing buffer.
+        if len(self._buf) >= n:
+            data = self._buf[:n]
+            self._buf = self._buf[n:]
+        else:
+            data = bytearray(n)
+            have = len(self._buf)
+            data[:have] = self._buf
+            self._buf = b""
+            mv = memoryview(data)
+            while have < n:
+                have += self._recv_into(mv[have:])
+            mv = None
+        while len(self._buf) < 2:
+            if not self._fill(self.timeout):
+                raise self._lost("timed out in the middle of a message")
+        self._buf = self._buf[2:]
+        return data
+
+    def _recv_into(self, mv):
+        # Fills the start of the memoryview mv; the number of bytes, never 0.
+        try:
+            self.sock.settimeout(self.timeout)
+            if hasattr(self.sock, "recv_into"):
+                n = self.sock.recv_into(mv)
+            else:
+                n = self.sock.readinto(mv)
+        except OSError as e:
+            raise self._lost("receive failed in the middle of a message: %s" % e)
+        if not n:
+            raise self._lost("the server closed the connection in the middle of a message")
+        return n
+
+    def _process_op(self, timeout):
+        # Reads and handles one protocol operation; returns the NatsMsg it delivered,
+        # True for another operation, None when nothing arrived within timeout.
+        line = self._read_line(timeout)
+        if line is None:
+            return None
+        if line.startswith(b"MSG ") or line.startswith(b"HMSG "):
+            return self._on_msg(line)
+        if line == b"PING":
+            self._send(b"PONG\r\n")
+        elif line == b"PONG":
+            self._pongs += 1
+        elif line.startswith(b"-ERR"):
+            text = line[4:].strip().strip(b"'").decode("utf-8")
+            kind = "auth" if "uthoriz" in text or "uthentic" in text else "server_error"
+            if kind == "auth" or "maximum payload" in text.lower():
+                self.close()
+            raise NatsBridgeError(kind, self.url, "the server said: %s" % text)
+        elif line.startswith(b"INFO "):
+            self._on_info(line)
+        return True
+
+    def _on_msg(self, line):
+        parts = line.decode("utf-8").split(" ")
+        try:
+            if parts[0] == "HMSG":
+                reply = parts[3] if len(parts) == 6 else ""
+                hdr_len, total = int(parts[-2]), int(parts[-1])
+            else:
+                reply = parts[3] if len(parts) == 5 else ""
+                hdr_len, total = 0, int(parts[-1])
+            subject, sid = parts[1], int(parts[2])
+        except (IndexError, ValueError):
+            raise self._lost("bad message line %r" % line)
+        body = self._read_exact(total)
+        status, headers = "", {}
+        if hdr_len:
+            status, headers = _parse_headers(body[:hdr_len])
+            body = body[hdr_len:]
+        msg = NatsMsg(self, subject, sid, reply, body, headers, status)
+        if sid == self._inbox_sid:
+            self._responses[subject] = msg
+            return True
+        sub = self._subs.get(sid)
+        if sub is None:
+            return True  # a late message of an ended subscription
+        if sub[2] is None:
+            self._pending.append(msg)
+        else:
+            sub[2](msg)
+        return msg
+
+    def wait_msg(self, timeout=None):
+        """Returns the next message: one of a subscription without callback that
+        arrived earlier (also while flush() or request() waited), or the next one to
+        arrive, after calling its subscription's callback if it has one. None when
+        none arrived within timeout seconds (default: self.timeout)."""
+        if timeout is None:
+            timeout = self.timeout
+        start = _ticks_ms()
+        while True:
+            if self._pending:
+                return self._pending.pop(0)
+            left = timeout - _ms_since(start) / 1000.0
+            if left <= 0:
+                return None
+            got = self._process_op(left)
+            if got is None:
+                return None
+            if got is not True and not self._pending:
+                return got
+
+    def check_msg(self):
+        """Like wait_msg() without waiting: handles what has already arrived and
+        returns a message (or None)."""
+        last = None
+        while not self._pending:
+            got = self._process_op(0.001 if not self._buf else self.timeout)
+            if got is None:
+                return last
+            if got is not True:
+                last = got
+        return self._pending.pop(0)
+
+    def flush(self, timeout=None):
+        """Sends PING and waits for PONG: the server has then seen everything sent."""
+        if timeout is None:
+            timeout = self.timeout
+        want = self._pongs + 1
+        self._send(b"PING\r\n")
+        start = _ticks_ms()
+        while self._pongs < want:
+            left = timeout - _ms_since(start) / 1000.0
+            if left <= 0 or self._process_op(left) is None:
+                raise NatsBridgeError("timeout", self.url, "no PONG within %s s" % timeout)
+
+    # ---- publishing and subscribing ----
+
+    def publish(self, subject, data, reply_to="", headers=None):
+        """Publishes bytes (or str, sent as UTF-8, or a list of bytes sent one after
+        the other as one message) on subject, with an optional reply subject and
+        headers (a dict). Refuses, naming the subject, a message larger than the
+        server's max_payload before sending anything."""
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        parts = data if isinstance(data, list) else [data]
+        if not subject or " " in subject:
+            raise NatsBridgeError("bad_subject", subject, "a subject must be non-empty without spaces")
+        hdr = b""
+        if headers:
+            hdr = ("NATS/1.0\r\n" + "".join("%s: %s\r\n" % (k, headers[k]) for k in headers) + "\r\n").encode("utf-8")
+        size = len(hdr)
+        for part in parts:
+            size += len(part)
+        if size > self.max_payload:
+            raise NatsBridgeError("too_large", subject, "%d bytes exceed the server's max_payload of %d" % (size, self.max_payload))
+        reply = (" " + reply_to) if reply_to else ""
+        if hdr:
+            op = "HPUB %s%s %d %d\r\n" % (subject, reply, len(hdr), size)
+        else:
+            op = "PUB %s%s %d\r\n" % (subject, reply, size)
+        self._send(op.encode("utf-8") + hdr)
+        for part in parts:
+            self._send(part)
+        self._send(b"\r\n")
+
+    def subscribe(self, subject, callback=None, queue=""):
+        """Subscribes to subject (wildcards allowed; queue group optional); callback is
+        called with each NatsMsg. Returns the subscription id."""
+        sid = self._next_sid
+        self._next_sid += 1
+        self._subs[sid] = (subject, queue, callback)
+        self._send_sub(sid)
+        return sid
+
+    def _send_sub(self, sid):
+        subject, queue = self._subs[sid][0], self._subs[sid][1]
+        self._send(("SUB %s %s%d\r\n" % (subject, queue + " " if queue else "", sid)).encode("utf-8"))
+
+    def unsubscribe(self, sid):
+        """Ends the subscription sid."""
+        self._subs.pop(sid, None)
+        self._send(("UNSUB %d\r\n" % sid).encode("utf-8"))
+
+    def request(self, subject, data, timeout=None, headers=None):
+        """Publishes data with a fresh reply subject and returns the first NatsMsg that
+        answers; NatsBridgeError timeout after timeout seconds, no_responders when no
+        one subscribes to subject."""
+        if timeout is None:
+            timeout = self.timeout
+        if self._inbox is None:
+            self._inbox = "_INBOX.%s" % uuid4().replace("-", "")
+            self._inbox_sid = self._next_sid
+            self._next_sid += 1
+            self._send(("SUB %s.* %d\r\n" % (self._inbox, self._inbox_sid)).encode("utf-8"))
+        reply = "%s.%d" % (self._inbox, self._next_token)
+        self._next_token += 1
+        self.publish(subject, data, reply, headers)
+        start = _ticks_ms()
+        while reply not in self._responses:
+            left = timeout - _ms_since(start) / 1000.0
+            if left <= 0 or self._process_op(left) is None:
+                raise NatsBridgeError("timeout", subject, "no reply within %s s" % timeout)
+        msg = self._responses.pop(reply)
+        if msg.status == "503":
+            raise NatsBridgeError("no_responders", subject, "no one subscribes to %s" % subject)
+        return msg
+
+    def jetstream_publish(self, subject, data, msg_id=None, timeout=None):
+        """Publishes to a JetStream stream and waits for its acknowledgement, returned
+        as a dict ({"stream": ..., "seq": ..., "duplicate": ...}). msg_id goes in the
+        Nats-Msg-Id header for de-duplication. NatsBridgeError jetstream when the
+        stream refuses the message, no_responders when no stream holds the subject."""
+        headers = {"Nats-Msg-Id": msg_id} if msg_id else None
+        try:
+            msg = self.request(subject, data, timeout, headers)
+        except NatsBridgeError as e:
+            if e.kind == "no_responders":
+                raise NatsBridgeError("no_responders", subject, "no JetStream stream holds %s" % subject)
+            raise
+        ack = loads(msg.data)
+        if not isinstance(ack, dict) or "error" in ack or "stream" not in ack:
+            raise NatsBridgeError("jetstream", subject, "the stream refused the message: %s" % msg.data.decode("utf-8"))
+        return ack
+
+# ---- hand-written: sdk-python/src/50_link.py ----
+
+# The link transport (WIRE.md section 6) over a plain HTTP/1.1 client: uploads with the
+# Plik API or HTTP PUT, downloads streamed in 2 KiB chunks to memory, a file or a callback,
+# with retries (exponential backoff, full jitter) and the size and sha256 verified.
+#
+# One request per connection (Connection: close); https only where the port has ssl.
+
+_CHUNK = 2048
+_SAFE_PATH = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~"
+
+
+def quote_path(name):
+    """name percent-encoded for one URL path segment (UTF-8, RFC 3986 unreserved kept)."""
+    out = []
+    for c in name.encode("utf-8"):
+        out.append(chr(c) if c in _SAFE_PATH else "%%%02X" % c)
+    return "".join(out)
+
+
+class _HttpReader:
+    # Buffered reads from a socket, each bounded by the socket's timeout.
+
+    def __init__(self, sock, url):
+        self.sock = sock
+        self.url = url
+        self.buf = b""
+
+    def more(self):
+        # One recv into the buffer; False when the peer closed.
+        try:
+            chunk = self.sock.recv(_CHUNK)
+        except OSError as e:
+            raise NatsBridgeError("connection", self.url, "receive failed: %s" % e)
+        self.buf += chunk
+        return bool(chunk)
+
+    def line(self):
+        while True:
+            i = self.buf.find(b"\r\n")
+            if i >= 0:
+                line = self.buf[:i]
+                self.buf = self.buf[i + 2:]
+                return line.decode("utf-8")
+            if len(self.buf) > 16384:
+                raise NatsBridgeError("http", self.url, "response header line too long")
+            if not self.more():
+                raise NatsBridgeError("connection", self.url, "the server closed the connection before answering")
+
+    def take(self, limit):
+        # Up to limit bytes (b"" at the end of the stream).
+        if not self.buf and not self.more():
+            return b""
+        data = self.buf[:limit]
+        self.buf = self.buf[len(data):]
+        return data
+
+
+def _tls_wrap(sock, host, url):
+    try:
+        import ssl
+    except ImportError:
+        raise NatsBridgeError("bad_url", url, "https needs the ssl module, which this port lacks")
+    if hasattr(ssl, "create_default_context"):
+        return ssl.create_default_context().wrap_socket(sock, server_hostname=host)
+    return ssl.wrap_socket(sock, server_hostname=host)
+
+
+def http_request(method, url, body=None, headers=None, sink=None, timeout=10.0):
+    """Sends one HTTP/1.1 request and returns (status, headers, body).
+
+    body is bytes, str or a list of bytes sent one after the other. headers is a dict.
+    The response headers come back as a dict with lower-case names. A 2xx body is
+    passed chunk by chunk to sink(chunk) when sink is given (body is then None),
+    else returned as bytes; other bodies are returned, cut at 4096 bytes.
+    NatsBridgeError connection when the server cannot be reached or hangs up."""
+    scheme, _, host, port, path = parse_url(url, "http", 443 if url[:8].lower() == "https://" else 80)
+    if scheme not in ("http", "https"):
+        raise NatsBridgeError("bad_url", url, "only http:// and https:// URLs are supported")
+    if isinstance(body, (bytes, bytearray, memoryview, str)):
+        body = [body]
+    parts = []
+    for b in body or ():
+        parts.append(b.encode("utf-8") if isinstance(b, str) else b)
+    length = 0
+    for b in parts:
+        length += len(b)
+    head = ["%s %s HTTP/1.1\r\nHost: %s:%d\r\nConnection: close\r\nContent-Length: %d\r\n" % (method, path, host, port, length)]
+    for k in headers or {}:
+        head.append("%s: %s\r\n" % (k, headers[k]))
+    head.append("\r\n")
+    sock = _open_socket(host, port, timeout, url)
+    try:
+        if scheme == "https":
+            sock = _tls_wrap(sock, host, url)
+        try:
+            _send_all(sock, "".join(head).encode("utf-8"))
+            for b in parts:
+                for i in range(0, len(b), 65536):
+                    _send_all(sock, memoryview(b)[i:i + 65536])
+        except OSError as e:
+            raise NatsBridgeError("connection", url, "send failed: %s" % e)
+        return _read_response(_HttpReader(sock, url), method, sink)
+    finally:
+        sock.close()
+
+
+def _read_response(r, method, sink):
+    status_line = r.line().split(" ")
+    try:
+        status = int(status_line[1])
+    except (IndexError, ValueError):
+        raise NatsBridgeError("http", r.url, "not an HTTP status line: %r" % " ".join(status_line))
+    headers = {}
+    while True:
+        line = r.line()
+        if not line:
+            break
+        i = line.find(":")
+        if i > 0:
+            headers[line[:i].strip().lower()] = line[i + 1:].strip()
+    ok = 200 <= status < 300
+    if method == "HEAD" or status in (204, 304):
+        return status, headers, b""
+    length = headers.get("content-length")
+    length = int(length) if length is not None else -1
+    keep = sink if ok and sink is not None else None
+    got = []
+    kept = [0]
+
+    def deliver(chunk):
+        if keep is not None:
+            keep(chunk)
+        elif ok or kept[0] < 4096:
+            got.append(chunk)
+            kept[0] += len(chunk)
+
+    if "chunked" in headers.get("transfer-encoding", "").lower():
+        while True:
+            n = int(r.line().split(";")[0].strip(), 16)
+            if n == 0:
+                break
+            _copy(r, n, deliver)
+            r.line()
+    elif length >= 0:
+        _copy(r, length, deliver)
+    else:
+        while True:
+            chunk = r.take(_CHUNK)
+            if not chunk:
+                break
+            deliver(chunk)
+    if keep is not None:
+        return status, headers, None
+    body = b"".join(got)
+    return status, headers, body if ok else body[:4096]
+
+
+def _copy(r, n, deliver):
+    # n bytes from the reader to deliver(chunk); connection error when they do not come.
+    while n > 0:
+        chunk = r.take(min(n, _CHUNK))
+        if not chunk:
+            raise NatsBridgeError("connection", r.url, "the server closed the connection %d bytes early" % n)
+        n -= len(chunk)
+        deliver(chunk)
+
+
+def _expect_json(status, body, url, what):
+    if not 200 <= status < 300:
+        raise NatsBridgeError("upload", url, "%s answered HTTP %d: %s" % (what, status, body[:200]))
+    try:
+        value = loads(body)
+    except NatsBridgeError:
+        raise NatsBridgeError("upload", url, "%s answered with something that is not JSON: %r" % (what, body[:200]))
+    if not isinstance(value, dict) or not isinstance(value.get("id"), str):
+        raise NatsBridgeError("upload", url, "%s answered without an id: %r" % (what, body[:200]))
+    return value
+
+
+def _auth_headers(token):
+    return {"Authorization": "Bearer %s" % token} if token else {}
+
+
+def plik_upload(fileserver_url, dataname, data, payload_id="", token=None):
+    """Uploads data with the Plik API (WIRE.md section 6) and returns
+    {"status": 200, "uploadid": ..., "fileid": ..., "url": ...}. token, when given,
+    is sent as Authorization: Bearer. NatsBridgeError upload/connection naming the
+    URL on failure."""
+    base = fileserver_url.rstrip("/")
+    url = base + "/upload"
+    headers = _auth_headers(token)
+    headers["Content-Type"] = "application/json"
+    status, _, body = http_request("POST", url, b"{}", headers)
+    upload = _expect_json(status, body, url, "POST /upload")
+    upload_id = upload["id"]
+    headers = _auth_headers(token)
+    headers["X-UploadToken"] = upload.get("uploadToken", "")
+    boundary = "natsbridge-%s" % uuid4().replace("-", "")
+    headers["Content-Type"] = "multipart/form-data; boundary=%s" % boundary
+    name = dataname.replace('"', "%22").replace("\r", "").replace("\n", "")
+    first = '--%s\r\nContent-Disposition: form-data; name="file"; filename="%s"\r\nContent-Type: application/octet-stream\r\n\r\n' % (boundary, name)
+    url = "%s/file/%s" % (base, upload_id)
+    status, _, body = http_request("POST", url, [first, data, "\r\n--%s--\r\n" % boundary], headers)
+    file_id = _expect_json(status, body, url, "POST /file")["id"]
+    link = "%s/file/%s/%s/%s" % (base, upload_id, file_id, quote_path(dataname))
+    return {"status": status, "uploadid": upload_id, "fileid": file_id, "url": link}
+
+
+def http_put_upload(fileserver_url, dataname, data, payload_id="", token=None):
+    """Uploads data with PUT {fileserver_url}/{payload_id}/{dataname} (nginx WebDAV,
+    rclone, presigned stores) and returns {"status", "uploadid", "fileid", "url"}
+    where url is that same URL."""
+    payload_id = payload_id or uuid4()
+    url = "%s/%s/%s" % (fileserver_url.rstrip("/"), quote_path(payload_id), quote_path(dataname))
+    status, _, body = http_request("PUT", url, data, _auth_headers(token))
+    if not 200 <= status < 300:
+        raise NatsBridgeError("upload", url, "PUT answered HTTP %d: %s" % (status, body[:200]))
+    return {"status": status, "uploadid": payload_id, "fileid": dataname, "url": url}
+
+
+def _sink_writer(sink):
+    # (write function, rewind function or None) of a file-like object or a callable.
+    if hasattr(sink, "write"):
+        rewind = (lambda: sink.seek(0)) if hasattr(sink, "seek") else None
+        return sink.write, rewind
+    return sink, None
+
+
+def download(url, size=None, checksum=None, sink=None, max_retries=5, base_delay=100, max_delay=5000, dataname="", timeout=10.0):
+    """GETs url and returns its bytes, or, with sink (an object with write() or a
+    callable taking each chunk), streams them there in 2 KiB chunks and returns the
+    number of bytes. size (int) and checksum ("sha256:<hex>") are verified when given.
+
+    Transient failures (connection errors, HTTP 5xx and 429) are retried, at most
+    max_retries attempts in all, after delays drawn from [0, min(max_delay,
+    base_delay * 2^attempt)] ms. Permanent ones (another 4xx, a wrong length or
+    checksum) raise at once. Errors are NatsBridgeError with .at naming the payload
+    (dataname) and the detail naming the URL: kinds download, size_mismatch,
+    checksum_mismatch."""
+    at = dataname or url
+    want_hex = None
+    if checksum:
+        if not isinstance(checksum, str) or not checksum.startswith("sha256:"):
+            raise NatsBridgeError("bad_value", at, "unsupported checksum %r" % checksum)
+        want_hex = checksum[7:].lower()
+    write, rewind = _sink_writer(sink) if sink is not None else (None, None)
+    attempt = 0
+    while True:
+        state = [hashlib.sha256(), 0, None]  # hasher, bytes so far, memory buffer
+
+        def take(chunk):
+            n = state[1] + len(chunk)
+            if size is not None and n > size:
+                raise NatsBridgeError("size_mismatch", at, "%s sent more than the %d bytes announced" % (url, size))
+            state[0].update(chunk)
+            if write is not None:
+                write(chunk)
+            elif size is None:
+                state[2].extend(chunk)
+            else:
+                state[2][state[1]:n] = chunk
+            state[1] = n
+
+        if write is None:  # with a known size filled in place: no regrowing on a small heap
+            state[2] = bytearray(size) if size is not None else bytearray()
+        try:
+            status, headers, body = http_request("GET", url, sink=take, timeout=timeout)
+            problem = None if 200 <= status < 300 else "HTTP %d" % status
+            transient = status >= 500 or status == 429
+        except NatsBridgeError as e:
+            if e.kind != "connection":
+                raise
+            problem = e.detail
+            transient = state[1] == 0 or write is None or rewind is not None
+        if problem is None:
+            break
+        attempt += 1
+        if not transient or attempt >= max_retries:
+            raise NatsBridgeError("download", at, "GET %s failed after %d attempt(s): %s" % (url, attempt, problem))
+        if state[1] and rewind is not None:
+            rewind()
+        _sleep_ms(backoff_delay_ms(attempt - 1, base_delay, max_delay))
+    n = state[1]
+    if size is not None and n != size:
+        raise NatsBridgeError("size_mismatch", at, "%s gave %d bytes, the payload says %d" % (url, n, size))
+    if want_hex is not None:
+        got_hex = binascii.hexlify(state[0].digest()).decode("ascii")
+        if got_hex != want_hex:
+            raise NatsBridgeError("checksum_mismatch", at, "%s gave bytes with sha256 %s, the payload says %s" % (url, got_hex, want_hex))
+    if write is not None:
+        return n
+    return bytes(state[2])
+
+# ---- hand-written: sdk-python/src/60_smart.py ----
+
+# smartsend and smartreceive, the original NATSBridge API: a list of
+# (dataname, data, type) in, an envelope on NATS out, and back again.
+#
+# smartsend keeps one connection per NATS URL and reuses it for later calls; payloads
+# at or above size_threshold, or too large for the server's max_payload, go to the file
+# server first (link), the rest travel inside the envelope (direct, base64).
+
+_CLIENTS = {}  # nats_url -> connected NatsClient, reused by smartsend
+_SENDER_ID = []  # the UUID of this process, made on first use
+_BYTES_TYPES = ("image", "audio", "video", "binary")
+
+
+def default_sender_id():
+    """The sender_id of this process: a UUID v4 made once."""
+    if not _SENDER_ID:
+        _SENDER_ID.append(uuid4())
+    return _SENDER_ID[0]
+
+
+def connection(nats_url="nats://localhost:4222"):
+    """The shared NatsClient of nats_url, connected (again) when it is not."""
+    client = _CLIENTS.get(nats_url)
+    if client is None:
+        client = _CLIENTS[nats_url] = NatsClient(nats_url)
+    if not client.is_connected():
+        client.connect()
+    return client
+
+
+def close_connections():
+    """Closes every connection smartsend opened."""
+    for url in list(_CLIENTS):
+        _CLIENTS.pop(url).close()
+
+
+def serialize(data, payload_type, at=""):
+    """The serialized bytes of data for payload_type (WIRE.md section 4): text as
+    UTF-8, dictionary as canonical JSON, table as Arrow IPC stream bytes (bytes, or a
+    pyarrow Table on CPython), the others as the bytes given. NatsBridgeError
+    wrong_type/bad_value naming the payload at."""
+    if payload_type == "text":
+        if not isinstance(data, str):
+            raise _wrong_type(data, at, "a str for a text payload")
+        return data.encode("utf-8")
+    if payload_type == "dictionary":
+        if not isinstance(data, (dict, list, tuple)):
+            raise _wrong_type(data, at, "a dict or list for a dictionary payload")
+        try:
+            return dumps(data).encode("utf-8")
+        except TypeError as e:
+            raise NatsBridgeError("wrong_type", at, "not JSON data: %s" % e)
+    if payload_type == "table" and hasattr(data, "schema") and hasattr(data, "to_batches"):
+        import pyarrow  # a pyarrow Table: only where pyarrow is installed
+
+        sink = pyarrow.BufferOutputStream()
+        writer = pyarrow.ipc.new_stream(sink, data.schema)
+        writer.write_table(data)
+        writer.close()
+        return sink.getvalue().to_pybytes()
+    if payload_type == "table" or payload_type in _BYTES_TYPES:
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise _wrong_type(data, at, "bytes for a %s payload" % payload_type)
+        return data if isinstance(data, (bytes, bytearray)) else bytes(data)
+    raise NatsBridgeError("bad_value", at, "unknown payload type %r (one of text, dictionary, table, %s)" % (payload_type, ", ".join(_BYTES_TYPES)))
+
+
+def _pyarrow():
+    # The pyarrow module where it is installed (CPython), else None.
+    try:
+        import pyarrow
+        import pyarrow.ipc  # noqa: F401
+    except ImportError:
+        return None
+    return pyarrow
+
+
+def deserialize(raw, payload_type, at="", arrow_tables=None):
+    """The value a receiver gets back for the serialized bytes raw: text as str,
+    dictionary and jsontable as the JSON value, every other type as bytes; a table
+    as a pyarrow Table when arrow_tables is True, or None (the default) and pyarrow
+    is installed."""
+    if payload_type == "text":
+        try:
+            return raw.decode("utf-8")
+        except UnicodeError:
+            raise NatsBridgeError("bad_value", at, "a text payload that is not UTF-8")
+    if payload_type == "dictionary" or payload_type == "jsontable":
+        try:
+            return loads(raw)
+        except NatsBridgeError as e:
+            raise NatsBridgeError("not_json", at, "a %s payload that is not JSON: %s" % (payload_type, e.detail))
+    if payload_type == "table" and arrow_tables is not False:
+        pyarrow = _pyarrow()
+        if pyarrow is None:
+            if arrow_tables:
+                raise NatsBridgeError("bad_value", at, "arrow_tables=True needs pyarrow, which is not installed")
+            return bytes(raw)
+        try:
+            return pyarrow.ipc.open_stream(pyarrow.py_buffer(bytes(raw))).read_all()
+        except pyarrow.ArrowException as e:
+            raise NatsBridgeError("bad_value", at, "a table payload that is not Arrow IPC stream data: %s" % e)
+    return raw if isinstance(raw, bytes) else bytes(raw)
+
+
+def _envelope_parts(env, big):
+    # The canonical JSON of env as a list of bytes, with the base64 bytes big[i] as the
+    # data of payload i (whose .data is "" meanwhile): a large payload is neither
+    # quoted, joined nor encoded again on the way to the socket.
+    out = []
+    env._write(out)
+    parts = []
+    text = []
+    k = -1
+    i = 0
+    while i < len(out):
+        text.append(out[i])
+        if out[i] == ',"data":':
+            k += 1
+            if k in big:
+                text.append('"')
+                parts.append("".join(text).encode("utf-8"))
+                parts.append(big[k])
+                text = ['"']
+                i += 1  # the placeholder ""
+        i += 1
+    parts.append("".join(text).encode("utf-8"))
+    return parts
+
+
+def smartsend(subject, data, nats_url="nats://localhost:4222", fileserver_url="http://localhost:8080",
+              fileserver_upload_handler=plik_upload, size_threshold=1000000, correlation_id=None,
+              msg_purpose="chat", sender_name="NATSBridge", receiver_name="", receiver_id="", reply_to="",
+              reply_to_msg_id="", is_publish=True, client=None, jetstream=False, fileserver_token=None,
+              metadata=None, msg_id=None, timestamp=None, sender_id=None, payload_ids=None, max_payload=None):
+    """Sends data, a list of (dataname, data, type) or (dataname, data, type,
+    payload metadata dict), as one envelope on subject and returns its
+    MessageEnvelope.
+
+    type is text, dictionary, table, image, audio, video or binary. A payload of
+    size_threshold bytes or more is uploaded with fileserver_upload_handler(
+    fileserver_url, dataname, bytes, payload_id, fileserver_token) (plik_upload or
+    http_put_upload, or your own returning a dict with "url") and sent as a link;
+    so are the largest direct ones while the envelope exceeds the server's
+    max_payload. With fileserver_url None such an envelope fails before anything is
+    published. reply_to is also the NATS reply subject. jetstream=True publishes with
+    Nats-Msg-Id and waits for the stream's ack. is_publish=False only builds the
+    envelope. client is a connected NatsClient to use instead of the shared one of
+    nats_url. msg_id, timestamp, sender_id and payload_ids (a list) fix what is
+    otherwise generated. Errors: NatsBridgeError naming the payload, subject or URL.
+    """
+    if not isinstance(data, (list, tuple)):
+        raise _wrong_type(data, "data", "a list of (dataname, data, type)")
+    if payload_ids is not None and len(payload_ids) != len(data):
+        raise NatsBridgeError("bad_value", "payload_ids", "%d ids for %d payloads" % (len(payload_ids), len(data)))
+    if is_publish and client is None:
+        client = connection(nats_url)
+    if max_payload is None:
+        max_payload = client.max_payload if client is not None else 1048576
+    raws = []
+    payloads = []
+    for i in range(len(data)):
+        item = data[i]
+        at = "data[%d]" % i
+        if not isinstance(item, (list, tuple)) or len(item) not in (3, 4) or not isinstance(item[0], str) or not isinstance(item[2], str):
+            raise NatsBridgeError("wrong_type", at, "expected (dataname, data, type[, metadata]), got %r" % (item,))
+        meta = item[3] if len(item) == 4 else {}
+        if not isinstance(meta, dict):
+            raise _wrong_type(meta, at, "a dict of payload metadata")
+        at = "data[%d] (%s)" % (i, item[0])
+        raw = serialize(item[1], item[2], at)
+        pid = payload_ids[i] if payload_ids is not None else uuid4()
+        raws.append(raw)
+        payloads.append(MessagePayload(item[0], item[2], "direct", "base64", len(raw), "", id=pid, metadata=dict(meta)))
+    env = MessageEnvelope(
+        payloads,
+        correlation_id=correlation_id or uuid4(),
+        msg_id=msg_id or uuid4(),
+        timestamp=timestamp or utc_timestamp(),
+        send_to=subject,
+        msg_purpose=msg_purpose,
+        sender_name=sender_name,
+        sender_id=sender_id or default_sender_id(),
+        receiver_name=receiver_name,
+        receiver_id=receiver_id,
+        reply_to=reply_to,
+        reply_to_msg_id=reply_to_msg_id,
+        broker_url=nats_url,
+        metadata=metadata if metadata is not None else {},
+    )
+
+    big = {}  # payload index -> base64 bytes of a direct payload
+
+    def to_link(i):
+        p = payloads[i]
+        if i in big:
+            raws[i] = binascii.a2b_base64(big.pop(i))
+        if not fileserver_url:
+            raise NatsBridgeError("too_large", "data[%d] (%s)" % (i, p.dataname), "%d bytes need the link transport, and no fileserver_url is given" % p.size)
+        result = fileserver_upload_handler(fileserver_url, p.dataname, raws[i], p.id, fileserver_token)
+        if not isinstance(result, dict) or not isinstance(result.get("url"), str):
+            raise NatsBridgeError("upload", fileserver_url, "the upload handler returned no url for %s: %r" % (p.dataname, result))
+        p.transport, p.encoding, p.data = "link", "none", result["url"]
+        p.metadata["checksum"] = "sha256:" + sha256_hex(raws[i])
+        raws[i] = None
+
+    for i in range(len(payloads)):
+        if payloads[i].size >= size_threshold:
+            to_link(i)
+        else:
+            big[i] = _b64_bytes(raws[i])
+            raws[i] = None
+    while True:
+        body = _envelope_parts(env, big)
+        total = 0
+        for part in body:
+            total += len(part)
+        if total <= max_payload:
+            break
+        largest = -1
+        for i in range(len(payloads)):
+            if payloads[i].transport == "direct" and (largest < 0 or payloads[i].size > payloads[largest].size):
+                largest = i
+        if largest < 0:
+            raise NatsBridgeError("too_large", subject, "the envelope is %d bytes with every payload linked; the server takes %d" % (total, max_payload))
+        body = None
+        to_link(largest)
+    raws = None
+    if is_publish:
+        if jetstream:
+            client.jetstream_publish(subject, body, env.msg_id)
+        else:
+            client.publish(subject, body, reply_to)
+            client.flush()
+    body = None
+    for i in big:
+        payloads[i].data = big[i].decode("ascii")
+    return env
+
+
+def _envelope_of(msg):
+    if isinstance(msg, MessageEnvelope):
+        return msg
+    if isinstance(msg, dict):
+        return MessageEnvelope.from_dict(msg)
+    if not isinstance(msg, (str, bytes, bytearray, memoryview)) and hasattr(msg, "data"):
+        msg = msg.data
+    return MessageEnvelope.from_json(msg)
+
+
+def _link_sink(download_to, payload):
+    # (sink, value returned to the caller, file to close) for a link payload.
+    if isinstance(download_to, str):
+        path = "%s/%s" % (download_to.rstrip("/"), quote_path(payload.dataname))
+        f = open(path, "wb")
+        return f, path, f
+    sink = download_to(payload)
+    return sink, sink, None
+
+
+def smartreceive(msg, fileserver_download_handler=None, max_retries=5, base_delay=100, max_delay=5000, download_to=None, arrow_tables=None):
+    """The payloads of a received envelope as a list of (dataname, data, type).
+
+    msg is a dict, JSON text (str or bytes), a MessageEnvelope, or a message object
+    with .data (NatsMsg, nats-py's Msg). Direct payloads are decoded from base64 (or
+    the legacy json/none encodings) and their size checked; link payloads are
+    downloaded (download(), retried with backoff) and their size and checksum
+    verified. fileserver_download_handler(url, max_retries, base_delay, max_delay,
+    correlation_id), when given, returns the bytes instead. download_to streams link
+    payloads instead of holding them: a folder path (data is then the file's path) or
+    a function(payload) returning a file-like object or callable (data is then what
+    it returned). Tables come back as pyarrow Tables where pyarrow is installed
+    (arrow_tables=None), else as bytes; arrow_tables=False always gives bytes.
+    Errors: NatsBridgeError naming the payload (payloads[i].data ...).
+    """
+    env = _envelope_of(msg)
+    out = []
+    for i in range(len(env.payloads)):
+        p = env.payloads[i]
+        at = "payloads[%d]" % i
+        if p.transport == "link":
+            if download_to is not None:
+                sink, value, to_close = _link_sink(download_to, p)
+                try:
+                    download(p.data, p.size, p.metadata.get("checksum"), sink, max_retries, base_delay, max_delay, "%s (%s)" % (at, p.dataname))
+                finally:
+                    if to_close is not None:
+                        to_close.close()
+                out.append((p.dataname, value, p.payload_type))
+                continue
+            if fileserver_download_handler is not None:
+                raw = fileserver_download_handler(p.data, max_retries, base_delay, max_delay, env.correlation_id)
+                _verify(raw, p, at)
+            else:
+                raw = download(p.data, p.size, p.metadata.get("checksum"), None, max_retries, base_delay, max_delay, "%s (%s)" % (at, p.dataname))
+        elif p.encoding == "base64" or p.encoding == "arrow-ipc":
+            raw = b64decode(p.data, at + ".data")
+        else:  # json, none: the text itself
+            raw = p.data.encode("utf-8")
+        if p.transport != "link" and len(raw) != p.size:
+            raise NatsBridgeError("size_mismatch", at + ".size", "%s: the data is %d bytes, size says %d" % (p.dataname, len(raw), p.size))
+        out.append((p.dataname, deserialize(raw, p.payload_type, at + ".data", arrow_tables), p.payload_type))
+        raw = None
+    return out
+
+
+def _verify(raw, p, at):
+    # A download handler's bytes against the payload's size and checksum.
+    if len(raw) != p.size:
+        raise NatsBridgeError("size_mismatch", at + ".size", "%s: %s gave %d bytes, size says %d" % (p.dataname, p.data, len(raw), p.size))
+    checksum = p.metadata.get("checksum")
+    if checksum and not isinstance(checksum, str):
+        raise NatsBridgeError("bad_value", at + ".metadata.checksum", "%s: the checksum is not a string" % p.dataname)
+    if checksum and checksum != "sha256:" + sha256_hex(raw):
+        raise NatsBridgeError("checksum_mismatch", at, "%s: %s gave bytes whose sha256 differs from %s" % (p.dataname, p.data, checksum))
 
 # ---- generated from the schema ----
 

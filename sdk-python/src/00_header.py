@@ -1,9 +1,15 @@
 """nats_bridge: the NATSBridge wire contract (version 1) for CPython and MicroPython.
 
-One file, nothing imported that a small board lacks. It decodes the JSON envelope
+One file, nothing imported that a small board lacks. smartsend() and smartreceive()
+move lists of (dataname, data, type) over NATS with its own socket client
+(NatsClient), small payloads inside the envelope and large ones through a file server
+(plik_upload, http_put_upload, download). It decodes the JSON envelope
 published as a NATS message body into plain classes (MessageEnvelope, MessagePayload)
 and writes them back in the canonical form every NATSBridge SDK produces byte for
 byte (WIRE.md section 8).
+
+    env = smartsend("chat.room1", [("message", "hello", "text")], nats_url=url)
+    for dataname, data, payload_type in smartreceive(msg): ...
 
     env = MessageEnvelope.from_json(msg_body)    # bytes, bytearray or str
     env.payloads[0].dataname

@@ -331,9 +331,9 @@ def loads(data):
             b = data.encode("utf-8")
         except UnicodeError:
             raise _not_json("the text holds lone surrogates")
-    elif isinstance(data, bytes):
-        b = data
-    elif isinstance(data, (bytearray, memoryview)):
+    elif isinstance(data, (bytes, bytearray)):
+        b = data  # bytearray as it is: a small heap has no room for a copy
+    elif isinstance(data, memoryview):
         b = bytes(data)
     else:
         raise TypeError("expected str, bytes or bytearray, got %s" % type(data).__name__)

@@ -4,7 +4,7 @@
 #     python3 sdk-python/tests/test_envelope.py
 #     micropython sdk-python/tests/test_envelope.py
 #
-# A 64 KiB heap is too small to compile the 35 KB module from source; precompiled with
+# A small heap is too small to compile the module from source; precompiled with
 # mpy-cross (as a board would hold it) both files run there: tests/tests/python_sdk.rs.
 #
 # It prints one line per failure and a summary, and exits 1 when anything failed.
@@ -56,7 +56,7 @@ passed = [0]
 
 
 def check(name, fn, *args):
-    gc.collect()  # a 64 KiB heap needs the room
+    gc.collect()  # a small heap needs the room
     try:
         fn(*args)
         passed[0] += 1

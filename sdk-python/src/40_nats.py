@@ -1,0 +1,478 @@
+# A small NATS client over a plain socket, in the manner of umqtt.simple: one class,
+# bytes end to end, the socket opened in connect() and closed in close().
+#
+# It speaks the client side of the NATS text protocol: INFO, CONNECT (user/password or
+# token), PUB and HPUB, SUB, UNSUB, MSG and HMSG, PING/PONG, +OK and -ERR. request()
+# uses one wildcard inbox subscription; jetstream_publish() sends Nats-Msg-Id and waits
+# for the stream's acknowledgement.
+
+try:
+    import usocket as socket
+except ImportError:
+    import socket
+
+
+_RECV_SIZE = 2048  # bytes asked of each recv() for protocol lines and small messages
+
+
+def _is_timeout(e):
+    # A socket timeout: socket.timeout on CPython, OSError(ETIMEDOUT or EAGAIN) elsewhere.
+    if e.args and e.args[0] in (11, 110, "timed out"):
+        return True
+    return type(e).__name__ == "timeout" or str(e) == "timed out"
+
+
+def _split_host_port(hostport, default_port, url):
+    # "host:port", "[::1]:port" or "host" as (host, port).
+    if hostport.startswith("["):
+        end = hostport.find("]")
+        host = hostport[1:end]
+        rest = hostport[end + 1:]
+    elif hostport.count(":") == 1:
+        host, rest = hostport.split(":")
+        rest = ":" + rest
+    else:
+        host, rest = hostport, ""
+    if rest.startswith(":") and rest[1:]:
+        try:
+            return host, int(rest[1:])
+        except ValueError:
+            raise NatsBridgeError("bad_url", url, "the port is not a number")
+    return host, default_port
+
+
+def parse_url(url, default_scheme, default_port):
+    """(scheme, userinfo, host, port, path) of url; the path keeps its leading "/"."""
+    scheme = default_scheme
+    rest = url
+    i = url.find("://")
+    if i >= 0:
+        scheme = url[:i].lower()
+        rest = url[i + 3:]
+    i = rest.find("/")
+    hostport, path = (rest, "/") if i < 0 else (rest[:i], rest[i:])
+    userinfo = ""
+    i = hostport.rfind("@")
+    if i >= 0:
+        userinfo, hostport = hostport[:i], hostport[i + 1:]
+    if not hostport:
+        raise NatsBridgeError("bad_url", url, "no host")
+    host, port = _split_host_port(hostport, default_port, url)
+    return scheme, userinfo, host, port, path
+
+
+def _open_socket(host, port, timeout, url):
+    try:
+        addr = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)[0][-1]
+        sock = socket.socket()
+    except OSError as e:
+        raise NatsBridgeError("connection", url, "cannot resolve %s: %s" % (host, e))
+    try:
+        sock.settimeout(timeout)
+        sock.connect(addr)
+    except OSError as e:
+        sock.close()
+        raise NatsBridgeError("connection", url, "cannot connect: %s" % e)
+    return sock
+
+
+def _send_all(sock, data):
+    # sendall where the port has it; a loop over send() elsewhere.
+    if hasattr(sock, "sendall"):
+        sock.sendall(data)
+        return
+    mv = memoryview(data)
+    while mv:
+        n = sock.send(mv)
+        mv = mv[n:]
+
+
+class NatsMsg:
+    """A message received from NATS: subject, reply (the reply subject, "" for none),
+    data (bytes, or bytearray for a large body), headers (a dict, {} without headers), status (the HMSG status code
+    as str, "" without one) and sid."""
+
+    def __init__(self, client, subject, sid, reply, data, headers=None, status=""):
+        self.client = client
+        self.subject = subject
+        self.sid = sid
+        self.reply = reply
+        self.data = data
+        self.headers = headers or {}
+        self.status = status
+
+    def respond(self, data):
+        """Publishes data on this message's reply subject."""
+        if not self.reply:
+            raise NatsBridgeError("no_reply_subject", self.subject, "the message has no reply subject")
+        self.client.publish(self.reply, data)
+
+    def __repr__(self):
+        return "NatsMsg(subject=%r, reply=%r, data=%r)" % (self.subject, self.reply, self.data)
+
+
+def _parse_headers(block):
+    # ("503", {"Nats-Msg-Id": "x"}) from b"NATS/1.0 503\r\nNats-Msg-Id: x\r\n\r\n".
+    lines = block.decode("utf-8").split("\r\n")
+    status = lines[0][8:].strip().split(" ")[0] if lines[0].startswith("NATS/1.0") else ""
+    headers = {}
+    for line in lines[1:]:
+        i = line.find(":")
+        if i > 0:
+            headers[line[:i].strip()] = line[i + 1:].strip()
+    return status, headers
+
+
+class NatsClient:
+    """A NATS connection. url is nats://[user:password@|token@]host[:port];
+    user/password or token given here win over the URL's. timeout (seconds) bounds
+    connect, flush, request and the reading of a started message.
+
+        c = NatsClient("nats://127.0.0.1:4222")
+        c.connect()
+        c.subscribe("chat.>", lambda msg: print(msg.data))
+        c.publish("chat.room1", b"hello")
+        c.wait_msg(1.0)
+        c.close()
+    """
+
+    def __init__(self, url="nats://localhost:4222", user=None, password=None, token=None, name="nats_bridge", timeout=5.0):
+        self.url = url
+        scheme, userinfo, self.host, self.port, _ = parse_url(url, "nats", 4222)
+        if scheme not in ("nats", "tcp"):
+            raise NatsBridgeError("bad_url", url, "only nats:// URLs are supported (no TLS)")
+        if userinfo and user is None and token is None:
+            if ":" in userinfo:
+                user, password = userinfo.split(":", 1)
+            else:
+                token = userinfo
+        self.user = user
+        self.password = password
+        self.token = token
+        self.name = name
+        self.timeout = timeout
+        self.sock = None
+        self.server_info = {}
+        self.max_payload = 1048576
+        self._buf = b""
+        self._subs = {}
+        self._next_sid = 1
+        self._pongs = 0
+        self._inbox = None
+        self._inbox_sid = None
+        self._responses = {}
+        self._pending = []  # messages of subscriptions without callback, for wait_msg()
+        self._next_token = 1
+
+    # ---- connection ----
+
+    def connect(self):
+        """Opens the socket, reads INFO, sends CONNECT and waits for the server's PONG;
+        NatsBridgeError connection/auth on failure. Returns self."""
+        self.close()
+        self._inbox = None  # request() subscribes a fresh inbox on this connection
+        self._responses = {}
+        self.sock = _open_socket(self.host, self.port, self.timeout, self.url)
+        try:
+            line = self._read_line(self.timeout)
+            if line is None or not line.startswith(b"INFO "):
+                raise NatsBridgeError("protocol", self.url, "expected INFO, got %r" % line)
+            self._on_info(line)
+            if self.server_info.get("tls_required"):
+                raise NatsBridgeError("connection", self.url, "the server requires TLS; nats_bridge speaks plain nats:// only")
+            opts = {"verbose": False, "pedantic": False, "lang": "python", "version": "1",
+                    "protocol": 1, "headers": True, "no_responders": True, "name": self.name}
+            if self.user is not None:
+                opts["user"] = self.user
+                opts["pass"] = self.password or ""
+            if self.token is not None:
+                opts["auth_token"] = self.token
+            self._send(b"CONNECT " + dumps(opts).encode("utf-8") + b"\r\n")
+            self.flush()
+        except NatsBridgeError:
+            self.close()
+            raise
+        except OSError as e:
+            self.close()
+            raise NatsBridgeError("connection", self.url, "lost while connecting: %s" % e)
+        for sid in self._subs:  # a reconnect restores the subscriptions
+            self._send_sub(sid)
+        return self
+
+    def is_connected(self):
+        """True between a successful connect() and close() or a lost connection."""
+        return self.sock is not None
+
+    def close(self):
+        """Closes the socket (nothing happens when it is not open)."""
+        if self.sock is not None:
+            try:
+                self.sock.close()
+            except OSError:
+                pass
+        self.sock = None
+        self._buf = b""
+
+    def _on_info(self, line):
+        self.server_info = loads(line[5:])
+        self.max_payload = self.server_info.get("max_payload", self.max_payload)
+
+    def _lost(self, detail):
+        self.close()
+        return NatsBridgeError("connection", self.url, detail)
+
+    def _send(self, data):
+        if self.sock is None:
+            raise NatsBridgeError("connection", self.url, "not connected")
+        try:
+            _send_all(self.sock, data)
+        except OSError as e:
+            raise self._lost("send failed: %s" % e)
+
+    # ---- reading ----
+
+    def _fill(self, timeout):
+        # One recv into the buffer; False on timeout. Raises when the server closed.
+        if self.sock is None:
+            raise NatsBridgeError("connection", self.url, "not connected")
+        try:
+            self.sock.settimeout(timeout)
+            chunk = self.sock.recv(_RECV_SIZE)
+        except OSError as e:
+            if _is_timeout(e):
+                return False
+            raise self._lost("receive failed: %s" % e)
+        if not chunk:
+            raise self._lost("the server closed the connection")
+        self._buf += chunk
+        return True
+
+    def _read_line(self, timeout):
+        while True:
+            i = self._buf.find(b"\r\n")
+            if i >= 0:
+                line = self._buf[:i]
+                self._buf = self._buf[i + 2:]
+                return line
+            if not self._fill(timeout):
+                return None
+
+    def _read_exact(self, n):
+        # n bytes and their trailing CRLF, waiting at most timeout per recv. A large
+        # body is read straight into its own bytearray: no regrowing buffer.
+        if len(self._buf) >= n:
+            data = self._buf[:n]
+            self._buf = self._buf[n:]
+        else:
+            data = bytearray(n)
+            have = len(self._buf)
+            data[:have] = self._buf
+            self._buf = b""
+            mv = memoryview(data)
+            while have < n:
+                have += self._recv_into(mv[have:])
+            mv = None
+        while len(self._buf) < 2:
+            if not self._fill(self.timeout):
+                raise self._lost("timed out in the middle of a message")
+        self._buf = self._buf[2:]
+        return data
+
+    def _recv_into(self, mv):
+        # Fills the start of the memoryview mv; the number of bytes, never 0.
+        try:
+            self.sock.settimeout(self.timeout)
+            if hasattr(self.sock, "recv_into"):
+                n = self.sock.recv_into(mv)
+            else:
+                n = self.sock.readinto(mv)
+        except OSError as e:
+            raise self._lost("receive failed in the middle of a message: %s" % e)
+        if not n:
+            raise self._lost("the server closed the connection in the middle of a message")
+        return n
+
+    def _process_op(self, timeout):
+        # Reads and handles one protocol operation; returns the NatsMsg it delivered,
+        # True for another operation, None when nothing arrived within timeout.
+        line = self._read_line(timeout)
+        if line is None:
+            return None
+        if line.startswith(b"MSG ") or line.startswith(b"HMSG "):
+            return self._on_msg(line)
+        if line == b"PING":
+            self._send(b"PONG\r\n")
+        elif line == b"PONG":
+            self._pongs += 1
+        elif line.startswith(b"-ERR"):
+            text = line[4:].strip().strip(b"'").decode("utf-8")
+            kind = "auth" if "uthoriz" in text or "uthentic" in text else "server_error"
+            if kind == "auth" or "maximum payload" in text.lower():
+                self.close()
+            raise NatsBridgeError(kind, self.url, "the server said: %s" % text)
+        elif line.startswith(b"INFO "):
+            self._on_info(line)
+        return True
+
+    def _on_msg(self, line):
+        parts = line.decode("utf-8").split(" ")
+        try:
+            if parts[0] == "HMSG":
+                reply = parts[3] if len(parts) == 6 else ""
+                hdr_len, total = int(parts[-2]), int(parts[-1])
+            else:
+                reply = parts[3] if len(parts) == 5 else ""
+                hdr_len, total = 0, int(parts[-1])
+            subject, sid = parts[1], int(parts[2])
+        except (IndexError, ValueError):
+            raise self._lost("bad message line %r" % line)
+        body = self._read_exact(total)
+        status, headers = "", {}
+        if hdr_len:
+            status, headers = _parse_headers(body[:hdr_len])
+            body = body[hdr_len:]
+        msg = NatsMsg(self, subject, sid, reply, body, headers, status)
+        if sid == self._inbox_sid:
+            self._responses[subject] = msg
+            return True
+        sub = self._subs.get(sid)
+        if sub is None:
+            return True  # a late message of an ended subscription
+        if sub[2] is None:
+            self._pending.append(msg)
+        else:
+            sub[2](msg)
+        return msg
+
+    def wait_msg(self, timeout=None):
+        """Returns the next message: one of a subscription without callback that
+        arrived earlier (also while flush() or request() waited), or the next one to
+        arrive, after calling its subscription's callback if it has one. None when
+        none arrived within timeout seconds (default: self.timeout)."""
+        if timeout is None:
+            timeout = self.timeout
+        start = _ticks_ms()
+        while True:
+            if self._pending:
+                return self._pending.pop(0)
+            left = timeout - _ms_since(start) / 1000.0
+            if left <= 0:
+                return None
+            got = self._process_op(left)
+            if got is None:
+                return None
+            if got is not True and not self._pending:
+                return got
+
+    def check_msg(self):
+        """Like wait_msg() without waiting: handles what has already arrived and
+        returns a message (or None)."""
+        last = None
+        while not self._pending:
+            got = self._process_op(0.001 if not self._buf else self.timeout)
+            if got is None:
+                return last
+            if got is not True:
+                last = got
+        return self._pending.pop(0)
+
+    def flush(self, timeout=None):
+        """Sends PING and waits for PONG: the server has then seen everything sent."""
+        if timeout is None:
+            timeout = self.timeout
+        want = self._pongs + 1
+        self._send(b"PING\r\n")
+        start = _ticks_ms()
+        while self._pongs < want:
+            left = timeout - _ms_since(start) / 1000.0
+            if left <= 0 or self._process_op(left) is None:
+                raise NatsBridgeError("timeout", self.url, "no PONG within %s s" % timeout)
+
+    # ---- publishing and subscribing ----
+
+    def publish(self, subject, data, reply_to="", headers=None):
+        """Publishes bytes (or str, sent as UTF-8, or a list of bytes sent one after
+        the other as one message) on subject, with an optional reply subject and
+        headers (a dict). Refuses, naming the subject, a message larger than the
+        server's max_payload before sending anything."""
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        parts = data if isinstance(data, list) else [data]
+        if not subject or " " in subject:
+            raise NatsBridgeError("bad_subject", subject, "a subject must be non-empty without spaces")
+        hdr = b""
+        if headers:
+            hdr = ("NATS/1.0\r\n" + "".join("%s: %s\r\n" % (k, headers[k]) for k in headers) + "\r\n").encode("utf-8")
+        size = len(hdr)
+        for part in parts:
+            size += len(part)
+        if size > self.max_payload:
+            raise NatsBridgeError("too_large", subject, "%d bytes exceed the server's max_payload of %d" % (size, self.max_payload))
+        reply = (" " + reply_to) if reply_to else ""
+        if hdr:
+            op = "HPUB %s%s %d %d\r\n" % (subject, reply, len(hdr), size)
+        else:
+            op = "PUB %s%s %d\r\n" % (subject, reply, size)
+        self._send(op.encode("utf-8") + hdr)
+        for part in parts:
+            self._send(part)
+        self._send(b"\r\n")
+
+    def subscribe(self, subject, callback=None, queue=""):
+        """Subscribes to subject (wildcards allowed; queue group optional); callback is
+        called with each NatsMsg. Returns the subscription id."""
+        sid = self._next_sid
+        self._next_sid += 1
+        self._subs[sid] = (subject, queue, callback)
+        self._send_sub(sid)
+        return sid
+
+    def _send_sub(self, sid):
+        subject, queue = self._subs[sid][0], self._subs[sid][1]
+        self._send(("SUB %s %s%d\r\n" % (subject, queue + " " if queue else "", sid)).encode("utf-8"))
+
+    def unsubscribe(self, sid):
+        """Ends the subscription sid."""
+        self._subs.pop(sid, None)
+        self._send(("UNSUB %d\r\n" % sid).encode("utf-8"))
+
+    def request(self, subject, data, timeout=None, headers=None):
+        """Publishes data with a fresh reply subject and returns the first NatsMsg that
+        answers; NatsBridgeError timeout after timeout seconds, no_responders when no
+        one subscribes to subject."""
+        if timeout is None:
+            timeout = self.timeout
+        if self._inbox is None:
+            self._inbox = "_INBOX.%s" % uuid4().replace("-", "")
+            self._inbox_sid = self._next_sid
+            self._next_sid += 1
+            self._send(("SUB %s.* %d\r\n" % (self._inbox, self._inbox_sid)).encode("utf-8"))
+        reply = "%s.%d" % (self._inbox, self._next_token)
+        self._next_token += 1
+        self.publish(subject, data, reply, headers)
+        start = _ticks_ms()
+        while reply not in self._responses:
+            left = timeout - _ms_since(start) / 1000.0
+            if left <= 0 or self._process_op(left) is None:
+                raise NatsBridgeError("timeout", subject, "no reply within %s s" % timeout)
+        msg = self._responses.pop(reply)
+        if msg.status == "503":
+            raise NatsBridgeError("no_responders", subject, "no one subscribes to %s" % subject)
+        return msg
+
+    def jetstream_publish(self, subject, data, msg_id=None, timeout=None):
+        """Publishes to a JetStream stream and waits for its acknowledgement, returned
+        as a dict ({"stream": ..., "seq": ..., "duplicate": ...}). msg_id goes in the
+        Nats-Msg-Id header for de-duplication. NatsBridgeError jetstream when the
+        stream refuses the message, no_responders when no stream holds the subject."""
+        headers = {"Nats-Msg-Id": msg_id} if msg_id else None
+        try:
+            msg = self.request(subject, data, timeout, headers)
+        except NatsBridgeError as e:
+            if e.kind == "no_responders":
+                raise NatsBridgeError("no_responders", subject, "no JetStream stream holds %s" % subject)
+            raise
+        ack = loads(msg.data)
+        if not isinstance(ack, dict) or "error" in ack or "stream" not in ack:
+            raise NatsBridgeError("jetstream", subject, "the stream refused the message: %s" % msg.data.decode("utf-8"))
+        return ack

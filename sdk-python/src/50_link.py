@@ -1,0 +1,291 @@
+# The link transport (WIRE.md section 6) over a plain HTTP/1.1 client: uploads with the
+# Plik API or HTTP PUT, downloads streamed in 2 KiB chunks to memory, a file or a callback,
+# with retries (exponential backoff, full jitter) and the size and sha256 verified.
+#
+# One request per connection (Connection: close); https only where the port has ssl.
+
+_CHUNK = 2048
+_SAFE_PATH = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~"
+
+
+def quote_path(name):
+    """name percent-encoded for one URL path segment (UTF-8, RFC 3986 unreserved kept)."""
+    out = []
+    for c in name.encode("utf-8"):
+        out.append(chr(c) if c in _SAFE_PATH else "%%%02X" % c)
+    return "".join(out)
+
+
+class _HttpReader:
+    # Buffered reads from a socket, each bounded by the socket's timeout.
+
+    def __init__(self, sock, url):
+        self.sock = sock
+        self.url = url
+        self.buf = b""
+
+    def more(self):
+        # One recv into the buffer; False when the peer closed.
+        try:
+            chunk = self.sock.recv(_CHUNK)
+        except OSError as e:
+            raise NatsBridgeError("connection", self.url, "receive failed: %s" % e)
+        self.buf += chunk
+        return bool(chunk)
+
+    def line(self):
+        while True:
+            i = self.buf.find(b"\r\n")
+            if i >= 0:
+                line = self.buf[:i]
+                self.buf = self.buf[i + 2:]
+                return line.decode("utf-8")
+            if len(self.buf) > 16384:
+                raise NatsBridgeError("http", self.url, "response header line too long")
+            if not self.more():
+                raise NatsBridgeError("connection", self.url, "the server closed the connection before answering")
+
+    def take(self, limit):
+        # Up to limit bytes (b"" at the end of the stream).
+        if not self.buf and not self.more():
+            return b""
+        data = self.buf[:limit]
+        self.buf = self.buf[len(data):]
+        return data
+
+
+def _tls_wrap(sock, host, url):
+    try:
+        import ssl
+    except ImportError:
+        raise NatsBridgeError("bad_url", url, "https needs the ssl module, which this port lacks")
+    if hasattr(ssl, "create_default_context"):
+        return ssl.create_default_context().wrap_socket(sock, server_hostname=host)
+    return ssl.wrap_socket(sock, server_hostname=host)
+
+
+def http_request(method, url, body=None, headers=None, sink=None, timeout=10.0):
+    """Sends one HTTP/1.1 request and returns (status, headers, body).
+
+    body is bytes, str or a list of bytes sent one after the other. headers is a dict.
+    The response headers come back as a dict with lower-case names. A 2xx body is
+    passed chunk by chunk to sink(chunk) when sink is given (body is then None),
+    else returned as bytes; other bodies are returned, cut at 4096 bytes.
+    NatsBridgeError connection when the server cannot be reached or hangs up."""
+    scheme, _, host, port, path = parse_url(url, "http", 443 if url[:8].lower() == "https://" else 80)
+    if scheme not in ("http", "https"):
+        raise NatsBridgeError("bad_url", url, "only http:// and https:// URLs are supported")
+    if isinstance(body, (bytes, bytearray, memoryview, str)):
+        body = [body]
+    parts = []
+    for b in body or ():
+        parts.append(b.encode("utf-8") if isinstance(b, str) else b)
+    length = 0
+    for b in parts:
+        length += len(b)
+    head = ["%s %s HTTP/1.1\r\nHost: %s:%d\r\nConnection: close\r\nContent-Length: %d\r\n" % (method, path, host, port, length)]
+    for k in headers or {}:
+        head.append("%s: %s\r\n" % (k, headers[k]))
+    head.append("\r\n")
+    sock = _open_socket(host, port, timeout, url)
+    try:
+        if scheme == "https":
+            sock = _tls_wrap(sock, host, url)
+        try:
+            _send_all(sock, "".join(head).encode("utf-8"))
+            for b in parts:
+                for i in range(0, len(b), 65536):
+                    _send_all(sock, memoryview(b)[i:i + 65536])
+        except OSError as e:
+            raise NatsBridgeError("connection", url, "send failed: %s" % e)
+        return _read_response(_HttpReader(sock, url), method, sink)
+    finally:
+        sock.close()
+
+
+def _read_response(r, method, sink):
+    status_line = r.line().split(" ")
+    try:
+        status = int(status_line[1])
+    except (IndexError, ValueError):
+        raise NatsBridgeError("http", r.url, "not an HTTP status line: %r" % " ".join(status_line))
+    headers = {}
+    while True:
+        line = r.line()
+        if not line:
+            break
+        i = line.find(":")
+        if i > 0:
+            headers[line[:i].strip().lower()] = line[i + 1:].strip()
+    ok = 200 <= status < 300
+    if method == "HEAD" or status in (204, 304):
+        return status, headers, b""
+    length = headers.get("content-length")
+    length = int(length) if length is not None else -1
+    keep = sink if ok and sink is not None else None
+    got = []
+    kept = [0]
+
+    def deliver(chunk):
+        if keep is not None:
+            keep(chunk)
+        elif ok or kept[0] < 4096:
+            got.append(chunk)
+            kept[0] += len(chunk)
+
+    if "chunked" in headers.get("transfer-encoding", "").lower():
+        while True:
+            n = int(r.line().split(";")[0].strip(), 16)
+            if n == 0:
+                break
+            _copy(r, n, deliver)
+            r.line()
+    elif length >= 0:
+        _copy(r, length, deliver)
+    else:
+        while True:
+            chunk = r.take(_CHUNK)
+            if not chunk:
+                break
+            deliver(chunk)
+    if keep is not None:
+        return status, headers, None
+    body = b"".join(got)
+    return status, headers, body if ok else body[:4096]
+
+
+def _copy(r, n, deliver):
+    # n bytes from the reader to deliver(chunk); connection error when they do not come.
+    while n > 0:
+        chunk = r.take(min(n, _CHUNK))
+        if not chunk:
+            raise NatsBridgeError("connection", r.url, "the server closed the connection %d bytes early" % n)
+        n -= len(chunk)
+        deliver(chunk)
+
+
+def _expect_json(status, body, url, what):
+    if not 200 <= status < 300:
+        raise NatsBridgeError("upload", url, "%s answered HTTP %d: %s" % (what, status, body[:200]))
+    try:
+        value = loads(body)
+    except NatsBridgeError:
+        raise NatsBridgeError("upload", url, "%s answered with something that is not JSON: %r" % (what, body[:200]))
+    if not isinstance(value, dict) or not isinstance(value.get("id"), str):
+        raise NatsBridgeError("upload", url, "%s answered without an id: %r" % (what, body[:200]))
+    return value
+
+
+def _auth_headers(token):
+    return {"Authorization": "Bearer %s" % token} if token else {}
+
+
+def plik_upload(fileserver_url, dataname, data, payload_id="", token=None):
+    """Uploads data with the Plik API (WIRE.md section 6) and returns
+    {"status": 200, "uploadid": ..., "fileid": ..., "url": ...}. token, when given,
+    is sent as Authorization: Bearer. NatsBridgeError upload/connection naming the
+    URL on failure."""
+    base = fileserver_url.rstrip("/")
+    url = base + "/upload"
+    headers = _auth_headers(token)
+    headers["Content-Type"] = "application/json"
+    status, _, body = http_request("POST", url, b"{}", headers)
+    upload = _expect_json(status, body, url, "POST /upload")
+    upload_id = upload["id"]
+    headers = _auth_headers(token)
+    headers["X-UploadToken"] = upload.get("uploadToken", "")
+    boundary = "natsbridge-%s" % uuid4().replace("-", "")
+    headers["Content-Type"] = "multipart/form-data; boundary=%s" % boundary
+    name = dataname.replace('"', "%22").replace("\r", "").replace("\n", "")
+    first = '--%s\r\nContent-Disposition: form-data; name="file"; filename="%s"\r\nContent-Type: application/octet-stream\r\n\r\n' % (boundary, name)
+    url = "%s/file/%s" % (base, upload_id)
+    status, _, body = http_request("POST", url, [first, data, "\r\n--%s--\r\n" % boundary], headers)
+    file_id = _expect_json(status, body, url, "POST /file")["id"]
+    link = "%s/file/%s/%s/%s" % (base, upload_id, file_id, quote_path(dataname))
+    return {"status": status, "uploadid": upload_id, "fileid": file_id, "url": link}
+
+
+def http_put_upload(fileserver_url, dataname, data, payload_id="", token=None):
+    """Uploads data with PUT {fileserver_url}/{payload_id}/{dataname} (nginx WebDAV,
+    rclone, presigned stores) and returns {"status", "uploadid", "fileid", "url"}
+    where url is that same URL."""
+    payload_id = payload_id or uuid4()
+    url = "%s/%s/%s" % (fileserver_url.rstrip("/"), quote_path(payload_id), quote_path(dataname))
+    status, _, body = http_request("PUT", url, data, _auth_headers(token))
+    if not 200 <= status < 300:
+        raise NatsBridgeError("upload", url, "PUT answered HTTP %d: %s" % (status, body[:200]))
+    return {"status": status, "uploadid": payload_id, "fileid": dataname, "url": url}
+
+
+def _sink_writer(sink):
+    # (write function, rewind function or None) of a file-like object or a callable.
+    if hasattr(sink, "write"):
+        rewind = (lambda: sink.seek(0)) if hasattr(sink, "seek") else None
+        return sink.write, rewind
+    return sink, None
+
+
+def download(url, size=None, checksum=None, sink=None, max_retries=5, base_delay=100, max_delay=5000, dataname="", timeout=10.0):
+    """GETs url and returns its bytes, or, with sink (an object with write() or a
+    callable taking each chunk), streams them there in 2 KiB chunks and returns the
+    number of bytes. size (int) and checksum ("sha256:<hex>") are verified when given.
+
+    Transient failures (connection errors, HTTP 5xx and 429) are retried, at most
+    max_retries attempts in all, after delays drawn from [0, min(max_delay,
+    base_delay * 2^attempt)] ms. Permanent ones (another 4xx, a wrong length or
+    checksum) raise at once. Errors are NatsBridgeError with .at naming the payload
+    (dataname) and the detail naming the URL: kinds download, size_mismatch,
+    checksum_mismatch."""
+    at = dataname or url
+    want_hex = None
+    if checksum:
+        if not isinstance(checksum, str) or not checksum.startswith("sha256:"):
+            raise NatsBridgeError("bad_value", at, "unsupported checksum %r" % checksum)
+        want_hex = checksum[7:].lower()
+    write, rewind = _sink_writer(sink) if sink is not None else (None, None)
+    attempt = 0
+    while True:
+        state = [hashlib.sha256(), 0, None]  # hasher, bytes so far, memory buffer
+
+        def take(chunk):
+            n = state[1] + len(chunk)
+            if size is not None and n > size:
+                raise NatsBridgeError("size_mismatch", at, "%s sent more than the %d bytes announced" % (url, size))
+            state[0].update(chunk)
+            if write is not None:
+                write(chunk)
+            elif size is None:
+                state[2].extend(chunk)
+            else:
+                state[2][state[1]:n] = chunk
+            state[1] = n
+
+        if write is None:  # with a known size filled in place: no regrowing on a small heap
+            state[2] = bytearray(size) if size is not None else bytearray()
+        try:
+            status, headers, body = http_request("GET", url, sink=take, timeout=timeout)
+            problem = None if 200 <= status < 300 else "HTTP %d" % status
+            transient = status >= 500 or status == 429
+        except NatsBridgeError as e:
+            if e.kind != "connection":
+                raise
+            problem = e.detail
+            transient = state[1] == 0 or write is None or rewind is not None
+        if problem is None:
+            break
+        attempt += 1
+        if not transient or attempt >= max_retries:
+            raise NatsBridgeError("download", at, "GET %s failed after %d attempt(s): %s" % (url, attempt, problem))
+        if state[1] and rewind is not None:
+            rewind()
+        _sleep_ms(backoff_delay_ms(attempt - 1, base_delay, max_delay))
+    n = state[1]
+    if size is not None and n != size:
+        raise NatsBridgeError("size_mismatch", at, "%s gave %d bytes, the payload says %d" % (url, n, size))
+    if want_hex is not None:
+        got_hex = binascii.hexlify(state[0].digest()).decode("ascii")
+        if got_hex != want_hex:
+            raise NatsBridgeError("checksum_mismatch", at, "%s gave bytes with sha256 %s, the payload says %s" % (url, got_hex, want_hex))
+    if write is not None:
+        return n
+    return bytes(state[2])

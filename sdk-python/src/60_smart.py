@@ -1,0 +1,314 @@
+# smartsend and smartreceive, the original NATSBridge API: a list of
+# (dataname, data, type) in, an envelope on NATS out, and back again.
+#
+# smartsend keeps one connection per NATS URL and reuses it for later calls; payloads
+# at or above size_threshold, or too large for the server's max_payload, go to the file
+# server first (link), the rest travel inside the envelope (direct, base64).
+
+_CLIENTS = {}  # nats_url -> connected NatsClient, reused by smartsend
+_SENDER_ID = []  # the UUID of this process, made on first use
+_BYTES_TYPES = ("image", "audio", "video", "binary")
+
+
+def default_sender_id():
+    """The sender_id of this process: a UUID v4 made once."""
+    if not _SENDER_ID:
+        _SENDER_ID.append(uuid4())
+    return _SENDER_ID[0]
+
+
+def connection(nats_url="nats://localhost:4222"):
+    """The shared NatsClient of nats_url, connected (again) when it is not."""
+    client = _CLIENTS.get(nats_url)
+    if client is None:
+        client = _CLIENTS[nats_url] = NatsClient(nats_url)
+    if not client.is_connected():
+        client.connect()
+    return client
+
+
+def close_connections():
+    """Closes every connection smartsend opened."""
+    for url in list(_CLIENTS):
+        _CLIENTS.pop(url).close()
+
+
+def serialize(data, payload_type, at=""):
+    """The serialized bytes of data for payload_type (WIRE.md section 4): text as
+    UTF-8, dictionary as canonical JSON, table as Arrow IPC stream bytes (bytes, or a
+    pyarrow Table on CPython), the others as the bytes given. NatsBridgeError
+    wrong_type/bad_value naming the payload at."""
+    if payload_type == "text":
+        if not isinstance(data, str):
+            raise _wrong_type(data, at, "a str for a text payload")
+        return data.encode("utf-8")
+    if payload_type == "dictionary":
+        if not isinstance(data, (dict, list, tuple)):
+            raise _wrong_type(data, at, "a dict or list for a dictionary payload")
+        try:
+            return dumps(data).encode("utf-8")
+        except TypeError as e:
+            raise NatsBridgeError("wrong_type", at, "not JSON data: %s" % e)
+    if payload_type == "table" and hasattr(data, "schema") and hasattr(data, "to_batches"):
+        import pyarrow  # a pyarrow Table: only where pyarrow is installed
+
+        sink = pyarrow.BufferOutputStream()
+        writer = pyarrow.ipc.new_stream(sink, data.schema)
+        writer.write_table(data)
+        writer.close()
+        return sink.getvalue().to_pybytes()
+    if payload_type == "table" or payload_type in _BYTES_TYPES:
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise _wrong_type(data, at, "bytes for a %s payload" % payload_type)
+        return data if isinstance(data, (bytes, bytearray)) else bytes(data)
+    raise NatsBridgeError("bad_value", at, "unknown payload type %r (one of text, dictionary, table, %s)" % (payload_type, ", ".join(_BYTES_TYPES)))
+
+
+def _pyarrow():
+    # The pyarrow module where it is installed (CPython), else None.
+    try:
+        import pyarrow
+        import pyarrow.ipc  # noqa: F401
+    except ImportError:
+        return None
+    return pyarrow
+
+
+def deserialize(raw, payload_type, at="", arrow_tables=None):
+    """The value a receiver gets back for the serialized bytes raw: text as str,
+    dictionary and jsontable as the JSON value, every other type as bytes; a table
+    as a pyarrow Table when arrow_tables is True, or None (the default) and pyarrow
+    is installed."""
+    if payload_type == "text":
+        try:
+            return raw.decode("utf-8")
+        except UnicodeError:
+            raise NatsBridgeError("bad_value", at, "a text payload that is not UTF-8")
+    if payload_type == "dictionary" or payload_type == "jsontable":
+        try:
+            return loads(raw)
+        except NatsBridgeError as e:
+            raise NatsBridgeError("not_json", at, "a %s payload that is not JSON: %s" % (payload_type, e.detail))
+    if payload_type == "table" and arrow_tables is not False:
+        pyarrow = _pyarrow()
+        if pyarrow is None:
+            if arrow_tables:
+                raise NatsBridgeError("bad_value", at, "arrow_tables=True needs pyarrow, which is not installed")
+            return bytes(raw)
+        try:
+            return pyarrow.ipc.open_stream(pyarrow.py_buffer(bytes(raw))).read_all()
+        except pyarrow.ArrowException as e:
+            raise NatsBridgeError("bad_value", at, "a table payload that is not Arrow IPC stream data: %s" % e)
+    return raw if isinstance(raw, bytes) else bytes(raw)
+
+
+def _envelope_parts(env, big):
+    # The canonical JSON of env as a list of bytes, with the base64 bytes big[i] as the
+    # data of payload i (whose .data is "" meanwhile): a large payload is neither
+    # quoted, joined nor encoded again on the way to the socket.
+    out = []
+    env._write(out)
+    parts = []
+    text = []
+    k = -1
+    i = 0
+    while i < len(out):
+        text.append(out[i])
+        if out[i] == ',"data":':
+            k += 1
+            if k in big:
+                text.append('"')
+                parts.append("".join(text).encode("utf-8"))
+                parts.append(big[k])
+                text = ['"']
+                i += 1  # the placeholder ""
+        i += 1
+    parts.append("".join(text).encode("utf-8"))
+    return parts
+
+
+def smartsend(subject, data, nats_url="nats://localhost:4222", fileserver_url="http://localhost:8080",
+              fileserver_upload_handler=plik_upload, size_threshold=1000000, correlation_id=None,
+              msg_purpose="chat", sender_name="NATSBridge", receiver_name="", receiver_id="", reply_to="",
+              reply_to_msg_id="", is_publish=True, client=None, jetstream=False, fileserver_token=None,
+              metadata=None, msg_id=None, timestamp=None, sender_id=None, payload_ids=None, max_payload=None):
+    """Sends data, a list of (dataname, data, type) or (dataname, data, type,
+    payload metadata dict), as one envelope on subject and returns its
+    MessageEnvelope.
+
+    type is text, dictionary, table, image, audio, video or binary. A payload of
+    size_threshold bytes or more is uploaded with fileserver_upload_handler(
+    fileserver_url, dataname, bytes, payload_id, fileserver_token) (plik_upload or
+    http_put_upload, or your own returning a dict with "url") and sent as a link;
+    so are the largest direct ones while the envelope exceeds the server's
+    max_payload. With fileserver_url None such an envelope fails before anything is
+    published. reply_to is also the NATS reply subject. jetstream=True publishes with
+    Nats-Msg-Id and waits for the stream's ack. is_publish=False only builds the
+    envelope. client is a connected NatsClient to use instead of the shared one of
+    nats_url. msg_id, timestamp, sender_id and payload_ids (a list) fix what is
+    otherwise generated. Errors: NatsBridgeError naming the payload, subject or URL.
+    """
+    if not isinstance(data, (list, tuple)):
+        raise _wrong_type(data, "data", "a list of (dataname, data, type)")
+    if payload_ids is not None and len(payload_ids) != len(data):
+        raise NatsBridgeError("bad_value", "payload_ids", "%d ids for %d payloads" % (len(payload_ids), len(data)))
+    if is_publish and client is None:
+        client = connection(nats_url)
+    if max_payload is None:
+        max_payload = client.max_payload if client is not None else 1048576
+    raws = []
+    payloads = []
+    for i in range(len(data)):
+        item = data[i]
+        at = "data[%d]" % i
+        if not isinstance(item, (list, tuple)) or len(item) not in (3, 4) or not isinstance(item[0], str) or not isinstance(item[2], str):
+            raise NatsBridgeError("wrong_type", at, "expected (dataname, data, type[, metadata]), got %r" % (item,))
+        meta = item[3] if len(item) == 4 else {}
+        if not isinstance(meta, dict):
+            raise _wrong_type(meta, at, "a dict of payload metadata")
+        at = "data[%d] (%s)" % (i, item[0])
+        raw = serialize(item[1], item[2], at)
+        pid = payload_ids[i] if payload_ids is not None else uuid4()
+        raws.append(raw)
+        payloads.append(MessagePayload(item[0], item[2], "direct", "base64", len(raw), "", id=pid, metadata=dict(meta)))
+    env = MessageEnvelope(
+        payloads,
+        correlation_id=correlation_id or uuid4(),
+        msg_id=msg_id or uuid4(),
+        timestamp=timestamp or utc_timestamp(),
+        send_to=subject,
+        msg_purpose=msg_purpose,
+        sender_name=sender_name,
+        sender_id=sender_id or default_sender_id(),
+        receiver_name=receiver_name,
+        receiver_id=receiver_id,
+        reply_to=reply_to,
+        reply_to_msg_id=reply_to_msg_id,
+        broker_url=nats_url,
+        metadata=metadata if metadata is not None else {},
+    )
+
+    big = {}  # payload index -> base64 bytes of a direct payload
+
+    def to_link(i):
+        p = payloads[i]
+        if i in big:
+            raws[i] = binascii.a2b_base64(big.pop(i))
+        if not fileserver_url:
+            raise NatsBridgeError("too_large", "data[%d] (%s)" % (i, p.dataname), "%d bytes need the link transport, and no fileserver_url is given" % p.size)
+        result = fileserver_upload_handler(fileserver_url, p.dataname, raws[i], p.id, fileserver_token)
+        if not isinstance(result, dict) or not isinstance(result.get("url"), str):
+            raise NatsBridgeError("upload", fileserver_url, "the upload handler returned no url for %s: %r" % (p.dataname, result))
+        p.transport, p.encoding, p.data = "link", "none", result["url"]
+        p.metadata["checksum"] = "sha256:" + sha256_hex(raws[i])
+        raws[i] = None
+
+    for i in range(len(payloads)):
+        if payloads[i].size >= size_threshold:
+            to_link(i)
+        else:
+            big[i] = _b64_bytes(raws[i])
+            raws[i] = None
+    while True:
+        body = _envelope_parts(env, big)
+        total = 0
+        for part in body:
+            total += len(part)
+        if total <= max_payload:
+            break
+        largest = -1
+        for i in range(len(payloads)):
+            if payloads[i].transport == "direct" and (largest < 0 or payloads[i].size > payloads[largest].size):
+                largest = i
+        if largest < 0:
+            raise NatsBridgeError("too_large", subject, "the envelope is %d bytes with every payload linked; the server takes %d" % (total, max_payload))
+        body = None
+        to_link(largest)
+    raws = None
+    if is_publish:
+        if jetstream:
+            client.jetstream_publish(subject, body, env.msg_id)
+        else:
+            client.publish(subject, body, reply_to)
+            client.flush()
+    body = None
+    for i in big:
+        payloads[i].data = big[i].decode("ascii")
+    return env
+
+
+def _envelope_of(msg):
+    if isinstance(msg, MessageEnvelope):
+        return msg
+    if isinstance(msg, dict):
+        return MessageEnvelope.from_dict(msg)
+    if not isinstance(msg, (str, bytes, bytearray, memoryview)) and hasattr(msg, "data"):
+        msg = msg.data
+    return MessageEnvelope.from_json(msg)
+
+
+def _link_sink(download_to, payload):
+    # (sink, value returned to the caller, file to close) for a link payload.
+    if isinstance(download_to, str):
+        path = "%s/%s" % (download_to.rstrip("/"), quote_path(payload.dataname))
+        f = open(path, "wb")
+        return f, path, f
+    sink = download_to(payload)
+    return sink, sink, None
+
+
+def smartreceive(msg, fileserver_download_handler=None, max_retries=5, base_delay=100, max_delay=5000, download_to=None, arrow_tables=None):
+    """The payloads of a received envelope as a list of (dataname, data, type).
+
+    msg is a dict, JSON text (str or bytes), a MessageEnvelope, or a message object
+    with .data (NatsMsg, nats-py's Msg). Direct payloads are decoded from base64 (or
+    the legacy json/none encodings) and their size checked; link payloads are
+    downloaded (download(), retried with backoff) and their size and checksum
+    verified. fileserver_download_handler(url, max_retries, base_delay, max_delay,
+    correlation_id), when given, returns the bytes instead. download_to streams link
+    payloads instead of holding them: a folder path (data is then the file's path) or
+    a function(payload) returning a file-like object or callable (data is then what
+    it returned). Tables come back as pyarrow Tables where pyarrow is installed
+    (arrow_tables=None), else as bytes; arrow_tables=False always gives bytes.
+    Errors: NatsBridgeError naming the payload (payloads[i].data ...).
+    """
+    env = _envelope_of(msg)
+    out = []
+    for i in range(len(env.payloads)):
+        p = env.payloads[i]
+        at = "payloads[%d]" % i
+        if p.transport == "link":
+            if download_to is not None:
+                sink, value, to_close = _link_sink(download_to, p)
+                try:
+                    download(p.data, p.size, p.metadata.get("checksum"), sink, max_retries, base_delay, max_delay, "%s (%s)" % (at, p.dataname))
+                finally:
+                    if to_close is not None:
+                        to_close.close()
+                out.append((p.dataname, value, p.payload_type))
+                continue
+            if fileserver_download_handler is not None:
+                raw = fileserver_download_handler(p.data, max_retries, base_delay, max_delay, env.correlation_id)
+                _verify(raw, p, at)
+            else:
+                raw = download(p.data, p.size, p.metadata.get("checksum"), None, max_retries, base_delay, max_delay, "%s (%s)" % (at, p.dataname))
+        elif p.encoding == "base64" or p.encoding == "arrow-ipc":
+            raw = b64decode(p.data, at + ".data")
+        else:  # json, none: the text itself
+            raw = p.data.encode("utf-8")
+        if p.transport != "link" and len(raw) != p.size:
+            raise NatsBridgeError("size_mismatch", at + ".size", "%s: the data is %d bytes, size says %d" % (p.dataname, len(raw), p.size))
+        out.append((p.dataname, deserialize(raw, p.payload_type, at + ".data", arrow_tables), p.payload_type))
+        raw = None
+    return out
+
+
+def _verify(raw, p, at):
+    # A download handler's bytes against the payload's size and checksum.
+    if len(raw) != p.size:
+        raise NatsBridgeError("size_mismatch", at + ".size", "%s: %s gave %d bytes, size says %d" % (p.dataname, p.data, len(raw), p.size))
+    checksum = p.metadata.get("checksum")
+    if checksum and not isinstance(checksum, str):
+        raise NatsBridgeError("bad_value", at + ".metadata.checksum", "%s: the checksum is not a string" % p.dataname)
+    if checksum and checksum != "sha256:" + sha256_hex(raw):
+        raise NatsBridgeError("checksum_mismatch", at, "%s: %s gave bytes whose sha256 differs from %s" % (p.dataname, p.data, checksum))

@@ -1,0 +1,162 @@
+"""Runs the nats_bridge test suite on CPython (pytest), on MicroPython, and its small
+cases on a 64 KiB MicroPython heap (the code in a ROMFS image, as in a board's flash), each run against its own freshly started servers.
+
+    python3 sdk-python/tests/run_all.py [--only cpython|micropython|small-heap] [--tests a,b]
+
+Servers (servers.py): nats-server x4, nginx WebDAV, helper_server.py and, when
+NATSBRIDGE_SERVE_FILES names the `natsbridge` binary, `natsbridge serve-files`. Without
+that variable the serve-files tests FAIL, unless --without-serve-files is given, which
+leaves them out and says so loudly. Exits 1 when anything failed.
+"""
+
+import hashlib
+import os
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SDK = os.path.dirname(HERE)
+ROOT = os.path.dirname(SDK)
+sys.path.insert(0, HERE)
+
+import romfs  # noqa: E402
+import servers  # noqa: E402
+
+FULL_SUITE = ["test_smart_goldens", "test_nats", "test_link"]
+CPYTHON_ONLY = ["test_nats_py_peer"]
+SMALL_SUITE = ["test_small"]
+SERVE_FILES_TESTS = ["test_serve_files"]
+UPLOAD_TOKEN = "upload-s3cret"
+MAX_UPLOAD = 8 * 1024 * 1024
+SMALL_HEAP = os.environ.get("NATSBRIDGE_SMALL_HEAP", "64K")  # beside the code, which is in a ROMFS image
+LARGE_SIZE = 5 * 1000 * 1000  # the link payload the small heap streams to a file
+
+
+class Servers:
+    """Every server one run of the suite needs; all stopped on exit."""
+
+    def __init__(self, with_serve_files):
+        self.with_serve_files = with_serve_files
+        self.children = []
+
+    def __enter__(self):
+        try:
+            start = self.children.append
+            main = servers.nats_server(jetstream=True)
+            start(main)
+            small = servers.nats_server(max_payload=65536, ping_interval="1s")
+            start(small)
+            users = servers.nats_server(user="alice", password="s3cret")
+            start(users)
+            token = servers.nats_server(token="t0ken")
+            start(token)
+            webdav = servers.nginx()
+            start(webdav)
+            helper = servers.helper_server()
+            start(helper)
+            self.tmp = tempfile.mkdtemp(prefix="natsbridge-py-")
+            large = bytes((i * 7) % 251 for i in range(LARGE_SIZE))
+            os.mkdir(os.path.join(webdav.root, "large"))
+            with open(os.path.join(webdav.root, "large", "pattern.bin"), "wb") as f:
+                f.write(large)
+            self.env = dict(os.environ)
+            self.env.update({
+                "NATSBRIDGE_ROOT": ROOT,
+                "NATSBRIDGE_NATS_URL": main.url,
+                "NATSBRIDGE_NATS_SMALL_URL": small.url,
+                "NATSBRIDGE_NATS_USER_URL": users.url,
+                "NATSBRIDGE_NATS_TOKEN_URL": token.url,
+                "NATSBRIDGE_WEBDAV_URL": webdav.url,
+                "NATSBRIDGE_WEBDAV_ROOT": webdav.root,
+                "NATSBRIDGE_HELPER_URL": helper.url,
+                "NATSBRIDGE_CLOSED_URL": "http://127.0.0.1:%d" % servers.free_port(),
+                "NATSBRIDGE_TMP": self.tmp,
+                "NATSBRIDGE_LARGE_URL": webdav.url + "/large/pattern.bin",
+                "NATSBRIDGE_LARGE_SIZE": str(LARGE_SIZE),
+                "NATSBRIDGE_LARGE_SHA256": hashlib.sha256(large).hexdigest(),
+            })
+            if self.with_serve_files:
+                binary = os.environ["NATSBRIDGE_SERVE_FILES"]
+                files = servers.serve_files(binary, UPLOAD_TOKEN, MAX_UPLOAD)
+                start(files)
+                self.env.update({
+                    "NATSBRIDGE_SERVE_FILES_URL": files.url,
+                    "NATSBRIDGE_SERVE_FILES_TOKEN": UPLOAD_TOKEN,
+                    "NATSBRIDGE_SERVE_FILES_MAX": str(MAX_UPLOAD),
+                })
+            return self
+        except BaseException:
+            self.__exit__()
+            raise
+
+    def __exit__(self, *exc):
+        for child in reversed(self.children):
+            child.stop()
+        if getattr(self, "tmp", None):
+            subprocess.call(["rm", "-rf", self.tmp])
+
+
+def run(what, argv, env, cwd=ROOT):
+    print("\n==> %s\n    %s" % (what, " ".join(argv)), flush=True)
+    code = subprocess.call(argv, env=env, cwd=cwd)
+    print("<== %s: %s" % (what, "passed" if code == 0 else "FAILED (exit %d)" % code), flush=True)
+    return code == 0
+
+
+EXAMPLES = ["send_text", "send_config", "text_with_image", "request_reply", "large_payload_link"]
+
+
+def run_examples(what, interpreter, s):
+    # Each example of sdk-python/examples/, as a user runs it, against this run's servers.
+    env = dict(s.env, NATS_URL=s.env["NATSBRIDGE_NATS_URL"], FILESERVER_URL=s.env["NATSBRIDGE_WEBDAV_URL"],
+               UPLOAD="put", DOWNLOAD_DIR=s.tmp)
+    ok = True
+    for name in EXAMPLES:
+        ok = run("%s example %s" % (what, name), interpreter + [os.path.join(SDK, "examples", name + ".py")], env) and ok
+    return ok
+
+
+def main():
+    args = sys.argv[1:]
+    only = args[args.index("--only") + 1] if "--only" in args else None
+    with_serve_files = bool(os.environ.get("NATSBRIDGE_SERVE_FILES"))
+    suite_extra = []
+    if with_serve_files:
+        suite_extra = SERVE_FILES_TESTS
+    elif "--without-serve-files" in args:
+        print("!!! NATSBRIDGE_SERVE_FILES is not set: the `natsbridge serve-files` (Plik API) tests are NOT RUN !!!")
+    else:
+        suite_extra = SERVE_FILES_TESTS  # they fail, saying what to set
+    if "--tests" in args:  # while working on some: --tests test_nats,test_link
+        FULL_SUITE[:] = args[args.index("--tests") + 1].split(",")
+        EXAMPLES[:] = []
+        CPYTHON_ONLY[:] = []
+        suite_extra = []
+    micropython = servers.program("micropython")
+    results = {}
+    if only in (None, "cpython"):
+        with Servers(with_serve_files) as s:
+            files = [os.path.join(HERE, m + ".py") for m in FULL_SUITE + CPYTHON_ONLY + suite_extra]
+            results["cpython"] = run("CPython (pytest)", [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"] + files, s.env)
+            results["cpython examples"] = run_examples("CPython", [sys.executable], s)
+    if only in (None, "micropython"):
+        with Servers(with_serve_files) as s:
+            argv = [micropython, "-X", "heapsize=32M", os.path.join(HERE, "mpy_runner.py")] + FULL_SUITE + suite_extra
+            results["micropython"] = run("MicroPython", argv, s.env)
+            results["micropython examples"] = run_examples("MicroPython", [micropython, "-X", "heapsize=32M"], s)
+    if only in (None, "small-heap"):
+        with Servers(with_serve_files) as s:
+            # as a board runs it: the code in flash (a ROMFS image), SMALL_HEAP of RAM beside it
+            image = os.path.join(s.tmp, "code.romfs")
+            files = [os.path.join(SDK, "nats_bridge.py")] + [os.path.join(HERE, m + ".py") for m in ["nbtest", "mpy_runner"] + SMALL_SUITE]
+            size = romfs.build_image(files, image)
+            argv, env = romfs.command(SMALL_HEAP, "mpy_runner", image, size, dict(s.env, NATSBRIDGE_TESTS=",".join(SMALL_SUITE)))
+            results["small heap"] = run("MicroPython, %s heap, code in a ROMFS image of %d bytes" % (SMALL_HEAP, size), argv, env)
+    print("\n" + ", ".join("%s %s" % (k, "passed" if v else "FAILED") for k, v in results.items()))
+    if not all(results.values()):
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

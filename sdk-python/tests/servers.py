@@ -1,0 +1,159 @@
+"""Real servers for the nats_bridge test suite, started on free 127.0.0.1 ports (CPython).
+
+Each is a context manager whose exit kills the child process, also when a test fails:
+nats-server (plain, JetStream, small max_payload, user/password, token), nginx with
+WebDAV PUT, the suite's helper HTTP server (helper_server.py) and, when
+NATSBRIDGE_SERVE_FILES names the binary, `natsbridge serve-files`.
+"""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def program(name):
+    """The path of name on PATH or in pip's scripts folder; fails loudly when missing."""
+    found = shutil.which(name) or shutil.which(name, path=sysconfig.get_path("scripts") + os.pathsep + "/usr/sbin")
+    if not found:
+        raise SystemExit("FAIL: %s is not installed (see scripts/test-all for how to install it)" % name)
+    return found
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port, proc, what, timeout=15.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError("%s exited with %s before listening" % (what, proc.returncode))
+        try:
+            with socket.create_connection(("127.0.0.1", port), 0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("%s did not listen on port %d within %s s" % (what, port, timeout))
+
+
+class Child:
+    """A child process killed (and its temporary folder removed) on exit."""
+
+    def __init__(self, what, argv, port, workdir, stdout=subprocess.DEVNULL):
+        self.what = what
+        self.port = port
+        self.workdir = workdir
+        self.proc = subprocess.Popen(argv, stdout=stdout, stderr=subprocess.STDOUT)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        if self.workdir:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def nats_server(max_payload=None, jetstream=False, user=None, password=None, token=None, ping_interval=None):
+    """A started nats-server; .url is nats://127.0.0.1:PORT (without credentials)."""
+    workdir = tempfile.mkdtemp(prefix="natsbridge-nats-")
+    port = free_port()
+    conf = ["listen: 127.0.0.1:%d" % port]
+    if max_payload:
+        conf.append("max_payload: %d" % max_payload)
+    if ping_interval:
+        conf.append('ping_interval: "%s"' % ping_interval)
+        conf.append("ping_max: 2")
+    if jetstream:
+        conf.append('jetstream { store_dir: "%s/js" }' % workdir)
+    if user:
+        conf.append('authorization { user: "%s", password: "%s" }' % (user, password))
+    if token:
+        conf.append('authorization { token: "%s" }' % token)
+    path = os.path.join(workdir, "nats.conf")
+    with open(path, "w") as f:
+        f.write("\n".join(conf) + "\n")
+    child = Child("nats-server", [program("nats-server"), "-c", path], port, workdir)
+    wait_for_port(port, child.proc, "nats-server")
+    child.url = "nats://127.0.0.1:%d" % port
+    return child
+
+
+NGINX_CONF = """
+user root;
+worker_processes 1;
+daemon off;
+pid %(dir)s/nginx.pid;
+error_log %(dir)s/error.log;
+events { worker_connections 64; }
+http {
+    access_log off;
+    client_body_temp_path %(dir)s/body;
+    proxy_temp_path %(dir)s/proxy;
+    fastcgi_temp_path %(dir)s/fastcgi;
+    uwsgi_temp_path %(dir)s/uwsgi;
+    scgi_temp_path %(dir)s/scgi;
+    client_max_body_size 256m;
+    server {
+        listen 127.0.0.1:%(port)d;
+        root %(dir)s/root;
+        location / {
+            dav_methods PUT DELETE;
+            create_full_put_path on;
+            dav_access user:rw group:r all:r;
+        }
+    }
+}
+"""
+
+
+def nginx():
+    """A started nginx serving .root with WebDAV PUT/DELETE; .url is http://127.0.0.1:PORT."""
+    workdir = tempfile.mkdtemp(prefix="natsbridge-nginx-")
+    os.mkdir(os.path.join(workdir, "root"))
+    port = free_port()
+    path = os.path.join(workdir, "nginx.conf")
+    with open(path, "w") as f:
+        f.write(NGINX_CONF % {"dir": workdir, "port": port})
+    child = Child("nginx", [program("nginx"), "-c", path, "-p", workdir], port, workdir)
+    wait_for_port(port, child.proc, "nginx")
+    child.url = "http://127.0.0.1:%d" % port
+    child.root = os.path.join(workdir, "root")
+    return child
+
+
+def helper_server():
+    """helper_server.py (flaky downloads, failures on demand, a Plik API stand-in)."""
+    port = free_port()
+    child = Child("helper_server.py", [sys.executable, os.path.join(HERE, "helper_server.py"), str(port)], port, None)
+    wait_for_port(port, child.proc, "helper_server.py")
+    child.url = "http://127.0.0.1:%d" % port
+    return child
+
+
+def serve_files(binary, upload_token, max_upload_bytes):
+    """`natsbridge serve-files`, per its contract: it prints `listening on URL` when ready."""
+    workdir = tempfile.mkdtemp(prefix="natsbridge-serve-files-")
+    argv = [binary, "serve-files", "--dir", workdir, "--listen", "127.0.0.1:0",
+            "--upload-token", upload_token, "--max-upload-bytes", str(max_upload_bytes)]
+    child = Child("natsbridge serve-files", argv, 0, workdir, stdout=subprocess.PIPE)
+    line = child.proc.stdout.readline().decode("utf-8", "replace").strip()
+    if not line.startswith("listening on http://"):
+        child.stop()
+        raise RuntimeError("natsbridge serve-files printed %r instead of 'listening on http://...'" % line)
+    child.url = line[len("listening on "):]
+    return child
