@@ -34,6 +34,16 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
+    /// At most `max_retries` attempts, delay caps doubling from `base_delay` up to
+    /// `max_delay`.
+    pub const fn new(max_retries: u32, base_delay: Duration, max_delay: Duration) -> Self {
+        RetryPolicy {
+            max_retries,
+            base_delay,
+            max_delay,
+        }
+    }
+
     /// The upper bound of the delay before retry number `retry` (0 for the first retry).
     pub fn delay_cap(&self, retry: u32) -> Duration {
         let factor = 1u32.checked_shl(retry).unwrap_or(u32::MAX);

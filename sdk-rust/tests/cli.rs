@@ -243,11 +243,8 @@ async fn http_put_to_serve_files_survives_a_restart_of_the_file_server() {
     use std::time::Duration;
     let server = NatsServer::start();
     let mut files = serve_files();
-    let patient = natsbridge::RetryPolicy {
-        max_retries: 40,
-        base_delay: Duration::from_millis(50),
-        max_delay: Duration::from_millis(400),
-    };
+    let patient =
+        natsbridge::RetryPolicy::new(40, Duration::from_millis(50), Duration::from_millis(400));
     let client = ConnectOptions::new()
         .http_put(files.url())
         .retry(patient)

@@ -66,6 +66,16 @@ fn assert_same(sent: &[Payload], received: &[natsbridge::ReceivedPayload], trans
     }
 }
 
+/// A client uploading to `nginx` with HTTP PUT, retrying downloads as `retry` says.
+async fn put_client(server: &NatsServer, nginx: &Nginx, retry: RetryPolicy) -> Client {
+    ConnectOptions::new()
+        .http_put(nginx.url())
+        .retry(retry)
+        .connect(&server.url())
+        .await
+        .unwrap()
+}
+
 async fn round_trip(
     client: &Client,
     subject: &str,
@@ -323,17 +333,8 @@ async fn jetstream_publish_is_acknowledged_and_deduplicated_and_durable_receive_
     use async_nats::jetstream::stream;
     let server = NatsServer::start();
     let mut nginx = Nginx::start();
-    let quick = RetryPolicy {
-        max_retries: 2,
-        base_delay: Duration::from_millis(10),
-        max_delay: Duration::from_millis(20),
-    };
-    let client = ConnectOptions::new()
-        .http_put(nginx.url())
-        .retry(quick)
-        .connect(&server.url())
-        .await
-        .unwrap();
+    let quick = RetryPolicy::new(2, Duration::from_millis(10), Duration::from_millis(20));
+    let client = put_client(&server, &nginx, quick).await;
     let config = stream::Config {
         name: "EVENTS".into(),
         subjects: vec!["events.>".into()],
@@ -396,17 +397,8 @@ async fn jetstream_publish_is_acknowledged_and_deduplicated_and_durable_receive_
 async fn a_download_retries_while_the_file_server_is_down_and_succeeds_once_it_is_back() {
     let server = NatsServer::start();
     let mut nginx = Nginx::start();
-    let patient = RetryPolicy {
-        max_retries: 40,
-        base_delay: Duration::from_millis(50),
-        max_delay: Duration::from_millis(400),
-    };
-    let client = ConnectOptions::new()
-        .http_put(nginx.url())
-        .retry(patient)
-        .connect(&server.url())
-        .await
-        .unwrap();
+    let patient = RetryPolicy::new(40, Duration::from_millis(50), Duration::from_millis(400));
+    let client = put_client(&server, &nginx, patient).await;
     let mut inbox = client.raw_subscribe("retry").await.unwrap();
     let payloads = vec![Payload::binary("x.bin", vec![5u8; 4000])];
     client
@@ -434,20 +426,11 @@ async fn a_download_retries_while_the_file_server_is_down_and_succeeds_once_it_i
 
 /// A receiver whose retries would take many minutes: a permanent failure must not wait.
 fn slow_retries() -> RetryPolicy {
-    RetryPolicy {
-        max_retries: 5,
-        base_delay: Duration::from_secs(600),
-        max_delay: Duration::from_secs(600),
-    }
+    RetryPolicy::new(5, Duration::from_secs(600), Duration::from_secs(600))
 }
 
 async fn sent_link(nginx: &Nginx, server: &NatsServer) -> (Client, async_nats::Message, String) {
-    let client = ConnectOptions::new()
-        .http_put(nginx.url())
-        .retry(slow_retries())
-        .connect(&server.url())
-        .await
-        .unwrap();
+    let client = put_client(&server, &nginx, slow_retries()).await;
     let mut inbox = client.raw_subscribe("faults").await.unwrap();
     let payloads = vec![Payload::binary("victim.bin", vec![1u8; 2048])];
     let sent = client

@@ -104,7 +104,10 @@ fn python_sdk_suite_passes_against_real_servers() {
     let mut command = Command::new("python3");
     command.arg(sdk_dir().join("tests/run_all.py"));
     if std::env::var_os("NATSBRIDGE_SERVE_FILES").is_none() {
-        command.env("NATSBRIDGE_SERVE_FILES", natsbridge_test_support::natsbridge_binary());
+        command.env(
+            "NATSBRIDGE_SERVE_FILES",
+            natsbridge_test_support::natsbridge_binary(),
+        );
     }
     let output = run(&mut command, PYTHON3_INSTALL);
     assert_success("python3 sdk-python/tests/run_all.py", &output);
