@@ -430,7 +430,7 @@ fn slow_retries() -> RetryPolicy {
 }
 
 async fn sent_link(nginx: &Nginx, server: &NatsServer) -> (Client, async_nats::Message, String) {
-    let client = put_client(&server, &nginx, slow_retries()).await;
+    let client = put_client(server, nginx, slow_retries()).await;
     let mut inbox = client.raw_subscribe("faults").await.unwrap();
     let payloads = vec![Payload::binary("victim.bin", vec![1u8; 2048])];
     let sent = client
