@@ -20,6 +20,7 @@ pub mod generated;
 pub mod json;
 mod message;
 mod object;
+pub mod protocol;
 
 pub use error::{At, DecodeError, ErrorKind, MAX_PLACE_DEPTH, Place, Segment};
 pub use generated::*;
