@@ -376,6 +376,19 @@ impl<'a> Reader<'a> {
         Ok(n)
     }
 
+    /// Reads `true` or `false`; any other well-formed value is
+    /// `WrongType { expected: "a boolean" }` and is not consumed.
+    pub fn boolean(&mut self) -> Result<bool, JsonError> {
+        self.skip_ws();
+        let value = match self.peek() {
+            Some(b't') => true,
+            Some(b'f') => false,
+            _ => return Err(self.wrong_type("a boolean")),
+        };
+        self.literal(if value { b"true" } else { b"false" }, &mut |_| {})?;
+        Ok(value)
+    }
+
     /// The next value must be an object (`WrongType { expected: "an object" }` otherwise, not
     /// consumed); copies it into `out` (cleared first) without insignificant whitespace, strings
     /// and numbers copied as they are (escapes unchanged), validating it fully. `TooLong` when it

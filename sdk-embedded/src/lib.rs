@@ -15,6 +15,7 @@
 #![no_std]
 
 mod canonical;
+pub mod client;
 mod error;
 pub mod generated;
 pub mod json;
