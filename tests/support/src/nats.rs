@@ -1,0 +1,158 @@
+//! A real `nats-server` per test: its own loopback port, config file, JetStream store and
+//! log, killed when the guard drops.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::NATS_SERVER_INSTALL;
+use crate::process::{ChildGuard, free_port, program, wait_until_closed};
+
+/// Options for a [`NatsServer`]; start it with [`NatsServerBuilder::start`].
+#[derive(Debug, Clone)]
+pub struct NatsServerBuilder {
+    max_payload: Option<usize>,
+    jetstream: bool,
+    user_password: Option<(String, String)>,
+    token: Option<String>,
+}
+
+impl NatsServerBuilder {
+    /// The `max_payload` the server advertises (nats-server's default is 1 MiB).
+    pub fn max_payload(mut self, bytes: usize) -> Self {
+        self.max_payload = Some(bytes);
+        self
+    }
+
+    /// Whether JetStream (and so the Object Store) is enabled; on by default.
+    pub fn jetstream(mut self, enabled: bool) -> Self {
+        self.jetstream = enabled;
+        self
+    }
+
+    /// Requires this user and password from every client.
+    pub fn user_password(mut self, user: &str, password: &str) -> Self {
+        self.user_password = Some((user.to_owned(), password.to_owned()));
+        self
+    }
+
+    /// Requires this token from every client.
+    pub fn token(mut self, token: &str) -> Self {
+        self.token = Some(token.to_owned());
+        self
+    }
+
+    /// Starts the server on a free loopback port and returns once it accepts connections.
+    ///
+    /// # Panics
+    /// When `nats-server` is not installed (the message says how to install it) or does not
+    /// start; the test then fails loudly.
+    pub fn start(self) -> NatsServer {
+        let dir = tempfile::tempdir().expect("a temporary folder for nats-server");
+        let port = free_port();
+        let config = dir.path().join("nats.conf");
+        std::fs::write(&config, self.config(port, dir.path())).expect("writing nats.conf");
+        let mut server = NatsServer {
+            port,
+            config,
+            guard: None,
+            _dir: dir,
+        };
+        server.launch();
+        server
+    }
+
+    fn config(&self, port: u16, dir: &Path) -> String {
+        let mut config = format!("listen: \"127.0.0.1:{port}\"\n");
+        if let Some(bytes) = self.max_payload {
+            config += &format!("max_payload: {bytes}\n");
+        }
+        if self.jetstream {
+            let store = dir.join("jetstream");
+            config += &format!(
+                "jetstream {{ store_dir: {:?} }}\n",
+                store.display().to_string()
+            );
+        }
+        match (&self.user_password, &self.token) {
+            (Some((user, password)), _) => {
+                config += &format!("authorization {{ user: {user:?}, password: {password:?} }}\n");
+            }
+            (None, Some(token)) => config += &format!("authorization {{ token: {token:?} }}\n"),
+            (None, None) => {}
+        }
+        config
+    }
+}
+
+/// A running `nats-server` on `127.0.0.1`, killed when dropped.
+///
+/// ```no_run
+/// let server = natsbridge_test_support::NatsServer::start();
+/// assert!(server.url().starts_with("nats://127.0.0.1:"));
+/// ```
+pub struct NatsServer {
+    port: u16,
+    config: PathBuf,
+    guard: Option<ChildGuard>,
+    _dir: tempfile::TempDir,
+}
+
+impl NatsServer {
+    /// A server with JetStream and the default limits.
+    pub fn start() -> NatsServer {
+        NatsServer::builder().start()
+    }
+
+    /// Options: `max_payload`, JetStream, user/password or token auth.
+    pub fn builder() -> NatsServerBuilder {
+        NatsServerBuilder {
+            max_payload: None,
+            jetstream: true,
+            user_password: None,
+            token: None,
+        }
+    }
+
+    /// `nats://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("nats://127.0.0.1:{}", self.port)
+    }
+
+    /// The loopback port it listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Kills the server (clients see the connection drop); [`NatsServer::restart`] brings it
+    /// back on the same port with the same JetStream store.
+    pub fn stop(&mut self) {
+        if let Some(mut guard) = self.guard.take() {
+            guard.kill();
+            wait_until_closed(self.port);
+        }
+    }
+
+    /// Stops the server if it runs, then starts it again on the same port and store.
+    pub fn restart(&mut self) {
+        self.stop();
+        self.launch();
+    }
+
+    /// The server's log so far (for assertion messages).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.log_path()).unwrap_or_default()
+    }
+
+    fn log_path(&self) -> PathBuf {
+        self.config.with_file_name("nats-server.log")
+    }
+
+    fn launch(&mut self) {
+        let mut command = Command::new(program("nats-server"));
+        command.arg("-c").arg(&self.config);
+        let log = self.log_path();
+        let mut guard = ChildGuard::spawn(command, "nats-server", &log, NATS_SERVER_INSTALL);
+        guard.wait_for_port(self.port, &log);
+        self.guard = Some(guard);
+    }
+}

@@ -1,0 +1,135 @@
+//! Child processes of the tests: finding programs, free ports, waiting until a server
+//! accepts connections, and a guard that kills the child when dropped.
+
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// How long a server may take to accept its first connection before the test fails.
+const STARTUP_LIMIT: Duration = Duration::from_secs(20);
+
+/// The program to run for `name`: `name` itself when it is on `PATH`, else the file of that
+/// name in the scripts folder of `python3` (pip's console scripts, which pyenv and user
+/// installs leave off `PATH`), else `/usr/sbin/name`, else `name` (so that running it fails
+/// with the caller's install hint).
+pub fn program(name: &str) -> PathBuf {
+    let on_path = std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(name).is_file()));
+    if on_path {
+        return PathBuf::from(name);
+    }
+    let scripts = Command::new("python3")
+        .args([
+            "-c",
+            "import sysconfig; print(sysconfig.get_path('scripts'))",
+        ])
+        .output()
+        .ok()
+        .filter(|output| output.status.success())
+        .map(|output| PathBuf::from(String::from_utf8_lossy(&output.stdout).trim()));
+    let candidates = scripts
+        .map(|dir| dir.join(name))
+        .into_iter()
+        .chain([Path::new("/usr/sbin").join(name)]);
+    for candidate in candidates {
+        if candidate.is_file() {
+            return candidate;
+        }
+    }
+    PathBuf::from(name)
+}
+
+/// A loopback port that was free a moment ago (the OS picked it for a listener that is
+/// closed again before this returns).
+pub fn free_port() -> u16 {
+    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .and_then(|listener| listener.local_addr())
+        .map(|addr| addr.port())
+        .expect("binding 127.0.0.1:0 to find a free port")
+}
+
+/// A running child process, killed and reaped on drop.
+pub(crate) struct ChildGuard {
+    child: Option<Child>,
+    what: String,
+}
+
+impl ChildGuard {
+    /// Starts `command` (stdout and stderr to `log`), failing loudly with `install` when the
+    /// program is missing.
+    pub(crate) fn spawn(mut command: Command, what: &str, log: &Path, install: &str) -> Self {
+        let log_file = std::fs::File::create(log).expect("creating a server log file");
+        let log_err = log_file.try_clone().expect("cloning a log file handle");
+        command
+            .stdin(Stdio::null())
+            .stdout(log_file)
+            .stderr(log_err);
+        let child = command.spawn().unwrap_or_else(|error| {
+            panic!(
+                "cannot start {what} ({:?}): {error}; install it with `{install}`",
+                command.get_program()
+            )
+        });
+        ChildGuard {
+            child: Some(child),
+            what: what.to_owned(),
+        }
+    }
+
+    /// Waits until `port` on loopback accepts a connection; panics with the server's log when
+    /// the child exits first or the startup limit passes.
+    pub(crate) fn wait_for_port(&mut self, port: u16, log: &Path) {
+        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+        let started = Instant::now();
+        loop {
+            if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+                return;
+            }
+            let child = self.child.as_mut().expect("a running child");
+            if let Ok(Some(status)) = child.try_wait() {
+                let log = std::fs::read_to_string(log).unwrap_or_default();
+                panic!(
+                    "{} exited with {status} before listening on {addr}:\n{log}",
+                    self.what
+                );
+            }
+            if started.elapsed() > STARTUP_LIMIT {
+                let log = std::fs::read_to_string(log).unwrap_or_default();
+                panic!(
+                    "{} did not listen on {addr} within {STARTUP_LIMIT:?}:\n{log}",
+                    self.what
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Kills the child and waits for it to exit.
+    pub(crate) fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Waits until nothing accepts connections on `port` any more (a killed server's socket is
+/// closed by the kernel once the process is reaped; this makes that visible to the test).
+pub(crate) fn wait_until_closed(port: u16) {
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    let started = Instant::now();
+    while TcpStream::connect_timeout(&addr, Duration::from_millis(100)).is_ok() {
+        assert!(
+            started.elapsed() < STARTUP_LIMIT,
+            "port {port} still accepts connections after its server was killed"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
