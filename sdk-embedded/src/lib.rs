@@ -14,14 +14,18 @@
 //! ```
 #![no_std]
 
+pub mod backoff;
 mod canonical;
 pub mod client;
 mod error;
 pub mod generated;
+pub mod http;
 pub mod json;
+pub mod link;
 mod message;
 mod object;
 pub mod protocol;
+pub mod smart;
 
 pub use error::{At, DecodeError, ErrorKind, MAX_PLACE_DEPTH, Place, Segment};
 pub use generated::*;
