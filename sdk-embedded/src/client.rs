@@ -17,7 +17,7 @@ use crate::protocol::{
 };
 
 /// The longest `-ERR` text the client keeps in [`Error::Server`]; longer texts are cut here.
-pub const SERVER_ERROR_CAPACITY: usize = 128;
+pub const SERVER_ERROR_CAPACITY: usize = 64;
 
 /// What can go wrong with a connection, and what it means for it.
 #[derive(Debug, Clone, PartialEq, Eq)]

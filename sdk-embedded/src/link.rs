@@ -425,9 +425,10 @@ fn read_json_string<const N: usize>(
         .begin_object()
         .map_err(|_| LinkError::BadAnswer(key))?;
     let mut name: heapless::String<32> = heapless::String::new();
-    while let Some(_) = reader
+    while reader
         .next_key(&mut name)
         .map_err(|_| LinkError::BadAnswer(key))?
+        .is_some()
     {
         if name == key {
             return reader
