@@ -3,13 +3,13 @@
 //! payload far larger than the work buffer streamed in pieces, the move to links when the
 //! envelope exceeds `max_payload`, download retries, and permanent failures.
 
+mod common;
+
 use std::cell::Cell;
-use std::convert::Infallible;
 
 use embedded_io_adapters::tokio_1::FromTokio;
 use natsbridge_embedded::backoff::Backoff;
 use natsbridge_embedded::client::{Client, Event};
-use natsbridge_embedded::http::Connector;
 use natsbridge_embedded::link::{FileServer, LinkError, UploadMethod};
 use natsbridge_embedded::protocol::ConnectOptions;
 use natsbridge_embedded::smart::{
@@ -20,48 +20,7 @@ use natsbridge_embedded::{Message, MessageEnvelope, PayloadType, Transport};
 use natsbridge_test_support::{NatsServer, Nginx};
 use tokio::net::TcpStream;
 
-/// Opens tokio TCP connections (the test's stand-in for a board's TCP stack).
-struct TokioConnector;
-
-impl Connector for TokioConnector {
-    type Connection = FromTokio<TcpStream>;
-    type Error = std::io::Error;
-    async fn connect(&mut self, host: &str, port: u16) -> Result<Self::Connection, Self::Error> {
-        Ok(FromTokio::new(TcpStream::connect((host, port)).await?))
-    }
-}
-
-/// Collects what it is given and remembers the largest piece.
-#[derive(Default)]
-struct Collect {
-    bytes: Vec<u8>,
-    largest_piece: usize,
-}
-
-impl embedded_io_async::ErrorType for Collect {
-    type Error = Infallible;
-}
-
-impl embedded_io_async::Write for Collect {
-    async fn write(&mut self, buf: &[u8]) -> Result<usize, Infallible> {
-        self.largest_piece = self.largest_piece.max(buf.len());
-        self.bytes.extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    async fn flush(&mut self) -> Result<(), Infallible> {
-        Ok(())
-    }
-}
-
-fn pseudo_random() -> impl FnMut() -> u32 {
-    let mut state = 0x1234_5678u32;
-    move || {
-        state ^= state << 13;
-        state ^= state >> 17;
-        state ^= state << 5;
-        state
-    }
-}
+use common::{Collect, TokioConnector, pseudo_random};
 
 fn pattern(len: usize, seed: u8) -> Vec<u8> {
     (0..len)
