@@ -15,12 +15,16 @@ use crate::json::Writer;
 /// (the `embassy-net` feature has one over `TcpSocket`; a TLS stream can be wrapped too).
 #[allow(async_fn_in_trait)]
 pub trait Connector {
-    /// The connection it opens.
-    type Connection: Read + Write;
+    /// The connection it opens; it may borrow the connector (its socket buffers, say) until
+    /// it is dropped.
+    type Connection<'c>: Read + Write
+    where
+        Self: 'c;
     /// Why it could not connect.
     type Error: embedded_io_async::Error;
     /// Opens a connection to `host:port`.
-    async fn connect(&mut self, host: &str, port: u16) -> Result<Self::Connection, Self::Error>;
+    async fn connect(&mut self, host: &str, port: u16)
+    -> Result<Self::Connection<'_>, Self::Error>;
 }
 
 /// Why an HTTP exchange failed.
@@ -149,14 +153,14 @@ const CHUNK_SIZE_START: Chunk = Chunk::Size {
 ///
 /// `headers` are extra request headers; `body` pieces are sent one after the other with their
 /// total as `Content-Length` (no body and no `Content-Length` when `body` is `None`).
-pub async fn request<'w, C: Connector>(
-    connector: &mut C,
+pub async fn request<'w, 'c, C: Connector>(
+    connector: &'c mut C,
     work: &'w mut [u8],
     method: &str,
     url: &Url<'_>,
     headers: &[(&str, &str)],
     body: Option<&[&[u8]]>,
-) -> Result<Response<'w, C::Connection>, HttpError> {
+) -> Result<Response<'w, C::Connection<'c>>, HttpError> {
     let mut connection = connector
         .connect(url.host, url.port)
         .await
@@ -189,8 +193,9 @@ pub async fn request<'w, C: Connector>(
     }
     w.raw("\r\n").map_err(too_small)?;
     let head_len = w.len();
-    let io =
-        |e: <C::Connection as embedded_io_async::ErrorType>::Error| HttpError::Transport(e.kind());
+    let io = |e: <C::Connection<'c> as embedded_io_async::ErrorType>::Error| {
+        HttpError::Transport(e.kind())
+    };
     connection.write_all(&work[..head_len]).await.map_err(io)?;
     for piece in body.unwrap_or_default() {
         connection.write_all(piece).await.map_err(io)?;

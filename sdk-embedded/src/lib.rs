@@ -23,6 +23,8 @@ pub mod http;
 pub mod json;
 pub mod link;
 mod message;
+#[cfg(feature = "embassy-net")]
+pub mod net;
 mod object;
 pub mod protocol;
 pub mod smart;

@@ -12,9 +12,9 @@ use tokio::net::TcpStream;
 pub struct TokioConnector;
 
 impl Connector for TokioConnector {
-    type Connection = FromTokio<TcpStream>;
+    type Connection<'c> = FromTokio<TcpStream>;
     type Error = std::io::Error;
-    async fn connect(&mut self, host: &str, port: u16) -> Result<Self::Connection, Self::Error> {
+    async fn connect(&mut self, host: &str, port: u16) -> std::io::Result<FromTokio<TcpStream>> {
         Ok(FromTokio::new(TcpStream::connect((host, port)).await?))
     }
 }
