@@ -262,7 +262,6 @@ fn round_trip_inside_the_namespace() {
         )
         .await
         .expect("smartsend over embassy-net");
-        drop(uploader);
 
         let received = match client.next_event().await.expect("the envelope comes back") {
             Event::Message(m) => Box::new(MessageEnvelope::decode(m.payload).expect("decodes")),
