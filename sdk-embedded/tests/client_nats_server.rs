@@ -181,3 +181,49 @@ async fn a_stopped_server_is_reported_as_closed() {
         other => panic!("expected the connection to end, got {other:?}"),
     }
 }
+
+#[tokio::test]
+async fn after_a_server_restart_the_reconnect_loop_subscribes_again() {
+    let mut server = NatsServer::start();
+    let (mut rx, mut tx) = ([0u8; 2048], [0u8; 512]);
+    {
+        let mut client =
+            Client::connect(tcp(&server).await, &mut rx, &mut tx, &ConnectOptions::new())
+                .await
+                .unwrap();
+        client.subscribe("cmd", None).await.unwrap();
+        server.restart();
+        assert!(matches!(
+            client.next_event().await,
+            Err(Error::Closed | Error::Transport(_))
+        ));
+    }
+    // The loop of examples/reconnect.rs: connect with backoff until it works, subscribe again.
+    let backoff = natsbridge_embedded::backoff::Backoff::default();
+    let mut attempt = 0;
+    let stream = loop {
+        match TcpStream::connect(("127.0.0.1", server.port())).await {
+            Ok(stream) => break stream,
+            Err(error) => {
+                assert!(attempt < 50, "nats-server did not come back: {error}");
+                let wait = backoff.delay_ms(attempt.min(5), 7919 * attempt);
+                tokio::time::sleep(std::time::Duration::from_millis(wait.into())).await;
+                attempt += 1;
+            }
+        }
+    };
+    let mut client = Client::connect(
+        FromTokio::new(stream),
+        &mut rx,
+        &mut tx,
+        &ConnectOptions::new(),
+    )
+    .await
+    .unwrap();
+    let sid = client.subscribe("cmd", None).await.unwrap();
+    client.publish("cmd", None, b"after restart").await.unwrap();
+    assert_eq!(
+        next_message(&mut client).await,
+        ("cmd".into(), sid, b"after restart".to_vec())
+    );
+}
