@@ -4,8 +4,9 @@
 //!
 //! Runs as root (it re-executes itself under `unshare -n`); without root or `/dev/net/tun`
 //! it fails and says why. Run alone with
-//! `cargo test -p natsbridge-embedded --features embassy-net --test tap_namespace`.
+//! `cargo test -p natsbridge-embedded-tap`.
 
+#[path = "../../tests/common/mod.rs"]
 mod common;
 
 use std::net::{Ipv4Addr, TcpStream as StdTcpStream, UdpSocket};
