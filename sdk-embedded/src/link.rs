@@ -258,6 +258,12 @@ pub struct FileServer<'a> {
     pub token: Option<&'a str>,
 }
 
+/// The multipart boundary of Plik uploads (a macro, for `concat!`).
+macro_rules! boundary {
+    () => {
+        "natsbridge-embedded-5b1f0c9e"
+    };
+}
 /// Uploads `data` as the payload `payload_id` named `dataname` and returns its link.
 /// `work` holds request and response heads (512 bytes is plenty).
 pub async fn upload<C: Connector>(
@@ -270,16 +276,9 @@ pub async fn upload<C: Connector>(
 ) -> Result<heapless::String<URL_CAPACITY>, LinkError> {
     let mut bearer: heapless::String<256> = heapless::String::new();
     if let Some(token) = server.token {
-        bearer
-            .push_str("Bearer ")
-            .and_then(|_| bearer.push_str(token))
-            .map_err(|_| LinkError::BadName)?;
+        push_all(&mut bearer, &["Bearer ", token])?;
     }
-    let auth: &[(&str, &str)] = if server.token.is_some() {
-        &[("Authorization", bearer.as_str())]
-    } else {
-        &[]
-    };
+    let auth = server.token.map(|_| ("Authorization", bearer.as_str()));
     let mut link: heapless::String<URL_CAPACITY> = heapless::String::new();
     match server.method {
         UploadMethod::Put => {
@@ -287,52 +286,46 @@ pub async fn upload<C: Connector>(
             push_escaped(&mut link, payload_id)?;
             push_all(&mut link, &["/"])?;
             push_escaped(&mut link, dataname)?;
-            let url = Url::parse(&link)?;
-            let mut headers: heapless::Vec<(&str, &str), 2> = heapless::Vec::new();
-            let _ = headers.push(("Content-Type", "application/octet-stream"));
-            let _ = headers.extend_from_slice(auth);
-            let response =
-                http::request(connector, work, "PUT", &url, &headers, Some(&[data])).await?;
-            if !matches!(response.status, 200 | 201 | 204) {
-                return Err(LinkError::Http(HttpError::Status(response.status)));
-            }
+            let content_type = ("Content-Type", "application/octet-stream");
+            let headers = [Some(content_type), auth];
+            exchange(
+                connector,
+                work,
+                "PUT",
+                &link,
+                &headers,
+                &[data],
+                &[200, 201, 204],
+            )
+            .await?;
         }
         UploadMethod::Plik => {
             if dataname.bytes().any(|b| b == b'"' || b < b' ') {
                 return Err(LinkError::BadName);
             }
+            // 1. Create an upload: its id and the token that allows adding files to it.
             let mut url: heapless::String<URL_CAPACITY> = heapless::String::new();
             push_all(&mut url, &[server.url, "/upload"])?;
-            let mut headers: heapless::Vec<(&str, &str), 3> = heapless::Vec::new();
-            let _ = headers.push(("Content-Type", "application/json"));
-            let _ = headers.extend_from_slice(auth);
+            let headers = [Some(("Content-Type", "application/json")), auth];
             let mut upload_id: heapless::String<128> = heapless::String::new();
             let mut upload_token: heapless::String<128> = heapless::String::new();
             {
-                let mut response = http::request(
-                    connector,
-                    work,
-                    "POST",
-                    &Url::parse(&url)?,
-                    &headers,
-                    Some(&[b"{}"]),
-                )
-                .await?;
-                if response.status != 200 {
-                    return Err(LinkError::Http(HttpError::Status(response.status)));
-                }
-                let body = response.read_to_end().await?;
-                read_json_string(body, "id", &mut upload_id)?;
-                read_json_string(body, "uploadToken", &mut upload_token)?;
+                let mut response =
+                    exchange(connector, work, "POST", &url, &headers, &[b"{}"], &[200]).await?;
+                let answer = response.read_to_end().await?;
+                read_json_string(answer, "id", &mut upload_id)?;
+                read_json_string(answer, "uploadToken", &mut upload_token)?;
             }
-            const BOUNDARY: &str = "natsbridge-embedded-5b1f0c9e";
-            let mut prefix = [0u8; 512];
-            let prefix_len = {
-                let mut w = crate::json::Writer::new(&mut prefix);
+            // 2. Post the file as the multipart part `file`.
+            let mut part_head = [0u8; 512];
+            let part_head_len = {
+                let mut w = crate::json::Writer::new(&mut part_head);
                 let parts = [
-                    "--",
-                    BOUNDARY,
-                    "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"",
+                    concat!(
+                        "--",
+                        boundary!(),
+                        "\r\nContent-Disposition: form-data; name=\"file\"; filename=\""
+                    ),
                     dataname,
                     "\"\r\nContent-Type: application/octet-stream\r\n\r\n",
                 ];
@@ -341,48 +334,60 @@ pub async fn upload<C: Connector>(
                 }
                 w.len()
             };
-            let suffix_parts = ["\r\n--", BOUNDARY, "--\r\n"];
-            let mut suffix = [0u8; 64];
-            let mut suffix_len = 0;
-            for part in suffix_parts {
-                suffix[suffix_len..suffix_len + part.len()].copy_from_slice(part.as_bytes());
-                suffix_len += part.len();
-            }
             url.clear();
             push_all(&mut url, &[server.url, "/file/"])?;
             push_escaped(&mut url, &upload_id)?;
-            let content_type = concat!(
-                "multipart/form-data; boundary=",
-                "natsbridge-embedded-5b1f0c9e"
-            );
-            let mut headers: heapless::Vec<(&str, &str), 3> = heapless::Vec::new();
-            let _ = headers.push(("Content-Type", content_type));
-            let _ = headers.push(("X-UploadToken", upload_token.as_str()));
-            let _ = headers.extend_from_slice(auth);
-            let body: [&[u8]; 3] = [&prefix[..prefix_len], data, &suffix[..suffix_len]];
-            let mut response = http::request(
-                connector,
-                work,
-                "POST",
-                &Url::parse(&url)?,
-                &headers,
-                Some(&body),
-            )
-            .await?;
-            if response.status != 200 {
-                return Err(LinkError::Http(HttpError::Status(response.status)));
-            }
+            let headers = [
+                Some((
+                    "Content-Type",
+                    concat!("multipart/form-data; boundary=", boundary!()),
+                )),
+                Some(("X-UploadToken", upload_token.as_str())),
+                auth,
+            ];
+            let part_end = concat!("\r\n--", boundary!(), "--\r\n").as_bytes();
+            let body = [&part_head[..part_head_len], data, part_end];
+            let mut response =
+                exchange(connector, work, "POST", &url, &headers, &body, &[200]).await?;
             let mut file_id: heapless::String<128> = heapless::String::new();
             read_json_string(response.read_to_end().await?, "id", &mut file_id)?;
             push_all(&mut link, &[server.url, "/file/"])?;
-            push_escaped(&mut link, &upload_id)?;
-            push_all(&mut link, &["/"])?;
-            push_escaped(&mut link, &file_id)?;
-            push_all(&mut link, &["/"])?;
-            push_escaped(&mut link, dataname)?;
+            for (i, part) in [upload_id.as_str(), &file_id, dataname]
+                .into_iter()
+                .enumerate()
+            {
+                if i > 0 {
+                    push_all(&mut link, &["/"])?;
+                }
+                push_escaped(&mut link, part)?;
+            }
         }
     }
     Ok(link)
+}
+
+/// Sends one request with the headers that are `Some` and requires one of the `accepted`
+/// status codes; returns the response for its body.
+async fn exchange<'w, 'c, C: Connector>(
+    connector: &'c mut C,
+    work: &'w mut [u8],
+    method: &str,
+    url: &str,
+    headers: &[Option<(&str, &str)>],
+    body: &[&[u8]],
+    accepted: &[u16],
+) -> Result<http::Response<'w, C::Connection<'c>>, LinkError> {
+    let mut present: heapless::Vec<(&str, &str), 4> = heapless::Vec::new();
+    for header in headers.iter().flatten() {
+        present.push(*header).map_err(|_| LinkError::BadName)?;
+    }
+    let url = Url::parse(url)?;
+    let response = http::request(connector, work, method, &url, &present, Some(body)).await?;
+    if accepted.contains(&response.status) {
+        Ok(response)
+    } else {
+        Err(LinkError::Http(HttpError::Status(response.status)))
+    }
 }
 
 fn push_all<const N: usize>(

@@ -61,22 +61,33 @@ fn msg(subject: &str, sid: u64, payload: &[u8]) -> Vec<u8> {
     out
 }
 
-/// What the client reports for `stream` (after the handshake), with a receive buffer of
-/// `rx_len` bytes and reads of `piece` bytes, until the script ends.
-async fn events(stream: &[u8], rx_len: usize, piece: usize) -> (Vec<String>, Error<Infallible>) {
+/// A client after a handshake (`INFO`, `PONG`), whose server then sends `after` in reads of
+/// `piece` bytes.
+async fn connected<'b>(
+    after: &[u8],
+    piece: usize,
+    rx: &'b mut [u8],
+    tx: &'b mut [u8],
+) -> Client<'b, Scripted> {
     let mut incoming = INFO.to_vec();
     incoming.extend_from_slice(b"PONG\r\n");
-    incoming.extend_from_slice(stream);
-    let mut rx = vec![0u8; rx_len];
-    let mut tx = [0u8; 256];
-    let mut client = Client::connect(
+    incoming.extend_from_slice(after);
+    Client::connect(
         Scripted::new(&incoming, piece),
-        &mut rx,
-        &mut tx,
+        rx,
+        tx,
         &ConnectOptions::new(),
     )
     .await
-    .expect("handshake");
+    .expect("handshake")
+}
+
+/// What the client reports for `stream` (after the handshake), with a receive buffer of
+/// `rx_len` bytes and reads of `piece` bytes, until the script ends.
+async fn events(stream: &[u8], rx_len: usize, piece: usize) -> (Vec<String>, Error<Infallible>) {
+    let mut rx = vec![0u8; rx_len];
+    let mut tx = [0u8; 256];
+    let mut client = connected(stream, piece, &mut rx, &mut tx).await;
     let mut seen = Vec::new();
     loop {
         match client.next_event().await {
@@ -166,18 +177,10 @@ async fn messages_at_one_over_and_far_over_the_buffer() {
 
 #[tokio::test]
 async fn server_pings_are_answered() {
-    let mut incoming = INFO.to_vec();
-    incoming.extend_from_slice(b"PONG\r\nPING\r\n");
-    incoming.extend(msg("s", 1, b"x"));
+    let mut after = b"PING\r\n".to_vec();
+    after.extend(msg("s", 1, b"x"));
     let (mut rx, mut tx) = ([0u8; 256], [0u8; 256]);
-    let mut client = Client::connect(
-        Scripted::new(&incoming, 3),
-        &mut rx,
-        &mut tx,
-        &ConnectOptions::new(),
-    )
-    .await
-    .unwrap();
+    let mut client = connected(&after, 3, &mut rx, &mut tx).await;
     assert!(matches!(client.next_event().await, Ok(Event::Message(_))));
     let written = String::from_utf8(client.into_transport().written).unwrap();
     assert!(written.ends_with("PING\r\nPONG\r\n"), "{written}");
@@ -218,17 +221,8 @@ async fn a_wrong_length_or_missing_crlf_is_a_protocol_error() {
 
 #[tokio::test]
 async fn publishing_checks_max_payload_and_arguments_before_sending() {
-    let mut incoming = INFO.to_vec();
-    incoming.extend_from_slice(b"PONG\r\n");
     let (mut rx, mut tx) = ([0u8; 256], [0u8; 256]);
-    let mut client = Client::connect(
-        Scripted::new(&incoming, 64),
-        &mut rx,
-        &mut tx,
-        &ConnectOptions::new(),
-    )
-    .await
-    .unwrap();
+    let mut client = connected(b"", 64, &mut rx, &mut tx).await;
     assert_eq!(
         client.publish("s", None, &[0u8; 101]).await,
         Err(Error::PayloadTooLarge {
@@ -268,17 +262,8 @@ async fn publishing_checks_max_payload_and_arguments_before_sending() {
 
 #[tokio::test]
 async fn unanswered_pings_make_the_connection_stale() {
-    let mut incoming = INFO.to_vec();
-    incoming.extend_from_slice(b"PONG\r\n");
     let (mut rx, mut tx) = ([0u8; 256], [0u8; 256]);
-    let mut client = Client::connect(
-        Scripted::new(&incoming, 64),
-        &mut rx,
-        &mut tx,
-        &ConnectOptions::new(),
-    )
-    .await
-    .unwrap();
+    let mut client = connected(b"", 64, &mut rx, &mut tx).await;
     client.set_keepalive(Keepalive {
         interval: 10,
         max_outstanding: 2,

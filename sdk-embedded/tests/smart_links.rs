@@ -49,6 +49,19 @@ async fn receive_envelope(client: &mut Client<'_, FromTokio<TcpStream>>) -> Box<
     }
 }
 
+/// Uploads with HTTP PUT to `url` (nginx WebDAV).
+fn put_uploader<'a>(url: &'a str, work: &'a mut [u8]) -> HttpUploader<'a, TokioConnector> {
+    HttpUploader {
+        connector: TokioConnector,
+        work,
+        server: FileServer {
+            url,
+            method: UploadMethod::Put,
+            token: None,
+        },
+    }
+}
+
 fn links(work: &mut [u8]) -> Links<'_, TokioConnector, impl AsyncFnMut(u32), impl FnMut() -> u32> {
     Links {
         connector: TokioConnector,
@@ -81,15 +94,8 @@ async fn direct_and_link_payloads_round_trip_through_nats_and_nginx() {
         .push_str("00000000-0000-4000-8000-000000000001")
         .unwrap();
     let mut upload_work = [0u8; 512];
-    let mut uploader = HttpUploader {
-        connector: TokioConnector,
-        work: &mut upload_work,
-        server: FileServer {
-            url: &nginx.url(),
-            method: UploadMethod::Put,
-            token: None,
-        },
-    };
+    let nginx_url = nginx.url();
+    let mut uploader = put_uploader(&nginx_url, &mut upload_work);
     let mut out = vec![0u8; 16 * 1024];
     let outgoing = [
         Outgoing {
@@ -193,15 +199,8 @@ async fn payloads_move_to_links_until_the_envelope_fits_max_payload() {
     }
 
     let mut upload_work = [0u8; 512];
-    let mut uploader = HttpUploader {
-        connector: TokioConnector,
-        work: &mut upload_work,
-        server: FileServer {
-            url: &nginx.url(),
-            method: UploadMethod::Put,
-            token: None,
-        },
-    };
+    let nginx_url = nginx.url();
+    let mut uploader = put_uploader(&nginx_url, &mut upload_work);
     let len = smartsend(
         &mut client,
         &mut envelope,

@@ -112,17 +112,20 @@ async fn application(stack: Stack<'static>, memory: &'static mut Memory) -> ! {
 #[cfg(feature = "network-only")]
 async fn network_only(stack: Stack<'static>, m: &mut Memory) -> Result<(), Ended> {
     let _ = (FILE_SERVER, COMMANDS, STATUS);
-    let mut socket = net::connect(
-        stack,
-        &mut m.nats_socket_rx,
-        &mut m.nats_socket_tx,
-        NATS_HOST,
-        NATS_PORT,
-    )
-    .await
-    .map_err(|_| Ended::Network)?;
+    let mut socket = nats_socket(stack, &mut m.nats_socket_rx, &mut m.nats_socket_tx).await?;
     let _ = socket.read(&mut m.nats_rx).await;
     Ok(())
+}
+
+/// A TCP connection to the NATS server, found by its DNS name.
+async fn nats_socket<'s>(
+    stack: Stack<'s>,
+    rx_buffer: &'s mut [u8],
+    tx_buffer: &'s mut [u8],
+) -> Result<embassy_net::tcp::TcpSocket<'s>, Ended> {
+    net::connect(stack, rx_buffer, tx_buffer, NATS_HOST, NATS_PORT)
+        .await
+        .map_err(|_| Ended::Network)
 }
 
 /// Why a session ended (a debugger shows it; a real firmware would log it).
@@ -135,15 +138,7 @@ enum Ended {
 
 /// One connection: connect, (re-)subscribe, announce, then serve until something fails.
 async fn session(stack: Stack<'static>, m: &mut Memory) -> Result<(), Ended> {
-    let socket = net::connect(
-        stack,
-        &mut m.nats_socket_rx,
-        &mut m.nats_socket_tx,
-        NATS_HOST,
-        NATS_PORT,
-    )
-    .await
-    .map_err(|_| Ended::Network)?;
+    let socket = nats_socket(stack, &mut m.nats_socket_rx, &mut m.nats_socket_tx).await?;
     let options = ConnectOptions::new().name("natsbridge-firmware");
     let mut client = Client::connect(socket, &mut m.nats_rx, &mut m.nats_tx, &options)
         .await
