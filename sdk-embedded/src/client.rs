@@ -249,7 +249,7 @@ impl<'buf, T: Read + Write> Client<'buf, T> {
         protocol::write_connect(&mut w, options)?;
         protocol::write_ping(&mut w)?;
         let len = w.len();
-        client.send_tx(len, &[]).await?;
+        client.send_tx(len, None).await?;
         loop {
             match client.next_control().await? {
                 Control::Pong => return Ok(client),
@@ -271,8 +271,8 @@ impl<'buf, T: Read + Write> Client<'buf, T> {
         self.keepalive = keepalive;
     }
 
-    /// Drives the keepalive with the caller's clock (`now` in the unit of [`Keepalive`]): sends
-    /// a `PING` once per interval and fails with [`Error::StaleConnection`] when
+    /// Drives the keepalive with the caller's clock (`now` in the unit of [`Keepalive`]): the
+    /// first call starts the clock, later ones send a `PING` once per interval and fails with [`Error::StaleConnection`] when
     /// `max_outstanding` pings went unanswered. Answers (`PONG`) are seen by
     /// [`next_event`](Self::next_event), so keep calling it.
     pub async fn keepalive(&mut self, now: u64) -> Result<(), Error<T::Error>> {
@@ -297,7 +297,7 @@ impl<'buf, T: Read + Write> Client<'buf, T> {
         let mut w = Writer::new(self.tx);
         protocol::write_ping(&mut w)?;
         let len = w.len();
-        self.send_tx(len, &[]).await
+        self.send_tx(len, None).await
     }
 
     /// Pings outstanding (sent by [`keepalive`](Self::keepalive) and not answered yet).
@@ -321,7 +321,7 @@ impl<'buf, T: Read + Write> Client<'buf, T> {
         let mut w = Writer::new(self.tx);
         protocol::write_sub(&mut w, subject, queue_group, sid)?;
         let len = w.len();
-        self.send_tx(len, &[]).await?;
+        self.send_tx(len, None).await?;
         self.next_sid += 1;
         Ok(sid)
     }
@@ -335,7 +335,7 @@ impl<'buf, T: Read + Write> Client<'buf, T> {
         let mut w = Writer::new(self.tx);
         protocol::write_unsub(&mut w, sid, max_messages)?;
         let len = w.len();
-        self.send_tx(len, &[]).await
+        self.send_tx(len, None).await
     }
 
     /// Publishes `payload` on `subject`. Fails with [`Error::PayloadTooLarge`] before sending
@@ -354,7 +354,7 @@ impl<'buf, T: Read + Write> Client<'buf, T> {
         let mut w = Writer::new(self.tx);
         protocol::write_pub(&mut w, subject, reply_to, payload.len())?;
         let len = w.len();
-        self.send_tx(len, payload).await
+        self.send_tx(len, Some(payload)).await
     }
 
     /// Publishes with NATS headers (`HPUB`), such as `Nats-Msg-Id` for JetStream
@@ -393,7 +393,7 @@ impl<'buf, T: Read + Write> Client<'buf, T> {
         }
         w.raw("\r\n")?;
         let len = w.len();
-        self.send_tx(len, payload).await
+        self.send_tx(len, Some(payload)).await
     }
 
     /// Flushes the transport.
@@ -529,36 +529,28 @@ impl<'buf, T: Read + Write> Client<'buf, T> {
         let mut w = Writer::new(self.tx);
         protocol::write_pong(&mut w)?;
         let len = w.len();
-        self.send_tx(len, &[]).await
+        self.send_tx(len, None).await
     }
 
-    /// Sends the first `len` bytes of the send buffer, then `body` and `\r\n` if `body` is
-    /// not empty or the line announced one (a `PUB` of zero bytes still needs its `\r\n`).
-    async fn send_tx(&mut self, len: usize, body: &[u8]) -> Result<(), Error<T::Error>> {
+    /// Sends the first `len` bytes of the send buffer, then, for a message, its `body` and
+    /// the `\r\n` that ends it (a body of zero bytes still needs it).
+    async fn send_tx(&mut self, len: usize, body: Option<&[u8]>) -> Result<(), Error<T::Error>> {
+        let Some(body) = body else {
+            return self.write_all_tx(len).await;
+        };
+        // A small body goes out in one write with its line.
+        if let Some(slot) = self.tx.get_mut(len..len + body.len() + 2) {
+            let (text, end) = slot.split_at_mut(body.len());
+            text.copy_from_slice(body);
+            end.copy_from_slice(b"\r\n");
+            return self.write_all_tx(len + body.len() + 2).await;
+        }
         let line = self.tx.get(..len).unwrap_or_default();
-        let is_message = line.starts_with(b"PUB ") || line.starts_with(b"HPUB ");
-        // Small bodies go out in one write with their line.
-        let room = self.tx.len() - len;
-        if is_message && body.len() + 2 <= room {
-            let end = len + body.len();
-            if let Some(slot) = self.tx.get_mut(len..end + 2) {
-                slot[..body.len()].copy_from_slice(body);
-                slot[body.len()..].copy_from_slice(b"\r\n");
-            }
-            return self.write_all_tx(end + 2).await;
-        }
-        self.write_all_tx(len).await?;
-        if is_message {
-            self.transport
-                .write_all(body)
-                .await
-                .map_err(Error::Transport)?;
-            self.transport
-                .write_all(b"\r\n")
-                .await
-                .map_err(Error::Transport)?;
-        }
-        self.transport.flush().await.map_err(Error::Transport)
+        let io = Error::Transport;
+        self.transport.write_all(line).await.map_err(io)?;
+        self.transport.write_all(body).await.map_err(io)?;
+        self.transport.write_all(b"\r\n").await.map_err(io)?;
+        self.transport.flush().await.map_err(io)
     }
 
     async fn write_all_tx(&mut self, len: usize) -> Result<(), Error<T::Error>> {
