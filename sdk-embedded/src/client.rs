@@ -406,7 +406,9 @@ impl<'buf, T: Read + Write> Client<'buf, T> {
     ///
     /// Cancel-safe when the transport's `read` is: nothing is consumed until a whole operation
     /// is in the buffer, so it can run in a `select` against a timer that drives
-    /// [`keepalive`](Self::keepalive).
+    /// [`keepalive`](Self::keepalive). The one exception: cancelled while writing the `PONG`
+    /// that answers a server `PING` (6 bytes, normally written at once into the socket
+    /// buffer), the answer may be lost and the server later closes the connection as stale.
     pub async fn next_event(&mut self) -> Result<Event<'_>, Error<T::Error>> {
         self.finish_leftover()?;
         let (start, len, oversized) = loop {
