@@ -103,6 +103,10 @@ async fn events(stream: &[u8], rx_len: usize, piece: usize) -> (Vec<String>, Err
             Ok(Event::ServerError(text)) => seen.push(format!("-ERR {text}")),
             Err(error) => return (seen, error),
         }
+        assert!(
+            seen.len() < 10_000,
+            "events without end: the client does not advance"
+        );
     }
 }
 
@@ -275,4 +279,42 @@ async fn unanswered_pings_make_the_connection_stale() {
     client.keepalive(20).await.unwrap();
     assert_eq!(client.pings_outstanding(), 2);
     assert_eq!(client.keepalive(30).await, Err(Error::StaleConnection));
+}
+
+/// Seeded mutations of a stream with normal, exact-fit and oversized messages (bytes changed,
+/// dropped, duplicated): the client reports messages, oversized messages and then an error,
+/// and never panics or stops advancing.
+#[tokio::test]
+async fn mutated_streams_end_in_an_error_never_a_panic() {
+    let mut stream = Vec::new();
+    stream.extend(msg("s", 1, &[b'a'; 40]));
+    stream.extend(b"PING\r\n");
+    stream.extend(msg("s", 2, &[b'b'; 300]));
+    stream.extend(b"HMSG h 3 12 17\r\nNATS/1.0\r\n\r\nhello\r\n");
+    stream.extend(msg("s", 4, b"end"));
+    let mut state = 0x9e37_79b9u32;
+    let mut random = move |below: usize| {
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        state as usize % below
+    };
+    for _ in 0..2_000 {
+        let mut mutated = stream.clone();
+        for _ in 0..1 + random(3) {
+            let at = random(mutated.len());
+            match random(3) {
+                0 => mutated[at] = random(256) as u8,
+                1 => {
+                    mutated.remove(at);
+                }
+                _ => mutated.insert(at, mutated[at]),
+            }
+        }
+        let (_, end) = events(&mutated, 80 + random(100), 1 + random(40)).await;
+        assert!(
+            matches!(end, Error::Closed | Error::Protocol(_)),
+            "unexpected end {end:?}"
+        );
+    }
 }

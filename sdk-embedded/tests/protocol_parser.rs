@@ -316,3 +316,44 @@ fn connect_turns_verbose_and_pedantic_off_and_carries_credentials() {
     let json: serde_json::Value = serde_json::from_str(&line["CONNECT ".len()..]).unwrap();
     assert_eq!(json["auth_token"], "t0k");
 }
+
+/// Seeded mutations of the test stream (bytes changed, dropped, duplicated, cut): the parser
+/// returns an operation, "incomplete" or an error, never panics, and never claims more bytes
+/// than it was given.
+#[test]
+fn mutated_streams_never_panic_or_overrun() {
+    let mut state = 0x2545_f491u32;
+    let mut random = move |below: usize| {
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        state as usize % below
+    };
+    for _ in 0..20_000 {
+        let mut stream = STREAM.to_vec();
+        for _ in 0..1 + random(4) {
+            let at = random(stream.len());
+            match random(4) {
+                0 => stream[at] = random(256) as u8,
+                1 => {
+                    stream.remove(at);
+                }
+                2 => stream.insert(at, stream[at]),
+                _ => stream.truncate(at),
+            }
+            if stream.is_empty() {
+                break;
+            }
+        }
+        let mut rest = &stream[..];
+        let limit = 16 + random(100);
+        while let Ok(Parsed::Op { len, .. }) = parse(rest, limit) {
+            assert!(
+                len > 0 && len <= rest.len(),
+                "claimed {len} of {} bytes",
+                rest.len()
+            );
+            rest = &rest[len..];
+        }
+    }
+}
