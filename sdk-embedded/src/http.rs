@@ -93,10 +93,10 @@ impl<'a> Url<'a> {
     /// Parses `http://host[:port][/path]`; anything else is [`HttpError::BadUrl`].
     pub fn parse(url: &'a str) -> Result<Url<'a>, HttpError> {
         let scheme_len = "http://".len();
-        if url.len() < scheme_len || !url[..scheme_len].eq_ignore_ascii_case("http://") {
-            return Err(HttpError::BadUrl);
-        }
-        let rest = &url[scheme_len..];
+        let rest = match (url.get(..scheme_len), url.get(scheme_len..)) {
+            (Some(scheme), Some(rest)) if scheme.eq_ignore_ascii_case("http://") => rest,
+            _ => return Err(HttpError::BadUrl),
+        };
         let (authority, path) = match rest.find('/') {
             Some(i) => rest.split_at(i),
             None => (rest, "/"),
