@@ -376,6 +376,19 @@ impl<'a> Reader<'a> {
         Ok(n)
     }
 
+    /// Reads `true` or `false`; any other well-formed value is
+    /// `WrongType { expected: "a boolean" }` and is not consumed.
+    pub fn boolean(&mut self) -> Result<bool, JsonError> {
+        self.skip_ws();
+        let value = match self.peek() {
+            Some(b't') => true,
+            Some(b'f') => false,
+            _ => return Err(self.wrong_type("a boolean")),
+        };
+        self.literal(if value { b"true" } else { b"false" }, &mut |_| {})?;
+        Ok(value)
+    }
+
     /// The next value must be an object (`WrongType { expected: "an object" }` otherwise, not
     /// consumed); copies it into `out` (cleared first) without insignificant whitespace, strings
     /// and numbers copied as they are (escapes unchanged), validating it fully. `TooLong` when it
@@ -766,18 +779,69 @@ fn collect_into<const N: usize>(
     result.map(|()| fits)
 }
 
+/// The decimal digits of 2^1024 - 2^970, the smallest magnitude that rounds to infinity as a
+/// 64-bit float (halfway between `f64::MAX` and 2^1024; the tie goes to the even 2^1024).
+const F64_OVERFLOW_DIGITS: &[u8; 309] = b"179769313486231580793728971405303415079934132710037826936173778980444968292764750946649017977587207096330286416692887910946555547851940402630657488671505820681908902000708383676273854845817711531764475730270069855571366959622842914819860834936475292719074168444365510704342711559699508093042880177904174497792";
+
 /// Whether the JSON number `text` (already checked against the grammar) rounds to infinity as
-/// a 64-bit float. Integers of up to 19 digits always fit; others are parsed (core's correctly
-/// rounded parser), so the boundary is exactly serde_json's.
+/// a 64-bit float: its magnitude is at least [`F64_OVERFLOW_DIGITS`]. Compared digit by digit,
+/// exactly as a correctly rounded parser decides (so the boundary is serde_json's), without
+/// linking a float parser into the firmware.
 fn beyond_f64(text: &[u8], integer: bool) -> bool {
     if integer && text.len() <= 19 {
         return false;
     }
-    match core::str::from_utf8(text)
-        .ok()
-        .and_then(|t| t.parse::<f64>().ok())
-    {
-        Some(value) => value.is_infinite(),
-        None => false,
+    let text = text.strip_prefix(b"-").unwrap_or(text);
+    let (mantissa, exponent) = match text.iter().position(|&b| b == b'e' || b == b'E') {
+        Some(i) => (&text[..i], &text[i + 1..]),
+        None => (text, &b""[..]),
+    };
+    let (whole, fraction) = match mantissa.iter().position(|&b| b == b'.') {
+        Some(i) => (&mantissa[..i], &mantissa[i + 1..]),
+        None => (mantissa, &b""[..]),
+    };
+    // The value is 0.d1d2d3... * 10^magnitude, d1 the first non-zero digit.
+    let digits = || {
+        whole
+            .iter()
+            .chain(fraction)
+            .copied()
+            .skip_while(|&d| d == b'0')
+    };
+    let leading_zeros = whole
+        .iter()
+        .chain(fraction)
+        .take_while(|&&d| d == b'0')
+        .count();
+    if digits().next().is_none() {
+        return false;
     }
+    let exponent = exponent_value(exponent);
+    let magnitude = (whole.len() as i64 - leading_zeros as i64).saturating_add(exponent);
+    let overflow_magnitude = F64_OVERFLOW_DIGITS.len() as i64;
+    if magnitude != overflow_magnitude {
+        return magnitude > overflow_magnitude;
+    }
+    // Same magnitude: compare the digits, the shorter one padded with zeros.
+    let mut own = digits();
+    for &limit in F64_OVERFLOW_DIGITS {
+        let digit = own.next().unwrap_or(b'0');
+        if digit != limit {
+            return digit > limit;
+        }
+    }
+    true
+}
+
+/// The value of an exponent's text (`+12`, `-3`, `400`), saturating far beyond any float.
+fn exponent_value(text: &[u8]) -> i64 {
+    let (negative, digits) = match text.first() {
+        Some(b'-') => (true, &text[1..]),
+        Some(b'+') => (false, &text[1..]),
+        _ => (false, text),
+    };
+    let value = digits.iter().fold(0i64, |n, &d| {
+        n.saturating_mul(10).saturating_add(i64::from(d - b'0'))
+    });
+    if negative { -value } else { value }
 }

@@ -1,6 +1,15 @@
 //! natsbridge-embedded: NATSBridge for firmware, `#![no_std]` and without `alloc`.
 //! Envelopes are encoded into and decoded from caller buffers with capacities from the schema.
 //!
+//! * [`protocol`]: a sans-IO NATS codec; [`client`]: a NATS client over any
+//!   `embedded-io-async` transport, in caller buffers.
+//! * [`smart`]: `smartsend` / `smartreceive`; [`link`] and [`http`]: link payloads uploaded
+//!   and streamed over a second transport; [`backoff`]: retry waits with jitter.
+//! * `net` (feature `embassy-net`): TCP connections with embassy-net by address or DNS name.
+//!
+//! `sdk-embedded/README.md` covers buffer sizing, what each error means for the connection,
+//! and porting the example firmware to a board.
+//!
 //! ```
 //! use natsbridge_embedded::{Message, MessageEnvelope};
 //!
@@ -14,12 +23,20 @@
 //! ```
 #![no_std]
 
+pub mod backoff;
 mod canonical;
+pub mod client;
 mod error;
 pub mod generated;
+pub mod http;
 pub mod json;
+pub mod link;
 mod message;
+#[cfg(feature = "embassy-net")]
+pub mod net;
 mod object;
+pub mod protocol;
+pub mod smart;
 
 pub use error::{At, DecodeError, ErrorKind, MAX_PLACE_DEPTH, Place, Segment};
 pub use generated::*;

@@ -940,3 +940,66 @@ fn numbers_beyond_a_64_bit_float_are_not_json() {
         );
     }
 }
+
+/// The reader decides "beyond a 64-bit float" by comparing digits, without a float parser;
+/// it must agree with core's correctly rounded parser on every number around the boundary,
+/// in every spelling (integer, fraction, exponent, leading and trailing zeros, sign).
+#[test]
+fn the_float_boundary_agrees_with_a_correctly_rounded_parser() {
+    // 2^1024 - 2^970: the smallest magnitude that rounds to infinity.
+    let boundary = "179769313486231580793728971405303415079934132710037826936173778980444968292764750946649017977587207096330286416692887910946555547851940402630657488671505820681908902000708383676273854845817711531764475730270069855571366959622842914819860834936475292719074168444365510704342711559699508093042880177904174497792";
+    let below = {
+        let mut digits = boundary.as_bytes().to_vec();
+        *digits.last_mut().unwrap() -= 1;
+        std::string::String::from_utf8(digits).unwrap()
+    };
+    let mut numbers: std::vec::Vec<std::string::String> = std::vec::Vec::new();
+    for digits in [
+        boundary,
+        below.as_str(),
+        "17976931348623157",
+        "17976931348623158",
+        "1797693134862315807937",
+        "1797693134862315807936",
+        "18",
+        "1",
+        "99999",
+    ] {
+        for exponent in [292, 293, 300, 307, 308, 309, 310] {
+            let (head, tail) = digits.split_at(1);
+            let point = if tail.is_empty() { "" } else { "." };
+            numbers.push(format!("{head}{point}{tail}e{exponent}"));
+            numbers.push(format!("-{head}{point}{tail}E+{exponent}"));
+            numbers.push(format!("0.000{digits}e{}", exponent + 4));
+            numbers.push(format!(
+                "{digits}000e{}",
+                exponent as i64 - digits.len() as i64 - 2
+            ));
+        }
+    }
+    numbers.push(boundary.to_owned());
+    numbers.push(below.clone());
+    numbers.push(format!("{below}.99999999999"));
+    numbers.push(format!("{below}.0"));
+    numbers.push(format!("000{boundary}"));
+    numbers.push(format!("{boundary}e-1"));
+    numbers.push(format!("{boundary}0e-1"));
+    numbers.push("0e999999999999999999999".to_owned());
+    numbers.push("1e-999999999999999999999".to_owned());
+    numbers.push("1e999999999999999999999".to_owned());
+    for number in &numbers {
+        let infinite = number.parse::<f64>().unwrap().is_infinite();
+        let accepted = skip_all(number.as_bytes()).is_ok();
+        assert_eq!(accepted, !infinite, "{number}");
+    }
+    assert!(
+        numbers
+            .iter()
+            .any(|n| n.parse::<f64>().unwrap().is_infinite())
+    );
+    assert!(
+        numbers
+            .iter()
+            .any(|n| !n.parse::<f64>().unwrap().is_infinite())
+    );
+}

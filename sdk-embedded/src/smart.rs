@@ -1,0 +1,481 @@
+//! smartsend and smartreceive for firmware: payloads go direct (base64 in the envelope) or,
+//! when large, as links to a file server; received ones are decoded or streamed into a sink.
+//!
+//! The envelope lives in caller memory (a `static`, say: it is about 22 KiB at the schema's
+//! capacities), the encoded text goes into a caller buffer, ids come from the caller's random
+//! source and the timestamp from the caller's clock.
+
+use core::fmt;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use embedded_io_async::{Error as _, ErrorKind, Read, Write};
+
+use crate::backoff::Backoff;
+use crate::client::{self, Client};
+use crate::http::Connector;
+use crate::link::{self, Expected, FileServer, LinkError, URL_CAPACITY};
+use crate::{
+    Encoding, JsonObject, Message, MessageEnvelope, MessagePayload, PayloadType, Transport,
+};
+
+/// The WIRE.md default: payloads of this many bytes or more go as links.
+pub const DEFAULT_SIZE_THRESHOLD: u64 = 1_000_000;
+
+/// The most payload bytes that can travel direct: the schema gives `data` 2048 bytes, and
+/// base64 of 1536 bytes is 2048 characters. Larger payloads go as links.
+pub const MAX_DIRECT_SIZE: usize = 2048 / 4 * 3;
+
+/// One payload to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outgoing<'a> {
+    /// The caller's name for it.
+    pub dataname: &'a str,
+    /// How the receiver should read it.
+    pub payload_type: PayloadType,
+    /// The serialized data (WIRE.md section 4): UTF-8 text, compact JSON, or bytes.
+    pub data: &'a [u8],
+}
+
+/// Where link payloads are uploaded.
+#[allow(async_fn_in_trait)]
+pub trait Uploader {
+    /// Uploads `data` and returns its link.
+    async fn upload(
+        &mut self,
+        payload_id: &str,
+        dataname: &str,
+        data: &[u8],
+    ) -> Result<heapless::String<URL_CAPACITY>, LinkError>;
+}
+
+/// No file server: every payload must go direct, and [`smartsend`] fails before publishing
+/// anything when they do not fit.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoFileServer;
+
+impl Uploader for NoFileServer {
+    async fn upload(
+        &mut self,
+        _: &str,
+        _: &str,
+        _: &[u8],
+    ) -> Result<heapless::String<URL_CAPACITY>, LinkError> {
+        Err(LinkError::NoFileServer)
+    }
+}
+
+/// Uploads over HTTP (`PUT` or Plik) with connections from `connector`.
+pub struct HttpUploader<'a, C> {
+    /// Opens the connections.
+    pub connector: C,
+    /// Holds request and response heads; 512 bytes is plenty.
+    pub work: &'a mut [u8],
+    /// The file server.
+    pub server: FileServer<'a>,
+}
+
+impl<C: Connector> Uploader for HttpUploader<'_, C> {
+    async fn upload(
+        &mut self,
+        payload_id: &str,
+        dataname: &str,
+        data: &[u8],
+    ) -> Result<heapless::String<URL_CAPACITY>, LinkError> {
+        link::upload(
+            &mut self.connector,
+            self.work,
+            &self.server,
+            payload_id,
+            dataname,
+            data,
+        )
+        .await
+    }
+}
+
+/// Why [`smartsend`] did not publish. Nothing was published in any case.
+#[derive(Debug)]
+pub enum SendError<E> {
+    /// Publishing failed (see [`client::Error`] for what it means for the connection).
+    Nats(client::Error<E>),
+    /// Uploading payload `payload` (its index) failed.
+    Upload {
+        /// Index of the payload in the caller's list.
+        payload: usize,
+        /// What went wrong.
+        error: LinkError,
+    },
+    /// The envelope does not fit the server's `max_payload` (or the output buffer) even with
+    /// every payload that could move sent as a link, or no file server was given.
+    DoesNotFit {
+        /// The smallest envelope reached, in bytes (0 when it overflowed the output buffer).
+        size: usize,
+        /// The limit: `max_payload` or the output buffer, whichever is smaller.
+        limit: usize,
+    },
+    /// A data name, subject or the number of payloads exceeds the schema's capacities
+    /// (payload index, or `usize::MAX` for the envelope itself).
+    OverCapacity(usize),
+}
+
+impl<E: fmt::Debug> fmt::Display for SendError<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SendError::Nats(e) => write!(f, "{e}"),
+            SendError::Upload { payload, error } => write!(f, "payload {payload}: upload: {error}"),
+            SendError::DoesNotFit { size, limit } => write!(
+                f,
+                "envelope of {size} bytes does not fit {limit} bytes and no payload can move to a link"
+            ),
+            SendError::OverCapacity(usize::MAX) => {
+                f.write_str("too many payloads or subject too long")
+            }
+            SendError::OverCapacity(i) => write!(f, "payload {i}: data name longer than 128 bytes"),
+        }
+    }
+}
+
+/// Writes a new UUID v4 (lower case, hyphenated) from the caller's random source.
+pub fn uuid_v4(mut random: impl FnMut() -> u32) -> heapless::String<36> {
+    let mut bytes = [0u8; 16];
+    for chunk in bytes.chunks_mut(4) {
+        chunk.copy_from_slice(&random().to_le_bytes());
+    }
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    let mut out = heapless::String::new();
+    for (i, byte) in bytes.iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            let _ = out.push('-');
+        }
+        for nibble in [byte >> 4, byte & 15] {
+            // Cannot fail: 32 digits and 4 hyphens fill the 36 bytes exactly.
+            let _ = out.push(char::from_digit(u32::from(nibble), 16).unwrap_or('0'));
+        }
+    }
+    out
+}
+
+/// Publishes `payloads` on `subject` in one envelope.
+///
+/// `envelope` is the caller's template: set `timestamp` (RFC 3339 with milliseconds, from
+/// the board's clock), `sender_id`, and any of the other header fields; empty
+/// `correlation_id` and `msg_id` get new UUIDs from `random`. `send_to` becomes `subject`; the
+/// payloads are replaced. Each payload goes direct when it is smaller than `size_threshold`
+/// and fits [`MAX_DIRECT_SIZE`], otherwise as a link through `uploader`; if the envelope is
+/// still larger than the server's `max_payload`, the largest direct payloads move to links
+/// until it fits (WIRE.md section 5). With [`NoFileServer`] that fails before anything is
+/// published. `out` receives the envelope's JSON text; returns its length.
+#[allow(clippy::too_many_arguments)]
+pub async fn smartsend<T: Read + Write, U: Uploader>(
+    client: &mut Client<'_, T>,
+    envelope: &mut MessageEnvelope,
+    subject: &str,
+    payloads: &[Outgoing<'_>],
+    size_threshold: u64,
+    uploader: &mut U,
+    out: &mut [u8],
+    mut random: impl FnMut() -> u32,
+) -> Result<usize, SendError<T::Error>> {
+    envelope.send_to.clear();
+    envelope
+        .send_to
+        .push_str(subject)
+        .map_err(|_| SendError::OverCapacity(usize::MAX))?;
+    for id in [&mut envelope.correlation_id, &mut envelope.msg_id] {
+        if id.is_empty() {
+            let _ = id.push_str(&uuid_v4(&mut random));
+        }
+    }
+    envelope.payloads.clear();
+    for (index, outgoing) in payloads.iter().enumerate() {
+        let mut payload = MessagePayload {
+            payload_type: outgoing.payload_type.clone(),
+            size: outgoing.data.len() as u64,
+            ..MessagePayload::default()
+        };
+        let _ = payload.id.push_str(&uuid_v4(&mut random));
+        payload
+            .dataname
+            .push_str(outgoing.dataname)
+            .map_err(|_| SendError::OverCapacity(index))?;
+        let direct =
+            (outgoing.data.len() as u64) < size_threshold && outgoing.data.len() <= MAX_DIRECT_SIZE;
+        if direct {
+            set_direct(&mut payload, outgoing.data);
+        } else {
+            set_link(&mut payload, outgoing, uploader, index).await?;
+        }
+        envelope
+            .payloads
+            .push(payload)
+            .map_err(|_| SendError::OverCapacity(usize::MAX))?;
+    }
+    let limit = client.server_info().max_payload.min(out.len());
+    loop {
+        let size = match envelope.encode(out) {
+            Ok(json) if json.len() <= limit => {
+                let len = json.len();
+                let reply_to = Some(envelope.reply_to.as_str()).filter(|r| !r.is_empty());
+                let json = out.get(..len).unwrap_or_default();
+                client
+                    .publish(subject, reply_to, json)
+                    .await
+                    .map_err(SendError::Nats)?;
+                return Ok(len);
+            }
+            Ok(json) => json.len(),
+            Err(_) => 0,
+        };
+        // Move the largest direct payload to a link, or give up.
+        let largest = envelope
+            .payloads
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.transport == Transport::Direct && p.size > 0)
+            .max_by_key(|(_, p)| p.size)
+            .map(|(i, _)| i);
+        let Some(index) = largest else {
+            return Err(SendError::DoesNotFit { size, limit });
+        };
+        if let (Some(payload), Some(outgoing)) =
+            (envelope.payloads.get_mut(index), payloads.get(index))
+        {
+            set_link(payload, outgoing, uploader, index)
+                .await
+                .map_err(|error| match error {
+                    SendError::Upload {
+                        error: LinkError::NoFileServer,
+                        ..
+                    } => SendError::DoesNotFit { size, limit },
+                    other => other,
+                })?;
+        }
+    }
+}
+
+fn set_direct(payload: &mut MessagePayload, data: &[u8]) {
+    payload.transport = Transport::Direct;
+    payload.encoding = Encoding::Base64;
+    let mut encoded = [0u8; 2048];
+    // Cannot fail: callers only send data of at most MAX_DIRECT_SIZE bytes direct.
+    let len = STANDARD.encode_slice(data, &mut encoded).unwrap_or(0);
+    payload.data.clear();
+    let _ = payload
+        .data
+        .push_str(core::str::from_utf8(&encoded[..len]).unwrap_or_default());
+    payload.metadata = JsonObject::empty();
+}
+
+async fn set_link<U: Uploader, E>(
+    payload: &mut MessagePayload,
+    outgoing: &Outgoing<'_>,
+    uploader: &mut U,
+    index: usize,
+) -> Result<(), SendError<E>> {
+    let url = uploader
+        .upload(&payload.id, outgoing.dataname, outgoing.data)
+        .await
+        .map_err(|error| SendError::Upload {
+            payload: index,
+            error,
+        })?;
+    payload.transport = Transport::Link;
+    payload.encoding = Encoding::None;
+    payload.data.clear();
+    let _ = payload.data.push_str(&url);
+    let mut metadata: heapless::String<96> = heapless::String::new();
+    let _ = metadata.push_str("{\"checksum\":\"");
+    let _ = metadata.push_str(&link::checksum_of(outgoing.data));
+    let _ = metadata.push_str("\"}");
+    payload.metadata = JsonObject::parse(&metadata).unwrap_or_else(|_| JsonObject::empty());
+    Ok(())
+}
+
+/// Why [`smartreceive`] could not deliver a payload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReceiveError {
+    /// A direct payload's `data` is not valid standard base64.
+    BadBase64,
+    /// The delivered bytes differ in length from the payload's `size`.
+    SizeMismatch {
+        /// The payload's `size`.
+        expected: u64,
+        /// The bytes decoded or downloaded.
+        received: u64,
+    },
+    /// The caller's buffer is smaller than the payload ([`decode_direct`]).
+    BufferTooSmall {
+        /// The payload's size.
+        needed: u64,
+    },
+    /// Fetching a link payload failed (after retries, for transient failures).
+    Link(LinkError),
+    /// The caller's sink failed.
+    Sink(ErrorKind),
+}
+
+impl fmt::Display for ReceiveError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ReceiveError::BadBase64 => f.write_str("data is not valid base64"),
+            ReceiveError::SizeMismatch { expected, received } => {
+                write!(
+                    f,
+                    "size mismatch: expected {expected} bytes, got {received}"
+                )
+            }
+            ReceiveError::BufferTooSmall { needed } => {
+                write!(f, "needs a buffer of {needed} bytes")
+            }
+            ReceiveError::Link(e) => write!(f, "{e}"),
+            ReceiveError::Sink(kind) => write!(f, "the sink failed: {kind:?}"),
+        }
+    }
+}
+
+impl core::error::Error for ReceiveError {}
+
+/// Decodes a direct payload into `buf` and returns the serialized data (WIRE.md section 7:
+/// base64 for `base64` and `arrow-ipc`, the text itself for `json` and `none`).
+pub fn decode_direct<'b>(
+    payload: &MessagePayload,
+    buf: &'b mut [u8],
+) -> Result<&'b [u8], ReceiveError> {
+    let needed = payload.size;
+    let len = match payload.encoding {
+        Encoding::Base64 | Encoding::ArrowIpc => {
+            let decoded_len = payload.data.len() / 4 * 3;
+            if buf.len() < decoded_len.min(usize::try_from(needed).unwrap_or(usize::MAX)) {
+                return Err(ReceiveError::BufferTooSmall { needed });
+            }
+            STANDARD
+                .decode_slice(payload.data.as_bytes(), buf)
+                .map_err(|e| match e {
+                    base64::DecodeSliceError::OutputSliceTooSmall => {
+                        ReceiveError::BufferTooSmall { needed }
+                    }
+                    base64::DecodeSliceError::DecodeError(_) => ReceiveError::BadBase64,
+                })?
+        }
+        _ => {
+            let text = payload.data.as_bytes();
+            let slot = buf
+                .get_mut(..text.len())
+                .ok_or(ReceiveError::BufferTooSmall { needed })?;
+            slot.copy_from_slice(text);
+            text.len()
+        }
+    };
+    if len as u64 != payload.size {
+        return Err(ReceiveError::SizeMismatch {
+            expected: payload.size,
+            received: len as u64,
+        });
+    }
+    Ok(buf.get(..len).unwrap_or_default())
+}
+
+/// What [`smartreceive`] needs to fetch link payloads.
+pub struct Links<'a, C, D, R> {
+    /// Opens the HTTP connections.
+    pub connector: C,
+    /// Holds response heads and body pieces; its size is the largest piece handed to the
+    /// sink (512 bytes to a few KiB).
+    pub work: &'a mut [u8],
+    /// Retry policy for transient failures.
+    pub backoff: Backoff,
+    /// Waits this many milliseconds (an embassy `Timer`, `tokio::time::sleep`).
+    pub delay: D,
+    /// Random numbers for the jitter.
+    pub random: R,
+}
+
+/// Delivers one received payload into `sink`, whatever its transport, and returns its size:
+/// a direct payload is decoded piece by piece, a link payload downloaded in pieces (retried,
+/// resumed, size and SHA-256 checked). Call it for each of `envelope.payloads`.
+pub async fn smartreceive<C, D, R, S>(
+    payload: &MessagePayload,
+    sink: &mut S,
+    links: &mut Links<'_, C, D, R>,
+) -> Result<u64, ReceiveError>
+where
+    C: Connector,
+    D: AsyncFnMut(u32),
+    R: FnMut() -> u32,
+    S: Write,
+{
+    let sink_error = |e: S::Error| ReceiveError::Sink(e.kind());
+    if payload.transport == Transport::Link {
+        let sha256 = match checksum_text(&payload.metadata) {
+            Some(text) => Some(link::parse_checksum(&text).map_err(ReceiveError::Link)?),
+            None => None,
+        };
+        let expected = Expected {
+            size: payload.size,
+            sha256,
+        };
+        return link::download(
+            &mut links.connector,
+            links.work,
+            &payload.data,
+            expected,
+            sink,
+            &links.backoff,
+            &mut links.delay,
+            &mut links.random,
+        )
+        .await
+        .map_err(|error| match error {
+            LinkError::SizeMismatch { expected, received } => {
+                ReceiveError::SizeMismatch { expected, received }
+            }
+            LinkError::Sink(kind) => ReceiveError::Sink(kind),
+            other => ReceiveError::Link(other),
+        });
+    }
+    let mut written: u64 = 0;
+    match payload.encoding {
+        Encoding::Base64 | Encoding::ArrowIpc => {
+            // 256 base64 characters (a multiple of 4) decode to at most 192 bytes.
+            let mut decoded = [0u8; 192];
+            for group in payload.data.as_bytes().chunks(256) {
+                let n = STANDARD
+                    .decode_slice(group, &mut decoded)
+                    .map_err(|_| ReceiveError::BadBase64)?;
+                sink.write_all(&decoded[..n]).await.map_err(sink_error)?;
+                written += n as u64;
+            }
+        }
+        _ => {
+            sink.write_all(payload.data.as_bytes())
+                .await
+                .map_err(sink_error)?;
+            written = payload.data.len() as u64;
+        }
+    }
+    sink.flush().await.map_err(sink_error)?;
+    if written != payload.size {
+        return Err(ReceiveError::SizeMismatch {
+            expected: payload.size,
+            received: written,
+        });
+    }
+    Ok(written)
+}
+
+/// The `checksum` string of a payload's metadata, if it has one.
+fn checksum_text(metadata: &JsonObject<256>) -> Option<heapless::String<80>> {
+    let mut reader = crate::json::Reader::new(metadata.as_str().as_bytes());
+    reader.begin_object().ok()?;
+    let mut key: heapless::String<16> = heapless::String::new();
+    while let Ok(Some(_)) = reader.next_key(&mut key) {
+        if key == "checksum" {
+            let mut out = heapless::String::new();
+            return reader.string_into(&mut out).ok().map(|()| out);
+        }
+        reader.skip_value().ok()?;
+    }
+    None
+}

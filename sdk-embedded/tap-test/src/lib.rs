@@ -1,0 +1,2 @@
+//! Holds one test, `tests/tap_namespace.rs`: the no_std client on embassy-net's TCP/IP stack
+//! over a TAP device in a network namespace, with a real nats-server and nginx.

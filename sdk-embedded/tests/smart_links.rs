@@ -1,0 +1,382 @@
+//! smartsend and smartreceive end to end with real servers: a `nats-server` and nginx WebDAV
+//! on loopback, the no_std client over the tokio adapter. Direct and link payloads, a link
+//! payload far larger than the work buffer streamed in pieces, the move to links when the
+//! envelope exceeds `max_payload`, download retries, and permanent failures.
+
+mod common;
+
+use std::cell::Cell;
+
+use embedded_io_adapters::tokio_1::FromTokio;
+use natsbridge_embedded::backoff::Backoff;
+use natsbridge_embedded::client::{Client, Event};
+use natsbridge_embedded::link::{FileServer, LinkError, UploadMethod};
+use natsbridge_embedded::protocol::ConnectOptions;
+use natsbridge_embedded::smart::{
+    DEFAULT_SIZE_THRESHOLD, HttpUploader, Links, MAX_DIRECT_SIZE, NoFileServer, Outgoing,
+    ReceiveError, SendError, smartreceive, smartsend,
+};
+use natsbridge_embedded::{Message, MessageEnvelope, PayloadType, Transport};
+use natsbridge_test_support::{NatsServer, Nginx};
+use tokio::net::TcpStream;
+
+use common::{Collect, TokioConnector, pseudo_random};
+
+fn pattern(len: usize, seed: u8) -> Vec<u8> {
+    (0..len)
+        .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed))
+        .collect()
+}
+
+async fn connect<'b>(
+    server: &NatsServer,
+    rx: &'b mut [u8],
+    tx: &'b mut [u8],
+) -> Client<'b, FromTokio<TcpStream>> {
+    let stream = TcpStream::connect(("127.0.0.1", server.port()))
+        .await
+        .unwrap();
+    Client::connect(FromTokio::new(stream), rx, tx, &ConnectOptions::new())
+        .await
+        .expect("connect")
+}
+
+/// Receives one envelope on `client` and decodes it.
+async fn receive_envelope(client: &mut Client<'_, FromTokio<TcpStream>>) -> Box<MessageEnvelope> {
+    match client.next_event().await.expect("an event") {
+        Event::Message(m) => Box::new(MessageEnvelope::decode(m.payload).expect("decodes")),
+        other => panic!("expected an envelope, got {other:?}"),
+    }
+}
+
+/// Uploads with HTTP PUT to `url` (nginx WebDAV).
+fn put_uploader<'a>(url: &'a str, work: &'a mut [u8]) -> HttpUploader<'a, TokioConnector> {
+    HttpUploader {
+        connector: TokioConnector,
+        work,
+        server: FileServer {
+            url,
+            method: UploadMethod::Put,
+            token: None,
+        },
+    }
+}
+
+fn links(work: &mut [u8]) -> Links<'_, TokioConnector, impl AsyncFnMut(u32), impl FnMut() -> u32> {
+    Links {
+        connector: TokioConnector,
+        work,
+        backoff: Backoff::default(),
+        delay: async |ms: u32| {
+            tokio::time::sleep(std::time::Duration::from_millis(ms.into())).await
+        },
+        random: pseudo_random(),
+    }
+}
+
+#[tokio::test]
+async fn direct_and_link_payloads_round_trip_through_nats_and_nginx() {
+    let server = NatsServer::start();
+    let nginx = Nginx::start();
+    let (mut rx, mut tx) = (vec![0u8; 16 * 1024], vec![0u8; 1024]);
+    let mut client = connect(&server, &mut rx, &mut tx).await;
+    client.subscribe("chat.room1", None).await.unwrap();
+
+    let text = "hello from the board".as_bytes();
+    let big = pattern(3_000_000, 7);
+    let mut envelope = Box::<MessageEnvelope>::default();
+    envelope
+        .timestamp
+        .push_str("2026-11-25T11:52:26.123Z")
+        .unwrap();
+    envelope
+        .sender_id
+        .push_str("00000000-0000-4000-8000-000000000001")
+        .unwrap();
+    let mut upload_work = [0u8; 512];
+    let nginx_url = nginx.url();
+    let mut uploader = put_uploader(&nginx_url, &mut upload_work);
+    let mut out = vec![0u8; 16 * 1024];
+    let outgoing = [
+        Outgoing {
+            dataname: "greeting",
+            payload_type: PayloadType::Text,
+            data: text,
+        },
+        Outgoing {
+            dataname: "camera frame.bin",
+            payload_type: PayloadType::Binary,
+            data: &big,
+        },
+    ];
+    smartsend(
+        &mut client,
+        &mut envelope,
+        "chat.room1",
+        &outgoing,
+        DEFAULT_SIZE_THRESHOLD,
+        &mut uploader,
+        &mut out,
+        pseudo_random(),
+    )
+    .await
+    .expect("smartsend");
+
+    let received = receive_envelope(&mut client).await;
+    assert_eq!(received.send_to.as_str(), "chat.room1");
+    assert_eq!(received.msg_id.len(), 36);
+    assert_eq!(received.payloads.len(), 2);
+    assert_eq!(received.payloads[0].transport, Transport::Direct);
+    assert_eq!(received.payloads[1].transport, Transport::Link);
+    let url = received.payloads[1].data.as_str();
+    assert!(
+        url.starts_with(&nginx.url()) && url.ends_with("/camera%20frame.bin"),
+        "{url}"
+    );
+    assert!(
+        received.payloads[1]
+            .metadata
+            .as_str()
+            .starts_with("{\"checksum\":\"sha256:")
+    );
+
+    let mut work = [0u8; 1024];
+    let mut links = links(&mut work);
+    let mut first = Collect::default();
+    assert_eq!(
+        smartreceive(&received.payloads[0], &mut first, &mut links).await,
+        Ok(20)
+    );
+    assert_eq!(first.bytes, text);
+    let mut second = Collect::default();
+    let size = smartreceive(&received.payloads[1], &mut second, &mut links)
+        .await
+        .unwrap();
+    assert_eq!(size, 3_000_000);
+    assert!(second.bytes == big, "the streamed link payload differs");
+    assert!(
+        second.largest_piece <= 1024,
+        "pieces of {} bytes",
+        second.largest_piece
+    );
+}
+
+#[tokio::test]
+async fn payloads_move_to_links_until_the_envelope_fits_max_payload() {
+    let server = NatsServer::builder().max_payload(4096).start();
+    let nginx = Nginx::start();
+    let (mut rx, mut tx) = (vec![0u8; 8192], vec![0u8; 1024]);
+    let mut client = connect(&server, &mut rx, &mut tx).await;
+    client.subscribe("s", None).await.unwrap();
+    let data = [pattern(1500, 1), pattern(1400, 2), pattern(1000, 3)];
+    let outgoing: Vec<Outgoing> = data
+        .iter()
+        .enumerate()
+        .map(|(i, d)| Outgoing {
+            dataname: ["a", "b", "c"][i],
+            payload_type: PayloadType::Binary,
+            data: d,
+        })
+        .collect();
+    let mut out = vec![0u8; 64 * 1024];
+    let mut envelope = Box::<MessageEnvelope>::default();
+
+    // Without a file server it fails before publishing anything.
+    let result = smartsend(
+        &mut client,
+        &mut envelope,
+        "s",
+        &outgoing,
+        DEFAULT_SIZE_THRESHOLD,
+        &mut NoFileServer,
+        &mut out,
+        pseudo_random(),
+    )
+    .await;
+    match result {
+        Err(SendError::DoesNotFit { size, limit: 4096 }) => assert!(size > 4096),
+        other => panic!("expected DoesNotFit, got {other:?}"),
+    }
+
+    let mut upload_work = [0u8; 512];
+    let nginx_url = nginx.url();
+    let mut uploader = put_uploader(&nginx_url, &mut upload_work);
+    let len = smartsend(
+        &mut client,
+        &mut envelope,
+        "s",
+        &outgoing,
+        DEFAULT_SIZE_THRESHOLD,
+        &mut uploader,
+        &mut out,
+        pseudo_random(),
+    )
+    .await
+    .expect("fits after moving payloads to links");
+    assert!(len <= 4096);
+    let received = receive_envelope(&mut client).await;
+    let transports: Vec<_> = received
+        .payloads
+        .iter()
+        .map(|p| p.transport.clone())
+        .collect();
+    // The largest payload moves first; the smallest stays direct.
+    assert_eq!(transports[0], Transport::Link);
+    assert_eq!(transports[2], Transport::Direct);
+    let mut work = [0u8; 512];
+    let mut links = links(&mut work);
+    for (payload, expected) in received.payloads.iter().zip(&data) {
+        let mut sink = Collect::default();
+        smartreceive(payload, &mut sink, &mut links).await.unwrap();
+        assert_eq!(&sink.bytes, expected, "payload {}", payload.dataname);
+    }
+}
+
+#[tokio::test]
+async fn a_payload_too_large_to_go_direct_needs_a_file_server() {
+    let server = NatsServer::start();
+    let (mut rx, mut tx) = (vec![0u8; 8192], vec![0u8; 1024]);
+    let mut client = connect(&server, &mut rx, &mut tx).await;
+    let data = pattern(MAX_DIRECT_SIZE + 1, 0);
+    let outgoing = [Outgoing {
+        dataname: "x",
+        payload_type: PayloadType::Binary,
+        data: &data,
+    }];
+    let mut out = vec![0u8; 8192];
+    let result = smartsend(
+        &mut client,
+        &mut Box::<MessageEnvelope>::default(),
+        "s",
+        &outgoing,
+        DEFAULT_SIZE_THRESHOLD,
+        &mut NoFileServer,
+        &mut out,
+        pseudo_random(),
+    )
+    .await;
+    assert!(
+        matches!(
+            result,
+            Err(SendError::Upload {
+                payload: 0,
+                error: LinkError::NoFileServer
+            })
+        ),
+        "{result:?}"
+    );
+}
+
+/// A link payload as a sender would describe it.
+fn link_payload(url: &str, data: &[u8]) -> natsbridge_embedded::MessagePayload {
+    let mut payload = natsbridge_embedded::MessagePayload {
+        transport: Transport::Link,
+        encoding: natsbridge_embedded::Encoding::None,
+        size: data.len() as u64,
+        ..Default::default()
+    };
+    payload.data.push_str(url).unwrap();
+    let checksum = natsbridge_embedded::link::checksum_of(data);
+    payload.metadata =
+        natsbridge_embedded::JsonObject::parse(&format!("{{\"checksum\":\"{checksum}\"}}"))
+            .unwrap();
+    payload
+}
+
+#[tokio::test]
+async fn downloads_retry_while_the_file_server_is_down() {
+    let mut nginx = Nginx::start();
+    let data = pattern(100_000, 9);
+    std::fs::create_dir_all(nginx.root().join("p")).unwrap();
+    std::fs::write(nginx.root().join("p/file"), &data).unwrap();
+    let payload = link_payload(&format!("{}/p/file", nginx.url()), &data);
+    nginx.stop();
+
+    let delays = Cell::new(0);
+    let nginx = std::cell::RefCell::new(nginx);
+    let mut work = [0u8; 700];
+    let mut links = Links {
+        connector: TokioConnector,
+        work: &mut work,
+        backoff: Backoff {
+            max_attempts: 5,
+            base_delay_ms: 1,
+            max_delay_ms: 10,
+        },
+        delay: async |ms: u32| {
+            assert!(ms <= 10);
+            delays.set(delays.get() + 1);
+            if delays.get() == 2 {
+                nginx.borrow_mut().restart();
+            }
+        },
+        random: pseudo_random(),
+    };
+    let mut sink = Collect::default();
+    assert_eq!(
+        smartreceive(&payload, &mut sink, &mut links).await,
+        Ok(100_000)
+    );
+    assert!(sink.bytes == data);
+    assert_eq!(delays.get(), 2, "two failed attempts, then success");
+
+    // Down for good: gives up after max_attempts with the connection error.
+    nginx.borrow_mut().stop();
+    delays.set(100);
+    let mut sink = Collect::default();
+    let result = smartreceive(&payload, &mut sink, &mut links).await;
+    assert!(
+        matches!(result, Err(ReceiveError::Link(LinkError::Http(e))) if e.is_transient()),
+        "{result:?}"
+    );
+    assert_eq!(delays.get(), 104, "4 waits between 5 attempts");
+}
+
+#[tokio::test]
+async fn permanent_failures_are_reported_at_once() {
+    let nginx = Nginx::start();
+    let data = pattern(5000, 3);
+    std::fs::write(nginx.root().join("f"), &data).unwrap();
+    let delays = Cell::new(0);
+    let mut work = [0u8; 512];
+    let mut links = Links {
+        connector: TokioConnector,
+        work: &mut work,
+        backoff: Backoff::default(),
+        delay: async |_: u32| delays.set(delays.get() + 1),
+        random: pseudo_random(),
+    };
+    let url = format!("{}/f", nginx.url());
+
+    let missing = link_payload(&format!("{}/missing", nginx.url()), &data);
+    let result = smartreceive(&missing, &mut Collect::default(), &mut links).await;
+    assert_eq!(
+        result,
+        Err(ReceiveError::Link(LinkError::Http(
+            natsbridge_embedded::http::HttpError::Status(404)
+        )))
+    );
+
+    let mut wrong_size = link_payload(&url, &data);
+    wrong_size.size = 4999;
+    let mut sink = Collect::default();
+    let result = smartreceive(&wrong_size, &mut sink, &mut links).await;
+    assert_eq!(
+        result,
+        Err(ReceiveError::SizeMismatch {
+            expected: 4999,
+            received: 5000
+        })
+    );
+    assert!(
+        sink.bytes.is_empty(),
+        "nothing delivered once Content-Length disagrees"
+    );
+
+    let mut other = data.clone();
+    other[4000] ^= 1;
+    let wrong_checksum = link_payload(&url, &other);
+    let result = smartreceive(&wrong_checksum, &mut Collect::default(), &mut links).await;
+    assert_eq!(result, Err(ReceiveError::Link(LinkError::ChecksumMismatch)));
+    assert_eq!(delays.get(), 0, "permanent failures are not retried");
+}
