@@ -181,12 +181,12 @@ pub fn uuid_v4(mut random: impl FnMut() -> u32) -> heapless::String<36> {
 /// `envelope` is the caller's template: set `timestamp` (RFC 3339 with milliseconds, from
 /// the board's clock), `sender_id`, and any of the other header fields; empty
 /// `correlation_id` and `msg_id` get new UUIDs from `random`. `send_to` becomes `subject`; the
-/// payloads are replaced. Each payload goes direct when it is smaller than the options'
-/// `size_threshold`
-/// and fits [`MAX_DIRECT_SIZE`], otherwise as a link through `uploader`; if the envelope is
-/// still larger than the server's `max_payload`, the largest direct payloads move to links
-/// until it fits (WIRE.md section 5). With [`NoFileServer`] that fails before anything is
-/// published. `out` receives the envelope's JSON text; returns its length.
+/// payloads are replaced. Each payload goes direct when it is smaller than
+/// `options.size_threshold` and fits [`MAX_DIRECT_SIZE`], otherwise as a link through
+/// `uploader`; if the envelope is still larger than the server's `max_payload`, the largest
+/// direct payloads move to links until it fits (WIRE.md section 5). With [`NoFileServer`]
+/// that fails before anything is published. `out` receives the envelope's JSON text; returns
+/// its length. With `options.jetstream` the message carries `Nats-Msg-Id: <msg_id>`.
 #[allow(clippy::too_many_arguments)]
 pub async fn smartsend<T: Read + Write, U: Uploader>(
     client: &mut Client<'_, T>,
