@@ -417,27 +417,11 @@ async fn mutated_responses_deliver_the_exact_body_or_fail() {
     }
     chunked.extend(b"0\r\n\r\n");
     let originals = [ok(&body), chunked];
-    let mut state = 0x6c07_8965u32;
-    let mut random = move |below: usize| {
-        state ^= state << 13;
-        state ^= state >> 17;
-        state ^= state << 5;
-        state as usize % below
-    };
+    let mut random = common::below(0x6c07_8965);
     let mut delivered = 0;
     for round in 0..3_000 {
         let mut response = originals[round % 2].clone();
-        for _ in 0..1 + random(3) {
-            let at = random(response.len());
-            match random(4) {
-                0 => response[at] = random(256) as u8,
-                1 => {
-                    response.remove(at);
-                }
-                2 => response.insert(at, response[at]),
-                _ => response.truncate(at.max(1)),
-            }
-        }
+        common::mutate(&mut response, 3, true, &mut random);
         let mut connector = ReplayConnector {
             response,
             piece: 1 + random(300),
