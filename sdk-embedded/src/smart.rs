@@ -22,6 +22,25 @@ use crate::{
 /// The WIRE.md default: payloads of this many bytes or more go as links.
 pub const DEFAULT_SIZE_THRESHOLD: u64 = 1_000_000;
 
+/// How [`smartsend`] sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SendOptions {
+    /// Payloads of this many bytes or more go as links (WIRE.md section 5).
+    pub size_threshold: u64,
+    /// Publish with the header `Nats-Msg-Id: <msg_id>`, for JetStream de-duplication.
+    pub jetstream: bool,
+}
+
+impl Default for SendOptions {
+    /// [`DEFAULT_SIZE_THRESHOLD`], no JetStream header.
+    fn default() -> Self {
+        SendOptions {
+            size_threshold: DEFAULT_SIZE_THRESHOLD,
+            jetstream: false,
+        }
+    }
+}
+
 /// The most payload bytes that can travel direct: the schema gives `data` 2048 bytes, and
 /// base64 of 1536 bytes is 2048 characters. Larger payloads go as links.
 pub const MAX_DIRECT_SIZE: usize = 2048 / 4 * 3;
@@ -162,18 +181,19 @@ pub fn uuid_v4(mut random: impl FnMut() -> u32) -> heapless::String<36> {
 /// `envelope` is the caller's template: set `timestamp` (RFC 3339 with milliseconds, from
 /// the board's clock), `sender_id`, and any of the other header fields; empty
 /// `correlation_id` and `msg_id` get new UUIDs from `random`. `send_to` becomes `subject`; the
-/// payloads are replaced. Each payload goes direct when it is smaller than `size_threshold`
-/// and fits [`MAX_DIRECT_SIZE`], otherwise as a link through `uploader`; if the envelope is
-/// still larger than the server's `max_payload`, the largest direct payloads move to links
-/// until it fits (WIRE.md section 5). With [`NoFileServer`] that fails before anything is
-/// published. `out` receives the envelope's JSON text; returns its length.
+/// payloads are replaced. Each payload goes direct when it is smaller than
+/// `options.size_threshold` and fits [`MAX_DIRECT_SIZE`], otherwise as a link through
+/// `uploader`; if the envelope is still larger than the server's `max_payload`, the largest
+/// direct payloads move to links until it fits (WIRE.md section 5). With [`NoFileServer`]
+/// that fails before anything is published. `out` receives the envelope's JSON text; returns
+/// its length. With `options.jetstream` the message carries `Nats-Msg-Id: <msg_id>`.
 #[allow(clippy::too_many_arguments)]
 pub async fn smartsend<T: Read + Write, U: Uploader>(
     client: &mut Client<'_, T>,
     envelope: &mut MessageEnvelope,
     subject: &str,
     payloads: &[Outgoing<'_>],
-    size_threshold: u64,
+    options: &SendOptions,
     uploader: &mut U,
     out: &mut [u8],
     mut random: impl FnMut() -> u32,
@@ -200,8 +220,8 @@ pub async fn smartsend<T: Read + Write, U: Uploader>(
             .dataname
             .push_str(outgoing.dataname)
             .map_err(|_| SendError::OverCapacity(index))?;
-        let direct =
-            (outgoing.data.len() as u64) < size_threshold && outgoing.data.len() <= MAX_DIRECT_SIZE;
+        let direct = (outgoing.data.len() as u64) < options.size_threshold
+            && outgoing.data.len() <= MAX_DIRECT_SIZE;
         if direct {
             set_direct(&mut payload, outgoing.data);
         } else {
@@ -219,10 +239,15 @@ pub async fn smartsend<T: Read + Write, U: Uploader>(
                 let len = json.len();
                 let reply_to = Some(envelope.reply_to.as_str()).filter(|r| !r.is_empty());
                 let json = out.get(..len).unwrap_or_default();
-                client
-                    .publish(subject, reply_to, json)
-                    .await
-                    .map_err(SendError::Nats)?;
+                let published = if options.jetstream {
+                    let id = [("Nats-Msg-Id", envelope.msg_id.as_str())];
+                    client
+                        .publish_with_headers(subject, reply_to, &id, json)
+                        .await
+                } else {
+                    client.publish(subject, reply_to, json).await
+                };
+                published.map_err(SendError::Nats)?;
                 return Ok(len);
             }
             Ok(json) => json.len(),

@@ -3,6 +3,8 @@
 //! and one byte at a time, a broken length, a stale connection. (`client_nats_server.rs`
 //! runs the same client against a real nats-server.)
 
+mod common;
+
 use std::collections::VecDeque;
 use std::convert::Infallible;
 
@@ -292,25 +294,10 @@ async fn mutated_streams_end_in_an_error_never_a_panic() {
     stream.extend(msg("s", 2, &[b'b'; 300]));
     stream.extend(b"HMSG h 3 12 17\r\nNATS/1.0\r\n\r\nhello\r\n");
     stream.extend(msg("s", 4, b"end"));
-    let mut state = 0x9e37_79b9u32;
-    let mut random = move |below: usize| {
-        state ^= state << 13;
-        state ^= state >> 17;
-        state ^= state << 5;
-        state as usize % below
-    };
+    let mut random = common::below(0x9e37_79b9);
     for _ in 0..2_000 {
         let mut mutated = stream.clone();
-        for _ in 0..1 + random(3) {
-            let at = random(mutated.len());
-            match random(3) {
-                0 => mutated[at] = random(256) as u8,
-                1 => {
-                    mutated.remove(at);
-                }
-                _ => mutated.insert(at, mutated[at]),
-            }
-        }
+        common::mutate(&mut mutated, 3, false, &mut random);
         let (_, end) = events(&mutated, 80 + random(100), 1 + random(40)).await;
         assert!(
             matches!(end, Error::Closed | Error::Protocol(_)),

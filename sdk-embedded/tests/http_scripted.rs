@@ -355,3 +355,104 @@ fn urls_are_parsed_strictly() {
         assert_eq!(Url::parse(bad), Err(HttpError::BadUrl), "{bad}");
     }
 }
+
+/// Serves the same bytes on every connection, from memory, in reads of `piece` bytes.
+struct ReplayConnector {
+    response: Vec<u8>,
+    piece: usize,
+}
+
+/// One replayed connection.
+struct Replay {
+    bytes: std::collections::VecDeque<u8>,
+    piece: usize,
+}
+
+impl embedded_io_async::ErrorType for Replay {
+    type Error = std::convert::Infallible;
+}
+
+impl embedded_io_async::Read for Replay {
+    async fn read(&mut self, buf: &mut [u8]) -> Result<usize, Self::Error> {
+        let n = buf.len().min(self.piece).min(self.bytes.len());
+        for slot in &mut buf[..n] {
+            *slot = self.bytes.pop_front().unwrap_or_default();
+        }
+        Ok(n)
+    }
+}
+
+impl embedded_io_async::Write for Replay {
+    async fn write(&mut self, buf: &[u8]) -> Result<usize, Self::Error> {
+        Ok(buf.len())
+    }
+
+    async fn flush(&mut self) -> Result<(), Self::Error> {
+        Ok(())
+    }
+}
+
+impl natsbridge_embedded::http::Connector for ReplayConnector {
+    type Connection<'c> = Replay;
+    type Error = std::io::Error;
+    async fn connect(&mut self, _: &str, _: u16) -> std::io::Result<Replay> {
+        Ok(Replay {
+            bytes: self.response.iter().copied().collect(),
+            piece: self.piece,
+        })
+    }
+}
+
+/// Seeded mutations of a chunked and a Content-Length response: a download either delivers
+/// exactly the expected bytes or fails; it never panics, stalls or reports a wrong body.
+#[tokio::test]
+async fn mutated_responses_deliver_the_exact_body_or_fail() {
+    let body = data(700);
+    let expect = expected(&body);
+    let mut chunked = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+    for piece in body.chunks(150) {
+        chunked.extend(format!("{:x}\r\n", piece.len()).into_bytes());
+        chunked.extend_from_slice(piece);
+        chunked.extend(b"\r\n");
+    }
+    chunked.extend(b"0\r\n\r\n");
+    let originals = [ok(&body), chunked];
+    let mut random = common::below(0x6c07_8965);
+    let mut delivered = 0;
+    for round in 0..3_000 {
+        let mut response = originals[round % 2].clone();
+        common::mutate(&mut response, 3, true, &mut random);
+        let mut connector = ReplayConnector {
+            response,
+            piece: 1 + random(300),
+        };
+        let mut sink = Collect::default();
+        let mut work = [0u8; 256];
+        let result = link::download(
+            &mut connector,
+            &mut work,
+            "http://files/x",
+            expect,
+            &mut sink,
+            &Backoff {
+                max_attempts: 2,
+                base_delay_ms: 0,
+                max_delay_ms: 0,
+            },
+            async |_| {},
+            || 0,
+        )
+        .await;
+        if result.is_ok() {
+            assert!(
+                sink.bytes == body,
+                "round {round}: a wrong body was reported as delivered"
+            );
+            delivered += 1;
+        }
+    }
+    assert!(
+        delivered > 0,
+        "no mutation left the response intact enough to succeed"
+    );
+}

@@ -1,6 +1,8 @@
 //! The sans-IO NATS parser: every test stream split at every byte position and fed one byte at
 //! a time gives the same operations; malformed lengths and line ends are protocol errors.
 
+mod common;
+
 use natsbridge_embedded::json::Writer;
 use natsbridge_embedded::protocol::{
     ConnectOptions, MAX_CONTROL_LINE, Parsed, ProtocolError, ServerOp, parse, write_connect,
@@ -322,29 +324,10 @@ fn connect_turns_verbose_and_pedantic_off_and_carries_credentials() {
 /// than it was given.
 #[test]
 fn mutated_streams_never_panic_or_overrun() {
-    let mut state = 0x2545_f491u32;
-    let mut random = move |below: usize| {
-        state ^= state << 13;
-        state ^= state >> 17;
-        state ^= state << 5;
-        state as usize % below
-    };
+    let mut random = common::below(0x2545_f491);
     for _ in 0..20_000 {
         let mut stream = STREAM.to_vec();
-        for _ in 0..1 + random(4) {
-            let at = random(stream.len());
-            match random(4) {
-                0 => stream[at] = random(256) as u8,
-                1 => {
-                    stream.remove(at);
-                }
-                2 => stream.insert(at, stream[at]),
-                _ => stream.truncate(at),
-            }
-            if stream.is_empty() {
-                break;
-            }
-        }
+        common::mutate(&mut stream, 4, true, &mut random);
         let mut rest = &stream[..];
         let limit = 16 + random(100);
         while let Ok(Parsed::Op { len, .. }) = parse(rest, limit) {

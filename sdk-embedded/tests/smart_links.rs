@@ -13,8 +13,8 @@ use natsbridge_embedded::client::{Client, Event};
 use natsbridge_embedded::link::{FileServer, LinkError, UploadMethod};
 use natsbridge_embedded::protocol::ConnectOptions;
 use natsbridge_embedded::smart::{
-    DEFAULT_SIZE_THRESHOLD, HttpUploader, Links, MAX_DIRECT_SIZE, NoFileServer, Outgoing,
-    ReceiveError, SendError, smartreceive, smartsend,
+    HttpUploader, Links, MAX_DIRECT_SIZE, NoFileServer, Outgoing, ReceiveError, SendError,
+    SendOptions, smartreceive, smartsend,
 };
 use natsbridge_embedded::{Message, MessageEnvelope, PayloadType, Transport};
 use natsbridge_test_support::{NatsServer, Nginx};
@@ -114,7 +114,7 @@ async fn direct_and_link_payloads_round_trip_through_nats_and_nginx() {
         &mut envelope,
         "chat.room1",
         &outgoing,
-        DEFAULT_SIZE_THRESHOLD,
+        &SendOptions::default(),
         &mut uploader,
         &mut out,
         pseudo_random(),
@@ -187,7 +187,7 @@ async fn payloads_move_to_links_until_the_envelope_fits_max_payload() {
         &mut envelope,
         "s",
         &outgoing,
-        DEFAULT_SIZE_THRESHOLD,
+        &SendOptions::default(),
         &mut NoFileServer,
         &mut out,
         pseudo_random(),
@@ -206,7 +206,7 @@ async fn payloads_move_to_links_until_the_envelope_fits_max_payload() {
         &mut envelope,
         "s",
         &outgoing,
-        DEFAULT_SIZE_THRESHOLD,
+        &SendOptions::default(),
         &mut uploader,
         &mut out,
         pseudo_random(),
@@ -249,7 +249,7 @@ async fn a_payload_too_large_to_go_direct_needs_a_file_server() {
         &mut Box::<MessageEnvelope>::default(),
         "s",
         &outgoing,
-        DEFAULT_SIZE_THRESHOLD,
+        &SendOptions::default(),
         &mut NoFileServer,
         &mut out,
         pseudo_random(),
@@ -379,4 +379,45 @@ async fn permanent_failures_are_reported_at_once() {
     let result = smartreceive(&wrong_checksum, &mut Collect::default(), &mut links).await;
     assert_eq!(result, Err(ReceiveError::Link(LinkError::ChecksumMismatch)));
     assert_eq!(delays.get(), 0, "permanent failures are not retried");
+}
+
+#[tokio::test]
+async fn jetstream_sends_carry_the_msg_id_header() {
+    let server = NatsServer::start();
+    let (mut rx, mut tx) = (vec![0u8; 8192], vec![0u8; 1024]);
+    let mut client = connect(&server, &mut rx, &mut tx).await;
+    client.subscribe("js.s", None).await.unwrap();
+    let outgoing = [Outgoing {
+        dataname: "n",
+        payload_type: PayloadType::Text,
+        data: b"x",
+    }];
+    let mut envelope = Box::<MessageEnvelope>::default();
+    envelope.msg_id.push_str("msg-42").unwrap();
+    let options = SendOptions {
+        jetstream: true,
+        ..SendOptions::default()
+    };
+    let mut out = vec![0u8; 8192];
+    smartsend(
+        &mut client,
+        &mut envelope,
+        "js.s",
+        &outgoing,
+        &options,
+        &mut NoFileServer,
+        &mut out,
+        pseudo_random(),
+    )
+    .await
+    .unwrap();
+    match client.next_event().await.unwrap() {
+        Event::Message(m) => {
+            let headers = std::str::from_utf8(m.headers.expect("an HMSG")).unwrap();
+            assert!(headers.contains("Nats-Msg-Id: msg-42\r\n"), "{headers}");
+            let received = MessageEnvelope::decode(m.payload).unwrap();
+            assert_eq!(received.msg_id.as_str(), "msg-42");
+        }
+        other => panic!("{other:?}"),
+    }
 }

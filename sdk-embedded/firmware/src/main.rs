@@ -22,7 +22,7 @@ use natsbridge_embedded::link::{FileServer, UploadMethod};
 use natsbridge_embedded::net::{self, TcpConnector};
 use natsbridge_embedded::protocol::ConnectOptions;
 use natsbridge_embedded::smart::{
-    DEFAULT_SIZE_THRESHOLD, HttpUploader, Links, Outgoing, smartreceive, smartsend,
+    HttpUploader, Links, Outgoing, SendOptions, smartreceive, smartsend,
 };
 use natsbridge_embedded::{Message, MessageEnvelope, PayloadType};
 use static_cell::StaticCell;
@@ -166,7 +166,7 @@ async fn session(stack: Stack<'static>, m: &mut Memory) -> Result<(), Ended> {
         &mut m.envelope,
         STATUS,
         &online,
-        DEFAULT_SIZE_THRESHOLD,
+        &SendOptions::default(),
         &mut uploader,
         &mut m.envelope_text,
         board::random,

@@ -22,7 +22,7 @@ use natsbridge_embedded::link::{FileServer, UploadMethod};
 use natsbridge_embedded::net::{self, TcpConnector};
 use natsbridge_embedded::protocol::ConnectOptions;
 use natsbridge_embedded::smart::{
-    DEFAULT_SIZE_THRESHOLD, HttpUploader, Links, Outgoing, smartreceive, smartsend,
+    HttpUploader, Links, Outgoing, SendOptions, smartreceive, smartsend,
 };
 use natsbridge_embedded::{Message, MessageEnvelope, PayloadType, Transport};
 use natsbridge_test_support::program;
@@ -256,7 +256,10 @@ fn round_trip_inside_the_namespace() {
             &mut envelope,
             "tap.room",
             &outgoing,
-            DEFAULT_SIZE_THRESHOLD.min(100_000),
+            &SendOptions {
+                size_threshold: 100_000,
+                jetstream: false,
+            },
             &mut uploader,
             &mut out,
             pseudo_random(),

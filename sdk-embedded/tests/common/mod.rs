@@ -44,11 +44,44 @@ impl embedded_io_async::Write for Collect {
 
 /// A seeded xorshift generator: the same numbers on every run.
 pub fn pseudo_random() -> impl FnMut() -> u32 {
-    let mut state = 0x1234_5678u32;
+    xorshift(0x1234_5678)
+}
+
+/// The xorshift generator started at `seed` (not zero).
+pub fn xorshift(seed: u32) -> impl FnMut() -> u32 {
+    let mut state = seed;
     move || {
         state ^= state << 13;
         state ^= state >> 17;
         state ^= state << 5;
         state
+    }
+}
+
+/// A seeded generator of numbers below the bound it is given.
+pub fn below(seed: u32) -> impl FnMut(usize) -> usize {
+    let mut next = xorshift(seed);
+    move |bound| next() as usize % bound
+}
+
+/// Applies 1 to `max_edits` seeded edits to `bytes`, each a byte changed, dropped or
+/// duplicated, or (when `cut`) the rest cut off; `bytes` never ends up empty.
+pub fn mutate(
+    bytes: &mut Vec<u8>,
+    max_edits: usize,
+    cut: bool,
+    random: &mut impl FnMut(usize) -> usize,
+) {
+    let kinds = if cut { 4 } else { 3 };
+    for _ in 0..1 + random(max_edits) {
+        let at = random(bytes.len());
+        match random(kinds) {
+            0 => bytes[at] = random(256) as u8,
+            1 if bytes.len() > 1 => {
+                bytes.remove(at);
+            }
+            1 | 2 => bytes.insert(at, bytes[at]),
+            _ => bytes.truncate(at.max(1)),
+        }
     }
 }
