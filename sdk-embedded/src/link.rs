@@ -285,7 +285,7 @@ pub async fn upload<C: Connector>(
             push_all(&mut link, &[server.url, "/"])?;
             push_escaped(&mut link, payload_id)?;
             push_all(&mut link, &["/"])?;
-            push_escaped(&mut link, dataname)?;
+            push_escaped(&mut link, &file_name(dataname)?)?;
             let content_type = ("Content-Type", "application/octet-stream");
             let headers = [Some(content_type), auth];
             exchange(
@@ -317,6 +317,7 @@ pub async fn upload<C: Connector>(
                 read_json_string(answer, "uploadToken", &mut upload_token)?;
             }
             // 2. Post the file as the multipart part `file`.
+            let name = file_name(dataname)?;
             let mut part_head = [0u8; 512];
             let part_head_len = {
                 let mut w = crate::json::Writer::new(&mut part_head);
@@ -326,7 +327,7 @@ pub async fn upload<C: Connector>(
                         boundary!(),
                         "\r\nContent-Disposition: form-data; name=\"file\"; filename=\""
                     ),
-                    dataname,
+                    name.as_str(),
                     "\"\r\nContent-Type: application/octet-stream\r\n\r\n",
                 ];
                 for part in parts {
@@ -352,7 +353,7 @@ pub async fn upload<C: Connector>(
             let mut file_id: heapless::String<128> = heapless::String::new();
             read_json_string(response.read_to_end().await?, "id", &mut file_id)?;
             push_all(&mut link, &[server.url, "/file/"])?;
-            for (i, part) in [upload_id.as_str(), &file_id, dataname]
+            for (i, part) in [upload_id.as_str(), &file_id, &name]
                 .into_iter()
                 .enumerate()
             {
@@ -401,6 +402,28 @@ fn push_all<const N: usize>(
 }
 
 /// Appends `text` percent-encoded, leaving RFC 3986 unreserved characters as they are.
+/// The capacity of a file name on a file server (the schema's dataname capacity).
+const FILE_NAME_CAPACITY: usize = 128;
+
+/// The file name a dataname gets on a file server, as every SDK makes it: `/`, `\`, `"`
+/// and control characters become `_`, as do leading dots (servers refuse hidden and parent
+/// names), and an empty name becomes `payload`. It is safe inside a URL path segment (once
+/// escaped) and inside a quoted multipart `filename`.
+fn file_name(dataname: &str) -> Result<heapless::String<FILE_NAME_CAPACITY>, LinkError> {
+    let mut name = heapless::String::new();
+    let mut leading = true;
+    for c in dataname.chars() {
+        leading &= c == '.';
+        let plain = !(leading || matches!(c, '/' | '\\' | '"') || c.is_control());
+        name.push(if plain { c } else { '_' })
+            .map_err(|_| LinkError::BadName)?;
+    }
+    if name.is_empty() {
+        name.push_str("payload").map_err(|_| LinkError::BadName)?;
+    }
+    Ok(name)
+}
+
 fn push_escaped<const N: usize>(
     out: &mut heapless::String<N>,
     text: &str,
@@ -443,4 +466,24 @@ fn read_json_string<const N: usize>(
         reader.skip_value().map_err(|_| LinkError::BadAnswer(key))?;
     }
     Err(LinkError::BadAnswer(key))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::file_name;
+
+    #[test]
+    fn file_names_are_plain_and_quote_free() {
+        for (dataname, want) in [
+            ("photo.png", "photo.png"),
+            ("../a/b", "___a_b"),
+            (".env", "_env"),
+            ("back\\slash", "back_slash"),
+            ("say \"hi\"\r\nX-Evil: 1", "say _hi___X-Evil: 1"),
+            ("", "payload"),
+        ] {
+            assert_eq!(file_name(dataname).unwrap().as_str(), want, "{dataname:?}");
+        }
+        assert!(file_name(&"x".repeat(129)).is_err());
+    }
 }

@@ -1,7 +1,8 @@
 //! smartsend and smartreceive end to end with real servers: a `nats-server` and nginx WebDAV
 //! on loopback, the no_std client over the tokio adapter. Direct and link payloads, a link
 //! payload far larger than the work buffer streamed in pieces, the move to links when the
-//! envelope exceeds `max_payload`, download retries, and permanent failures.
+//! envelope exceeds `max_payload`, download retries, and permanent failures; Plik and PUT
+//! uploads to our own `natsbridge serve-files` with its upload token.
 
 mod common;
 
@@ -17,7 +18,7 @@ use natsbridge_embedded::smart::{
     SendOptions, smartreceive, smartsend,
 };
 use natsbridge_embedded::{Message, MessageEnvelope, PayloadType, Transport};
-use natsbridge_test_support::{NatsServer, Nginx};
+use natsbridge_test_support::{NatsServer, Nginx, ServeFiles};
 use tokio::net::TcpStream;
 
 use common::{Collect, TokioConnector, pseudo_random};
@@ -420,4 +421,64 @@ async fn jetstream_sends_carry_the_msg_id_header() {
         }
         other => panic!("{other:?}"),
     }
+}
+
+/// Uploads to `natsbridge serve-files` (which requires a token) with `method`, then streams
+/// the link back in pieces and checks it.
+async fn round_trip_through_serve_files(method: UploadMethod) {
+    let files = ServeFiles::builder().upload_token("board-token").start();
+    let data = pattern(150_000, 11);
+    let url = files.url();
+    let mut work = [0u8; 512];
+    let refused = FileServer {
+        url: &url,
+        method,
+        token: None,
+    };
+    let payload_id = "00000000-0000-4000-8000-00000000000a";
+    let error = natsbridge_embedded::link::upload(
+        &mut common::TokioConnector,
+        &mut work,
+        &refused,
+        payload_id,
+        "sensor log.bin",
+        &data,
+    )
+    .await
+    .unwrap_err();
+    assert!(format!("{error:?}").contains("401"), "{error:?}");
+
+    let server = FileServer {
+        url: &url,
+        method,
+        token: Some("board-token"),
+    };
+    let link = natsbridge_embedded::link::upload(
+        &mut common::TokioConnector,
+        &mut work,
+        &server,
+        payload_id,
+        "sensor log.bin",
+        &data,
+    )
+    .await
+    .expect("upload");
+    assert!(link.starts_with(url.as_str()), "{link}");
+    let payload = link_payload(&link, &data);
+    let mut download_work = [0u8; 1024];
+    let mut links = links(&mut download_work);
+    let mut sink = Collect::default();
+    let size = smartreceive(&payload, &mut sink, &mut links).await.unwrap();
+    assert_eq!(size, data.len() as u64);
+    assert!(sink.bytes == data, "the downloaded payload differs");
+}
+
+#[tokio::test]
+async fn plik_uploads_to_serve_files_and_streams_back() {
+    round_trip_through_serve_files(UploadMethod::Plik).await;
+}
+
+#[tokio::test]
+async fn put_uploads_to_serve_files_and_streams_back() {
+    round_trip_through_serve_files(UploadMethod::Put).await;
 }

@@ -180,6 +180,19 @@ def _auth_headers(token):
     return {"Authorization": "Bearer %s" % token} if token else {}
 
 
+def link_file_name(dataname):
+    """The file name a dataname gets on a file server, as every SDK makes it: "/", "\\",
+    '"' and control characters become "_", as do leading dots (servers refuse hidden and
+    parent names), and an empty name becomes "payload". The envelope keeps the dataname."""
+    out = []
+    leading = True
+    for c in dataname:
+        leading = leading and c == "."
+        plain = not (leading or c in '/\\"' or ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F)
+        out.append(c if plain else "_")
+    return "".join(out) or "payload"
+
+
 def plik_upload(fileserver_url, dataname, data, payload_id="", token=None):
     """Uploads data with the Plik API (WIRE.md section 6) and returns
     {"status": 200, "uploadid": ..., "fileid": ..., "url": ...}. token, when given,
@@ -196,12 +209,12 @@ def plik_upload(fileserver_url, dataname, data, payload_id="", token=None):
     headers["X-UploadToken"] = upload.get("uploadToken", "")
     boundary = "natsbridge-%s" % uuid4().replace("-", "")
     headers["Content-Type"] = "multipart/form-data; boundary=%s" % boundary
-    name = dataname.replace('"', "%22").replace("\r", "").replace("\n", "")
+    name = link_file_name(dataname)
     first = '--%s\r\nContent-Disposition: form-data; name="file"; filename="%s"\r\nContent-Type: application/octet-stream\r\n\r\n' % (boundary, name)
     url = "%s/file/%s" % (base, upload_id)
     status, _, body = http_request("POST", url, [first, data, "\r\n--%s--\r\n" % boundary], headers)
     file_id = _expect_json(status, body, url, "POST /file")["id"]
-    link = "%s/file/%s/%s/%s" % (base, upload_id, file_id, quote_path(dataname))
+    link = "%s/file/%s/%s/%s" % (base, upload_id, file_id, quote_path(name))
     return {"status": status, "uploadid": upload_id, "fileid": file_id, "url": link}
 
 
@@ -210,7 +223,7 @@ def http_put_upload(fileserver_url, dataname, data, payload_id="", token=None):
     rclone, presigned stores) and returns {"status", "uploadid", "fileid", "url"}
     where url is that same URL."""
     payload_id = payload_id or uuid4()
-    url = "%s/%s/%s" % (fileserver_url.rstrip("/"), quote_path(payload_id), quote_path(dataname))
+    url = "%s/%s/%s" % (fileserver_url.rstrip("/"), quote_path(payload_id), quote_path(link_file_name(dataname)))
     status, _, body = http_request("PUT", url, data, _auth_headers(token))
     if not 200 <= status < 300:
         raise NatsBridgeError("upload", url, "PUT answered HTTP %d: %s" % (status, body[:200]))

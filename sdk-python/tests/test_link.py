@@ -159,3 +159,18 @@ def test_upload_failures_name_the_url():
     helper = need("NATSBRIDGE_HELPER_URL")
     e = raises("upload", nb.http_put_upload, helper, "a.bin", b"x")  # the helper has no PUT
     assert helper in str(e), str(e)
+
+
+def test_link_file_names_are_plain_and_quote_free():
+    # The same rule as the Rust SDKs (link_file_name): the URL is an address, the envelope
+    # keeps the dataname.
+    cases = [
+        ("photo.png", "photo.png"),
+        ("../a/b", "___a_b"),
+        (".env", "_env"),
+        ("back\\slash", "back_slash"),
+        ('say "hi"\r\nX-Evil: 1', "say _hi___X-Evil: 1"),
+        ("", "payload"),
+    ]
+    for dataname, want in cases:
+        assert nb.link_file_name(dataname) == want, (dataname, nb.link_file_name(dataname))

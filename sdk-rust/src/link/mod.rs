@@ -122,14 +122,14 @@ impl Upload {
     }
 }
 
-/// The file name a dataname gets on a file server: `/`, `\\` and control characters become
+/// The file name a dataname gets on a file server: `/`, `\`, `"` and control characters become
 /// `_`, as do leading dots (servers refuse hidden and parent names), and an empty name
 /// becomes `payload`. The envelope keeps the dataname itself; the URL is only an address.
 pub fn link_file_name(dataname: &str) -> String {
     let mut name: String = dataname
         .chars()
         .map(|c| {
-            if c == '/' || c == '\\' || c.is_control() {
+            if matches!(c, '/' | '\\' | '"') || c.is_control() {
                 '_'
             } else {
                 c
@@ -189,6 +189,7 @@ mod tests {
         assert_eq!(link_file_name(".env"), "_env");
         assert_eq!(link_file_name("back\\slash"), "back_slash");
         assert_eq!(link_file_name("tab\there"), "tab_here");
+        assert_eq!(link_file_name("say \"hi\""), "say _hi_");
         assert_eq!(link_file_name(""), "payload");
     }
 
