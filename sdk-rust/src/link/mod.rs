@@ -1,5 +1,5 @@
 //! The link transport (claim check, WIRE.md section 6): [`LinkBackend`]s upload a payload and
-//! return its URL; [`fetch`] downloads a URL with retries, verifying size and checksum.
+//! return its URL; downloads (retried, resumed, size and checksum verified) fetch it back.
 //!
 //! Built in: [`Plik`] (the original editions' file server), [`HttpPut`] (nginx WebDAV, S3-style
 //! presigned stores, `natsbridge serve-files`) and [`ObjectStore`] (NATS JetStream, no extra
