@@ -30,6 +30,7 @@ mod error;
 pub mod generated;
 pub mod http;
 pub mod json;
+mod json_str;
 pub mod link;
 mod message;
 #[cfg(feature = "embassy-net")]
@@ -40,5 +41,6 @@ pub mod smart;
 
 pub use error::{At, DecodeError, ErrorKind, MAX_PLACE_DEPTH, Place, Segment};
 pub use generated::*;
-pub use message::Message;
+pub use json_str::{Chars, JsonObjectView, JsonStr};
+pub use message::{Message, MessageView};
 pub use object::JsonObject;
