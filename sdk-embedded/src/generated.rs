@@ -761,6 +761,8 @@ pub struct MessageEnvelopeView<'a> {
     pub payloads: Vec<MessagePayloadView<'a>, 8>,
 }
 
+// Written out even where `derive` would do, so that schema defaults have one place.
+#[allow(clippy::derivable_impls)]
 impl Default for MessageEnvelopeView<'_> {
     fn default() -> Self {
         Self {
@@ -1247,6 +1249,8 @@ pub struct MessagePayloadView<'a> {
     pub metadata: JsonObjectView<'a>,
 }
 
+// Written out even where `derive` would do, so that schema defaults have one place.
+#[allow(clippy::derivable_impls)]
 impl Default for MessagePayloadView<'_> {
     fn default() -> Self {
         Self {

@@ -448,7 +448,7 @@ where
     receive_direct(&payload.encoding, payload.data.chars(), payload.size, sink).await
 }
 
-/// [`smartreceive`] for a payload of a borrowed [`MessageEnvelopeView`]: a direct payload's
+/// [`smartreceive`] for a payload of a borrowed [`MessageEnvelopeView`](crate::MessageEnvelopeView): a direct payload's
 /// `data` is decoded piece by piece straight from the receive buffer (unescaped on the fly),
 /// so its size is limited by nothing but that buffer.
 pub async fn smartreceive_view<C, D, R, S>(
@@ -551,7 +551,7 @@ async fn receive_direct<S: Write>(
     Ok(written)
 }
 
-/// Decodes a direct payload of a borrowed [`MessageEnvelopeView`] into `buf` and returns the
+/// Decodes a direct payload of a borrowed [`MessageEnvelopeView`](crate::MessageEnvelopeView) into `buf` and returns the
 /// serialized data, as [`decode_direct`] does, but with no limit but `buf`: the base64 text is
 /// read (and unescaped) from the receive buffer the view borrows, 256 characters at a time.
 ///
