@@ -7,6 +7,9 @@
 //!   and streamed over a second transport; [`backoff`]: retry waits with jitter.
 //! * `net` (feature `embassy-net`): TCP connections with embassy-net by address or DNS name.
 //!
+//! * Borrowed views ([`MessageEnvelopeView`], [`MessageView`]): envelopes decoded without a
+//!   copy, strings as [`JsonStr`] pointing into the receive buffer.
+//!
 //! `sdk-embedded/README.md` covers buffer sizing, what each error means for the connection,
 //! and porting the example firmware to a board.
 //!

@@ -3,7 +3,9 @@
 //!
 //! The envelope lives in caller memory (a `static`, say: it is about 22 KiB at the schema's
 //! capacities), the encoded text goes into a caller buffer, ids come from the caller's random
-//! source and the timestamp from the caller's clock.
+//! source and the timestamp from the caller's clock. A received envelope can instead be a
+//! borrowed view of the receive buffer: [`decode_direct_view`] and [`smartreceive_view`] then
+//! decode direct payloads of any size the buffer holds.
 
 use core::fmt;
 

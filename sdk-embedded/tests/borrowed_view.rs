@@ -340,3 +340,11 @@ async fn smartreceive_of_an_owned_payload_still_delivers() {
         .unwrap();
     assert_eq!((size, sink.bytes), (1000, data));
 }
+
+#[test]
+fn a_view_is_a_small_fraction_of_the_owned_envelope() {
+    let view = std::mem::size_of::<MessageEnvelopeView<'static>>();
+    let owned = std::mem::size_of::<MessageEnvelope>();
+    println!("MessageEnvelopeView: {view} bytes; MessageEnvelope: {owned} bytes (this target)");
+    assert!(view * 8 < owned, "view {view} bytes, owned {owned} bytes");
+}
