@@ -7,7 +7,9 @@ use crate::json::{BufferFull, Reader};
 
 /// A JSON string borrowed from a message body: the raw content between its quotes, escapes
 /// not yet applied. The reader validated it (escapes, surrogate pairs, UTF-8, no raw control
-/// characters), so unescaping cannot fail; it is done on the fly, without a copy.
+/// characters), so unescaping cannot fail; it is done on the fly, without a copy. `==`
+/// compares the raw text (`"\/"` differs from `"/"`); [`eq_str`](Self::eq_str) compares the
+/// unescaped strings.
 ///
 /// ```
 /// use natsbridge_embedded::json::Reader;

@@ -556,6 +556,8 @@ async fn receive_direct<S: Write>(
 /// Decodes a direct payload of a borrowed [`MessageEnvelopeView`](crate::MessageEnvelopeView) into `buf` and returns the
 /// serialized data, as [`decode_direct`] does, but with no limit but `buf`: the base64 text is
 /// read (and unescaped) from the receive buffer the view borrows, 256 characters at a time.
+/// `buf` must hold the payload's `size` bytes ([`ReceiveError::BufferTooSmall`] otherwise);
+/// more or fewer bytes than `size` is [`ReceiveError::SizeMismatch`].
 ///
 /// ```
 /// use natsbridge_embedded::{MessageEnvelopeView, MessageView};
