@@ -4,6 +4,7 @@
 use core::cmp::Ordering;
 
 use crate::json::{BufferFull, Writer};
+use crate::json_str::Chars;
 
 /// Writes the canonical form of `json`, one compact, well-formed JSON value (as
 /// [`crate::json::Reader::compact_object_into`] produces): object keys sorted by code point
@@ -36,7 +37,7 @@ fn value(json: &str, start: usize, w: &mut Writer<'_>) -> Result<(), BufferFull>
             }
             w.raw("]")
         }
-        Some(b'"') => w.string_from_chars(Unescaped::new(string_content(json, start))),
+        Some(b'"') => w.string_from_chars(Chars::new(string_content(json, start))),
         _ => w.raw(json.get(start..value_end(b, start)).unwrap_or_default()),
     }
 }
@@ -64,7 +65,7 @@ fn object(json: &str, start: usize, w: &mut Writer<'_>) -> Result<(), BufferFull
         if last.is_some() {
             w.raw(",")?;
         }
-        w.string_from_chars(Unescaped::new(key))?;
+        w.string_from_chars(Chars::new(key))?;
         w.raw(":")?;
         value(json, value_start, w)?;
         last = Some(key);
@@ -78,7 +79,7 @@ fn compare_keys(a: &str, b: &str) -> Ordering {
         // UTF-8 byte order is code point order.
         return a.cmp(b);
     }
-    Unescaped::new(a).cmp(Unescaped::new(b))
+    Chars::new(a).cmp(Chars::new(b))
 }
 
 /// The members of the object at `start`: (escaped key content, start of the value).
@@ -164,56 +165,5 @@ fn value_end(b: &[u8], start: usize) -> usize {
             }
             i
         }
-    }
-}
-
-/// The characters of an escaped JSON string content that the reader has validated.
-#[derive(Clone)]
-struct Unescaped<'a> {
-    rest: core::str::Chars<'a>,
-}
-
-impl<'a> Unescaped<'a> {
-    fn new(escaped: &'a str) -> Self {
-        Unescaped {
-            rest: escaped.chars(),
-        }
-    }
-
-    fn hex4(&mut self) -> u32 {
-        (0..4).fold(0, |n, _| {
-            n * 16 + self.rest.next().and_then(|c| c.to_digit(16)).unwrap_or(0)
-        })
-    }
-}
-
-impl Iterator for Unescaped<'_> {
-    type Item = char;
-
-    fn next(&mut self) -> Option<char> {
-        let c = self.rest.next()?;
-        if c != '\\' {
-            return Some(c);
-        }
-        Some(match self.rest.next()? {
-            'b' => '\u{8}',
-            'f' => '\u{c}',
-            'n' => '\n',
-            'r' => '\r',
-            't' => '\t',
-            'u' => {
-                let unit = self.hex4();
-                let code = if (0xd800..0xdc00).contains(&unit) {
-                    // A high surrogate: the reader checked that `\uDC00`..`\uDFFF` follows.
-                    self.rest.nth(1); // the `\u`
-                    let low = self.hex4();
-                    0x10000 + ((unit - 0xd800) << 10) + (low.wrapping_sub(0xdc00) & 0x3ff)
-                } else {
-                    unit
-                };
-                char::from_u32(code).unwrap_or(char::REPLACEMENT_CHARACTER)
-            }
-            other => other, // `"`, `\` and `/` stand for themselves
-        })
     }
 }

@@ -2,6 +2,8 @@
 //! into a caller buffer and a pull reader over a byte slice; no allocation, no recursion, no panics.
 use heapless::String;
 
+use crate::json_str::{JsonObjectView, JsonStr};
+
 /// Why a JSON value could not be read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JsonError {
@@ -255,6 +257,30 @@ impl<'a> Reader<'a> {
         key: &mut String<N>,
     ) -> Result<Option<Key>, JsonError> {
         key.clear();
+        if !self.member_start()? {
+            return Ok(None);
+        }
+        let fits = collect_into(key, |mut sink| {
+            self.scan_string(false, &mut sink)
+                .and_then(|()| self.colon())
+        })?;
+        Ok(Some(if fits { Key::Fits } else { Key::TooLong }))
+    }
+
+    /// Like [`next_key`](Self::next_key), returning the key borrowed from the input, escapes
+    /// not applied (validated as [`raw_string`](Self::raw_string) does), whatever its length.
+    pub fn next_raw_key(&mut self) -> Result<Option<JsonStr<'a>>, JsonError> {
+        if !self.member_start()? {
+            return Ok(None);
+        }
+        let key = self.raw_string()?;
+        self.colon()?;
+        Ok(Some(key))
+    }
+
+    /// Within an object, before a member: `false` at the closing `}` (consumed), `true` at the
+    /// `"` of the next key (after the `,` separator, consumed).
+    fn member_start(&mut self) -> Result<bool, JsonError> {
         // Right after `begin_object` the previous byte is the `{`; after a member's value it is
         // the value's last byte, which is never `{`.
         let first = self.just_after(b'{');
@@ -262,7 +288,7 @@ impl<'a> Reader<'a> {
         match self.peek() {
             Some(b'}') => {
                 self.pos += 1;
-                return Ok(None);
+                return Ok(false);
             }
             Some(b'"') if first => {}
             Some(b',') if !first => {
@@ -274,11 +300,7 @@ impl<'a> Reader<'a> {
             }
             _ => return Err(self.syntax()),
         }
-        let fits = collect_into(key, |mut sink| {
-            self.scan_string(false, &mut sink)
-                .and_then(|()| self.colon())
-        })?;
-        Ok(Some(if fits { Key::Fits } else { Key::TooLong }))
+        Ok(true)
     }
 
     /// Skips whitespace and consumes `[`. `WrongType { expected: "an array" }` if another
@@ -344,6 +366,41 @@ impl<'a> Reader<'a> {
                 offset: start,
             })
         }
+    }
+
+    /// Reads a string value without copying it: its raw content, borrowed from the input,
+    /// validated exactly as [`string_into`](Self::string_into) validates (escapes, surrogate
+    /// pairs, UTF-8, no raw control character: `Syntax` otherwise), and of any length.
+    /// `WrongType { expected: "a string" }` when the value is well-formed but of another type:
+    /// that value is not consumed (only the whitespace before it).
+    pub fn raw_string(&mut self) -> Result<JsonStr<'a>, JsonError> {
+        self.skip_ws();
+        if self.peek() != Some(b'"') {
+            return Err(self.wrong_type("a string"));
+        }
+        let start = self.pos;
+        self.scan_string(false, &mut |_| {})?;
+        let content = self.input.get(start + 1..self.pos - 1).unwrap_or_default();
+        // The scan checked that the content is UTF-8; never fails.
+        let content =
+            core::str::from_utf8(content).map_err(|_| JsonError::Syntax { offset: start })?;
+        Ok(JsonStr::from_raw(content))
+    }
+
+    /// The next value must be an object (`WrongType { expected: "an object" }` otherwise, not
+    /// consumed); returns its text as it is in the input, borrowed, after validating it fully
+    /// (`TooDeep` when it nests deeper than [`MAX_DEPTH`]), of any length.
+    pub fn raw_object(&mut self) -> Result<JsonObjectView<'a>, JsonError> {
+        self.skip_ws();
+        if self.peek() != Some(b'{') {
+            return Err(self.wrong_type("an object"));
+        }
+        let start = self.pos;
+        self.skip_value()?;
+        let text = self.input.get(start..self.pos).unwrap_or_default();
+        // The walk checked that the object is UTF-8; never fails.
+        let text = core::str::from_utf8(text).map_err(|_| JsonError::Syntax { offset: start })?;
+        Ok(JsonObjectView::from_raw(text))
     }
 
     /// Reads a non-negative integer that fits `u64`: digits only, no sign, no fraction, no

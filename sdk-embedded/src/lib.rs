@@ -7,6 +7,9 @@
 //!   and streamed over a second transport; [`backoff`]: retry waits with jitter.
 //! * `net` (feature `embassy-net`): TCP connections with embassy-net by address or DNS name.
 //!
+//! * Borrowed views ([`MessageEnvelopeView`], [`MessageView`]): envelopes decoded without a
+//!   copy, strings as [`JsonStr`] pointing into the receive buffer.
+//!
 //! `sdk-embedded/README.md` covers buffer sizing, what each error means for the connection,
 //! and porting the example firmware to a board.
 //!
@@ -30,6 +33,7 @@ mod error;
 pub mod generated;
 pub mod http;
 pub mod json;
+mod json_str;
 pub mod link;
 mod message;
 #[cfg(feature = "embassy-net")]
@@ -40,5 +44,6 @@ pub mod smart;
 
 pub use error::{At, DecodeError, ErrorKind, MAX_PLACE_DEPTH, Place, Segment};
 pub use generated::*;
-pub use message::Message;
+pub use json_str::{Chars, JsonObjectView, JsonStr};
+pub use message::{Message, MessageView};
 pub use object::JsonObject;

@@ -50,3 +50,35 @@ pub trait Message: Default {
         Ok(w.into_written())
     }
 }
+
+/// A borrowed view of a structure of the wire contract (`MessageEnvelopeView<'a>`, ...),
+/// decoded from a message body without copying: its strings and free-form objects point into
+/// `'a`, the body. Bring it into scope to call `decode`:
+///
+/// ```
+/// use natsbridge_embedded::{MessageEnvelopeView, MessageView};
+///
+/// let body = br#"{"msgId":"m-1","payloads":[{"dataname":"t","type":"text","transport":"direct",
+///   "encoding":"base64","size":2,"data":"aGk="}]}"#;
+/// let envelope = MessageEnvelopeView::decode(body).unwrap();
+/// assert!(envelope.msg_id.eq_str("m-1"));
+/// assert_eq!(envelope.msg_purpose.as_str(), Some("chat")); // the schema's default
+/// assert_eq!(envelope.payloads[0].data.raw(), "aGk=");
+/// ```
+pub trait MessageView<'a>: Default {
+    /// Reads the object at `reader` into `self`, applying the schema's aliases and defaults and
+    /// skipping unknown keys; errors name the key at fault relative to `at`.
+    fn decode_from(&mut self, reader: &mut Reader<'a>, at: &At<'_>) -> Result<(), DecodeError>;
+
+    /// Decodes a whole message body (one JSON object and nothing else but whitespace). The
+    /// same errors as [`Message::decode`], except that strings and objects are never
+    /// `over_capacity`.
+    fn decode(body: &'a [u8]) -> Result<Self, DecodeError> {
+        let mut out = Self::default();
+        let mut reader = Reader::new(body);
+        out.decode_from(&mut reader, &At::Root)
+            .and_then(|()| reader.end().map_err(|e| At::Root.json_error(e)))
+            .map_err(|error| error.or_not_json(body))?;
+        Ok(out)
+    }
+}

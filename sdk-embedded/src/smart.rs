@@ -3,7 +3,9 @@
 //!
 //! The envelope lives in caller memory (a `static`, say: it is about 22 KiB at the schema's
 //! capacities), the encoded text goes into a caller buffer, ids come from the caller's random
-//! source and the timestamp from the caller's clock.
+//! source and the timestamp from the caller's clock. A received envelope can instead be a
+//! borrowed view of the receive buffer: [`decode_direct_view`] and [`smartreceive_view`] then
+//! decode direct payloads of any size the buffer holds.
 
 use core::fmt;
 
@@ -14,9 +16,11 @@ use embedded_io_async::{Error as _, ErrorKind, Read, Write};
 use crate::backoff::Backoff;
 use crate::client::{self, Client};
 use crate::http::Connector;
+use crate::http::HttpError;
 use crate::link::{self, Expected, FileServer, LinkError, URL_CAPACITY};
 use crate::{
-    Encoding, JsonObject, Message, MessageEnvelope, MessagePayload, PayloadType, Transport,
+    Encoding, JsonObject, Message, MessageEnvelope, MessagePayload, MessagePayloadView,
+    PayloadType, Transport,
 };
 
 /// The WIRE.md default: payloads of this many bytes or more go as links.
@@ -363,7 +367,8 @@ impl fmt::Display for ReceiveError {
 impl core::error::Error for ReceiveError {}
 
 /// Decodes a direct payload into `buf` and returns the serialized data (WIRE.md section 7:
-/// base64 for `base64` and `arrow-ipc`, the text itself for `json` and `none`).
+/// base64 for `base64` and `arrow-ipc`, the text itself for `json` and `none`). An owned
+/// payload holds at most 2,048 characters of `data`; [`decode_direct_view`] has no such limit.
 pub fn decode_direct<'b>(
     payload: &MessagePayload,
     buf: &'b mut [u8],
@@ -431,63 +436,245 @@ where
     R: FnMut() -> u32,
     S: Write,
 {
-    let sink_error = |e: S::Error| ReceiveError::Sink(e.kind());
     if payload.transport == Transport::Link {
-        let sha256 = match checksum_text(&payload.metadata) {
-            Some(text) => Some(link::parse_checksum(&text).map_err(ReceiveError::Link)?),
+        let checksum = checksum_text(&payload.metadata);
+        return receive_link(
+            &payload.data,
+            checksum.as_deref(),
+            payload.size,
+            sink,
+            links,
+        )
+        .await;
+    }
+    receive_direct(&payload.encoding, payload.data.chars(), payload.size, sink).await
+}
+
+/// [`smartreceive`] for a payload of a borrowed [`MessageEnvelopeView`](crate::MessageEnvelopeView): a direct payload's
+/// `data` is decoded piece by piece straight from the receive buffer (unescaped on the fly),
+/// so its size is limited by nothing but that buffer.
+pub async fn smartreceive_view<C, D, R, S>(
+    payload: &MessagePayloadView<'_>,
+    sink: &mut S,
+    links: &mut Links<'_, C, D, R>,
+) -> Result<u64, ReceiveError>
+where
+    C: Connector,
+    D: AsyncFnMut(u32),
+    R: FnMut() -> u32,
+    S: Write,
+{
+    if payload.transport == Transport::Link {
+        let mut url_buf = [0u8; URL_CAPACITY];
+        let url = match payload.data.as_str() {
+            Some(url) => url,
+            None => payload
+                .data
+                .decode_into(&mut url_buf)
+                .map_err(|_| ReceiveError::Link(LinkError::Http(HttpError::BadUrl)))?,
+        };
+        let mut checksum_buf = [0u8; 80];
+        let checksum = match payload.metadata.get_str("checksum") {
+            Some(text) => Some(
+                text.decode_into(&mut checksum_buf)
+                    .map_err(|_| ReceiveError::Link(LinkError::BadChecksum))?,
+            ),
             None => None,
         };
-        let expected = Expected {
-            size: payload.size,
-            sha256,
-        };
-        return link::download(
-            &mut links.connector,
-            links.work,
-            &payload.data,
-            expected,
-            sink,
-            &links.backoff,
-            &mut links.delay,
-            &mut links.random,
-        )
-        .await
-        .map_err(|error| match error {
-            LinkError::SizeMismatch { expected, received } => {
-                ReceiveError::SizeMismatch { expected, received }
-            }
-            LinkError::Sink(kind) => ReceiveError::Sink(kind),
-            other => ReceiveError::Link(other),
-        });
+        return receive_link(url, checksum, payload.size, sink, links).await;
     }
+    receive_direct(&payload.encoding, payload.data.chars(), payload.size, sink).await
+}
+
+/// Downloads the link payload at `url` into `sink`, checking its size and checksum.
+async fn receive_link<C, D, R, S>(
+    url: &str,
+    checksum: Option<&str>,
+    size: u64,
+    sink: &mut S,
+    links: &mut Links<'_, C, D, R>,
+) -> Result<u64, ReceiveError>
+where
+    C: Connector,
+    D: AsyncFnMut(u32),
+    R: FnMut() -> u32,
+    S: Write,
+{
+    let sha256 = match checksum {
+        Some(text) => Some(link::parse_checksum(text).map_err(ReceiveError::Link)?),
+        None => None,
+    };
+    let expected = Expected { size, sha256 };
+    link::download(
+        &mut links.connector,
+        links.work,
+        url,
+        expected,
+        sink,
+        &links.backoff,
+        &mut links.delay,
+        &mut links.random,
+    )
+    .await
+    .map_err(|error| match error {
+        LinkError::SizeMismatch { expected, received } => {
+            ReceiveError::SizeMismatch { expected, received }
+        }
+        LinkError::Sink(kind) => ReceiveError::Sink(kind),
+        other => ReceiveError::Link(other),
+    })
+}
+
+/// Writes a direct payload's data, given as characters, into `sink` piece by piece (decoded
+/// for `base64` and `arrow-ipc`, as UTF-8 otherwise) and checks its `size`.
+async fn receive_direct<S: Write>(
+    encoding: &Encoding,
+    data: impl Iterator<Item = char>,
+    size: u64,
+    sink: &mut S,
+) -> Result<u64, ReceiveError> {
+    let sink_error = |e: S::Error| ReceiveError::Sink(e.kind());
     let mut written: u64 = 0;
-    match payload.encoding {
-        Encoding::Base64 | Encoding::ArrowIpc => {
-            // 256 base64 characters (a multiple of 4) decode to at most 192 bytes.
-            let mut decoded = [0u8; 192];
-            for group in payload.data.as_bytes().chunks(256) {
-                let n = STANDARD
-                    .decode_slice(group, &mut decoded)
-                    .map_err(|_| ReceiveError::BadBase64)?;
-                sink.write_all(&decoded[..n]).await.map_err(sink_error)?;
-                written += n as u64;
-            }
-        }
-        _ => {
-            sink.write_all(payload.data.as_bytes())
-                .await
-                .map_err(sink_error)?;
-            written = payload.data.len() as u64;
-        }
+    let mut pieces = DirectPieces::new(encoding, data);
+    let mut piece = [0u8; PIECE_LEN];
+    while let Some(n) = pieces.next_piece(&mut piece)? {
+        sink.write_all(piece.get(..n).unwrap_or_default())
+            .await
+            .map_err(sink_error)?;
+        written += n as u64;
     }
     sink.flush().await.map_err(sink_error)?;
-    if written != payload.size {
+    if written != size {
         return Err(ReceiveError::SizeMismatch {
-            expected: payload.size,
+            expected: size,
             received: written,
         });
     }
     Ok(written)
+}
+
+/// Decodes a direct payload of a borrowed [`MessageEnvelopeView`](crate::MessageEnvelopeView) into `buf` and returns the
+/// serialized data, as [`decode_direct`] does, but with no limit but `buf`: the base64 text is
+/// read (and unescaped) from the receive buffer the view borrows, 256 characters at a time.
+/// `buf` must hold the payload's `size` bytes ([`ReceiveError::BufferTooSmall`] otherwise);
+/// more or fewer bytes than `size` is [`ReceiveError::SizeMismatch`].
+///
+/// ```
+/// use natsbridge_embedded::{MessageEnvelopeView, MessageView};
+/// use natsbridge_embedded::smart::decode_direct_view;
+///
+/// let body = br#"{"payloads":[{"dataname":"t","type":"text","transport":"direct",
+///   "encoding":"base64","size":5,"data":"aGVsbG8="}]}"#;
+/// let envelope = MessageEnvelopeView::decode(body).unwrap();
+/// let mut buf = [0u8; 16];
+/// assert_eq!(decode_direct_view(&envelope.payloads[0], &mut buf).unwrap(), b"hello");
+/// ```
+pub fn decode_direct_view<'b>(
+    payload: &MessagePayloadView<'_>,
+    buf: &'b mut [u8],
+) -> Result<&'b [u8], ReceiveError> {
+    let needed = payload.size;
+    if usize::try_from(needed).map_or(true, |needed| needed > buf.len()) {
+        return Err(ReceiveError::BufferTooSmall { needed });
+    }
+    let mut pieces = DirectPieces::new(&payload.encoding, payload.data.chars());
+    let mut piece = [0u8; PIECE_LEN];
+    let mut len = 0;
+    while let Some(n) = pieces.next_piece(&mut piece)? {
+        let end = len + n;
+        // More data than `size` promised: report the size actually received.
+        let Some(slot) = buf.get_mut(len..end) else {
+            let mut received = end as u64;
+            while let Some(n) = pieces.next_piece(&mut piece)? {
+                received += n as u64;
+            }
+            return Err(ReceiveError::SizeMismatch {
+                expected: needed,
+                received,
+            });
+        };
+        slot.copy_from_slice(piece.get(..n).unwrap_or_default());
+        len = end;
+    }
+    if len as u64 != needed {
+        return Err(ReceiveError::SizeMismatch {
+            expected: needed,
+            received: len as u64,
+        });
+    }
+    Ok(buf.get(..len).unwrap_or_default())
+}
+
+/// The most bytes one [`DirectPieces`] piece holds: 256 base64 characters decode to 192.
+const PIECE_LEN: usize = 192;
+
+/// The serialized data of a direct payload, given as the characters of its `data`, produced in
+/// pieces of at most [`PIECE_LEN`] bytes without any other buffer.
+struct DirectPieces<I: Iterator<Item = char>> {
+    chars: core::iter::Peekable<I>,
+    base64: bool,
+    /// Whether a group ended with `=` padding: nothing may follow it.
+    padded: bool,
+}
+
+impl<I: Iterator<Item = char>> DirectPieces<I> {
+    fn new(encoding: &Encoding, chars: I) -> Self {
+        DirectPieces {
+            chars: chars.peekable(),
+            base64: matches!(encoding, Encoding::Base64 | Encoding::ArrowIpc),
+            padded: false,
+        }
+    }
+
+    /// Fills `piece` with the next bytes and returns how many; `None` at the end.
+    fn next_piece(&mut self, piece: &mut [u8; PIECE_LEN]) -> Result<Option<usize>, ReceiveError> {
+        if self.chars.peek().is_none() {
+            Ok(None)
+        } else if self.base64 {
+            self.next_base64(piece).map(Some)
+        } else {
+            Ok(Some(self.next_text(piece)))
+        }
+    }
+
+    fn next_base64(&mut self, piece: &mut [u8; PIECE_LEN]) -> Result<usize, ReceiveError> {
+        if self.padded {
+            return Err(ReceiveError::BadBase64);
+        }
+        let mut group = [0u8; PIECE_LEN / 3 * 4];
+        let mut len = 0;
+        while len < group.len() {
+            let Some(c) = self.chars.next() else { break };
+            // Base64 is ASCII; anything else cannot decode.
+            let byte = u8::try_from(c)
+                .ok()
+                .filter(u8::is_ascii)
+                .ok_or(ReceiveError::BadBase64)?;
+            if let Some(slot) = group.get_mut(len) {
+                *slot = byte;
+            }
+            len += 1;
+        }
+        let group = group.get(..len).unwrap_or_default();
+        self.padded = group.last() == Some(&b'=');
+        STANDARD
+            .decode_slice(group, piece)
+            .map_err(|_| ReceiveError::BadBase64)
+    }
+
+    fn next_text(&mut self, piece: &mut [u8; PIECE_LEN]) -> usize {
+        let mut len = 0;
+        while let Some(&c) = self.chars.peek() {
+            let end = len + c.len_utf8();
+            let Some(slot) = piece.get_mut(len..end) else {
+                break;
+            };
+            c.encode_utf8(slot);
+            len = end;
+            self.chars.next();
+        }
+        len
+    }
 }
 
 /// The `checksum` string of a payload's metadata, if it has one.

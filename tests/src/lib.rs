@@ -4,11 +4,13 @@
 //!   `tests/golden/README.md`) and gives the paths around them.
 //! * [`reference`](mod@reference): a plain reference receiver of WIRE.md section 7 and the canonical
 //!   writer of section 8, independent of the SDK crates, driven by the schema file.
+//! * [`embedded_view`]: the no_std SDK's owned envelope and borrowed view as comparable JSON.
 //! * [`tools`]: where the tests find `micropython` and other interpreters.
 //!
 //! `tests/goldens.rs` holds the goldens to themselves: the reference receiver, the JSON
 //! Schema and the canonical writer must all agree with every `.expect.json`.
 
+pub mod embedded_view;
 pub mod golden;
 pub mod reference;
 pub mod tools;

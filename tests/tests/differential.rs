@@ -2,7 +2,8 @@
 //! seeded way, must get the same answer from the std SDK, the no_std SDK and the Python module
 //! on CPython and on MicroPython: the same envelope, or all refuse it (all with `not_json` when
 //! it is not JSON); none may panic or crash. The only allowed difference is the no_std SDK's
-//! capacity limit (`over_capacity`). Goldens with a single fault pin the exact error kind and
+//! capacity limit (`over_capacity`). The no_std SDK's borrowed view is held to its owned decoder
+//! the same way. Goldens with a single fault pin the exact error kind and
 //! place (`rust_sdks.rs`, `sdk-python/tests/test_envelope.py`).
 
 use natsbridge::ErrorKind::NotJson;
@@ -304,5 +305,68 @@ fn every_sdk_writes_the_same_bytes_for_every_decodable_golden() {
         "{} differences:\n{}",
         failures.len(),
         failures.join("\n")
+    );
+}
+
+#[test]
+fn no_std_view_and_owned_decoders_agree_on_mutated_goldens() {
+    use natsbridge_embedded::MessageView as _;
+    use natsbridge_tests::embedded_view::{is_copy_capacity_error, owned_form, view_form};
+    const MUTATIONS_PER_GOLDEN: usize = 400;
+    let mut rng = Rng(0x0b0b_beef_5eed_1234);
+    let (mut checked, mut both_decoded, mut both_refused) = (0, 0, 0);
+    let mut disagreements = Vec::new();
+    for g in golden::all() {
+        for i in 0..MUTATIONS_PER_GOLDEN {
+            let message = mutate(&g.message, &mut rng);
+            let owned = natsbridge_embedded::MessageEnvelope::decode(&message);
+            let view = natsbridge_embedded::MessageEnvelopeView::decode(&message);
+            checked += 1;
+            let verdict = match (&owned, &view) {
+                (Ok(o), Ok(v)) => {
+                    both_decoded += 1;
+                    (owned_form(o) != view_form(v))
+                        .then(|| json!({"owned": owned_form(o), "view": view_form(v)}).to_string())
+                }
+                (Err(o), Err(v)) if o.kind == v.kind && o.at == v.at => {
+                    both_refused += 1;
+                    None
+                }
+                // The one allowed difference: the owned decoder stops at a string (or free-form
+                // object) over its capacity; the view copies nothing, so it reads on and
+                // decodes, or meets another fault further on.
+                (Err(o), _) if is_copy_capacity_error(o) => None,
+                (o, v) => Some(format!(
+                    "owned: {}; view: {}",
+                    o.as_ref()
+                        .map_or_else(|e| e.to_string(), |_| "decoded".into()),
+                    v.as_ref()
+                        .map_or_else(|e| e.to_string(), |_| "decoded".into())
+                )),
+            };
+            if let Some(v) = verdict {
+                disagreements.push(format!(
+                    "{} mutation {i}: {v}\n  message: {}",
+                    g.id(),
+                    String::from_utf8_lossy(&message)
+                ));
+            }
+        }
+    }
+    assert!(
+        both_decoded > checked / 20 && both_refused > checked / 20,
+        "mutations too destructive or too mild: {both_decoded} decoded, {both_refused} refused \
+         by both of {checked}"
+    );
+    assert!(
+        disagreements.is_empty(),
+        "{} of {checked} mutated messages: the view and the owned decoder disagree:\n{}",
+        disagreements.len(),
+        disagreements
+            .iter()
+            .take(15)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
     );
 }

@@ -265,3 +265,55 @@ fn every_envelope_error_kind_is_exercised_by_a_golden() {
         assert!(kinds.iter().any(|k| k == kind), "no golden expects {kind}");
     }
 }
+
+/// The expected form of a golden in the shape of `embedded_view::view_form` (payload `data`
+/// left out, as the goldens give the decoded value instead).
+fn without_data(mut form: Value) -> Value {
+    for p in form["payloads"].as_array_mut().expect("payloads") {
+        p.as_object_mut().expect("a payload").remove("data");
+    }
+    form
+}
+
+#[test]
+fn embedded_view_decodes_every_golden_as_the_owned_decoder_does() {
+    use natsbridge_embedded::MessageView as _;
+    use natsbridge_tests::embedded_view::{is_copy_capacity_error, owned_form, view_form};
+    let accepted_over_capacity = std::cell::Cell::new(0);
+    for_every_golden("natsbridge-embedded borrowed view", |g| {
+        let owned = natsbridge_embedded::MessageEnvelope::decode(&g.message);
+        let view = natsbridge_embedded::MessageEnvelopeView::decode(&g.message);
+        match (owned, view) {
+            (Ok(o), Ok(v)) if owned_form(&o) == view_form(&v) => Ok(()),
+            (Ok(o), Ok(v)) => Err(format!(
+                "decoded form differs\n  view:  {}\n  owned: {}",
+                view_form(&v),
+                owned_form(&o)
+            )),
+            // The view copies no string, so it has no string capacity: it must decode the
+            // message in full, as the SDKs without capacities do.
+            (Err(o), Ok(v)) if is_copy_capacity_error(&o) => {
+                if without_data(view_form(&v)) != expected_form(g) {
+                    return Err(format!(
+                        "over the owned capacity ({o}); the view decoded\n  {}\n  expected: {}",
+                        view_form(&v),
+                        expected_form(g)
+                    ));
+                }
+                accepted_over_capacity.set(accepted_over_capacity.get() + 1);
+                Ok(())
+            }
+            (Err(o), Err(v)) if o.kind == v.kind && o.at == v.at => Ok(()),
+            (o, v) => Err(format!(
+                "owned: {}; view: {}",
+                o.map_or_else(|e| e.to_string(), |_| "decoded".into()),
+                v.map_or_else(|e| e.to_string(), |_| "decoded".into())
+            )),
+        }
+    });
+    // `dataname_over_capacity`: 130 bytes in a 128-byte owned field.
+    assert!(
+        accepted_over_capacity.get() >= 1,
+        "no golden exercised the view's lack of string capacity"
+    );
+}

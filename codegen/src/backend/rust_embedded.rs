@@ -45,6 +45,12 @@ struct FieldView {
     /// An expression that reads the value at `reader` into `self.<name>`, of type
     /// `Result<(), DecodeError>`.
     read: String,
+    /// The type of the field in the borrowed view (`<Struct>View<'a>`).
+    view_type: String,
+    /// Like `read`, for the borrowed view (a `Reader<'a>` over the body).
+    view_read: String,
+    /// The value of the field in the view's `Default`.
+    view_default: String,
     /// Statements that write `self.<name>` with `w`, after `key`.
     write: String,
     /// The JSON text written before the value: `{"name":` or `,"name":` as a Rust literal.
@@ -106,6 +112,25 @@ fn struct_view(model: &Model, s: &Struct) -> StructView {
             let at_key = format!("at.key({})", rust_str(name));
             let json_err = format!("|e| {at_key}.json_error(e)");
             // `read` is an expression of type `Result<(), DecodeError>`.
+            let (view_type, view_read) = match &field.ty {
+                FieldType::String { .. } => (
+                    "JsonStr<'a>".to_string(),
+                    format!(
+                        "reader.raw_string().map(|value| self.{name} = value).map_err({json_err})"
+                    ),
+                ),
+                FieldType::FreeObject { .. } => (
+                    "JsonObjectView<'a>".to_string(),
+                    format!(
+                        "reader.raw_object().map(|value| self.{name} = value).map_err({json_err})"
+                    ),
+                ),
+                FieldType::Array { item, max_items } => (
+                    format!("Vec<{item}View<'a>, {max_items}>"),
+                    format!("self.read_{name}(reader, &{at_key})"),
+                ),
+                FieldType::Unsigned | FieldType::Enum(_) => (String::new(), String::new()),
+            };
             let (rust_type, read, write) = match &field.ty {
                 FieldType::String { max_bytes } => (
                     format!("String<{max_bytes}>"),
@@ -165,6 +190,17 @@ fn struct_view(model: &Model, s: &Struct) -> StructView {
                 (_, FieldType::Enum(e)) => format!("{e}::default()"),
                 (_, FieldType::Array { .. }) => "Vec::new()".to_string(),
             };
+            let view_default = match (&field.default, &field.ty) {
+                (Some(DefaultValue::String(text)), _) if !text.is_empty() => {
+                    format!(
+                        "JsonStr::from_raw({})",
+                        rust_str(&json_string_content(text))
+                    )
+                }
+                (_, FieldType::String { .. }) => "JsonStr::default()".to_string(),
+                (_, FieldType::FreeObject { .. }) => "JsonObjectView::default()".to_string(),
+                _ => default.clone(),
+            };
             let spellings = std::iter::once(name)
                 .chain(&field.aliases)
                 .enumerate()
@@ -177,6 +213,17 @@ fn struct_view(model: &Model, s: &Struct) -> StructView {
             FieldView {
                 name: name.clone(),
                 doc: rust_doc(&field.description, "    "),
+                view_type: if view_type.is_empty() {
+                    rust_type.clone()
+                } else {
+                    view_type
+                },
+                view_read: if view_read.is_empty() {
+                    read.clone()
+                } else {
+                    view_read
+                },
+                view_default,
                 rust_type,
                 index: i,
                 spellings,
@@ -197,6 +244,16 @@ fn struct_view(model: &Model, s: &Struct) -> StructView {
         arrays,
         deferred_slots: aliased,
     }
+}
+
+/// `text` as the content of a JSON string (escaped, without the quotes): the raw form a
+/// `JsonStr` holds.
+fn json_string_content(text: &str) -> String {
+    let quoted = serde_json::Value::from(text).to_string();
+    quoted
+        .get(1..quoted.len().saturating_sub(1))
+        .unwrap_or_default()
+        .to_string()
 }
 
 /// The longest text the encoder can write for `s`: every string at capacity with every byte
