@@ -113,11 +113,7 @@ async fn every_payload_type_travels_direct() {
 async fn every_payload_type_travels_as_a_link_through_nginx() {
     let server = NatsServer::start();
     let nginx = Nginx::start();
-    let client = ConnectOptions::new()
-        .http_put(nginx.url())
-        .connect(&server.url())
-        .await
-        .unwrap();
+    let client = put_client(&server, &nginx, RetryPolicy::default()).await;
     let payloads = every_type(3000);
     let options = SendOptions::new().size_threshold(2000);
     let received = round_trip(&client, "chat.links", payloads.clone(), &options).await;
@@ -137,11 +133,7 @@ async fn every_payload_type_travels_as_a_link_through_nginx() {
 async fn mixed_transports_in_one_envelope_keep_their_order() {
     let server = NatsServer::start();
     let nginx = Nginx::start();
-    let client = ConnectOptions::new()
-        .http_put(nginx.url())
-        .connect(&server.url())
-        .await
-        .unwrap();
+    let client = put_client(&server, &nginx, RetryPolicy::default()).await;
     let big = vec![7u8; 5000];
     let payloads = vec![
         Payload::text("caption", "small"),
@@ -202,11 +194,7 @@ async fn a_large_link_payload_streams_to_a_file() {
     let source = dir.path().join("source.bin");
     let content: Vec<u8> = (0..5_000_000u32).map(|i| (i % 251) as u8).collect();
     std::fs::write(&source, &content).unwrap();
-    let client = ConnectOptions::new()
-        .http_put(nginx.url())
-        .connect(&server.url())
-        .await
-        .unwrap();
+    let client = put_client(&server, &nginx, RetryPolicy::default()).await;
     let mut inbox = client.raw_subscribe("files").await.unwrap();
     let sent = client
         .smartsend(
@@ -232,11 +220,7 @@ async fn a_large_link_payload_streams_to_a_file() {
 async fn over_max_payload_direct_payloads_move_to_link() {
     let server = NatsServer::builder().max_payload(64 * 1024).start();
     let nginx = Nginx::start();
-    let client = ConnectOptions::new()
-        .http_put(nginx.url())
-        .connect(&server.url())
-        .await
-        .unwrap();
+    let client = put_client(&server, &nginx, RetryPolicy::default()).await;
     assert_eq!(client.max_payload(), 64 * 1024);
     // Both are under the size threshold, but together (base64) they exceed 64 KiB.
     let payloads = vec![
