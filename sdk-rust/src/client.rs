@@ -441,13 +441,10 @@ impl Client {
 
     /// [`smartreceive`](Self::smartreceive) of a message body.
     pub async fn receive_body(&self, body: &[u8]) -> Result<Received, Error> {
-        let envelope = MessageEnvelope::from_json(body)?;
-        let payloads = self.inner.fetcher.payloads(&envelope).await?;
-        Ok(Received {
-            envelope,
-            payloads,
-            reply_subject: None,
-        })
+        self.inner
+            .fetcher
+            .receive(MessageEnvelope::from_json(body)?)
+            .await
     }
 
     /// Streams payload `index` of `envelope` into `sink` (a link payload is never held in
@@ -707,14 +704,13 @@ impl DurableReceiver {
         };
         let outcome = match MessageEnvelope::from_json(&message.payload) {
             Err(error) => Err((error, AckKind::Term)),
-            Ok(envelope) => match self.client.inner.fetcher.payloads(&envelope).await {
-                Ok(payloads) => Ok(Received {
-                    envelope,
-                    payloads,
-                    reply_subject: None,
-                }),
-                Err(error) => Err((error, AckKind::Nak(Some(REDELIVERY_DELAY)))),
-            },
+            Ok(envelope) => self
+                .client
+                .inner
+                .fetcher
+                .receive(envelope)
+                .await
+                .map_err(|error| (error, AckKind::Nak(Some(REDELIVERY_DELAY)))),
         };
         let ack_error = |e: async_nats::Error| {
             Error::new(

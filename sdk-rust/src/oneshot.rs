@@ -78,11 +78,5 @@ pub async fn smartreceive(body: &[u8], options: &ReceiveOptions) -> Result<Recei
         retry: options.retry,
         progress: None,
     };
-    let envelope = MessageEnvelope::from_json(body)?;
-    let payloads = fetcher.payloads(&envelope).await?;
-    Ok(Received {
-        envelope,
-        payloads,
-        reply_subject: None,
-    })
+    fetcher.receive(MessageEnvelope::from_json(body)?).await
 }

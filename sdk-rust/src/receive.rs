@@ -144,6 +144,16 @@ impl Fetcher {
         Ok(out)
     }
 
+    /// A decoded envelope with its payloads (see [`payloads`](Self::payloads)).
+    pub(crate) async fn receive(&self, envelope: MessageEnvelope) -> Result<Received, Error> {
+        let payloads = self.payloads(&envelope).await?;
+        Ok(Received {
+            envelope,
+            payloads,
+            reply_subject: None,
+        })
+    }
+
     /// Writes the serialized bytes of payload `index` into `sink`, streaming a link payload
     /// without holding it in memory.
     pub(crate) async fn payload_into(
