@@ -225,8 +225,25 @@ def _skip_ws(b, i, n):
     return i
 
 
+def _skip_plain(b, i):
+    # The index of the next '"' or '\\' from b[i] when no byte before it is a control
+    # character or beyond ASCII, else i. Checked in C (min and max over a memoryview),
+    # not byte by byte: a base64 payload is one such run.
+    end = b.find(b'"', i)
+    slash = b.find(b"\\", i, end)
+    if slash >= 0:
+        end = slash
+    if end - i < 32:
+        return i
+    run = memoryview(b)[i:end]
+    if min(run) < 0x20 or max(run) > 0x7F:
+        return i
+    return end
+
+
 def _check_string(b, i, n):
     # b[i] is the byte after an opening quote; returns the index after the closing one.
+    i = _skip_plain(b, i)
     while i < n:
         c = b[i]
         if c == 0x22:
@@ -359,6 +376,66 @@ def _check_json(b):
             i += 1
 
 
+_LONG_STRING = 1024  # plain string values this long are kept out of json.loads (see loads)
+_MARK = chr(0xD800)  # a lone surrogate: never in a checked text, so a safe placeholder
+
+
+def _escaped(b, j):
+    # True when the quote at b[j] follows an odd number of backslashes.
+    k = j - 1
+    while b[k] == 0x5C:
+        k -= 1
+    return (j - 1 - k) % 2 == 1
+
+
+def _long_strings(b):
+    # [(start, end)] of the string values in the checked JSON text b that are at least
+    # _LONG_STRING bytes long and hold no escape (base64 payloads), found with find().
+    spans = []
+    i = b.find(b'"')
+    while i >= 0:
+        j = b.find(b'"', i + 1)
+        while _escaped(b, j):
+            j = b.find(b'"', j + 1)
+        after = _skip_ws(b, j + 1, len(b))
+        is_key = after < len(b) and b[after] == 0x3A
+        if j - i > _LONG_STRING and not is_key and b.find(b"\\", i + 1, j) < 0:
+            spans.append((i + 1, j))
+        i = b.find(b'"', j + 1)
+    return spans
+
+
+def _without_long_strings(b, spans):
+    # b with the content of each span replaced by a placeholder: _MARK and its index.
+    parts = []
+    start = 0
+    for k in range(len(spans)):
+        parts.append(b[start:spans[k][0]])
+        parts.append(("\\ud800%d" % k).encode("utf-8"))
+        start = spans[k][1]
+    parts.append(b[start:])
+    return b"".join(parts)
+
+
+def _put_long_strings(value, b, spans):
+    # value with every placeholder replaced by its string, copied once from b at its size.
+    def real(v):
+        if isinstance(v, str) and v.startswith(_MARK):
+            start, end = spans[int(v[1:])]
+            return bytes(memoryview(b)[start:end]).decode("utf-8")
+        if isinstance(v, (dict, list)):
+            todo.append(v)
+        return v
+
+    todo = []
+    value = real(value)
+    while todo:
+        c = todo.pop()
+        for k in (c if isinstance(c, dict) else range(len(c))):
+            c[k] = real(c[k])
+    return value
+
+
 def _refuse_constant(name):
     raise ValueError("%s is not JSON" % name)
 
@@ -384,11 +461,19 @@ def loads(data):
         _check_json(b)  # also where the json module would allow deeper nesting
     if b"\\u" in b:
         b = _join_surrogates(b)
-    try:
-        text = b.decode("utf-8")
-    except UnicodeError:
-        raise _not_json("the message is not UTF-8")
-    b = None  # a small heap needs the room for the decoded value
+    if _STRICT:
+        try:
+            text = b.decode("utf-8")
+        except UnicodeError:
+            raise _not_json("the message is not UTF-8")
+        b = None  # a small heap needs the room for the decoded value
+        spans = None
+    else:
+        # _check_json checked the UTF-8, so json.loads reads the bytes without a copy of
+        # the text; long strings are cut out and copied once at their size afterwards,
+        # not grown byte by byte by json.loads (twice their size at its peak).
+        spans = _long_strings(b)
+        text = _without_long_strings(b, spans) if spans else b
     try:
         if _STRICT:
             value = json.loads(text, parse_constant=_refuse_constant)
@@ -398,6 +483,9 @@ def loads(data):
         raise _not_json(str(e))
     except RuntimeError:  # RecursionError on CPython
         raise _not_json("nested too deep")
+    text = None
+    if spans:
+        value = _put_long_strings(value, b, spans)
     _check_number_range(value)
     return value
 
