@@ -7,6 +7,7 @@
 use heapless::{String, Vec};
 
 use crate::json::{BufferFull, Key, Reader, Writer};
+use crate::message::read_alias;
 use crate::{
     At, DecodeError, ErrorKind, JsonObject, JsonObjectView, JsonStr, Message, MessageView,
 };
@@ -115,24 +116,18 @@ impl Message for MessageEnvelope {
                         .map_err(|e| at.key("correlation_id").json_error(e))?;
                 }
                 "correlationId" => {
-                    if ranks[0] >= 1 {
-                        ranks[0] = 1;
-                        deferred[0] = None;
-                        let before = reader.clone();
-                        if let Err(error) = reader
-                            .string_into(&mut self.correlation_id)
-                            .map_err(|e| at.key("correlation_id").json_error(e))
-                        {
-                            if error.kind == ErrorKind::NotJson {
-                                return Err(error);
-                            }
-                            deferred[0] = Some(error);
-                            *reader = before;
-                            reader.skip_value().map_err(|e| at.json_error(e))?;
-                        }
-                    } else {
-                        reader.skip_value().map_err(|e| at.json_error(e))?;
-                    }
+                    read_alias(
+                        reader,
+                        at,
+                        &mut ranks[0],
+                        1,
+                        &mut deferred[0],
+                        &mut |reader| {
+                            reader
+                                .string_into(&mut self.correlation_id)
+                                .map_err(|e| at.key("correlation_id").json_error(e))
+                        },
+                    )?;
                 }
                 "msg_id" => {
                     ranks[1] = 0;
@@ -142,24 +137,18 @@ impl Message for MessageEnvelope {
                         .map_err(|e| at.key("msg_id").json_error(e))?;
                 }
                 "msgId" => {
-                    if ranks[1] >= 1 {
-                        ranks[1] = 1;
-                        deferred[1] = None;
-                        let before = reader.clone();
-                        if let Err(error) = reader
-                            .string_into(&mut self.msg_id)
-                            .map_err(|e| at.key("msg_id").json_error(e))
-                        {
-                            if error.kind == ErrorKind::NotJson {
-                                return Err(error);
-                            }
-                            deferred[1] = Some(error);
-                            *reader = before;
-                            reader.skip_value().map_err(|e| at.json_error(e))?;
-                        }
-                    } else {
-                        reader.skip_value().map_err(|e| at.json_error(e))?;
-                    }
+                    read_alias(
+                        reader,
+                        at,
+                        &mut ranks[1],
+                        1,
+                        &mut deferred[1],
+                        &mut |reader| {
+                            reader
+                                .string_into(&mut self.msg_id)
+                                .map_err(|e| at.key("msg_id").json_error(e))
+                        },
+                    )?;
                 }
                 "timestamp" => {
                     ranks[2] = 0;
@@ -175,24 +164,18 @@ impl Message for MessageEnvelope {
                         .map_err(|e| at.key("send_to").json_error(e))?;
                 }
                 "sendTo" => {
-                    if ranks[3] >= 1 {
-                        ranks[3] = 1;
-                        deferred[2] = None;
-                        let before = reader.clone();
-                        if let Err(error) = reader
-                            .string_into(&mut self.send_to)
-                            .map_err(|e| at.key("send_to").json_error(e))
-                        {
-                            if error.kind == ErrorKind::NotJson {
-                                return Err(error);
-                            }
-                            deferred[2] = Some(error);
-                            *reader = before;
-                            reader.skip_value().map_err(|e| at.json_error(e))?;
-                        }
-                    } else {
-                        reader.skip_value().map_err(|e| at.json_error(e))?;
-                    }
+                    read_alias(
+                        reader,
+                        at,
+                        &mut ranks[3],
+                        1,
+                        &mut deferred[2],
+                        &mut |reader| {
+                            reader
+                                .string_into(&mut self.send_to)
+                                .map_err(|e| at.key("send_to").json_error(e))
+                        },
+                    )?;
                 }
                 "msg_purpose" => {
                     ranks[4] = 0;
@@ -202,24 +185,18 @@ impl Message for MessageEnvelope {
                         .map_err(|e| at.key("msg_purpose").json_error(e))?;
                 }
                 "msgPurpose" => {
-                    if ranks[4] >= 1 {
-                        ranks[4] = 1;
-                        deferred[3] = None;
-                        let before = reader.clone();
-                        if let Err(error) = reader
-                            .string_into(&mut self.msg_purpose)
-                            .map_err(|e| at.key("msg_purpose").json_error(e))
-                        {
-                            if error.kind == ErrorKind::NotJson {
-                                return Err(error);
-                            }
-                            deferred[3] = Some(error);
-                            *reader = before;
-                            reader.skip_value().map_err(|e| at.json_error(e))?;
-                        }
-                    } else {
-                        reader.skip_value().map_err(|e| at.json_error(e))?;
-                    }
+                    read_alias(
+                        reader,
+                        at,
+                        &mut ranks[4],
+                        1,
+                        &mut deferred[3],
+                        &mut |reader| {
+                            reader
+                                .string_into(&mut self.msg_purpose)
+                                .map_err(|e| at.key("msg_purpose").json_error(e))
+                        },
+                    )?;
                 }
                 "sender_name" => {
                     ranks[5] = 0;
@@ -229,24 +206,18 @@ impl Message for MessageEnvelope {
                         .map_err(|e| at.key("sender_name").json_error(e))?;
                 }
                 "senderName" => {
-                    if ranks[5] >= 1 {
-                        ranks[5] = 1;
-                        deferred[4] = None;
-                        let before = reader.clone();
-                        if let Err(error) = reader
-                            .string_into(&mut self.sender_name)
-                            .map_err(|e| at.key("sender_name").json_error(e))
-                        {
-                            if error.kind == ErrorKind::NotJson {
-                                return Err(error);
-                            }
-                            deferred[4] = Some(error);
-                            *reader = before;
-                            reader.skip_value().map_err(|e| at.json_error(e))?;
-                        }
-                    } else {
-                        reader.skip_value().map_err(|e| at.json_error(e))?;
-                    }
+                    read_alias(
+                        reader,
+                        at,
+                        &mut ranks[5],
+                        1,
+                        &mut deferred[4],
+                        &mut |reader| {
+                            reader
+                                .string_into(&mut self.sender_name)
+                                .map_err(|e| at.key("sender_name").json_error(e))
+                        },
+                    )?;
                 }
                 "sender_id" => {
                     ranks[6] = 0;
@@ -256,24 +227,18 @@ impl Message for MessageEnvelope {
                         .map_err(|e| at.key("sender_id").json_error(e))?;
                 }
                 "senderId" => {
-                    if ranks[6] >= 1 {
-                        ranks[6] = 1;
-                        deferred[5] = None;
-                        let before = reader.clone();
-                        if let Err(error) = reader
-                            .string_into(&mut self.sender_id)
-                            .map_err(|e| at.key("sender_id").json_error(e))
-                        {
-                            if error.kind == ErrorKind::NotJson {
-                                return Err(error);
-                            }
-                            deferred[5] = Some(error);
-                            *reader = before;
-                            reader.skip_value().map_err(|e| at.json_error(e))?;
-                        }
-                    } else {
-                        reader.skip_value().map_err(|e| at.json_error(e))?;
-                    }
+                    read_alias(
+                        reader,
+                        at,
+                        &mut ranks[6],
+                        1,
+                        &mut deferred[5],
+                        &mut |reader| {
+                            reader
+                                .string_into(&mut self.sender_id)
+                                .map_err(|e| at.key("sender_id").json_error(e))
+                        },
+                    )?;
                 }
                 "receiver_name" => {
                     ranks[7] = 0;
@@ -283,24 +248,18 @@ impl Message for MessageEnvelope {
                         .map_err(|e| at.key("receiver_name").json_error(e))?;
                 }
                 "receiverName" => {
-                    if ranks[7] >= 1 {
-                        ranks[7] = 1;
-                        deferred[6] = None;
-                        let before = reader.clone();
-                        if let Err(error) = reader
-                            .string_into(&mut self.receiver_name)
-                            .map_err(|e| at.key("receiver_name").json_error(e))
-                        {
-                            if error.kind == ErrorKind::NotJson {
-                                return Err(error);
-                            }
-                            deferred[6] = Some(error);
-                            *reader = before;
-                            reader.skip_value().map_err(|e| at.json_error(e))?;
-                        }
-                    } else {
-                        reader.skip_value().map_err(|e| at.json_error(e))?;
-                    }
+                    read_alias(
+                        reader,
+                        at,
+                        &mut ranks[7],
+                        1,
+                        &mut deferred[6],
+                        &mut |reader| {
+                            reader
+                                .string_into(&mut self.receiver_name)
+                                .map_err(|e| at.key("receiver_name").json_error(e))
+                        },
+                    )?;
                 }
                 "receiver_id" => {
                     ranks[8] = 0;
@@ -310,24 +269,18 @@ impl Message for MessageEnvelope {
                         .map_err(|e| at.key("receiver_id").json_error(e))?;
                 }
                 "receiverId" => {
-                    if ranks[8] >= 1 {
-                        ranks[8] = 1;
-                        deferred[7] = None;
-                        let before = reader.clone();
-                        if let Err(error) = reader
-                            .string_into(&mut self.receiver_id)
-                            .map_err(|e| at.key("receiver_id").json_error(e))
-                        {
-                            if error.kind == ErrorKind::NotJson {
-                                return Err(error);
-                            }
-                            deferred[7] = Some(error);
-                            *reader = before;
-                            reader.skip_value().map_err(|e| at.json_error(e))?;
-                        }
-                    } else {
-                        reader.skip_value().map_err(|e| at.json_error(e))?;
-                    }
+                    read_alias(
+                        reader,
+                        at,
+                        &mut ranks[8],
+                        1,
+                        &mut deferred[7],
+                        &mut |reader| {
+                            reader
+                                .string_into(&mut self.receiver_id)
+                                .map_err(|e| at.key("receiver_id").json_error(e))
+                        },
+                    )?;
                 }
                 "reply_to" => {
                     ranks[9] = 0;
@@ -337,24 +290,18 @@ impl Message for MessageEnvelope {
                         .map_err(|e| at.key("reply_to").json_error(e))?;
                 }
                 "replyTo" => {
-                    if ranks[9] >= 1 {
-                        ranks[9] = 1;
-                        deferred[8] = None;
-                        let before = reader.clone();
-                        if let Err(error) = reader
-                            .string_into(&mut self.reply_to)
-                            .map_err(|e| at.key("reply_to").json_error(e))
-                        {
-                            if error.kind == ErrorKind::NotJson {
-                                return Err(error);
-                            }
-                            deferred[8] = Some(error);
-                            *reader = before;
-                            reader.skip_value().map_err(|e| at.json_error(e))?;
-                        }
-                    } else {
-                        reader.skip_value().map_err(|e| at.json_error(e))?;
-                    }
+                    read_alias(
+                        reader,
+                        at,
+                        &mut ranks[9],
+                        1,
+                        &mut deferred[8],
+                        &mut |reader| {
+                            reader
+                                .string_into(&mut self.reply_to)
+                                .map_err(|e| at.key("reply_to").json_error(e))
+                        },
+                    )?;
                 }
                 "reply_to_msg_id" => {
                     ranks[10] = 0;
@@ -364,24 +311,18 @@ impl Message for MessageEnvelope {
                         .map_err(|e| at.key("reply_to_msg_id").json_error(e))?;
                 }
                 "replyToMsgId" => {
-                    if ranks[10] >= 1 {
-                        ranks[10] = 1;
-                        deferred[9] = None;
-                        let before = reader.clone();
-                        if let Err(error) = reader
-                            .string_into(&mut self.reply_to_msg_id)
-                            .map_err(|e| at.key("reply_to_msg_id").json_error(e))
-                        {
-                            if error.kind == ErrorKind::NotJson {
-                                return Err(error);
-                            }
-                            deferred[9] = Some(error);
-                            *reader = before;
-                            reader.skip_value().map_err(|e| at.json_error(e))?;
-                        }
-                    } else {
-                        reader.skip_value().map_err(|e| at.json_error(e))?;
-                    }
+                    read_alias(
+                        reader,
+                        at,
+                        &mut ranks[10],
+                        1,
+                        &mut deferred[9],
+                        &mut |reader| {
+                            reader
+                                .string_into(&mut self.reply_to_msg_id)
+                                .map_err(|e| at.key("reply_to_msg_id").json_error(e))
+                        },
+                    )?;
                 }
                 "broker_url" => {
                     ranks[11] = 0;
@@ -391,44 +332,32 @@ impl Message for MessageEnvelope {
                         .map_err(|e| at.key("broker_url").json_error(e))?;
                 }
                 "brokerURL" => {
-                    if ranks[11] >= 1 {
-                        ranks[11] = 1;
-                        deferred[10] = None;
-                        let before = reader.clone();
-                        if let Err(error) = reader
-                            .string_into(&mut self.broker_url)
-                            .map_err(|e| at.key("broker_url").json_error(e))
-                        {
-                            if error.kind == ErrorKind::NotJson {
-                                return Err(error);
-                            }
-                            deferred[10] = Some(error);
-                            *reader = before;
-                            reader.skip_value().map_err(|e| at.json_error(e))?;
-                        }
-                    } else {
-                        reader.skip_value().map_err(|e| at.json_error(e))?;
-                    }
+                    read_alias(
+                        reader,
+                        at,
+                        &mut ranks[11],
+                        1,
+                        &mut deferred[10],
+                        &mut |reader| {
+                            reader
+                                .string_into(&mut self.broker_url)
+                                .map_err(|e| at.key("broker_url").json_error(e))
+                        },
+                    )?;
                 }
                 "BrokerURL" => {
-                    if ranks[11] >= 2 {
-                        ranks[11] = 2;
-                        deferred[10] = None;
-                        let before = reader.clone();
-                        if let Err(error) = reader
-                            .string_into(&mut self.broker_url)
-                            .map_err(|e| at.key("broker_url").json_error(e))
-                        {
-                            if error.kind == ErrorKind::NotJson {
-                                return Err(error);
-                            }
-                            deferred[10] = Some(error);
-                            *reader = before;
-                            reader.skip_value().map_err(|e| at.json_error(e))?;
-                        }
-                    } else {
-                        reader.skip_value().map_err(|e| at.json_error(e))?;
-                    }
+                    read_alias(
+                        reader,
+                        at,
+                        &mut ranks[11],
+                        2,
+                        &mut deferred[10],
+                        &mut |reader| {
+                            reader
+                                .string_into(&mut self.broker_url)
+                                .map_err(|e| at.key("broker_url").json_error(e))
+                        },
+                    )?;
                 }
                 "metadata" => {
                     ranks[12] = 0;
@@ -438,25 +367,18 @@ impl Message for MessageEnvelope {
                         .map_err(|e| at.key("metadata").json_error(e))?;
                 }
                 "note" => {
-                    if ranks[12] >= 1 {
-                        ranks[12] = 1;
-                        deferred[11] = None;
-                        let before = reader.clone();
-                        if let Err(error) = self
-                            .metadata
-                            .read(reader)
-                            .map_err(|e| at.key("metadata").json_error(e))
-                        {
-                            if error.kind == ErrorKind::NotJson {
-                                return Err(error);
-                            }
-                            deferred[11] = Some(error);
-                            *reader = before;
-                            reader.skip_value().map_err(|e| at.json_error(e))?;
-                        }
-                    } else {
-                        reader.skip_value().map_err(|e| at.json_error(e))?;
-                    }
+                    read_alias(
+                        reader,
+                        at,
+                        &mut ranks[12],
+                        1,
+                        &mut deferred[11],
+                        &mut |reader| {
+                            self.metadata
+                                .read(reader)
+                                .map_err(|e| at.key("metadata").json_error(e))
+                        },
+                    )?;
                 }
                 "payloads" => {
                     ranks[13] = 0;
@@ -621,23 +543,17 @@ impl Message for MessagePayload {
                         .map(|value| self.payload_type = value)?;
                 }
                 "type" => {
-                    if ranks[2] >= 1 {
-                        ranks[2] = 1;
-                        deferred[0] = None;
-                        let before = reader.clone();
-                        if let Err(error) = PayloadType::read(reader, &at.key("payload_type"))
-                            .map(|value| self.payload_type = value)
-                        {
-                            if error.kind == ErrorKind::NotJson {
-                                return Err(error);
-                            }
-                            deferred[0] = Some(error);
-                            *reader = before;
-                            reader.skip_value().map_err(|e| at.json_error(e))?;
-                        }
-                    } else {
-                        reader.skip_value().map_err(|e| at.json_error(e))?;
-                    }
+                    read_alias(
+                        reader,
+                        at,
+                        &mut ranks[2],
+                        1,
+                        &mut deferred[0],
+                        &mut |reader| {
+                            PayloadType::read(reader, &at.key("payload_type"))
+                                .map(|value| self.payload_type = value)
+                        },
+                    )?;
                 }
                 "transport" => {
                     ranks[3] = 0;
@@ -807,25 +723,19 @@ impl<'a> MessageView<'a> for MessageEnvelopeView<'a> {
                         .map_err(|e| at.key("correlation_id").json_error(e))?;
                 }
                 "correlationId" => {
-                    if ranks[0] >= 1 {
-                        ranks[0] = 1;
-                        deferred[0] = None;
-                        let before = reader.clone();
-                        if let Err(error) = reader
-                            .raw_string()
-                            .map(|value| self.correlation_id = value)
-                            .map_err(|e| at.key("correlation_id").json_error(e))
-                        {
-                            if error.kind == ErrorKind::NotJson {
-                                return Err(error);
-                            }
-                            deferred[0] = Some(error);
-                            *reader = before;
-                            reader.skip_value().map_err(|e| at.json_error(e))?;
-                        }
-                    } else {
-                        reader.skip_value().map_err(|e| at.json_error(e))?;
-                    }
+                    read_alias(
+                        reader,
+                        at,
+                        &mut ranks[0],
+                        1,
+                        &mut deferred[0],
+                        &mut |reader| {
+                            reader
+                                .raw_string()
+                                .map(|value| self.correlation_id = value)
+                                .map_err(|e| at.key("correlation_id").json_error(e))
+                        },
+                    )?;
                 }
                 "msg_id" => {
                     ranks[1] = 0;
@@ -836,25 +746,19 @@ impl<'a> MessageView<'a> for MessageEnvelopeView<'a> {
                         .map_err(|e| at.key("msg_id").json_error(e))?;
                 }
                 "msgId" => {
-                    if ranks[1] >= 1 {
-                        ranks[1] = 1;
-                        deferred[1] = None;
-                        let before = reader.clone();
-                        if let Err(error) = reader
-                            .raw_string()
-                            .map(|value| self.msg_id = value)
-                            .map_err(|e| at.key("msg_id").json_error(e))
-                        {
-                            if error.kind == ErrorKind::NotJson {
-                                return Err(error);
-                            }
-                            deferred[1] = Some(error);
-                            *reader = before;
-                            reader.skip_value().map_err(|e| at.json_error(e))?;
-                        }
-                    } else {
-                        reader.skip_value().map_err(|e| at.json_error(e))?;
-                    }
+                    read_alias(
+                        reader,
+                        at,
+                        &mut ranks[1],
+                        1,
+                        &mut deferred[1],
+                        &mut |reader| {
+                            reader
+                                .raw_string()
+                                .map(|value| self.msg_id = value)
+                                .map_err(|e| at.key("msg_id").json_error(e))
+                        },
+                    )?;
                 }
                 "timestamp" => {
                     ranks[2] = 0;
@@ -872,25 +776,19 @@ impl<'a> MessageView<'a> for MessageEnvelopeView<'a> {
                         .map_err(|e| at.key("send_to").json_error(e))?;
                 }
                 "sendTo" => {
-                    if ranks[3] >= 1 {
-                        ranks[3] = 1;
-                        deferred[2] = None;
-                        let before = reader.clone();
-                        if let Err(error) = reader
-                            .raw_string()
-                            .map(|value| self.send_to = value)
-                            .map_err(|e| at.key("send_to").json_error(e))
-                        {
-                            if error.kind == ErrorKind::NotJson {
-                                return Err(error);
-                            }
-                            deferred[2] = Some(error);
-                            *reader = before;
-                            reader.skip_value().map_err(|e| at.json_error(e))?;
-                        }
-                    } else {
-                        reader.skip_value().map_err(|e| at.json_error(e))?;
-                    }
+                    read_alias(
+                        reader,
+                        at,
+                        &mut ranks[3],
+                        1,
+                        &mut deferred[2],
+                        &mut |reader| {
+                            reader
+                                .raw_string()
+                                .map(|value| self.send_to = value)
+                                .map_err(|e| at.key("send_to").json_error(e))
+                        },
+                    )?;
                 }
                 "msg_purpose" => {
                     ranks[4] = 0;
@@ -901,25 +799,19 @@ impl<'a> MessageView<'a> for MessageEnvelopeView<'a> {
                         .map_err(|e| at.key("msg_purpose").json_error(e))?;
                 }
                 "msgPurpose" => {
-                    if ranks[4] >= 1 {
-                        ranks[4] = 1;
-                        deferred[3] = None;
-                        let before = reader.clone();
-                        if let Err(error) = reader
-                            .raw_string()
-                            .map(|value| self.msg_purpose = value)
-                            .map_err(|e| at.key("msg_purpose").json_error(e))
-                        {
-                            if error.kind == ErrorKind::NotJson {
-                                return Err(error);
-                            }
-                            deferred[3] = Some(error);
-                            *reader = before;
-                            reader.skip_value().map_err(|e| at.json_error(e))?;
-                        }
-                    } else {
-                        reader.skip_value().map_err(|e| at.json_error(e))?;
-                    }
+                    read_alias(
+                        reader,
+                        at,
+                        &mut ranks[4],
+                        1,
+                        &mut deferred[3],
+                        &mut |reader| {
+                            reader
+                                .raw_string()
+                                .map(|value| self.msg_purpose = value)
+                                .map_err(|e| at.key("msg_purpose").json_error(e))
+                        },
+                    )?;
                 }
                 "sender_name" => {
                     ranks[5] = 0;
@@ -930,25 +822,19 @@ impl<'a> MessageView<'a> for MessageEnvelopeView<'a> {
                         .map_err(|e| at.key("sender_name").json_error(e))?;
                 }
                 "senderName" => {
-                    if ranks[5] >= 1 {
-                        ranks[5] = 1;
-                        deferred[4] = None;
-                        let before = reader.clone();
-                        if let Err(error) = reader
-                            .raw_string()
-                            .map(|value| self.sender_name = value)
-                            .map_err(|e| at.key("sender_name").json_error(e))
-                        {
-                            if error.kind == ErrorKind::NotJson {
-                                return Err(error);
-                            }
-                            deferred[4] = Some(error);
-                            *reader = before;
-                            reader.skip_value().map_err(|e| at.json_error(e))?;
-                        }
-                    } else {
-                        reader.skip_value().map_err(|e| at.json_error(e))?;
-                    }
+                    read_alias(
+                        reader,
+                        at,
+                        &mut ranks[5],
+                        1,
+                        &mut deferred[4],
+                        &mut |reader| {
+                            reader
+                                .raw_string()
+                                .map(|value| self.sender_name = value)
+                                .map_err(|e| at.key("sender_name").json_error(e))
+                        },
+                    )?;
                 }
                 "sender_id" => {
                     ranks[6] = 0;
@@ -959,25 +845,19 @@ impl<'a> MessageView<'a> for MessageEnvelopeView<'a> {
                         .map_err(|e| at.key("sender_id").json_error(e))?;
                 }
                 "senderId" => {
-                    if ranks[6] >= 1 {
-                        ranks[6] = 1;
-                        deferred[5] = None;
-                        let before = reader.clone();
-                        if let Err(error) = reader
-                            .raw_string()
-                            .map(|value| self.sender_id = value)
-                            .map_err(|e| at.key("sender_id").json_error(e))
-                        {
-                            if error.kind == ErrorKind::NotJson {
-                                return Err(error);
-                            }
-                            deferred[5] = Some(error);
-                            *reader = before;
-                            reader.skip_value().map_err(|e| at.json_error(e))?;
-                        }
-                    } else {
-                        reader.skip_value().map_err(|e| at.json_error(e))?;
-                    }
+                    read_alias(
+                        reader,
+                        at,
+                        &mut ranks[6],
+                        1,
+                        &mut deferred[5],
+                        &mut |reader| {
+                            reader
+                                .raw_string()
+                                .map(|value| self.sender_id = value)
+                                .map_err(|e| at.key("sender_id").json_error(e))
+                        },
+                    )?;
                 }
                 "receiver_name" => {
                     ranks[7] = 0;
@@ -988,25 +868,19 @@ impl<'a> MessageView<'a> for MessageEnvelopeView<'a> {
                         .map_err(|e| at.key("receiver_name").json_error(e))?;
                 }
                 "receiverName" => {
-                    if ranks[7] >= 1 {
-                        ranks[7] = 1;
-                        deferred[6] = None;
-                        let before = reader.clone();
-                        if let Err(error) = reader
-                            .raw_string()
-                            .map(|value| self.receiver_name = value)
-                            .map_err(|e| at.key("receiver_name").json_error(e))
-                        {
-                            if error.kind == ErrorKind::NotJson {
-                                return Err(error);
-                            }
-                            deferred[6] = Some(error);
-                            *reader = before;
-                            reader.skip_value().map_err(|e| at.json_error(e))?;
-                        }
-                    } else {
-                        reader.skip_value().map_err(|e| at.json_error(e))?;
-                    }
+                    read_alias(
+                        reader,
+                        at,
+                        &mut ranks[7],
+                        1,
+                        &mut deferred[6],
+                        &mut |reader| {
+                            reader
+                                .raw_string()
+                                .map(|value| self.receiver_name = value)
+                                .map_err(|e| at.key("receiver_name").json_error(e))
+                        },
+                    )?;
                 }
                 "receiver_id" => {
                     ranks[8] = 0;
@@ -1017,25 +891,19 @@ impl<'a> MessageView<'a> for MessageEnvelopeView<'a> {
                         .map_err(|e| at.key("receiver_id").json_error(e))?;
                 }
                 "receiverId" => {
-                    if ranks[8] >= 1 {
-                        ranks[8] = 1;
-                        deferred[7] = None;
-                        let before = reader.clone();
-                        if let Err(error) = reader
-                            .raw_string()
-                            .map(|value| self.receiver_id = value)
-                            .map_err(|e| at.key("receiver_id").json_error(e))
-                        {
-                            if error.kind == ErrorKind::NotJson {
-                                return Err(error);
-                            }
-                            deferred[7] = Some(error);
-                            *reader = before;
-                            reader.skip_value().map_err(|e| at.json_error(e))?;
-                        }
-                    } else {
-                        reader.skip_value().map_err(|e| at.json_error(e))?;
-                    }
+                    read_alias(
+                        reader,
+                        at,
+                        &mut ranks[8],
+                        1,
+                        &mut deferred[7],
+                        &mut |reader| {
+                            reader
+                                .raw_string()
+                                .map(|value| self.receiver_id = value)
+                                .map_err(|e| at.key("receiver_id").json_error(e))
+                        },
+                    )?;
                 }
                 "reply_to" => {
                     ranks[9] = 0;
@@ -1046,25 +914,19 @@ impl<'a> MessageView<'a> for MessageEnvelopeView<'a> {
                         .map_err(|e| at.key("reply_to").json_error(e))?;
                 }
                 "replyTo" => {
-                    if ranks[9] >= 1 {
-                        ranks[9] = 1;
-                        deferred[8] = None;
-                        let before = reader.clone();
-                        if let Err(error) = reader
-                            .raw_string()
-                            .map(|value| self.reply_to = value)
-                            .map_err(|e| at.key("reply_to").json_error(e))
-                        {
-                            if error.kind == ErrorKind::NotJson {
-                                return Err(error);
-                            }
-                            deferred[8] = Some(error);
-                            *reader = before;
-                            reader.skip_value().map_err(|e| at.json_error(e))?;
-                        }
-                    } else {
-                        reader.skip_value().map_err(|e| at.json_error(e))?;
-                    }
+                    read_alias(
+                        reader,
+                        at,
+                        &mut ranks[9],
+                        1,
+                        &mut deferred[8],
+                        &mut |reader| {
+                            reader
+                                .raw_string()
+                                .map(|value| self.reply_to = value)
+                                .map_err(|e| at.key("reply_to").json_error(e))
+                        },
+                    )?;
                 }
                 "reply_to_msg_id" => {
                     ranks[10] = 0;
@@ -1075,25 +937,19 @@ impl<'a> MessageView<'a> for MessageEnvelopeView<'a> {
                         .map_err(|e| at.key("reply_to_msg_id").json_error(e))?;
                 }
                 "replyToMsgId" => {
-                    if ranks[10] >= 1 {
-                        ranks[10] = 1;
-                        deferred[9] = None;
-                        let before = reader.clone();
-                        if let Err(error) = reader
-                            .raw_string()
-                            .map(|value| self.reply_to_msg_id = value)
-                            .map_err(|e| at.key("reply_to_msg_id").json_error(e))
-                        {
-                            if error.kind == ErrorKind::NotJson {
-                                return Err(error);
-                            }
-                            deferred[9] = Some(error);
-                            *reader = before;
-                            reader.skip_value().map_err(|e| at.json_error(e))?;
-                        }
-                    } else {
-                        reader.skip_value().map_err(|e| at.json_error(e))?;
-                    }
+                    read_alias(
+                        reader,
+                        at,
+                        &mut ranks[10],
+                        1,
+                        &mut deferred[9],
+                        &mut |reader| {
+                            reader
+                                .raw_string()
+                                .map(|value| self.reply_to_msg_id = value)
+                                .map_err(|e| at.key("reply_to_msg_id").json_error(e))
+                        },
+                    )?;
                 }
                 "broker_url" => {
                     ranks[11] = 0;
@@ -1104,46 +960,34 @@ impl<'a> MessageView<'a> for MessageEnvelopeView<'a> {
                         .map_err(|e| at.key("broker_url").json_error(e))?;
                 }
                 "brokerURL" => {
-                    if ranks[11] >= 1 {
-                        ranks[11] = 1;
-                        deferred[10] = None;
-                        let before = reader.clone();
-                        if let Err(error) = reader
-                            .raw_string()
-                            .map(|value| self.broker_url = value)
-                            .map_err(|e| at.key("broker_url").json_error(e))
-                        {
-                            if error.kind == ErrorKind::NotJson {
-                                return Err(error);
-                            }
-                            deferred[10] = Some(error);
-                            *reader = before;
-                            reader.skip_value().map_err(|e| at.json_error(e))?;
-                        }
-                    } else {
-                        reader.skip_value().map_err(|e| at.json_error(e))?;
-                    }
+                    read_alias(
+                        reader,
+                        at,
+                        &mut ranks[11],
+                        1,
+                        &mut deferred[10],
+                        &mut |reader| {
+                            reader
+                                .raw_string()
+                                .map(|value| self.broker_url = value)
+                                .map_err(|e| at.key("broker_url").json_error(e))
+                        },
+                    )?;
                 }
                 "BrokerURL" => {
-                    if ranks[11] >= 2 {
-                        ranks[11] = 2;
-                        deferred[10] = None;
-                        let before = reader.clone();
-                        if let Err(error) = reader
-                            .raw_string()
-                            .map(|value| self.broker_url = value)
-                            .map_err(|e| at.key("broker_url").json_error(e))
-                        {
-                            if error.kind == ErrorKind::NotJson {
-                                return Err(error);
-                            }
-                            deferred[10] = Some(error);
-                            *reader = before;
-                            reader.skip_value().map_err(|e| at.json_error(e))?;
-                        }
-                    } else {
-                        reader.skip_value().map_err(|e| at.json_error(e))?;
-                    }
+                    read_alias(
+                        reader,
+                        at,
+                        &mut ranks[11],
+                        2,
+                        &mut deferred[10],
+                        &mut |reader| {
+                            reader
+                                .raw_string()
+                                .map(|value| self.broker_url = value)
+                                .map_err(|e| at.key("broker_url").json_error(e))
+                        },
+                    )?;
                 }
                 "metadata" => {
                     ranks[12] = 0;
@@ -1154,25 +998,19 @@ impl<'a> MessageView<'a> for MessageEnvelopeView<'a> {
                         .map_err(|e| at.key("metadata").json_error(e))?;
                 }
                 "note" => {
-                    if ranks[12] >= 1 {
-                        ranks[12] = 1;
-                        deferred[11] = None;
-                        let before = reader.clone();
-                        if let Err(error) = reader
-                            .raw_object()
-                            .map(|value| self.metadata = value)
-                            .map_err(|e| at.key("metadata").json_error(e))
-                        {
-                            if error.kind == ErrorKind::NotJson {
-                                return Err(error);
-                            }
-                            deferred[11] = Some(error);
-                            *reader = before;
-                            reader.skip_value().map_err(|e| at.json_error(e))?;
-                        }
-                    } else {
-                        reader.skip_value().map_err(|e| at.json_error(e))?;
-                    }
+                    read_alias(
+                        reader,
+                        at,
+                        &mut ranks[12],
+                        1,
+                        &mut deferred[11],
+                        &mut |reader| {
+                            reader
+                                .raw_object()
+                                .map(|value| self.metadata = value)
+                                .map_err(|e| at.key("metadata").json_error(e))
+                        },
+                    )?;
                 }
                 "payloads" => {
                     ranks[13] = 0;
@@ -1301,23 +1139,17 @@ impl<'a> MessageView<'a> for MessagePayloadView<'a> {
                         .map(|value| self.payload_type = value)?;
                 }
                 "type" => {
-                    if ranks[2] >= 1 {
-                        ranks[2] = 1;
-                        deferred[0] = None;
-                        let before = reader.clone();
-                        if let Err(error) = PayloadType::read(reader, &at.key("payload_type"))
-                            .map(|value| self.payload_type = value)
-                        {
-                            if error.kind == ErrorKind::NotJson {
-                                return Err(error);
-                            }
-                            deferred[0] = Some(error);
-                            *reader = before;
-                            reader.skip_value().map_err(|e| at.json_error(e))?;
-                        }
-                    } else {
-                        reader.skip_value().map_err(|e| at.json_error(e))?;
-                    }
+                    read_alias(
+                        reader,
+                        at,
+                        &mut ranks[2],
+                        1,
+                        &mut deferred[0],
+                        &mut |reader| {
+                            PayloadType::read(reader, &at.key("payload_type"))
+                                .map(|value| self.payload_type = value)
+                        },
+                    )?;
                 }
                 "transport" => {
                     ranks[3] = 0;

@@ -244,7 +244,9 @@ impl<'w, T: Read + Write> Response<'w, T> {
         };
         let head = core::str::from_utf8(&response.work[..head_end])
             .map_err(|_| HttpError::BadResponse("head is not UTF-8"))?;
-        let mut lines = head.split("\r\n");
+        // Split at '\n' and trimmed of ASCII blanks ('\r' too): smaller code than a string
+        // pattern and Unicode trimming.
+        let mut lines = head.split('\n').map(str::trim_ascii);
         let status_line = lines.next().unwrap_or_default();
         let mut words = status_line.split(' ');
         let version = words.next().unwrap_or_default();
@@ -260,13 +262,13 @@ impl<'w, T: Read + Write> Response<'w, T> {
             let Some((name, value)) = line.split_once(':') else {
                 continue;
             };
-            let value = value.trim();
-            if name.trim().eq_ignore_ascii_case("content-length") {
+            let (name, value) = (name.trim_ascii(), value.trim_ascii());
+            if name.eq_ignore_ascii_case("content-length") {
                 let length = value
                     .parse()
                     .map_err(|_| HttpError::BadResponse("bad Content-Length"))?;
                 response.content_length = Some(length);
-            } else if name.trim().eq_ignore_ascii_case("transfer-encoding") {
+            } else if name.eq_ignore_ascii_case("transfer-encoding") {
                 chunked = value.eq_ignore_ascii_case("chunked");
                 if !chunked {
                     return Err(HttpError::BadResponse("unsupported Transfer-Encoding"));

@@ -1,6 +1,7 @@
 //! A minimal JSON runtime for generated firmware code: a writer of canonical JSON (WIRE.md §8)
 //! into a caller buffer and a pull reader over a byte slice; no allocation, no recursion, no panics.
 use heapless::String;
+use heapless::string::StringView;
 
 use crate::json_str::{JsonObjectView, JsonStr};
 
@@ -256,6 +257,11 @@ impl<'a> Reader<'a> {
         &mut self,
         key: &mut String<N>,
     ) -> Result<Option<Key>, JsonError> {
+        self.next_key_view(key.as_mut_view())
+    }
+
+    /// [`next_key`](Self::next_key) for any capacity: one copy of the code, not one per `N`.
+    fn next_key_view(&mut self, key: &mut StringView) -> Result<Option<Key>, JsonError> {
         key.clear();
         if !self.member_start()? {
             return Ok(None);
@@ -352,6 +358,11 @@ impl<'a> Reader<'a> {
     /// `TooLong { capacity: N }` when the unescaped string does not fit: the string is then
     /// consumed and validated to its end. On any error `out` is left empty.
     pub fn string_into<const N: usize>(&mut self, out: &mut String<N>) -> Result<(), JsonError> {
+        self.string_into_view(out.as_mut_view())
+    }
+
+    /// [`string_into`](Self::string_into) for any capacity: one copy of the code, not one per `N`.
+    fn string_into_view(&mut self, out: &mut StringView) -> Result<(), JsonError> {
         out.clear();
         self.skip_ws();
         if self.peek() != Some(b'"') {
@@ -362,7 +373,7 @@ impl<'a> Reader<'a> {
             Ok(())
         } else {
             Err(JsonError::TooLong {
-                capacity: N,
+                capacity: out.capacity(),
                 offset: start,
             })
         }
@@ -455,6 +466,11 @@ impl<'a> Reader<'a> {
         &mut self,
         out: &mut String<N>,
     ) -> Result<(), JsonError> {
+        self.compact_object_into_view(out.as_mut_view())
+    }
+
+    /// [`compact_object_into`](Self::compact_object_into) for any capacity.
+    fn compact_object_into_view(&mut self, out: &mut StringView) -> Result<(), JsonError> {
         out.clear();
         self.skip_ws();
         if self.peek() != Some(b'{') {
@@ -465,7 +481,7 @@ impl<'a> Reader<'a> {
             Ok(())
         } else {
             Err(JsonError::TooLong {
-                capacity: N,
+                capacity: out.capacity(),
                 offset: start,
             })
         }
@@ -819,8 +835,8 @@ impl<'a> Reader<'a> {
 /// Runs `scan`, which hands the text it reads to a sink, collecting that text into `out`
 /// (cleared first). Returns whether it all fit; on an error or when it does not fit, `out` is
 /// left empty (the scan still runs to its end, so the input is consumed and validated).
-fn collect_into<const N: usize>(
-    out: &mut String<N>,
+fn collect_into(
+    out: &mut StringView,
     scan: impl FnOnce(&mut dyn FnMut(&str)) -> Result<(), JsonError>,
 ) -> Result<bool, JsonError> {
     out.clear();

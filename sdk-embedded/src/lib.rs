@@ -27,6 +27,7 @@
 #![no_std]
 
 pub mod backoff;
+mod base64;
 mod canonical;
 pub mod client;
 mod error;
@@ -40,6 +41,7 @@ mod message;
 pub mod net;
 mod object;
 pub mod protocol;
+mod sha256;
 pub mod smart;
 
 pub use error::{At, DecodeError, ErrorKind, MAX_PLACE_DEPTH, Place, Segment};

@@ -8,11 +8,11 @@
 use core::fmt;
 
 use embedded_io_async::{Error as _, ErrorKind, Write};
-use sha2::{Digest, Sha256};
 
 use crate::backoff::Backoff;
 use crate::http::{self, Connector, HttpError, Url};
 use crate::json::Reader;
+use crate::sha256::Sha256;
 
 /// The longest URL a link payload can carry (the schema's capacity of `data`).
 pub const URL_CAPACITY: usize = 2048;

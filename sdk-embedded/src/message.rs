@@ -2,7 +2,7 @@
 //! the field codecs, this trait turns them into whole-body `decode` and `encode`, once.
 
 use crate::json::{BufferFull, Reader, Writer};
-use crate::{At, DecodeError};
+use crate::{At, DecodeError, ErrorKind};
 
 /// A structure of the wire contract that can be decoded from and encoded to JSON without an
 /// allocator. Bring it into scope to call `decode` and `encode`:
@@ -81,4 +81,35 @@ pub trait MessageView<'a>: Default {
             .map_err(|error| error.or_not_json(body))?;
         Ok(out)
     }
+}
+
+/// Reads the value of a field's alias spelling of `rank` (1 for the first alias) with `read`,
+/// for the generated decoders. `seen` is the rank of the spelling that set the field so far
+/// (`u8::MAX`: none): a key wins over its aliases and an earlier alias over a later one, so a
+/// lower-precedence spelling is skipped. A refused value does not fail the message at once (a
+/// higher-precedence spelling may still come and win, as in every SDK): its error waits in
+/// `deferred`, unless the text is not JSON at all. One function, not one copy per alias.
+pub(crate) fn read_alias<'a>(
+    reader: &mut Reader<'a>,
+    at: &At<'_>,
+    seen: &mut u8,
+    rank: u8,
+    deferred: &mut Option<DecodeError>,
+    read: &mut dyn FnMut(&mut Reader<'a>) -> Result<(), DecodeError>,
+) -> Result<(), DecodeError> {
+    if *seen < rank {
+        return reader.skip_value().map_err(|e| at.json_error(e));
+    }
+    *seen = rank;
+    *deferred = None;
+    let before = reader.clone();
+    if let Err(error) = read(reader) {
+        if error.kind == ErrorKind::NotJson {
+            return Err(error);
+        }
+        *deferred = Some(error);
+        *reader = before;
+        reader.skip_value().map_err(|e| at.json_error(e))?;
+    }
+    Ok(())
 }

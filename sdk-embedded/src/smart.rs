@@ -9,11 +9,10 @@
 
 use core::fmt;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
 use embedded_io_async::{Error as _, ErrorKind, Read, Write};
 
 use crate::backoff::Backoff;
+use crate::base64::{self, Base64Error};
 use crate::client::{self, Client};
 use crate::http::Connector;
 use crate::http::HttpError;
@@ -289,7 +288,7 @@ fn set_direct(payload: &mut MessagePayload, data: &[u8]) {
     payload.encoding = Encoding::Base64;
     let mut encoded = [0u8; 2048];
     // Cannot fail: callers only send data of at most MAX_DIRECT_SIZE bytes direct.
-    let len = STANDARD.encode_slice(data, &mut encoded).unwrap_or(0);
+    let len = base64::encode(data, &mut encoded).unwrap_or(0);
     payload.data.clear();
     let _ = payload
         .data
@@ -380,14 +379,10 @@ pub fn decode_direct<'b>(
             if buf.len() < decoded_len.min(usize::try_from(needed).unwrap_or(usize::MAX)) {
                 return Err(ReceiveError::BufferTooSmall { needed });
             }
-            STANDARD
-                .decode_slice(payload.data.as_bytes(), buf)
-                .map_err(|e| match e {
-                    base64::DecodeSliceError::OutputSliceTooSmall => {
-                        ReceiveError::BufferTooSmall { needed }
-                    }
-                    base64::DecodeSliceError::DecodeError(_) => ReceiveError::BadBase64,
-                })?
+            base64::decode(payload.data.as_bytes(), buf).map_err(|e| match e {
+                Base64Error::OutputTooSmall => ReceiveError::BufferTooSmall { needed },
+                Base64Error::Invalid => ReceiveError::BadBase64,
+            })?
         }
         _ => {
             let text = payload.data.as_bytes();
@@ -657,9 +652,7 @@ impl<I: Iterator<Item = char>> DirectPieces<I> {
         }
         let group = group.get(..len).unwrap_or_default();
         self.padded = group.last() == Some(&b'=');
-        STANDARD
-            .decode_slice(group, piece)
-            .map_err(|_| ReceiveError::BadBase64)
+        base64::decode(group, piece).map_err(|_| ReceiveError::BadBase64)
     }
 
     fn next_text(&mut self, piece: &mut [u8; PIECE_LEN]) -> usize {
