@@ -299,6 +299,22 @@ def test_loads_values():
         pass
 
 
+
+def test_loads_long_strings():
+    # long plain strings are kept out of json.loads on MicroPython and put back afterwards;
+    # keys, escaped ones and short ones go through json.loads; a bad one is still refused
+    long = "Q" * 1500
+    key = "k" * 1200
+    text = '{"a":"%s","b":["%s", "x", {"%s": " %s\\n"}],"c":"%s"}' % (long, long + "1", key, long, long[:1023])
+    want = {"a": long, "b": [long + "1", "x", {key: " " + long + "\n"}], "c": long[:1023]}
+    expect_eq(nb.loads(text.encode("utf-8")), want, "long strings")
+    expect_eq(nb.loads(bytearray(text.encode("utf-8"))), want, "long strings from a bytearray")
+    expect_eq(nb.loads(('"%s"' % long).encode("utf-8")), long, "a long string alone")
+    expect_eq(nb.loads(('["%s\xe9"]' % long).encode("utf-8")), [long + "\xe9"], "a long non-ASCII string")
+    for bad in ('["%s\x01"]' % long, '["%s' % long, '["%s"' % long):
+        expect_error("not_json", "", nb.loads, bad.encode("utf-8"))
+
+
 # ---- the generated classes ----
 
 PAYLOAD = {"dataname": "d", "payload_type": "text", "transport": "direct", "encoding": "base64", "size": 3, "data": "QUJD"}
@@ -397,6 +413,7 @@ UNIT_TESTS = (
     test_loads_refuses_what_serde_json_refuses,
     test_check_json_directly,
     test_loads_values,
+    test_loads_long_strings,
     test_defaults_and_fresh_mutables,
     test_canonical_output_of_new_envelope,
     test_enums,
