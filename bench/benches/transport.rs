@@ -108,12 +108,14 @@ async fn ours_stream(sender: &Client, receiver: &Client, payload: Bytes, count: 
     started.elapsed().as_secs_f64()
 }
 
-/// The same with raw async-nats publish and subscribe of the payload bytes.
+/// The same with raw async-nats publish and subscribe of the payload bytes; with
+/// `flush_each`, a flush after every publish as smartsend does.
 async fn raw_stream(
     sender: &async_nats::Client,
     receiver: &async_nats::Client,
     payload: Bytes,
     count: usize,
+    flush_each: bool,
 ) -> f64 {
     let mut subscriber = receiver.subscribe("bench.b3.raw").await.expect("subscribe");
     settle(receiver).await;
@@ -130,6 +132,9 @@ async fn raw_stream(
             .publish("bench.b3.raw", payload.clone())
             .await
             .expect("publish");
+        if flush_each {
+            sender.flush().await.expect("flush");
+        }
     }
     sender.flush().await.expect("flush");
     receiving.await.expect("the receiver finishes");
@@ -152,37 +157,45 @@ async fn end_to_end() {
     for size in [128, 16 * 1024, 512 * 1024, largest] {
         let payload = Bytes::from(random_bytes(size));
         let count = message_count(size);
-        let (mut ours, mut raw) = (Vec::new(), Vec::new());
+        let (mut ours, mut raw, mut flushed) = (Vec::new(), Vec::new(), Vec::new());
+        let (to, from) = (sender.nats(), receiver.nats());
         for _ in 0..rounds() {
             ours.push(ours_stream(&sender, &receiver, payload.clone(), count).await);
-            raw.push(raw_stream(sender.nats(), receiver.nats(), payload.clone(), count).await);
+            raw.push(raw_stream(to, from, payload.clone(), count, false).await);
+            flushed.push(raw_stream(to, from, payload.clone(), count, true).await);
         }
         let case = format!("{} x {}", count, size_name(size));
-        let b3 = |unit, goal| Comparison {
+        let b3 = |unit, goal, baseline: &str| Comparison {
             bench: "B3",
             case: case.clone(),
             ours: "natsbridge smartsend -> subscribe (smartreceive)".into(),
-            baseline: "async-nats publish -> subscribe, bare bytes".into(),
+            baseline: baseline.into(),
             unit,
             better: Better::Higher,
             goal,
         };
+        let (bare, bare_flushed) = (
+            "async-nats publish -> subscribe, bare bytes",
+            "the same with a flush after each publish (as smartsend does)",
+        );
         let per_second =
             |seconds: &[f64], per: f64| -> Vec<f64> { seconds.iter().map(|s| per / s).collect() };
         if size >= 512 * 1024 {
             let bytes = (size * count) as f64 / 1e9;
-            b3("GB/s", Goal::RatioAtLeast(0.75))
+            b3("GB/s", Goal::RatioAtLeast(0.75), bare)
                 .print(&per_second(&ours, bytes), &per_second(&raw, bytes));
+            b3("GB/s", Goal::None, bare_flushed)
+                .print(&per_second(&ours, bytes), &per_second(&flushed, bytes));
         } else {
             let goal = if size == 128 {
                 Goal::RatioAtLeast(0.5)
             } else {
                 Goal::None
             };
-            b3("msg/s", goal).print(
-                &per_second(&ours, count as f64),
-                &per_second(&raw, count as f64),
-            );
+            let count = count as f64;
+            b3("msg/s", goal, bare).print(&per_second(&ours, count), &per_second(&raw, count));
+            b3("msg/s", Goal::None, bare_flushed)
+                .print(&per_second(&ours, count), &per_second(&flushed, count));
         }
     }
 }
