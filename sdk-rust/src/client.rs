@@ -546,7 +546,15 @@ impl Client {
         } else {
             options.reply_to.clone()
         };
-        let mut replies = self.raw_subscribe(&reply_to).await?;
+        // No confirmation round trip: the server handles this SUB before the request published
+        // after it on the same connection, so no reply can arrive before it.
+        crate::send::check_subject(&reply_to)?;
+        let mut replies = self
+            .inner
+            .nats
+            .subscribe(reply_to.clone())
+            .await
+            .map_err(|e| nats_error(&reply_to, "cannot subscribe", e))?;
         let request = self
             .smartsend(
                 subject,

@@ -3,8 +3,6 @@
 
 use std::path::Path;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
 use bytes::Bytes;
 
 use crate::link::{Expected, Fetcher, Sink};
@@ -42,13 +40,14 @@ impl Received {
 /// as text (`json`, `none`), checked against `size`.
 pub(crate) fn direct_bytes(payload: &MessagePayload, index: usize) -> Result<Bytes, Error> {
     let bytes = match payload.encoding {
-        Encoding::Base64 | Encoding::ArrowIpc => STANDARD.decode(&payload.data).map_err(|e| {
-            Error::new(
-                ErrorKind::BadBase64,
-                format!("payloads[{index}].data"),
-                format!("payload {:?} is not valid base64: {e}", payload.dataname),
-            )
-        })?,
+        Encoding::Base64 | Encoding::ArrowIpc => crate::wire::base64_decode(&payload.data)
+            .map_err(|e| {
+                Error::new(
+                    ErrorKind::BadBase64,
+                    format!("payloads[{index}].data"),
+                    format!("payload {:?} is not valid base64: {e}", payload.dataname),
+                )
+            })?,
         Encoding::Json | Encoding::None => payload.data.clone().into_bytes(),
     };
     if bytes.len() as u64 != payload.size {

@@ -1,8 +1,6 @@
 //! Building the envelope a send publishes: the original's options ([`SendOptions`]), the
 //! direct-or-link decision per payload and the `max_payload` rule of WIRE.md section 5.
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
 use bytes::Bytes;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
@@ -225,13 +223,20 @@ impl<'a> EnvelopeComposer<'a> {
         }
         let mut envelope = self.envelope(subject, options);
         loop {
+            // Moved in, and back out below when over the limit: the payloads are never copied.
             envelope.payloads = pending
-                .iter()
-                .map(|p| p.encoded.clone().expect("encoded above"))
+                .iter_mut()
+                .map(|p| p.encoded.take().expect("encoded above"))
                 .collect();
-            let length = envelope.to_json().len();
+            if self.max_envelope_bytes == usize::MAX {
+                return Ok(envelope);
+            }
+            let length = json_length(&envelope);
             if length <= self.max_envelope_bytes {
                 return Ok(envelope);
+            }
+            for (item, encoded) in pending.iter_mut().zip(envelope.payloads.drain(..)) {
+                item.encoded = Some(encoded);
             }
             let largest_direct = pending
                 .iter_mut()
@@ -350,9 +355,26 @@ async fn encode_direct(item: &Pending) -> Result<MessagePayload, Error> {
         transport: Transport::Direct,
         encoding: Encoding::Base64,
         size: bytes.len() as u64,
-        data: STANDARD.encode(&bytes),
+        data: crate::wire::base64_encode(&bytes),
         metadata: item.payload.metadata.clone(),
     })
+}
+
+/// The length of [`MessageEnvelope::to_json`], counted without building the text.
+fn json_length(envelope: &MessageEnvelope) -> usize {
+    struct Counter(usize);
+    impl std::io::Write for Counter {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0 += bytes.len();
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut counter = Counter(0);
+    serde_json::to_writer(&mut counter, envelope).expect("an envelope always serializes");
+    counter.0
 }
 
 async fn payload_size(payload: &Payload) -> Result<u64, Error> {

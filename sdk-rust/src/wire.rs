@@ -1,5 +1,6 @@
 //! Small wire-level helpers that the generated code calls: the place of a key in a message,
-//! typed extraction of JSON values with precise errors, and canonical (sorted) objects.
+//! typed extraction of JSON values with precise errors, canonical (sorted) objects, and the
+//! base64 of direct payloads.
 
 use std::fmt;
 
@@ -217,4 +218,79 @@ impl<T> serde::de::Visitor<'_> for EnumVisitor<T> {
 /// The canonical JSON text of a value: compact, object keys sorted (WIRE.md section 8).
 pub fn canonical_json(value: &Value) -> String {
     serde_json::to_string(&Canonical(value)).expect("a JSON value always serializes")
+}
+
+/// Standard base64 with `=` padding (WIRE.md section 3), by the SIMD engine of `base64-simd`
+/// (AVX2, SSSE3 or NEON when the CPU has them): about twice the base64 crate's speed.
+pub(crate) fn base64_encode(bytes: &[u8]) -> String {
+    base64_simd::STANDARD.encode_to_string(bytes)
+}
+
+/// Decodes standard, padded base64 as strictly as the base64 crate's `STANDARD` engine:
+/// the SIMD engine decodes, and on any refusal the base64 crate decides, so that what is
+/// accepted and the error message (which character, at which offset) stay the same.
+pub(crate) fn base64_decode(text: &str) -> Result<Vec<u8>, base64::DecodeError> {
+    use base64::Engine as _;
+    match base64_simd::STANDARD.decode_to_vec(text) {
+        Ok(bytes) => Ok(bytes),
+        Err(_) => base64::engine::general_purpose::STANDARD.decode(text),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD;
+
+    /// The SIMD engine must accept exactly what the base64 crate accepts, with the same bytes.
+    #[test]
+    fn base64_decode_accepts_what_the_base64_crate_accepts() {
+        let long = super::base64_encode(&(0..=255u8).cycle().take(1000).collect::<Vec<u8>>());
+        let mut inputs: Vec<String> = [
+            "",
+            "=",
+            "==",
+            "Q",
+            "QQ",
+            "QQ=",
+            "QQ==",
+            "QR==",
+            "QUE",
+            "QUE=",
+            "QUF=",
+            "QUFB",
+            "QQ==QQ==",
+            " QQ==",
+            "QQ== ",
+            "QQ\n==",
+            "Q===",
+            "QUFB\r\n",
+            "QU-B",
+            "QU_B",
+            "QUFB====",
+            "\u{e9}QUFB",
+            "QQ=A",
+            "aGk=",
+            "aGVsbG8=",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        for cut in [1, 2, 3, 4, 40, 41, 42, 43] {
+            inputs.push(long[..long.len() - cut].to_owned());
+        }
+        for (i, c) in [(10, '!'), (500, '='), (700, '-'), (1330, 'A')] {
+            let mut bad = long.clone();
+            bad.replace_range(i..i + 1, &c.to_string());
+            inputs.push(bad);
+        }
+        inputs.push(long);
+        for input in &inputs {
+            let ours = super::base64_decode(input).map_err(|e| e.to_string());
+            let theirs = STANDARD.decode(input).map_err(|e| e.to_string());
+            assert_eq!(ours, theirs, "input {input:?}");
+            let simd = base64_simd::STANDARD.decode_to_vec(input).ok();
+            assert_eq!(simd, theirs.ok(), "the SIMD engine alone, input {input:?}");
+        }
+    }
 }
