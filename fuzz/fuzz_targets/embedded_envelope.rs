@@ -35,7 +35,9 @@ fuzz_target!(|body: &[u8]| {
     }
     // Re-encoding never overflows a buffer of MAX_ENCODED_LEN, and decodes again.
     let mut text = vec![0u8; MessageEnvelope::MAX_ENCODED_LEN];
-    let canonical = envelope.encode(&mut text).expect("MAX_ENCODED_LEN suffices");
+    let canonical = envelope
+        .encode(&mut text)
+        .expect("MAX_ENCODED_LEN suffices");
     let again = MessageEnvelope::decode(canonical).expect("canonical text decodes");
     let mut text_again = vec![0u8; MessageEnvelope::MAX_ENCODED_LEN];
     assert_eq!(again.encode(&mut text_again).unwrap(), canonical);

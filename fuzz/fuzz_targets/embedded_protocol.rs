@@ -23,7 +23,10 @@ fn parse_all(stream: &[u8], limit: usize) -> (Vec<usize>, Result<usize, usize>) 
             }
             Ok(Parsed::Incomplete { pending }) => {
                 if let Some(header) = pending {
-                    assert!(header.frame_len > stream.len() - at, "a pending frame is not here yet");
+                    assert!(
+                        header.frame_len > stream.len() - at,
+                        "a pending frame is not here yet"
+                    );
                 }
                 return (lens, Ok(stream.len() - at));
             }
@@ -43,8 +46,16 @@ fuzz_target!(|input: &[u8]| {
     let cut = usize::from(limit_byte) % (stream.len() + 1);
     let (prefix, prefix_end) = parse_all(&stream[..cut], limit);
     assert!(prefix.len() <= whole.len());
-    assert_eq!(prefix[..], whole[..prefix.len()], "a prefix parses the same");
+    assert_eq!(
+        prefix[..],
+        whole[..prefix.len()],
+        "a prefix parses the same"
+    );
     if let Err(at) = prefix_end {
-        assert_eq!(whole_end, Err(at), "an error in a prefix is an error in the whole");
+        assert_eq!(
+            whole_end,
+            Err(at),
+            "an error in a prefix is an error in the whole"
+        );
     }
 });

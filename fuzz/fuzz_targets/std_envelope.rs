@@ -14,7 +14,11 @@ fuzz_target!(|body: &[u8]| {
     let again = MessageEnvelope::from_json(&canonical).expect("canonical text decodes");
     assert_eq!(again.to_json_vec(), canonical, "canonical text is stable");
     // Link payloads would be fetched: only envelopes of direct payloads go on.
-    if envelope.payloads.iter().any(|p| p.transport != Transport::Direct) {
+    if envelope
+        .payloads
+        .iter()
+        .any(|p| p.transport != Transport::Direct)
+    {
         return;
     }
     let runtime = tokio::runtime::Builder::new_current_thread()
