@@ -745,6 +745,7 @@ except ImportError:
 
 
 _RECV_SIZE = 2048  # bytes asked of each recv() for protocol lines and small messages
+_MAX_LINE = 8192  # a control line (INFO of a large cluster included) longer than this is garbage
 
 
 def _is_timeout(e):
@@ -931,6 +932,32 @@ class NatsClient:
             self._send_sub(sid)
         return self
 
+    def reconnect(self, attempts=10, base_delay=100, max_delay=5000):
+        """Connects again after a lost connection (NatsBridgeError connection from
+        wait_msg, publish, ...): at most attempts tries, waiting between them a delay
+        drawn from [0, min(max_delay, base_delay * 2^attempt)] ms. The subscriptions
+        are restored; what was published while the connection was down is not
+        delivered (use JetStream for that). Raises the last error after the last try,
+        and auth at once. Returns self.
+
+            while True:
+                try:
+                    c.wait_msg(1.0)
+                except NatsBridgeError as e:
+                    if e.kind != "connection":
+                        raise
+                    c.reconnect()
+        """
+        attempt = 0
+        while True:
+            try:
+                return self.connect()
+            except NatsBridgeError as e:
+                attempt += 1
+                if e.kind == "auth" or attempt >= attempts:
+                    raise
+            _sleep_ms(backoff_delay_ms(attempt - 1, base_delay, max_delay))
+
     def is_connected(self):
         """True between a successful connect() and close() or a lost connection."""
         return self.sock is not None
@@ -946,12 +973,23 @@ class NatsClient:
         self._buf = b""
 
     def _on_info(self, line):
-        self.server_info = loads(line[5:])
-        self.max_payload = self.server_info.get("max_payload", self.max_payload)
+        try:
+            info = loads(line[5:])
+        except NatsBridgeError as e:
+            raise self._bad("INFO is not JSON: %s" % e)
+        if not isinstance(info, dict) or not isinstance(info.get("max_payload", 0), int):
+            raise self._bad("INFO is not a JSON object with an integer max_payload")
+        self.server_info = info
+        self.max_payload = info.get("max_payload", self.max_payload)
 
     def _lost(self, detail):
         self.close()
         return NatsBridgeError("connection", self.url, detail)
+
+    def _bad(self, detail):
+        # The server's bytes are not the NATS protocol: the stream cannot be trusted further.
+        self.close()
+        return NatsBridgeError("protocol", self.url, detail)
 
     def _send(self, data):
         if self.sock is None:
@@ -976,7 +1014,10 @@ class NatsClient:
             raise self._lost("receive failed: %s" % e)
         if not chunk:
             raise self._lost("the server closed the connection")
-        self._buf += chunk
+        try:
+            self._buf += chunk
+        except MemoryError:  # a small heap, and a server that sends no CRLF
+            raise self._bad("out of memory holding %d bytes without CRLF" % len(self._buf))
         return True
 
     def _read_line(self, timeout):
@@ -986,6 +1027,8 @@ class NatsClient:
                 line = self._buf[:i]
                 self._buf = self._buf[i + 2:]
                 return line
+            if len(self._buf) > _MAX_LINE:
+                raise self._bad("no CRLF within %d bytes: %r..." % (_MAX_LINE, self._buf[:40]))
             if not self._fill(timeout):
                 return None
 
@@ -1007,6 +1050,8 @@ class NatsClient:
         while len(self._buf) < 2:
             if not self._fill(self.timeout):
                 raise self._lost("timed out in the middle of a message")
+        if self._buf[:2] != b"\r\n":
+            raise self._bad("a message body is not followed by CRLF: its byte count is wrong")
         self._buf = self._buf[2:]
         return data
 
@@ -1037,31 +1082,42 @@ class NatsClient:
         elif line == b"PONG":
             self._pongs += 1
         elif line.startswith(b"-ERR"):
-            text = line[4:].strip().strip(b"'").decode("utf-8")
+            try:
+                text = line[4:].strip().strip(b"'").decode("utf-8")
+            except UnicodeError:
+                raise self._bad("-ERR with a text that is not UTF-8: %r" % line[:80])
             kind = "auth" if "uthoriz" in text or "uthentic" in text else "server_error"
             if kind == "auth" or "maximum payload" in text.lower():
                 self.close()
             raise NatsBridgeError(kind, self.url, "the server said: %s" % text)
         elif line.startswith(b"INFO "):
             self._on_info(line)
+        elif line != b"+OK":
+            raise self._bad("unknown operation %r" % line[:80])
         return True
 
     def _on_msg(self, line):
-        parts = line.decode("utf-8").split(" ")
         try:
-            if parts[0] == "HMSG":
-                reply = parts[3] if len(parts) == 6 else ""
-                hdr_len, total = int(parts[-2]), int(parts[-1])
-            else:
-                reply = parts[3] if len(parts) == 5 else ""
-                hdr_len, total = 0, int(parts[-1])
+            parts = line.decode("utf-8").split(" ")
+            hmsg = parts[0] == "HMSG"
+            if len(parts) not in ((5, 6) if hmsg else (4, 5)):
+                raise ValueError("arguments")
+            reply = parts[3] if len(parts) == (6 if hmsg else 5) else ""
+            hdr_len, total = (int(parts[-2]), int(parts[-1])) if hmsg else (0, int(parts[-1]))
             subject, sid = parts[1], int(parts[2])
-        except (IndexError, ValueError):
-            raise self._lost("bad message line %r" % line)
+            if not subject or hdr_len < 0 or total < hdr_len:
+                raise ValueError("sizes")
+        except (UnicodeError, ValueError):
+            raise self._bad("bad message line %r" % line[:120])
+        if total > self.max_payload:
+            raise self._bad("a message of %d bytes is over the server's max_payload of %d" % (total, self.max_payload))
         body = self._read_exact(total)
         status, headers = "", {}
         if hdr_len:
-            status, headers = _parse_headers(body[:hdr_len])
+            try:
+                status, headers = _parse_headers(body[:hdr_len])
+            except UnicodeError:
+                raise self._bad("message headers are not UTF-8")
             body = body[hdr_len:]
         msg = NatsMsg(self, subject, sid, reply, body, headers, status)
         if sid == self._inbox_sid:
@@ -1767,17 +1823,40 @@ def _envelope_of(msg):
     return MessageEnvelope.from_json(msg)
 
 
+DEFAULT_MAX_DOWNLOAD = 1 << 30  # bytes: the largest link payload smartreceive fetches unless told
+
+
+def _check_link(p, at, fileserver_url, allowed_hosts, allow_any_host, max_download):
+    # A link is a URL chosen by the sender: fetch only http(s) from an allowed host, and
+    # nothing over the cap (the download itself never takes more than the declared size).
+    where = "%s (%s)" % (at, p.dataname)
+    scheme, _, host, _, _ = parse_url(p.data, "", 0)
+    if scheme not in ("http", "https"):
+        raise NatsBridgeError("bad_url", where, "%s: only http:// and https:// links are fetched" % p.data)
+    if not allow_any_host:
+        hosts = list(allowed_hosts or ())
+        if fileserver_url:
+            hosts.append(parse_url(fileserver_url, "http", 80)[2])
+        if host.lower() not in [h.lower() for h in hosts]:
+            raise NatsBridgeError("link_refused", where, "%s: host %s is not allowed (allowed: %s; pass fileserver_url, allowed_hosts or allow_any_host=True)" % (p.data, host, ", ".join(hosts) or "none"))
+    if p.size > max_download:
+        raise NatsBridgeError("too_large", where, "%s: %d bytes are over the cap of %d" % (p.data, p.size, max_download))
+
+
 def _link_sink(download_to, payload):
-    # (sink, value returned to the caller, file to close) for a link payload.
+    # (sink, value returned to the caller, file to close) for a link payload. A file in
+    # a folder gets the link file name (no "/", no leading dot, no control characters),
+    # percent-encoded: nothing is written outside the folder whatever the dataname holds.
     if isinstance(download_to, str):
-        path = "%s/%s" % (download_to.rstrip("/"), quote_path(payload.dataname))
+        path = "%s/%s" % (download_to.rstrip("/"), quote_path(link_file_name(payload.dataname)))
         f = open(path, "wb")
         return f, path, f
     sink = download_to(payload)
     return sink, sink, None
 
 
-def smartreceive(msg, fileserver_download_handler=None, max_retries=5, base_delay=100, max_delay=5000, download_to=None, arrow_tables=None):
+def smartreceive(msg, fileserver_download_handler=None, max_retries=5, base_delay=100, max_delay=5000, download_to=None, arrow_tables=None,
+                 fileserver_url=None, allowed_hosts=None, allow_any_host=False, max_download=DEFAULT_MAX_DOWNLOAD):
     """The payloads of a received envelope as a list of (dataname, data, type).
 
     msg is a dict, JSON text (str or bytes), a MessageEnvelope, or a message object
@@ -1790,6 +1869,12 @@ def smartreceive(msg, fileserver_download_handler=None, max_retries=5, base_dela
     a function(payload) returning a file-like object or callable (data is then what
     it returned). Tables come back as pyarrow Tables where pyarrow is installed
     (arrow_tables=None), else as bytes; arrow_tables=False always gives bytes.
+
+    Link payloads are fetched only from the host of fileserver_url and the hosts in
+    allowed_hosts (http and https only; allow_any_host=True trusts every sender), and
+    only when their size is at most max_download bytes (NatsBridgeError link_refused,
+    too_large); redirects are not followed. A custom fileserver_download_handler
+    decides for itself.
     Errors: NatsBridgeError naming the payload (payloads[i].data ...).
     """
     env = _envelope_of(msg)
@@ -1798,6 +1883,8 @@ def smartreceive(msg, fileserver_download_handler=None, max_retries=5, base_dela
         p = env.payloads[i]
         at = "payloads[%d]" % i
         if p.transport == "link":
+            if fileserver_download_handler is None or download_to is not None:
+                _check_link(p, at, fileserver_url, allowed_hosts, allow_any_host, max_download)
             if download_to is not None:
                 sink, value, to_close = _link_sink(download_to, p)
                 try:

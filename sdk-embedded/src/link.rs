@@ -42,6 +42,16 @@ pub enum LinkError {
     BadName,
     /// A payload had to go as a link and no file server was configured.
     NoFileServer,
+    /// The link names a host the receiver does not allow ([`AllowedHosts`]); nothing was
+    /// fetched.
+    HostNotAllowed,
+    /// The payload's declared `size` is over the receiver's cap; nothing was fetched.
+    TooLarge {
+        /// The payload's `size`.
+        size: u64,
+        /// The receiver's cap.
+        limit: u64,
+    },
 }
 
 impl fmt::Display for LinkError {
@@ -60,6 +70,10 @@ impl fmt::Display for LinkError {
             LinkError::BadAnswer(what) => write!(f, "file server answer lacks {what}"),
             LinkError::BadName => f.write_str("link URL too long or data name not allowed"),
             LinkError::NoFileServer => f.write_str("needs a link and no file server is configured"),
+            LinkError::HostNotAllowed => f.write_str("link host is not an allowed host"),
+            LinkError::TooLarge { size, limit } => {
+                write!(f, "link payload of {size} bytes is over the cap of {limit}")
+            }
         }
     }
 }
@@ -69,6 +83,33 @@ impl core::error::Error for LinkError {}
 impl From<HttpError> for LinkError {
     fn from(error: HttpError) -> Self {
         LinkError::Http(error)
+    }
+}
+
+/// The hosts a receiver fetches link payloads from. A link is a URL chosen by whoever sent
+/// the message: without this check any sender could make the device fetch any address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AllowedHosts<'a> {
+    /// Only the host of this file server base URL (`http://files.local:8080`): the default
+    /// choice, the file server the device itself uploads to.
+    FileServerOf(&'a str),
+    /// Only these host names or addresses (compared without regard to case; no ports).
+    Only(&'a [&'a str]),
+    /// Any host a message names. Only for a network where every sender is trusted.
+    AnyHostTrustingEverySender,
+}
+
+impl AllowedHosts<'_> {
+    /// Whether a link to `host` may be fetched.
+    #[must_use]
+    pub fn allows(&self, host: &str) -> bool {
+        match self {
+            AllowedHosts::FileServerOf(url) => {
+                Url::parse(url).is_ok_and(|server| server.host.eq_ignore_ascii_case(host))
+            }
+            AllowedHosts::Only(hosts) => hosts.iter().any(|h| h.eq_ignore_ascii_case(host)),
+            AllowedHosts::AnyHostTrustingEverySender => true,
+        }
     }
 }
 

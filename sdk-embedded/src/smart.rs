@@ -15,8 +15,8 @@ use crate::backoff::Backoff;
 use crate::base64::{self, Base64Error};
 use crate::client::{self, Client};
 use crate::http::Connector;
-use crate::http::HttpError;
-use crate::link::{self, Expected, FileServer, LinkError, URL_CAPACITY};
+use crate::http::{HttpError, Url};
+use crate::link::{self, AllowedHosts, Expected, FileServer, LinkError, URL_CAPACITY};
 use crate::{
     Encoding, JsonObject, Message, MessageEnvelope, MessagePayload, MessagePayloadView,
     PayloadType, Transport,
@@ -415,6 +415,12 @@ pub struct Links<'a, C, D, R> {
     pub delay: D,
     /// Random numbers for the jitter.
     pub random: R,
+    /// The hosts links may name; anything else is [`LinkError::HostNotAllowed`] before any
+    /// connection is made. Redirects are never followed (a 3xx is an error).
+    pub allowed_hosts: AllowedHosts<'a>,
+    /// The largest link payload fetched, in bytes: a larger declared `size` is
+    /// [`LinkError::TooLarge`], and no download ever writes more than `size` bytes.
+    pub max_size: u64,
 }
 
 /// Delivers one received payload into `sink`, whatever its transport, and returns its size:
@@ -499,6 +505,18 @@ where
         Some(text) => Some(link::parse_checksum(text).map_err(ReceiveError::Link)?),
         None => None,
     };
+    let host = Url::parse(url)
+        .map_err(|e| ReceiveError::Link(LinkError::Http(e)))?
+        .host;
+    if !links.allowed_hosts.allows(host) {
+        return Err(ReceiveError::Link(LinkError::HostNotAllowed));
+    }
+    if size > links.max_size {
+        return Err(ReceiveError::Link(LinkError::TooLarge {
+            size,
+            limit: links.max_size,
+        }));
+    }
     let expected = Expected { size, sha256 };
     link::download(
         &mut links.connector,

@@ -11,6 +11,7 @@ use embedded_io_adapters::tokio_1::FromTokio;
 use natsbridge_embedded::backoff::Backoff;
 use natsbridge_embedded::client::{Client, Event};
 use natsbridge_embedded::json::{BufferFull, JsonError, Reader};
+use natsbridge_embedded::link::AllowedHosts;
 use natsbridge_embedded::protocol::ConnectOptions;
 use natsbridge_embedded::smart::{
     Links, ReceiveError, decode_direct, decode_direct_view, smartreceive, smartreceive_view,
@@ -305,6 +306,8 @@ async fn a_100_kb_direct_payload_from_nats_server_decodes_through_the_view() {
         backoff: Backoff::default(),
         delay: async |_: u32| {},
         random: pseudo_random(),
+        allowed_hosts: AllowedHosts::Only(&["127.0.0.1"]),
+        max_size: 64 << 20,
     };
     let mut sink = Collect::default();
     let size = smartreceive_view(payload, &mut sink, &mut links)
@@ -333,6 +336,8 @@ async fn smartreceive_of_an_owned_payload_still_delivers() {
         backoff: Backoff::default(),
         delay: async |_: u32| {},
         random: pseudo_random(),
+        allowed_hosts: AllowedHosts::Only(&["127.0.0.1"]),
+        max_size: 64 << 20,
     };
     let mut sink = Collect::default();
     let size = smartreceive(&envelope.payloads[0], &mut sink, &mut links)

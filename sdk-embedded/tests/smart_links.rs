@@ -11,7 +11,7 @@ use std::cell::Cell;
 use embedded_io_adapters::tokio_1::FromTokio;
 use natsbridge_embedded::backoff::Backoff;
 use natsbridge_embedded::client::{Client, Event};
-use natsbridge_embedded::link::{FileServer, LinkError, UploadMethod};
+use natsbridge_embedded::link::{AllowedHosts, FileServer, LinkError, UploadMethod};
 use natsbridge_embedded::protocol::ConnectOptions;
 use natsbridge_embedded::smart::{
     HttpUploader, Links, MAX_DIRECT_SIZE, NoFileServer, Outgoing, ReceiveError, SendError,
@@ -72,6 +72,8 @@ fn links(work: &mut [u8]) -> Links<'_, TokioConnector, impl AsyncFnMut(u32), imp
             tokio::time::sleep(std::time::Duration::from_millis(ms.into())).await
         },
         random: pseudo_random(),
+        allowed_hosts: AllowedHosts::Only(&["127.0.0.1"]),
+        max_size: 64 << 20,
     }
 }
 
@@ -312,6 +314,8 @@ async fn downloads_retry_while_the_file_server_is_down() {
             }
         },
         random: pseudo_random(),
+        allowed_hosts: AllowedHosts::Only(&["127.0.0.1"]),
+        max_size: 64 << 20,
     };
     let mut sink = Collect::default();
     assert_eq!(
@@ -346,6 +350,8 @@ async fn permanent_failures_are_reported_at_once() {
         backoff: Backoff::default(),
         delay: async |_: u32| delays.set(delays.get() + 1),
         random: pseudo_random(),
+        allowed_hosts: AllowedHosts::Only(&["127.0.0.1"]),
+        max_size: 64 << 20,
     };
     let url = format!("{}/f", nginx.url());
 

@@ -26,6 +26,6 @@ print("sent as %s: %s" % (env.payloads[0].transport, env.payloads[0].data))
 data = None
 
 folder = os.getenv("DOWNLOAD_DIR") or "."
-for dataname, path, payload_type in nats_bridge.smartreceive(client.wait_msg(5), download_to=folder):
+for dataname, path, payload_type in nats_bridge.smartreceive(client.wait_msg(5), download_to=folder, fileserver_url=FILESERVER_URL):
     print("received %s (%s) into %s: %d bytes" % (dataname, payload_type, path, os.stat(path)[6]))
 client.close()

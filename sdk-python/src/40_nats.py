@@ -13,6 +13,7 @@ except ImportError:
 
 
 _RECV_SIZE = 2048  # bytes asked of each recv() for protocol lines and small messages
+_MAX_LINE = 8192  # a control line (INFO of a large cluster included) longer than this is garbage
 
 
 def _is_timeout(e):
@@ -199,6 +200,32 @@ class NatsClient:
             self._send_sub(sid)
         return self
 
+    def reconnect(self, attempts=10, base_delay=100, max_delay=5000):
+        """Connects again after a lost connection (NatsBridgeError connection from
+        wait_msg, publish, ...): at most attempts tries, waiting between them a delay
+        drawn from [0, min(max_delay, base_delay * 2^attempt)] ms. The subscriptions
+        are restored; what was published while the connection was down is not
+        delivered (use JetStream for that). Raises the last error after the last try,
+        and auth at once. Returns self.
+
+            while True:
+                try:
+                    c.wait_msg(1.0)
+                except NatsBridgeError as e:
+                    if e.kind != "connection":
+                        raise
+                    c.reconnect()
+        """
+        attempt = 0
+        while True:
+            try:
+                return self.connect()
+            except NatsBridgeError as e:
+                attempt += 1
+                if e.kind == "auth" or attempt >= attempts:
+                    raise
+            _sleep_ms(backoff_delay_ms(attempt - 1, base_delay, max_delay))
+
     def is_connected(self):
         """True between a successful connect() and close() or a lost connection."""
         return self.sock is not None
@@ -214,12 +241,23 @@ class NatsClient:
         self._buf = b""
 
     def _on_info(self, line):
-        self.server_info = loads(line[5:])
-        self.max_payload = self.server_info.get("max_payload", self.max_payload)
+        try:
+            info = loads(line[5:])
+        except NatsBridgeError as e:
+            raise self._bad("INFO is not JSON: %s" % e)
+        if not isinstance(info, dict) or not isinstance(info.get("max_payload", 0), int):
+            raise self._bad("INFO is not a JSON object with an integer max_payload")
+        self.server_info = info
+        self.max_payload = info.get("max_payload", self.max_payload)
 
     def _lost(self, detail):
         self.close()
         return NatsBridgeError("connection", self.url, detail)
+
+    def _bad(self, detail):
+        # The server's bytes are not the NATS protocol: the stream cannot be trusted further.
+        self.close()
+        return NatsBridgeError("protocol", self.url, detail)
 
     def _send(self, data):
         if self.sock is None:
@@ -244,7 +282,10 @@ class NatsClient:
             raise self._lost("receive failed: %s" % e)
         if not chunk:
             raise self._lost("the server closed the connection")
-        self._buf += chunk
+        try:
+            self._buf += chunk
+        except MemoryError:  # a small heap, and a server that sends no CRLF
+            raise self._bad("out of memory holding %d bytes without CRLF" % len(self._buf))
         return True
 
     def _read_line(self, timeout):
@@ -254,6 +295,8 @@ class NatsClient:
                 line = self._buf[:i]
                 self._buf = self._buf[i + 2:]
                 return line
+            if len(self._buf) > _MAX_LINE:
+                raise self._bad("no CRLF within %d bytes: %r..." % (_MAX_LINE, self._buf[:40]))
             if not self._fill(timeout):
                 return None
 
@@ -275,6 +318,8 @@ class NatsClient:
         while len(self._buf) < 2:
             if not self._fill(self.timeout):
                 raise self._lost("timed out in the middle of a message")
+        if self._buf[:2] != b"\r\n":
+            raise self._bad("a message body is not followed by CRLF: its byte count is wrong")
         self._buf = self._buf[2:]
         return data
 
@@ -305,31 +350,42 @@ class NatsClient:
         elif line == b"PONG":
             self._pongs += 1
         elif line.startswith(b"-ERR"):
-            text = line[4:].strip().strip(b"'").decode("utf-8")
+            try:
+                text = line[4:].strip().strip(b"'").decode("utf-8")
+            except UnicodeError:
+                raise self._bad("-ERR with a text that is not UTF-8: %r" % line[:80])
             kind = "auth" if "uthoriz" in text or "uthentic" in text else "server_error"
             if kind == "auth" or "maximum payload" in text.lower():
                 self.close()
             raise NatsBridgeError(kind, self.url, "the server said: %s" % text)
         elif line.startswith(b"INFO "):
             self._on_info(line)
+        elif line != b"+OK":
+            raise self._bad("unknown operation %r" % line[:80])
         return True
 
     def _on_msg(self, line):
-        parts = line.decode("utf-8").split(" ")
         try:
-            if parts[0] == "HMSG":
-                reply = parts[3] if len(parts) == 6 else ""
-                hdr_len, total = int(parts[-2]), int(parts[-1])
-            else:
-                reply = parts[3] if len(parts) == 5 else ""
-                hdr_len, total = 0, int(parts[-1])
+            parts = line.decode("utf-8").split(" ")
+            hmsg = parts[0] == "HMSG"
+            if len(parts) not in ((5, 6) if hmsg else (4, 5)):
+                raise ValueError("arguments")
+            reply = parts[3] if len(parts) == (6 if hmsg else 5) else ""
+            hdr_len, total = (int(parts[-2]), int(parts[-1])) if hmsg else (0, int(parts[-1]))
             subject, sid = parts[1], int(parts[2])
-        except (IndexError, ValueError):
-            raise self._lost("bad message line %r" % line)
+            if not subject or hdr_len < 0 or total < hdr_len:
+                raise ValueError("sizes")
+        except (UnicodeError, ValueError):
+            raise self._bad("bad message line %r" % line[:120])
+        if total > self.max_payload:
+            raise self._bad("a message of %d bytes is over the server's max_payload of %d" % (total, self.max_payload))
         body = self._read_exact(total)
         status, headers = "", {}
         if hdr_len:
-            status, headers = _parse_headers(body[:hdr_len])
+            try:
+                status, headers = _parse_headers(body[:hdr_len])
+            except UnicodeError:
+                raise self._bad("message headers are not UTF-8")
             body = body[hdr_len:]
         msg = NatsMsg(self, subject, sid, reply, body, headers, status)
         if sid == self._inbox_sid:

@@ -247,17 +247,40 @@ def _envelope_of(msg):
     return MessageEnvelope.from_json(msg)
 
 
+DEFAULT_MAX_DOWNLOAD = 1 << 30  # bytes: the largest link payload smartreceive fetches unless told
+
+
+def _check_link(p, at, fileserver_url, allowed_hosts, allow_any_host, max_download):
+    # A link is a URL chosen by the sender: fetch only http(s) from an allowed host, and
+    # nothing over the cap (the download itself never takes more than the declared size).
+    where = "%s (%s)" % (at, p.dataname)
+    scheme, _, host, _, _ = parse_url(p.data, "", 0)
+    if scheme not in ("http", "https"):
+        raise NatsBridgeError("bad_url", where, "%s: only http:// and https:// links are fetched" % p.data)
+    if not allow_any_host:
+        hosts = list(allowed_hosts or ())
+        if fileserver_url:
+            hosts.append(parse_url(fileserver_url, "http", 80)[2])
+        if host.lower() not in [h.lower() for h in hosts]:
+            raise NatsBridgeError("link_refused", where, "%s: host %s is not allowed (allowed: %s; pass fileserver_url, allowed_hosts or allow_any_host=True)" % (p.data, host, ", ".join(hosts) or "none"))
+    if p.size > max_download:
+        raise NatsBridgeError("too_large", where, "%s: %d bytes are over the cap of %d" % (p.data, p.size, max_download))
+
+
 def _link_sink(download_to, payload):
-    # (sink, value returned to the caller, file to close) for a link payload.
+    # (sink, value returned to the caller, file to close) for a link payload. A file in
+    # a folder gets the link file name (no "/", no leading dot, no control characters),
+    # percent-encoded: nothing is written outside the folder whatever the dataname holds.
     if isinstance(download_to, str):
-        path = "%s/%s" % (download_to.rstrip("/"), quote_path(payload.dataname))
+        path = "%s/%s" % (download_to.rstrip("/"), quote_path(link_file_name(payload.dataname)))
         f = open(path, "wb")
         return f, path, f
     sink = download_to(payload)
     return sink, sink, None
 
 
-def smartreceive(msg, fileserver_download_handler=None, max_retries=5, base_delay=100, max_delay=5000, download_to=None, arrow_tables=None):
+def smartreceive(msg, fileserver_download_handler=None, max_retries=5, base_delay=100, max_delay=5000, download_to=None, arrow_tables=None,
+                 fileserver_url=None, allowed_hosts=None, allow_any_host=False, max_download=DEFAULT_MAX_DOWNLOAD):
     """The payloads of a received envelope as a list of (dataname, data, type).
 
     msg is a dict, JSON text (str or bytes), a MessageEnvelope, or a message object
@@ -270,6 +293,12 @@ def smartreceive(msg, fileserver_download_handler=None, max_retries=5, base_dela
     a function(payload) returning a file-like object or callable (data is then what
     it returned). Tables come back as pyarrow Tables where pyarrow is installed
     (arrow_tables=None), else as bytes; arrow_tables=False always gives bytes.
+
+    Link payloads are fetched only from the host of fileserver_url and the hosts in
+    allowed_hosts (http and https only; allow_any_host=True trusts every sender), and
+    only when their size is at most max_download bytes (NatsBridgeError link_refused,
+    too_large); redirects are not followed. A custom fileserver_download_handler
+    decides for itself.
     Errors: NatsBridgeError naming the payload (payloads[i].data ...).
     """
     env = _envelope_of(msg)
@@ -278,6 +307,8 @@ def smartreceive(msg, fileserver_download_handler=None, max_retries=5, base_dela
         p = env.payloads[i]
         at = "payloads[%d]" % i
         if p.transport == "link":
+            if fileserver_download_handler is None or download_to is not None:
+                _check_link(p, at, fileserver_url, allowed_hosts, allow_any_host, max_download)
             if download_to is not None:
                 sink, value, to_close = _link_sink(download_to, p)
                 try:

@@ -23,9 +23,9 @@ sys.path.insert(0, HERE)
 import romfs  # noqa: E402
 import servers  # noqa: E402
 
-FULL_SUITE = ["test_smart_goldens", "test_nats", "test_link"]
-CPYTHON_ONLY = ["test_nats_py_peer"]
-SMALL_SUITE = ["test_small"]
+FULL_SUITE = ["test_smart_goldens", "test_nats", "test_link", "test_bad_input", "test_link_safety"]
+CPYTHON_ONLY = ["test_nats_py_peer", "test_reconnect_fault"]
+SMALL_SUITE = ["test_small", "test_bad_input"]
 SERVE_FILES_TESTS = ["test_serve_files"]
 UPLOAD_TOKEN = "upload-s3cret"
 MAX_UPLOAD = 8 * 1024 * 1024
@@ -55,6 +55,8 @@ class Servers:
             start(webdav)
             helper = servers.helper_server()
             start(helper)
+            garbage = servers.garbage_nats()
+            start(garbage)
             self.tmp = tempfile.mkdtemp(prefix="natsbridge-py-")
             large = bytes((i * 7) % 251 for i in range(LARGE_SIZE))
             os.mkdir(os.path.join(webdav.root, "large"))
@@ -70,6 +72,8 @@ class Servers:
                 "NATSBRIDGE_WEBDAV_URL": webdav.url,
                 "NATSBRIDGE_WEBDAV_ROOT": webdav.root,
                 "NATSBRIDGE_HELPER_URL": helper.url,
+                "NATSBRIDGE_GARBAGE_NATS_URL": garbage.url,
+                "NATSBRIDGE_GARBAGE_INFO_URL": garbage.info_url,
                 "NATSBRIDGE_CLOSED_URL": "http://127.0.0.1:%d" % servers.free_port(),
                 "NATSBRIDGE_TMP": self.tmp,
                 "NATSBRIDGE_LARGE_URL": webdav.url + "/large/pattern.bin",

@@ -145,6 +145,18 @@ def helper_server():
     return child
 
 
+def garbage_nats():
+    """garbage_nats.py: .url sends the scenario named in CONNECT, .info_url a bad INFO."""
+    port, info_port = free_port(), free_port()
+    argv = [sys.executable, os.path.join(HERE, "garbage_nats.py"), str(port), str(info_port)]
+    child = Child("garbage_nats.py", argv, port, None)
+    wait_for_port(port, child.proc, "garbage_nats.py")
+    wait_for_port(info_port, child.proc, "garbage_nats.py")
+    child.url = "nats://127.0.0.1:%d" % port
+    child.info_url = "nats://127.0.0.1:%d" % info_port
+    return child
+
+
 def serve_files(binary, upload_token, max_upload_bytes):
     """`natsbridge serve-files`, per its contract: it prints `listening on URL` when ready."""
     workdir = tempfile.mkdtemp(prefix="natsbridge-serve-files-")

@@ -263,7 +263,7 @@ def test_oversized_envelope_moves_payloads_to_the_file_server():
                            fileserver_url=webdav, fileserver_upload_handler=nb.http_put_upload, client=c)
         assert [p.transport for p in env.payloads] == ["direct", "link"]
         msg = c.wait_msg(5)
-        got = nb.smartreceive(msg)
+        got = nb.smartreceive(msg, fileserver_url=webdav)
         assert got == [("note", "hi", "text"), ("big", big, "binary")]
         e = raises("too_large", nb.smartsend, subject, [("big", big, "binary")], client=c, fileserver_url=None)
         assert "big" in str(e)

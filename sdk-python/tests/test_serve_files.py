@@ -40,7 +40,7 @@ def test_smartsend_link_through_serve_files():
     env = nb.smartsend("s", [("notes.txt", text, "text")], fileserver_url=url, fileserver_token=token,
                        size_threshold=1000, is_publish=False)
     assert env.payloads[0].transport == "link"
-    assert nb.smartreceive(env.to_json()) == [("notes.txt", text, "text")]
+    assert nb.smartreceive(env.to_json(), fileserver_url=url) == [("notes.txt", text, "text")]
 
 
 def test_uploads_without_the_token_are_refused():

@@ -36,7 +36,7 @@ def test_multi_megabyte_link_payload_streams_to_a_file():
                                 id="p-1", metadata={"checksum": "sha256:" + need("NATSBRIDGE_LARGE_SHA256")})
     tmp = need("NATSBRIDGE_TMP")
     gc.collect()
-    got = nb.smartreceive(nb.MessageEnvelope([payload]).to_json(), download_to=tmp)
+    got = nb.smartreceive(nb.MessageEnvelope([payload]).to_json(), download_to=tmp, allowed_hosts=["127.0.0.1"])
     assert got == [("large.bin", tmp + "/large.bin", "binary")], got
     assert os.stat(tmp + "/large.bin")[6] == size
 

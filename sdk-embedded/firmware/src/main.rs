@@ -18,7 +18,7 @@ use embassy_net::{Stack, StackResources};
 use embassy_time::{Instant, Timer};
 use natsbridge_embedded::backoff::Backoff;
 use natsbridge_embedded::client::{Client, Event};
-use natsbridge_embedded::link::{FileServer, UploadMethod};
+use natsbridge_embedded::link::{AllowedHosts, FileServer, UploadMethod};
 use natsbridge_embedded::net::{self, TcpConnector};
 use natsbridge_embedded::protocol::ConnectOptions;
 use natsbridge_embedded::smart::{
@@ -182,6 +182,8 @@ async fn session(stack: Stack<'static>, m: &mut Memory) -> Result<(), Ended> {
         backoff: Backoff::default(),
         delay: async |ms: u32| Timer::after_millis(ms.into()).await,
         random: board::random,
+        allowed_hosts: AllowedHosts::FileServerOf(FILE_SERVER),
+        max_size: 4 << 20,
     };
     loop {
         let event = select(client.next_event(), Timer::after_secs(5)).await;

@@ -18,7 +18,7 @@ use embassy_net::{Config, Ipv4Cidr, StackResources, StaticConfigV4};
 use embassy_net_tuntap::TunTapDevice;
 use natsbridge_embedded::backoff::Backoff;
 use natsbridge_embedded::client::{Client, Event};
-use natsbridge_embedded::link::{FileServer, UploadMethod};
+use natsbridge_embedded::link::{AllowedHosts, FileServer, UploadMethod};
 use natsbridge_embedded::net::{self, TcpConnector};
 use natsbridge_embedded::protocol::ConnectOptions;
 use natsbridge_embedded::smart::{
@@ -280,6 +280,8 @@ fn round_trip_inside_the_namespace() {
             backoff: Backoff::default(),
             delay: async |ms: u32| embassy_time::Timer::after_millis(ms.into()).await,
             random: pseudo_random(),
+            allowed_hosts: AllowedHosts::FileServerOf(&base),
+            max_size: 64 << 20,
         };
         let mut first = Collect::default();
         smartreceive(&received.payloads[0], &mut first, &mut links)

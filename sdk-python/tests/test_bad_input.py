@@ -1,0 +1,53 @@
+# Bad input from a NATS server (garbage_nats.py, started by run_all.py): bad control lines,
+# wrong byte counts, huge sizes, missing CRLF, binary junk. Each gives a NatsBridgeError that
+# says what was wrong, closes the connection, and never hangs or crashes the interpreter.
+
+import nats_bridge as nb
+from nbtest import need, raises
+
+PROTOCOL_ERRORS = [
+    "unknown_op", "binary_junk", "msg_missing_args", "msg_negative_size", "msg_size_not_a_number",
+    "msg_huge_size", "msg_wrong_byte_count", "hmsg_headers_longer_than_total", "hmsg_headers_not_utf8",
+    "subject_not_utf8", "control_line_without_crlf", "bare_newlines", "err_not_utf8", "info_not_an_object",
+]
+
+
+def _garbage(scenario):
+    c = nb.NatsClient(need("NATSBRIDGE_GARBAGE_NATS_URL"), name=scenario, timeout=3.0)
+    c.connect()
+    return c
+
+
+def test_malformed_protocol_is_a_clear_error_and_closes_the_connection():
+    for scenario in PROTOCOL_ERRORS:
+        c = _garbage(scenario)
+        try:
+            e = raises("protocol", c.wait_msg, 4.0)
+            assert need("NATSBRIDGE_GARBAGE_NATS_URL") in str(e), (scenario, str(e))
+            assert not c.is_connected(), scenario
+        finally:
+            c.close()
+
+
+def test_a_connection_cut_mid_message_is_a_connection_error():
+    for scenario in ["truncated_body", "closed_mid_line"]:
+        c = _garbage(scenario)
+        try:
+            raises("connection", c.wait_msg, 4.0)
+            assert not c.is_connected(), scenario
+        finally:
+            c.close()
+
+
+def test_a_greeting_that_is_not_json_fails_the_connect():
+    e = raises("protocol", nb.NatsClient(need("NATSBRIDGE_GARBAGE_INFO_URL"), timeout=3.0).connect)
+    assert "INFO" in str(e), str(e)
+
+
+def test_an_oversized_message_is_refused_before_it_is_read():
+    c = _garbage("msg_huge_size")
+    try:
+        e = raises("protocol", c.wait_msg, 4.0)
+        assert "99999999999999" in str(e) and "max_payload" in str(e), str(e)
+    finally:
+        c.close()
