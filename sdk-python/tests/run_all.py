@@ -3,8 +3,10 @@ cases on a 64 KiB MicroPython heap (the code in a ROMFS image, as in a board's f
 
     python3 sdk-python/tests/run_all.py [--only cpython|micropython|small-heap] [--tests a,b]
 
-Servers (servers.py): nats-server x4, nginx WebDAV, helper_server.py and, when
-NATSBRIDGE_SERVE_FILES names the `natsbridge` binary, `natsbridge serve-files`. Without
+Servers (servers.py): nats-server x4, nginx WebDAV, helper_server.py, the misbehaving
+file server `faulty-http` of tests/support (NATSBRIDGE_FAULTY_HTTP names the binary; its
+tests fail without it) and, when NATSBRIDGE_SERVE_FILES names the `natsbridge` binary,
+`natsbridge serve-files`. Without
 that variable the serve-files tests FAIL, unless --without-serve-files is given, which
 leaves them out and says so loudly. Exits 1 when anything failed.
 """
@@ -23,7 +25,7 @@ sys.path.insert(0, HERE)
 import romfs  # noqa: E402
 import servers  # noqa: E402
 
-FULL_SUITE = ["test_smart_goldens", "test_nats", "test_link"]
+FULL_SUITE = ["test_smart_goldens", "test_nats", "test_link", "test_faulty_http"]
 CPYTHON_ONLY = ["test_nats_py_peer"]
 SMALL_SUITE = ["test_small"]
 SERVE_FILES_TESTS = ["test_serve_files"]
@@ -55,6 +57,9 @@ class Servers:
             start(webdav)
             helper = servers.helper_server()
             start(helper)
+            faulty = servers.faulty_http(os.environ.get("NATSBRIDGE_FAULTY_HTTP"))
+            if faulty:
+                start(faulty)
             self.tmp = tempfile.mkdtemp(prefix="natsbridge-py-")
             large = bytes((i * 7) % 251 for i in range(LARGE_SIZE))
             os.mkdir(os.path.join(webdav.root, "large"))
@@ -70,6 +75,8 @@ class Servers:
                 "NATSBRIDGE_WEBDAV_URL": webdav.url,
                 "NATSBRIDGE_WEBDAV_ROOT": webdav.root,
                 "NATSBRIDGE_HELPER_URL": helper.url,
+                "NATSBRIDGE_FAULTY_URL": faulty.url if faulty else "",
+                "NATSBRIDGE_FAULTY_DIR": faulty.workdir if faulty else "",
                 "NATSBRIDGE_CLOSED_URL": "http://127.0.0.1:%d" % servers.free_port(),
                 "NATSBRIDGE_TMP": self.tmp,
                 "NATSBRIDGE_LARGE_URL": webdav.url + "/large/pattern.bin",
