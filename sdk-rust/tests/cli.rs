@@ -161,7 +161,16 @@ fn listen_keeps_every_payload_inside_its_folder_and_goes_on_after_a_bad_message(
     names.sort();
     assert_eq!(
         names,
-        ["__", "___.._escape.txt", "_etc_passwd", "same", "same-2"],
+        [
+            "C:_evil.txt",
+            "__",
+            "___.._escape.txt",
+            "___.._win.txt",
+            "_etc_passwd",
+            "nul_byte",
+            "same",
+            "same-2"
+        ],
         "{out}"
     );
     assert!(!work.path().join("escape.txt").exists() && !Path::new("/escape.txt").exists());
