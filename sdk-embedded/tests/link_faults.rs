@@ -112,10 +112,10 @@ async fn a_wrong_content_length_is_a_size_mismatch_at_once() {
     assert!(
         matches!(
             result,
-            Err(ReceiveError::Link(LinkError::SizeMismatch {
+            Err(ReceiveError::SizeMismatch {
                 expected: 5000,
                 received: 4999
-            }))
+            })
         ),
         "{result:?}"
     );
