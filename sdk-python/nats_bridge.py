@@ -1286,12 +1286,18 @@ def quote_path(name):
 
 
 class _HttpReader:
-    # Buffered reads from a socket, each bounded by the socket's timeout.
+    # Buffered reads from a socket, each bounded by the socket's timeout; with min_rate,
+    # a window of window_ms that brings fewer than min_rate bytes/s is a timeout too
+    # (a server dripping bytes would otherwise never trip the socket's timeout).
 
-    def __init__(self, sock, url):
+    def __init__(self, sock, url, min_rate=0, window_ms=0):
         self.sock = sock
         self.url = url
         self.buf = b""
+        self.min_bytes = min_rate * window_ms // 1000
+        self.window_ms = window_ms
+        self.window_start = _ticks_ms()
+        self.window_bytes = 0
 
     def more(self):
         # One recv into the buffer; False when the peer closed.
@@ -1300,6 +1306,13 @@ class _HttpReader:
         except OSError as e:
             raise NatsBridgeError("connection", self.url, "receive failed: %s" % e)
         self.buf += chunk
+        if self.min_bytes:
+            self.window_bytes += len(chunk)
+            if _ms_since(self.window_start) >= self.window_ms:
+                if self.window_bytes < self.min_bytes:
+                    raise NatsBridgeError("connection", self.url, "timed out: %d bytes in %d ms, below the low-speed limit of %d bytes" % (self.window_bytes, self.window_ms, self.min_bytes))
+                self.window_start = _ticks_ms()
+                self.window_bytes = 0
         return bool(chunk)
 
     def line(self):
@@ -1333,14 +1346,16 @@ def _tls_wrap(sock, host, url):
     return ssl.wrap_socket(sock, server_hostname=host)
 
 
-def http_request(method, url, body=None, headers=None, sink=None, timeout=10.0):
+def http_request(method, url, body=None, headers=None, sink=None, timeout=10.0, min_rate=0):
     """Sends one HTTP/1.1 request and returns (status, headers, body).
 
     body is bytes, str or a list of bytes sent one after the other. headers is a dict.
     The response headers come back as a dict with lower-case names. A 2xx body is
     passed chunk by chunk to sink(chunk) when sink is given (body is then None),
     else returned as bytes; other bodies are returned, cut at 4096 bytes.
-    NatsBridgeError connection when the server cannot be reached or hangs up."""
+    NatsBridgeError connection when the server cannot be reached or hangs up, sends
+    nothing for timeout seconds or, with min_rate, fewer than min_rate bytes/s over
+    any timeout seconds of the response."""
     scheme, _, host, port, path = parse_url(url, "http", 443 if url[:8].lower() == "https://" else 80)
     if scheme not in ("http", "https"):
         raise NatsBridgeError("bad_url", url, "only http:// and https:// URLs are supported")
@@ -1367,7 +1382,7 @@ def http_request(method, url, body=None, headers=None, sink=None, timeout=10.0):
                     _send_all(sock, memoryview(b)[i:i + 65536])
         except OSError as e:
             raise NatsBridgeError("connection", url, "send failed: %s" % e)
-        return _read_response(_HttpReader(sock, url), method, sink)
+        return _read_response(_HttpReader(sock, url, min_rate, int(timeout * 1000)), method, sink)
     finally:
         sock.close()
 
@@ -1507,7 +1522,7 @@ def _sink_writer(sink):
     return sink, None
 
 
-def download(url, size=None, checksum=None, sink=None, max_retries=5, base_delay=100, max_delay=5000, dataname="", timeout=10.0):
+def download(url, size=None, checksum=None, sink=None, max_retries=5, base_delay=100, max_delay=5000, dataname="", timeout=10.0, min_rate=1024):
     """GETs url and returns its bytes, or, with sink (an object with write() or a
     callable taking each chunk), streams them there in 2 KiB chunks and returns the
     number of bytes. size (int) and checksum ("sha256:<hex>") are verified when given.
@@ -1515,7 +1530,9 @@ def download(url, size=None, checksum=None, sink=None, max_retries=5, base_delay
     Transient failures (connection errors, HTTP 5xx and 429) are retried, at most
     max_retries attempts in all, after delays drawn from [0, min(max_delay,
     base_delay * 2^attempt)] ms. Permanent ones (another 4xx, a wrong length or
-    checksum) raise at once. Errors are NatsBridgeError with .at naming the payload
+    checksum) raise at once. An attempt times out (and is retried) when the server
+    sends nothing for timeout seconds or fewer than min_rate bytes/s over any timeout
+    seconds. Errors are NatsBridgeError with .at naming the payload
     (dataname) and the detail naming the URL: kinds download, size_mismatch,
     checksum_mismatch."""
     at = dataname or url
@@ -1545,7 +1562,7 @@ def download(url, size=None, checksum=None, sink=None, max_retries=5, base_delay
         if write is None:  # with a known size filled in place: no regrowing on a small heap
             state[2] = bytearray(size) if size is not None else bytearray()
         try:
-            status, headers, body = http_request("GET", url, sink=take, timeout=timeout)
+            status, headers, body = http_request("GET", url, sink=take, timeout=timeout, min_rate=min_rate)
             problem = None if 200 <= status < 300 else "HTTP %d" % status
             transient = status >= 500 or status == 429
         except NatsBridgeError as e:

@@ -3,8 +3,10 @@ cases on a 64 KiB MicroPython heap (the code in a ROMFS image, as in a board's f
 
     python3 sdk-python/tests/run_all.py [--only cpython|micropython|small-heap] [--tests a,b]
 
-Servers (servers.py): nats-server x4, nginx WebDAV, helper_server.py and, when
-NATSBRIDGE_SERVE_FILES names the `natsbridge` binary, `natsbridge serve-files`. Without
+Servers (servers.py): nats-server x4, nginx WebDAV, helper_server.py, the misbehaving
+file server `faulty-http` of tests/support (NATSBRIDGE_FAULTY_HTTP names the binary; its
+tests fail without it) and, when NATSBRIDGE_SERVE_FILES names the `natsbridge` binary,
+`natsbridge serve-files`. Without
 that variable the serve-files tests FAIL, unless --without-serve-files is given, which
 leaves them out and says so loudly. Exits 1 when anything failed.
 """
@@ -23,7 +25,8 @@ sys.path.insert(0, HERE)
 import romfs  # noqa: E402
 import servers  # noqa: E402
 
-FULL_SUITE = ["test_smart_goldens", "test_nats", "test_link", "test_bad_input", "test_link_safety"]
+FULL_SUITE = ["test_smart_goldens", "test_nats", "test_link", "test_bad_input", "test_link_safety",
+              "test_faulty_http"]
 CPYTHON_ONLY = ["test_nats_py_peer", "test_reconnect_fault"]
 SMALL_SUITE = ["test_small", "test_bad_input"]
 SERVE_FILES_TESTS = ["test_serve_files"]
@@ -57,6 +60,9 @@ class Servers:
             start(helper)
             garbage = servers.garbage_nats()
             start(garbage)
+            faulty = servers.faulty_http(os.environ.get("NATSBRIDGE_FAULTY_HTTP"))
+            if faulty:
+                start(faulty)
             self.tmp = tempfile.mkdtemp(prefix="natsbridge-py-")
             large = bytes((i * 7) % 251 for i in range(LARGE_SIZE))
             os.mkdir(os.path.join(webdav.root, "large"))
@@ -74,6 +80,8 @@ class Servers:
                 "NATSBRIDGE_HELPER_URL": helper.url,
                 "NATSBRIDGE_GARBAGE_NATS_URL": garbage.url,
                 "NATSBRIDGE_GARBAGE_INFO_URL": garbage.info_url,
+                "NATSBRIDGE_FAULTY_URL": faulty.url if faulty else "",
+                "NATSBRIDGE_FAULTY_DIR": faulty.workdir if faulty else "",
                 "NATSBRIDGE_CLOSED_URL": "http://127.0.0.1:%d" % servers.free_port(),
                 "NATSBRIDGE_TMP": self.tmp,
                 "NATSBRIDGE_LARGE_URL": webdav.url + "/large/pattern.bin",

@@ -157,6 +157,24 @@ def garbage_nats():
     return child
 
 
+def faulty_http(binary):
+    """The misbehaving file server of tests/support (`faulty-http`), or None when binary is
+    unset (its tests then fail, naming NATSBRIDGE_FAULTY_HTTP). Stops for 1.2 s, drips a
+    byte every 200 ms."""
+    if not binary:
+        print("!!! NATSBRIDGE_FAULTY_HTTP is not set: the faulty file server tests will FAIL !!!")
+        return None
+    workdir = tempfile.mkdtemp(prefix="natsbridge-faulty-")
+    argv = [binary, "--dir", workdir, "--down-ms", "1200", "--drip-ms", "200"]
+    child = Child("faulty-http", argv, 0, workdir, stdout=subprocess.PIPE)
+    line = child.proc.stdout.readline().decode("utf-8", "replace").strip()
+    if not line.startswith("listening on http://"):
+        child.stop()
+        raise RuntimeError("faulty-http printed %r instead of 'listening on http://...'" % line)
+    child.url = line[len("listening on "):]
+    return child
+
+
 def serve_files(binary, upload_token, max_upload_bytes):
     """`natsbridge serve-files`, per its contract: it prints `listening on URL` when ready."""
     workdir = tempfile.mkdtemp(prefix="natsbridge-serve-files-")

@@ -4,12 +4,13 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::stream::{BoxStream, StreamExt};
 
-use crate::link::{Fetcher, HttpPut, LinkBackend, ObjectStore, Plik, Progress, Sink};
+use crate::link::{Fetcher, HttpPut, LinkBackend, LinkPolicy, ObjectStore, Plik, Progress, Sink};
 use crate::send::{DEFAULT_SIZE_THRESHOLD, EnvelopeComposer};
 use crate::{
     Error, ErrorKind, MessageEnvelope, Payload, Received, RetryPolicy, SendOptions, clock,
@@ -17,6 +18,23 @@ use crate::{
 
 /// The header JetStream de-duplicates on (WIRE.md section 1).
 const MSG_ID_HEADER: &str = "Nats-Msg-Id";
+
+/// How many bytes of publishes a client holds while disconnected, by default (8 MiB, the
+/// reconnect buffer of the Go and Java NATS clients).
+pub const DEFAULT_RECONNECT_BUFFER_BYTES: u64 = 8 << 20;
+
+/// The reconnect delays: attempt `n` waits a random time in `[0, min(4 s, 50 ms * 2^n)]`
+/// (full jitter, so that many clients of a restarted server do not reconnect in step).
+/// async-nats' own default is the same cap without jitter.
+pub const RECONNECT_BACKOFF: RetryPolicy =
+    RetryPolicy::new(u32::MAX, Duration::from_millis(50), Duration::from_secs(4));
+
+fn full_jitter_reconnect_delay(attempts: usize) -> Duration {
+    match attempts {
+        0 | 1 => Duration::ZERO,
+        n => RECONNECT_BACKOFF.delay_before(u32::try_from(n - 2).unwrap_or(u32::MAX)),
+    }
+}
 
 /// Which link backend a client is given.
 enum LinkChoice {
@@ -50,12 +68,15 @@ pub struct ConnectOptions {
     size_threshold: u64,
     retry: RetryPolicy,
     progress: Option<Progress>,
+    link_policy: LinkPolicy,
+    reconnect_buffer_bytes: u64,
 }
 
 impl Default for ConnectOptions {
     fn default() -> Self {
         ConnectOptions {
-            nats: async_nats::ConnectOptions::new(),
+            nats: async_nats::ConnectOptions::new()
+                .reconnect_delay_callback(full_jitter_reconnect_delay),
             credentials_file: None,
             sender_name: "NATSBridge".to_owned(),
             sender_id: None,
@@ -64,17 +85,22 @@ impl Default for ConnectOptions {
             size_threshold: DEFAULT_SIZE_THRESHOLD,
             retry: RetryPolicy::default(),
             progress: None,
+            link_policy: LinkPolicy::new(),
+            reconnect_buffer_bytes: DEFAULT_RECONNECT_BUFFER_BYTES,
         }
     }
 }
 
 impl ConnectOptions {
-    /// Defaults: no auth, no file server, `size_threshold` 1,000,000, retries as WIRE.md says.
+    /// Defaults: no auth, no file server, `size_threshold` 1,000,000, retries as WIRE.md says,
+    /// reconnects forever with full-jitter backoff ([`RECONNECT_BACKOFF`]), an 8 MiB reconnect
+    /// buffer, links fetched only from the own file server's host ([`LinkPolicy`]).
     pub fn new() -> Self {
         ConnectOptions::default()
     }
 
-    /// Starts from async-nats options, for settings this builder does not name.
+    /// Starts from async-nats options, for settings this builder does not name (their
+    /// reconnect delay is kept).
     pub fn from_nats_options(nats: async_nats::ConnectOptions) -> Self {
         ConnectOptions {
             nats,
@@ -138,12 +164,33 @@ impl ConnectOptions {
         self.map_nats(|o| o.max_reconnects(attempts))
     }
 
-    /// The delay before reconnect attempt `n`.
+    /// The delay before reconnect attempt `n` (default: full jitter, [`RECONNECT_BACKOFF`]).
     pub fn reconnect_delay(
         self,
         delay: impl Fn(usize) -> Duration + Send + Sync + 'static,
     ) -> Self {
         self.map_nats(|o| o.reconnect_delay_callback(delay))
+    }
+
+    /// How many bytes of publishes are held while the connection is down (default 8 MiB);
+    /// a publish beyond them fails with [`ErrorKind::ReconnectBufferFull`] instead of
+    /// growing memory. Publishes made while disconnected go out after the reconnect.
+    pub fn reconnect_buffer_bytes(mut self, bytes: u64) -> Self {
+        self.reconnect_buffer_bytes = bytes;
+        self
+    }
+
+    /// Which link payloads receivers of this client download ([`LinkPolicy`]); the host of
+    /// the client's own file server is always allowed on top of it.
+    pub fn link_policy(mut self, policy: LinkPolicy) -> Self {
+        self.link_policy = policy;
+        self
+    }
+
+    /// Also downloads link payloads from `host` (see [`LinkPolicy::allow_host`]).
+    pub fn allow_link_host(mut self, host: impl Into<String>) -> Self {
+        self.link_policy = self.link_policy.allow_host(host);
+        self
     }
 
     /// How long the first connection may take.
@@ -242,6 +289,10 @@ impl ConnectOptions {
             .await
             .map_err(|e| connect_error(format!("cannot connect: {e}")))?;
         let jetstream = async_nats::jetstream::new(nats.clone());
+        let policy = match &self.link {
+            LinkChoice::Plik(url) | LinkChoice::HttpPut(url) => self.link_policy.allow_host_of(url),
+            _ => self.link_policy,
+        };
         let token = self.upload_token;
         let link: Option<Arc<dyn LinkBackend>> = match self.link {
             LinkChoice::None => None,
@@ -260,12 +311,14 @@ impl ConnectOptions {
         };
         Ok(Client {
             inner: Arc::new(Inner {
-                fetcher: Fetcher {
-                    http: reqwest::Client::new(),
-                    jetstream: Some(jetstream.clone()),
-                    retry: self.retry,
-                    progress: self.progress.clone(),
-                },
+                fetcher: Fetcher::new(
+                    policy,
+                    self.retry,
+                    Some(jetstream.clone()),
+                    self.progress.clone(),
+                ),
+                reconnect_buffer_bytes: self.reconnect_buffer_bytes,
+                disconnected_bytes: AtomicU64::new(0),
                 nats,
                 jetstream,
                 url: url.to_owned(),
@@ -316,6 +369,9 @@ struct Inner {
     link: Option<Arc<dyn LinkBackend>>,
     size_threshold: u64,
     progress: Option<Progress>,
+    reconnect_buffer_bytes: u64,
+    /// Bytes published since the connection was last seen down (reset when seen up).
+    disconnected_bytes: AtomicU64,
 }
 
 fn nats_error(at: &str, what: &str, error: impl std::fmt::Display) -> Error {
@@ -390,8 +446,37 @@ impl Client {
         Ok(envelope)
     }
 
+    /// Counts `bytes` against the reconnect buffer while the connection is down; `true` when
+    /// connected.
+    fn reserve_while_disconnected(&self, subject: &str, bytes: u64) -> Result<bool, Error> {
+        use async_nats::connection::State;
+        let inner = &self.inner;
+        if inner.nats.connection_state() == State::Connected {
+            inner.disconnected_bytes.store(0, Ordering::SeqCst);
+            return Ok(true);
+        }
+        let budget = inner.reconnect_buffer_bytes;
+        let reserved =
+            inner
+                .disconnected_bytes
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |held| {
+                    held.checked_add(bytes).filter(|total| *total <= budget)
+                });
+        match reserved {
+            Ok(_) => Ok(false),
+            Err(held) => Err(Error::new(
+                ErrorKind::ReconnectBufferFull,
+                subject,
+                format!(
+                    "disconnected from NATS: {held} bytes already wait for the reconnect,                      {bytes} more would pass the reconnect buffer of {budget} bytes"
+                ),
+            )),
+        }
+    }
+
     async fn publish(&self, subject: &str, reply_to: &str, body: Bytes) -> Result<(), Error> {
         let nats = &self.inner.nats;
+        let connected = self.reserve_while_disconnected(subject, body.len() as u64)?;
         let published = if reply_to.is_empty() {
             nats.publish(subject.to_owned(), body).await
         } else {
@@ -399,6 +484,9 @@ impl Client {
                 .await
         };
         published.map_err(|e| nats_error(subject, "cannot publish", e))?;
+        if !connected {
+            return Ok(()); // buffered: it goes out once reconnected
+        }
         nats.flush()
             .await
             .map_err(|e| nats_error(subject, "cannot flush the publish", e))

@@ -28,7 +28,8 @@ pub enum ErrorKind {
     /// not a JSON object or array, a Arrow table that does not serialize).
     InvalidInput,
     /// The envelope would be larger than the server's `max_payload` and no link backend is
-    /// configured to move payloads out of it. Nothing was published.
+    /// configured to move payloads out of it (nothing was published); or a received link
+    /// payload declares a `size` above the receiver's download cap (nothing was fetched).
     TooLarge,
     /// Connecting to the NATS server failed (address, auth, TLS).
     Connect,
@@ -45,6 +46,12 @@ pub enum ErrorKind {
     Download,
     /// Reading or writing a local file failed.
     Io,
+    /// A link the receiver does not fetch: a scheme other than http, https and
+    /// nats-object-store, a host that is not allowed, or a redirect. The place is the URL.
+    LinkRefused,
+    /// A publish while disconnected from NATS would exceed the client's reconnect buffer.
+    /// Nothing was buffered.
+    ReconnectBufferFull,
 }
 
 impl ErrorKind {
@@ -68,6 +75,8 @@ impl ErrorKind {
             ErrorKind::Upload => "upload",
             ErrorKind::Download => "download",
             ErrorKind::Io => "io",
+            ErrorKind::LinkRefused => "link_refused",
+            ErrorKind::ReconnectBufferFull => "reconnect_buffer_full",
         }
     }
 }

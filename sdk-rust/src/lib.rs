@@ -76,7 +76,10 @@ mod retry;
 mod send;
 pub mod wire;
 
-pub use client::{Client, ConnectOptions, DurableReceiver, connect};
+pub use client::{
+    Client, ConnectOptions, DEFAULT_RECONNECT_BUFFER_BYTES, DurableReceiver, RECONNECT_BACKOFF,
+    connect,
+};
 pub use error::{Error, ErrorKind};
 pub use generated::*;
 pub use oneshot::{DEFAULT_NATS_URL, ReceiveOptions, smartreceive, smartsend};

@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 
 use tokio::sync::Mutex;
 
-use crate::link::Fetcher;
+use crate::link::{Fetcher, LinkPolicy};
 use crate::{
     Client, ConnectOptions, Error, MessageEnvelope, Payload, Received, RetryPolicy, SendOptions,
 };
@@ -63,6 +63,16 @@ pub async fn smartsend(
 pub struct ReceiveOptions {
     /// Retries of transient download failures (5 attempts, 100 ms to 5000 ms by default).
     pub retry: RetryPolicy,
+    /// Which links are fetched: by default none over HTTP (allow your file server's host).
+    pub links: LinkPolicy,
+}
+
+impl ReceiveOptions {
+    /// Also downloads link payloads from the host of `fileserver_url`.
+    pub fn fileserver_url(mut self, fileserver_url: &str) -> Self {
+        self.links = self.links.allow_host_of(fileserver_url);
+        self
+    }
 }
 
 /// Decodes a NATS message body as the original `smartreceive(msg, ...)` did: the envelope
@@ -72,11 +82,6 @@ pub struct ReceiveOptions {
 /// # Errors
 /// As [`Client::smartreceive`].
 pub async fn smartreceive(body: &[u8], options: &ReceiveOptions) -> Result<Received, Error> {
-    let fetcher = Fetcher {
-        http: reqwest::Client::new(),
-        jetstream: None,
-        retry: options.retry,
-        progress: None,
-    };
+    let fetcher = Fetcher::new(options.links.clone(), options.retry, None, None);
     fetcher.receive(MessageEnvelope::from_json(body)?).await
 }

@@ -33,6 +33,7 @@ fn listen(server: &NatsServer, subject: &str, dir: &Path, count: usize) -> Runni
     let mut child = Command::new(BINARY)
         .args(["listen", subject, "--count", &count.to_string(), "--dir"])
         .arg(dir)
+        .args(["--allow-link-host", "127.0.0.1"])
         .env("NATS_URL", server.url())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -137,6 +138,9 @@ fn listen_keeps_every_payload_inside_its_folder_and_goes_on_after_a_bad_message(
             Payload::text("../../escape.txt", "x"),
             Payload::text("/etc/passwd", "y"),
             Payload::text("..", "z"),
+            Payload::text("..\\..\\win.txt", "w"),
+            Payload::text("C:\\evil.txt", "c"),
+            Payload::text("nul\0byte", "n"),
             Payload::text("same", "1"),
             Payload::text("same", "2"),
         ];
@@ -157,7 +161,16 @@ fn listen_keeps_every_payload_inside_its_folder_and_goes_on_after_a_bad_message(
     names.sort();
     assert_eq!(
         names,
-        ["__", "___.._escape.txt", "_etc_passwd", "same", "same-2"],
+        [
+            "C:_evil.txt",
+            "__",
+            "___.._escape.txt",
+            "___.._win.txt",
+            "_etc_passwd",
+            "nul_byte",
+            "same",
+            "same-2"
+        ],
         "{out}"
     );
     assert!(!work.path().join("escape.txt").exists() && !Path::new("/escape.txt").exists());

@@ -98,7 +98,8 @@ fn python_sdk_decodes_every_golden_on_a_64k_micropython_heap() {
 /// The whole Python suite (`sdk-python/tests/run_all.py`): pytest on CPython, the same
 /// tests on MicroPython, the small-payload and streaming ones on a small precompiled heap,
 /// each run against its own nats-servers, nginx, helper server and `natsbridge serve-files`
-/// (`NATSBRIDGE_SERVE_FILES`, built here when unset).
+/// (`NATSBRIDGE_SERVE_FILES`, built here when unset) and the misbehaving file server
+/// `faulty-http` of `tests/support` (`NATSBRIDGE_FAULTY_HTTP`, built here when unset).
 #[test]
 fn python_sdk_suite_passes_against_real_servers() {
     let mut command = Command::new("python3");
@@ -109,6 +110,10 @@ fn python_sdk_suite_passes_against_real_servers() {
             natsbridge_test_support::natsbridge_binary(),
         );
     }
+    command.env(
+        "NATSBRIDGE_FAULTY_HTTP",
+        natsbridge_test_support::faulty_http_binary(),
+    );
     let output = run(&mut command, PYTHON3_INSTALL);
     assert_success("python3 sdk-python/tests/run_all.py", &output);
 }

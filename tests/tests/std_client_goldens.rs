@@ -209,7 +209,8 @@ async fn valid_goldens_decode_to_their_expected_values_with_links_fetched() {
         } else {
             g.message.clone()
         };
-        let received = natsbridge::smartreceive(&body, &ReceiveOptions::default())
+        let options = ReceiveOptions::default().fileserver_url(&nginx.url());
+        let received = natsbridge::smartreceive(&body, &options)
             .await
             .unwrap_or_else(|e| panic!("{}: {e}", g.id()));
         assert_eq!(

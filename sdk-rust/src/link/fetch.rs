@@ -1,16 +1,18 @@
 //! Downloads of link payloads: `GET` (or an Object Store read) streamed into a sink, with
-//! retries, resumption after a broken transfer, and size and SHA-256 verification.
+//! retries, resumption after a broken transfer, a low-speed timeout, the receiver's
+//! [`LinkPolicy`], and size and SHA-256 verification.
 
 use std::io;
 use std::pin::Pin;
+use std::time::Instant;
 
 use futures_util::TryStreamExt;
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio_util::io::StreamReader;
 
-use super::Progress;
 use super::object_store::{OBJECT_STORE_SCHEME, parse_link};
+use super::{LinkPolicy, Progress};
 use crate::{Error, ErrorKind, RetryPolicy};
 
 /// Where downloaded bytes go.
@@ -32,11 +34,13 @@ pub(crate) struct Fetcher {
     pub jetstream: Option<async_nats::jetstream::Context>,
     pub retry: RetryPolicy,
     pub progress: Option<Progress>,
+    pub policy: LinkPolicy,
 }
 
 enum Failure {
-    /// Worth another attempt: connection errors, 5xx, 429, a transfer cut short.
-    Transient(String),
+    /// Worth another attempt: connection errors, 5xx, 429, a transfer cut short
+    /// ([`ErrorKind::Download`]) or too slow ([`ErrorKind::Timeout`]).
+    Transient(ErrorKind, String),
     /// Reported at once.
     Permanent(Error),
 }
@@ -51,16 +55,46 @@ struct Progressed {
 }
 
 impl Fetcher {
+    /// A fetcher whose HTTP client follows `policy` (no redirects, bounded connect time).
+    pub fn new(
+        policy: LinkPolicy,
+        retry: RetryPolicy,
+        jetstream: Option<async_nats::jetstream::Context>,
+        progress: Option<Progress>,
+    ) -> Self {
+        Fetcher {
+            http: policy.http_client(),
+            jetstream,
+            retry,
+            progress,
+            policy,
+        }
+    }
+
     /// Downloads `expected.url` into `sink`, retrying transient failures as the retry policy
     /// says, and verifies size and checksum. On error the sink may hold part of the data:
     /// callers that write files write a temporary one and rename it on success.
     pub async fn fetch(&self, expected: &Expected<'_>, sink: &mut Sink<'_>) -> Result<(), Error> {
+        self.policy
+            .check_url(expected.url)
+            .map_err(|e| self.error(expected, e.kind(), e.message()))?;
+        if expected.size > self.policy.max_bytes() {
+            return Err(self.error(
+                expected,
+                ErrorKind::TooLarge,
+                &format!(
+                    "the envelope says {} bytes, more than this receiver's download cap of {}",
+                    expected.size,
+                    self.policy.max_bytes()
+                ),
+            ));
+        }
         let mut done = Progressed {
             written: 0,
             hasher: Sha256::new(),
         };
         let attempts = self.retry.max_retries.max(1);
-        let mut last_failure = String::new();
+        let (mut last_kind, mut last_failure) = (ErrorKind::Download, String::new());
         for attempt in 0..attempts {
             if attempt > 0 {
                 tokio::time::sleep(self.retry.delay_before(attempt - 1)).await;
@@ -68,12 +102,14 @@ impl Fetcher {
             match self.attempt(expected, &mut done, sink).await {
                 Ok(()) => return self.verify(expected, done, sink).await,
                 Err(Failure::Permanent(error)) => return Err(error),
-                Err(Failure::Transient(message)) => last_failure = message,
+                Err(Failure::Transient(kind, message)) => {
+                    (last_kind, last_failure) = (kind, message)
+                }
             }
         }
         Err(self.error(
             expected,
-            ErrorKind::Download,
+            last_kind,
             &format!("gave up after {attempts} attempts; the last one: {last_failure}"),
         ))
     }
@@ -131,12 +167,24 @@ impl Fetcher {
     ) -> Result<(), Failure> {
         let (mut reader, mut skip) = self.open(expected, done.written).await?;
         let mut buffer = vec![0u8; 64 * 1024];
+        let mut speed = SpeedWindow::new(&self.policy);
         loop {
-            let n = match reader.read(&mut buffer).await {
-                Ok(0) => return Ok(()),
-                Ok(n) => n,
-                Err(e) => return Err(Failure::Transient(format!("the transfer broke off: {e}"))),
+            let read = tokio::time::timeout_at(speed.ends(), reader.read(&mut buffer)).await;
+            let n = match read {
+                Err(_) => {
+                    speed.check(0)?;
+                    continue;
+                }
+                Ok(Ok(0)) => return Ok(()),
+                Ok(Ok(n)) => n,
+                Ok(Err(e)) => {
+                    return Err(Failure::Transient(
+                        ErrorKind::Download,
+                        format!("the transfer broke off: {e}"),
+                    ));
+                }
             };
+            speed.check(n as u64)?;
             let mut chunk = &buffer[..n];
             let skipped = skip.min(chunk.len() as u64) as usize;
             chunk = &chunk[skipped..];
@@ -172,28 +220,45 @@ impl Fetcher {
         if expected.url.starts_with(OBJECT_STORE_SCHEME) {
             return self.open_object(expected, offset).await;
         }
-        if !(expected.url.starts_with("http://") || expected.url.starts_with("https://")) {
-            return Err(Failure::Permanent(self.error(
-                expected,
-                ErrorKind::Download,
-                &format!("cannot fetch this URL: only http, https and {OBJECT_STORE_SCHEME} links are supported"),
-            )));
-        }
         let mut request = self.http.get(expected.url);
         if offset > 0 {
             request = request.header(reqwest::header::RANGE, format!("bytes={offset}-"));
         }
-        let response = request
-            .send()
+        let window = self.policy.low_speed_window();
+        let response = tokio::time::timeout(window, request.send())
             .await
-            .map_err(|e| Failure::Transient(format!("cannot reach the file server: {e}")))?;
+            .map_err(|_| {
+                Failure::Transient(
+                    ErrorKind::Timeout,
+                    format!("the file server sent no answer within {window:?}"),
+                )
+            })?
+            .map_err(|e| {
+                Failure::Transient(
+                    ErrorKind::Download,
+                    format!("cannot reach the file server: {e}"),
+                )
+            })?;
         let status = response.status();
         let skip = match status.as_u16() {
             200 => offset,
             206 if offset > 0 => 0,
             429 | 500..=599 => {
-                return Err(Failure::Transient(format!(
-                    "the file server answered {status}"
+                return Err(Failure::Transient(
+                    ErrorKind::Download,
+                    format!("the file server answered {status}"),
+                ));
+            }
+            300..=399 => {
+                let target = response
+                    .headers()
+                    .get(reqwest::header::LOCATION)
+                    .and_then(|l| l.to_str().ok())
+                    .unwrap_or("nowhere");
+                return Err(Failure::Permanent(self.error(
+                    expected,
+                    ErrorKind::LinkRefused,
+                    &format!("the file server answered {status} (to {target}): redirects are not followed"),
                 )));
             }
             _ => {
@@ -240,10 +305,12 @@ impl Fetcher {
                 "an Object Store link needs a NATS connection: receive it with a Client",
             )));
         };
-        let store = jetstream
-            .get_object_store(&bucket)
-            .await
-            .map_err(|e| Failure::Transient(format!("cannot open bucket {bucket:?}: {e}")))?;
+        let store = jetstream.get_object_store(&bucket).await.map_err(|e| {
+            Failure::Transient(
+                ErrorKind::Download,
+                format!("cannot open bucket {bucket:?}: {e}"),
+            )
+        })?;
         match store.get(&name).await {
             Ok(object) => Ok((Box::pin(object), offset)),
             Err(e) if e.kind() == async_nats::jetstream::object_store::GetErrorKind::NotFound => {
@@ -253,8 +320,53 @@ impl Fetcher {
                     "no such object",
                 )))
             }
-            Err(e) => Err(Failure::Transient(format!("cannot read the object: {e}"))),
+            Err(e) => Err(Failure::Transient(
+                ErrorKind::Download,
+                format!("cannot read the object: {e}"),
+            )),
         }
+    }
+}
+
+/// The bytes one attempt moved in the current low-speed window.
+struct SpeedWindow {
+    started: Instant,
+    bytes: u64,
+    length: std::time::Duration,
+    needed: u64,
+}
+
+impl SpeedWindow {
+    fn new(policy: &LinkPolicy) -> Self {
+        SpeedWindow {
+            started: Instant::now(),
+            bytes: 0,
+            length: policy.low_speed_window(),
+            needed: policy.low_speed_window_bytes(),
+        }
+    }
+
+    fn ends(&self) -> tokio::time::Instant {
+        (self.started + self.length).into()
+    }
+
+    /// Counts `n` more bytes; at the end of a window, fails when it moved too few.
+    fn check(&mut self, n: u64) -> Result<(), Failure> {
+        self.bytes += n;
+        if self.started.elapsed() < self.length {
+            return Ok(());
+        }
+        if self.bytes < self.needed {
+            return Err(Failure::Transient(
+                ErrorKind::Timeout,
+                format!(
+                    "the transfer moved {} bytes in {:?}, below the low-speed limit of {} bytes in that time",
+                    self.bytes, self.length, self.needed
+                ),
+            ));
+        }
+        (self.started, self.bytes) = (Instant::now(), 0);
+        Ok(())
     }
 }
 

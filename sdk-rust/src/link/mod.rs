@@ -8,6 +8,7 @@
 mod fetch;
 mod http;
 mod object_store;
+mod policy;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -20,6 +21,7 @@ use tokio_util::io::ReaderStream;
 pub(crate) use fetch::{Expected, Fetcher, Sink, hex as fetch_hex};
 pub use http::{HttpPut, Plik};
 pub use object_store::{OBJECT_STORE_SCHEME, ObjectStore};
+pub use policy::{DEFAULT_MAX_DOWNLOAD_BYTES, LinkPolicy};
 
 use crate::Error;
 

@@ -14,6 +14,7 @@ pub struct NatsServerBuilder {
     jetstream: bool,
     user_password: Option<(String, String)>,
     token: Option<String>,
+    extra_config: String,
 }
 
 impl NatsServerBuilder {
@@ -38,6 +39,13 @@ impl NatsServerBuilder {
     /// Requires this token from every client.
     pub fn token(mut self, token: &str) -> Self {
         self.token = Some(token.to_owned());
+        self
+    }
+
+    /// Appends `text` to the server's config file (NKey users, operator JWTs, `tls { .. }`).
+    pub fn extra_config(mut self, text: &str) -> Self {
+        self.extra_config.push_str(text);
+        self.extra_config.push('\n');
         self
     }
 
@@ -80,7 +88,7 @@ impl NatsServerBuilder {
             (None, Some(token)) => config += &format!("authorization {{ token: {token:?} }}\n"),
             (None, None) => {}
         }
-        config
+        config + &self.extra_config
     }
 }
 
@@ -110,6 +118,7 @@ impl NatsServer {
             jetstream: true,
             user_password: None,
             token: None,
+            extra_config: String::new(),
         }
     }
 

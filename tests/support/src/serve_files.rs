@@ -153,39 +153,51 @@ impl ServeFiles {
 pub fn natsbridge_binary() -> PathBuf {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
     BUILT
+        .get_or_init(|| cargo_built_binary("natsbridge", "natsbridge", "NATSBRIDGE_BIN"))
+        .clone()
+}
+
+/// The `faulty-http` program of this crate ([`FaultyHttp`](crate::FaultyHttp) as a process,
+/// for other languages' suites): `$NATSBRIDGE_FAULTY_HTTP`, else built once per process.
+pub fn faulty_http_binary() -> PathBuf {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT
         .get_or_init(|| {
-            if let Some(path) = std::env::var_os("NATSBRIDGE_BIN") {
-                return PathBuf::from(path);
-            }
-            let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-            let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-            let started = Instant::now();
-            let status = Command::new(&cargo)
-                .current_dir(&workspace)
-                .args([
-                    "build",
-                    "--quiet",
-                    "-p",
-                    "natsbridge",
-                    "--bin",
-                    "natsbridge",
-                ])
-                .status()
-                .unwrap_or_else(|e| panic!("cannot run {cargo:?} to build natsbridge: {e}"));
-            assert!(
-                status.success(),
-                "`cargo build -p natsbridge --bin natsbridge` failed ({status}) after {:?}",
-                started.elapsed()
-            );
-            let target = std::env::var_os("CARGO_TARGET_DIR")
-                .map(|dir| workspace.join(dir)) // a relative one is relative to the workspace
-                .unwrap_or_else(|| workspace.join("target"));
-            let binary = target.join("debug").join("natsbridge");
-            assert!(
-                binary.is_file(),
-                "cargo built natsbridge but {binary:?} is missing"
-            );
-            binary
+            cargo_built_binary(
+                "natsbridge-test-support",
+                "faulty-http",
+                "NATSBRIDGE_FAULTY_HTTP",
+            )
         })
         .clone()
+}
+
+/// `$variable` when set, else `cargo build -p package --bin bin` in the workspace and the
+/// binary's path under `$CARGO_TARGET_DIR` or `target/`.
+fn cargo_built_binary(package: &str, bin: &str, variable: &str) -> PathBuf {
+    if let Some(path) = std::env::var_os(variable) {
+        return PathBuf::from(path);
+    }
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let started = Instant::now();
+    let status = Command::new(&cargo)
+        .current_dir(&workspace)
+        .args(["build", "--quiet", "-p", package, "--bin", bin])
+        .status()
+        .unwrap_or_else(|e| panic!("cannot run {cargo:?} to build {bin}: {e}"));
+    assert!(
+        status.success(),
+        "`cargo build -p {package} --bin {bin}` failed ({status}) after {:?}",
+        started.elapsed()
+    );
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(|dir| workspace.join(dir)) // a relative one is relative to the workspace
+        .unwrap_or_else(|| workspace.join("target"));
+    let binary = target.join("debug").join(bin);
+    assert!(
+        binary.is_file(),
+        "cargo built {bin} but {binary:?} is missing"
+    );
+    binary
 }

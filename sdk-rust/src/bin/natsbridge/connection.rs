@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use natsbridge::link::LinkPolicy;
 use natsbridge::{Client, ConnectOptions, Error};
 
 use crate::progress::Bars;
@@ -46,6 +47,17 @@ pub struct ConnectionArgs {
     /// A token the file server requires for uploads.
     #[arg(long, env = "NATSBRIDGE_UPLOAD_TOKEN", hide_env_values = true)]
     upload_token: Option<String>,
+    /// Also download link payloads from this host (repeatable); the --fileserver host is
+    /// always allowed, any other host refused.
+    #[arg(long = "allow-link-host", value_name = "HOST")]
+    allow_link_hosts: Vec<String>,
+    /// Download link payloads from ANY host a message names (only when every sender is
+    /// trusted: a message could make this program fetch internal addresses).
+    #[arg(long)]
+    allow_any_link_host: bool,
+    /// Refuse link payloads larger than this many bytes.
+    #[arg(long, default_value_t = natsbridge::link::DEFAULT_MAX_DOWNLOAD_BYTES)]
+    max_download_bytes: u64,
 }
 
 /// The upload backends of the CLI.
@@ -75,6 +87,14 @@ impl ConnectionArgs {
         if let Some(token) = &self.upload_token {
             options = options.upload_token(token);
         }
+        let mut links = LinkPolicy::new().max_download_bytes(self.max_download_bytes);
+        for host in &self.allow_link_hosts {
+            links = links.allow_host(host);
+        }
+        if self.allow_any_link_host {
+            links = links.allow_any_host_unsafe();
+        }
+        options = options.link_policy(links);
         options = match (self.upload, &self.fileserver) {
             (Upload::ObjectStore, _) => options.object_store(&self.bucket),
             (Upload::Plik, Some(url)) => options.plik(url),
