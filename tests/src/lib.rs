@@ -13,4 +13,5 @@
 pub mod embedded_view;
 pub mod golden;
 pub mod reference;
+pub mod interop;
 pub mod tools;
