@@ -40,6 +40,14 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // serve-files is the `natsbridge` program built beside this one, unless NATSBRIDGE_BIN says.
+    let sibling = std::env::current_exe().map(|exe| exe.with_file_name("natsbridge"));
+    if let (None, Ok(sibling)) = (std::env::var_os("NATSBRIDGE_BIN"), sibling) {
+        if sibling.is_file() {
+            // SAFETY: set before any thread of this process is started.
+            unsafe { std::env::set_var("NATSBRIDGE_BIN", sibling) };
+        }
+    }
     let work = natsbridge_tests::interop::work_dir();
     let verdict = natsbridge_tests::interop::run(&work);
     println!("{}", verdict.markdown);
