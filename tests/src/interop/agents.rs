@@ -80,7 +80,10 @@ impl Runtime {
         command.args(args);
         command.env(
             "NATSBRIDGE_PYTHON_SDK",
-            interop.join("../../sdk-python").canonicalize().unwrap_or_default(),
+            interop
+                .join("../../sdk-python")
+                .canonicalize()
+                .unwrap_or_default(),
         );
         command
     }
@@ -101,7 +104,12 @@ pub struct Agent {
 
 impl Agent {
     /// Starts `runtime`'s agent with `args`, its stderr kept in `log_dir`.
-    pub fn start(runtime: Runtime, args: &[String], log_dir: &Path, tag: &str) -> Result<Agent, String> {
+    pub fn start(
+        runtime: Runtime,
+        args: &[String],
+        log_dir: &Path,
+        tag: &str,
+    ) -> Result<Agent, String> {
         let what = format!("{} {}", runtime.name(), args.join(" "));
         let stderr = log_dir.join(format!("{tag}.stderr"));
         let err_file = std::fs::File::create(&stderr).map_err(|e| format!("{e}"))?;
@@ -175,7 +183,11 @@ impl Agent {
             match self.child.try_wait() {
                 Ok(Some(status)) if status.success() => return Ok(()),
                 Ok(Some(status)) => {
-                    return Err(format!("`{}` failed ({status}){}", self.what, self.stderr_tail()));
+                    return Err(format!(
+                        "`{}` failed ({status}){}",
+                        self.what,
+                        self.stderr_tail()
+                    ));
                 }
                 Ok(None) if Instant::now() < deadline => {
                     std::thread::sleep(Duration::from_millis(20));

@@ -76,14 +76,17 @@ fn arrow_table() -> Vec<u8> {
         .find(|g| g.name == "table_arrow_ipc")
         .expect("the table_arrow_ipc golden");
     let message: Value = serde_json::from_slice(&golden.message).expect("a JSON golden");
-    let data = message["payloads"][0]["data"].as_str().expect("base64 data");
+    let data = message["payloads"][0]["data"]
+        .as_str()
+        .expect("base64 data");
     base64::engine::general_purpose::STANDARD
         .decode(data)
         .expect("the golden's base64")
 }
 
 /// Text that exercises UTF-8 and JSON escapes.
-const TEXT: &str = "h\u{e9}llo w\u{f6}rld \u{2713} \u{1f600} \"quoted\" back\\slash\nnew line\ttab \u{1}";
+const TEXT: &str =
+    "h\u{e9}llo w\u{f6}rld \u{2713} \u{1f600} \"quoted\" back\\slash\nnew line\ttab \u{1}";
 
 /// A dictionary in canonical form (sorted keys, compact), so a receiver's canonical
 /// re-serialization gives back the same bytes.
@@ -168,7 +171,9 @@ pub fn write_case_file(dir: &Path, name: &str, messages: &[MessageSpec]) -> Path
                 "file": file.to_string_lossy(),
             }));
         }
-        list.push(json!({"case": message.case, "jetstream": message.jetstream, "payloads": payloads}));
+        list.push(
+            json!({"case": message.case, "jetstream": message.jetstream, "payloads": payloads}),
+        );
     }
     let path = dir.join(format!("{name}.json"));
     let text = json!({"size_threshold": SIZE_THRESHOLD, "messages": list}).to_string();

@@ -67,7 +67,11 @@ fn check(g: &Golden, runtime: Runtime, answer: &Value) -> Result<(), String> {
                 "expected error {} at {}, got {}",
                 error["kind"],
                 error["at"],
-                if got.is_null() { "a decoded message".to_owned() } else { got.to_string() }
+                if got.is_null() {
+                    "a decoded message".to_owned()
+                } else {
+                    got.to_string()
+                }
             ))
         };
     }
@@ -81,10 +85,17 @@ fn check(g: &Golden, runtime: Runtime, answer: &Value) -> Result<(), String> {
             answer["envelope"]
         ));
     }
-    let got = answer["payloads"].as_array().map(Vec::as_slice).unwrap_or_default();
+    let got = answer["payloads"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
     let expected = g.expected_payloads();
     if got.len() != expected.len() {
-        return Err(format!("{} payloads, expected {}", got.len(), expected.len()));
+        return Err(format!(
+            "{} payloads, expected {}",
+            got.len(),
+            expected.len()
+        ));
     }
     for (i, (got, expected)) in got.iter().zip(expected).enumerate() {
         if got != expected {

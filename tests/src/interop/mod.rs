@@ -45,7 +45,9 @@ pub const STREAM: &str = "INTEROP";
 fn create_stream(nats_url: &str) {
     let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
     runtime.block_on(async {
-        let client = natsbridge::connect(nats_url).await.expect("connecting to nats-server");
+        let client = natsbridge::connect(nats_url)
+            .await
+            .expect("connecting to nats-server");
         let config = natsbridge::async_nats::jetstream::stream::Config {
             name: STREAM.to_owned(),
             subjects: vec!["interop.>".to_owned()],
@@ -60,11 +62,15 @@ fn create_stream(nats_url: &str) {
     });
 }
 
-/// Runs the whole matrix and the golden rows; `work` holds case files and agent logs.
-pub fn run(work: &Path) -> Verdict {
+/// Runs the whole matrix and the golden rows; `work` holds case files and agent logs;
+/// `natsbridge` is the program that serves files (else the test support finds or builds it).
+pub fn run(work: &Path, natsbridge: Option<PathBuf>) -> Verdict {
     let started = Instant::now();
     let nats = NatsServer::builder().jetstream(true).start();
-    let files = ServeFiles::start();
+    let files = match natsbridge {
+        Some(binary) => ServeFiles::builder().binary(binary).start(),
+        None => ServeFiles::start(),
+    };
     create_stream(&nats.url());
     let servers = matrix::Servers {
         nats_url: nats.url(),

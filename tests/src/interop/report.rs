@@ -22,7 +22,11 @@ pub fn known_failures() -> KnownFailures {
         .unwrap_or_default();
     files.sort();
     for file in files {
-        let name = file.file_name().unwrap_or_default().to_string_lossy().into_owned();
+        let name = file
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
         let text = std::fs::read_to_string(&file).unwrap_or_default();
         for line in text.lines().map(str::trim) {
             if line.is_empty() || line.starts_with('#') {
@@ -62,7 +66,11 @@ pub struct Verdict {
     pub ok: bool,
 }
 
-fn cell_json(cell: &Cell, known: &KnownFailures, unused: &mut BTreeMap<String, String>) -> (Value, bool) {
+fn cell_json(
+    cell: &Cell,
+    known: &KnownFailures,
+    unused: &mut BTreeMap<String, String>,
+) -> (Value, bool) {
     let mut failures = Vec::new();
     let mut known_hits = Vec::new();
     let mut ok = true;
@@ -73,7 +81,8 @@ fn cell_json(cell: &Cell, known: &KnownFailures, unused: &mut BTreeMap<String, S
         match (&r.failure, listed) {
             (None, None) => {}
             (Some(why), Some((file, reason))) => {
-                known_hits.push(json!({"case": r.case, "why": why, "listed_in": file, "reason": reason}));
+                known_hits
+                    .push(json!({"case": r.case, "why": why, "listed_in": file, "reason": reason}));
             }
             (Some(why), None) => {
                 ok = false;
@@ -110,8 +119,10 @@ fn cell_text(value: &Value) -> String {
 
 /// Builds the report of `matrix` (sender × receiver cells) and `goldens` (one cell per SDK).
 pub fn build(matrix: &[Cell], goldens: &[Cell], known: &KnownFailures, seconds: f64) -> Verdict {
-    let mut unused: BTreeMap<String, String> =
-        known.iter().map(|(id, (file, _))| (id.clone(), file.clone())).collect();
+    let mut unused: BTreeMap<String, String> = known
+        .iter()
+        .map(|(id, (file, _))| (id.clone(), file.clone()))
+        .collect();
     let mut ok = true;
     let mut matrix_json = Vec::new();
     for cell in matrix {
@@ -152,17 +163,29 @@ pub fn build(matrix: &[Cell], goldens: &[Cell], known: &KnownFailures, seconds: 
     }
     md.push_str("\n| golden conformance | decoded, re-encoded as expected |\n|---|---|\n");
     for g in &golden_json {
-        md.push_str(&format!("| {} | {} |\n", g["receiver"].as_str().unwrap_or(""), cell_text(g)));
+        md.push_str(&format!(
+            "| {} | {} |\n",
+            g["receiver"].as_str().unwrap_or(""),
+            cell_text(g)
+        ));
     }
     let mut details = String::new();
     for c in matrix_json.iter().chain(&golden_json) {
         let who = if c["sender"] == "goldens" {
             format!("goldens @ {}", c["receiver"].as_str().unwrap_or(""))
         } else {
-            format!("{} → {}", c["sender"].as_str().unwrap_or(""), c["receiver"].as_str().unwrap_or(""))
+            format!(
+                "{} → {}",
+                c["sender"].as_str().unwrap_or(""),
+                c["receiver"].as_str().unwrap_or("")
+            )
         };
         for f in c["failures"].as_array().into_iter().flatten() {
-            details.push_str(&format!("* FAILED {who} `{}`: {}\n", f["case"].as_str().unwrap_or(""), f["why"].as_str().unwrap_or("")));
+            details.push_str(&format!(
+                "* FAILED {who} `{}`: {}\n",
+                f["case"].as_str().unwrap_or(""),
+                f["why"].as_str().unwrap_or("")
+            ));
         }
         for f in c["known_failures"].as_array().into_iter().flatten() {
             details.push_str(&format!(
@@ -193,7 +216,11 @@ pub fn build(matrix: &[Cell], goldens: &[Cell], known: &KnownFailures, seconds: 
         "ok": ok, "seconds": seconds, "matrix": matrix_json, "goldens": golden_json,
         "stale_known_failures": stale,
     });
-    Verdict { json, markdown: md, ok }
+    Verdict {
+        json,
+        markdown: md,
+        ok,
+    }
 }
 
 /// Writes `interop.md` and `interop.json` into `dir`.

@@ -37,7 +37,10 @@ pub fn read_case_file(path: &str) -> Result<(u64, Vec<CaseMessage>), String> {
             payloads,
         });
     }
-    Ok((file["size_threshold"].as_u64().unwrap_or(1_000_000), messages))
+    Ok((
+        file["size_threshold"].as_u64().unwrap_or(1_000_000),
+        messages,
+    ))
 }
 
 /// Prints one JSON line (stdout is line-buffered by the harness's reader).

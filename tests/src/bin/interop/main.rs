@@ -40,23 +40,24 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    // serve-files is the `natsbridge` program built beside this one, unless NATSBRIDGE_BIN says.
+    // serve-files is the `natsbridge` program built beside this one, unless NATSBRIDGE_BIN
+    // names another (or neither exists and the test support builds it).
     let sibling = std::env::current_exe().map(|exe| exe.with_file_name("natsbridge"));
-    if let (None, Ok(sibling)) = (std::env::var_os("NATSBRIDGE_BIN"), sibling) {
-        if sibling.is_file() {
-            // SAFETY: set before any thread of this process is started.
-            unsafe { std::env::set_var("NATSBRIDGE_BIN", sibling) };
-        }
-    }
+    let natsbridge = std::env::var_os("NATSBRIDGE_BIN")
+        .map(PathBuf::from)
+        .or(sibling.ok().filter(|path| path.is_file()));
     let work = natsbridge_tests::interop::work_dir();
-    let verdict = natsbridge_tests::interop::run(&work);
+    let verdict = natsbridge_tests::interop::run(&work, natsbridge);
     println!("{}", verdict.markdown);
     if let Some(dir) = report_dir {
         if let Err(e) = natsbridge_tests::interop::report::write(&verdict, &dir) {
             eprintln!("cannot write the report into {}: {e}", dir.display());
             return ExitCode::FAILURE;
         }
-        println!("report written to {}/interop.md and interop.json", dir.display());
+        println!(
+            "report written to {}/interop.md and interop.json",
+            dir.display()
+        );
     }
     if verdict.ok {
         let _ = std::fs::remove_dir_all(&work);

@@ -28,7 +28,10 @@ fn host_port(url: &str) -> Result<(String, u16), String> {
     let (host, port) = authority
         .rsplit_once(':')
         .ok_or_else(|| format!("{url}: no port"))?;
-    Ok((host.to_owned(), port.parse().map_err(|_| format!("{url}: bad port"))?))
+    Ok((
+        host.to_owned(),
+        port.parse().map_err(|_| format!("{url}: bad port"))?,
+    ))
 }
 
 async fn connect<'b>(nats: &str, rx: &'b mut [u8], tx: &'b mut [u8]) -> Result<Nats<'b>, String> {
@@ -36,24 +39,32 @@ async fn connect<'b>(nats: &str, rx: &'b mut [u8], tx: &'b mut [u8]) -> Result<N
     let stream = TcpStream::connect((host.as_str(), port))
         .await
         .map_err(|e| format!("{nats}: {e}"))?;
-    Client::connect(FromTokio::new(stream), rx, tx, &ConnectOptions::new().name("interop-no_std"))
-        .await
-        .map_err(|e| format!("{nats}: {e:?}"))
+    Client::connect(
+        FromTokio::new(stream),
+        rx,
+        tx,
+        &ConnectOptions::new().name("interop-no_std"),
+    )
+    .await
+    .map_err(|e| format!("{nats}: {e:?}"))
 }
 
 /// Subscribes and waits for its own probe message, so the server surely knows the
 /// subscription before the harness starts a sender.
 async fn subscribe_confirmed(client: &mut Nats<'_>, subject: &str) -> Result<(), String> {
-    client.subscribe(subject, None).await.map_err(|e| format!("{e:?}"))?;
+    client
+        .subscribe(subject, None)
+        .await
+        .map_err(|e| format!("{e:?}"))?;
     client
         .publish(subject, None, b"interop-ready")
         .await
         .map_err(|e| format!("{e:?}"))?;
     loop {
-        if let Event::Message(m) = next(client).await? {
-            if m.payload == b"interop-ready" {
-                return Ok(());
-            }
+        if let Event::Message(m) = next(client).await?
+            && m.payload == b"interop-ready"
+        {
+            return Ok(());
         }
     }
 }
@@ -64,15 +75,16 @@ async fn next<'c>(client: &'c mut Nats<'_>) -> Result<Event<'c>, String> {
 
 /// The next envelope on the subscription and the NATS reply subject it came with.
 async fn next_envelope(client: &mut Nats<'_>) -> Result<(Box<MessageEnvelope>, String), String> {
-    loop {
-        match next(client).await? {
-            Event::Message(m) => {
-                let envelope = MessageEnvelope::decode(m.payload).map_err(|e| e.to_string())?;
-                return Ok((Box::new(envelope), m.reply_to.unwrap_or_default().to_owned()));
-            }
-            Event::Oversized { size, .. } => return Err(format!("a {size}-byte message did not fit")),
-            Event::ServerError(e) => return Err(format!("server error: {e}")),
+    match next(client).await? {
+        Event::Message(m) => {
+            let envelope = MessageEnvelope::decode(m.payload).map_err(|e| e.to_string())?;
+            Ok((
+                Box::new(envelope),
+                m.reply_to.unwrap_or_default().to_owned(),
+            ))
         }
+        Event::Oversized { size, .. } => Err(format!("a {size}-byte message did not fit")),
+        Event::ServerError(e) => Err(format!("server error: {e}")),
     }
 }
 
@@ -99,14 +111,21 @@ async fn receive_all(envelope: &MessageEnvelope) -> Result<Vec<Vec<u8>>, (usize,
 
 async fn received_line(envelope: &MessageEnvelope) -> Value {
     match receive_all(envelope).await {
-        Err((i, e)) => json!({"msg_id": envelope.msg_id.as_str(), "error": format!("payloads[{i}]: {e:?}")}),
+        Err((i, e)) => {
+            json!({"msg_id": envelope.msg_id.as_str(), "error": format!("payloads[{i}]: {e:?}")})
+        }
         Ok(data) => {
             let payloads: Vec<Value> = envelope
                 .payloads
                 .iter()
                 .zip(&data)
                 .map(|(p, bytes)| {
-                    common::payload_line(&p.dataname, p.payload_type.as_str(), p.transport.as_str(), bytes)
+                    common::payload_line(
+                        &p.dataname,
+                        p.payload_type.as_str(),
+                        p.transport.as_str(),
+                        bytes,
+                    )
                 })
                 .collect();
             json!({
@@ -147,7 +166,9 @@ fn template() -> Box<MessageEnvelope> {
     let mut envelope = Box::<MessageEnvelope>::default();
     let _ = envelope.timestamp.push_str(&now_rfc3339());
     let _ = envelope.sender_name.push_str("interop-no_std");
-    let _ = envelope.sender_id.push_str(&smart::uuid_v4(common::random()));
+    let _ = envelope
+        .sender_id
+        .push_str(&smart::uuid_v4(common::random()));
     envelope
 }
 
@@ -164,13 +185,26 @@ async fn send(
     let mut uploader = HttpUploader {
         connector: TokioConnector,
         work: &mut work,
-        server: FileServer { url: files, method: UploadMethod::Plik, token: None },
+        server: FileServer {
+            url: files,
+            method: UploadMethod::Plik,
+            token: None,
+        },
     };
     let mut out = vec![0u8; BUFFER];
-    smart::smartsend(client, envelope, subject, payloads, options, &mut uploader, &mut out, common::random())
-        .await
-        .map(|_| ())
-        .map_err(|e| e.to_string())
+    smart::smartsend(
+        client,
+        envelope,
+        subject,
+        payloads,
+        options,
+        &mut uploader,
+        &mut out,
+        common::random(),
+    )
+    .await
+    .map(|_| ())
+    .map_err(|e| e.to_string())
 }
 
 fn outgoing(message: &common::CaseMessage) -> Vec<Outgoing<'_>> {
@@ -198,7 +232,8 @@ pub async fn run(args: &[String]) -> Result<(), String> {
     let (mut rx, mut tx) = (vec![0u8; BUFFER], vec![0u8; 1024]);
     match command {
         "receive" => {
-            let [nats, _files, subject, count] = common::take(rest, "receive NATS FILES SUBJECT COUNT")?;
+            let [nats, _files, subject, count] =
+                common::take(rest, "receive NATS FILES SUBJECT COUNT")?;
             let count: usize = count.parse().map_err(|_| "COUNT is not a number")?;
             let mut client = connect(nats, &mut rx, &mut tx).await?;
             subscribe_confirmed(&mut client, subject).await?;
@@ -212,13 +247,26 @@ pub async fn run(args: &[String]) -> Result<(), String> {
             Ok(())
         }
         "send" => {
-            let [nats, files, subject, case_file] = common::take(rest, "send NATS FILES SUBJECT CASEFILE")?;
+            let [nats, files, subject, case_file] =
+                common::take(rest, "send NATS FILES SUBJECT CASEFILE")?;
             let (threshold, messages) = common::read_case_file(case_file)?;
             let mut client = connect(nats, &mut rx, &mut tx).await?;
             for message in &messages {
                 let mut envelope = template();
-                let options = SendOptions { size_threshold: threshold, jetstream: message.jetstream };
-                match send(&mut client, &mut envelope, subject, &outgoing(message), &options, files).await {
+                let options = SendOptions {
+                    size_threshold: threshold,
+                    jetstream: message.jetstream,
+                };
+                match send(
+                    &mut client,
+                    &mut envelope,
+                    subject,
+                    &outgoing(message),
+                    &options,
+                    files,
+                )
+                .await
+                {
                     Ok(()) => print(&json!({"sent": envelope.msg_id.as_str()})),
                     Err(e) => print(&json!({"error": e})),
                 }
@@ -231,34 +279,62 @@ pub async fn run(args: &[String]) -> Result<(), String> {
             subscribe_confirmed(&mut client, subject).await?;
             print(&json!({"ready": true}));
             let (request, nats_reply) = next_envelope(&mut client).await?;
-            let data = receive_all(&request).await.map_err(|(i, e)| format!("payloads[{i}]: {e:?}"))?;
+            let data = receive_all(&request)
+                .await
+                .map_err(|(i, e)| format!("payloads[{i}]: {e:?}"))?;
             let echo: Vec<Outgoing<'_>> = request
                 .payloads
                 .iter()
                 .zip(&data)
-                .map(|(p, bytes)| Outgoing { dataname: &p.dataname, payload_type: p.payload_type.clone(), data: bytes })
+                .map(|(p, bytes)| Outgoing {
+                    dataname: &p.dataname,
+                    payload_type: p.payload_type.clone(),
+                    data: bytes,
+                })
                 .collect();
             let mut reply = template();
             let _ = reply.reply_to_msg_id.push_str(&request.msg_id);
             let _ = reply.correlation_id.push_str(&request.correlation_id);
-            let to = if request.reply_to.is_empty() { nats_reply } else { request.reply_to.to_string() };
-            let options = SendOptions { size_threshold: natsbridge_tests::interop::cases::SIZE_THRESHOLD as u64, jetstream: false };
+            let to = if request.reply_to.is_empty() {
+                nats_reply
+            } else {
+                request.reply_to.to_string()
+            };
+            let options = SendOptions {
+                size_threshold: natsbridge_tests::interop::cases::SIZE_THRESHOLD as u64,
+                jetstream: false,
+            };
             send(&mut client, &mut reply, &to, &echo, &options, files).await?;
             client.flush().await.map_err(|e| format!("{e:?}"))
         }
         "request" => {
-            let [nats, files, subject, case_file] = common::take(rest, "request NATS FILES SUBJECT CASEFILE")?;
+            let [nats, files, subject, case_file] =
+                common::take(rest, "request NATS FILES SUBJECT CASEFILE")?;
             let (threshold, messages) = common::read_case_file(case_file)?;
             let message = messages.first().ok_or("an empty case file")?;
             let mut client = connect(nats, &mut rx, &mut tx).await?;
             let inbox = format!("_INBOX.interop.{}", smart::uuid_v4(common::random()));
-            client.subscribe(&inbox, None).await.map_err(|e| format!("{e:?}"))?;
+            client
+                .subscribe(&inbox, None)
+                .await
+                .map_err(|e| format!("{e:?}"))?;
             let mut request = template();
             let _ = request.reply_to.push_str(&inbox);
             let _ = request.msg_id.push_str(&smart::uuid_v4(common::random()));
             let msg_id = request.msg_id.to_string();
-            let options = SendOptions { size_threshold: threshold, jetstream: false };
-            send(&mut client, &mut request, subject, &outgoing(message), &options, files).await?;
+            let options = SendOptions {
+                size_threshold: threshold,
+                jetstream: false,
+            };
+            send(
+                &mut client,
+                &mut request,
+                subject,
+                &outgoing(message),
+                &options,
+                files,
+            )
+            .await?;
             print(&json!({"sent": msg_id}));
             let wait = async {
                 loop {
@@ -283,7 +359,9 @@ pub async fn run(args: &[String]) -> Result<(), String> {
 async fn golden_answer(id: &str, message: &[u8]) -> Value {
     let envelope = match MessageEnvelope::decode(message) {
         Ok(envelope) => Box::new(envelope),
-        Err(e) => return json!({"id": id, "error": {"kind": e.kind.as_str(), "at": e.at.to_string()}}),
+        Err(e) => {
+            return json!({"id": id, "error": {"kind": e.kind.as_str(), "at": e.at.to_string()}});
+        }
     };
     let object = |text: &str| serde_json::from_str::<Value>(text).unwrap_or(Value::Null);
     let mut payloads = Vec::new();
@@ -309,7 +387,9 @@ async fn golden_answer(id: &str, message: &[u8]) -> Value {
                 Err(ReceiveError::SizeMismatch { .. }) => {
                     return json!({"id": id, "error": {"kind": "size_mismatch", "at": format!("payloads[{i}].size")}});
                 }
-                Err(e) => return json!({"id": id, "error": {"kind": format!("{e:?}"), "at": format!("payloads[{i}]")}}),
+                Err(e) => {
+                    return json!({"id": id, "error": {"kind": format!("{e:?}"), "at": format!("payloads[{i}]")}});
+                }
             }
         };
         payloads.push(json!({

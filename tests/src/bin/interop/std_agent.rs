@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use natsbridge::{
-    Client, ConnectOptions, Data, MessageEnvelope, Payload, PayloadType, Received, ReceiveOptions,
+    Client, ConnectOptions, Data, MessageEnvelope, Payload, PayloadType, ReceiveOptions, Received,
     SendOptions,
 };
 use serde_json::{Value, json};
@@ -58,7 +58,11 @@ fn to_payloads(message: &common::CaseMessage) -> Result<Vec<Payload>, String> {
         .map(|p| {
             let payload_type = PayloadType::parse(&p.payload_type)
                 .ok_or_else(|| format!("unknown payload type {}", p.payload_type))?;
-            Ok(Payload::new(p.dataname.clone(), payload_type, p.bytes.clone()))
+            Ok(Payload::new(
+                p.dataname.clone(),
+                payload_type,
+                p.bytes.clone(),
+            ))
         })
         .collect()
 }
@@ -91,7 +95,10 @@ pub async fn run(args: &[String]) -> Result<(), String> {
             let client = connect(nats, files, threshold).await?;
             for message in &messages {
                 let options = SendOptions::new().jetstream(message.jetstream);
-                match client.smartsend(subject, to_payloads(message)?, &options).await {
+                match client
+                    .smartsend(subject, to_payloads(message)?, &options)
+                    .await
+                {
                     Ok(envelope) => print(&json!({"sent": envelope.msg_id})),
                     Err(e) => print(&json!({"error": e.to_string()})),
                 }
@@ -111,7 +118,13 @@ pub async fn run(args: &[String]) -> Result<(), String> {
             let echo: Vec<Payload> = request
                 .payloads
                 .iter()
-                .map(|p| Payload::new(p.dataname.clone(), p.payload_type.clone(), bytes_of(&p.data)))
+                .map(|p| {
+                    Payload::new(
+                        p.dataname.clone(),
+                        p.payload_type.clone(),
+                        bytes_of(&p.data),
+                    )
+                })
                 .collect();
             client
                 .reply(&request, echo, &SendOptions::new())
@@ -129,7 +142,12 @@ pub async fn run(args: &[String]) -> Result<(), String> {
             print(&json!({"sent": msg_id}));
             let options = SendOptions::new().msg_id(msg_id);
             match client
-                .request(subject, to_payloads(message)?, &options, Duration::from_secs(20))
+                .request(
+                    subject,
+                    to_payloads(message)?,
+                    &options,
+                    Duration::from_secs(20),
+                )
                 .await
             {
                 Ok(reply) => print(&received_line(&reply)),
@@ -162,7 +180,9 @@ async fn golden_answer(id: &str, message: &[u8]) -> Value {
             // The payload alone in an envelope, decoded by the SDK's receive path.
             let mut alone = envelope.clone();
             alone.payloads = vec![p.clone()];
-            match natsbridge::smartreceive(alone.to_json().as_bytes(), &ReceiveOptions::default()).await {
+            match natsbridge::smartreceive(alone.to_json().as_bytes(), &ReceiveOptions::default())
+                .await
+            {
                 Ok(received) => {
                     let got = &received.payloads[0];
                     common::golden_value(got.payload_type.as_str(), &bytes_of(&got.data))
