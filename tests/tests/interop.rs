@@ -31,7 +31,7 @@ fn every_runtime_reaches_every_runtime_and_every_sdk_meets_the_goldens() {
             .expect("interop.json is JSON");
     assert_eq!(json["ok"], true);
     let matrix = json["matrix"].as_array().expect("the matrix cells");
-    assert_eq!(matrix.len(), 25, "5 senders × 5 receivers");
+    assert_eq!(matrix.len(), 36, "6 senders × 6 receivers");
     let expected_cases = cases::send_batch().len() + 1;
     for cell in matrix {
         assert_eq!(cell["total"], expected_cases, "{cell}");

@@ -16,6 +16,9 @@ pub enum Runtime {
     Std,
     /// The no_std SDK (`natsbridge-embedded`) built for the host, over tokio sockets.
     NoStdTokio,
+    /// The no_std SDK on embassy-net's TCP/IP stack over a TAP device
+    /// (`sdk-embedded/tap-test/src/bin/interop_embassy.rs`).
+    NoStdEmbassy,
     /// `nats_bridge.py` on CPython.
     CPython,
     /// `nats_bridge.py` on the MicroPython unix port.
@@ -27,9 +30,10 @@ pub enum Runtime {
 
 impl Runtime {
     /// Every runtime, in the order of the report.
-    pub const ALL: [Runtime; 5] = [
+    pub const ALL: [Runtime; 6] = [
         Runtime::Std,
         Runtime::NoStdTokio,
+        Runtime::NoStdEmbassy,
         Runtime::CPython,
         Runtime::MicroPython,
         Runtime::NatsPy,
@@ -40,15 +44,17 @@ impl Runtime {
         match self {
             Runtime::Std => "std",
             Runtime::NoStdTokio => "no_std-tokio",
+            Runtime::NoStdEmbassy => "no_std-embassy",
             Runtime::CPython => "cpython",
             Runtime::MicroPython => "micropython",
             Runtime::NatsPy => "nats-py",
         }
     }
 
-    /// Whether the runtime is one of our SDKs (and so held to the goldens).
-    pub fn is_sdk(self) -> bool {
-        self != Runtime::NatsPy
+    /// Whether the runtime is held to the goldens: each SDK once (the embassy-net agent runs
+    /// the same no_std codec as `no_std-tokio`), not the nats-py peer.
+    pub fn runs_goldens(self) -> bool {
+        !matches!(self, Runtime::NatsPy | Runtime::NoStdEmbassy)
     }
 
     /// The command that runs this runtime's agent with `args`.
@@ -61,6 +67,7 @@ impl Runtime {
                 c.arg("agent").arg(self.name());
                 c
             }
+            Runtime::NoStdEmbassy => Command::new(embassy_agent()),
             Runtime::CPython => {
                 let mut c = Command::new("python3");
                 c.arg(interop.join("agent.py"));
@@ -88,6 +95,19 @@ impl Runtime {
         command
     }
 }
+
+/// The embassy-net agent's program: `$NATSBRIDGE_EMBASSY_AGENT`, else beside the harness.
+pub fn embassy_agent() -> PathBuf {
+    std::env::var_os("NATSBRIDGE_EMBASSY_AGENT")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            let exe = std::env::current_exe().expect("the harness's own path");
+            exe.with_file_name(EMBASSY_AGENT)
+        })
+}
+
+/// The name of the embassy-net agent's binary (package `natsbridge-embedded-tap`).
+pub const EMBASSY_AGENT: &str = "natsbridge-interop-embassy";
 
 /// `tests/interop/`: the Python agents and the known-failure lists.
 pub fn interop_dir() -> PathBuf {

@@ -15,10 +15,14 @@
 //! | `goldens DIR` | per golden `{"id","envelope","payloads","reencoded"}` or `{"id","error":{"kind","at"}}` |
 //!
 //! `size` and `sha256` are those of the serialized data (WIRE.md section 4; text and
-//! dictionaries re-serialized canonically). Receivers are configured with the file server
-//! the harness started. The no_std SDK on embassy-net over a TAP device is not in the matrix
-//! yet (it needs the servers inside a network namespace; `sdk-embedded/tap-test` covers it
-//! alone).
+//! dictionaries re-serialized canonically). Senders are configured with the file server
+//! the harness started (Plik API; the nats-py peer uploads by plain HTTP `PUT`).
+//!
+//! The network: the harness re-runs itself in a network namespace of its own (`unshare -n`,
+//! root), so the servers, every agent and the embassy-net agents' TAP devices share one
+//! private network. Servers listen on the namespace's 127.0.0.1; each embassy-net agent adds
+//! its own TAP device and relays its host side to those ports (see its module doc), so its
+//! whole TCP/IP stack is exercised while links keep the one URL every receiver fetches.
 
 pub mod agents;
 pub mod cases;
@@ -85,7 +89,7 @@ pub fn run(work: &Path, natsbridge: Option<PathBuf>) -> Verdict {
     }
     let mut jobs: Vec<Job> = Runtime::ALL
         .iter()
-        .filter(|r| r.is_sdk())
+        .filter(|r| r.runs_goldens())
         .map(|r| Job::Goldens(*r))
         .collect();
     for sender in Runtime::ALL {

@@ -7,8 +7,69 @@ mod embedded_common;
 mod no_std_agent;
 mod std_agent;
 
-use std::path::PathBuf;
-use std::process::ExitCode;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+use natsbridge_tests::interop::agents::EMBASSY_AGENT;
+
+/// Set in the copy of the harness that runs inside its network namespace.
+const IN_NAMESPACE: &str = "NATSBRIDGE_INTEROP_IN_NAMESPACE";
+
+/// Builds the embassy-net agent beside this program (a no-op when it is up to date), unless
+/// `NATSBRIDGE_EMBASSY_AGENT` names one.
+fn build_embassy_agent() -> Result<(), String> {
+    if std::env::var_os("NATSBRIDGE_EMBASSY_AGENT").is_some() {
+        return Ok(());
+    }
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let command = format!("cargo build -p natsbridge-embedded-tap --bin {EMBASSY_AGENT}");
+    let status = Command::new(&cargo)
+        .current_dir(&workspace)
+        .args([
+            "build",
+            "--quiet",
+            "--locked",
+            "-p",
+            "natsbridge-embedded-tap",
+            "--bin",
+            EMBASSY_AGENT,
+        ])
+        .status()
+        .map_err(|e| format!("cannot run `{command}`: {e}"))?;
+    status
+        .success()
+        .then_some(())
+        .ok_or_else(|| format!("`{command}` failed ({status})"))
+}
+
+/// Runs this program again inside a new network namespace and returns its exit code.
+fn rerun_in_namespace(args: &[String]) -> ExitCode {
+    if let Err(why) = build_embassy_agent() {
+        eprintln!("interop FAILED: {why}");
+        return ExitCode::FAILURE;
+    }
+    let exe = std::env::current_exe().expect("the harness's own path");
+    match Command::new("unshare")
+        .arg("-n")
+        .arg(exe)
+        .args(args)
+        .env(IN_NAMESPACE, "1")
+        .status()
+    {
+        Ok(status) if status.success() => ExitCode::SUCCESS,
+        Ok(status) => {
+            eprintln!("interop FAILED ({status})");
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!(
+                "interop FAILED: cannot run `unshare -n` ({e}); the matrix runs in a network namespace of its own and needs root and util-linux"
+            );
+            ExitCode::FAILURE
+        }
+    }
+}
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -20,7 +81,9 @@ fn main() -> ExitCode {
         let rest = &args[2.min(args.len())..];
         let outcome = match args.get(1).map(String::as_str) {
             Some("std") => runtime.block_on(std_agent::run(rest)),
-            Some("no_std-tokio") => runtime.block_on(no_std_agent::run(rest)),
+            Some("no_std-tokio") => {
+                runtime.block_on(no_std_agent::run(&mut no_std_agent::TokioNetwork, rest))
+            }
             other => Err(format!("no agent {other:?}: std or no_std-tokio")),
         };
         return match outcome {
@@ -31,6 +94,19 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         };
+    }
+    if std::env::var_os(IN_NAMESPACE).is_none() {
+        return rerun_in_namespace(&args);
+    }
+    match Command::new("ip")
+        .args(["link", "set", "lo", "up"])
+        .status()
+    {
+        Ok(status) if status.success() => {}
+        other => {
+            eprintln!("interop FAILED: cannot bring up the namespace's loopback: {other:?}");
+            return ExitCode::FAILURE;
+        }
     }
     let report_dir = match args.as_slice() {
         [] => None,

@@ -1,9 +1,10 @@
-//! The agent of the no_std SDK (`natsbridge-embedded`) built for the host, over tokio TCP
-//! sockets: caller buffers, owned envelopes, link payloads through the harness's file server.
+//! The agent of the no_std SDK (`natsbridge-embedded`) built for the host, over any
+//! [`Network`]: tokio TCP sockets here, embassy-net on a TAP device in `sdk-embedded/tap-test`.
 
 use std::time::Duration;
 
 use embedded_io_adapters::tokio_1::FromTokio;
+use embedded_io_async::{Read, Write};
 use natsbridge_embedded::backoff::Backoff;
 use natsbridge_embedded::client::{Client, Event};
 use natsbridge_embedded::link::{FileServer, UploadMethod};
@@ -16,7 +17,41 @@ use tokio::net::TcpStream;
 use crate::common::{self, print};
 use crate::embedded_common::{Collect, TokioConnector};
 
-type Nats<'b> = Client<'b, FromTokio<TcpStream>>;
+/// Where the agent's TCP connections come from: the board's network stack.
+#[allow(async_fn_in_trait)]
+pub trait Network {
+    /// A connection to the NATS server.
+    type Nats: embedded_io_async::Read + embedded_io_async::Write;
+    /// Opens the HTTP connections of link payloads.
+    type Http<'h>: natsbridge_embedded::http::Connector
+    where
+        Self: 'h;
+    /// Opens a TCP connection to the NATS server at `host:port`.
+    async fn open(&mut self, host: &str, port: u16) -> Result<Self::Nats, String>;
+    /// The connector for link payloads.
+    fn http(&mut self) -> Self::Http<'_>;
+}
+
+/// The host's TCP stack through tokio.
+pub struct TokioNetwork;
+
+impl Network for TokioNetwork {
+    type Nats = FromTokio<TcpStream>;
+    type Http<'h> = TokioConnector;
+
+    async fn open(&mut self, host: &str, port: u16) -> Result<Self::Nats, String> {
+        let stream = TcpStream::connect((host, port))
+            .await
+            .map_err(|e| format!("{host}:{port}: {e}"))?;
+        Ok(FromTokio::new(stream))
+    }
+
+    fn http(&mut self) -> TokioConnector {
+        TokioConnector
+    }
+}
+
+type Nats<'b, N> = Client<'b, <N as Network>::Nats>;
 
 /// The largest envelope this agent receives or sends.
 const BUFFER: usize = 64 * 1024;
@@ -34,13 +69,16 @@ fn host_port(url: &str) -> Result<(String, u16), String> {
     ))
 }
 
-async fn connect<'b>(nats: &str, rx: &'b mut [u8], tx: &'b mut [u8]) -> Result<Nats<'b>, String> {
+async fn connect<'b, N: Network>(
+    net: &mut N,
+    nats: &str,
+    rx: &'b mut [u8],
+    tx: &'b mut [u8],
+) -> Result<Nats<'b, N>, String> {
     let (host, port) = host_port(nats)?;
-    let stream = TcpStream::connect((host.as_str(), port))
-        .await
-        .map_err(|e| format!("{nats}: {e}"))?;
+    let transport = net.open(&host, port).await?;
     Client::connect(
-        FromTokio::new(stream),
+        transport,
         rx,
         tx,
         &ConnectOptions::new().name("interop-no_std"),
@@ -49,32 +87,52 @@ async fn connect<'b>(nats: &str, rx: &'b mut [u8], tx: &'b mut [u8]) -> Result<N
     .map_err(|e| format!("{nats}: {e:?}"))
 }
 
-/// Subscribes and waits for its own probe message, so the server surely knows the
+/// Subscribes to `subject`, then waits for [`round_trip`], so the server surely knows the
 /// subscription before the harness starts a sender.
-async fn subscribe_confirmed(client: &mut Nats<'_>, subject: &str) -> Result<(), String> {
+async fn subscribe_confirmed<T: Read + Write>(
+    client: &mut Client<'_, T>,
+    subject: &str,
+) -> Result<(), String> {
     client
         .subscribe(subject, None)
         .await
         .map_err(|e| format!("{e:?}"))?;
+    round_trip(client).await
+}
+
+/// Publishes a probe to a subject of its own and waits until it comes back: the server has
+/// then handled everything this client sent before (it handles a connection in order).
+async fn round_trip<T: Read + Write>(client: &mut Client<'_, T>) -> Result<(), String> {
+    let probe = format!("_INBOX.interop.probe.{}", smart::uuid_v4(common::random()));
+    let sid = client
+        .subscribe(&probe, None)
+        .await
+        .map_err(|e| format!("{e:?}"))?;
     client
-        .publish(subject, None, b"interop-ready")
+        .publish(&probe, None, b"probe")
         .await
         .map_err(|e| format!("{e:?}"))?;
     loop {
         if let Event::Message(m) = next(client).await?
-            && m.payload == b"interop-ready"
+            && m.sid == sid
         {
-            return Ok(());
+            break;
         }
     }
+    client
+        .unsubscribe(sid, None)
+        .await
+        .map_err(|e| format!("{e:?}"))
 }
 
-async fn next<'c>(client: &'c mut Nats<'_>) -> Result<Event<'c>, String> {
+async fn next<'c, T: Read + Write>(client: &'c mut Client<'_, T>) -> Result<Event<'c>, String> {
     client.next_event().await.map_err(|e| format!("{e:?}"))
 }
 
 /// The next envelope on the subscription and the NATS reply subject it came with.
-async fn next_envelope(client: &mut Nats<'_>) -> Result<(Box<MessageEnvelope>, String), String> {
+async fn next_envelope<T: Read + Write>(
+    client: &mut Client<'_, T>,
+) -> Result<(Box<MessageEnvelope>, String), String> {
     match next(client).await? {
         Event::Message(m) => {
             let envelope = MessageEnvelope::decode(m.payload).map_err(|e| e.to_string())?;
@@ -89,10 +147,13 @@ async fn next_envelope(client: &mut Nats<'_>) -> Result<(Box<MessageEnvelope>, S
 }
 
 /// Each payload of `envelope`, delivered by `smart::smartreceive`.
-async fn receive_all(envelope: &MessageEnvelope) -> Result<Vec<Vec<u8>>, (usize, ReceiveError)> {
+async fn receive_all<N: Network>(
+    net: &mut N,
+    envelope: &MessageEnvelope,
+) -> Result<Vec<Vec<u8>>, (usize, ReceiveError)> {
     let mut work = vec![0u8; 4096];
     let mut links = Links {
-        connector: TokioConnector,
+        connector: net.http(),
         work: &mut work,
         backoff: Backoff::default(),
         delay: async |ms: u32| tokio::time::sleep(Duration::from_millis(ms.into())).await,
@@ -109,8 +170,8 @@ async fn receive_all(envelope: &MessageEnvelope) -> Result<Vec<Vec<u8>>, (usize,
     Ok(out)
 }
 
-async fn received_line(envelope: &MessageEnvelope) -> Value {
-    match receive_all(envelope).await {
+async fn received_line<N: Network>(net: &mut N, envelope: &MessageEnvelope) -> Value {
+    match receive_all(net, envelope).await {
         Err((i, e)) => {
             json!({"msg_id": envelope.msg_id.as_str(), "error": format!("payloads[{i}]: {e:?}")})
         }
@@ -173,8 +234,9 @@ fn template() -> Box<MessageEnvelope> {
 }
 
 /// Sends `payloads` in `envelope` on `subject` through the file server `files`.
-async fn send(
-    client: &mut Nats<'_>,
+async fn send<N: Network>(
+    net: &mut N,
+    client: &mut Nats<'_, N>,
     envelope: &mut MessageEnvelope,
     subject: &str,
     payloads: &[Outgoing<'_>],
@@ -183,7 +245,7 @@ async fn send(
 ) -> Result<(), String> {
     let mut work = [0u8; 1024];
     let mut uploader = HttpUploader {
-        connector: TokioConnector,
+        connector: net.http(),
         work: &mut work,
         server: FileServer {
             url: files,
@@ -220,7 +282,7 @@ fn outgoing(message: &common::CaseMessage) -> Vec<Outgoing<'_>> {
 }
 
 /// Runs one command of the agent protocol.
-pub async fn run(args: &[String]) -> Result<(), String> {
+pub async fn run<N: Network>(net: &mut N, args: &[String]) -> Result<(), String> {
     let command = args.first().map(String::as_str).unwrap_or_default();
     let rest = args.get(1..).unwrap_or_default();
     if command == "goldens" {
@@ -235,12 +297,12 @@ pub async fn run(args: &[String]) -> Result<(), String> {
             let [nats, _files, subject, count] =
                 common::take(rest, "receive NATS FILES SUBJECT COUNT")?;
             let count: usize = count.parse().map_err(|_| "COUNT is not a number")?;
-            let mut client = connect(nats, &mut rx, &mut tx).await?;
+            let mut client = connect(net, nats, &mut rx, &mut tx).await?;
             subscribe_confirmed(&mut client, subject).await?;
             print(&json!({"ready": true}));
             for _ in 0..count {
                 match next_envelope(&mut client).await {
-                    Ok((envelope, _)) => print(&received_line(&envelope).await),
+                    Ok((envelope, _)) => print(&received_line(net, &envelope).await),
                     Err(e) => print(&json!({"error": e})),
                 }
             }
@@ -250,7 +312,7 @@ pub async fn run(args: &[String]) -> Result<(), String> {
             let [nats, files, subject, case_file] =
                 common::take(rest, "send NATS FILES SUBJECT CASEFILE")?;
             let (threshold, messages) = common::read_case_file(case_file)?;
-            let mut client = connect(nats, &mut rx, &mut tx).await?;
+            let mut client = connect(net, nats, &mut rx, &mut tx).await?;
             for message in &messages {
                 let mut envelope = template();
                 let options = SendOptions {
@@ -258,6 +320,7 @@ pub async fn run(args: &[String]) -> Result<(), String> {
                     jetstream: message.jetstream,
                 };
                 match send(
+                    net,
                     &mut client,
                     &mut envelope,
                     subject,
@@ -271,15 +334,15 @@ pub async fn run(args: &[String]) -> Result<(), String> {
                     Err(e) => print(&json!({"error": e})),
                 }
             }
-            client.flush().await.map_err(|e| format!("{e:?}"))
+            round_trip(&mut client).await
         }
         "reply" => {
             let [nats, files, subject] = common::take(rest, "reply NATS FILES SUBJECT")?;
-            let mut client = connect(nats, &mut rx, &mut tx).await?;
+            let mut client = connect(net, nats, &mut rx, &mut tx).await?;
             subscribe_confirmed(&mut client, subject).await?;
             print(&json!({"ready": true}));
             let (request, nats_reply) = next_envelope(&mut client).await?;
-            let data = receive_all(&request)
+            let data = receive_all(net, &request)
                 .await
                 .map_err(|(i, e)| format!("payloads[{i}]: {e:?}"))?;
             let echo: Vec<Outgoing<'_>> = request
@@ -304,15 +367,15 @@ pub async fn run(args: &[String]) -> Result<(), String> {
                 size_threshold: natsbridge_tests::interop::cases::SIZE_THRESHOLD as u64,
                 jetstream: false,
             };
-            send(&mut client, &mut reply, &to, &echo, &options, files).await?;
-            client.flush().await.map_err(|e| format!("{e:?}"))
+            send(net, &mut client, &mut reply, &to, &echo, &options, files).await?;
+            round_trip(&mut client).await
         }
         "request" => {
             let [nats, files, subject, case_file] =
                 common::take(rest, "request NATS FILES SUBJECT CASEFILE")?;
             let (threshold, messages) = common::read_case_file(case_file)?;
             let message = messages.first().ok_or("an empty case file")?;
-            let mut client = connect(nats, &mut rx, &mut tx).await?;
+            let mut client = connect(net, nats, &mut rx, &mut tx).await?;
             let inbox = format!("_INBOX.interop.{}", smart::uuid_v4(common::random()));
             client
                 .subscribe(&inbox, None)
@@ -327,6 +390,7 @@ pub async fn run(args: &[String]) -> Result<(), String> {
                 jetstream: false,
             };
             send(
+                net,
                 &mut client,
                 &mut request,
                 subject,
@@ -345,7 +409,7 @@ pub async fn run(args: &[String]) -> Result<(), String> {
                 }
             };
             match tokio::time::timeout(Duration::from_secs(20), wait).await {
-                Ok(Ok(reply)) => print(&received_line(&reply).await),
+                Ok(Ok(reply)) => print(&received_line(net, &reply).await),
                 Ok(Err(e)) => print(&json!({"error": e})),
                 Err(_) => print(&json!({"error": "no reply within 20 s"})),
             }
