@@ -51,6 +51,9 @@ impl PayloadSpec {
 pub struct MessageSpec {
     pub case: String,
     pub jetstream: bool,
+    /// Links go to the NATS JetStream Object Store (the std SDK only) instead of the file
+    /// server.
+    pub object_store: bool,
     pub payloads: Vec<PayloadSpec>,
 }
 
@@ -109,6 +112,7 @@ pub fn direct_messages() -> Vec<MessageSpec> {
         .map(|p| MessageSpec {
             case: format!("direct/{}", p.payload_type),
             jetstream: false,
+            object_store: false,
             payloads: vec![p],
         })
         .collect()
@@ -120,6 +124,7 @@ pub fn send_batch() -> Vec<MessageSpec> {
     messages.push(MessageSpec {
         case: "link".into(),
         jetstream: false,
+        object_store: false,
         payloads: vec![
             PayloadSpec::new("big.bin", "binary", pattern(150_000, 5)),
             PayloadSpec::new("long.txt", "text", TEXT.repeat(60).into_bytes()),
@@ -128,6 +133,7 @@ pub fn send_batch() -> Vec<MessageSpec> {
     messages.push(MessageSpec {
         case: "multi".into(),
         jetstream: false,
+        object_store: false,
         payloads: vec![
             PayloadSpec::new("caption", "text", b"several payloads".to_vec()),
             PayloadSpec::new("meta", "dictionary", br#"{"n":4}"#.to_vec()),
@@ -138,6 +144,7 @@ pub fn send_batch() -> Vec<MessageSpec> {
     messages.push(MessageSpec {
         case: "jetstream".into(),
         jetstream: true,
+        object_store: false,
         payloads: vec![PayloadSpec::new("event", "binary", pattern(64, 8))],
     });
     messages
@@ -148,11 +155,27 @@ pub fn request_message() -> MessageSpec {
     MessageSpec {
         case: "request-reply".into(),
         jetstream: false,
+        object_store: false,
         payloads: vec![
             PayloadSpec::new("question", "text", b"echo this".to_vec()),
             PayloadSpec::new("attachment.bin", "binary", pattern(5_000, 9)),
         ],
     }
+}
+
+/// The std SDK's own link transport, sent only from std to std: a link payload through the
+/// JetStream Object Store, fetched over NATS.
+pub fn object_store_messages() -> Vec<MessageSpec> {
+    vec![MessageSpec {
+        case: "link/object-store".into(),
+        jetstream: false,
+        object_store: true,
+        payloads: vec![PayloadSpec::new(
+            "stored.bin",
+            "binary",
+            pattern(200_000, 10),
+        )],
+    }]
 }
 
 /// Writes `messages` as a case file for the agents (payload bytes in files beside it):

@@ -1,7 +1,7 @@
 //! One sender × receiver pair of the matrix: the send batch through a receiver agent, then a
 //! request answered by a responder agent, each case checked against what was sent.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -19,6 +19,14 @@ pub struct Servers {
     pub fileserver_url: String,
 }
 
+/// The case files of the run (written by [`cases::write_case_file`]).
+#[derive(Debug, Clone)]
+pub struct CaseFiles {
+    pub batch: PathBuf,
+    pub request: PathBuf,
+    pub object_store: PathBuf,
+}
+
 /// The outcome of one case of one pair.
 #[derive(Debug, Clone)]
 pub struct CaseResult {
@@ -31,24 +39,33 @@ pub fn run_pair(
     sender: Runtime,
     receiver: Runtime,
     servers: &Servers,
-    batch_file: &Path,
-    request_file: &Path,
+    files: &CaseFiles,
     work: &Path,
 ) -> Vec<CaseResult> {
-    let batch = cases::send_batch();
-    let mut results = match send_and_receive(sender, receiver, servers, batch_file, &batch, work) {
-        Ok(results) => results,
-        Err(why) => batch
-            .iter()
-            .map(|m| CaseResult {
-                case: m.case.clone(),
-                failure: Some(why.clone()),
-            })
-            .collect(),
-    };
+    let mut batches = vec![(cases::send_batch(), &files.batch, "batch")];
+    if (sender, receiver) == (Runtime::Std, Runtime::Std) {
+        batches.push((
+            cases::object_store_messages(),
+            &files.object_store,
+            "object-store",
+        ));
+    }
+    let mut results = Vec::new();
+    for (batch, file, tag) in &batches {
+        let run = send_and_receive(sender, receiver, servers, file, batch, &work.join(tag));
+        results.extend(run.unwrap_or_else(|why| {
+            batch
+                .iter()
+                .map(|m| CaseResult {
+                    case: m.case.clone(),
+                    failure: Some(why.clone()),
+                })
+                .collect()
+        }));
+    }
     let request = cases::request_message();
     results.push(CaseResult {
-        failure: request_and_reply(sender, receiver, servers, request_file, &request, work).err(),
+        failure: request_and_reply(sender, receiver, servers, &files.request, &request, work).err(),
         case: request.case,
     });
     results
@@ -86,11 +103,21 @@ fn send_and_receive(
     )?;
     // Each sent message prints `{"sent": msg_id}` or `{"error": why}`.
     let mut sent: Vec<Result<String, String>> = Vec::new();
-    for _ in batch {
+    // The link URLs a sender reports (the std agent does), per message.
+    let mut links: Vec<Vec<String>> = vec![Vec::new(); batch.len()];
+    for (i, _) in batch.iter().enumerate() {
         match talker.next_line(STEP_LIMIT) {
-            Ok(line) => sent.push(match line["sent"].as_str() {
-                Some(id) => Ok(id.to_owned()),
-                None => Err(format!("the sender failed: {}", line["error"])),
+            Ok(line) => sent.push({
+                links[i] = line["links"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|l| l.as_str().map(str::to_owned))
+                    .collect();
+                match line["sent"].as_str() {
+                    Some(id) => Ok(id.to_owned()),
+                    None => Err(format!("the sender failed: {}", line["error"])),
+                }
             }),
             Err(why) => {
                 sent.push(Err(why));
@@ -123,6 +150,17 @@ fn send_and_receive(
                     sender_done.clone().err().unwrap_or_default()
                 )),
                 Some(Err(why)) => Some(why.clone()),
+                Some(Ok(_))
+                    if message.object_store
+                        && !links[i]
+                            .iter()
+                            .all(|l| l.starts_with("nats-object-store://")) =>
+                {
+                    Some(format!(
+                        "the links are not in the Object Store: {:?}",
+                        links[i]
+                    ))
+                }
                 Some(Ok(id)) => match received.iter().find(|l| l["msg_id"] == id.as_str()) {
                     Some(line) => cases::check_received(message, id, line).err(),
                     None => Some(not_received(id, &received)),

@@ -80,8 +80,14 @@ pub fn run(work: &Path, natsbridge: Option<PathBuf>) -> Verdict {
         nats_url: nats.url(),
         fileserver_url: files.url(),
     };
-    let batch_file = cases::write_case_file(work, "batch", &cases::send_batch());
-    let request_file = cases::write_case_file(work, "request", &[cases::request_message()]);
+    let case_files = matrix::CaseFiles {
+        batch: cases::write_case_file(work, "batch", &cases::send_batch()),
+        request: cases::write_case_file(work, "request", &[cases::request_message()]),
+        object_store: cases::write_case_file(work, "object-store", &cases::object_store_messages()),
+    };
+    for tag in ["batch", "object-store"] {
+        std::fs::create_dir_all(work.join(tag)).expect("creating a log folder");
+    }
 
     enum Job {
         Pair(Runtime, Runtime),
@@ -107,14 +113,8 @@ pub fn run(work: &Path, natsbridge: Option<PathBuf>) -> Verdict {
                 while let Some(job) = queue.lock().expect("the job queue").pop() {
                     match job {
                         Job::Pair(sender, receiver) => {
-                            let results = matrix::run_pair(
-                                sender,
-                                receiver,
-                                &servers,
-                                &batch_file,
-                                &request_file,
-                                work,
-                            );
+                            let results =
+                                matrix::run_pair(sender, receiver, &servers, &case_files, work);
                             eprintln!(
                                 "interop: {} -> {}: {}/{}",
                                 sender.name(),

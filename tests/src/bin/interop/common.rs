@@ -14,6 +14,7 @@ pub struct CasePayload {
 /// One message of a case file.
 pub struct CaseMessage {
     pub jetstream: bool,
+    pub object_store: bool,
     pub payloads: Vec<CasePayload>,
 }
 
@@ -34,6 +35,7 @@ pub fn read_case_file(path: &str) -> Result<(u64, Vec<CaseMessage>), String> {
         }
         messages.push(CaseMessage {
             jetstream: m["jetstream"] == true,
+            object_store: m["object_store"] == true,
             payloads,
         });
     }

@@ -12,10 +12,20 @@ use serde_json::{Value, json};
 
 use crate::common::{self, print};
 
+/// The JetStream Object Store bucket of the `object_store` cases.
+const BUCKET: &str = "interop-links";
+
 async fn connect(nats: &str, files: &str, threshold: u64) -> Result<Client, String> {
-    ConnectOptions::new()
+    connect_with(ConnectOptions::new().plik(files), nats, threshold).await
+}
+
+async fn connect_with(
+    options: ConnectOptions,
+    nats: &str,
+    threshold: u64,
+) -> Result<Client, String> {
+    options
         .sender_name("interop-std")
-        .plik(files)
         .size_threshold(threshold)
         .connect(nats)
         .await
@@ -93,13 +103,28 @@ pub async fn run(args: &[String]) -> Result<(), String> {
                 common::take(rest, "send NATS FILES SUBJECT CASEFILE")?;
             let (threshold, messages) = common::read_case_file(case_file)?;
             let client = connect(nats, files, threshold).await?;
+            let stored = ConnectOptions::new().object_store(BUCKET);
+            let object_store = connect_with(stored, nats, threshold).await?;
             for message in &messages {
                 let options = SendOptions::new().jetstream(message.jetstream);
-                match client
+                let sender = if message.object_store {
+                    &object_store
+                } else {
+                    &client
+                };
+                match sender
                     .smartsend(subject, to_payloads(message)?, &options)
                     .await
                 {
-                    Ok(envelope) => print(&json!({"sent": envelope.msg_id})),
+                    Ok(envelope) => {
+                        let links: Vec<&str> = envelope
+                            .payloads
+                            .iter()
+                            .filter(|p| p.transport.as_str() == "link")
+                            .map(|p| p.data.as_str())
+                            .collect();
+                        print(&json!({"sent": envelope.msg_id, "links": links}));
+                    }
                     Err(e) => print(&json!({"error": e.to_string()})),
                 }
             }
