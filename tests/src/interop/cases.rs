@@ -179,8 +179,8 @@ pub fn object_store_messages() -> Vec<MessageSpec> {
 }
 
 /// Writes `messages` as a case file for the agents (payload bytes in files beside it):
-/// `{"size_threshold": N, "messages": [{"case", "jetstream", "payloads": [{"dataname",
-/// "type", "file"}]}]}`.
+/// `{"size_threshold": N, "messages": [{"case", "jetstream", "object_store", "payloads":
+/// [{"dataname", "type", "file"}]}]}`.
 pub fn write_case_file(dir: &Path, name: &str, messages: &[MessageSpec]) -> PathBuf {
     std::fs::create_dir_all(dir).expect("creating the case folder");
     let mut list = Vec::new();
@@ -194,9 +194,10 @@ pub fn write_case_file(dir: &Path, name: &str, messages: &[MessageSpec]) -> Path
                 "file": file.to_string_lossy(),
             }));
         }
-        list.push(
-            json!({"case": message.case, "jetstream": message.jetstream, "payloads": payloads}),
-        );
+        list.push(json!({
+            "case": message.case, "jetstream": message.jetstream,
+            "object_store": message.object_store, "payloads": payloads,
+        }));
     }
     let path = dir.join(format!("{name}.json"));
     let text = json!({"size_threshold": SIZE_THRESHOLD, "messages": list}).to_string();

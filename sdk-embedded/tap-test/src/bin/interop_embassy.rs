@@ -8,6 +8,7 @@
 //! every connection (NATS and links, any host) goes to the relay.
 
 #[path = "../../../../tests/src/bin/interop/common.rs"]
+#[allow(dead_code)] // the std agent's Object Store flag
 mod common;
 #[path = "../../../tests/common/mod.rs"]
 mod embedded_common;

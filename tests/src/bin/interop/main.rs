@@ -15,10 +15,14 @@ use natsbridge_tests::interop::agents::EMBASSY_AGENT;
 /// Set in the copy of the harness that runs inside its network namespace.
 const IN_NAMESPACE: &str = "NATSBRIDGE_INTEROP_IN_NAMESPACE";
 
-/// Builds the embassy-net agent beside this program (a no-op when it is up to date), unless
-/// `NATSBRIDGE_EMBASSY_AGENT` names one.
+/// Builds the embassy-net agent beside this program when it is missing (`cargo test
+/// --workspace` and `scripts/test-all` build it with the workspace), unless
+/// `NATSBRIDGE_EMBASSY_AGENT` names one. (Building it from here every time would rebuild
+/// dependencies whose features differ from the workspace build.)
 fn build_embassy_agent() -> Result<(), String> {
-    if std::env::var_os("NATSBRIDGE_EMBASSY_AGENT").is_some() {
+    let agent = natsbridge_tests::interop::agents::embassy_agent();
+    if std::env::var_os("NATSBRIDGE_EMBASSY_AGENT").is_some() || agent.is_file() {
+        eprintln!("interop: the embassy-net agent is {}", agent.display());
         return Ok(());
     }
     let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
