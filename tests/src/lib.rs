@@ -12,5 +12,6 @@
 
 pub mod embedded_view;
 pub mod golden;
+pub mod interop;
 pub mod reference;
 pub mod tools;

@@ -1,0 +1,150 @@
+//! The cross-language interop matrix (`cargo run -p natsbridge-tests --bin interop`) run as a
+//! test, so `scripts/test-all` runs it; and the report's rules held on made-up results: a
+//! wrong payload fails its case, a listed known failure that passes or no longer exists fails
+//! the run.
+
+use std::process::Command;
+
+use natsbridge_tests::interop::cases::{self, PayloadSpec};
+use natsbridge_tests::interop::matrix::CaseResult;
+use natsbridge_tests::interop::report::{self, Cell, KnownFailures};
+use serde_json::{Value, json};
+
+#[test]
+fn every_runtime_reaches_every_runtime_and_every_sdk_meets_the_goldens() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("interop");
+    let output = Command::new(env!("CARGO_BIN_EXE_interop"))
+        .arg("--report")
+        .arg(&dir)
+        .output()
+        .expect("running the interop harness");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "the interop matrix failed ({}):\n{stdout}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    println!("{stdout}");
+    let json: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("interop.json")).expect("interop.json"))
+            .expect("interop.json is JSON");
+    assert_eq!(json["ok"], true);
+    let matrix = json["matrix"].as_array().expect("the matrix cells");
+    assert_eq!(matrix.len(), 36, "6 senders × 6 receivers");
+    for cell in matrix {
+        // std to std also carries a link through the JetStream Object Store.
+        let std_only = usize::from(cell["sender"] == "std" && cell["receiver"] == "std");
+        let expected_cases = cases::send_batch().len() + 1 + std_only;
+        assert_eq!(cell["total"], expected_cases, "{cell}");
+        assert_eq!(cell["passed"], expected_cases, "{cell}");
+    }
+    assert_eq!(json["goldens"].as_array().map(Vec::len), Some(4));
+    assert!(
+        std::fs::read_to_string(dir.join("interop.md")).is_ok_and(|md| md.contains("| **std** |"))
+    );
+}
+
+fn result(case: &str, failure: Option<&str>) -> CaseResult {
+    CaseResult {
+        case: case.into(),
+        failure: failure.map(str::to_owned),
+    }
+}
+
+fn cell(results: Vec<CaseResult>) -> Cell {
+    Cell {
+        sender: "std".into(),
+        receiver: "cpython".into(),
+        results,
+    }
+}
+
+fn known(ids: &[&str]) -> KnownFailures {
+    ids.iter()
+        .map(|id| {
+            (
+                (*id).to_owned(),
+                ("std.txt".to_owned(), "a reason".to_owned()),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_known_failure_that_passes_or_no_longer_exists_fails_the_run() {
+    let failing = || {
+        cell(vec![
+            result("link", Some("size differs")),
+            result("multi", None),
+        ])
+    };
+    let unlisted = report::build(&[failing()], &[], &known(&[]), 1.0);
+    assert!(!unlisted.ok);
+    assert!(
+        unlisted
+            .markdown
+            .contains("FAILED std → cpython `link`: size differs")
+    );
+
+    let listed = report::build(&[failing()], &[], &known(&["std>cpython/link"]), 1.0);
+    assert!(listed.ok, "{}", listed.markdown);
+    assert_eq!(
+        listed.json["matrix"][0]["known_failures"][0]["case"],
+        "link"
+    );
+
+    let now_passing = report::build(
+        &[failing()],
+        &[],
+        &known(&["std>cpython/link", "std>cpython/multi"]),
+        1.0,
+    );
+    assert!(!now_passing.ok);
+    assert!(
+        now_passing
+            .markdown
+            .contains("passes but is listed as a known failure in std.txt")
+    );
+
+    let stale = report::build(
+        &[failing()],
+        &[],
+        &known(&["std>cpython/link", "std>cpython/gone"]),
+        1.0,
+    );
+    assert!(!stale.ok);
+    assert_eq!(
+        stale.json["stale_known_failures"][0]["case"],
+        "std>cpython/gone"
+    );
+}
+
+#[test]
+fn a_received_payload_that_differs_in_any_field_fails_its_case() {
+    let sent = cases::request_message();
+    let good: Vec<Value> = sent.payloads.iter().map(PayloadSpec::expected).collect();
+    assert_eq!(cases::check_payloads(&sent.payloads, &json!(good)), Ok(()));
+    for (key, wrong) in [
+        ("dataname", json!("other")),
+        ("type", json!("image")),
+        ("transport", json!("direct")),
+        ("size", json!(1)),
+        ("sha256", json!("00")),
+    ] {
+        let mut bad = good.clone();
+        bad[1][key] = wrong;
+        let error = cases::check_payloads(&sent.payloads, &json!(bad)).unwrap_err();
+        assert!(
+            error.contains(&format!("payloads[1] (attachment.bin): {key}")),
+            "{error}"
+        );
+    }
+    assert!(cases::check_payloads(&sent.payloads, &json!(good[..1])).is_err());
+    let line = json!({"msg_id": "a", "payloads": good});
+    assert!(
+        cases::check_received(&sent, "b", &line)
+            .unwrap_err()
+            .contains("msg_id")
+    );
+}
