@@ -10,7 +10,7 @@ use std::time::Duration;
 use embedded_io_adapters::tokio_1::FromTokio;
 use natsbridge_embedded::backoff::Backoff;
 use natsbridge_embedded::http::{Connector, HttpError};
-use natsbridge_embedded::link::LinkError;
+use natsbridge_embedded::link::{AllowedHosts, LinkError};
 use natsbridge_embedded::smart::{Links, ReceiveError, smartreceive};
 use natsbridge_embedded::{MessagePayload, Transport};
 use natsbridge_test_support::{FaultTimes, FaultyHttp};
@@ -63,6 +63,9 @@ async fn receive<C: Connector>(
         },
         delay: async |ms: u32| tokio::time::sleep(Duration::from_millis(ms.into())).await,
         random: pseudo_random(),
+        // The misbehaving file server listens on loopback.
+        allowed_hosts: AllowedHosts::Only(&["127.0.0.1"]),
+        max_size: 64 << 20,
     };
     let mut sink = Collect::default();
     let result = tokio::time::timeout(PATIENCE, smartreceive(payload, &mut sink, &mut links))

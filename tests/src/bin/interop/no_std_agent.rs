@@ -7,7 +7,7 @@ use embedded_io_adapters::tokio_1::FromTokio;
 use embedded_io_async::{Read, Write};
 use natsbridge_embedded::backoff::Backoff;
 use natsbridge_embedded::client::{Client, Event};
-use natsbridge_embedded::link::{FileServer, UploadMethod};
+use natsbridge_embedded::link::{AllowedHosts, FileServer, UploadMethod};
 use natsbridge_embedded::protocol::ConnectOptions;
 use natsbridge_embedded::smart::{self, HttpUploader, Links, Outgoing, ReceiveError, SendOptions};
 use natsbridge_embedded::{Message, MessageEnvelope, PayloadType};
@@ -55,6 +55,8 @@ type Nats<'b, N> = Client<'b, <N as Network>::Nats>;
 
 /// The largest envelope this agent receives or sends.
 const BUFFER: usize = 64 * 1024;
+/// The largest link payload an agent accepts (the matrix sends a few hundred kB).
+const MAX_LINK_BYTES: u64 = 64 << 20;
 
 /// `host:port` of a `nats://host:port` or `http://host:port` URL.
 fn host_port(url: &str) -> Result<(String, u16), String> {
@@ -158,6 +160,9 @@ async fn receive_all<N: Network>(
         backoff: Backoff::default(),
         delay: async |ms: u32| tokio::time::sleep(Duration::from_millis(ms.into())).await,
         random: common::random(),
+        // Every file server of the matrix (ours and the peer's nginx) listens on loopback.
+        allowed_hosts: AllowedHosts::Only(&["127.0.0.1"]),
+        max_size: MAX_LINK_BYTES,
     };
     let mut out = Vec::new();
     for (i, payload) in envelope.payloads.iter().enumerate() {
@@ -441,6 +446,9 @@ async fn golden_answer(id: &str, message: &[u8]) -> Value {
                 backoff: Backoff::default(),
                 delay: async |_: u32| {},
                 random: common::random(),
+                // Direct payloads only: no link is fetched here.
+                allowed_hosts: AllowedHosts::Only(&[]),
+                max_size: MAX_LINK_BYTES,
             };
             let mut sink = Collect::default();
             match smart::smartreceive(p, &mut sink, &mut links).await {
