@@ -6,6 +6,8 @@
 # uses one wildcard inbox subscription; jetstream_publish() sends Nats-Msg-Id and waits
 # for the stream's acknowledgement.
 
+import gc
+
 try:
     import usocket as socket
 except ImportError:
@@ -275,7 +277,7 @@ class NatsClient:
             raise NatsBridgeError("connection", self.url, "not connected")
         try:
             self.sock.settimeout(timeout)
-            chunk = self.sock.recv(_RECV_SIZE)
+            chunk = self._recv_chunk()
         except OSError as e:
             if _is_timeout(e):
                 return False
@@ -287,6 +289,20 @@ class NatsClient:
         except MemoryError:  # a small heap, and a server that sends no CRLF
             raise self._bad("out of memory holding %d bytes without CRLF" % len(self._buf))
         return True
+
+    def _recv_chunk(self):
+        # On a small heap the receive buffer may not fit while garbage from earlier work is
+        # still reachable from the stack: collect once at this depth and try again, then give
+        # up with a connection error instead of leaking a MemoryError to the caller.
+        try:
+            return self.sock.recv(_RECV_SIZE)
+        except MemoryError:
+            gc.collect()
+        try:
+            return self.sock.recv(_RECV_SIZE)
+        except MemoryError:
+            raise self._lost("out of memory for a %d-byte receive buffer (%d bytes held)"
+                             % (_RECV_SIZE, len(self._buf)))
 
     def _read_line(self, timeout):
         while True:
