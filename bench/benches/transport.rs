@@ -276,8 +276,10 @@ async fn raw_object_store(
 async fn link_transport() {
     let server = NatsServer::builder().jetstream(true).start();
     let files = ServeFiles::builder().max_upload_bytes(1 << 30).start();
+    // The receiving side fetches from the benchmark's own file server only.
     let client = natsbridge::ConnectOptions::new()
         .object_store("bench")
+        .allow_link_host("127.0.0.1")
         .connect(&server.url())
         .await
         .expect("connect");
