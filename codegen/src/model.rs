@@ -10,6 +10,11 @@ pub struct Model {
     pub structs: Vec<Struct>,
     /// The string enumerations, in `$defs` order.
     pub enums: Vec<Enum>,
+    /// Numbers the contract fixes and every SDK uses (`x-constants` on the root): the size
+    /// threshold, retry defaults, download caps. Names are `snake_case`.
+    pub constants: Vec<Constant>,
+    /// The one list of error kinds every SDK reports (`x-error-kinds` on the root), in order.
+    pub error_kinds: Vec<ErrorKindDef>,
 }
 
 impl Model {
@@ -38,10 +43,36 @@ impl Model {
 /// A JSON object with a fixed set of keys, sent in declaration order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Struct {
-    /// Type name in every target language (the schema's `title` or `$defs` key).
+    /// Type name in every target language (the schema's `title` or `$defs` key; for an inline
+    /// object property, its `title` or the parent's name followed by the property's name in
+    /// PascalCase: `MessageEnvelope` + `device` = `MessageEnvelopeDevice`).
     pub name: String,
     pub description: String,
     pub fields: Vec<Field>,
+}
+
+impl Struct {
+    /// The field called `name`.
+    pub fn field(&self, name: &str) -> Option<&Field> {
+        self.fields.iter().find(|f| f.name == name)
+    }
+}
+
+/// A number the contract fixes (`x-constants`): `SIZE_THRESHOLD`, `MAX_RETRIES`, ...
+#[derive(Debug, Clone, PartialEq)]
+pub struct Constant {
+    /// `snake_case`; `UPPER_SNAKE_CASE` in Rust and Python.
+    pub name: String,
+    pub description: String,
+    pub value: u64,
+}
+
+/// One kind of error (`x-error-kinds`): its stable `snake_case` name and what it means.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ErrorKindDef {
+    /// `snake_case`: the name in messages, Python constants and goldens; PascalCase in Rust.
+    pub name: String,
+    pub description: String,
 }
 
 /// One key of a [`Struct`].
@@ -53,31 +84,135 @@ pub struct Field {
     pub aliases: Vec<String>,
     pub description: String,
     pub ty: FieldType,
-    /// Value a receiver assumes when the key is missing; `None` means the key is required.
+    /// Value a receiver assumes when the key is missing; `None` means the key is required,
+    /// unless [`Field::optional`] is set.
     pub default: Option<DefaultValue>,
+    /// Not `required` and without a `default`: `Option<T>` / `None`. A sender leaves the key
+    /// out when the value is absent (canonical form: an absent optional key is not written,
+    /// never written as `null`); a receiver gives `None` for a missing key. A JSON `null`
+    /// received for it also reads as absent (schema/WIRE.md section 9).
+    pub optional: bool,
+    /// What a sender puts here when the caller gives nothing (`x-sender-fills`); `None` means
+    /// the caller's value, or the default.
+    pub sender_fill: Option<SenderFill>,
+}
+
+impl Field {
+    /// Whether a caller sets this field through the send API (false for fields the SDK
+    /// computes itself, such as `size` and `data`, and for a `const`).
+    pub fn settable(&self) -> bool {
+        let constant = matches!(
+            self.ty,
+            FieldType::String {
+                constant: Some(_),
+                ..
+            }
+        );
+        self.sender_fill != Some(SenderFill::Computed) && !constant
+    }
+}
+
+/// How a sender fills a field the caller left unset (`x-sender-fills`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SenderFill {
+    /// `"uuid4"`: a new UUID v4 per message (or per payload).
+    Uuid4,
+    /// `"timestamp"`: the send time, RFC 3339 UTC with milliseconds and `Z`.
+    Timestamp,
+    /// `"subject"`: the subject published on.
+    Subject,
+    /// `"sender_id"`: the client's fixed UUID.
+    SenderId,
+    /// `"broker_url"`: the NATS URL the client is connected to.
+    BrokerUrl,
+    /// `"computed"`: always set by the SDK (transport, encoding, size, data); not settable.
+    Computed,
+}
+
+impl SenderFill {
+    /// The keyword value in the schema.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SenderFill::Uuid4 => "uuid4",
+            SenderFill::Timestamp => "timestamp",
+            SenderFill::Subject => "subject",
+            SenderFill::SenderId => "sender_id",
+            SenderFill::BrokerUrl => "broker_url",
+            SenderFill::Computed => "computed",
+        }
+    }
+
+    /// Every value, for the reader.
+    pub const ALL: [SenderFill; 6] = [
+        SenderFill::Uuid4,
+        SenderFill::Timestamp,
+        SenderFill::Subject,
+        SenderFill::SenderId,
+        SenderFill::BrokerUrl,
+        SenderFill::Computed,
+    ];
 }
 
 /// The types the generator can carry to all three targets.
 #[derive(Debug, Clone, PartialEq)]
 pub enum FieldType {
     /// A UTF-8 string of at most `max_bytes` bytes once unescaped.
-    String { max_bytes: usize },
-    /// A non-negative integer (`u64` in Rust).
+    String {
+        max_bytes: usize,
+        /// `format` checked by receivers (`bad_value` naming the field).
+        format: Option<StringFormat>,
+        /// `const`: the only value allowed (receivers refuse another with `bad_value`; senders
+        /// always write it).
+        constant: Option<String>,
+    },
+    /// `true` or `false`.
+    Bool,
+    /// A non-negative integer (`minimum: 0`; `u64` in Rust).
     Unsigned,
+    /// A signed integer (`integer` without `minimum: 0`; `i64` in Rust).
+    Signed,
+    /// A finite IEEE 754 double (`number`; `f64`). Canonical text: schema/WIRE.md section 8.
+    Number,
+    /// A nested structure with declared properties (`$ref` to a `$defs` object, or inline).
+    Struct(String),
     /// A free-form JSON object, kept as compact JSON text of at most `max_bytes` bytes by the
     /// no_std SDK; canonical output sorts its keys by code point.
     FreeObject { max_bytes: usize },
     /// A named string enumeration.
     Enum(String),
-    /// An array of a named structure, at most `max_items` long.
-    Array { item: String, max_items: usize },
+    /// An array of at most `max_items` items of one type: a string, boolean, integer, number,
+    /// enumeration or structure (never an array or a free-form object).
+    Array {
+        item: Box<FieldType>,
+        max_items: usize,
+    },
+}
+
+/// String formats receivers check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StringFormat {
+    /// `uuid`: 36 characters, 8-4-4-4-12 hex digits (either case) and hyphens.
+    Uuid,
+    /// `date-time`: RFC 3339 (`2026-11-25T11:52:26.123Z`, `...+01:00`), `T`/`t`, `Z`/`z`.
+    DateTime,
 }
 
 /// A default value of a field, as the schema's `default` gives it.
 #[derive(Debug, Clone, PartialEq)]
 pub enum DefaultValue {
     String(String),
+    /// `{}` for a free-form object.
     EmptyObject,
+    Bool(bool),
+    Unsigned(u64),
+    Signed(i64),
+    /// Finite.
+    Number(f64),
+    /// `[]` for an array (the only array default supported).
+    EmptyArray,
+    /// `{}` for a nested structure whose fields all have defaults or are optional: every field
+    /// takes its own default.
+    StructDefaults,
 }
 
 /// A string enumeration.
@@ -133,4 +268,17 @@ pub fn upper_snake_case(s: &str) -> String {
         out.push(c.to_ascii_uppercase());
     }
     out
+}
+
+impl FieldType {
+    /// The structure an array of structures holds.
+    pub fn struct_item(&self) -> Option<&str> {
+        match self {
+            FieldType::Array { item, .. } => match item.as_ref() {
+                FieldType::Struct(name) => Some(name),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
 }

@@ -5,7 +5,12 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
-use crate::model::{DefaultValue, Enum, EnumValue, Field, FieldType, Model, Struct, pascal_case};
+use std::cell::RefCell;
+
+use crate::model::{
+    Constant, DefaultValue, Enum, EnumValue, ErrorKindDef, Field, FieldType, Model, SenderFill,
+    StringFormat, Struct, pascal_case,
+};
 
 /// A schema the generator refuses, with the JSON pointer of the offending node.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,6 +42,8 @@ const STRUCT_KEYWORDS: &[&str] = &[
     "type",
     "properties",
     "required",
+    "x-constants",
+    "x-error-kinds",
 ];
 /// Keywords allowed on a property.
 const PROPERTY_KEYWORDS: &[&str] = &[
@@ -47,7 +54,25 @@ const PROPERTY_KEYWORDS: &[&str] = &[
     "items",
     "maxItems",
     "minimum",
+    "const",
+    "format",
+    "title",
+    "properties",
+    "required",
     "x-aliases",
+    "x-max-bytes",
+    "x-sender-fills",
+];
+/// Keywords allowed on the `items` of an array.
+const ITEM_KEYWORDS: &[&str] = &[
+    "description",
+    "type",
+    "$ref",
+    "minimum",
+    "format",
+    "title",
+    "properties",
+    "required",
     "x-max-bytes",
 ];
 /// Keywords allowed on a `$defs` string enumeration.
@@ -77,16 +102,25 @@ const RESERVED_WORDS: &[&str] = &[
 
 /// Reads `schema` (the text of the file called `schema_name`) into a [`Model`].
 pub fn read_schema(schema_name: &str, schema: &str) -> Result<Model, SchemaError> {
-    let reader = Reader {
+    let mut reader = Reader {
         schema: schema_name,
+        defs: Map::new(),
+        nested: RefCell::new(Vec::new()),
     };
     let root: Value = serde_json::from_str(schema)
         .map_err(|e| reader.error("", format!("not valid JSON: {e}")))?;
+    if let Some(Value::Object(defs)) = root.get("$defs") {
+        reader.defs = defs.clone();
+    }
     reader.model(&root)
 }
 
 struct Reader<'a> {
     schema: &'a str,
+    /// The root's `$defs`, to tell a `$ref` to a structure from one to an enumeration.
+    defs: Map<String, Value>,
+    /// Structures declared inline in properties, collected while their parents are read.
+    nested: RefCell<Vec<(String, Struct)>>,
 }
 
 type Result<T, E = SchemaError> = std::result::Result<T, E>;
@@ -119,15 +153,21 @@ impl Reader<'_> {
             schema_name: self.schema.to_string(),
             structs: Vec::new(),
             enums: Vec::new(),
+            constants: self.constants(root_obj)?,
+            error_kinds: self.error_kinds(root_obj)?,
         };
         model.structs.push(self.structure(root, "", None)?);
+        model.structs.extend(self.take_nested());
         for (name, def) in &defs {
             let pointer = format!("/$defs/{name}");
             let def_obj = self.object(def, &pointer)?;
             match def_obj.get("type").and_then(Value::as_str) {
-                Some("object") => model
-                    .structs
-                    .push(self.structure(def, &pointer, Some(name))?),
+                Some("object") => {
+                    model
+                        .structs
+                        .push(self.structure(def, &pointer, Some(name))?);
+                    model.structs.extend(self.take_nested());
+                }
                 Some("string") => model.enums.push(self.enumeration(def, &pointer, name)?),
                 _ => {
                     return Err(self.error(
@@ -138,14 +178,100 @@ impl Reader<'_> {
             }
         }
         self.check_references(&model, &defs)?;
+        self.check_names(&model)?;
         Ok(model)
+    }
+
+    fn take_nested(&self) -> Vec<Struct> {
+        std::mem::take(&mut *self.nested.borrow_mut())
+            .into_iter()
+            .map(|(_, s)| s)
+            .collect()
+    }
+
+    /// `x-constants`: `{"size_threshold": {"description": ..., "value": 1000000}, ...}`.
+    fn constants(&self, root: &Map<String, Value>) -> Result<Vec<Constant>> {
+        let Some(node) = root.get("x-constants") else {
+            return Ok(Vec::new());
+        };
+        let pointer = "/x-constants";
+        let mut constants = Vec::new();
+        for (name, def) in self.object(node, pointer)? {
+            let item_pointer = format!("{pointer}/{name}");
+            self.field_name(name, &item_pointer)?;
+            let def = self.object(def, &item_pointer)?;
+            self.only_keywords(def, &item_pointer, &["description", "value"])?;
+            let value = def.get("value").and_then(Value::as_u64).ok_or_else(|| {
+                self.error(
+                    &format!("{item_pointer}/value"),
+                    "must be a non-negative integer",
+                )
+            })?;
+            constants.push(Constant {
+                name: name.clone(),
+                description: self.description(def, &item_pointer)?,
+                value,
+            });
+        }
+        Ok(constants)
+    }
+
+    /// `x-error-kinds`: `{"not_json": "description", ...}`.
+    fn error_kinds(&self, root: &Map<String, Value>) -> Result<Vec<ErrorKindDef>> {
+        let Some(node) = root.get("x-error-kinds") else {
+            return Ok(Vec::new());
+        };
+        let pointer = "/x-error-kinds";
+        let mut kinds = Vec::new();
+        for (name, description) in self.object(node, pointer)? {
+            let item_pointer = format!("{pointer}/{name}");
+            self.field_name(name, &item_pointer)?;
+            let description = description
+                .as_str()
+                .map(str::trim)
+                .filter(|d| !d.is_empty())
+                .ok_or_else(|| self.error(&item_pointer, "must be the kind's description"))?;
+            kinds.push(ErrorKindDef {
+                name: name.clone(),
+                description: description.to_string(),
+            });
+        }
+        Ok(kinds)
+    }
+
+    /// Two structures, or a structure and an enumeration, must not share a type name (an
+    /// inline object's generated name may meet a `$defs` key).
+    fn check_names(&self, model: &Model) -> Result<()> {
+        let mut seen: Vec<&str> = Vec::new();
+        for name in model
+            .structs
+            .iter()
+            .map(|s| s.name.as_str())
+            .chain(model.enums.iter().map(|e| e.name.as_str()))
+        {
+            if seen.contains(&name) {
+                return Err(self.error(
+                    "",
+                    format!("type name \"{name}\" is used twice (give an inline object a title of its own)"),
+                ));
+            }
+            seen.push(name);
+        }
+        Ok(())
     }
 
     fn structure(&self, node: &Value, pointer: &str, def_name: Option<&str>) -> Result<Struct> {
         let obj = self.object(node, pointer)?;
         self.only_keywords(obj, pointer, STRUCT_KEYWORDS)?;
-        if def_name.is_some() && (obj.contains_key("$schema") || obj.contains_key("$defs")) {
-            return Err(self.error(pointer, "$schema and $defs belong on the root only"));
+        if def_name.is_some()
+            && ["$schema", "$defs", "x-constants", "x-error-kinds"]
+                .iter()
+                .any(|k| obj.contains_key(*k))
+        {
+            return Err(self.error(
+                pointer,
+                "$schema, $defs, x-constants and x-error-kinds belong on the root only",
+            ));
         }
         if obj.get("type").and_then(Value::as_str) != Some("object") {
             return Err(self.error(
@@ -171,6 +297,17 @@ impl Reader<'_> {
         };
         self.type_name(&name, pointer)?;
         let description = self.description(obj, pointer)?;
+        self.struct_body(name, description, obj, pointer)
+    }
+
+    /// The fields of a structure (a `$defs` object, the root, or an inline object property).
+    fn struct_body(
+        &self,
+        name: String,
+        description: String,
+        obj: &Map<String, Value>,
+        pointer: &str,
+    ) -> Result<Struct> {
         let properties = obj
             .get("properties")
             .ok_or_else(|| self.error(pointer, "a structure needs properties"))?;
@@ -180,6 +317,7 @@ impl Reader<'_> {
         for (key, property) in properties {
             let field_pointer = format!("{pointer}/properties/{key}");
             let field = self.field(
+                &name,
                 key,
                 property,
                 &field_pointer,
@@ -237,7 +375,14 @@ impl Reader<'_> {
         Ok(names)
     }
 
-    fn field(&self, key: &str, node: &Value, pointer: &str, required: bool) -> Result<Field> {
+    fn field(
+        &self,
+        parent: &str,
+        key: &str,
+        node: &Value,
+        pointer: &str,
+        required: bool,
+    ) -> Result<Field> {
         let obj = self.object(node, pointer)?;
         self.only_keywords(obj, pointer, PROPERTY_KEYWORDS)?;
         self.field_name(key, pointer)?;
@@ -252,15 +397,43 @@ impl Reader<'_> {
                 "at most 100 aliases per key",
             ));
         }
-        let ty = self.field_type(obj, pointer)?;
+        let inline_name = || format!("{parent}{}", pascal_case(key));
+        let ty = self.value_type(obj, pointer, &inline_name, &description, true)?;
         let default = match obj.get("default") {
             None => None,
             Some(value) => Some(self.default(value, &ty, &format!("{pointer}/default"))?),
         };
-        if !required && default.is_none() {
+        let sender_fill = match obj.get("x-sender-fills") {
+            None => None,
+            Some(value) => {
+                let fill_pointer = format!("{pointer}/x-sender-fills");
+                let fill = SenderFill::ALL
+                    .into_iter()
+                    .find(|f| value.as_str() == Some(f.as_str()))
+                    .ok_or_else(|| {
+                        let names: Vec<&str> = SenderFill::ALL.iter().map(|f| f.as_str()).collect();
+                        self.error(
+                            &fill_pointer,
+                            format!("must be one of {}", names.join(", ")),
+                        )
+                    })?;
+                if fill != SenderFill::Computed && !matches!(ty, FieldType::String { .. }) {
+                    return Err(self.error(&fill_pointer, "only a string can be filled this way"));
+                }
+                Some(fill)
+            }
+        };
+        let optional = !required && default.is_none();
+        if let FieldType::String {
+            constant: Some(constant),
+            ..
+        } = &ty
+            && let Some(DefaultValue::String(text)) = &default
+            && text != constant
+        {
             return Err(self.error(
-                pointer,
-                "a property that is not required needs a default: the SDKs have no null",
+                &format!("{pointer}/default"),
+                format!("differs from const \"{constant}\""),
             ));
         }
         Ok(Field {
@@ -269,31 +442,66 @@ impl Reader<'_> {
             description,
             ty,
             default,
+            optional,
+            sender_fill,
         })
     }
 
-    fn field_type(&self, obj: &Map<String, Value>, pointer: &str) -> Result<FieldType> {
+    /// The type of a property (`property: true`) or of an array's items.
+    fn value_type(
+        &self,
+        obj: &Map<String, Value>,
+        pointer: &str,
+        inline_name: &dyn Fn() -> String,
+        description: &str,
+        property: bool,
+    ) -> Result<FieldType> {
         let max_bytes = || self.max_bytes(obj, pointer);
-        let not_here = |keyword: &str, ty: &str| -> Result<()> {
-            if obj.contains_key(keyword) {
-                Err(self.error(
+        let not_here = |keywords: &[&str], ty: &str| -> Result<()> {
+            match keywords.iter().find(|k| obj.contains_key(**k)) {
+                Some(keyword) => Err(self.error(
                     &format!("{pointer}/{keyword}"),
                     format!("{keyword} does not apply to {ty}"),
-                ))
-            } else {
-                Ok(())
+                )),
+                None => Ok(()),
             }
         };
+        const STRUCTURE: &[&str] = &["properties", "required", "title"];
         if let Some(reference) = obj.get("$ref") {
             if obj.contains_key("type") {
                 return Err(self.error(pointer, "give either $ref or type, not both"));
             }
-            for keyword in ["items", "maxItems", "minimum", "x-max-bytes", "default"] {
-                not_here(keyword, "a $ref property")?;
+            not_here(
+                &[
+                    "items",
+                    "maxItems",
+                    "minimum",
+                    "x-max-bytes",
+                    "const",
+                    "format",
+                    "properties",
+                    "required",
+                    "title",
+                ],
+                "a $ref property",
+            )?;
+            let name = self.reference(reference, &format!("{pointer}/$ref"))?;
+            let is_struct = self
+                .defs
+                .get(&name)
+                .and_then(|d| d.get("type"))
+                .and_then(Value::as_str)
+                == Some("object");
+            if is_struct {
+                return Ok(FieldType::Struct(name));
             }
-            return Ok(FieldType::Enum(
-                self.reference(reference, &format!("{pointer}/$ref"))?,
-            ));
+            if obj.contains_key("default") {
+                return Err(self.error(
+                    &format!("{pointer}/default"),
+                    "an enumeration property takes no default (give it as required)",
+                ));
+            }
+            return Ok(FieldType::Enum(name));
         }
         let ty = match obj.get("type") {
             Some(Value::String(ty)) => ty.as_str(),
@@ -307,26 +515,98 @@ impl Reader<'_> {
         };
         match ty {
             "string" => {
-                for keyword in ["items", "maxItems", "minimum"] {
-                    not_here(keyword, "a string")?;
+                not_here(&["items", "maxItems", "minimum"], "a string")?;
+                not_here(STRUCTURE, "a string")?;
+                let max_bytes = max_bytes()?;
+                let format = match obj.get("format") {
+                    None => None,
+                    Some(f) => Some(match f.as_str() {
+                        Some("uuid") => StringFormat::Uuid,
+                        Some("date-time") => StringFormat::DateTime,
+                        _ => {
+                            return Err(self.error(
+                                &format!("{pointer}/format"),
+                                "supported formats are uuid and date-time",
+                            ));
+                        }
+                    }),
+                };
+                let needed = match format {
+                    Some(StringFormat::Uuid) => 36,
+                    Some(StringFormat::DateTime) => 35,
+                    None => 0,
+                };
+                if max_bytes < needed {
+                    return Err(self.error(
+                        &format!("{pointer}/x-max-bytes"),
+                        format!("a string of this format needs at least {needed} bytes"),
+                    ));
                 }
-                Ok(FieldType::String { max_bytes: max_bytes()? })
+                let constant = match obj.get("const") {
+                    None => None,
+                    Some(Value::String(c)) if c.len() <= max_bytes => Some(c.clone()),
+                    Some(_) => {
+                        return Err(self.error(
+                            &format!("{pointer}/const"),
+                            "must be a string within x-max-bytes",
+                        ));
+                    }
+                };
+                Ok(FieldType::String {
+                    max_bytes,
+                    format,
+                    constant,
+                })
+            }
+            "boolean" | "number" => {
+                not_here(
+                    &["items", "maxItems", "minimum", "x-max-bytes", "const", "format"],
+                    if ty == "boolean" { "a boolean" } else { "a number" },
+                )?;
+                not_here(STRUCTURE, "a scalar")?;
+                Ok(if ty == "boolean" {
+                    FieldType::Bool
+                } else {
+                    FieldType::Number
+                })
             }
             "integer" => {
-                for keyword in ["items", "maxItems", "x-max-bytes"] {
-                    not_here(keyword, "an integer")?;
-                }
-                match obj.get("minimum").and_then(Value::as_u64) {
-                    Some(0) => Ok(FieldType::Unsigned),
-                    _ => Err(self.error(
-                        pointer,
-                        "an integer needs \"minimum\": 0 (only unsigned integers are supported)",
+                not_here(
+                    &["items", "maxItems", "x-max-bytes", "const", "format"],
+                    "an integer",
+                )?;
+                not_here(STRUCTURE, "an integer")?;
+                match obj.get("minimum") {
+                    None => Ok(FieldType::Signed),
+                    Some(m) if m.as_u64() == Some(0) => Ok(FieldType::Unsigned),
+                    Some(_) => Err(self.error(
+                        &format!("{pointer}/minimum"),
+                        "minimum must be 0 (an unsigned integer, u64) or absent (a signed integer, i64)",
                     )),
                 }
             }
             "object" => {
-                for keyword in ["items", "maxItems", "minimum"] {
-                    not_here(keyword, "an object")?;
+                not_here(&["items", "maxItems", "minimum", "const", "format"], "an object")?;
+                if obj.contains_key("properties") {
+                    not_here(&["x-max-bytes"], "an object with properties")?;
+                    let name = match obj.get("title") {
+                        Some(Value::String(t)) => t.clone(),
+                        Some(_) => {
+                            return Err(self.error(&format!("{pointer}/title"), "must be a string"));
+                        }
+                        None => inline_name(),
+                    };
+                    self.type_name(&name, pointer)?;
+                    let body = self.struct_body(name.clone(), description.to_string(), obj, pointer)?;
+                    self.nested.borrow_mut().push((pointer.to_string(), body));
+                    return Ok(FieldType::Struct(name));
+                }
+                not_here(&["required", "title"], "a free-form object (one without properties)")?;
+                if !property {
+                    return Err(self.error(
+                        pointer,
+                        "array items cannot be free-form objects; declare their properties",
+                    ));
                 }
                 let max_bytes = max_bytes()?;
                 if max_bytes < 2 {
@@ -338,24 +618,23 @@ impl Reader<'_> {
                 Ok(FieldType::FreeObject { max_bytes })
             }
             "array" => {
-                for keyword in ["minimum", "x-max-bytes"] {
-                    not_here(keyword, "an array")?;
+                if !property {
+                    return Err(self.error(pointer, "arrays of arrays are not supported"));
                 }
+                not_here(&["minimum", "x-max-bytes", "const", "format"], "an array")?;
+                not_here(STRUCTURE, "an array")?;
                 let items_pointer = format!("{pointer}/items");
                 let items = obj
                     .get("items")
                     .ok_or_else(|| self.error(pointer, "an array needs items"))?;
                 let items = self.object(items, &items_pointer)?;
-                let reference = match (items.get("$ref"), items.len()) {
-                    (Some(reference), 1) => reference,
-                    _ => {
-                        return Err(self.error(
-                            &items_pointer,
-                            "array items must be a single $ref to a structure in $defs",
-                        ));
-                    }
+                self.only_keywords(items, &items_pointer, ITEM_KEYWORDS)?;
+                let item_name = || format!("{}Item", inline_name());
+                let item_description = match items.get("description").and_then(Value::as_str) {
+                    Some(d) => d.trim().to_string(),
+                    None => format!("One item of: {description}"),
                 };
-                let item = self.reference(reference, &format!("{items_pointer}/$ref"))?;
+                let item = self.value_type(items, &items_pointer, &item_name, &item_description, false)?;
                 let max_items = obj
                     .get("maxItems")
                     .and_then(Value::as_u64)
@@ -366,11 +645,14 @@ impl Reader<'_> {
                             "an array needs maxItems (a positive integer): the no_std SDK stores it in a fixed-capacity vector",
                         )
                     })?;
-                Ok(FieldType::Array { item, max_items: max_items as usize })
+                Ok(FieldType::Array {
+                    item: Box::new(item),
+                    max_items: max_items as usize,
+                })
             }
             other => Err(self.error(
                 &format!("{pointer}/type"),
-                format!("type \"{other}\" is not supported; use string, integer, object, array or a $ref"),
+                format!("type \"{other}\" is not supported; use string, boolean, integer, number, object, array or a $ref"),
             )),
         }
     }
@@ -391,20 +673,43 @@ impl Reader<'_> {
 
     fn default(&self, value: &Value, ty: &FieldType, pointer: &str) -> Result<DefaultValue> {
         match (ty, value) {
-            (FieldType::String { max_bytes }, Value::String(s)) => {
+            (FieldType::String { max_bytes, format, .. }, Value::String(s)) => {
                 if s.len() > *max_bytes {
                     return Err(
                         self.error(pointer, format!("longer than x-max-bytes ({max_bytes})"))
                     );
+                }
+                if !s.is_empty() && format.is_some() {
+                    return Err(self.error(
+                        pointer,
+                        "a string with a format can only default to \"\" (not given)",
+                    ));
                 }
                 Ok(DefaultValue::String(s.clone()))
             }
             (FieldType::FreeObject { .. }, Value::Object(map)) if map.is_empty() => {
                 Ok(DefaultValue::EmptyObject)
             }
+            (FieldType::Struct(_), Value::Object(map)) if map.is_empty() => {
+                Ok(DefaultValue::StructDefaults)
+            }
+            (FieldType::Array { .. }, Value::Array(items)) if items.is_empty() => {
+                Ok(DefaultValue::EmptyArray)
+            }
+            (FieldType::Bool, Value::Bool(b)) => Ok(DefaultValue::Bool(*b)),
+            (FieldType::Unsigned, Value::Number(n)) if n.is_u64() => {
+                Ok(DefaultValue::Unsigned(n.as_u64().unwrap_or_default()))
+            }
+            (FieldType::Signed, Value::Number(n)) if n.is_i64() => {
+                Ok(DefaultValue::Signed(n.as_i64().unwrap_or_default()))
+            }
+            (FieldType::Number, Value::Number(n)) => match n.as_f64() {
+                Some(f) if f.is_finite() => Ok(DefaultValue::Number(f)),
+                _ => Err(self.error(pointer, "must be a finite number")),
+            },
             _ => Err(self.error(
                 pointer,
-                "supported defaults are a string for a string and {} for an object",
+                "supported defaults: a string for a string, true/false for a boolean, an integer in range for an integer, a number for a number, {} for an object or a structure whose fields all have defaults, [] for an array",
             )),
         }
     }
@@ -537,41 +842,83 @@ impl Reader<'_> {
     }
 
     fn check_references(&self, model: &Model, defs: &Map<String, Value>) -> Result<()> {
-        for (s_index, s) in model.structs.iter().enumerate() {
+        let pointer_of = |s_index: usize, s: &Struct, field: &Field| {
             let base = if s_index == 0 {
                 String::new()
-            } else {
+            } else if defs.contains_key(&s.name) {
                 format!("/$defs/{}", s.name)
+            } else {
+                format!("(inline {})", s.name)
             };
+            format!("{base}/properties/{}", field.name)
+        };
+        for (s_index, s) in model.structs.iter().enumerate() {
             for field in &s.fields {
-                let pointer = format!("{base}/properties/{}", field.name);
-                match &field.ty {
+                let pointer = pointer_of(s_index, s, field);
+                let (ty, ref_pointer) = match &field.ty {
+                    FieldType::Array { item, .. } => {
+                        (item.as_ref(), format!("{pointer}/items/$ref"))
+                    }
+                    other => (other, format!("{pointer}/$ref")),
+                };
+                match ty {
                     FieldType::Enum(name) if !model.enums.iter().any(|e| e.name == *name) => {
                         let what = if defs.contains_key(name) {
                             "is not a string enumeration"
                         } else {
                             "does not exist"
                         };
-                        return Err(self
-                            .error(&format!("{pointer}/$ref"), format!("#/$defs/{name} {what}")));
+                        return Err(self.error(&ref_pointer, format!("#/$defs/{name} {what}")));
                     }
-                    FieldType::Array { item, .. }
-                        if !model.structs.iter().any(|t| t.name == *item) =>
-                    {
-                        return Err(self.error(
-                            &format!("{pointer}/items/$ref"),
-                            format!("#/$defs/{item} is not a structure"),
-                        ));
-                    }
-                    FieldType::Array { item, .. }
-                        if *item == s.name || *item == model.root().name =>
-                    {
-                        return Err(self.error(
-                            &format!("{pointer}/items/$ref"),
-                            "a structure cannot contain itself (the no_std SDK has fixed sizes)",
-                        ));
+                    FieldType::Struct(name) if *name == model.root().name => {
+                        return Err(self.error(&ref_pointer, "the envelope cannot be nested"));
                     }
                     _ => {}
+                }
+                if field.default == Some(DefaultValue::StructDefaults)
+                    && let FieldType::Struct(name) = &field.ty
+                {
+                    let inner = model.struct_named(name);
+                    if let Some(f) = inner
+                        .fields
+                        .iter()
+                        .find(|f| f.default.is_none() && !f.optional)
+                    {
+                        return Err(self.error(
+                            &format!("{pointer}/default"),
+                            format!("{{}} needs defaults for every field of {name}, and \"{}\" has none", f.name),
+                        ));
+                    }
+                }
+            }
+        }
+        // A structure must not contain itself, directly or through others: the no_std SDK
+        // has fixed sizes.
+        for s in &model.structs {
+            let mut stack: Vec<&str> = vec![&s.name];
+            let mut seen: Vec<&str> = Vec::new();
+            while let Some(name) = stack.pop() {
+                let Some(current) = model.structs.iter().find(|t| t.name == name) else {
+                    continue;
+                };
+                for field in &current.fields {
+                    let inner = match &field.ty {
+                        FieldType::Struct(n) => Some(n.as_str()),
+                        FieldType::Array { .. } => field.ty.struct_item(),
+                        _ => None,
+                    };
+                    if let Some(inner) = inner {
+                        if inner == s.name {
+                            return Err(self.error(
+                                &format!("/$defs/{}", s.name),
+                                "a structure cannot contain itself (the no_std SDK has fixed sizes)",
+                            ));
+                        }
+                        if !seen.contains(&inner) {
+                            seen.push(inner);
+                            stack.push(inner);
+                        }
+                    }
                 }
             }
         }

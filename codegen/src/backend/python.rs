@@ -218,6 +218,7 @@ impl FieldView {
             None => "_REQUIRED".to_string(),
             Some(DefaultValue::String(s)) => py_str(s),
             Some(DefaultValue::EmptyObject) => "{}".to_string(),
+            Some(other) => unimplemented!("default {other:?}: not rendered by this backend yet"),
         };
         let raw = format!(
             "_field(d, {key}, {}, {default}, p)",
@@ -247,11 +248,15 @@ impl FieldView {
                 format!("self.{name}"),
                 format!("out.append(_quote(self.{name}))"),
             ),
-            FieldType::Array { item, .. } => (
-                format!("_array({raw}, {at}, {})", model.struct_named(item).name),
+            FieldType::Array { .. } if f.ty.struct_item().is_some() => (
+                format!(
+                    "_array({raw}, {at}, {})",
+                    f.ty.struct_item().unwrap_or_default()
+                ),
                 format!("[item.to_dict() for item in self.{name}]"),
                 format!("_write_items(out, self.{name})"),
             ),
+            other => unimplemented!("field type {other:?}: not rendered by this backend yet"),
         };
         let json_key = format!("{}{}:", if first { "{" } else { "," }, json_str(name));
         FieldView {
@@ -274,6 +279,7 @@ fn default_param(default: &DefaultValue) -> String {
     match default {
         DefaultValue::String(s) => py_str(s),
         DefaultValue::EmptyObject => "None".to_string(),
+        other => unimplemented!("default {other:?}: not rendered by this backend yet"),
     }
 }
 
@@ -287,12 +293,16 @@ fn struct_doc(model: &Model, s: &Struct) -> String {
             FieldType::Unsigned => "int >= 0".to_string(),
             FieldType::FreeObject { .. } => "dict".to_string(),
             FieldType::Enum(name) => format!("str, a value of {}", model.enum_named(name).name),
-            FieldType::Array { item, .. } => format!("list of {}", model.struct_named(item).name),
+            FieldType::Array { .. } => {
+                format!("list of {}", f.ty.struct_item().unwrap_or_default())
+            }
+            other => unimplemented!("field type {other:?}: not rendered by this backend yet"),
         };
         let default = match &f.default {
             None => "required".to_string(),
             Some(DefaultValue::String(v)) => format!("default {}", py_str(v)),
             Some(DefaultValue::EmptyObject) => "default {}".to_string(),
+            Some(other) => unimplemented!("default {other:?}: not rendered by this backend yet"),
         };
         let aliases = if f.aliases.is_empty() {
             String::new()

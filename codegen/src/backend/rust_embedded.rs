@@ -125,14 +125,18 @@ fn struct_view(model: &Model, s: &Struct) -> StructView {
                         "reader.raw_object().map(|value| self.{name} = value).map_err({json_err})"
                     ),
                 ),
-                FieldType::Array { item, max_items } => (
-                    format!("Vec<{item}View<'a>, {max_items}>"),
+                FieldType::Array { max_items, .. } if field.ty.struct_item().is_some() => (
+                    format!(
+                        "Vec<{}View<'a>, {max_items}>",
+                        field.ty.struct_item().unwrap_or_default()
+                    ),
                     format!("self.read_{name}(reader, &{at_key})"),
                 ),
                 FieldType::Unsigned | FieldType::Enum(_) => (String::new(), String::new()),
+                other => unimplemented!("field type {other:?}: not rendered by this backend yet"),
             };
             let (rust_type, read, write) = match &field.ty {
-                FieldType::String { max_bytes } => (
+                FieldType::String { max_bytes, .. } => (
                     format!("String<{max_bytes}>"),
                     format!("reader.string_into(&mut self.{name}).map_err({json_err})"),
                     format!("w.string(&self.{name})?;"),
@@ -154,7 +158,8 @@ fn struct_view(model: &Model, s: &Struct) -> StructView {
                     format!("{e}::read(reader, &{at_key}).map(|value| self.{name} = value)"),
                     format!("w.string(self.{name}.as_str())?;"),
                 ),
-                FieldType::Array { item, max_items } => {
+                FieldType::Array { max_items, .. } if field.ty.struct_item().is_some() => {
+                    let item = field.ty.struct_item().unwrap_or_default().to_string();
                     arrays.push(ArrayView {
                         name: name.clone(),
                         item: item.clone(),
@@ -175,6 +180,7 @@ fn struct_view(model: &Model, s: &Struct) -> StructView {
                         ),
                     )
                 }
+                other => unimplemented!("field type {other:?}: not rendered by this backend yet"),
             };
             let deferred_slot = (!field.aliases.is_empty()).then(|| {
                 aliased += 1;
@@ -189,6 +195,9 @@ fn struct_view(model: &Model, s: &Struct) -> StructView {
                 (_, FieldType::FreeObject { .. }) => "JsonObject::empty()".to_string(),
                 (_, FieldType::Enum(e)) => format!("{e}::default()"),
                 (_, FieldType::Array { .. }) => "Vec::new()".to_string(),
+                (_, other) => {
+                    unimplemented!("field type {other:?}: not rendered by this backend yet")
+                }
             };
             let view_default = match (&field.default, &field.ty) {
                 (Some(DefaultValue::String(text)), _) if !text.is_empty() => {
@@ -268,7 +277,7 @@ pub fn max_encoded_len(model: &Model, s: &Struct) -> usize {
 fn max_value_len(model: &Model, ty: &FieldType) -> usize {
     let escaped_string = |bytes: usize| 2 + 6 * bytes;
     match ty {
-        FieldType::String { max_bytes } => escaped_string(*max_bytes),
+        FieldType::String { max_bytes, .. } => escaped_string(*max_bytes),
         FieldType::Unsigned => u64::MAX.to_string().len(),
         FieldType::FreeObject { max_bytes } => *max_bytes,
         FieldType::Enum(name) => {
@@ -282,8 +291,10 @@ fn max_value_len(model: &Model, ty: &FieldType) -> usize {
             known.max(e.open.map_or(0, escaped_string))
         }
         FieldType::Array { item, max_items } => {
-            let item = max_encoded_len(model, model.struct_named(item));
+            let item = max_value_len(model, item);
             2 + max_items * item + max_items.saturating_sub(1)
         }
+        FieldType::Struct(name) => max_encoded_len(model, model.struct_named(name)),
+        other => unimplemented!("field type {other:?}: not rendered by this backend yet"),
     }
 }

@@ -74,17 +74,24 @@ fn struct_view(s: &Struct) -> StructView {
                     format!("wire::enumeration(value, {at}, {e}::EXPECTED, {e}::parse)?"),
                     false,
                 ),
-                FieldType::Array { item, .. } => (
-                    format!("Vec<{item}>"),
-                    format!("wire::array(value, {at}, {item}::from_value)?"),
+                FieldType::Array { .. } if field.ty.struct_item().is_some() => (
+                    format!("Vec<{}>", field.ty.struct_item().unwrap_or_default()),
+                    format!(
+                        "wire::array(value, {at}, {}::from_value)?",
+                        field.ty.struct_item().unwrap_or_default()
+                    ),
                     false,
                 ),
+                other => unimplemented!("field type {other:?}: not rendered by this backend yet"),
             };
             let missing = match &field.default {
                 None => format!("return Err(wire::missing({at}))"),
                 Some(DefaultValue::String(text)) if text.is_empty() => "String::new()".to_string(),
                 Some(DefaultValue::String(text)) => format!("{}.to_string()", rust_str(text)),
                 Some(DefaultValue::EmptyObject) => "serde_json::Map::new()".to_string(),
+                Some(other) => {
+                    unimplemented!("default {other:?}: not rendered by this backend yet")
+                }
             };
             let keys = std::iter::once(&field.name)
                 .chain(&field.aliases)
