@@ -17,6 +17,7 @@
 //! ```
 
 pub mod backend;
+pub mod breaking;
 pub mod model;
 pub mod read;
 

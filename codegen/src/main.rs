@@ -1,21 +1,32 @@
 //! `cargo run -p natsbridge-codegen [-- --check] [--root DIR]`: regenerates the SDKs from the
-//! schema, or with `--check` writes nothing and fails when a checked-in file is stale.
+//! schema, or with `--check` writes nothing and fails when a checked-in file is stale;
+//! `--breaking-against OLD [--allow RULE:PATH]...` compares the schema with an older one.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use natsbridge_codegen::{
-    FileStatus, Mode, REGENERATE_COMMAND, ensure_file_contents, workspace_outputs,
+    FileStatus, Mode, REGENERATE_COMMAND, SCHEMA_PATH, breaking, ensure_file_contents,
+    workspace_outputs,
 };
 
 const USAGE: &str = "usage: natsbridge-codegen [--check] [--root DIR]
+       natsbridge-codegen --breaking-against OLD [--allow RULE:PATH]... [--root DIR]
   (no flag)   write every generated file and say which changed
   --check     write nothing; exit 1 naming each stale file
-  --root DIR  the workspace root (default: this checkout)";
+  --root DIR  the workspace root (default: this checkout)
+  --breaking-against OLD
+              compare schema/natsbridge.schema.json with OLD (a file, or REV:PATH read
+              with git, e.g. HEAD~1:schema/natsbridge.schema.json); print one finding per
+              change; exit 1 when a wire or api change is not allowed (schema/BREAKING.md)
+  --allow RULE:PATH
+              accept one finding on purpose, e.g. CLOSED_ENUM_VALUE_ADDED:/$defs/Transport";
 
 fn main() -> ExitCode {
     let mut mode = Mode::Write;
     let mut root = natsbridge_codegen::default_root();
+    let mut against: Option<String> = None;
+    let mut allowed: Vec<breaking::Allow> = Vec::new();
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -24,12 +35,33 @@ fn main() -> ExitCode {
                 Some(dir) => root = PathBuf::from(dir),
                 None => return usage_error("--root needs a folder"),
             },
+            "--breaking-against" => match args.next() {
+                Some(old) => against = Some(old),
+                None => return usage_error("--breaking-against needs a schema file or REV:PATH"),
+            },
+            "--allow" => match args.next().map(|a| breaking::Allow::parse(&a)) {
+                Some(Ok(allow)) => allowed.push(allow),
+                Some(Err(message)) => return usage_error(&message),
+                None => return usage_error("--allow needs RULE:PATH"),
+            },
             "-h" | "--help" => {
                 println!("{USAGE}");
                 return ExitCode::SUCCESS;
             }
             other => return usage_error(&format!("unknown argument {other:?}")),
         }
+    }
+    if let Some(old) = against {
+        return match breaking_check(&root, &old, &allowed) {
+            Ok(code) => code,
+            Err(message) => {
+                eprintln!("error: {message}");
+                ExitCode::from(2)
+            }
+        };
+    }
+    if !allowed.is_empty() {
+        return usage_error("--allow goes with --breaking-against");
     }
     match run(&root, mode) {
         Ok(code) => code,
@@ -62,6 +94,78 @@ fn run(root: &std::path::Path, mode: Mode) -> Result<ExitCode, natsbridge_codege
         return Ok(ExitCode::FAILURE);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Compares the workspace schema with `old` (a file or `REV:PATH`); prints the findings.
+fn breaking_check(
+    root: &std::path::Path,
+    old: &str,
+    allowed: &[breaking::Allow],
+) -> Result<ExitCode, String> {
+    let new_path = root.join(SCHEMA_PATH);
+    let new_text =
+        std::fs::read_to_string(&new_path).map_err(|e| format!("{}: {e}", new_path.display()))?;
+    let old_text = read_old_schema(root, old)?;
+    let findings = breaking::compare_texts(old, &old_text, SCHEMA_PATH, &new_text)
+        .map_err(|e| e.to_string())?;
+    let mut failing = 0;
+    for finding in &findings {
+        let accepted = allowed.iter().any(|a| a.covers(finding));
+        let mark = if finding.impact.is_safe() {
+            "  "
+        } else if accepted {
+            "ok"
+        } else {
+            failing += 1;
+            "!!"
+        };
+        println!("{mark} {finding}");
+    }
+    for allow in allowed {
+        if !findings.iter().any(|f| allow.covers(f)) {
+            return Err(format!(
+                "--allow {}:{} matches no finding (remove it)",
+                allow.rule.as_str(),
+                allow.path
+            ));
+        }
+    }
+    println!(
+        "{} finding(s) against {old}: {failing} breaking and not allowed",
+        findings.len()
+    );
+    Ok(if failing > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// A schema file, or `REV:PATH` from git (`git show REV:PATH` in `root`).
+fn read_old_schema(root: &std::path::Path, old: &str) -> Result<String, String> {
+    let as_file = std::path::Path::new(old);
+    if as_file.is_file() {
+        return std::fs::read_to_string(as_file).map_err(|e| format!("{old}: {e}"));
+    }
+    if let Some((rev, path)) = old.split_once(':')
+        && !rev.is_empty()
+    {
+        let output = std::process::Command::new("git")
+            .arg("-C")
+            .arg(root)
+            .arg("show")
+            .arg(format!("{rev}:{path}"))
+            .output()
+            .map_err(|e| format!("running git show {old}: {e}"))?;
+        if !output.status.success() {
+            return Err(format!(
+                "git show {old}: {}",
+                String::from_utf8_lossy(&output.stderr).trim()
+            ));
+        }
+        return String::from_utf8(output.stdout).map_err(|_| format!("{old}: not UTF-8"));
+    }
+    Err(format!("{old}: no such file, and not REV:PATH"))
 }
 
 fn usage_error(message: &str) -> ExitCode {
