@@ -282,3 +282,14 @@ pub fn default_root() -> PathBuf {
         .expect("the codegen crate lives in a workspace folder")
         .to_path_buf()
 }
+
+/// The whole Python module (`nats_bridge.py`) for `schema_text`, stitched with the
+/// hand-written parts of the workspace at `root`: what a variant of the schema would give.
+pub fn python_module(root: &Path, schema_name: &str, schema_text: &str) -> Result<String, Error> {
+    let model = read_schema(schema_name, schema_text)?;
+    let python = backend::python::render(&model).map_err(|source| Error::Render {
+        output: PYTHON_PATH,
+        source,
+    })?;
+    stitch_python(root, &python)
+}
