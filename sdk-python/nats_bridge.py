@@ -44,8 +44,9 @@ class NatsBridgeError(Exception):
 
 # ---- generated from the schema: constants ----
 
-# Schema: schema/natsbridge.schema.json. Numbers the contract fixes (x-constants) and the error kinds
-# every SDK reports (x-error-kinds); hand-written code uses these names, never the values.
+# Schema: schema/natsbridge.schema.json.
+# The numbers the contract fixes (x-constants) and the error kinds every SDK reports
+# (x-error-kinds): hand-written code uses these names, never the values.
 
 # Payloads of this many serialized bytes or more go link; smaller ones go direct
 # (WIRE.md section 5).
@@ -636,7 +637,8 @@ _REQUIRED = object()  # the default of a key that has none
 _U64_MAX = 0xFFFFFFFFFFFFFFFF
 _I64_MIN = -0x8000000000000000
 _I64_MAX = 0x7FFFFFFFFFFFFFFF
-_HEX = "0123456789abcdefABCDEF"
+_UUID = "hhhhhhhh-hhhh-hhhh-hhhh-hhhhhhhhhhhh"
+_DATE_TIME = "dddd-dd-ddTdd:dd:dd"
 
 
 def _json_type(v):
@@ -660,47 +662,34 @@ def _wrong_type(v, at, expected):
     return NatsBridgeError(KIND_WRONG_TYPE, at, "expected %s, got %s" % (expected, _json_type(v)))
 
 
-def _is_uuid(s):
-    # 8-4-4-4-12 hex digits, either case.
-    if len(s) != 36:
+def _like(s, pattern):
+    # True when s starts with pattern: h a hex digit, d a decimal digit, T either T or t,
+    # any other character itself.
+    if len(s) < len(pattern):
         return False
-    for i in range(36):
-        if i in (8, 13, 18, 23):
-            if s[i] != "-":
-                return False
-        elif s[i] not in _HEX:
+    for i in range(len(pattern)):
+        p, c = pattern[i], s[i]
+        if not (c in "0123456789abcdefABCDEF" if p == "h" else c.isdigit() if p == "d" else c in "Tt" if p == "T" else c == p):
             return False
     return True
 
 
-def _digits(s, i, n):
-    return s[i:i + n].isdigit() and len(s[i:i + n]) == n
-
-
-def _is_date_time(s):
-    # RFC 3339: YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM), T/t and Z/z.
-    if len(s) < 20 or not (_digits(s, 0, 4) and s[4] == "-" and _digits(s, 5, 2) and s[7] == "-" and _digits(s, 8, 2)
-                           and s[10] in "Tt" and _digits(s, 11, 2) and s[13] == ":" and _digits(s, 14, 2)
-                           and s[16] == ":" and _digits(s, 17, 2)):
+def _formatted(fmt, s):
+    # uuid: 8-4-4-4-12 hex digits, either case. date-time: RFC 3339,
+    # YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM), T/t and Z/z.
+    if fmt == "uuid":
+        return len(s) == 36 and _like(s, _UUID)
+    if not _like(s, _DATE_TIME) or not (0 < int(s[5:7]) < 13 and 0 < int(s[8:10]) < 32 and int(s[11:13]) < 24 and int(s[14:16]) < 60 and int(s[17:19]) < 61):
         return False
-    if not (1 <= int(s[5:7]) <= 12 and 1 <= int(s[8:10]) <= 31 and int(s[11:13]) <= 23 and int(s[14:16]) <= 59
-            and int(s[17:19]) <= 60):
-        return False
-    i = 19
-    if s[i] == ".":
-        j = i + 1
-        while j < len(s) and s[j].isdigit():
-            j += 1
-        if j == i + 1:
+    rest = s[19:]
+    if rest[:1] == ".":
+        i = 1
+        while i < len(rest) and rest[i].isdigit():
+            i += 1
+        if i == 1:
             return False
-        i = j
-    rest = s[i:]
-    if rest in ("Z", "z"):
-        return True
-    return len(rest) == 6 and rest[0] in "+-" and _digits(rest, 1, 2) and rest[3] == ":" and _digits(rest, 4, 2)
-
-
-_FORMATS = {"uuid": _is_uuid, "date-time": _is_date_time}
+        rest = rest[i:]
+    return rest in ("Z", "z") or (_like(rest, "+dd:dd") or _like(rest, "-dd:dd")) and len(rest) == 6
 
 
 def _read(kind, nested, fmt, const, v, at):
@@ -711,7 +700,7 @@ def _read(kind, nested, fmt, const, v, at):
             raise _wrong_type(v, at, "a string")
         if const is not None and v != const:
             raise NatsBridgeError(KIND_BAD_VALUE, at, "%s is not %s" % (_quote(v), _quote(const)))
-        if fmt is not None and v and not _FORMATS[fmt](v):
+        if fmt is not None and v and not _formatted(fmt, v):
             raise NatsBridgeError(KIND_BAD_VALUE, at, "%s is not a %s" % (_quote(v), fmt))
         return v
     if kind == "enum":
@@ -719,10 +708,11 @@ def _read(kind, nested, fmt, const, v, at):
     if kind == "u64" or kind == "i64":
         if v is True or v is False or not isinstance(v, int):
             raise _wrong_type(v, at, "an integer")
-        if kind == "u64" and v < 0:  # the goldens (size_negative) say wrong_type
-            raise _wrong_type(v, at, "an integer from 0 to 2^64-1")
-        if v > (_U64_MAX if kind == "u64" else _I64_MAX) or v < _I64_MIN:
-            raise NatsBridgeError(KIND_BAD_VALUE, at, "%d is out of the %s range" % (v, kind))
+        if kind == "u64":  # out of range is wrong_type, as the v1 goldens (size_negative) say
+            if v < 0 or v > _U64_MAX:
+                raise _wrong_type(v, at, "an integer from 0 to 2^64-1")
+        elif v < _I64_MIN or v > _I64_MAX:
+            raise NatsBridgeError(KIND_BAD_VALUE, at, "%d is out of the i64 range" % v)
         return v
     if kind == "f64":
         if v is True or v is False or not isinstance(v, (int, float)):
@@ -758,8 +748,6 @@ def _read(kind, nested, fmt, const, v, at):
 def _default_of(f):
     # A fresh value of the default of row f (an optional key: None).
     d = f[2]
-    if d is _REQUIRED:
-        raise TypeError("%s is required" % f[0])
     if isinstance(d, (dict, list)):
         return _read(f[1], f[5], f[6], f[7], type(d)(), f[0])
     return d
@@ -864,24 +852,22 @@ class _Struct:
     FIELDS = ()
 
     def __init__(self, *args, **kwargs):
-        """Required keys first (positional or by name), then the others by name or in
-        canonical order; a key not given takes its default (optional keys: None)."""
-        order = [f for f in self.FIELDS if f[2] is _REQUIRED] + [f for f in self.FIELDS if f[2] is not _REQUIRED]
-        if len(args) > len(order):
-            raise TypeError("%s takes at most %d arguments" % (type(self).__name__, len(order)))
-        for i in range(len(order)):
-            f = order[i]
-            if i < len(args):
-                if f[0] in kwargs:
-                    raise TypeError("%s given twice" % f[0])
-                v = args[i]
-            elif f[0] in kwargs:
+        """The required keys in canonical order (positional or by name), the others by
+        name; a key not given takes its default (an optional key: None)."""
+        i = 0
+        for f in self.FIELDS:
+            if f[0] in kwargs:
                 v = kwargs.pop(f[0])
-            else:
+            elif f[2] is not _REQUIRED:
                 v = _default_of(f)
+            elif i < len(args):
+                v = args[i]
+                i += 1
+            else:
+                raise TypeError("%s needs %s" % (type(self).__name__, f[0]))
             setattr(self, f[0], v)
-        for key in kwargs:
-            raise TypeError("%s has no field %s" % (type(self).__name__, key))
+        if kwargs or i < len(args):
+            raise TypeError("%s: unexpected arguments %r" % (type(self).__name__, list(kwargs) or args[i:]))
 
     def __repr__(self):
         return "%s(%s)" % (type(self).__name__, ", ".join(["%s=%r" % (f[0], getattr(self, f[0])) for f in self.FIELDS]))
@@ -893,9 +879,6 @@ class _Struct:
             if getattr(self, f[0]) != getattr(other, f[0]):
                 return False
         return True
-
-    def __ne__(self, other):
-        return not self.__eq__(other)
 
     @classmethod
     def settable(cls):

@@ -169,7 +169,7 @@ pub fn preamble(comment: &str) -> String {
 /// The single Python file: the preamble, the hand-written parts of `sdk-python/src/` in
 /// file-name order with the generated constants after the first one (the module docstring),
 /// then the generated classes.
-fn stitch_python(root: &Path, generated: &str) -> Result<String, Error> {
+pub fn stitch_python(root: &Path, generated: &str) -> Result<String, Error> {
     let (constants, classes) = generated
         .split_once(backend::python::CLASSES_MARKER)
         .unwrap_or(("", generated));

@@ -276,7 +276,12 @@ fn type_spec(model: &Model, ty: &FieldType) -> (String, String, String, String) 
         ),
         FieldType::Array { item, .. } => {
             let (k, n, f, c) = type_spec(model, item);
-            (py_str("list"), format!("({k}, {n}, {f}, {c})"), none(), none())
+            (
+                py_str("list"),
+                format!("({k}, {n}, {f}, {c})"),
+                none(),
+                none(),
+            )
         }
     }
 }
