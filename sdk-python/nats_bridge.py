@@ -19,8 +19,8 @@ byte (WIRE.md section 8).
     env.payloads[0].dataname
     body = env.to_json()                         # canonical JSON text
 
-Every refusal raises NatsBridgeError, whose .kind is one of not_json, not_object,
-missing_key, wrong_type, bad_value and whose .at names the place, e.g.
+Every refusal raises NatsBridgeError, whose .kind is one of ERROR_KINDS (KIND_NOT_JSON,
+KIND_WRONG_TYPE, ...: the schema's x-error-kinds) and whose .at names the place, e.g.
 "payloads[0].size" ("" for the whole message).
 """
 
@@ -31,13 +31,94 @@ except ImportError:  # old MicroPython ports only have ujson
 
 
 class NatsBridgeError(Exception):
-    """A message this module refuses: .kind says why, .at says where."""
+    """A message this module refuses: .kind says why (one of ERROR_KINDS, the schema's
+    x-error-kinds, as the KIND_* constants), .at says where."""
 
     def __init__(self, kind, at, detail):
+        if kind not in ERROR_KINDS:
+            raise ValueError("%r is not an error kind (ERROR_KINDS)" % (kind,))
         super().__init__("%s at %s: %s" % (kind, at or "the message", detail))
         self.kind = kind
         self.at = at
         self.detail = detail
+
+# ---- generated from the schema: constants ----
+
+# Schema: schema/natsbridge.schema.json.
+# The numbers the contract fixes (x-constants) and the error kinds every SDK reports
+# (x-error-kinds): hand-written code uses these names, never the values.
+
+# Payloads of this many serialized bytes or more go link; smaller ones go direct
+# (WIRE.md section 5).
+SIZE_THRESHOLD = 1000000
+# Download attempts of a link payload before it fails for good (WIRE.md section 6).
+MAX_RETRIES = 5
+# Base of the exponential backoff between download attempts, in milliseconds.
+BASE_DELAY_MS = 100
+# Largest backoff delay between download attempts, in milliseconds.
+MAX_DELAY_MS = 5000
+# Largest link payload a receiver downloads by default (1 GiB); a larger declared size
+# is too_large before anything is fetched.
+MAX_DOWNLOAD_BYTES = 1073741824
+# The NATS server's default max_payload (1 MiB), assumed when the server does not say.
+DEFAULT_MAX_PAYLOAD = 1048576
+
+# The message body (or a JSON payload) is not UTF-8 JSON.
+KIND_NOT_JSON = "not_json"
+# The message (or a structure) is not a JSON object.
+KIND_NOT_OBJECT = "not_object"
+# A key without a default is missing.
+KIND_MISSING_KEY = "missing_key"
+# A key has the wrong JSON type (including null for an optional key).
+KIND_WRONG_TYPE = "wrong_type"
+# A value is of the right JSON type but not allowed: an unknown value of a closed
+# enumeration, a const or format that does not match, a number out of range, a payload
+# whose data does not parse as its type.
+KIND_BAD_VALUE = "bad_value"
+# A direct payload's data is not valid standard base64.
+KIND_BAD_BASE64 = "bad_base64"
+# A value is larger than its capacity from the schema (x-max-bytes, maxItems) or nested
+# too deep; never truncated.
+KIND_OVER_CAPACITY = "over_capacity"
+# A payload's data is not size bytes long (direct, or a downloaded link body).
+KIND_SIZE_MISMATCH = "size_mismatch"
+# A downloaded link payload does not have the checksum its envelope names.
+KIND_CHECKSUM_MISMATCH = "checksum_mismatch"
+# The caller gave something that cannot be sent: an empty subject or one with whitespace
+# or control characters, an unknown field name, a value of the wrong type, a malformed
+# URL.
+KIND_INVALID_INPUT = "invalid_input"
+# The envelope would exceed the server's max_payload and no link backend can take
+# payloads out of it (nothing was published); or a link payload declares a size above
+# the download cap (nothing was fetched).
+KIND_TOO_LARGE = "too_large"
+# Connecting to the NATS server failed (address, authentication, TLS).
+KIND_CONNECT = "connect"
+# The NATS server (or a file server) sent something that is not its protocol.
+KIND_PROTOCOL = "protocol"
+# Publishing, subscribing or flushing on NATS failed, or the connection was lost.
+KIND_NATS = "nats"
+# JetStream refused or did not acknowledge a publish.
+KIND_JETSTREAM = "jetstream"
+# No reply, acknowledgement or data arrived in time.
+KIND_TIMEOUT = "timeout"
+# A request found no responder on its subject.
+KIND_NO_RESPONDERS = "no_responders"
+# Uploading a link payload failed; nothing was published.
+KIND_UPLOAD = "upload"
+# Downloading a link payload failed for good (404, 403, or transient failures on every
+# retry); the place is the URL.
+KIND_DOWNLOAD = "download"
+# Reading or writing a local file failed.
+KIND_IO = "io"
+# A link the receiver does not fetch: a scheme it does not speak, a host or port not
+# allowed, a URL with control characters, or a redirect; the place is the URL.
+KIND_LINK_REFUSED = "link_refused"
+# A publish while disconnected would exceed the client's reconnect buffer; nothing was
+# buffered.
+KIND_RECONNECT_BUFFER_FULL = "reconnect_buffer_full"
+
+ERROR_KINDS = (KIND_NOT_JSON, KIND_NOT_OBJECT, KIND_MISSING_KEY, KIND_WRONG_TYPE, KIND_BAD_VALUE, KIND_BAD_BASE64, KIND_OVER_CAPACITY, KIND_SIZE_MISMATCH, KIND_CHECKSUM_MISMATCH, KIND_INVALID_INPUT, KIND_TOO_LARGE, KIND_CONNECT, KIND_PROTOCOL, KIND_NATS, KIND_JETSTREAM, KIND_TIMEOUT, KIND_NO_RESPONDERS, KIND_UPLOAD, KIND_DOWNLOAD, KIND_IO, KIND_LINK_REFUSED, KIND_RECONNECT_BUFFER_FULL)
 
 # ---- hand-written: sdk-python/src/10_json.py ----
 
@@ -116,12 +197,37 @@ def _quote(s):
     return _quote_slow(s)
 
 
+def _shortest_repr(v):
+    # CPython's repr(v) built from %e text (WIRE.md section 9): the fewest significant
+    # digits that read back as v, fixed notation for a decimal exponent from -4 to 15,
+    # else d[.ddd]e+XX. For interpreters whose repr differs (MicroPython).
+    if v == 0:
+        return "-0.0" if repr(v)[0] == "-" else "0.0"
+    for p in range(17):
+        text = ("%%.%de" % p) % v
+        if float(text) == v:
+            break
+    mantissa, exp = text.split("e")
+    exp = int(exp)
+    digits = mantissa.lstrip("-").replace(".", "").rstrip("0") or "0"
+    sign = "-" if v < 0 else ""
+    if exp < -4 or exp > 15:
+        return "%s%s%se%s%02d" % (sign, digits[0], "." + digits[1:] if len(digits) > 1 else "", "-" if exp < 0 else "+", abs(exp))
+    if exp < 0:
+        return "%s0.%s%s" % (sign, "0" * (-exp - 1), digits)
+    digits = digits + "0" * (exp + 1 - len(digits))
+    return "%s%s.%s" % (sign, digits[:exp + 1], digits[exp + 1:] or "0")
+
+
+_REPR_CANONICAL = repr(5e-324) == "5e-324" and repr(1e16) == "1e+16" and repr(8.41e21) == "8.41e+21"
+
+
 def _float_text(v):
-    # Shortest text that reads back as v on the interpreter that wrote it; JSON has no
-    # NaN or infinity, so those are written as null (as serde_json does).
+    # The canonical text of a float: CPython's repr on every interpreter. JSON has no NaN
+    # or infinity: a free-form object holding one writes null (as serde_json does).
     if v != v or v == _INF or v == -_INF:
         return "null"
-    return repr(v)
+    return repr(v) if _REPR_CANONICAL else _shortest_repr(v)
 
 
 def _write_value(out, v):
@@ -168,7 +274,7 @@ def dumps(value):
 
 
 def _not_json(detail):
-    return NatsBridgeError("not_json", "", detail)
+    return NatsBridgeError(KIND_NOT_JSON, "", detail)
 
 
 def _hex4(b, i):
@@ -515,10 +621,24 @@ def _check_number_range(value):
 
 # ---- hand-written: sdk-python/src/20_decode.py ----
 
-# Checks the generated from_dict() methods call, one per field type. Each takes the
-# place `at` of the value for its error, e.g. "payloads[0].size".
+# The one generic reader and writer of the generated structures. Each generated class is
+# a _Struct with a table FIELDS, one row per key in canonical order:
+#
+#   (key, kind, default, aliases, capacity, nested, format, const, optional, fill)
+#
+# kind is str, bool, u64, i64, f64, obj (free-form dict), enum, struct or list; nested is
+# the enumeration or structure class, or for a list the item's (kind, nested, format,
+# const); default is _REQUIRED, None for an optional key, or the schema's JSON default ({}
+# for a structure means "every field its own default"); fill is the x-sender-fills name.
+# capacity is informational: only the no_std SDK has buffers to enforce it.
+# A new schema field is a new row: no Python code changes.
 
 _REQUIRED = object()  # the default of a key that has none
+_U64_MAX = 0xFFFFFFFFFFFFFFFF
+_I64_MIN = -0x8000000000000000
+_I64_MAX = 0x7FFFFFFFFFFFFFFF
+_UUID = "hhhhhhhh-hhhh-hhhh-hhhh-hhhhhhhhhhhh"
+_DATE_TIME = "dddd-dd-ddTdd:dd:dd"
 
 
 def _json_type(v):
@@ -539,52 +659,145 @@ def _json_type(v):
 
 
 def _wrong_type(v, at, expected):
-    return NatsBridgeError("wrong_type", at, "expected %s, got %s" % (expected, _json_type(v)))
+    return NatsBridgeError(KIND_WRONG_TYPE, at, "expected %s, got %s" % (expected, _json_type(v)))
 
 
-def _field(d, key, aliases, default, prefix):
-    # The value of key in d, else of its first alias present, else default (a fresh one
-    # on every call, as the caller passes a new literal); missing_key when there is none.
-    if key in d:
-        return d[key]
-    for alias in aliases:
-        if alias in d:
-            return d[alias]
-    if default is _REQUIRED:
-        raise NatsBridgeError("missing_key", prefix + key, "the key %s is missing" % key)
-    return default
+def _like(s, pattern):
+    # True when s starts with pattern: h a hex digit, d a decimal digit, T either T or t,
+    # any other character itself.
+    if len(s) < len(pattern):
+        return False
+    for i in range(len(pattern)):
+        p, c = pattern[i], s[i]
+        if not (c in "0123456789abcdefABCDEF" if p == "h" else c.isdigit() if p == "d" else c in "Tt" if p == "T" else c == p):
+            return False
+    return True
 
 
-def _string(v, at):
-    if not isinstance(v, str):
-        raise _wrong_type(v, at, "a string")
-    return v
+def _formatted(fmt, s):
+    # uuid: 8-4-4-4-12 hex digits, either case. date-time: RFC 3339,
+    # YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM), T/t and Z/z.
+    if fmt == "uuid":
+        return len(s) == 36 and _like(s, _UUID)
+    if not _like(s, _DATE_TIME) or not (0 < int(s[5:7]) < 13 and 0 < int(s[8:10]) < 32 and int(s[11:13]) < 24 and int(s[14:16]) < 60 and int(s[17:19]) < 61):
+        return False
+    rest = s[19:]
+    if rest[:1] == ".":
+        i = 1
+        while i < len(rest) and rest[i].isdigit():
+            i += 1
+        if i == 1:
+            return False
+        rest = rest[i:]
+    return rest in ("Z", "z") or (_like(rest, "+dd:dd") or _like(rest, "-dd:dd")) and len(rest) == 6
 
 
-def _unsigned(v, at):
-    # int but not bool (a bool is an int on CPython), >= 0, and fits 64 bits as in Rust.
-    if v is True or v is False or not isinstance(v, int) or v < 0 or v > 0xFFFFFFFFFFFFFFFF:
-        raise _wrong_type(v, at, "an integer from 0 to 2^64-1")
-    return v
-
-
-def _object(v, at):
-    if not isinstance(v, dict):
-        raise _wrong_type(v, at, "an object")
-    return v
-
-
-def _array(v, at, item_class):
-    # A list of objects, each decoded by item_class.from_dict at "at[i]".
+def _read(kind, nested, fmt, const, v, at):
+    # The value a receiver keeps for the decoded JSON value v of a key of this type, at the
+    # place at; NatsBridgeError wrong_type or bad_value naming it.
+    if kind == "str":
+        if not isinstance(v, str):
+            raise _wrong_type(v, at, "a string")
+        if const is not None and v != const:
+            raise NatsBridgeError(KIND_BAD_VALUE, at, "%s is not %s" % (_quote(v), _quote(const)))
+        if fmt is not None and v and not _formatted(fmt, v):
+            raise NatsBridgeError(KIND_BAD_VALUE, at, "%s is not a %s" % (_quote(v), fmt))
+        return v
+    if kind == "enum":
+        return nested.normalize(v, at)
+    if kind == "u64" or kind == "i64":
+        if v is True or v is False or not isinstance(v, int):
+            raise _wrong_type(v, at, "an integer")
+        if kind == "u64":  # out of range is wrong_type, as the v1 goldens (size_negative) say
+            if v < 0 or v > _U64_MAX:
+                raise _wrong_type(v, at, "an integer from 0 to 2^64-1")
+        elif v < _I64_MIN or v > _I64_MAX:
+            raise NatsBridgeError(KIND_BAD_VALUE, at, "%d is out of the i64 range" % v)
+        return v
+    if kind == "f64":
+        if v is True or v is False or not isinstance(v, (int, float)):
+            raise _wrong_type(v, at, "a number")
+        try:
+            f = float(v)
+        except OverflowError:
+            f = _INF
+        if f != f or f == _INF or f == -_INF:
+            raise NatsBridgeError(KIND_BAD_VALUE, at, "%r is not a finite number" % (v,))
+        return f
+    if kind == "bool":
+        if v is not True and v is not False:
+            raise _wrong_type(v, at, "a boolean")
+        return v
+    if kind == "obj":
+        if not isinstance(v, dict):
+            raise _wrong_type(v, at, "an object")
+        return v
+    if kind == "struct":
+        if not isinstance(v, dict):
+            raise _wrong_type(v, at, "an object")
+        return nested.from_dict(v, at)
     if not isinstance(v, list):
         raise _wrong_type(v, at, "an array")
+    k, n, f, c = nested
     items = []
     for i in range(len(v)):
-        item_at = "%s[%d]" % (at, i)
-        if not isinstance(v[i], dict):
-            raise _wrong_type(v[i], item_at, "an object")
-        items.append(item_class.from_dict(v[i], item_at))
+        items.append(_read(k, n, f, c, v[i], "%s[%d]" % (at, i)))
     return items
+
+
+def _default_of(f):
+    # A fresh value of the default of row f (an optional key: None).
+    d = f[2]
+    if isinstance(d, (dict, list)):
+        return _read(f[1], f[5], f[6], f[7], type(d)(), f[0])
+    return d
+
+
+def _read_key(d, f, prefix):
+    # The value of row f in the decoded object d: the key, else its first alias present,
+    # else the default; missing_key when there is none; None for an optional key missing
+    # or null.
+    key = f[0]
+    if key in d:
+        v = d[key]
+    else:
+        v = _REQUIRED
+        for alias in f[3]:
+            if alias in d:
+                v = d[alias]
+                break
+        if v is _REQUIRED:
+            if f[2] is _REQUIRED:
+                raise NatsBridgeError(KIND_MISSING_KEY, prefix + key, "the key %s is missing" % key)
+            return _default_of(f)
+    if v is None and f[8]:
+        return None
+    return _read(f[1], f[5], f[6], f[7], v, prefix + key)
+
+
+def _write_typed(out, kind, nested, v, at):
+    # Appends the canonical JSON text of v, a value of this type (WIRE.md sections 8, 9).
+    if kind == "str" or kind == "enum":
+        out.append(_quote(v))
+    elif kind == "bool":
+        out.append("true" if v else "false")
+    elif kind == "u64" or kind == "i64":
+        out.append("%d" % v)
+    elif kind == "f64":
+        if v != v or v == _INF or v == -_INF:
+            raise NatsBridgeError(KIND_INVALID_INPUT, at, "%r is not a finite number" % (v,))
+        out.append(_float_text(float(v)))
+    elif kind == "obj":
+        _write_value(out, v)
+    elif kind == "struct":
+        v._write(out, at)
+    else:
+        sep = "["
+        for i in range(len(v)):
+            out.append(sep)
+            _write_typed(out, nested[0], nested[1], v[i], "%s[%d]" % (at, i))
+            sep = ","
+        out.append("]" if sep == "," else "[]")
 
 
 def _enum_value(enum_class, v, at):
@@ -596,18 +809,135 @@ def _enum_value(enum_class, v, at):
     if enum_class.OPEN or v in enum_class.SENT or v in enum_class.RECEIVE_ONLY:
         return v
     raise NatsBridgeError(
-        "bad_value", at, "%s is not one of %s" % (_quote(v), ", ".join(enum_class.SENT + enum_class.RECEIVE_ONLY))
+        KIND_BAD_VALUE, at, "%s is not one of %s" % (_quote(v), ", ".join(enum_class.SENT + enum_class.RECEIVE_ONLY))
     )
 
 
-def _write_items(out, items):
-    # Appends the canonical JSON array of generated objects.
-    sep = "["
-    for item in items:
-        out.append(sep)
-        item._write(out)
-        sep = ","
-    out.append("]" if sep == "," else "[]")
+def _as_json(v):
+    # A caller's value as the JSON value the reader expects: structures as dicts.
+    if isinstance(v, _Struct):
+        return v.to_dict()
+    if isinstance(v, (list, tuple)):
+        return [_as_json(item) for item in v]
+    return v
+
+
+def _settable(cls, fields, at):
+    # The checked values of the caller's fields (a dict key -> value) for structure cls:
+    # an unknown or computed key, or a value the reader refuses, is invalid_input naming
+    # it. None means "not given" and is left out.
+    out = {}
+    for key in fields:
+        f = None
+        for row in cls.FIELDS:
+            if row[0] == key:
+                f = row
+        if f is None or f[9] == "computed" or f[7] is not None:
+            raise NatsBridgeError(KIND_INVALID_INPUT, at + key, "%s is not a field a sender sets on %s (fields: %s)" % (
+                key, cls.__name__, ", ".join(cls.settable())))
+        v = fields[key]
+        if v is None:
+            continue
+        try:
+            out[key] = _read(f[1], f[5], f[6], f[7], _as_json(v), at + key)
+        except NatsBridgeError as e:
+            raise NatsBridgeError(KIND_INVALID_INPUT, e.at, "%s: %s" % (e.kind, e.detail))
+    return out
+
+
+class _Struct:
+    """The base of every generated structure: the generic constructor, reader and writer
+    of its FIELDS table (see the class docstrings for the keys)."""
+
+    FIELDS = ()
+
+    def __init__(self, *args, **kwargs):
+        """The required keys in canonical order (positional or by name), the others by
+        name; a key not given takes its default (an optional key: None)."""
+        i = 0
+        for f in self.FIELDS:
+            if f[0] in kwargs:
+                v = kwargs.pop(f[0])
+            elif f[2] is not _REQUIRED:
+                v = _default_of(f)
+            elif i < len(args):
+                v = args[i]
+                i += 1
+            else:
+                raise TypeError("%s needs %s" % (type(self).__name__, f[0]))
+            setattr(self, f[0], v)
+        if kwargs or i < len(args):
+            raise TypeError("%s: unexpected arguments %r" % (type(self).__name__, list(kwargs) or args[i:]))
+
+    def __repr__(self):
+        return "%s(%s)" % (type(self).__name__, ", ".join(["%s=%r" % (f[0], getattr(self, f[0])) for f in self.FIELDS]))
+
+    def __eq__(self, other):
+        if type(other) is not type(self):
+            return False
+        for f in self.FIELDS:
+            if getattr(self, f[0]) != getattr(other, f[0]):
+                return False
+        return True
+
+    @classmethod
+    def settable(cls):
+        """The keys a sender sets (smartsend(**fields), payload fields): every key but
+        the computed ones and the consts."""
+        return [f[0] for f in cls.FIELDS if f[9] != "computed" and f[7] is None]
+
+    @classmethod
+    def from_dict(cls, d, at=""):
+        """The structure of a decoded JSON object d found at the place at.
+
+        Applies the key aliases and defaults, checks every type and normalises the
+        enumerations; raises NatsBridgeError (not_object, missing_key, wrong_type,
+        bad_value) naming the place, e.g. "payloads[0].size". Unknown keys are ignored.
+        """
+        if not isinstance(d, dict):
+            raise NatsBridgeError(KIND_NOT_OBJECT, at, "expected an object, got %s" % _json_type(d))
+        p = at + "." if at else ""
+        kw = {}
+        for f in cls.FIELDS:
+            kw[f[0]] = _read_key(d, f, p)
+        return cls(**kw)
+
+    @classmethod
+    def from_json(cls, data):
+        """The structure of the JSON text data (bytes, bytearray or str).
+
+        Raises NatsBridgeError: not_json when data is not UTF-8 JSON, else as from_dict.
+        """
+        return cls.from_dict(loads(data))
+
+    def to_dict(self):
+        """A dict of the wire keys (nested structures as dicts too; absent optional keys
+        left out)."""
+        d = {}
+        for f in self.FIELDS:
+            v = getattr(self, f[0])
+            if v is not None or not f[8]:
+                d[f[0]] = _as_json(v)
+        return d
+
+    def to_json(self):
+        """The canonical JSON text of WIRE.md sections 8 and 9, as str: keys in schema
+        order, absent optional keys left out, consts always written."""
+        out = []
+        self._write(out)
+        return "".join(out)
+
+    def _write(self, out, at=""):
+        sep = "{"
+        p = at + "." if at else ""
+        for f in self.FIELDS:
+            v = f[7] if f[7] is not None else getattr(self, f[0])
+            if v is None and f[8]:
+                continue
+            out.append('%s"%s":' % (sep, f[0]))
+            _write_typed(out, f[1], f[5], v, p + f[0])
+            sep = ","
+        out.append("}" if sep == "," else "{}")
 
 # ---- hand-written: sdk-python/src/30_bytes.py ----
 
@@ -659,21 +989,21 @@ def b64decode(text, at=""):
     n = len(text)
     eq = "=" if isinstance(text, str) else b"="
     if n % 4:
-        raise NatsBridgeError("bad_base64", at, "length %d is not a multiple of 4" % n)
+        raise NatsBridgeError(KIND_BAD_BASE64, at, "length %d is not a multiple of 4" % n)
     if text.find(eq, 0, max(n - 2, 0)) >= 0:
-        raise NatsBridgeError("bad_base64", at, "padding before the end")
+        raise NatsBridgeError(KIND_BAD_BASE64, at, "padding before the end")
     try:
         data = binascii.a2b_base64(text)
     except (ValueError, TypeError) as e:
-        raise NatsBridgeError("bad_base64", at, "not base64: %s" % e)
+        raise NatsBridgeError(KIND_BAD_BASE64, at, "not base64: %s" % e)
     if len(data) != n // 4 * 3 - text.count(eq, max(n - 2, 0)):
-        raise NatsBridgeError("bad_base64", at, "characters outside the base64 alphabet")
+        raise NatsBridgeError(KIND_BAD_BASE64, at, "characters outside the base64 alphabet")
     if n:
         last = text[n - 4:]
         if isinstance(last, str):
             last = last.encode("utf-8")
         if _b64_bytes(binascii.a2b_base64(last)) != last:
-            raise NatsBridgeError("bad_base64", at, "not standard padded base64")
+            raise NatsBridgeError(KIND_BAD_BASE64, at, "not standard padded base64")
     return data
 
 
@@ -722,7 +1052,7 @@ def _ms_since(start):
     return _ticks_ms() - start
 
 
-def backoff_delay_ms(attempt, base_delay=100, max_delay=5000):
+def backoff_delay_ms(attempt, base_delay=BASE_DELAY_MS, max_delay=MAX_DELAY_MS):
     """A delay drawn uniformly from [0, min(max_delay, base_delay * 2**attempt)] ms
     (exponential backoff with full jitter, WIRE.md section 6)."""
     cap = min(max_delay, base_delay * (1 << min(attempt, 30)))
@@ -772,8 +1102,11 @@ def _split_host_port(hostport, default_port, url):
         try:
             return host, int(rest[1:])
         except ValueError:
-            raise NatsBridgeError("bad_url", url, "the port is not a number")
+            raise NatsBridgeError(KIND_INVALID_INPUT, url, "the port is not a number")
     return host, default_port
+
+
+_AUTH_REFUSED = "the server refused the credentials: "  # starts the detail of that connect error
 
 
 def parse_url(url, default_scheme, default_port):
@@ -791,7 +1124,7 @@ def parse_url(url, default_scheme, default_port):
     if i >= 0:
         userinfo, hostport = hostport[:i], hostport[i + 1:]
     if not hostport:
-        raise NatsBridgeError("bad_url", url, "no host")
+        raise NatsBridgeError(KIND_INVALID_INPUT, url, "no host")
     host, port = _split_host_port(hostport, default_port, url)
     return scheme, userinfo, host, port, path
 
@@ -801,13 +1134,13 @@ def _open_socket(host, port, timeout, url):
         addr = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)[0][-1]
         sock = socket.socket()
     except OSError as e:
-        raise NatsBridgeError("connection", url, "cannot resolve %s: %s" % (host, e))
+        raise NatsBridgeError(KIND_CONNECT, url, "cannot resolve %s: %s" % (host, e))
     try:
         sock.settimeout(timeout)
         sock.connect(addr)
     except OSError as e:
         sock.close()
-        raise NatsBridgeError("connection", url, "cannot connect: %s" % e)
+        raise NatsBridgeError(KIND_CONNECT, url, "cannot connect: %s" % e)
     return sock
 
 
@@ -839,7 +1172,7 @@ class NatsMsg:
     def respond(self, data):
         """Publishes data on this message's reply subject."""
         if not self.reply:
-            raise NatsBridgeError("no_reply_subject", self.subject, "the message has no reply subject")
+            raise NatsBridgeError(KIND_INVALID_INPUT, self.subject, "the message has no reply subject")
         self.client.publish(self.reply, data)
 
     def __repr__(self):
@@ -875,7 +1208,7 @@ class NatsClient:
         self.url = url
         scheme, userinfo, self.host, self.port, _ = parse_url(url, "nats", 4222)
         if scheme not in ("nats", "tcp"):
-            raise NatsBridgeError("bad_url", url, "only nats:// URLs are supported (no TLS)")
+            raise NatsBridgeError(KIND_INVALID_INPUT, url, "only nats:// URLs are supported (no TLS)")
         if userinfo and user is None and token is None:
             if ":" in userinfo:
                 user, password = userinfo.split(":", 1)
@@ -888,7 +1221,7 @@ class NatsClient:
         self.timeout = timeout
         self.sock = None
         self.server_info = {}
-        self.max_payload = 1048576
+        self.max_payload = DEFAULT_MAX_PAYLOAD
         self._buf = b""
         self._subs = {}
         self._next_sid = 1
@@ -903,7 +1236,7 @@ class NatsClient:
 
     def connect(self):
         """Opens the socket, reads INFO, sends CONNECT and waits for the server's PONG;
-        NatsBridgeError connection/auth on failure. Returns self."""
+        NatsBridgeError connect on failure (also for refused credentials). Returns self."""
         self.close()
         self._inbox = None  # request() subscribes a fresh inbox on this connection
         self._responses = {}
@@ -911,10 +1244,10 @@ class NatsClient:
         try:
             line = self._read_line(self.timeout)
             if line is None or not line.startswith(b"INFO "):
-                raise NatsBridgeError("protocol", self.url, "expected INFO, got %r" % line)
+                raise NatsBridgeError(KIND_PROTOCOL, self.url, "expected INFO, got %r" % line)
             self._on_info(line)
             if self.server_info.get("tls_required"):
-                raise NatsBridgeError("connection", self.url, "the server requires TLS; nats_bridge speaks plain nats:// only")
+                raise NatsBridgeError(KIND_CONNECT, self.url, "the server requires TLS; nats_bridge speaks plain nats:// only")
             opts = {"verbose": False, "pedantic": False, "lang": "python", "version": "1",
                     "protocol": 1, "headers": True, "no_responders": True, "name": self.name}
             if self.user is not None:
@@ -929,24 +1262,24 @@ class NatsClient:
             raise
         except OSError as e:
             self.close()
-            raise NatsBridgeError("connection", self.url, "lost while connecting: %s" % e)
+            raise NatsBridgeError(KIND_CONNECT, self.url, "lost while connecting: %s" % e)
         for sid in self._subs:  # a reconnect restores the subscriptions
             self._send_sub(sid)
         return self
 
-    def reconnect(self, attempts=10, base_delay=100, max_delay=5000):
-        """Connects again after a lost connection (NatsBridgeError connection from
+    def reconnect(self, attempts=10, base_delay=BASE_DELAY_MS, max_delay=MAX_DELAY_MS):
+        """Connects again after a lost connection (NatsBridgeError nats from
         wait_msg, publish, ...): at most attempts tries, waiting between them a delay
         drawn from [0, min(max_delay, base_delay * 2^attempt)] ms. The subscriptions
         are restored; what was published while the connection was down is not
         delivered (use JetStream for that). Raises the last error after the last try,
-        and auth at once. Returns self.
+        and refused credentials at once. Returns self.
 
             while True:
                 try:
                     c.wait_msg(1.0)
                 except NatsBridgeError as e:
-                    if e.kind != "connection":
+                    if e.kind != KIND_NATS:
                         raise
                     c.reconnect()
         """
@@ -956,7 +1289,7 @@ class NatsClient:
                 return self.connect()
             except NatsBridgeError as e:
                 attempt += 1
-                if e.kind == "auth" or attempt >= attempts:
+                if e.detail.startswith(_AUTH_REFUSED) or attempt >= attempts:
                     raise
             _sleep_ms(backoff_delay_ms(attempt - 1, base_delay, max_delay))
 
@@ -986,16 +1319,16 @@ class NatsClient:
 
     def _lost(self, detail):
         self.close()
-        return NatsBridgeError("connection", self.url, detail)
+        return NatsBridgeError(KIND_NATS, self.url, detail)
 
     def _bad(self, detail):
         # The server's bytes are not the NATS protocol: the stream cannot be trusted further.
         self.close()
-        return NatsBridgeError("protocol", self.url, detail)
+        return NatsBridgeError(KIND_PROTOCOL, self.url, detail)
 
     def _send(self, data):
         if self.sock is None:
-            raise NatsBridgeError("connection", self.url, "not connected")
+            raise NatsBridgeError(KIND_NATS, self.url, "not connected")
         try:
             _send_all(self.sock, data)
         except OSError as e:
@@ -1006,7 +1339,7 @@ class NatsClient:
     def _fill(self, timeout):
         # One recv into the buffer; False on timeout. Raises when the server closed.
         if self.sock is None:
-            raise NatsBridgeError("connection", self.url, "not connected")
+            raise NatsBridgeError(KIND_NATS, self.url, "not connected")
         try:
             self.sock.settimeout(timeout)
             chunk = self._recv_chunk()
@@ -1102,10 +1435,12 @@ class NatsClient:
                 text = line[4:].strip().strip(b"'").decode("utf-8")
             except UnicodeError:
                 raise self._bad("-ERR with a text that is not UTF-8: %r" % line[:80])
-            kind = "auth" if "uthoriz" in text or "uthentic" in text else "server_error"
-            if kind == "auth" or "maximum payload" in text.lower():
+            if "uthoriz" in text or "uthentic" in text:
                 self.close()
-            raise NatsBridgeError(kind, self.url, "the server said: %s" % text)
+                raise NatsBridgeError(KIND_CONNECT, self.url, "%s%s" % (_AUTH_REFUSED, text))
+            if "maximum payload" in text.lower():
+                self.close()
+            raise NatsBridgeError(KIND_NATS, self.url, "the server said: %s" % text)
         elif line.startswith(b"INFO "):
             self._on_info(line)
         elif line != b"+OK":
@@ -1190,7 +1525,7 @@ class NatsClient:
         while self._pongs < want:
             left = timeout - _ms_since(start) / 1000.0
             if left <= 0 or self._process_op(left) is None:
-                raise NatsBridgeError("timeout", self.url, "no PONG within %s s" % timeout)
+                raise NatsBridgeError(KIND_TIMEOUT, self.url, "no PONG within %s s" % timeout)
 
     # ---- publishing and subscribing ----
 
@@ -1203,7 +1538,7 @@ class NatsClient:
             data = data.encode("utf-8")
         parts = data if isinstance(data, list) else [data]
         if not subject or " " in subject:
-            raise NatsBridgeError("bad_subject", subject, "a subject must be non-empty without spaces")
+            raise NatsBridgeError(KIND_INVALID_INPUT, subject, "a subject must be non-empty without spaces")
         hdr = b""
         if headers:
             hdr = ("NATS/1.0\r\n" + "".join("%s: %s\r\n" % (k, headers[k]) for k in headers) + "\r\n").encode("utf-8")
@@ -1211,7 +1546,7 @@ class NatsClient:
         for part in parts:
             size += len(part)
         if size > self.max_payload:
-            raise NatsBridgeError("too_large", subject, "%d bytes exceed the server's max_payload of %d" % (size, self.max_payload))
+            raise NatsBridgeError(KIND_TOO_LARGE, subject, "%d bytes exceed the server's max_payload of %d" % (size, self.max_payload))
         reply = (" " + reply_to) if reply_to else ""
         if hdr:
             op = "HPUB %s%s %d %d\r\n" % (subject, reply, len(hdr), size)
@@ -1258,10 +1593,10 @@ class NatsClient:
         while reply not in self._responses:
             left = timeout - _ms_since(start) / 1000.0
             if left <= 0 or self._process_op(left) is None:
-                raise NatsBridgeError("timeout", subject, "no reply within %s s" % timeout)
+                raise NatsBridgeError(KIND_TIMEOUT, subject, "no reply within %s s" % timeout)
         msg = self._responses.pop(reply)
         if msg.status == "503":
-            raise NatsBridgeError("no_responders", subject, "no one subscribes to %s" % subject)
+            raise NatsBridgeError(KIND_NO_RESPONDERS, subject, "no one subscribes to %s" % subject)
         return msg
 
     def jetstream_publish(self, subject, data, msg_id=None, timeout=None):
@@ -1273,12 +1608,12 @@ class NatsClient:
         try:
             msg = self.request(subject, data, timeout, headers)
         except NatsBridgeError as e:
-            if e.kind == "no_responders":
-                raise NatsBridgeError("no_responders", subject, "no JetStream stream holds %s" % subject)
+            if e.kind == KIND_NO_RESPONDERS:
+                raise NatsBridgeError(KIND_NO_RESPONDERS, subject, "no JetStream stream holds %s" % subject)
             raise
         ack = loads(msg.data)
         if not isinstance(ack, dict) or "error" in ack or "stream" not in ack:
-            raise NatsBridgeError("jetstream", subject, "the stream refused the message: %s" % msg.data.decode("utf-8"))
+            raise NatsBridgeError(KIND_JETSTREAM, subject, "the stream refused the message: %s" % msg.data.decode("utf-8"))
         return ack
 
 # ---- hand-written: sdk-python/src/50_link.py ----
@@ -1320,13 +1655,13 @@ class _HttpReader:
         try:
             chunk = self.sock.recv(_CHUNK)
         except OSError as e:
-            raise NatsBridgeError("connection", self.url, "receive failed: %s" % e)
+            raise NatsBridgeError(KIND_DOWNLOAD, self.url, "receive failed: %s" % e)
         self.buf += chunk
         if self.min_bytes:
             self.window_bytes += len(chunk)
             if _ms_since(self.window_start) >= self.window_ms:
                 if self.window_bytes < self.min_bytes:
-                    raise NatsBridgeError("connection", self.url, "timed out: %d bytes in %d ms, below the low-speed limit of %d bytes" % (self.window_bytes, self.window_ms, self.min_bytes))
+                    raise NatsBridgeError(KIND_DOWNLOAD, self.url, "timed out: %d bytes in %d ms, below the low-speed limit of %d bytes" % (self.window_bytes, self.window_ms, self.min_bytes))
                 self.window_start = _ticks_ms()
                 self.window_bytes = 0
         return bool(chunk)
@@ -1339,9 +1674,9 @@ class _HttpReader:
                 self.buf = self.buf[i + 2:]
                 return line.decode("utf-8")
             if len(self.buf) > 16384:
-                raise NatsBridgeError("http", self.url, "response header line too long")
+                raise NatsBridgeError(KIND_PROTOCOL, self.url, "response header line too long")
             if not self.more():
-                raise NatsBridgeError("connection", self.url, "the server closed the connection before answering")
+                raise NatsBridgeError(KIND_DOWNLOAD, self.url, "the server closed the connection before answering")
 
     def take(self, limit):
         # Up to limit bytes (b"" at the end of the stream).
@@ -1356,7 +1691,7 @@ def _tls_wrap(sock, host, url):
     try:
         import ssl
     except ImportError:
-        raise NatsBridgeError("bad_url", url, "https needs the ssl module, which this port lacks")
+        raise NatsBridgeError(KIND_LINK_REFUSED, url, "https needs the ssl module, which this port lacks")
     if hasattr(ssl, "create_default_context"):
         return ssl.create_default_context().wrap_socket(sock, server_hostname=host)
     return ssl.wrap_socket(sock, server_hostname=host)
@@ -1369,12 +1704,12 @@ def http_request(method, url, body=None, headers=None, sink=None, timeout=10.0, 
     The response headers come back as a dict with lower-case names. A 2xx body is
     passed chunk by chunk to sink(chunk) when sink is given (body is then None),
     else returned as bytes; other bodies are returned, cut at 4096 bytes.
-    NatsBridgeError connection when the server cannot be reached or hangs up, sends
+    NatsBridgeError connect or download when the server cannot be reached or hangs up, sends
     nothing for timeout seconds or, with min_rate, fewer than min_rate bytes/s over
     any timeout seconds of the response."""
     scheme, _, host, port, path = parse_url(url, "http", 443 if url[:8].lower() == "https://" else 80)
     if scheme not in ("http", "https"):
-        raise NatsBridgeError("bad_url", url, "only http:// and https:// URLs are supported")
+        raise NatsBridgeError(KIND_LINK_REFUSED, url, "only http:// and https:// URLs are supported")
     if isinstance(body, (bytes, bytearray, memoryview, str)):
         body = [body]
     parts = []
@@ -1397,7 +1732,7 @@ def http_request(method, url, body=None, headers=None, sink=None, timeout=10.0, 
                 for i in range(0, len(b), 65536):
                     _send_all(sock, memoryview(b)[i:i + 65536])
         except OSError as e:
-            raise NatsBridgeError("connection", url, "send failed: %s" % e)
+            raise NatsBridgeError(KIND_DOWNLOAD, url, "send failed: %s" % e)
         return _read_response(_HttpReader(sock, url, min_rate, int(timeout * 1000)), method, sink)
     finally:
         sock.close()
@@ -1408,7 +1743,7 @@ def _read_response(r, method, sink):
     try:
         status = int(status_line[1])
     except (IndexError, ValueError):
-        raise NatsBridgeError("http", r.url, "not an HTTP status line: %r" % " ".join(status_line))
+        raise NatsBridgeError(KIND_PROTOCOL, r.url, "not an HTTP status line: %r" % " ".join(status_line))
     headers = {}
     while True:
         line = r.line()
@@ -1459,21 +1794,34 @@ def _copy(r, n, deliver):
     while n > 0:
         chunk = r.take(min(n, _CHUNK))
         if not chunk:
-            raise NatsBridgeError("connection", r.url, "the server closed the connection %d bytes early" % n)
+            raise NatsBridgeError(KIND_DOWNLOAD, r.url, "the server closed the connection %d bytes early" % n)
         n -= len(chunk)
         deliver(chunk)
 
 
 def _expect_json(status, body, url, what):
     if not 200 <= status < 300:
-        raise NatsBridgeError("upload", url, "%s answered HTTP %d: %s" % (what, status, body[:200]))
+        raise NatsBridgeError(KIND_UPLOAD, url, "%s answered HTTP %d: %s" % (what, status, body[:200]))
     try:
         value = loads(body)
     except NatsBridgeError:
-        raise NatsBridgeError("upload", url, "%s answered with something that is not JSON: %r" % (what, body[:200]))
+        raise NatsBridgeError(KIND_UPLOAD, url, "%s answered with something that is not JSON: %r" % (what, body[:200]))
     if not isinstance(value, dict) or not isinstance(value.get("id"), str):
-        raise NatsBridgeError("upload", url, "%s answered without an id: %r" % (what, body[:200]))
+        raise NatsBridgeError(KIND_UPLOAD, url, "%s answered without an id: %r" % (what, body[:200]))
     return value
+
+
+def _upload_request(method, url, body, headers):
+    # http_request for an upload: a file server that cannot be reached is upload, a URL
+    # it cannot use is invalid_input (the caller's fileserver_url).
+    try:
+        return http_request(method, url, body, headers)
+    except NatsBridgeError as e:
+        if e.kind == KIND_LINK_REFUSED or e.kind == KIND_INVALID_INPUT:
+            raise NatsBridgeError(KIND_INVALID_INPUT, e.at, e.detail)
+        if e.kind == KIND_DOWNLOAD or e.kind == KIND_CONNECT:
+            raise NatsBridgeError(KIND_UPLOAD, e.at, e.detail)
+        raise
 
 
 def _auth_headers(token):
@@ -1496,13 +1844,13 @@ def link_file_name(dataname):
 def plik_upload(fileserver_url, dataname, data, payload_id="", token=None):
     """Uploads data with the Plik API (WIRE.md section 6) and returns
     {"status": 200, "uploadid": ..., "fileid": ..., "url": ...}. token, when given,
-    is sent as Authorization: Bearer. NatsBridgeError upload/connection naming the
+    is sent as Authorization: Bearer. NatsBridgeError upload (invalid_input for a URL it cannot use) naming the
     URL on failure."""
     base = fileserver_url.rstrip("/")
     url = base + "/upload"
     headers = _auth_headers(token)
     headers["Content-Type"] = "application/json"
-    status, _, body = http_request("POST", url, b"{}", headers)
+    status, _, body = _upload_request("POST", url, b"{}", headers)
     upload = _expect_json(status, body, url, "POST /upload")
     upload_id = upload["id"]
     headers = _auth_headers(token)
@@ -1512,7 +1860,7 @@ def plik_upload(fileserver_url, dataname, data, payload_id="", token=None):
     name = link_file_name(dataname)
     first = '--%s\r\nContent-Disposition: form-data; name="file"; filename="%s"\r\nContent-Type: application/octet-stream\r\n\r\n' % (boundary, name)
     url = "%s/file/%s" % (base, upload_id)
-    status, _, body = http_request("POST", url, [first, data, "\r\n--%s--\r\n" % boundary], headers)
+    status, _, body = _upload_request("POST", url, [first, data, "\r\n--%s--\r\n" % boundary], headers)
     file_id = _expect_json(status, body, url, "POST /file")["id"]
     link = "%s/file/%s/%s/%s" % (base, upload_id, file_id, quote_path(name))
     return {"status": status, "uploadid": upload_id, "fileid": file_id, "url": link}
@@ -1524,9 +1872,9 @@ def http_put_upload(fileserver_url, dataname, data, payload_id="", token=None):
     where url is that same URL."""
     payload_id = payload_id or uuid4()
     url = "%s/%s/%s" % (fileserver_url.rstrip("/"), quote_path(payload_id), quote_path(link_file_name(dataname)))
-    status, _, body = http_request("PUT", url, data, _auth_headers(token))
+    status, _, body = _upload_request("PUT", url, data, _auth_headers(token))
     if not 200 <= status < 300:
-        raise NatsBridgeError("upload", url, "PUT answered HTTP %d: %s" % (status, body[:200]))
+        raise NatsBridgeError(KIND_UPLOAD, url, "PUT answered HTTP %d: %s" % (status, body[:200]))
     return {"status": status, "uploadid": payload_id, "fileid": dataname, "url": url}
 
 
@@ -1538,7 +1886,7 @@ def _sink_writer(sink):
     return sink, None
 
 
-def download(url, size=None, checksum=None, sink=None, max_retries=5, base_delay=100, max_delay=5000, dataname="", timeout=10.0, min_rate=1024):
+def download(url, size=None, checksum=None, sink=None, max_retries=MAX_RETRIES, base_delay=BASE_DELAY_MS, max_delay=MAX_DELAY_MS, dataname="", timeout=10.0, min_rate=1024):
     """GETs url and returns its bytes, or, with sink (an object with write() or a
     callable taking each chunk), streams them there in 2 KiB chunks and returns the
     number of bytes. size (int) and checksum ("sha256:<hex>") are verified when given.
@@ -1555,7 +1903,7 @@ def download(url, size=None, checksum=None, sink=None, max_retries=5, base_delay
     want_hex = None
     if checksum:
         if not isinstance(checksum, str) or not checksum.startswith("sha256:"):
-            raise NatsBridgeError("bad_value", at, "unsupported checksum %r" % checksum)
+            raise NatsBridgeError(KIND_BAD_VALUE, at, "unsupported checksum %r" % checksum)
         want_hex = checksum[7:].lower()
     write, rewind = _sink_writer(sink) if sink is not None else (None, None)
     attempt = 0
@@ -1565,7 +1913,7 @@ def download(url, size=None, checksum=None, sink=None, max_retries=5, base_delay
         def take(chunk):
             n = state[1] + len(chunk)
             if size is not None and n > size:
-                raise NatsBridgeError("size_mismatch", at, "%s sent more than the %d bytes announced" % (url, size))
+                raise NatsBridgeError(KIND_SIZE_MISMATCH, at, "%s sent more than the %d bytes announced" % (url, size))
             state[0].update(chunk)
             if write is not None:
                 write(chunk)
@@ -1582,7 +1930,7 @@ def download(url, size=None, checksum=None, sink=None, max_retries=5, base_delay
             problem = None if 200 <= status < 300 else "HTTP %d" % status
             transient = status >= 500 or status == 429
         except NatsBridgeError as e:
-            if e.kind != "connection":
+            if e.kind != KIND_DOWNLOAD and e.kind != KIND_CONNECT:
                 raise
             problem = e.detail
             transient = state[1] == 0 or write is None or rewind is not None
@@ -1590,17 +1938,17 @@ def download(url, size=None, checksum=None, sink=None, max_retries=5, base_delay
             break
         attempt += 1
         if not transient or attempt >= max_retries:
-            raise NatsBridgeError("download", at, "GET %s failed after %d attempt(s): %s" % (url, attempt, problem))
+            raise NatsBridgeError(KIND_DOWNLOAD, at, "GET %s failed after %d attempt(s): %s" % (url, attempt, problem))
         if state[1] and rewind is not None:
             rewind()
         _sleep_ms(backoff_delay_ms(attempt - 1, base_delay, max_delay))
     n = state[1]
     if size is not None and n != size:
-        raise NatsBridgeError("size_mismatch", at, "%s gave %d bytes, the payload says %d" % (url, n, size))
+        raise NatsBridgeError(KIND_SIZE_MISMATCH, at, "%s gave %d bytes, the payload says %d" % (url, n, size))
     if want_hex is not None:
         got_hex = binascii.hexlify(state[0].digest()).decode("ascii")
         if got_hex != want_hex:
-            raise NatsBridgeError("checksum_mismatch", at, "%s gave bytes with sha256 %s, the payload says %s" % (url, got_hex, want_hex))
+            raise NatsBridgeError(KIND_CHECKSUM_MISMATCH, at, "%s gave bytes with sha256 %s, the payload says %s" % (url, got_hex, want_hex))
     if write is not None:
         return n
     return bytes(state[2])
@@ -1657,7 +2005,7 @@ def serialize(data, payload_type, at=""):
         try:
             return dumps(data).encode("utf-8")
         except TypeError as e:
-            raise NatsBridgeError("wrong_type", at, "not JSON data: %s" % e)
+            raise NatsBridgeError(KIND_WRONG_TYPE, at, "not JSON data: %s" % e)
     if payload_type == "table" and hasattr(data, "schema") and hasattr(data, "to_batches"):
         import pyarrow  # a pyarrow Table: only where pyarrow is installed
 
@@ -1670,7 +2018,7 @@ def serialize(data, payload_type, at=""):
         if not isinstance(data, (bytes, bytearray, memoryview)):
             raise _wrong_type(data, at, "bytes for a %s payload" % payload_type)
         return data if isinstance(data, (bytes, bytearray)) else bytes(data)
-    raise NatsBridgeError("bad_value", at, "unknown payload type %r (one of text, dictionary, table, %s)" % (payload_type, ", ".join(_BYTES_TYPES)))
+    raise NatsBridgeError(KIND_BAD_VALUE, at, "unknown payload type %r (one of text, dictionary, table, %s)" % (payload_type, ", ".join(_BYTES_TYPES)))
 
 
 def _pyarrow():
@@ -1692,22 +2040,22 @@ def deserialize(raw, payload_type, at="", arrow_tables=None):
         try:
             return raw.decode("utf-8")
         except UnicodeError:
-            raise NatsBridgeError("bad_value", at, "a text payload that is not UTF-8")
+            raise NatsBridgeError(KIND_BAD_VALUE, at, "a text payload that is not UTF-8")
     if payload_type == "dictionary" or payload_type == "jsontable":
         try:
             return loads(raw)
         except NatsBridgeError as e:
-            raise NatsBridgeError("not_json", at, "a %s payload that is not JSON: %s" % (payload_type, e.detail))
+            raise NatsBridgeError(KIND_NOT_JSON, at, "a %s payload that is not JSON: %s" % (payload_type, e.detail))
     if payload_type == "table" and arrow_tables is not False:
         pyarrow = _pyarrow()
         if pyarrow is None:
             if arrow_tables:
-                raise NatsBridgeError("bad_value", at, "arrow_tables=True needs pyarrow, which is not installed")
+                raise NatsBridgeError(KIND_BAD_VALUE, at, "arrow_tables=True needs pyarrow, which is not installed")
             return bytes(raw)
         try:
             return pyarrow.ipc.open_stream(pyarrow.py_buffer(bytes(raw))).read_all()
         except pyarrow.ArrowException as e:
-            raise NatsBridgeError("bad_value", at, "a table payload that is not Arrow IPC stream data: %s" % e)
+            raise NatsBridgeError(KIND_BAD_VALUE, at, "a table payload that is not Arrow IPC stream data: %s" % e)
     return raw if isinstance(raw, bytes) else bytes(raw)
 
 
@@ -1736,66 +2084,95 @@ def _envelope_parts(env, big):
     return parts
 
 
-def smartsend(subject, data, nats_url="nats://localhost:4222", fileserver_url="http://localhost:8080",
-              fileserver_upload_handler=plik_upload, size_threshold=1000000, correlation_id=None,
-              msg_purpose="chat", sender_name="NATSBridge", receiver_name="", receiver_id="", reply_to="",
-              reply_to_msg_id="", is_publish=True, client=None, jetstream=False, fileserver_token=None,
-              metadata=None, msg_id=None, timestamp=None, sender_id=None, payload_ids=None, max_payload=None):
-    """Sends data, a list of (dataname, data, type) or (dataname, data, type,
-    payload metadata dict), as one envelope on subject and returns its
-    MessageEnvelope.
+def _filled(cls, values, subject, nats_url):
+    # values with every x-sender-fills key of cls the caller left empty filled in.
+    for f in cls.FIELDS:
+        fill = f[9]
+        if fill is None or fill == "computed" or values.get(f[0]):
+            continue
+        if fill == "uuid4":
+            values[f[0]] = uuid4()
+        elif fill == "timestamp":
+            values[f[0]] = utc_timestamp()
+        elif fill == "subject":
+            values[f[0]] = subject
+        elif fill == "sender_id":
+            values[f[0]] = default_sender_id()
+        elif fill == "broker_url":
+            values[f[0]] = nats_url
+    return values
 
-    type is text, dictionary, table, image, audio, video or binary. A payload of
-    size_threshold bytes or more is uploaded with fileserver_upload_handler(
-    fileserver_url, dataname, bytes, payload_id, fileserver_token) (plik_upload or
-    http_put_upload, or your own returning a dict with "url") and sent as a link;
-    so are the largest direct ones while the envelope exceeds the server's
-    max_payload. With fileserver_url None such an envelope fails before anything is
-    published. reply_to is also the NATS reply subject. jetstream=True publishes with
-    Nats-Msg-Id and waits for the stream's ack. is_publish=False only builds the
-    envelope. client is a connected NatsClient to use instead of the shared one of
-    nats_url. msg_id, timestamp, sender_id and payload_ids (a list) fix what is
-    otherwise generated. Errors: NatsBridgeError naming the payload, subject or URL.
+
+def _payload_fields(extra, at):
+    # The checked payload fields of a data item's fourth element: a dict of payload
+    # fields (the settable keys of MessagePayload but dataname and payload_type, which
+    # the item gives), or else, as in the original API, the payload's metadata.
+    names = [k for k in MessagePayload.settable() if k != "dataname" and k != "payload_type"]
+    for key in extra:
+        if key not in names:
+            extra = {"metadata": extra}
+            break
+    values = _settable(MessagePayload, extra, at + ".")
+    if "metadata" in values:
+        values["metadata"] = dict(values["metadata"])  # smartsend adds the checksum
+    return values
+
+
+def smartsend(subject, data, nats_url="nats://localhost:4222", fileserver_url="http://localhost:8080",
+              fileserver_upload_handler=plik_upload, size_threshold=SIZE_THRESHOLD, is_publish=True, client=None,
+              jetstream=False, fileserver_token=None, payload_ids=None, max_payload=None, **fields):
+    """Sends data, a list of (dataname, data, type) or (dataname, data, type, dict),
+    as one envelope on subject and returns its MessageEnvelope.
+
+    type is text, dictionary, table, image, audio, video or binary. The dict is
+    either payload fields ({"id": ..., "metadata": {...}}, any settable key of
+    MessagePayload) or, when it holds another key, the payload's metadata.
+    fields are the envelope's fields (MessageEnvelope.settable(): correlation_id,
+    msg_purpose="chat", sender_name="NATSBridge", receiver_name, receiver_id,
+    reply_to, reply_to_msg_id, msg_id, timestamp, sender_id, metadata, and whatever
+    the schema adds): None or "" for a filled one (ids, timestamp, send_to=subject,
+    sender_id, broker_url=nats_url) means "fill it"; an unknown name or a value of the
+    wrong type is NatsBridgeError invalid_input naming it.
+
+    A payload of size_threshold bytes or more is uploaded with
+    fileserver_upload_handler(fileserver_url, dataname, bytes, payload_id,
+    fileserver_token) (plik_upload or http_put_upload, or your own returning a dict
+    with "url") and sent as a link; so are the largest direct ones while the envelope
+    exceeds the server's max_payload. With fileserver_url None such an envelope fails
+    before anything is published. reply_to is also the NATS reply subject.
+    jetstream=True publishes with Nats-Msg-Id and waits for the stream's ack.
+    is_publish=False only builds the envelope. client is a connected NatsClient to
+    use instead of the shared one of nats_url. msg_id, timestamp, sender_id and
+    payload_ids (a list) fix what is otherwise generated. Errors: NatsBridgeError
+    naming the payload, subject, field or URL.
     """
     if not isinstance(data, (list, tuple)):
         raise _wrong_type(data, "data", "a list of (dataname, data, type)")
     if payload_ids is not None and len(payload_ids) != len(data):
-        raise NatsBridgeError("bad_value", "payload_ids", "%d ids for %d payloads" % (len(payload_ids), len(data)))
+        raise NatsBridgeError(KIND_BAD_VALUE, "payload_ids", "%d ids for %d payloads" % (len(payload_ids), len(data)))
+    values = _filled(MessageEnvelope, _settable(MessageEnvelope, fields, ""), subject, nats_url)
     if is_publish and client is None:
         client = connection(nats_url)
     if max_payload is None:
-        max_payload = client.max_payload if client is not None else 1048576
+        max_payload = client.max_payload if client is not None else DEFAULT_MAX_PAYLOAD
     raws = []
     payloads = []
     for i in range(len(data)):
         item = data[i]
         at = "data[%d]" % i
         if not isinstance(item, (list, tuple)) or len(item) not in (3, 4) or not isinstance(item[0], str) or not isinstance(item[2], str):
-            raise NatsBridgeError("wrong_type", at, "expected (dataname, data, type[, metadata]), got %r" % (item,))
-        meta = item[3] if len(item) == 4 else {}
-        if not isinstance(meta, dict):
-            raise _wrong_type(meta, at, "a dict of payload metadata")
+            raise NatsBridgeError(KIND_WRONG_TYPE, at, "expected (dataname, data, type[, fields]), got %r" % (item,))
+        extra = item[3] if len(item) == 4 else {}
+        if not isinstance(extra, dict):
+            raise _wrong_type(extra, at, "a dict of payload fields or metadata")
         at = "data[%d] (%s)" % (i, item[0])
+        pvalues = _payload_fields(extra, at)
         raw = serialize(item[1], item[2], at)
-        pid = payload_ids[i] if payload_ids is not None else uuid4()
+        if payload_ids is not None and not pvalues.get("id"):
+            pvalues["id"] = payload_ids[i]
         raws.append(raw)
-        payloads.append(MessagePayload(item[0], item[2], "direct", "base64", len(raw), "", id=pid, metadata=dict(meta)))
-    env = MessageEnvelope(
-        payloads,
-        correlation_id=correlation_id or uuid4(),
-        msg_id=msg_id or uuid4(),
-        timestamp=timestamp or utc_timestamp(),
-        send_to=subject,
-        msg_purpose=msg_purpose,
-        sender_name=sender_name,
-        sender_id=sender_id or default_sender_id(),
-        receiver_name=receiver_name,
-        receiver_id=receiver_id,
-        reply_to=reply_to,
-        reply_to_msg_id=reply_to_msg_id,
-        broker_url=nats_url,
-        metadata=metadata if metadata is not None else {},
-    )
+        payloads.append(MessagePayload(item[0], item[2], "direct", "base64", len(raw), "", **_filled(MessagePayload, pvalues, subject, nats_url)))
+    env = MessageEnvelope(payloads, **values)
 
     big = {}  # payload index -> base64 bytes of a direct payload
 
@@ -1804,10 +2181,10 @@ def smartsend(subject, data, nats_url="nats://localhost:4222", fileserver_url="h
         if i in big:
             raws[i] = binascii.a2b_base64(big.pop(i))
         if not fileserver_url:
-            raise NatsBridgeError("too_large", "data[%d] (%s)" % (i, p.dataname), "%d bytes need the link transport, and no fileserver_url is given" % p.size)
+            raise NatsBridgeError(KIND_TOO_LARGE, "data[%d] (%s)" % (i, p.dataname), "%d bytes need the link transport, and no fileserver_url is given" % p.size)
         result = fileserver_upload_handler(fileserver_url, p.dataname, raws[i], p.id, fileserver_token)
         if not isinstance(result, dict) or not isinstance(result.get("url"), str):
-            raise NatsBridgeError("upload", fileserver_url, "the upload handler returned no url for %s: %r" % (p.dataname, result))
+            raise NatsBridgeError(KIND_UPLOAD, fileserver_url, "the upload handler returned no url for %s: %r" % (p.dataname, result))
         p.transport, p.encoding, p.data = "link", "none", result["url"]
         p.metadata["checksum"] = "sha256:" + sha256_hex(raws[i])
         raws[i] = None
@@ -1830,7 +2207,7 @@ def smartsend(subject, data, nats_url="nats://localhost:4222", fileserver_url="h
             if payloads[i].transport == "direct" and (largest < 0 or payloads[i].size > payloads[largest].size):
                 largest = i
         if largest < 0:
-            raise NatsBridgeError("too_large", subject, "the envelope is %d bytes with every payload linked; the server takes %d" % (total, max_payload))
+            raise NatsBridgeError(KIND_TOO_LARGE, subject, "the envelope is %d bytes with every payload linked; the server takes %d" % (total, max_payload))
         body = None
         to_link(largest)
     raws = None
@@ -1838,7 +2215,7 @@ def smartsend(subject, data, nats_url="nats://localhost:4222", fileserver_url="h
         if jetstream:
             client.jetstream_publish(subject, body, env.msg_id)
         else:
-            client.publish(subject, body, reply_to)
+            client.publish(subject, body, env.reply_to)
             client.flush()
     body = None
     for i in big:
@@ -1856,24 +2233,24 @@ def _envelope_of(msg):
     return MessageEnvelope.from_json(msg)
 
 
-DEFAULT_MAX_DOWNLOAD = 1 << 30  # bytes: the largest link payload smartreceive fetches unless told
-
-
 def _check_link(p, at, fileserver_url, allowed_hosts, allow_any_host, max_download):
     # A link is a URL chosen by the sender: fetch only http(s) from an allowed host, and
     # nothing over the cap (the download itself never takes more than the declared size).
     where = "%s (%s)" % (at, p.dataname)
-    scheme, _, host, _, _ = parse_url(p.data, "", 0)
+    try:
+        scheme, _, host, _, _ = parse_url(p.data, "", 0)
+    except NatsBridgeError as e:
+        raise NatsBridgeError(KIND_LINK_REFUSED, where, "%s: %s" % (p.data, e.detail))
     if scheme not in ("http", "https"):
-        raise NatsBridgeError("bad_url", where, "%s: only http:// and https:// links are fetched" % p.data)
+        raise NatsBridgeError(KIND_LINK_REFUSED, where, "%s: only http:// and https:// links are fetched" % p.data)
     if not allow_any_host:
         hosts = list(allowed_hosts or ())
         if fileserver_url:
             hosts.append(parse_url(fileserver_url, "http", 80)[2])
         if host.lower() not in [h.lower() for h in hosts]:
-            raise NatsBridgeError("link_refused", where, "%s: host %s is not allowed (allowed: %s; pass fileserver_url, allowed_hosts or allow_any_host=True)" % (p.data, host, ", ".join(hosts) or "none"))
+            raise NatsBridgeError(KIND_LINK_REFUSED, where, "%s: host %s is not allowed (allowed: %s; pass fileserver_url, allowed_hosts or allow_any_host=True)" % (p.data, host, ", ".join(hosts) or "none"))
     if p.size > max_download:
-        raise NatsBridgeError("too_large", where, "%s: %d bytes are over the cap of %d" % (p.data, p.size, max_download))
+        raise NatsBridgeError(KIND_TOO_LARGE, where, "%s: %d bytes are over the cap of %d" % (p.data, p.size, max_download))
 
 
 def _link_sink(download_to, payload):
@@ -1888,9 +2265,12 @@ def _link_sink(download_to, payload):
     return sink, sink, None
 
 
-def smartreceive(msg, fileserver_download_handler=None, max_retries=5, base_delay=100, max_delay=5000, download_to=None, arrow_tables=None,
-                 fileserver_url=None, allowed_hosts=None, allow_any_host=False, max_download=DEFAULT_MAX_DOWNLOAD):
-    """The payloads of a received envelope as a list of (dataname, data, type).
+def smartreceive(msg, fileserver_download_handler=None, max_retries=MAX_RETRIES, base_delay=BASE_DELAY_MS, max_delay=MAX_DELAY_MS,
+                 download_to=None, arrow_tables=None, fileserver_url=None, allowed_hosts=None, allow_any_host=False,
+                 max_download=MAX_DOWNLOAD_BYTES, with_envelope=False):
+    """The payloads of a received envelope as a list of (dataname, data, type); with
+    with_envelope=True, (envelope, that list), the MessageEnvelope holding every
+    field of the schema as an attribute (env.payloads[i] the payloads' fields).
 
     msg is a dict, JSON text (str or bytes), a MessageEnvelope, or a message object
     with .data (NatsMsg, nats-py's Msg). Direct payloads are decoded from base64 (or
@@ -1937,25 +2317,26 @@ def smartreceive(msg, fileserver_download_handler=None, max_retries=5, base_dela
         else:  # json, none: the text itself
             raw = p.data.encode("utf-8")
         if p.transport != "link" and len(raw) != p.size:
-            raise NatsBridgeError("size_mismatch", at + ".size", "%s: the data is %d bytes, size says %d" % (p.dataname, len(raw), p.size))
+            raise NatsBridgeError(KIND_SIZE_MISMATCH, at + ".size", "%s: the data is %d bytes, size says %d" % (p.dataname, len(raw), p.size))
         out.append((p.dataname, deserialize(raw, p.payload_type, at + ".data", arrow_tables), p.payload_type))
         raw = None
-    return out
+    return (env, out) if with_envelope else out
 
 
 def _verify(raw, p, at):
     # A download handler's bytes against the payload's size and checksum.
     if len(raw) != p.size:
-        raise NatsBridgeError("size_mismatch", at + ".size", "%s: %s gave %d bytes, size says %d" % (p.dataname, p.data, len(raw), p.size))
+        raise NatsBridgeError(KIND_SIZE_MISMATCH, at + ".size", "%s: %s gave %d bytes, size says %d" % (p.dataname, p.data, len(raw), p.size))
     checksum = p.metadata.get("checksum")
     if checksum and not isinstance(checksum, str):
-        raise NatsBridgeError("bad_value", at + ".metadata.checksum", "%s: the checksum is not a string" % p.dataname)
+        raise NatsBridgeError(KIND_BAD_VALUE, at + ".metadata.checksum", "%s: the checksum is not a string" % p.dataname)
     if checksum and checksum != "sha256:" + sha256_hex(raw):
-        raise NatsBridgeError("checksum_mismatch", at, "%s: %s gave bytes whose sha256 differs from %s" % (p.dataname, p.data, checksum))
+        raise NatsBridgeError(KIND_CHECKSUM_MISMATCH, at, "%s: %s gave bytes whose sha256 differs from %s" % (p.dataname, p.data, checksum))
 
-# ---- generated from the schema ----
+# ---- generated from the schema: classes ----
 
-# Schema: schema/natsbridge.schema.json. Strings are str, integers int, free-form objects dict.
+# Enumerations are classes of str constants; structures are tables (FIELDS) read and
+# written by the hand-written _Struct.
 
 
 class PayloadType:
@@ -2064,7 +2445,46 @@ class Encoding:
         return _enum_value(Encoding, value, at)
 
 
-class MessageEnvelope:
+class MessagePayload(_Struct):
+    """One named, typed payload of an envelope: its data travels inside the envelope
+    (direct, base64) or on a file server whose URL the envelope carries (link).
+
+    Keys, in canonical order (attributes and __init__ arguments have the same names):
+      id (str, default ""): Identifier of this payload: a new UUID v4 per payload.
+      dataname (str, required): The caller's name for this payload, for example a file
+          name or a variable name.
+      payload_type (str, a value of PayloadType, required; also read from type): How the
+          serialized data is to be interpreted.
+      transport (str, a value of Transport, required): Whether the data travels inside
+          the envelope (direct) or behind a URL (link).
+      encoding (str, a value of Encoding, required): How the data field is encoded:
+          base64 when direct, none when link.
+      size (int >= 0, required): Length in bytes of the serialized data, before base64.
+      data (str, required): Direct: standard base64 (RFC 4648 alphabet, = padded, no
+          line breaks) of the serialized data. Link: the URL to fetch the serialized
+          data from.
+      metadata (dict, default {}): Free-form data about this payload; a link payload
+          carries checksum = sha256:<64 lower-case hex> of the serialized data.
+
+    from_json()/from_dict() check the JSON types and raise NatsBridgeError; unknown keys
+    are ignored. to_json() writes the canonical form. Python does not enforce the
+    schema's x-max-bytes and maxItems capacities: only the no_std SDK has them.
+    """
+
+    # (key, kind, default, aliases, capacity, nested, format, const, optional, fill)
+    FIELDS = (
+        ("id", "str", "", (), 64, None, None, None, False, "uuid4"),
+        ("dataname", "str", _REQUIRED, (), 128, None, None, None, False, None),
+        ("payload_type", "enum", _REQUIRED, ("type",), 0, PayloadType, None, None, False, None),
+        ("transport", "enum", _REQUIRED, (), 0, Transport, None, None, False, "computed"),
+        ("encoding", "enum", _REQUIRED, (), 0, Encoding, None, None, False, "computed"),
+        ("size", "u64", _REQUIRED, (), 0, None, None, None, False, "computed"),
+        ("data", "str", _REQUIRED, (), 2048, None, None, None, False, "computed"),
+        ("metadata", "obj", {}, (), 256, None, None, None, False, None),
+    )
+
+
+class MessageEnvelope(_Struct):
     """One NATSBridge message: the JSON object published as the NATS message body. It
     carries routing and correlation fields and one or more named, typed payloads (wire
     contract version 1).
@@ -2108,267 +2528,20 @@ class MessageEnvelope:
     schema's x-max-bytes and maxItems capacities: only the no_std SDK has them.
     """
 
-    FIELDS = ("correlation_id", "msg_id", "timestamp", "send_to", "msg_purpose", "sender_name", "sender_id", "receiver_name", "receiver_id", "reply_to", "reply_to_msg_id", "broker_url", "metadata", "payloads")
-
-    def __init__(self, payloads, correlation_id="", msg_id="", timestamp="", send_to="", msg_purpose="chat", sender_name="NATSBridge", sender_id="", receiver_name="", receiver_id="", reply_to="", reply_to_msg_id="", broker_url="", metadata=None):
-        self.correlation_id = correlation_id
-        self.msg_id = msg_id
-        self.timestamp = timestamp
-        self.send_to = send_to
-        self.msg_purpose = msg_purpose
-        self.sender_name = sender_name
-        self.sender_id = sender_id
-        self.receiver_name = receiver_name
-        self.receiver_id = receiver_id
-        self.reply_to = reply_to
-        self.reply_to_msg_id = reply_to_msg_id
-        self.broker_url = broker_url
-        if metadata is None:
-            metadata = {}
-        self.metadata = metadata
-        self.payloads = payloads
-
-    def __repr__(self):
-        return "MessageEnvelope(correlation_id=%r, msg_id=%r, timestamp=%r, send_to=%r, msg_purpose=%r, sender_name=%r, sender_id=%r, receiver_name=%r, receiver_id=%r, reply_to=%r, reply_to_msg_id=%r, broker_url=%r, metadata=%r, payloads=%r)" % (self.correlation_id, self.msg_id, self.timestamp, self.send_to, self.msg_purpose, self.sender_name, self.sender_id, self.receiver_name, self.receiver_id, self.reply_to, self.reply_to_msg_id, self.broker_url, self.metadata, self.payloads)
-
-    def __eq__(self, other):
-        return (
-            isinstance(other, MessageEnvelope)
-            and self.correlation_id == other.correlation_id
-            and self.msg_id == other.msg_id
-            and self.timestamp == other.timestamp
-            and self.send_to == other.send_to
-            and self.msg_purpose == other.msg_purpose
-            and self.sender_name == other.sender_name
-            and self.sender_id == other.sender_id
-            and self.receiver_name == other.receiver_name
-            and self.receiver_id == other.receiver_id
-            and self.reply_to == other.reply_to
-            and self.reply_to_msg_id == other.reply_to_msg_id
-            and self.broker_url == other.broker_url
-            and self.metadata == other.metadata
-            and self.payloads == other.payloads
-        )
-
-    def __ne__(self, other):
-        return not self.__eq__(other)
-
-    @classmethod
-    def from_dict(cls, d, at=""):
-        """The MessageEnvelope of a decoded JSON object d found at the place at.
-
-        Applies the key aliases and defaults, checks every type and normalises the
-        enumerations; raises NatsBridgeError (not_object, missing_key, wrong_type,
-        bad_value) naming the place, e.g. "payloads[0].size".
-        """
-        if not isinstance(d, dict):
-            raise NatsBridgeError("not_object", at, "expected an object, got %s" % _json_type(d))
-        p = at + "." if at else ""
-        return cls(
-            correlation_id=_string(_field(d, "correlation_id", ("correlationId",), "", p), p + "correlation_id"),
-            msg_id=_string(_field(d, "msg_id", ("msgId",), "", p), p + "msg_id"),
-            timestamp=_string(_field(d, "timestamp", (), "", p), p + "timestamp"),
-            send_to=_string(_field(d, "send_to", ("sendTo",), "", p), p + "send_to"),
-            msg_purpose=_string(_field(d, "msg_purpose", ("msgPurpose",), "chat", p), p + "msg_purpose"),
-            sender_name=_string(_field(d, "sender_name", ("senderName",), "NATSBridge", p), p + "sender_name"),
-            sender_id=_string(_field(d, "sender_id", ("senderId",), "", p), p + "sender_id"),
-            receiver_name=_string(_field(d, "receiver_name", ("receiverName",), "", p), p + "receiver_name"),
-            receiver_id=_string(_field(d, "receiver_id", ("receiverId",), "", p), p + "receiver_id"),
-            reply_to=_string(_field(d, "reply_to", ("replyTo",), "", p), p + "reply_to"),
-            reply_to_msg_id=_string(_field(d, "reply_to_msg_id", ("replyToMsgId",), "", p), p + "reply_to_msg_id"),
-            broker_url=_string(_field(d, "broker_url", ("brokerURL", "BrokerURL"), "", p), p + "broker_url"),
-            metadata=_object(_field(d, "metadata", ("note",), {}, p), p + "metadata"),
-            payloads=_array(_field(d, "payloads", (), _REQUIRED, p), p + "payloads", MessagePayload),
-        )
-
-    @classmethod
-    def from_json(cls, data):
-        """The MessageEnvelope of the JSON text data (bytes, bytearray or str).
-
-        Raises NatsBridgeError: not_json when data is not UTF-8 JSON, else as from_dict.
-        """
-        return cls.from_dict(loads(data))
-
-    def to_dict(self):
-        """A dict of the wire keys (nested objects as dicts too)."""
-        return {
-            "correlation_id": self.correlation_id,
-            "msg_id": self.msg_id,
-            "timestamp": self.timestamp,
-            "send_to": self.send_to,
-            "msg_purpose": self.msg_purpose,
-            "sender_name": self.sender_name,
-            "sender_id": self.sender_id,
-            "receiver_name": self.receiver_name,
-            "receiver_id": self.receiver_id,
-            "reply_to": self.reply_to,
-            "reply_to_msg_id": self.reply_to_msg_id,
-            "broker_url": self.broker_url,
-            "metadata": self.metadata,
-            "payloads": [item.to_dict() for item in self.payloads],
-        }
-
-    def to_json(self):
-        """The canonical JSON text of WIRE.md section 8, as str: keys in schema order."""
-        out = []
-        self._write(out)
-        return "".join(out)
-
-    def _write(self, out):
-        out.append('{"correlation_id":')
-        out.append(_quote(self.correlation_id))
-        out.append(',"msg_id":')
-        out.append(_quote(self.msg_id))
-        out.append(',"timestamp":')
-        out.append(_quote(self.timestamp))
-        out.append(',"send_to":')
-        out.append(_quote(self.send_to))
-        out.append(',"msg_purpose":')
-        out.append(_quote(self.msg_purpose))
-        out.append(',"sender_name":')
-        out.append(_quote(self.sender_name))
-        out.append(',"sender_id":')
-        out.append(_quote(self.sender_id))
-        out.append(',"receiver_name":')
-        out.append(_quote(self.receiver_name))
-        out.append(',"receiver_id":')
-        out.append(_quote(self.receiver_id))
-        out.append(',"reply_to":')
-        out.append(_quote(self.reply_to))
-        out.append(',"reply_to_msg_id":')
-        out.append(_quote(self.reply_to_msg_id))
-        out.append(',"broker_url":')
-        out.append(_quote(self.broker_url))
-        out.append(',"metadata":')
-        _write_value(out, self.metadata)
-        out.append(',"payloads":')
-        _write_items(out, self.payloads)
-        out.append("}")
-
-
-class MessagePayload:
-    """One named, typed payload of an envelope: its data travels inside the envelope
-    (direct, base64) or on a file server whose URL the envelope carries (link).
-
-    Keys, in canonical order (attributes and __init__ arguments have the same names):
-      id (str, default ""): Identifier of this payload: a new UUID v4 per payload.
-      dataname (str, required): The caller's name for this payload, for example a file
-          name or a variable name.
-      payload_type (str, a value of PayloadType, required; also read from type): How the
-          serialized data is to be interpreted.
-      transport (str, a value of Transport, required): Whether the data travels inside
-          the envelope (direct) or behind a URL (link).
-      encoding (str, a value of Encoding, required): How the data field is encoded:
-          base64 when direct, none when link.
-      size (int >= 0, required): Length in bytes of the serialized data, before base64.
-      data (str, required): Direct: standard base64 (RFC 4648 alphabet, = padded, no
-          line breaks) of the serialized data. Link: the URL to fetch the serialized
-          data from.
-      metadata (dict, default {}): Free-form data about this payload; a link payload
-          carries checksum = sha256:<64 lower-case hex> of the serialized data.
-
-    from_json()/from_dict() check the JSON types and raise NatsBridgeError; unknown keys
-    are ignored. to_json() writes the canonical form. Python does not enforce the
-    schema's x-max-bytes and maxItems capacities: only the no_std SDK has them.
-    """
-
-    FIELDS = ("id", "dataname", "payload_type", "transport", "encoding", "size", "data", "metadata")
-
-    def __init__(self, dataname, payload_type, transport, encoding, size, data, id="", metadata=None):
-        self.id = id
-        self.dataname = dataname
-        self.payload_type = payload_type
-        self.transport = transport
-        self.encoding = encoding
-        self.size = size
-        self.data = data
-        if metadata is None:
-            metadata = {}
-        self.metadata = metadata
-
-    def __repr__(self):
-        return "MessagePayload(id=%r, dataname=%r, payload_type=%r, transport=%r, encoding=%r, size=%r, data=%r, metadata=%r)" % (self.id, self.dataname, self.payload_type, self.transport, self.encoding, self.size, self.data, self.metadata)
-
-    def __eq__(self, other):
-        return (
-            isinstance(other, MessagePayload)
-            and self.id == other.id
-            and self.dataname == other.dataname
-            and self.payload_type == other.payload_type
-            and self.transport == other.transport
-            and self.encoding == other.encoding
-            and self.size == other.size
-            and self.data == other.data
-            and self.metadata == other.metadata
-        )
-
-    def __ne__(self, other):
-        return not self.__eq__(other)
-
-    @classmethod
-    def from_dict(cls, d, at=""):
-        """The MessagePayload of a decoded JSON object d found at the place at.
-
-        Applies the key aliases and defaults, checks every type and normalises the
-        enumerations; raises NatsBridgeError (not_object, missing_key, wrong_type,
-        bad_value) naming the place, e.g. "payloads[0].size".
-        """
-        if not isinstance(d, dict):
-            raise NatsBridgeError("not_object", at, "expected an object, got %s" % _json_type(d))
-        p = at + "." if at else ""
-        return cls(
-            id=_string(_field(d, "id", (), "", p), p + "id"),
-            dataname=_string(_field(d, "dataname", (), _REQUIRED, p), p + "dataname"),
-            payload_type=PayloadType.normalize(_field(d, "payload_type", ("type",), _REQUIRED, p), p + "payload_type"),
-            transport=Transport.normalize(_field(d, "transport", (), _REQUIRED, p), p + "transport"),
-            encoding=Encoding.normalize(_field(d, "encoding", (), _REQUIRED, p), p + "encoding"),
-            size=_unsigned(_field(d, "size", (), _REQUIRED, p), p + "size"),
-            data=_string(_field(d, "data", (), _REQUIRED, p), p + "data"),
-            metadata=_object(_field(d, "metadata", (), {}, p), p + "metadata"),
-        )
-
-    @classmethod
-    def from_json(cls, data):
-        """The MessagePayload of the JSON text data (bytes, bytearray or str).
-
-        Raises NatsBridgeError: not_json when data is not UTF-8 JSON, else as from_dict.
-        """
-        return cls.from_dict(loads(data))
-
-    def to_dict(self):
-        """A dict of the wire keys (nested objects as dicts too)."""
-        return {
-            "id": self.id,
-            "dataname": self.dataname,
-            "payload_type": self.payload_type,
-            "transport": self.transport,
-            "encoding": self.encoding,
-            "size": self.size,
-            "data": self.data,
-            "metadata": self.metadata,
-        }
-
-    def to_json(self):
-        """The canonical JSON text of WIRE.md section 8, as str: keys in schema order."""
-        out = []
-        self._write(out)
-        return "".join(out)
-
-    def _write(self, out):
-        out.append('{"id":')
-        out.append(_quote(self.id))
-        out.append(',"dataname":')
-        out.append(_quote(self.dataname))
-        out.append(',"payload_type":')
-        out.append(_quote(self.payload_type))
-        out.append(',"transport":')
-        out.append(_quote(self.transport))
-        out.append(',"encoding":')
-        out.append(_quote(self.encoding))
-        out.append(',"size":')
-        out.append("%d" % self.size)
-        out.append(',"data":')
-        out.append(_quote(self.data))
-        out.append(',"metadata":')
-        _write_value(out, self.metadata)
-        out.append("}")
+    # (key, kind, default, aliases, capacity, nested, format, const, optional, fill)
+    FIELDS = (
+        ("correlation_id", "str", "", ("correlationId",), 64, None, None, None, False, "uuid4"),
+        ("msg_id", "str", "", ("msgId",), 64, None, None, None, False, "uuid4"),
+        ("timestamp", "str", "", (), 40, None, None, None, False, "timestamp"),
+        ("send_to", "str", "", ("sendTo",), 256, None, None, None, False, "subject"),
+        ("msg_purpose", "str", "chat", ("msgPurpose",), 32, None, None, None, False, None),
+        ("sender_name", "str", "NATSBridge", ("senderName",), 64, None, None, None, False, None),
+        ("sender_id", "str", "", ("senderId",), 64, None, None, None, False, "sender_id"),
+        ("receiver_name", "str", "", ("receiverName",), 64, None, None, None, False, None),
+        ("receiver_id", "str", "", ("receiverId",), 64, None, None, None, False, None),
+        ("reply_to", "str", "", ("replyTo",), 256, None, None, None, False, None),
+        ("reply_to_msg_id", "str", "", ("replyToMsgId",), 64, None, None, None, False, None),
+        ("broker_url", "str", "", ("brokerURL", "BrokerURL"), 256, None, None, None, False, "broker_url"),
+        ("metadata", "obj", {}, ("note",), 512, None, None, None, False, None),
+        ("payloads", "list", _REQUIRED, (), 8, ("struct", MessagePayload, None, None), None, None, False, "computed"),
+    )

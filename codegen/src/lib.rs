@@ -168,8 +168,12 @@ pub fn preamble(comment: &str) -> String {
 }
 
 /// The single Python file: the preamble, the hand-written parts of `sdk-python/src/` in
-/// file-name order, then the generated classes.
-fn stitch_python(root: &Path, generated: &str) -> Result<String, Error> {
+/// file-name order with the generated constants after the first one (the module docstring),
+/// then the generated classes.
+pub fn stitch_python(root: &Path, generated: &str) -> Result<String, Error> {
+    let (constants, classes) = generated
+        .split_once(backend::python::CLASSES_MARKER)
+        .unwrap_or(("", generated));
     let dir = root.join(PYTHON_PARTS_DIR);
     let entries = std::fs::read_dir(&dir).map_err(|source| Error::Io {
         path: dir.clone(),
@@ -181,16 +185,22 @@ fn stitch_python(root: &Path, generated: &str) -> Result<String, Error> {
         .collect();
     parts.sort();
     let mut out = preamble("#");
-    for part in &parts {
+    for (i, part) in parts.iter().enumerate() {
         let name = part.file_name().unwrap_or_default().to_string_lossy();
         out.push_str(&format!(
             "\n# ---- hand-written: {PYTHON_PARTS_DIR}/{name} ----\n\n"
         ));
         out.push_str(read_to_string(part)?.trim_end());
         out.push('\n');
+        if i == 0 {
+            // after the module docstring, before any code that uses the constants
+            out.push_str("\n# ---- generated from the schema: constants ----\n\n");
+            out.push_str(constants.trim());
+            out.push('\n');
+        }
     }
-    out.push_str("\n# ---- generated from the schema ----\n\n");
-    out.push_str(generated.trim_end());
+    out.push_str("\n# ---- generated from the schema: classes ----\n\n");
+    out.push_str(classes.trim());
     out.push('\n');
     Ok(out)
 }

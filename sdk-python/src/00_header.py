@@ -15,8 +15,8 @@ byte (WIRE.md section 8).
     env.payloads[0].dataname
     body = env.to_json()                         # canonical JSON text
 
-Every refusal raises NatsBridgeError, whose .kind is one of not_json, not_object,
-missing_key, wrong_type, bad_value and whose .at names the place, e.g.
+Every refusal raises NatsBridgeError, whose .kind is one of ERROR_KINDS (KIND_NOT_JSON,
+KIND_WRONG_TYPE, ...: the schema's x-error-kinds) and whose .at names the place, e.g.
 "payloads[0].size" ("" for the whole message).
 """
 
@@ -27,9 +27,12 @@ except ImportError:  # old MicroPython ports only have ujson
 
 
 class NatsBridgeError(Exception):
-    """A message this module refuses: .kind says why, .at says where."""
+    """A message this module refuses: .kind says why (one of ERROR_KINDS, the schema's
+    x-error-kinds, as the KIND_* constants), .at says where."""
 
     def __init__(self, kind, at, detail):
+        if kind not in ERROR_KINDS:
+            raise ValueError("%r is not an error kind (ERROR_KINDS)" % (kind,))
         super().__init__("%s at %s: %s" % (kind, at or "the message", detail))
         self.kind = kind
         self.at = at

@@ -73,12 +73,37 @@ def _quote(s):
     return _quote_slow(s)
 
 
+def _shortest_repr(v):
+    # CPython's repr(v) built from %e text (WIRE.md section 9): the fewest significant
+    # digits that read back as v, fixed notation for a decimal exponent from -4 to 15,
+    # else d[.ddd]e+XX. For interpreters whose repr differs (MicroPython).
+    if v == 0:
+        return "-0.0" if repr(v)[0] == "-" else "0.0"
+    for p in range(17):
+        text = ("%%.%de" % p) % v
+        if float(text) == v:
+            break
+    mantissa, exp = text.split("e")
+    exp = int(exp)
+    digits = mantissa.lstrip("-").replace(".", "").rstrip("0") or "0"
+    sign = "-" if v < 0 else ""
+    if exp < -4 or exp > 15:
+        return "%s%s%se%s%02d" % (sign, digits[0], "." + digits[1:] if len(digits) > 1 else "", "-" if exp < 0 else "+", abs(exp))
+    if exp < 0:
+        return "%s0.%s%s" % (sign, "0" * (-exp - 1), digits)
+    digits = digits + "0" * (exp + 1 - len(digits))
+    return "%s%s.%s" % (sign, digits[:exp + 1], digits[exp + 1:] or "0")
+
+
+_REPR_CANONICAL = repr(5e-324) == "5e-324" and repr(1e16) == "1e+16" and repr(8.41e21) == "8.41e+21"
+
+
 def _float_text(v):
-    # Shortest text that reads back as v on the interpreter that wrote it; JSON has no
-    # NaN or infinity, so those are written as null (as serde_json does).
+    # The canonical text of a float: CPython's repr on every interpreter. JSON has no NaN
+    # or infinity: a free-form object holding one writes null (as serde_json does).
     if v != v or v == _INF or v == -_INF:
         return "null"
-    return repr(v)
+    return repr(v) if _REPR_CANONICAL else _shortest_repr(v)
 
 
 def _write_value(out, v):
@@ -125,7 +150,7 @@ def dumps(value):
 
 
 def _not_json(detail):
-    return NatsBridgeError("not_json", "", detail)
+    return NatsBridgeError(KIND_NOT_JSON, "", detail)
 
 
 def _hex4(b, i):

@@ -1,7 +1,21 @@
-# Checks the generated from_dict() methods call, one per field type. Each takes the
-# place `at` of the value for its error, e.g. "payloads[0].size".
+# The one generic reader and writer of the generated structures. Each generated class is
+# a _Struct with a table FIELDS, one row per key in canonical order:
+#
+#   (key, kind, default, aliases, capacity, nested, format, const, optional, fill)
+#
+# kind is str, bool, u64, i64, f64, obj (free-form dict), enum, struct or list; nested is
+# the enumeration or structure class, or for a list the item's (kind, nested, format,
+# const); default is _REQUIRED, None for an optional key, or the schema's JSON default ({}
+# for a structure means "every field its own default"); fill is the x-sender-fills name.
+# capacity is informational: only the no_std SDK has buffers to enforce it.
+# A new schema field is a new row: no Python code changes.
 
 _REQUIRED = object()  # the default of a key that has none
+_U64_MAX = 0xFFFFFFFFFFFFFFFF
+_I64_MIN = -0x8000000000000000
+_I64_MAX = 0x7FFFFFFFFFFFFFFF
+_UUID = "hhhhhhhh-hhhh-hhhh-hhhh-hhhhhhhhhhhh"
+_DATE_TIME = "dddd-dd-ddTdd:dd:dd"
 
 
 def _json_type(v):
@@ -22,52 +36,145 @@ def _json_type(v):
 
 
 def _wrong_type(v, at, expected):
-    return NatsBridgeError("wrong_type", at, "expected %s, got %s" % (expected, _json_type(v)))
+    return NatsBridgeError(KIND_WRONG_TYPE, at, "expected %s, got %s" % (expected, _json_type(v)))
 
 
-def _field(d, key, aliases, default, prefix):
-    # The value of key in d, else of its first alias present, else default (a fresh one
-    # on every call, as the caller passes a new literal); missing_key when there is none.
-    if key in d:
-        return d[key]
-    for alias in aliases:
-        if alias in d:
-            return d[alias]
-    if default is _REQUIRED:
-        raise NatsBridgeError("missing_key", prefix + key, "the key %s is missing" % key)
-    return default
+def _like(s, pattern):
+    # True when s starts with pattern: h a hex digit, d a decimal digit, T either T or t,
+    # any other character itself.
+    if len(s) < len(pattern):
+        return False
+    for i in range(len(pattern)):
+        p, c = pattern[i], s[i]
+        if not (c in "0123456789abcdefABCDEF" if p == "h" else c.isdigit() if p == "d" else c in "Tt" if p == "T" else c == p):
+            return False
+    return True
 
 
-def _string(v, at):
-    if not isinstance(v, str):
-        raise _wrong_type(v, at, "a string")
-    return v
+def _formatted(fmt, s):
+    # uuid: 8-4-4-4-12 hex digits, either case. date-time: RFC 3339,
+    # YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM), T/t and Z/z.
+    if fmt == "uuid":
+        return len(s) == 36 and _like(s, _UUID)
+    if not _like(s, _DATE_TIME) or not (0 < int(s[5:7]) < 13 and 0 < int(s[8:10]) < 32 and int(s[11:13]) < 24 and int(s[14:16]) < 60 and int(s[17:19]) < 61):
+        return False
+    rest = s[19:]
+    if rest[:1] == ".":
+        i = 1
+        while i < len(rest) and rest[i].isdigit():
+            i += 1
+        if i == 1:
+            return False
+        rest = rest[i:]
+    return rest in ("Z", "z") or (_like(rest, "+dd:dd") or _like(rest, "-dd:dd")) and len(rest) == 6
 
 
-def _unsigned(v, at):
-    # int but not bool (a bool is an int on CPython), >= 0, and fits 64 bits as in Rust.
-    if v is True or v is False or not isinstance(v, int) or v < 0 or v > 0xFFFFFFFFFFFFFFFF:
-        raise _wrong_type(v, at, "an integer from 0 to 2^64-1")
-    return v
-
-
-def _object(v, at):
-    if not isinstance(v, dict):
-        raise _wrong_type(v, at, "an object")
-    return v
-
-
-def _array(v, at, item_class):
-    # A list of objects, each decoded by item_class.from_dict at "at[i]".
+def _read(kind, nested, fmt, const, v, at):
+    # The value a receiver keeps for the decoded JSON value v of a key of this type, at the
+    # place at; NatsBridgeError wrong_type or bad_value naming it.
+    if kind == "str":
+        if not isinstance(v, str):
+            raise _wrong_type(v, at, "a string")
+        if const is not None and v != const:
+            raise NatsBridgeError(KIND_BAD_VALUE, at, "%s is not %s" % (_quote(v), _quote(const)))
+        if fmt is not None and v and not _formatted(fmt, v):
+            raise NatsBridgeError(KIND_BAD_VALUE, at, "%s is not a %s" % (_quote(v), fmt))
+        return v
+    if kind == "enum":
+        return nested.normalize(v, at)
+    if kind == "u64" or kind == "i64":
+        if v is True or v is False or not isinstance(v, int):
+            raise _wrong_type(v, at, "an integer")
+        if kind == "u64":  # out of range is wrong_type, as the v1 goldens (size_negative) say
+            if v < 0 or v > _U64_MAX:
+                raise _wrong_type(v, at, "an integer from 0 to 2^64-1")
+        elif v < _I64_MIN or v > _I64_MAX:
+            raise NatsBridgeError(KIND_BAD_VALUE, at, "%d is out of the i64 range" % v)
+        return v
+    if kind == "f64":
+        if v is True or v is False or not isinstance(v, (int, float)):
+            raise _wrong_type(v, at, "a number")
+        try:
+            f = float(v)
+        except OverflowError:
+            f = _INF
+        if f != f or f == _INF or f == -_INF:
+            raise NatsBridgeError(KIND_BAD_VALUE, at, "%r is not a finite number" % (v,))
+        return f
+    if kind == "bool":
+        if v is not True and v is not False:
+            raise _wrong_type(v, at, "a boolean")
+        return v
+    if kind == "obj":
+        if not isinstance(v, dict):
+            raise _wrong_type(v, at, "an object")
+        return v
+    if kind == "struct":
+        if not isinstance(v, dict):
+            raise _wrong_type(v, at, "an object")
+        return nested.from_dict(v, at)
     if not isinstance(v, list):
         raise _wrong_type(v, at, "an array")
+    k, n, f, c = nested
     items = []
     for i in range(len(v)):
-        item_at = "%s[%d]" % (at, i)
-        if not isinstance(v[i], dict):
-            raise _wrong_type(v[i], item_at, "an object")
-        items.append(item_class.from_dict(v[i], item_at))
+        items.append(_read(k, n, f, c, v[i], "%s[%d]" % (at, i)))
     return items
+
+
+def _default_of(f):
+    # A fresh value of the default of row f (an optional key: None).
+    d = f[2]
+    if isinstance(d, (dict, list)):
+        return _read(f[1], f[5], f[6], f[7], type(d)(), f[0])
+    return d
+
+
+def _read_key(d, f, prefix):
+    # The value of row f in the decoded object d: the key, else its first alias present,
+    # else the default; missing_key when there is none; None for an optional key missing
+    # or null.
+    key = f[0]
+    if key in d:
+        v = d[key]
+    else:
+        v = _REQUIRED
+        for alias in f[3]:
+            if alias in d:
+                v = d[alias]
+                break
+        if v is _REQUIRED:
+            if f[2] is _REQUIRED:
+                raise NatsBridgeError(KIND_MISSING_KEY, prefix + key, "the key %s is missing" % key)
+            return _default_of(f)
+    if v is None and f[8]:
+        return None
+    return _read(f[1], f[5], f[6], f[7], v, prefix + key)
+
+
+def _write_typed(out, kind, nested, v, at):
+    # Appends the canonical JSON text of v, a value of this type (WIRE.md sections 8, 9).
+    if kind == "str" or kind == "enum":
+        out.append(_quote(v))
+    elif kind == "bool":
+        out.append("true" if v else "false")
+    elif kind == "u64" or kind == "i64":
+        out.append("%d" % v)
+    elif kind == "f64":
+        if v != v or v == _INF or v == -_INF:
+            raise NatsBridgeError(KIND_INVALID_INPUT, at, "%r is not a finite number" % (v,))
+        out.append(_float_text(float(v)))
+    elif kind == "obj":
+        _write_value(out, v)
+    elif kind == "struct":
+        v._write(out, at)
+    else:
+        sep = "["
+        for i in range(len(v)):
+            out.append(sep)
+            _write_typed(out, nested[0], nested[1], v[i], "%s[%d]" % (at, i))
+            sep = ","
+        out.append("]" if sep == "," else "[]")
 
 
 def _enum_value(enum_class, v, at):
@@ -79,15 +186,132 @@ def _enum_value(enum_class, v, at):
     if enum_class.OPEN or v in enum_class.SENT or v in enum_class.RECEIVE_ONLY:
         return v
     raise NatsBridgeError(
-        "bad_value", at, "%s is not one of %s" % (_quote(v), ", ".join(enum_class.SENT + enum_class.RECEIVE_ONLY))
+        KIND_BAD_VALUE, at, "%s is not one of %s" % (_quote(v), ", ".join(enum_class.SENT + enum_class.RECEIVE_ONLY))
     )
 
 
-def _write_items(out, items):
-    # Appends the canonical JSON array of generated objects.
-    sep = "["
-    for item in items:
-        out.append(sep)
-        item._write(out)
-        sep = ","
-    out.append("]" if sep == "," else "[]")
+def _as_json(v):
+    # A caller's value as the JSON value the reader expects: structures as dicts.
+    if isinstance(v, _Struct):
+        return v.to_dict()
+    if isinstance(v, (list, tuple)):
+        return [_as_json(item) for item in v]
+    return v
+
+
+def _settable(cls, fields, at):
+    # The checked values of the caller's fields (a dict key -> value) for structure cls:
+    # an unknown or computed key, or a value the reader refuses, is invalid_input naming
+    # it. None means "not given" and is left out.
+    out = {}
+    for key in fields:
+        f = None
+        for row in cls.FIELDS:
+            if row[0] == key:
+                f = row
+        if f is None or f[9] == "computed" or f[7] is not None:
+            raise NatsBridgeError(KIND_INVALID_INPUT, at + key, "%s is not a field a sender sets on %s (fields: %s)" % (
+                key, cls.__name__, ", ".join(cls.settable())))
+        v = fields[key]
+        if v is None:
+            continue
+        try:
+            out[key] = _read(f[1], f[5], f[6], f[7], _as_json(v), at + key)
+        except NatsBridgeError as e:
+            raise NatsBridgeError(KIND_INVALID_INPUT, e.at, "%s: %s" % (e.kind, e.detail))
+    return out
+
+
+class _Struct:
+    """The base of every generated structure: the generic constructor, reader and writer
+    of its FIELDS table (see the class docstrings for the keys)."""
+
+    FIELDS = ()
+
+    def __init__(self, *args, **kwargs):
+        """The required keys in canonical order (positional or by name), the others by
+        name; a key not given takes its default (an optional key: None)."""
+        i = 0
+        for f in self.FIELDS:
+            if f[0] in kwargs:
+                v = kwargs.pop(f[0])
+            elif f[2] is not _REQUIRED:
+                v = _default_of(f)
+            elif i < len(args):
+                v = args[i]
+                i += 1
+            else:
+                raise TypeError("%s needs %s" % (type(self).__name__, f[0]))
+            setattr(self, f[0], v)
+        if kwargs or i < len(args):
+            raise TypeError("%s: unexpected arguments %r" % (type(self).__name__, list(kwargs) or args[i:]))
+
+    def __repr__(self):
+        return "%s(%s)" % (type(self).__name__, ", ".join(["%s=%r" % (f[0], getattr(self, f[0])) for f in self.FIELDS]))
+
+    def __eq__(self, other):
+        if type(other) is not type(self):
+            return False
+        for f in self.FIELDS:
+            if getattr(self, f[0]) != getattr(other, f[0]):
+                return False
+        return True
+
+    @classmethod
+    def settable(cls):
+        """The keys a sender sets (smartsend(**fields), payload fields): every key but
+        the computed ones and the consts."""
+        return [f[0] for f in cls.FIELDS if f[9] != "computed" and f[7] is None]
+
+    @classmethod
+    def from_dict(cls, d, at=""):
+        """The structure of a decoded JSON object d found at the place at.
+
+        Applies the key aliases and defaults, checks every type and normalises the
+        enumerations; raises NatsBridgeError (not_object, missing_key, wrong_type,
+        bad_value) naming the place, e.g. "payloads[0].size". Unknown keys are ignored.
+        """
+        if not isinstance(d, dict):
+            raise NatsBridgeError(KIND_NOT_OBJECT, at, "expected an object, got %s" % _json_type(d))
+        p = at + "." if at else ""
+        kw = {}
+        for f in cls.FIELDS:
+            kw[f[0]] = _read_key(d, f, p)
+        return cls(**kw)
+
+    @classmethod
+    def from_json(cls, data):
+        """The structure of the JSON text data (bytes, bytearray or str).
+
+        Raises NatsBridgeError: not_json when data is not UTF-8 JSON, else as from_dict.
+        """
+        return cls.from_dict(loads(data))
+
+    def to_dict(self):
+        """A dict of the wire keys (nested structures as dicts too; absent optional keys
+        left out)."""
+        d = {}
+        for f in self.FIELDS:
+            v = getattr(self, f[0])
+            if v is not None or not f[8]:
+                d[f[0]] = _as_json(v)
+        return d
+
+    def to_json(self):
+        """The canonical JSON text of WIRE.md sections 8 and 9, as str: keys in schema
+        order, absent optional keys left out, consts always written."""
+        out = []
+        self._write(out)
+        return "".join(out)
+
+    def _write(self, out, at=""):
+        sep = "{"
+        p = at + "." if at else ""
+        for f in self.FIELDS:
+            v = f[7] if f[7] is not None else getattr(self, f[0])
+            if v is None and f[8]:
+                continue
+            out.append('%s"%s":' % (sep, f[0]))
+            _write_typed(out, f[1], f[5], v, p + f[0])
+            sep = ","
+        out.append("}" if sep == "," else "{}")

@@ -46,21 +46,21 @@ def b64decode(text, at=""):
     n = len(text)
     eq = "=" if isinstance(text, str) else b"="
     if n % 4:
-        raise NatsBridgeError("bad_base64", at, "length %d is not a multiple of 4" % n)
+        raise NatsBridgeError(KIND_BAD_BASE64, at, "length %d is not a multiple of 4" % n)
     if text.find(eq, 0, max(n - 2, 0)) >= 0:
-        raise NatsBridgeError("bad_base64", at, "padding before the end")
+        raise NatsBridgeError(KIND_BAD_BASE64, at, "padding before the end")
     try:
         data = binascii.a2b_base64(text)
     except (ValueError, TypeError) as e:
-        raise NatsBridgeError("bad_base64", at, "not base64: %s" % e)
+        raise NatsBridgeError(KIND_BAD_BASE64, at, "not base64: %s" % e)
     if len(data) != n // 4 * 3 - text.count(eq, max(n - 2, 0)):
-        raise NatsBridgeError("bad_base64", at, "characters outside the base64 alphabet")
+        raise NatsBridgeError(KIND_BAD_BASE64, at, "characters outside the base64 alphabet")
     if n:
         last = text[n - 4:]
         if isinstance(last, str):
             last = last.encode("utf-8")
         if _b64_bytes(binascii.a2b_base64(last)) != last:
-            raise NatsBridgeError("bad_base64", at, "not standard padded base64")
+            raise NatsBridgeError(KIND_BAD_BASE64, at, "not standard padded base64")
     return data
 
 
@@ -109,7 +109,7 @@ def _ms_since(start):
     return _ticks_ms() - start
 
 
-def backoff_delay_ms(attempt, base_delay=100, max_delay=5000):
+def backoff_delay_ms(attempt, base_delay=BASE_DELAY_MS, max_delay=MAX_DELAY_MS):
     """A delay drawn uniformly from [0, min(max_delay, base_delay * 2**attempt)] ms
     (exponential backoff with full jitter, WIRE.md section 6)."""
     cap = min(max_delay, base_delay * (1 << min(attempt, 30)))

@@ -40,8 +40,11 @@ def _split_host_port(hostport, default_port, url):
         try:
             return host, int(rest[1:])
         except ValueError:
-            raise NatsBridgeError("bad_url", url, "the port is not a number")
+            raise NatsBridgeError(KIND_INVALID_INPUT, url, "the port is not a number")
     return host, default_port
+
+
+_AUTH_REFUSED = "the server refused the credentials: "  # starts the detail of that connect error
 
 
 def parse_url(url, default_scheme, default_port):
@@ -59,7 +62,7 @@ def parse_url(url, default_scheme, default_port):
     if i >= 0:
         userinfo, hostport = hostport[:i], hostport[i + 1:]
     if not hostport:
-        raise NatsBridgeError("bad_url", url, "no host")
+        raise NatsBridgeError(KIND_INVALID_INPUT, url, "no host")
     host, port = _split_host_port(hostport, default_port, url)
     return scheme, userinfo, host, port, path
 
@@ -69,13 +72,13 @@ def _open_socket(host, port, timeout, url):
         addr = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)[0][-1]
         sock = socket.socket()
     except OSError as e:
-        raise NatsBridgeError("connection", url, "cannot resolve %s: %s" % (host, e))
+        raise NatsBridgeError(KIND_CONNECT, url, "cannot resolve %s: %s" % (host, e))
     try:
         sock.settimeout(timeout)
         sock.connect(addr)
     except OSError as e:
         sock.close()
-        raise NatsBridgeError("connection", url, "cannot connect: %s" % e)
+        raise NatsBridgeError(KIND_CONNECT, url, "cannot connect: %s" % e)
     return sock
 
 
@@ -107,7 +110,7 @@ class NatsMsg:
     def respond(self, data):
         """Publishes data on this message's reply subject."""
         if not self.reply:
-            raise NatsBridgeError("no_reply_subject", self.subject, "the message has no reply subject")
+            raise NatsBridgeError(KIND_INVALID_INPUT, self.subject, "the message has no reply subject")
         self.client.publish(self.reply, data)
 
     def __repr__(self):
@@ -143,7 +146,7 @@ class NatsClient:
         self.url = url
         scheme, userinfo, self.host, self.port, _ = parse_url(url, "nats", 4222)
         if scheme not in ("nats", "tcp"):
-            raise NatsBridgeError("bad_url", url, "only nats:// URLs are supported (no TLS)")
+            raise NatsBridgeError(KIND_INVALID_INPUT, url, "only nats:// URLs are supported (no TLS)")
         if userinfo and user is None and token is None:
             if ":" in userinfo:
                 user, password = userinfo.split(":", 1)
@@ -156,7 +159,7 @@ class NatsClient:
         self.timeout = timeout
         self.sock = None
         self.server_info = {}
-        self.max_payload = 1048576
+        self.max_payload = DEFAULT_MAX_PAYLOAD
         self._buf = b""
         self._subs = {}
         self._next_sid = 1
@@ -171,7 +174,7 @@ class NatsClient:
 
     def connect(self):
         """Opens the socket, reads INFO, sends CONNECT and waits for the server's PONG;
-        NatsBridgeError connection/auth on failure. Returns self."""
+        NatsBridgeError connect on failure (also for refused credentials). Returns self."""
         self.close()
         self._inbox = None  # request() subscribes a fresh inbox on this connection
         self._responses = {}
@@ -179,10 +182,10 @@ class NatsClient:
         try:
             line = self._read_line(self.timeout)
             if line is None or not line.startswith(b"INFO "):
-                raise NatsBridgeError("protocol", self.url, "expected INFO, got %r" % line)
+                raise NatsBridgeError(KIND_PROTOCOL, self.url, "expected INFO, got %r" % line)
             self._on_info(line)
             if self.server_info.get("tls_required"):
-                raise NatsBridgeError("connection", self.url, "the server requires TLS; nats_bridge speaks plain nats:// only")
+                raise NatsBridgeError(KIND_CONNECT, self.url, "the server requires TLS; nats_bridge speaks plain nats:// only")
             opts = {"verbose": False, "pedantic": False, "lang": "python", "version": "1",
                     "protocol": 1, "headers": True, "no_responders": True, "name": self.name}
             if self.user is not None:
@@ -197,24 +200,24 @@ class NatsClient:
             raise
         except OSError as e:
             self.close()
-            raise NatsBridgeError("connection", self.url, "lost while connecting: %s" % e)
+            raise NatsBridgeError(KIND_CONNECT, self.url, "lost while connecting: %s" % e)
         for sid in self._subs:  # a reconnect restores the subscriptions
             self._send_sub(sid)
         return self
 
-    def reconnect(self, attempts=10, base_delay=100, max_delay=5000):
-        """Connects again after a lost connection (NatsBridgeError connection from
+    def reconnect(self, attempts=10, base_delay=BASE_DELAY_MS, max_delay=MAX_DELAY_MS):
+        """Connects again after a lost connection (NatsBridgeError nats from
         wait_msg, publish, ...): at most attempts tries, waiting between them a delay
         drawn from [0, min(max_delay, base_delay * 2^attempt)] ms. The subscriptions
         are restored; what was published while the connection was down is not
         delivered (use JetStream for that). Raises the last error after the last try,
-        and auth at once. Returns self.
+        and refused credentials at once. Returns self.
 
             while True:
                 try:
                     c.wait_msg(1.0)
                 except NatsBridgeError as e:
-                    if e.kind != "connection":
+                    if e.kind != KIND_NATS:
                         raise
                     c.reconnect()
         """
@@ -224,7 +227,7 @@ class NatsClient:
                 return self.connect()
             except NatsBridgeError as e:
                 attempt += 1
-                if e.kind == "auth" or attempt >= attempts:
+                if e.detail.startswith(_AUTH_REFUSED) or attempt >= attempts:
                     raise
             _sleep_ms(backoff_delay_ms(attempt - 1, base_delay, max_delay))
 
@@ -254,16 +257,16 @@ class NatsClient:
 
     def _lost(self, detail):
         self.close()
-        return NatsBridgeError("connection", self.url, detail)
+        return NatsBridgeError(KIND_NATS, self.url, detail)
 
     def _bad(self, detail):
         # The server's bytes are not the NATS protocol: the stream cannot be trusted further.
         self.close()
-        return NatsBridgeError("protocol", self.url, detail)
+        return NatsBridgeError(KIND_PROTOCOL, self.url, detail)
 
     def _send(self, data):
         if self.sock is None:
-            raise NatsBridgeError("connection", self.url, "not connected")
+            raise NatsBridgeError(KIND_NATS, self.url, "not connected")
         try:
             _send_all(self.sock, data)
         except OSError as e:
@@ -274,7 +277,7 @@ class NatsClient:
     def _fill(self, timeout):
         # One recv into the buffer; False on timeout. Raises when the server closed.
         if self.sock is None:
-            raise NatsBridgeError("connection", self.url, "not connected")
+            raise NatsBridgeError(KIND_NATS, self.url, "not connected")
         try:
             self.sock.settimeout(timeout)
             chunk = self._recv_chunk()
@@ -370,10 +373,12 @@ class NatsClient:
                 text = line[4:].strip().strip(b"'").decode("utf-8")
             except UnicodeError:
                 raise self._bad("-ERR with a text that is not UTF-8: %r" % line[:80])
-            kind = "auth" if "uthoriz" in text or "uthentic" in text else "server_error"
-            if kind == "auth" or "maximum payload" in text.lower():
+            if "uthoriz" in text or "uthentic" in text:
                 self.close()
-            raise NatsBridgeError(kind, self.url, "the server said: %s" % text)
+                raise NatsBridgeError(KIND_CONNECT, self.url, "%s%s" % (_AUTH_REFUSED, text))
+            if "maximum payload" in text.lower():
+                self.close()
+            raise NatsBridgeError(KIND_NATS, self.url, "the server said: %s" % text)
         elif line.startswith(b"INFO "):
             self._on_info(line)
         elif line != b"+OK":
@@ -458,7 +463,7 @@ class NatsClient:
         while self._pongs < want:
             left = timeout - _ms_since(start) / 1000.0
             if left <= 0 or self._process_op(left) is None:
-                raise NatsBridgeError("timeout", self.url, "no PONG within %s s" % timeout)
+                raise NatsBridgeError(KIND_TIMEOUT, self.url, "no PONG within %s s" % timeout)
 
     # ---- publishing and subscribing ----
 
@@ -471,7 +476,7 @@ class NatsClient:
             data = data.encode("utf-8")
         parts = data if isinstance(data, list) else [data]
         if not subject or " " in subject:
-            raise NatsBridgeError("bad_subject", subject, "a subject must be non-empty without spaces")
+            raise NatsBridgeError(KIND_INVALID_INPUT, subject, "a subject must be non-empty without spaces")
         hdr = b""
         if headers:
             hdr = ("NATS/1.0\r\n" + "".join("%s: %s\r\n" % (k, headers[k]) for k in headers) + "\r\n").encode("utf-8")
@@ -479,7 +484,7 @@ class NatsClient:
         for part in parts:
             size += len(part)
         if size > self.max_payload:
-            raise NatsBridgeError("too_large", subject, "%d bytes exceed the server's max_payload of %d" % (size, self.max_payload))
+            raise NatsBridgeError(KIND_TOO_LARGE, subject, "%d bytes exceed the server's max_payload of %d" % (size, self.max_payload))
         reply = (" " + reply_to) if reply_to else ""
         if hdr:
             op = "HPUB %s%s %d %d\r\n" % (subject, reply, len(hdr), size)
@@ -526,10 +531,10 @@ class NatsClient:
         while reply not in self._responses:
             left = timeout - _ms_since(start) / 1000.0
             if left <= 0 or self._process_op(left) is None:
-                raise NatsBridgeError("timeout", subject, "no reply within %s s" % timeout)
+                raise NatsBridgeError(KIND_TIMEOUT, subject, "no reply within %s s" % timeout)
         msg = self._responses.pop(reply)
         if msg.status == "503":
-            raise NatsBridgeError("no_responders", subject, "no one subscribes to %s" % subject)
+            raise NatsBridgeError(KIND_NO_RESPONDERS, subject, "no one subscribes to %s" % subject)
         return msg
 
     def jetstream_publish(self, subject, data, msg_id=None, timeout=None):
@@ -541,10 +546,10 @@ class NatsClient:
         try:
             msg = self.request(subject, data, timeout, headers)
         except NatsBridgeError as e:
-            if e.kind == "no_responders":
-                raise NatsBridgeError("no_responders", subject, "no JetStream stream holds %s" % subject)
+            if e.kind == KIND_NO_RESPONDERS:
+                raise NatsBridgeError(KIND_NO_RESPONDERS, subject, "no JetStream stream holds %s" % subject)
             raise
         ack = loads(msg.data)
         if not isinstance(ack, dict) or "error" in ack or "stream" not in ack:
-            raise NatsBridgeError("jetstream", subject, "the stream refused the message: %s" % msg.data.decode("utf-8"))
+            raise NatsBridgeError(KIND_JETSTREAM, subject, "the stream refused the message: %s" % msg.data.decode("utf-8"))
         return ack

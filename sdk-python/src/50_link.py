@@ -35,13 +35,13 @@ class _HttpReader:
         try:
             chunk = self.sock.recv(_CHUNK)
         except OSError as e:
-            raise NatsBridgeError("connection", self.url, "receive failed: %s" % e)
+            raise NatsBridgeError(KIND_DOWNLOAD, self.url, "receive failed: %s" % e)
         self.buf += chunk
         if self.min_bytes:
             self.window_bytes += len(chunk)
             if _ms_since(self.window_start) >= self.window_ms:
                 if self.window_bytes < self.min_bytes:
-                    raise NatsBridgeError("connection", self.url, "timed out: %d bytes in %d ms, below the low-speed limit of %d bytes" % (self.window_bytes, self.window_ms, self.min_bytes))
+                    raise NatsBridgeError(KIND_DOWNLOAD, self.url, "timed out: %d bytes in %d ms, below the low-speed limit of %d bytes" % (self.window_bytes, self.window_ms, self.min_bytes))
                 self.window_start = _ticks_ms()
                 self.window_bytes = 0
         return bool(chunk)
@@ -54,9 +54,9 @@ class _HttpReader:
                 self.buf = self.buf[i + 2:]
                 return line.decode("utf-8")
             if len(self.buf) > 16384:
-                raise NatsBridgeError("http", self.url, "response header line too long")
+                raise NatsBridgeError(KIND_PROTOCOL, self.url, "response header line too long")
             if not self.more():
-                raise NatsBridgeError("connection", self.url, "the server closed the connection before answering")
+                raise NatsBridgeError(KIND_DOWNLOAD, self.url, "the server closed the connection before answering")
 
     def take(self, limit):
         # Up to limit bytes (b"" at the end of the stream).
@@ -71,7 +71,7 @@ def _tls_wrap(sock, host, url):
     try:
         import ssl
     except ImportError:
-        raise NatsBridgeError("bad_url", url, "https needs the ssl module, which this port lacks")
+        raise NatsBridgeError(KIND_LINK_REFUSED, url, "https needs the ssl module, which this port lacks")
     if hasattr(ssl, "create_default_context"):
         return ssl.create_default_context().wrap_socket(sock, server_hostname=host)
     return ssl.wrap_socket(sock, server_hostname=host)
@@ -84,12 +84,12 @@ def http_request(method, url, body=None, headers=None, sink=None, timeout=10.0, 
     The response headers come back as a dict with lower-case names. A 2xx body is
     passed chunk by chunk to sink(chunk) when sink is given (body is then None),
     else returned as bytes; other bodies are returned, cut at 4096 bytes.
-    NatsBridgeError connection when the server cannot be reached or hangs up, sends
+    NatsBridgeError connect or download when the server cannot be reached or hangs up, sends
     nothing for timeout seconds or, with min_rate, fewer than min_rate bytes/s over
     any timeout seconds of the response."""
     scheme, _, host, port, path = parse_url(url, "http", 443 if url[:8].lower() == "https://" else 80)
     if scheme not in ("http", "https"):
-        raise NatsBridgeError("bad_url", url, "only http:// and https:// URLs are supported")
+        raise NatsBridgeError(KIND_LINK_REFUSED, url, "only http:// and https:// URLs are supported")
     if isinstance(body, (bytes, bytearray, memoryview, str)):
         body = [body]
     parts = []
@@ -112,7 +112,7 @@ def http_request(method, url, body=None, headers=None, sink=None, timeout=10.0, 
                 for i in range(0, len(b), 65536):
                     _send_all(sock, memoryview(b)[i:i + 65536])
         except OSError as e:
-            raise NatsBridgeError("connection", url, "send failed: %s" % e)
+            raise NatsBridgeError(KIND_DOWNLOAD, url, "send failed: %s" % e)
         return _read_response(_HttpReader(sock, url, min_rate, int(timeout * 1000)), method, sink)
     finally:
         sock.close()
@@ -123,7 +123,7 @@ def _read_response(r, method, sink):
     try:
         status = int(status_line[1])
     except (IndexError, ValueError):
-        raise NatsBridgeError("http", r.url, "not an HTTP status line: %r" % " ".join(status_line))
+        raise NatsBridgeError(KIND_PROTOCOL, r.url, "not an HTTP status line: %r" % " ".join(status_line))
     headers = {}
     while True:
         line = r.line()
@@ -174,21 +174,34 @@ def _copy(r, n, deliver):
     while n > 0:
         chunk = r.take(min(n, _CHUNK))
         if not chunk:
-            raise NatsBridgeError("connection", r.url, "the server closed the connection %d bytes early" % n)
+            raise NatsBridgeError(KIND_DOWNLOAD, r.url, "the server closed the connection %d bytes early" % n)
         n -= len(chunk)
         deliver(chunk)
 
 
 def _expect_json(status, body, url, what):
     if not 200 <= status < 300:
-        raise NatsBridgeError("upload", url, "%s answered HTTP %d: %s" % (what, status, body[:200]))
+        raise NatsBridgeError(KIND_UPLOAD, url, "%s answered HTTP %d: %s" % (what, status, body[:200]))
     try:
         value = loads(body)
     except NatsBridgeError:
-        raise NatsBridgeError("upload", url, "%s answered with something that is not JSON: %r" % (what, body[:200]))
+        raise NatsBridgeError(KIND_UPLOAD, url, "%s answered with something that is not JSON: %r" % (what, body[:200]))
     if not isinstance(value, dict) or not isinstance(value.get("id"), str):
-        raise NatsBridgeError("upload", url, "%s answered without an id: %r" % (what, body[:200]))
+        raise NatsBridgeError(KIND_UPLOAD, url, "%s answered without an id: %r" % (what, body[:200]))
     return value
+
+
+def _upload_request(method, url, body, headers):
+    # http_request for an upload: a file server that cannot be reached is upload, a URL
+    # it cannot use is invalid_input (the caller's fileserver_url).
+    try:
+        return http_request(method, url, body, headers)
+    except NatsBridgeError as e:
+        if e.kind == KIND_LINK_REFUSED or e.kind == KIND_INVALID_INPUT:
+            raise NatsBridgeError(KIND_INVALID_INPUT, e.at, e.detail)
+        if e.kind == KIND_DOWNLOAD or e.kind == KIND_CONNECT:
+            raise NatsBridgeError(KIND_UPLOAD, e.at, e.detail)
+        raise
 
 
 def _auth_headers(token):
@@ -211,13 +224,13 @@ def link_file_name(dataname):
 def plik_upload(fileserver_url, dataname, data, payload_id="", token=None):
     """Uploads data with the Plik API (WIRE.md section 6) and returns
     {"status": 200, "uploadid": ..., "fileid": ..., "url": ...}. token, when given,
-    is sent as Authorization: Bearer. NatsBridgeError upload/connection naming the
+    is sent as Authorization: Bearer. NatsBridgeError upload (invalid_input for a URL it cannot use) naming the
     URL on failure."""
     base = fileserver_url.rstrip("/")
     url = base + "/upload"
     headers = _auth_headers(token)
     headers["Content-Type"] = "application/json"
-    status, _, body = http_request("POST", url, b"{}", headers)
+    status, _, body = _upload_request("POST", url, b"{}", headers)
     upload = _expect_json(status, body, url, "POST /upload")
     upload_id = upload["id"]
     headers = _auth_headers(token)
@@ -227,7 +240,7 @@ def plik_upload(fileserver_url, dataname, data, payload_id="", token=None):
     name = link_file_name(dataname)
     first = '--%s\r\nContent-Disposition: form-data; name="file"; filename="%s"\r\nContent-Type: application/octet-stream\r\n\r\n' % (boundary, name)
     url = "%s/file/%s" % (base, upload_id)
-    status, _, body = http_request("POST", url, [first, data, "\r\n--%s--\r\n" % boundary], headers)
+    status, _, body = _upload_request("POST", url, [first, data, "\r\n--%s--\r\n" % boundary], headers)
     file_id = _expect_json(status, body, url, "POST /file")["id"]
     link = "%s/file/%s/%s/%s" % (base, upload_id, file_id, quote_path(name))
     return {"status": status, "uploadid": upload_id, "fileid": file_id, "url": link}
@@ -239,9 +252,9 @@ def http_put_upload(fileserver_url, dataname, data, payload_id="", token=None):
     where url is that same URL."""
     payload_id = payload_id or uuid4()
     url = "%s/%s/%s" % (fileserver_url.rstrip("/"), quote_path(payload_id), quote_path(link_file_name(dataname)))
-    status, _, body = http_request("PUT", url, data, _auth_headers(token))
+    status, _, body = _upload_request("PUT", url, data, _auth_headers(token))
     if not 200 <= status < 300:
-        raise NatsBridgeError("upload", url, "PUT answered HTTP %d: %s" % (status, body[:200]))
+        raise NatsBridgeError(KIND_UPLOAD, url, "PUT answered HTTP %d: %s" % (status, body[:200]))
     return {"status": status, "uploadid": payload_id, "fileid": dataname, "url": url}
 
 
@@ -253,7 +266,7 @@ def _sink_writer(sink):
     return sink, None
 
 
-def download(url, size=None, checksum=None, sink=None, max_retries=5, base_delay=100, max_delay=5000, dataname="", timeout=10.0, min_rate=1024):
+def download(url, size=None, checksum=None, sink=None, max_retries=MAX_RETRIES, base_delay=BASE_DELAY_MS, max_delay=MAX_DELAY_MS, dataname="", timeout=10.0, min_rate=1024):
     """GETs url and returns its bytes, or, with sink (an object with write() or a
     callable taking each chunk), streams them there in 2 KiB chunks and returns the
     number of bytes. size (int) and checksum ("sha256:<hex>") are verified when given.
@@ -270,7 +283,7 @@ def download(url, size=None, checksum=None, sink=None, max_retries=5, base_delay
     want_hex = None
     if checksum:
         if not isinstance(checksum, str) or not checksum.startswith("sha256:"):
-            raise NatsBridgeError("bad_value", at, "unsupported checksum %r" % checksum)
+            raise NatsBridgeError(KIND_BAD_VALUE, at, "unsupported checksum %r" % checksum)
         want_hex = checksum[7:].lower()
     write, rewind = _sink_writer(sink) if sink is not None else (None, None)
     attempt = 0
@@ -280,7 +293,7 @@ def download(url, size=None, checksum=None, sink=None, max_retries=5, base_delay
         def take(chunk):
             n = state[1] + len(chunk)
             if size is not None and n > size:
-                raise NatsBridgeError("size_mismatch", at, "%s sent more than the %d bytes announced" % (url, size))
+                raise NatsBridgeError(KIND_SIZE_MISMATCH, at, "%s sent more than the %d bytes announced" % (url, size))
             state[0].update(chunk)
             if write is not None:
                 write(chunk)
@@ -297,7 +310,7 @@ def download(url, size=None, checksum=None, sink=None, max_retries=5, base_delay
             problem = None if 200 <= status < 300 else "HTTP %d" % status
             transient = status >= 500 or status == 429
         except NatsBridgeError as e:
-            if e.kind != "connection":
+            if e.kind != KIND_DOWNLOAD and e.kind != KIND_CONNECT:
                 raise
             problem = e.detail
             transient = state[1] == 0 or write is None or rewind is not None
@@ -305,17 +318,17 @@ def download(url, size=None, checksum=None, sink=None, max_retries=5, base_delay
             break
         attempt += 1
         if not transient or attempt >= max_retries:
-            raise NatsBridgeError("download", at, "GET %s failed after %d attempt(s): %s" % (url, attempt, problem))
+            raise NatsBridgeError(KIND_DOWNLOAD, at, "GET %s failed after %d attempt(s): %s" % (url, attempt, problem))
         if state[1] and rewind is not None:
             rewind()
         _sleep_ms(backoff_delay_ms(attempt - 1, base_delay, max_delay))
     n = state[1]
     if size is not None and n != size:
-        raise NatsBridgeError("size_mismatch", at, "%s gave %d bytes, the payload says %d" % (url, n, size))
+        raise NatsBridgeError(KIND_SIZE_MISMATCH, at, "%s gave %d bytes, the payload says %d" % (url, n, size))
     if want_hex is not None:
         got_hex = binascii.hexlify(state[0].digest()).decode("ascii")
         if got_hex != want_hex:
-            raise NatsBridgeError("checksum_mismatch", at, "%s gave bytes with sha256 %s, the payload says %s" % (url, got_hex, want_hex))
+            raise NatsBridgeError(KIND_CHECKSUM_MISMATCH, at, "%s gave bytes with sha256 %s, the payload says %s" % (url, got_hex, want_hex))
     if write is not None:
         return n
     return bytes(state[2])

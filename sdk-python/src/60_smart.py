@@ -48,7 +48,7 @@ def serialize(data, payload_type, at=""):
         try:
             return dumps(data).encode("utf-8")
         except TypeError as e:
-            raise NatsBridgeError("wrong_type", at, "not JSON data: %s" % e)
+            raise NatsBridgeError(KIND_WRONG_TYPE, at, "not JSON data: %s" % e)
     if payload_type == "table" and hasattr(data, "schema") and hasattr(data, "to_batches"):
         import pyarrow  # a pyarrow Table: only where pyarrow is installed
 
@@ -61,7 +61,7 @@ def serialize(data, payload_type, at=""):
         if not isinstance(data, (bytes, bytearray, memoryview)):
             raise _wrong_type(data, at, "bytes for a %s payload" % payload_type)
         return data if isinstance(data, (bytes, bytearray)) else bytes(data)
-    raise NatsBridgeError("bad_value", at, "unknown payload type %r (one of text, dictionary, table, %s)" % (payload_type, ", ".join(_BYTES_TYPES)))
+    raise NatsBridgeError(KIND_BAD_VALUE, at, "unknown payload type %r (one of text, dictionary, table, %s)" % (payload_type, ", ".join(_BYTES_TYPES)))
 
 
 def _pyarrow():
@@ -83,22 +83,22 @@ def deserialize(raw, payload_type, at="", arrow_tables=None):
         try:
             return raw.decode("utf-8")
         except UnicodeError:
-            raise NatsBridgeError("bad_value", at, "a text payload that is not UTF-8")
+            raise NatsBridgeError(KIND_BAD_VALUE, at, "a text payload that is not UTF-8")
     if payload_type == "dictionary" or payload_type == "jsontable":
         try:
             return loads(raw)
         except NatsBridgeError as e:
-            raise NatsBridgeError("not_json", at, "a %s payload that is not JSON: %s" % (payload_type, e.detail))
+            raise NatsBridgeError(KIND_NOT_JSON, at, "a %s payload that is not JSON: %s" % (payload_type, e.detail))
     if payload_type == "table" and arrow_tables is not False:
         pyarrow = _pyarrow()
         if pyarrow is None:
             if arrow_tables:
-                raise NatsBridgeError("bad_value", at, "arrow_tables=True needs pyarrow, which is not installed")
+                raise NatsBridgeError(KIND_BAD_VALUE, at, "arrow_tables=True needs pyarrow, which is not installed")
             return bytes(raw)
         try:
             return pyarrow.ipc.open_stream(pyarrow.py_buffer(bytes(raw))).read_all()
         except pyarrow.ArrowException as e:
-            raise NatsBridgeError("bad_value", at, "a table payload that is not Arrow IPC stream data: %s" % e)
+            raise NatsBridgeError(KIND_BAD_VALUE, at, "a table payload that is not Arrow IPC stream data: %s" % e)
     return raw if isinstance(raw, bytes) else bytes(raw)
 
 
@@ -127,66 +127,95 @@ def _envelope_parts(env, big):
     return parts
 
 
-def smartsend(subject, data, nats_url="nats://localhost:4222", fileserver_url="http://localhost:8080",
-              fileserver_upload_handler=plik_upload, size_threshold=1000000, correlation_id=None,
-              msg_purpose="chat", sender_name="NATSBridge", receiver_name="", receiver_id="", reply_to="",
-              reply_to_msg_id="", is_publish=True, client=None, jetstream=False, fileserver_token=None,
-              metadata=None, msg_id=None, timestamp=None, sender_id=None, payload_ids=None, max_payload=None):
-    """Sends data, a list of (dataname, data, type) or (dataname, data, type,
-    payload metadata dict), as one envelope on subject and returns its
-    MessageEnvelope.
+def _filled(cls, values, subject, nats_url):
+    # values with every x-sender-fills key of cls the caller left empty filled in.
+    for f in cls.FIELDS:
+        fill = f[9]
+        if fill is None or fill == "computed" or values.get(f[0]):
+            continue
+        if fill == "uuid4":
+            values[f[0]] = uuid4()
+        elif fill == "timestamp":
+            values[f[0]] = utc_timestamp()
+        elif fill == "subject":
+            values[f[0]] = subject
+        elif fill == "sender_id":
+            values[f[0]] = default_sender_id()
+        elif fill == "broker_url":
+            values[f[0]] = nats_url
+    return values
 
-    type is text, dictionary, table, image, audio, video or binary. A payload of
-    size_threshold bytes or more is uploaded with fileserver_upload_handler(
-    fileserver_url, dataname, bytes, payload_id, fileserver_token) (plik_upload or
-    http_put_upload, or your own returning a dict with "url") and sent as a link;
-    so are the largest direct ones while the envelope exceeds the server's
-    max_payload. With fileserver_url None such an envelope fails before anything is
-    published. reply_to is also the NATS reply subject. jetstream=True publishes with
-    Nats-Msg-Id and waits for the stream's ack. is_publish=False only builds the
-    envelope. client is a connected NatsClient to use instead of the shared one of
-    nats_url. msg_id, timestamp, sender_id and payload_ids (a list) fix what is
-    otherwise generated. Errors: NatsBridgeError naming the payload, subject or URL.
+
+def _payload_fields(extra, at):
+    # The checked payload fields of a data item's fourth element: a dict of payload
+    # fields (the settable keys of MessagePayload but dataname and payload_type, which
+    # the item gives), or else, as in the original API, the payload's metadata.
+    names = [k for k in MessagePayload.settable() if k != "dataname" and k != "payload_type"]
+    for key in extra:
+        if key not in names:
+            extra = {"metadata": extra}
+            break
+    values = _settable(MessagePayload, extra, at + ".")
+    if "metadata" in values:
+        values["metadata"] = dict(values["metadata"])  # smartsend adds the checksum
+    return values
+
+
+def smartsend(subject, data, nats_url="nats://localhost:4222", fileserver_url="http://localhost:8080",
+              fileserver_upload_handler=plik_upload, size_threshold=SIZE_THRESHOLD, is_publish=True, client=None,
+              jetstream=False, fileserver_token=None, payload_ids=None, max_payload=None, **fields):
+    """Sends data, a list of (dataname, data, type) or (dataname, data, type, dict),
+    as one envelope on subject and returns its MessageEnvelope.
+
+    type is text, dictionary, table, image, audio, video or binary. The dict is
+    either payload fields ({"id": ..., "metadata": {...}}, any settable key of
+    MessagePayload) or, when it holds another key, the payload's metadata.
+    fields are the envelope's fields (MessageEnvelope.settable(): correlation_id,
+    msg_purpose="chat", sender_name="NATSBridge", receiver_name, receiver_id,
+    reply_to, reply_to_msg_id, msg_id, timestamp, sender_id, metadata, and whatever
+    the schema adds): None or "" for a filled one (ids, timestamp, send_to=subject,
+    sender_id, broker_url=nats_url) means "fill it"; an unknown name or a value of the
+    wrong type is NatsBridgeError invalid_input naming it.
+
+    A payload of size_threshold bytes or more is uploaded with
+    fileserver_upload_handler(fileserver_url, dataname, bytes, payload_id,
+    fileserver_token) (plik_upload or http_put_upload, or your own returning a dict
+    with "url") and sent as a link; so are the largest direct ones while the envelope
+    exceeds the server's max_payload. With fileserver_url None such an envelope fails
+    before anything is published. reply_to is also the NATS reply subject.
+    jetstream=True publishes with Nats-Msg-Id and waits for the stream's ack.
+    is_publish=False only builds the envelope. client is a connected NatsClient to
+    use instead of the shared one of nats_url. msg_id, timestamp, sender_id and
+    payload_ids (a list) fix what is otherwise generated. Errors: NatsBridgeError
+    naming the payload, subject, field or URL.
     """
     if not isinstance(data, (list, tuple)):
         raise _wrong_type(data, "data", "a list of (dataname, data, type)")
     if payload_ids is not None and len(payload_ids) != len(data):
-        raise NatsBridgeError("bad_value", "payload_ids", "%d ids for %d payloads" % (len(payload_ids), len(data)))
+        raise NatsBridgeError(KIND_BAD_VALUE, "payload_ids", "%d ids for %d payloads" % (len(payload_ids), len(data)))
+    values = _filled(MessageEnvelope, _settable(MessageEnvelope, fields, ""), subject, nats_url)
     if is_publish and client is None:
         client = connection(nats_url)
     if max_payload is None:
-        max_payload = client.max_payload if client is not None else 1048576
+        max_payload = client.max_payload if client is not None else DEFAULT_MAX_PAYLOAD
     raws = []
     payloads = []
     for i in range(len(data)):
         item = data[i]
         at = "data[%d]" % i
         if not isinstance(item, (list, tuple)) or len(item) not in (3, 4) or not isinstance(item[0], str) or not isinstance(item[2], str):
-            raise NatsBridgeError("wrong_type", at, "expected (dataname, data, type[, metadata]), got %r" % (item,))
-        meta = item[3] if len(item) == 4 else {}
-        if not isinstance(meta, dict):
-            raise _wrong_type(meta, at, "a dict of payload metadata")
+            raise NatsBridgeError(KIND_WRONG_TYPE, at, "expected (dataname, data, type[, fields]), got %r" % (item,))
+        extra = item[3] if len(item) == 4 else {}
+        if not isinstance(extra, dict):
+            raise _wrong_type(extra, at, "a dict of payload fields or metadata")
         at = "data[%d] (%s)" % (i, item[0])
+        pvalues = _payload_fields(extra, at)
         raw = serialize(item[1], item[2], at)
-        pid = payload_ids[i] if payload_ids is not None else uuid4()
+        if payload_ids is not None and not pvalues.get("id"):
+            pvalues["id"] = payload_ids[i]
         raws.append(raw)
-        payloads.append(MessagePayload(item[0], item[2], "direct", "base64", len(raw), "", id=pid, metadata=dict(meta)))
-    env = MessageEnvelope(
-        payloads,
-        correlation_id=correlation_id or uuid4(),
-        msg_id=msg_id or uuid4(),
-        timestamp=timestamp or utc_timestamp(),
-        send_to=subject,
-        msg_purpose=msg_purpose,
-        sender_name=sender_name,
-        sender_id=sender_id or default_sender_id(),
-        receiver_name=receiver_name,
-        receiver_id=receiver_id,
-        reply_to=reply_to,
-        reply_to_msg_id=reply_to_msg_id,
-        broker_url=nats_url,
-        metadata=metadata if metadata is not None else {},
-    )
+        payloads.append(MessagePayload(item[0], item[2], "direct", "base64", len(raw), "", **_filled(MessagePayload, pvalues, subject, nats_url)))
+    env = MessageEnvelope(payloads, **values)
 
     big = {}  # payload index -> base64 bytes of a direct payload
 
@@ -195,10 +224,10 @@ def smartsend(subject, data, nats_url="nats://localhost:4222", fileserver_url="h
         if i in big:
             raws[i] = binascii.a2b_base64(big.pop(i))
         if not fileserver_url:
-            raise NatsBridgeError("too_large", "data[%d] (%s)" % (i, p.dataname), "%d bytes need the link transport, and no fileserver_url is given" % p.size)
+            raise NatsBridgeError(KIND_TOO_LARGE, "data[%d] (%s)" % (i, p.dataname), "%d bytes need the link transport, and no fileserver_url is given" % p.size)
         result = fileserver_upload_handler(fileserver_url, p.dataname, raws[i], p.id, fileserver_token)
         if not isinstance(result, dict) or not isinstance(result.get("url"), str):
-            raise NatsBridgeError("upload", fileserver_url, "the upload handler returned no url for %s: %r" % (p.dataname, result))
+            raise NatsBridgeError(KIND_UPLOAD, fileserver_url, "the upload handler returned no url for %s: %r" % (p.dataname, result))
         p.transport, p.encoding, p.data = "link", "none", result["url"]
         p.metadata["checksum"] = "sha256:" + sha256_hex(raws[i])
         raws[i] = None
@@ -221,7 +250,7 @@ def smartsend(subject, data, nats_url="nats://localhost:4222", fileserver_url="h
             if payloads[i].transport == "direct" and (largest < 0 or payloads[i].size > payloads[largest].size):
                 largest = i
         if largest < 0:
-            raise NatsBridgeError("too_large", subject, "the envelope is %d bytes with every payload linked; the server takes %d" % (total, max_payload))
+            raise NatsBridgeError(KIND_TOO_LARGE, subject, "the envelope is %d bytes with every payload linked; the server takes %d" % (total, max_payload))
         body = None
         to_link(largest)
     raws = None
@@ -229,7 +258,7 @@ def smartsend(subject, data, nats_url="nats://localhost:4222", fileserver_url="h
         if jetstream:
             client.jetstream_publish(subject, body, env.msg_id)
         else:
-            client.publish(subject, body, reply_to)
+            client.publish(subject, body, env.reply_to)
             client.flush()
     body = None
     for i in big:
@@ -247,24 +276,24 @@ def _envelope_of(msg):
     return MessageEnvelope.from_json(msg)
 
 
-DEFAULT_MAX_DOWNLOAD = 1 << 30  # bytes: the largest link payload smartreceive fetches unless told
-
-
 def _check_link(p, at, fileserver_url, allowed_hosts, allow_any_host, max_download):
     # A link is a URL chosen by the sender: fetch only http(s) from an allowed host, and
     # nothing over the cap (the download itself never takes more than the declared size).
     where = "%s (%s)" % (at, p.dataname)
-    scheme, _, host, _, _ = parse_url(p.data, "", 0)
+    try:
+        scheme, _, host, _, _ = parse_url(p.data, "", 0)
+    except NatsBridgeError as e:
+        raise NatsBridgeError(KIND_LINK_REFUSED, where, "%s: %s" % (p.data, e.detail))
     if scheme not in ("http", "https"):
-        raise NatsBridgeError("bad_url", where, "%s: only http:// and https:// links are fetched" % p.data)
+        raise NatsBridgeError(KIND_LINK_REFUSED, where, "%s: only http:// and https:// links are fetched" % p.data)
     if not allow_any_host:
         hosts = list(allowed_hosts or ())
         if fileserver_url:
             hosts.append(parse_url(fileserver_url, "http", 80)[2])
         if host.lower() not in [h.lower() for h in hosts]:
-            raise NatsBridgeError("link_refused", where, "%s: host %s is not allowed (allowed: %s; pass fileserver_url, allowed_hosts or allow_any_host=True)" % (p.data, host, ", ".join(hosts) or "none"))
+            raise NatsBridgeError(KIND_LINK_REFUSED, where, "%s: host %s is not allowed (allowed: %s; pass fileserver_url, allowed_hosts or allow_any_host=True)" % (p.data, host, ", ".join(hosts) or "none"))
     if p.size > max_download:
-        raise NatsBridgeError("too_large", where, "%s: %d bytes are over the cap of %d" % (p.data, p.size, max_download))
+        raise NatsBridgeError(KIND_TOO_LARGE, where, "%s: %d bytes are over the cap of %d" % (p.data, p.size, max_download))
 
 
 def _link_sink(download_to, payload):
@@ -279,9 +308,12 @@ def _link_sink(download_to, payload):
     return sink, sink, None
 
 
-def smartreceive(msg, fileserver_download_handler=None, max_retries=5, base_delay=100, max_delay=5000, download_to=None, arrow_tables=None,
-                 fileserver_url=None, allowed_hosts=None, allow_any_host=False, max_download=DEFAULT_MAX_DOWNLOAD):
-    """The payloads of a received envelope as a list of (dataname, data, type).
+def smartreceive(msg, fileserver_download_handler=None, max_retries=MAX_RETRIES, base_delay=BASE_DELAY_MS, max_delay=MAX_DELAY_MS,
+                 download_to=None, arrow_tables=None, fileserver_url=None, allowed_hosts=None, allow_any_host=False,
+                 max_download=MAX_DOWNLOAD_BYTES, with_envelope=False):
+    """The payloads of a received envelope as a list of (dataname, data, type); with
+    with_envelope=True, (envelope, that list), the MessageEnvelope holding every
+    field of the schema as an attribute (env.payloads[i] the payloads' fields).
 
     msg is a dict, JSON text (str or bytes), a MessageEnvelope, or a message object
     with .data (NatsMsg, nats-py's Msg). Direct payloads are decoded from base64 (or
@@ -328,18 +360,18 @@ def smartreceive(msg, fileserver_download_handler=None, max_retries=5, base_dela
         else:  # json, none: the text itself
             raw = p.data.encode("utf-8")
         if p.transport != "link" and len(raw) != p.size:
-            raise NatsBridgeError("size_mismatch", at + ".size", "%s: the data is %d bytes, size says %d" % (p.dataname, len(raw), p.size))
+            raise NatsBridgeError(KIND_SIZE_MISMATCH, at + ".size", "%s: the data is %d bytes, size says %d" % (p.dataname, len(raw), p.size))
         out.append((p.dataname, deserialize(raw, p.payload_type, at + ".data", arrow_tables), p.payload_type))
         raw = None
-    return out
+    return (env, out) if with_envelope else out
 
 
 def _verify(raw, p, at):
     # A download handler's bytes against the payload's size and checksum.
     if len(raw) != p.size:
-        raise NatsBridgeError("size_mismatch", at + ".size", "%s: %s gave %d bytes, size says %d" % (p.dataname, p.data, len(raw), p.size))
+        raise NatsBridgeError(KIND_SIZE_MISMATCH, at + ".size", "%s: %s gave %d bytes, size says %d" % (p.dataname, p.data, len(raw), p.size))
     checksum = p.metadata.get("checksum")
     if checksum and not isinstance(checksum, str):
-        raise NatsBridgeError("bad_value", at + ".metadata.checksum", "%s: the checksum is not a string" % p.dataname)
+        raise NatsBridgeError(KIND_BAD_VALUE, at + ".metadata.checksum", "%s: the checksum is not a string" % p.dataname)
     if checksum and checksum != "sha256:" + sha256_hex(raw):
-        raise NatsBridgeError("checksum_mismatch", at, "%s: %s gave bytes whose sha256 differs from %s" % (p.dataname, p.data, checksum))
+        raise NatsBridgeError(KIND_CHECKSUM_MISMATCH, at, "%s: %s gave bytes whose sha256 differs from %s" % (p.dataname, p.data, checksum))

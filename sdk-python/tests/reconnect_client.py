@@ -17,7 +17,7 @@ while True:
     try:
         msg = c.wait_msg(1.0)
     except nb.NatsBridgeError as e:
-        if e.kind != "connection":
+        if e.kind != "nats":
             raise
         print("lost")
         c.reconnect(attempts=100, base_delay=20, max_delay=300)

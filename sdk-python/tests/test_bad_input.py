@@ -29,11 +29,11 @@ def test_malformed_protocol_is_a_clear_error_and_closes_the_connection():
             c.close()
 
 
-def test_a_connection_cut_mid_message_is_a_connection_error():
+def test_a_connection_cut_mid_message_is_a_nats_error():
     for scenario in ["truncated_body", "closed_mid_line"]:
         c = _garbage(scenario)
         try:
-            raises("connection", c.wait_msg, 4.0)
+            raises("nats", c.wait_msg, 4.0)
             assert not c.is_connected(), scenario
         finally:
             c.close()

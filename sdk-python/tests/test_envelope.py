@@ -134,7 +134,7 @@ def load_golden(group, name):
 
 def check_expected_form(env, expected):
     want = expected["envelope"]
-    for key in nb.MessageEnvelope.FIELDS:
+    for key in [f[0] for f in nb.MessageEnvelope.FIELDS]:
         if key != "payloads":
             expect_eq(getattr(env, key), want[key], key)
     want_payloads = expected["payloads"]

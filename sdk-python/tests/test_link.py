@@ -144,17 +144,17 @@ def test_smartreceive_reports_a_bad_link_naming_the_payload_and_url():
 
 
 def test_urls_are_refused_clearly():
-    e = raises("bad_url", nb.download, "ftp://example.org/x.bin", 1)
+    e = raises("link_refused", nb.download, "ftp://example.org/x.bin", 1)
     assert "ftp://example.org/x.bin" in str(e)
-    raises("bad_url", nb.download, "http://127.0.0.1:notaport/x", 1)
-    raises("bad_url", nb.NatsClient, "tls://127.0.0.1:4222")
+    raises("invalid_input", nb.download, "http://127.0.0.1:notaport/x", 1)
+    raises("invalid_input", nb.NatsClient, "tls://127.0.0.1:4222")
     assert nb.parse_url("https://h/x", "http", 443) == ("https", "", "h", 443, "/x")
     assert nb.parse_url("nats://u:p@[::1]:4333", "nats", 4222) == ("nats", "u:p", "::1", 4333, "/")
 
 
 def test_upload_failures_name_the_url():
     closed = need("NATSBRIDGE_CLOSED_URL")
-    e = raises("connection", nb.http_put_upload, closed, "a.bin", b"x")
+    e = raises("upload", nb.http_put_upload, closed, "a.bin", b"x")
     assert closed[len("http://"):] in str(e), str(e)
     helper = need("NATSBRIDGE_HELPER_URL")
     e = raises("upload", nb.http_put_upload, helper, "a.bin", b"x")  # the helper has no PUT

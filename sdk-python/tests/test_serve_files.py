@@ -59,8 +59,7 @@ def test_upload_over_the_limit_is_refused_with_413():
         raise AssertionError("an upload over --max-upload-bytes was accepted")
     except nb.NatsBridgeError as e:
         # the server may answer 413 before reading the body, and close the connection
-        assert e.kind in ("upload", "connection"), e
-        assert e.kind == "connection" or "413" in str(e), str(e)
+        assert e.kind == "upload", e  # a 413, or the connection closed before it
 
 
 def test_missing_file_is_a_permanent_404():

@@ -8,30 +8,81 @@ use askama::Template;
 
 use crate::backend::wrap;
 
-use crate::model::{DefaultValue, Enum, Field, FieldType, Model, Struct, upper_snake_case};
+use crate::model::{
+    DefaultValue, Enum, Field, FieldType, Model, StringFormat, Struct, upper_snake_case,
+};
 
 /// Longest line of a generated docstring, indentation included.
 const DOC_WIDTH: usize = 88;
 
+/// The line that splits the generated text in two: what comes before it (constants and error
+/// kinds) is stitched in before the hand-written parts, so their default arguments can use
+/// it; the classes after it come after the hand-written parts they build on.
+pub const CLASSES_MARKER: &str = "# ---- generated classes ----";
+
 /// Renders the generated section of the Python module (without the preamble and without
-/// the hand-written parts, which `stitch_python` adds).
+/// the hand-written parts, which `stitch_python` adds): the constants, [`CLASSES_MARKER`],
+/// then the classes.
 pub fn render(model: &Model) -> Result<String, askama::Error> {
     let module = ModuleView {
         schema_name: &model.schema_name,
-        enums: model.enums.iter().map(EnumView::new).collect(),
-        structs: model
-            .structs
+        marker: CLASSES_MARKER,
+        constants: model
+            .constants
             .iter()
+            .map(|c| {
+                (
+                    c.name.to_ascii_uppercase(),
+                    c.value.to_string(),
+                    comment(&c.description),
+                )
+            })
+            .collect(),
+        kinds: model
+            .error_kinds
+            .iter()
+            .map(|k| {
+                (
+                    kind_constant(&k.name),
+                    py_str(&k.name),
+                    comment(&k.description),
+                )
+            })
+            .collect(),
+        kind_list: py_tuple(model.error_kinds.iter().map(|k| kind_constant(&k.name))),
+        enums: model.enums.iter().map(EnumView::new).collect(),
+        structs: dependency_order(model)
+            .into_iter()
             .map(|s| StructView::new(model, s))
             .collect(),
     };
     module.render()
 }
 
+/// `KIND_NOT_JSON` for `not_json`.
+fn kind_constant(name: &str) -> String {
+    format!("KIND_{}", name.to_ascii_uppercase())
+}
+
+/// `text` as `#` comment lines, each ending in a newline.
+fn comment(text: &str) -> String {
+    wrap(text, DOC_WIDTH - 2, DOC_WIDTH - 2, "")
+        .iter()
+        .map(|line| format!("# {line}\n"))
+        .collect()
+}
+
 #[derive(Template)]
 #[template(path = "python/module.jinja", escape = "none")]
 struct ModuleView<'a> {
     schema_name: &'a str,
+    marker: &'a str,
+    /// `(NAME, value, comment)` of each `x-constants` entry.
+    constants: Vec<(String, String, String)>,
+    /// `(KIND_NAME, "name", comment)` of each error kind.
+    kinds: Vec<(String, String, String)>,
+    /// Tuple literal of every kind constant.
+    kind_list: String,
     enums: Vec<EnumView>,
     structs: Vec<StructView>,
 }
@@ -139,147 +190,160 @@ impl EnumView {
     }
 }
 
-/// One structure as a plain class.
+/// One structure as a table (`FIELDS`) on the hand-written base class `_Struct`, whose
+/// generic reader and writer do the work.
 struct StructView {
     name: String,
     doc: String,
-    /// Tuple literal of the wire keys in canonical order.
-    fields_tuple: String,
-    /// The parameter list of `__init__` after `self`.
-    init_params: String,
-    /// The `%`-format of `__repr__` and its argument tuple.
-    repr_format: String,
-    repr_args: String,
-    fields: Vec<FieldView>,
+    /// One tuple literal per field, in canonical order (see [`field_entry`]).
+    entries: Vec<String>,
 }
 
 impl StructView {
     fn new(model: &Model, s: &Struct) -> Self {
-        let views: Vec<FieldView> = s
-            .fields
-            .iter()
-            .enumerate()
-            .map(|(i, f)| FieldView::new(model, f, i == 0))
-            .collect();
-        let required = s
-            .fields
-            .iter()
-            .filter(|f| f.default.is_none())
-            .map(|f| f.name.clone());
-        let defaulted = s.fields.iter().filter_map(|f| {
-            f.default
-                .as_ref()
-                .map(|d| format!("{}={}", f.name, default_param(d)))
-        });
-        let init_params = required.chain(defaulted).collect::<Vec<_>>().join(", ");
-        let repr_format = s
-            .fields
-            .iter()
-            .map(|f| format!("{}=%r", f.name))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let repr_args = py_tuple(s.fields.iter().map(|f| format!("self.{}", f.name)));
         StructView {
             name: s.name.clone(),
             doc: struct_doc(model, s),
-            fields_tuple: py_tuple(s.fields.iter().map(|f| py_str(&f.name))),
-            init_params,
-            repr_format,
-            repr_args,
-            fields: views,
+            entries: s.fields.iter().map(|f| field_entry(model, f)).collect(),
         }
     }
 }
 
-/// One field of a structure, as the expressions each method needs.
-struct FieldView {
-    /// The wire key, also the attribute and parameter name.
-    name: String,
-    /// The key as a Python string literal.
-    key: String,
-    /// `Some(literal)` when `__init__` takes `None` for a fresh mutable default.
-    fresh_default: Option<String>,
-    /// The expression of `from_dict` that reads, checks and normalises the value.
-    decode: String,
-    /// The value `to_dict` puts under the key.
-    to_dict: String,
-    /// The Python literal of the JSON text before the value: `'{"id":'`, `',"size":'`.
-    json_key: String,
-    /// The statement that appends the canonical JSON of the value to `out`.
-    write: String,
-}
-
-impl FieldView {
-    fn new(model: &Model, f: &Field, first: bool) -> Self {
-        let name = &f.name;
-        let key = py_str(name);
-        let at = format!("p + {key}");
-        let default = match &f.default {
+/// The table row of a field: `(key, kind, default, aliases, capacity, nested, format, const,
+/// optional, fill)`, the layout the hand-written `_Struct` reads (`sdk-python/src/20_decode.py`).
+fn field_entry(model: &Model, f: &Field) -> String {
+    let default = if f.optional {
+        "None".to_string()
+    } else {
+        match &f.default {
             None => "_REQUIRED".to_string(),
-            Some(DefaultValue::String(s)) => py_str(s),
-            Some(DefaultValue::EmptyObject) => "{}".to_string(),
-            Some(other) => unimplemented!("default {other:?}: not rendered by this backend yet"),
-        };
-        let raw = format!(
-            "_field(d, {key}, {}, {default}, p)",
-            py_tuple(f.aliases.iter().map(|a| py_str(a)))
-        );
-        let (decode, to_dict, write) = match &f.ty {
-            FieldType::String { .. } => (
-                format!("_string({raw}, {at})"),
-                format!("self.{name}"),
-                format!("out.append(_quote(self.{name}))"),
-            ),
-            FieldType::Unsigned => (
-                format!("_unsigned({raw}, {at})"),
-                format!("self.{name}"),
-                format!("out.append(\"%d\" % self.{name})"),
-            ),
-            FieldType::FreeObject { .. } => (
-                format!("_object({raw}, {at})"),
-                format!("self.{name}"),
-                format!("_write_value(out, self.{name})"),
-            ),
-            FieldType::Enum(enum_name) => (
-                format!(
-                    "{}.normalize({raw}, {at})",
-                    model.enum_named(enum_name).name
-                ),
-                format!("self.{name}"),
-                format!("out.append(_quote(self.{name}))"),
-            ),
-            FieldType::Array { .. } if f.ty.struct_item().is_some() => (
-                format!(
-                    "_array({raw}, {at}, {})",
-                    f.ty.struct_item().unwrap_or_default()
-                ),
-                format!("[item.to_dict() for item in self.{name}]"),
-                format!("_write_items(out, self.{name})"),
-            ),
-            other => unimplemented!("field type {other:?}: not rendered by this backend yet"),
-        };
-        let json_key = format!("{}{}:", if first { "{" } else { "," }, json_str(name));
-        FieldView {
-            name: name.clone(),
-            key,
-            fresh_default: match f.default {
-                Some(DefaultValue::EmptyObject) => Some("{}".to_string()),
-                _ => None,
+            Some(d) => default_literal(d),
+        }
+    };
+    let (kind, nested, format, constant) = type_spec(model, &f.ty);
+    let capacity = match &f.ty {
+        FieldType::String { max_bytes, .. } | FieldType::FreeObject { max_bytes } => *max_bytes,
+        FieldType::Array { max_items, .. } => *max_items,
+        _ => 0,
+    };
+    let fill = match f.sender_fill {
+        Some(fill) => py_str(fill.as_str()),
+        None => "None".to_string(),
+    };
+    format!(
+        "({}, {kind}, {default}, {}, {capacity}, {nested}, {format}, {constant}, {}, {fill})",
+        py_str(&f.name),
+        py_tuple(f.aliases.iter().map(|a| py_str(a))),
+        if f.optional { "True" } else { "False" },
+    )
+}
+
+/// `(kind, nested, format, const)` of a type as Python literals: the kind name the generic
+/// reader switches on; the enumeration or structure class; for an array, the item's own spec
+/// as a tuple.
+fn type_spec(model: &Model, ty: &FieldType) -> (String, String, String, String) {
+    let none = || "None".to_string();
+    let simple = |kind: &str| (py_str(kind), none(), none(), none());
+    match ty {
+        FieldType::String {
+            format, constant, ..
+        } => (
+            py_str("str"),
+            none(),
+            match format {
+                Some(StringFormat::Uuid) => py_str("uuid"),
+                Some(StringFormat::DateTime) => py_str("date-time"),
+                None => none(),
             },
-            decode,
-            to_dict,
-            json_key: py_str(&json_key),
-            write,
+            constant.as_deref().map(py_str).unwrap_or_else(none),
+        ),
+        FieldType::Bool => simple("bool"),
+        FieldType::Unsigned => simple("u64"),
+        FieldType::Signed => simple("i64"),
+        FieldType::Number => simple("f64"),
+        FieldType::FreeObject { .. } => simple("obj"),
+        FieldType::Enum(name) => (
+            py_str("enum"),
+            model.enum_named(name).name.clone(),
+            none(),
+            none(),
+        ),
+        FieldType::Struct(name) => (
+            py_str("struct"),
+            model.struct_named(name).name.clone(),
+            none(),
+            none(),
+        ),
+        FieldType::Array { item, .. } => {
+            let (k, n, f, c) = type_spec(model, item);
+            (
+                py_str("list"),
+                format!("({k}, {n}, {f}, {c})"),
+                none(),
+                none(),
+            )
         }
     }
 }
 
-/// The `__init__` default of a defaulted field: mutable ones are `None`, made fresh inside.
-fn default_param(default: &DefaultValue) -> String {
+/// The Python literal of a schema default, as JSON gives it (the reader turns `{}` into a
+/// fresh dict or a nested structure with its own defaults).
+fn default_literal(default: &DefaultValue) -> String {
     match default {
         DefaultValue::String(s) => py_str(s),
-        DefaultValue::EmptyObject => "None".to_string(),
-        other => unimplemented!("default {other:?}: not rendered by this backend yet"),
+        DefaultValue::EmptyObject | DefaultValue::StructDefaults => "{}".to_string(),
+        DefaultValue::Bool(b) => if *b { "True" } else { "False" }.to_string(),
+        DefaultValue::Unsigned(n) => n.to_string(),
+        DefaultValue::Signed(n) => n.to_string(),
+        DefaultValue::Number(x) => format!("{x:?}"),
+        DefaultValue::EmptyArray => "[]".to_string(),
+    }
+}
+
+/// The structures in an order where each comes after every structure it holds, so a class
+/// body can name the classes of its nested fields.
+fn dependency_order(model: &Model) -> Vec<&Struct> {
+    fn visit<'m>(model: &'m Model, s: &'m Struct, out: &mut Vec<&'m Struct>) {
+        if out.iter().any(|done| done.name == s.name) {
+            return;
+        }
+        for f in &s.fields {
+            let held = match &f.ty {
+                FieldType::Struct(name) => Some(name.as_str()),
+                other => other.struct_item(),
+            };
+            if let Some(name) = held {
+                visit(model, model.struct_named(name), out);
+            }
+        }
+        out.push(s);
+    }
+    let mut out = Vec::new();
+    for s in &model.structs {
+        visit(model, s, &mut out);
+    }
+    out
+}
+
+/// A short Python name of a field type, for docstrings.
+fn type_doc(model: &Model, ty: &FieldType) -> String {
+    match ty {
+        FieldType::String {
+            format, constant, ..
+        } => match (format, constant) {
+            (_, Some(c)) => format!("str, always {}", py_str(c)),
+            (Some(StringFormat::Uuid), None) => "str, a UUID or \"\"".to_string(),
+            (Some(StringFormat::DateTime), None) => "str, an RFC 3339 time or \"\"".to_string(),
+            (None, None) => "str".to_string(),
+        },
+        FieldType::Bool => "bool".to_string(),
+        FieldType::Unsigned => "int >= 0".to_string(),
+        FieldType::Signed => "int".to_string(),
+        FieldType::Number => "float".to_string(),
+        FieldType::FreeObject { .. } => "dict".to_string(),
+        FieldType::Enum(name) => format!("str, a value of {}", model.enum_named(name).name),
+        FieldType::Struct(name) => model.struct_named(name).name.clone(),
+        FieldType::Array { item, .. } => format!("list of {}", type_doc(model, item)),
     }
 }
 
@@ -288,21 +352,13 @@ fn struct_doc(model: &Model, s: &Struct) -> String {
     doc.para(&s.description);
     doc.para("Keys, in canonical order (attributes and __init__ arguments have the same names):");
     for f in &s.fields {
-        let ty = match &f.ty {
-            FieldType::String { .. } => "str".to_string(),
-            FieldType::Unsigned => "int >= 0".to_string(),
-            FieldType::FreeObject { .. } => "dict".to_string(),
-            FieldType::Enum(name) => format!("str, a value of {}", model.enum_named(name).name),
-            FieldType::Array { .. } => {
-                format!("list of {}", f.ty.struct_item().unwrap_or_default())
-            }
-            other => unimplemented!("field type {other:?}: not rendered by this backend yet"),
-        };
+        let ty = type_doc(model, &f.ty);
         let default = match &f.default {
+            _ if f.optional => "optional, None when absent".to_string(),
             None => "required".to_string(),
             Some(DefaultValue::String(v)) => format!("default {}", py_str(v)),
-            Some(DefaultValue::EmptyObject) => "default {}".to_string(),
-            Some(other) => unimplemented!("default {other:?}: not rendered by this backend yet"),
+            Some(DefaultValue::StructDefaults) => "default: its own defaults".to_string(),
+            Some(d) => format!("default {}", default_literal(d)),
         };
         let aliases = if f.aliases.is_empty() {
             String::new()
@@ -427,26 +483,6 @@ fn py_str(s: &str) -> String {
     out
 }
 
-/// A JSON string literal in the canonical form of WIRE.md section 8.
-fn json_str(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
 /// A Python tuple literal of already-rendered expressions: `()`, `(a,)`, `(a, b)`.
 fn py_tuple(items: impl IntoIterator<Item = String>) -> String {
     let items: Vec<String> = items.into_iter().collect();
@@ -465,7 +501,6 @@ mod tests {
     fn python_literals_escape_quotes_and_controls() {
         assert_eq!(py_str("a\"b"), "'a\"b'");
         assert_eq!(py_str("a\"b'c\\\n\u{1}"), "\"a\\\"b'c\\\\\\n\\x01\"");
-        assert_eq!(json_str("k\"\u{8}\u{1f}é"), "\"k\\\"\\b\\u001fé\"");
         assert_eq!(py_tuple(["\"a\"".to_string()]), "(\"a\",)");
     }
 
