@@ -127,26 +127,52 @@ fn outcomes(dir: &Path, old: &Value, new: &Value) -> Result<Vec<Outcome>, String
 #[test]
 fn no_finding_calls_safe_what_a_real_decode_refuses() {
     let scratch = std::env::temp_dir().join(format!("natsbridge-breaking-{}", std::process::id()));
+    let cases = cases();
+    // Two workers: each case runs one CPython process, most of this test's time.
+    let results: Vec<(usize, Result<Vec<Outcome>, String>)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..2)
+            .map(|worker| {
+                let cases = &cases;
+                let scratch = &scratch;
+                scope.spawn(move || {
+                    let mut done = Vec::new();
+                    for (i, case) in cases.iter().enumerate().filter(|(i, _)| i % 2 == worker) {
+                        let dir = scratch.join(i.to_string());
+                        std::fs::create_dir_all(&dir).unwrap();
+                        let mut old = base();
+                        (case.old)(&mut old);
+                        let mut new = base();
+                        (case.new)(&mut new);
+                        done.push((i, outcomes(&dir, &old, &new)));
+                    }
+                    done
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap())
+            .collect()
+    });
     let mut problems = Vec::new();
     let mut refused = 0;
-    let cases = cases();
-    for (i, case) in cases.iter().enumerate() {
-        let dir = scratch.join(i.to_string());
-        std::fs::create_dir_all(&dir).unwrap();
+    let mut unobserved = Vec::new();
+    for (i, result) in results {
+        let case = &cases[i];
         let mut old = base();
         (case.old)(&mut old);
         let mut new = base();
         (case.new)(&mut new);
         let findings =
             compare_texts("old.json", &old.to_string(), "new.json", &new.to_string()).unwrap();
-        let outcomes = match outcomes(&dir, &old, &new) {
+        let outcomes = match result {
             Ok(o) => o,
             Err(e) => {
                 problems.push(format!("{}: {e}", case.name));
                 continue;
             }
         };
-        for outcome in outcomes {
+        for outcome in &outcomes {
             let Some(error) = &outcome.error else {
                 continue;
             };
@@ -166,7 +192,24 @@ fn no_finding_calls_safe_what_a_real_decode_refuses() {
                 ));
             }
         }
+        // Wire findings for Python receivers that no decode showed: a misread (a default, an
+        // unknown value kept), not a refusal. Printed, not failed.
+        for f in &findings {
+            if let Some(w) = &f.impact.wire
+                && w.receivers.contains(&Sdk::Python)
+            {
+                let seen = w.directions.iter().any(|d| {
+                    outcomes
+                        .iter()
+                        .any(|o| o.direction == *d && o.error.is_some())
+                });
+                if !seen {
+                    unobserved.push(format!("{}: {}", case.name, f.rule.as_str()));
+                }
+            }
+        }
     }
+    println!("wire findings shown as misreads, not refusals, by these samples: {unobserved:#?}");
     let _ = std::fs::remove_dir_all(&scratch);
     assert!(problems.is_empty(), "{}", problems.join("\n"));
     // The check has teeth: the table holds cases whose messages real receivers refuse.
