@@ -339,7 +339,8 @@ fn check(model: &Model, ty: &FieldType, value: &str, at: &str) -> Option<String>
         }
         FieldType::Array { item, .. } => check(model, item, "item", "&list.index(i)").map(|c| {
             format!(
-                "let list = {at}; for (i, item) in {value}.iter().enumerate() {{ {c} }}"
+                "let list = {at}; for (i, item) in {}.iter().enumerate() {{ {c} }}",
+                value.trim_start_matches('&')
             )
         }),
         _ => None,
