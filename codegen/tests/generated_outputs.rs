@@ -117,7 +117,8 @@ fn fixture_changes_reach_every_output() {
 
 /// The schema variant that uses every type of the vocabulary (schema/WIRE.md section 9).
 fn all_types() -> natsbridge_codegen::model::Model {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/vocabulary/all_types.json");
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/vocabulary/all_types.json");
     let text = std::fs::read_to_string(&path).expect("the fixture is readable");
     read_schema("fixtures/vocabulary/all_types.json", &text).expect("all_types is accepted")
 }

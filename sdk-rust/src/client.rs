@@ -660,9 +660,7 @@ impl Client {
             while let Some(message) = replies.next().await {
                 // The server answers a request nobody listens to with a 503 status on our own
                 // inbox (a shared reply subject may carry other requests' statuses).
-                if fresh_inbox
-                    && message.status == Some(async_nats::StatusCode::NO_RESPONDERS)
-                {
+                if fresh_inbox && message.status == Some(async_nats::StatusCode::NO_RESPONDERS) {
                     return Err(Error::new(
                         ErrorKind::NoResponders,
                         subject,

@@ -417,6 +417,8 @@ pub struct EnvelopeFields {
     pub metadata: serde_json::Map<String, serde_json::Value>,
 }
 
+// Written out, so that the schema's defaults are visible here (clippy would derive some).
+#[allow(clippy::derivable_impls)]
 impl Default for EnvelopeFields {
     fn default() -> Self {
         Self {
@@ -438,6 +440,101 @@ impl Default for EnvelopeFields {
 }
 
 impl EnvelopeFields {
+    /// Every field name [`set`](Self::set) knows, in schema order.
+    pub const NAMES: &'static [&'static str] = &[
+        "correlation_id",
+        "msg_id",
+        "timestamp",
+        "send_to",
+        "msg_purpose",
+        "sender_name",
+        "sender_id",
+        "receiver_name",
+        "receiver_id",
+        "reply_to",
+        "reply_to_msg_id",
+        "broker_url",
+        "metadata",
+    ];
+
+    /// Sets the field `name` from a JSON value, decoded as a receiver decodes it (for programs
+    /// that take field names at run time: `natsbridge send --field trace_id=abc`); `null`
+    /// clears an optional field.
+    ///
+    /// # Errors
+    /// `invalid_input` naming the field: an unknown name, a value of the wrong type or not
+    /// allowed.
+    pub fn set(&mut self, name: &str, value: Value) -> Result<(), Error> {
+        let root = At::Root;
+        let store = || -> Result<(), Error> {
+            match name {
+                "correlation_id" => {
+                    let at = &root.key("correlation_id");
+                    self.correlation_id = Some(wire::string(value, at)?);
+                }
+                "msg_id" => {
+                    let at = &root.key("msg_id");
+                    self.msg_id = Some(wire::string(value, at)?);
+                }
+                "timestamp" => {
+                    let at = &root.key("timestamp");
+                    self.timestamp = Some(wire::string(value, at)?);
+                }
+                "send_to" => {
+                    let at = &root.key("send_to");
+                    self.send_to = Some(wire::string(value, at)?);
+                }
+                "msg_purpose" => {
+                    let at = &root.key("msg_purpose");
+                    self.msg_purpose = wire::string(value, at)?;
+                }
+                "sender_name" => {
+                    let at = &root.key("sender_name");
+                    self.sender_name = wire::string(value, at)?;
+                }
+                "sender_id" => {
+                    let at = &root.key("sender_id");
+                    self.sender_id = Some(wire::string(value, at)?);
+                }
+                "receiver_name" => {
+                    let at = &root.key("receiver_name");
+                    self.receiver_name = wire::string(value, at)?;
+                }
+                "receiver_id" => {
+                    let at = &root.key("receiver_id");
+                    self.receiver_id = wire::string(value, at)?;
+                }
+                "reply_to" => {
+                    let at = &root.key("reply_to");
+                    self.reply_to = wire::string(value, at)?;
+                }
+                "reply_to_msg_id" => {
+                    let at = &root.key("reply_to_msg_id");
+                    self.reply_to_msg_id = wire::string(value, at)?;
+                }
+                "broker_url" => {
+                    let at = &root.key("broker_url");
+                    self.broker_url = Some(wire::string(value, at)?);
+                }
+                "metadata" => {
+                    let at = &root.key("metadata");
+                    self.metadata = wire::object(value, at)?;
+                }
+                _ => {
+                    return Err(Error::new(
+                        crate::ErrorKind::InvalidInput,
+                        name,
+                        format!(
+                            "not a field a sender sets; expected one of {:?}",
+                            Self::NAMES
+                        ),
+                    ));
+                }
+            }
+            Ok(())
+        };
+        store().map_err(wire::invalid_input)
+    }
     /// The message with these fields, unset sender fills filled from `fills`, and the fields
     /// the sender computes (or that have no default) as given.
     pub(crate) fn into_message(
@@ -574,6 +671,8 @@ pub struct PayloadFields {
     pub metadata: serde_json::Map<String, serde_json::Value>,
 }
 
+// Written out, so that the schema's defaults are visible here (clippy would derive some).
+#[allow(clippy::derivable_impls)]
 impl Default for PayloadFields {
     fn default() -> Self {
         Self {
@@ -584,6 +683,43 @@ impl Default for PayloadFields {
 }
 
 impl PayloadFields {
+    /// Every field name [`set`](Self::set) knows, in schema order.
+    pub const NAMES: &'static [&'static str] = &["id", "metadata"];
+
+    /// Sets the field `name` from a JSON value, decoded as a receiver decodes it (for programs
+    /// that take field names at run time: `natsbridge send --field trace_id=abc`); `null`
+    /// clears an optional field.
+    ///
+    /// # Errors
+    /// `invalid_input` naming the field: an unknown name, a value of the wrong type or not
+    /// allowed.
+    pub fn set(&mut self, name: &str, value: Value) -> Result<(), Error> {
+        let root = At::Root;
+        let store = || -> Result<(), Error> {
+            match name {
+                "id" => {
+                    let at = &root.key("id");
+                    self.id = Some(wire::string(value, at)?);
+                }
+                "metadata" => {
+                    let at = &root.key("metadata");
+                    self.metadata = wire::object(value, at)?;
+                }
+                _ => {
+                    return Err(Error::new(
+                        crate::ErrorKind::InvalidInput,
+                        name,
+                        format!(
+                            "not a field a sender sets; expected one of {:?}",
+                            Self::NAMES
+                        ),
+                    ));
+                }
+            }
+            Ok(())
+        };
+        store().map_err(wire::invalid_input)
+    }
     /// The message with these fields, unset sender fills filled from `fills`, and the fields
     /// the sender computes (or that have no default) as given.
     pub(crate) fn into_message(

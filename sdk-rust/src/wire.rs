@@ -118,12 +118,11 @@ pub fn unsigned(value: Value, at: &At<'_>) -> Result<u64, Error> {
 pub fn signed(value: Value, at: &At<'_>) -> Result<i64, Error> {
     match value.as_i64() {
         Some(n) => Ok(n),
-        None if value.is_u64() || integral_beyond(&value, 9_223_372_036_854_775_808.0) => {
-            Err(at.error(
+        None if value.is_u64() || integral_beyond(&value, 9_223_372_036_854_775_808.0) => Err(at
+            .error(
                 ErrorKind::BadValue,
                 format!("{value} is out of range ({} to {})", i64::MIN, i64::MAX),
-            ))
-        }
+            )),
         None => Err(wrong_type(at, "an integer", &value)),
     }
 }
@@ -177,6 +176,12 @@ pub fn formatted(value: Value, at: &At<'_>, format: Format) -> Result<String, Er
         ));
     }
     Ok(text)
+}
+
+/// A decoding error turned into the caller's: `invalid_input` at the same place, for values
+/// a program gives by name ([`EnvelopeFields::set`](crate::EnvelopeFields::set)).
+pub fn invalid_input(error: Error) -> Error {
+    Error::new(ErrorKind::InvalidInput, error.at(), error.message())
 }
 
 /// The send-side check of a string with a `format`: `invalid_input` when a non-empty text
@@ -276,7 +281,10 @@ fn is_date_time(b: &[u8]) -> bool {
     match b.get(i) {
         Some(b'Z' | b'z') => i + 1 == b.len(),
         Some(b'+' | b'-') => {
-            i + 6 == b.len() && number(i + 1..i + 3, 23) && at(i + 3, b":") && number(i + 4..i + 6, 59)
+            i + 6 == b.len()
+                && number(i + 1..i + 3, 23)
+                && at(i + 3, b":")
+                && number(i + 4..i + 6, 59)
         }
         _ => false,
     }
@@ -445,7 +453,12 @@ pub fn write_canonical<W: std::io::Write, T: Serialize + ?Sized>(
 /// ```
 pub fn number_text(value: f64) -> String {
     if value == 0.0 {
-        return if value.is_sign_negative() { "-0.0" } else { "0.0" }.to_owned();
+        return if value.is_sign_negative() {
+            "-0.0"
+        } else {
+            "0.0"
+        }
+        .to_owned();
     }
     // Rust writes the shortest round-trip digits too, as `-d.ddde-X`.
     let scientific = format!("{value:e}");
@@ -462,7 +475,10 @@ pub fn number_text(value: f64) -> String {
         let (first, rest) = digits.split_at(1);
         let point = if rest.is_empty() { "" } else { "." };
         let exp_sign = if exponent < 0 { '-' } else { '+' };
-        return format!("{sign}{first}{point}{rest}e{exp_sign}{:02}", exponent.unsigned_abs());
+        return format!(
+            "{sign}{first}{point}{rest}e{exp_sign}{:02}",
+            exponent.unsigned_abs()
+        );
     }
     let point = exponent + 1;
     if point <= 0 {

@@ -91,6 +91,8 @@ struct SenderFieldView {
     default: String,
     /// The setter's parameter list and the statement storing it.
     setters: Vec<SetterView>,
+    /// The statement of `set` storing `value: serde_json::Value` at `at`, with `?`.
+    set_from_json: String,
 }
 
 struct SetterView {
@@ -115,7 +117,11 @@ pub fn render(model: &Model) -> Result<String, askama::Error> {
     File {
         preamble: crate::preamble("//"),
         schema_name: model.schema_name.clone(),
-        structs: model.structs.iter().map(|s| struct_view(model, s)).collect(),
+        structs: model
+            .structs
+            .iter()
+            .map(|s| struct_view(model, s))
+            .collect(),
         enums: model.enums.iter().map(RustEnumView::new).collect(),
         constants: model
             .constants
@@ -200,10 +206,9 @@ fn decoder(ty: &FieldType) -> String {
             "wire::enumeration(value, at, {e}::EXPECTED, {e}::parse)"
         )),
         FieldType::Struct(name) => format!("{name}::from_value"),
-        FieldType::Array { item, .. } => closure(format!(
-            "wire::array(value, at, {})",
-            decoder(item)
-        )),
+        FieldType::Array { item, .. } => {
+            closure(format!("wire::array(value, at, {})", decoder(item)))
+        }
     }
 }
 
@@ -274,8 +279,8 @@ fn struct_view(model: &Model, s: &Struct) -> StructView {
             } else {
                 rust_type(&field.ty)
             };
-            let missing = absent_value(field)
-                .unwrap_or_else(|| format!("return Err(wire::missing({at}))"));
+            let missing =
+                absent_value(field).unwrap_or_else(|| format!("return Err(wire::missing({at}))"));
             let keys = std::iter::once(&field.name)
                 .chain(&field.aliases)
                 .map(|k| rust_str(k))
@@ -359,8 +364,7 @@ fn needs_check(model: &Model, name: &str) -> bool {
 /// Whether a sender stores `field` in the fields struct (it has a default, is optional or is
 /// filled by the sender) rather than passing it to `into_message`.
 fn stored(field: &Field) -> bool {
-    field.settable()
-        && (field.default.is_some() || field.optional || field.sender_fill.is_some())
+    field.settable() && (field.default.is_some() || field.optional || field.sender_fill.is_some())
 }
 
 fn sender_view(s: &Struct, name: &str, builder: &str, prefix: &str) -> SenderView {
@@ -395,7 +399,10 @@ fn sender_view(s: &Struct, name: &str, builder: &str, prefix: &str) -> SenderVie
         };
         build.push(match filled {
             Some(fill) if field.optional => {
-                format!("{fname}: self.{fname}.or_else(|| Some(fills.{}())),", fill.as_str())
+                format!(
+                    "{fname}: self.{fname}.or_else(|| Some(fills.{}())),",
+                    fill.as_str()
+                )
             }
             Some(fill) => format!(
                 "{fname}: self.{fname}.unwrap_or_else(|| fills.{}()),",
@@ -422,7 +429,9 @@ fn sender_view(s: &Struct, name: &str, builder: &str, prefix: &str) -> SenderVie
             FieldType::FreeObject { .. } if !field.optional => vec![
                 SetterView {
                     name: setter.clone(),
-                    doc: format!("{doc}    ///\n    /// Adds one key; `{setter}_map` replaces the whole object.\n"),
+                    doc: format!(
+                        "{doc}    ///\n    /// Adds one key; `{setter}_map` replaces the whole object.\n"
+                    ),
                     params: "key: impl Into<String>, value: impl Into<serde_json::Value>"
                         .to_string(),
                     body: format!("self.fields.{fname}.insert(key.into(), value.into());"),
@@ -441,12 +450,21 @@ fn sender_view(s: &Struct, name: &str, builder: &str, prefix: &str) -> SenderVie
                 body: format!("self.fields.{fname} = {};", wrap("value")),
             }],
         };
+        let decoded = convert(&field.ty, "at");
+        let set_from_json = if field.optional {
+            format!(
+                "self.{fname} = match value {{ Value::Null => None, value => Some({decoded}) }};"
+            )
+        } else {
+            format!("self.{fname} = {};", wrap(&decoded))
+        };
         fields.push(SenderFieldView {
             name: fname.clone(),
             doc: rust_doc(&field.description, "    "),
             stored: stored_type,
             default,
             setters,
+            set_from_json,
         });
     }
     let uses_fills = build.iter().any(|line| line.contains("fills."));
