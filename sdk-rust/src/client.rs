@@ -92,7 +92,7 @@ impl Default for ConnectOptions {
 }
 
 impl ConnectOptions {
-    /// Defaults: no auth, no file server, `size_threshold` 1,000,000, retries as WIRE.md says,
+    /// Defaults: no auth, no file server, `size_threshold` and retries from [`contract`](crate::contract),
     /// reconnects forever with full-jitter backoff ([`RECONNECT_BACKOFF`]), an 8 MiB reconnect
     /// buffer, links fetched only from the own file server's host ([`LinkPolicy`]).
     pub fn new() -> Self {
@@ -247,7 +247,8 @@ impl ConnectOptions {
         self
     }
 
-    /// Payloads of this many bytes or more go `link` (default 1,000,000).
+    /// Payloads of this many bytes or more go `link` (default
+    /// [`contract::SIZE_THRESHOLD`](crate::contract::SIZE_THRESHOLD)).
     pub fn size_threshold(mut self, bytes: u64) -> Self {
         self.size_threshold = bytes;
         self

@@ -537,6 +537,8 @@ impl EnvelopeFields {
     }
     /// The message with these fields, unset sender fills filled from `fills`, and the fields
     /// the sender computes (or that have no default) as given.
+    // One argument per such field, as the schema has them.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn into_message(
         self,
         fills: &crate::send::Fills<'_>,
@@ -722,6 +724,8 @@ impl PayloadFields {
     }
     /// The message with these fields, unset sender fills filled from `fills`, and the fields
     /// the sender computes (or that have no default) as given.
+    // One argument per such field, as the schema has them.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn into_message(
         self,
         fills: &crate::send::Fills<'_>,
