@@ -110,12 +110,18 @@ pub fn generate(schema_name: &str, schema_text: &str) -> Result<Generated, Error
     render(&model)
 }
 
-/// Renders the three SDK sources of an already-read model.
-pub fn render(model: &model::Model) -> Result<Generated, Error> {
+/// Renders the std Rust SDK's `generated.rs` of an already-read model, formatted.
+pub fn render_rust_std(model: &model::Model) -> Result<String, Error> {
     let rust_std = backend::rust_std::render(model).map_err(|source| Error::Render {
         output: RUST_STD_PATH,
         source,
     })?;
+    rustfmt(RUST_STD_PATH, &rust_std)
+}
+
+/// Renders the three SDK sources of an already-read model.
+pub fn render(model: &model::Model) -> Result<Generated, Error> {
+    let rust_std = render_rust_std(model)?;
     let rust_embedded = backend::rust_embedded::render(model).map_err(|source| Error::Render {
         output: RUST_EMBEDDED_PATH,
         source,
@@ -125,7 +131,7 @@ pub fn render(model: &model::Model) -> Result<Generated, Error> {
         source,
     })?;
     Ok(Generated {
-        rust_std: rustfmt(RUST_STD_PATH, &rust_std)?,
+        rust_std,
         rust_embedded: rustfmt(RUST_EMBEDDED_PATH, &rust_embedded)?,
         python,
     })

@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use natsbridge_codegen::{Generated, SCHEMA_PATH, default_root, generate};
+use natsbridge_codegen::{Generated, SCHEMA_PATH, default_root, generate, read_schema};
 use serde_json::Value;
 
 fn real_schema() -> String {
@@ -113,4 +113,23 @@ fn fixture_changes_reach_every_output() {
             "{name}: Python output unchanged"
         );
     }
+}
+
+/// The schema variant that uses every type of the vocabulary (schema/WIRE.md section 9).
+fn all_types() -> natsbridge_codegen::model::Model {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/vocabulary/all_types.json");
+    let text = std::fs::read_to_string(&path).expect("the fixture is readable");
+    read_schema("fixtures/vocabulary/all_types.json", &text).expect("all_types is accepted")
+}
+
+// One test per backend for the vocabulary fixture, so that each backend's snapshot is
+// reviewed on its own: `vocabulary_all_types__<backend>`.
+
+#[test]
+fn rust_std_output_for_every_type() {
+    let output = natsbridge_codegen::render_rust_std(&all_types()).expect("std renders all_types");
+    insta::with_settings!({ description => "every type of the vocabulary", omit_expression => true }, {
+        insta::assert_snapshot!("vocabulary_all_types__rust_std", output);
+    });
 }

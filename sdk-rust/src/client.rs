@@ -61,7 +61,7 @@ enum LinkChoice {
 pub struct ConnectOptions {
     nats: async_nats::ConnectOptions,
     credentials_file: Option<PathBuf>,
-    sender_name: String,
+    sender_name: Option<String>,
     sender_id: Option<String>,
     link: LinkChoice,
     upload_token: Option<String>,
@@ -78,7 +78,7 @@ impl Default for ConnectOptions {
             nats: async_nats::ConnectOptions::new()
                 .reconnect_delay_callback(full_jitter_reconnect_delay),
             credentials_file: None,
-            sender_name: "NATSBridge".to_owned(),
+            sender_name: None,
             sender_id: None,
             link: LinkChoice::None,
             upload_token: None,
@@ -92,7 +92,7 @@ impl Default for ConnectOptions {
 }
 
 impl ConnectOptions {
-    /// Defaults: no auth, no file server, `size_threshold` 1,000,000, retries as WIRE.md says,
+    /// Defaults: no auth, no file server, `size_threshold` and retries from [`contract`](crate::contract),
     /// reconnects forever with full-jitter backoff ([`RECONNECT_BACKOFF`]), an 8 MiB reconnect
     /// buffer, links fetched only from the own file server's host ([`LinkPolicy`]).
     pub fn new() -> Self {
@@ -203,9 +203,10 @@ impl ConnectOptions {
         self.map_nats(|o| o.retry_on_initial_connect())
     }
 
-    /// The `sender_name` of every envelope (default `"NATSBridge"`).
+    /// The `sender_name` of every envelope whose [`SendOptions`] leave it at the schema's
+    /// default (`"NATSBridge"`).
     pub fn sender_name(mut self, name: impl Into<String>) -> Self {
-        self.sender_name = name.into();
+        self.sender_name = Some(name.into());
         self
     }
 
@@ -246,7 +247,8 @@ impl ConnectOptions {
         self
     }
 
-    /// Payloads of this many bytes or more go `link` (default 1,000,000).
+    /// Payloads of this many bytes or more go `link` (default
+    /// [`contract::SIZE_THRESHOLD`](crate::contract::SIZE_THRESHOLD)).
     pub fn size_threshold(mut self, bytes: u64) -> Self {
         self.size_threshold = bytes;
         self
@@ -365,7 +367,7 @@ struct Inner {
     fetcher: Fetcher,
     url: String,
     sender_id: String,
-    sender_name: String,
+    sender_name: Option<String>,
     link: Option<Arc<dyn LinkBackend>>,
     size_threshold: u64,
     progress: Option<Progress>,
@@ -408,7 +410,7 @@ impl Client {
     /// # Errors
     /// [`ErrorKind::TooLarge`] when a payload must go `link` and no file server is
     /// configured; [`ErrorKind::Upload`], [`ErrorKind::Io`], [`ErrorKind::InvalidInput`];
-    /// [`ErrorKind::Nats`] or [`ErrorKind::JetStream`] when publishing fails.
+    /// [`ErrorKind::Nats`] or [`ErrorKind::Jetstream`] when publishing fails.
     pub async fn smartsend(
         &self,
         subject: &str,
@@ -428,8 +430,11 @@ impl Client {
             Some(plik) => Some(plik as &dyn LinkBackend),
             None => self.inner.link.as_deref(),
         };
-        let envelope = EnvelopeComposer::new(&self.inner.url, &self.inner.sender_id)
-            .sender_name(&self.inner.sender_name)
+        let mut composer = EnvelopeComposer::new(&self.inner.url, &self.inner.sender_id);
+        if let Some(name) = &self.inner.sender_name {
+            composer = composer.sender_name(name);
+        }
+        let envelope = composer
             .link_backend(link)
             .size_threshold(self.inner.size_threshold)
             .max_envelope_bytes(limit)
@@ -499,7 +504,7 @@ impl Client {
         body: Bytes,
     ) -> Result<(), Error> {
         let jetstream_error = |what: &str, e: &dyn std::fmt::Display| {
-            Error::new(ErrorKind::JetStream, subject, format!("{what}: {e}"))
+            Error::new(ErrorKind::Jetstream, subject, format!("{what}: {e}"))
         };
         let mut headers = async_nats::HeaderMap::new();
         headers.insert(MSG_ID_HEADER, msg_id);
@@ -620,7 +625,8 @@ impl Client {
     /// The reply subject is a new inbox unless the options name one.
     ///
     /// # Errors
-    /// [`ErrorKind::Timeout`] when no matching reply arrives within `timeout`; the errors of
+    /// [`ErrorKind::NoResponders`] when nobody listens on `subject` (with the default reply
+    /// inbox); [`ErrorKind::Timeout`] when no matching reply arrives within `timeout`; the errors of
     /// [`smartsend`](Self::smartsend) and [`smartreceive`](Self::smartreceive).
     pub async fn request(
         &self,
@@ -629,10 +635,11 @@ impl Client {
         options: &SendOptions,
         timeout: Duration,
     ) -> Result<Received, Error> {
-        let reply_to = if options.reply_to.is_empty() {
+        let fresh_inbox = options.fields.reply_to.is_empty();
+        let reply_to = if fresh_inbox {
             self.inner.nats.new_inbox()
         } else {
-            options.reply_to.clone()
+            options.fields.reply_to.clone()
         };
         // No confirmation round trip: the server handles this SUB before the request published
         // after it on the same connection, so no reply can arrive before it.
@@ -652,6 +659,15 @@ impl Client {
             .await?;
         let wait = async {
             while let Some(message) = replies.next().await {
+                // The server answers a request nobody listens to with a 503 status on our own
+                // inbox (a shared reply subject may carry other requests' statuses).
+                if fresh_inbox && message.status == Some(async_nats::StatusCode::NO_RESPONDERS) {
+                    return Err(Error::new(
+                        ErrorKind::NoResponders,
+                        subject,
+                        format!("no responder listens on {subject:?}"),
+                    ));
+                }
                 let Ok(envelope) = MessageEnvelope::from_json(&message.payload) else {
                     continue;
                 };
@@ -706,15 +722,16 @@ impl Client {
             ));
         }
         let mut options = options.clone();
-        options.reply_to_msg_id = asked.msg_id.clone();
-        if options.correlation_id.is_none() {
-            options.correlation_id = Some(asked.correlation_id.clone());
+        let fields = &mut options.fields;
+        fields.reply_to_msg_id = asked.msg_id.clone();
+        if fields.correlation_id.is_none() {
+            fields.correlation_id = Some(asked.correlation_id.clone());
         }
-        if options.receiver_name.is_empty() {
-            options.receiver_name = asked.sender_name.clone();
+        if fields.receiver_name.is_empty() {
+            fields.receiver_name = asked.sender_name.clone();
         }
-        if options.receiver_id.is_empty() {
-            options.receiver_id = asked.sender_id.clone();
+        if fields.receiver_id.is_empty() {
+            fields.receiver_id = asked.sender_id.clone();
         }
         self.smartsend(&subject, payloads, &options).await
     }
@@ -723,7 +740,7 @@ impl Client {
     /// messages on `filter_subject` (empty: all of the stream).
     ///
     /// # Errors
-    /// [`ErrorKind::JetStream`] when the stream does not exist or the consumer is refused.
+    /// [`ErrorKind::Jetstream`] when the stream does not exist or the consumer is refused.
     pub async fn durable_receiver(
         &self,
         stream: &str,
@@ -733,7 +750,7 @@ impl Client {
         use async_nats::jetstream::consumer::pull;
         let jetstream_error = |what: &str, e: &dyn std::fmt::Display| {
             Error::new(
-                ErrorKind::JetStream,
+                ErrorKind::Jetstream,
                 format!("{stream}/{durable}"),
                 format!("{what}: {e}"),
             )
@@ -785,14 +802,14 @@ impl DurableReceiver {
     /// # Errors
     /// An envelope that cannot be decoded is terminated (never redelivered) and its error
     /// returned; a failed download is negatively acknowledged (redelivered after a second)
-    /// and its error returned; [`ErrorKind::JetStream`] when JetStream fails.
+    /// and its error returned; [`ErrorKind::Jetstream`] when JetStream fails.
     pub async fn next(&mut self) -> Option<Result<Received, Error>> {
         use async_nats::jetstream::AckKind;
         let message = match self.messages.next().await? {
             Ok(message) => message,
             Err(e) => {
                 return Some(Err(Error::new(
-                    ErrorKind::JetStream,
+                    ErrorKind::Jetstream,
                     &self.name,
                     format!("cannot receive: {e}"),
                 )));
@@ -810,7 +827,7 @@ impl DurableReceiver {
         };
         let ack_error = |e: async_nats::Error| {
             Error::new(
-                ErrorKind::JetStream,
+                ErrorKind::Jetstream,
                 &self.name,
                 format!("cannot acknowledge: {e}"),
             )

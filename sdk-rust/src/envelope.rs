@@ -19,13 +19,17 @@ impl MessageEnvelope {
     }
 
     /// The canonical JSON text of this envelope: keys in schema order, free-form objects sorted,
-    /// no whitespace. The same inputs give the same bytes in every SDK.
+    /// no whitespace, numbers as schema/WIRE.md section 9 writes them, absent optional fields
+    /// left out. The same inputs give the same bytes in every SDK.
     pub fn to_json(&self) -> String {
-        serde_json::to_string(self).expect("an envelope always serializes: keys are strings")
+        String::from_utf8(self.to_json_vec()).expect("serde_json writes UTF-8")
     }
 
     /// [`to_json`](Self::to_json) as bytes, ready to publish.
     pub fn to_json_vec(&self) -> Vec<u8> {
-        self.to_json().into_bytes()
+        let mut out = Vec::new();
+        crate::wire::write_canonical(&mut out, self)
+            .expect("an envelope always serializes: keys are strings");
+        out
     }
 }

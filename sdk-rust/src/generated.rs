@@ -2,12 +2,155 @@
 
 //! The message types of the NATSBridge wire contract, generated from `schema/natsbridge.schema.json`.
 //! Wire names, receive-side aliases and defaults come from the schema; `crate::wire` helps.
+//! Also generated: the send surface (`EnvelopeFields`, `PayloadFields` and their setters on
+//! `SendOptions` and `Payload`), the `contract` constants and the `ErrorKind`s.
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
-use crate::Error;
 use crate::wire::{self, At};
+use crate::{Error, Payload, SendOptions};
+
+/// The numbers the wire contract fixes (the schema's `x-constants`); every part of the SDK
+/// uses these, none repeats them.
+pub mod contract {
+    /// Payloads of this many serialized bytes or more go link; smaller ones go direct (WIRE.md
+    /// section 5).
+    pub const SIZE_THRESHOLD: u64 = 1_000_000;
+    /// Download attempts of a link payload before it fails for good (WIRE.md section 6).
+    pub const MAX_RETRIES: u64 = 5;
+    /// Base of the exponential backoff between download attempts, in milliseconds.
+    pub const BASE_DELAY_MS: u64 = 100;
+    /// Largest backoff delay between download attempts, in milliseconds.
+    pub const MAX_DELAY_MS: u64 = 5_000;
+    /// Largest link payload a receiver downloads by default (1 GiB); a larger declared size is
+    /// too_large before anything is fetched.
+    pub const MAX_DOWNLOAD_BYTES: u64 = 1_073_741_824;
+    /// The NATS server's default max_payload (1 MiB), assumed when the server does not say.
+    pub const DEFAULT_MAX_PAYLOAD: u64 = 1_048_576;
+}
+
+/// What went wrong, as a caller would branch on it: the schema's `x-error-kinds`, by the same
+/// names in every SDK ([`as_str`](Self::as_str)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The message body (or a JSON payload) is not UTF-8 JSON.
+    NotJson,
+    /// The message (or a structure) is not a JSON object.
+    NotObject,
+    /// A key without a default is missing.
+    MissingKey,
+    /// A key has the wrong JSON type (including null for an optional key).
+    WrongType,
+    /// A value is of the right JSON type but not allowed: an unknown value of a closed enumeration,
+    /// a const or format that does not match, a number out of range, a payload whose data does not
+    /// parse as its type.
+    BadValue,
+    /// A direct payload's data is not valid standard base64.
+    BadBase64,
+    /// A value is larger than its capacity from the schema (x-max-bytes, maxItems) or nested too
+    /// deep; never truncated.
+    OverCapacity,
+    /// A payload's data is not size bytes long (direct, or a downloaded link body).
+    SizeMismatch,
+    /// A downloaded link payload does not have the checksum its envelope names.
+    ChecksumMismatch,
+    /// The caller gave something that cannot be sent: an empty subject or one with whitespace or
+    /// control characters, an unknown field name, a value of the wrong type, a malformed URL.
+    InvalidInput,
+    /// The envelope would exceed the server's max_payload and no link backend can take payloads out
+    /// of it (nothing was published); or a link payload declares a size above the download cap
+    /// (nothing was fetched).
+    TooLarge,
+    /// Connecting to the NATS server failed (address, authentication, TLS).
+    Connect,
+    /// The NATS server (or a file server) sent something that is not its protocol.
+    Protocol,
+    /// Publishing, subscribing or flushing on NATS failed, or the connection was lost.
+    Nats,
+    /// JetStream refused or did not acknowledge a publish.
+    Jetstream,
+    /// No reply, acknowledgement or data arrived in time.
+    Timeout,
+    /// A request found no responder on its subject.
+    NoResponders,
+    /// Uploading a link payload failed; nothing was published.
+    Upload,
+    /// Downloading a link payload failed for good (404, 403, or transient failures on every retry);
+    /// the place is the URL.
+    Download,
+    /// Reading or writing a local file failed.
+    Io,
+    /// A link the receiver does not fetch: a scheme it does not speak, a host or port not allowed,
+    /// a URL with control characters, or a redirect; the place is the URL.
+    LinkRefused,
+    /// A publish while disconnected would exceed the client's reconnect buffer; nothing was
+    /// buffered.
+    ReconnectBufferFull,
+}
+
+impl ErrorKind {
+    /// Every kind, in the schema's order.
+    pub const ALL: &'static [ErrorKind] = &[
+        ErrorKind::NotJson,
+        ErrorKind::NotObject,
+        ErrorKind::MissingKey,
+        ErrorKind::WrongType,
+        ErrorKind::BadValue,
+        ErrorKind::BadBase64,
+        ErrorKind::OverCapacity,
+        ErrorKind::SizeMismatch,
+        ErrorKind::ChecksumMismatch,
+        ErrorKind::InvalidInput,
+        ErrorKind::TooLarge,
+        ErrorKind::Connect,
+        ErrorKind::Protocol,
+        ErrorKind::Nats,
+        ErrorKind::Jetstream,
+        ErrorKind::Timeout,
+        ErrorKind::NoResponders,
+        ErrorKind::Upload,
+        ErrorKind::Download,
+        ErrorKind::Io,
+        ErrorKind::LinkRefused,
+        ErrorKind::ReconnectBufferFull,
+    ];
+
+    /// The stable name used by every SDK and by the golden messages (`tests/golden/README.md`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::NotJson => "not_json",
+            ErrorKind::NotObject => "not_object",
+            ErrorKind::MissingKey => "missing_key",
+            ErrorKind::WrongType => "wrong_type",
+            ErrorKind::BadValue => "bad_value",
+            ErrorKind::BadBase64 => "bad_base64",
+            ErrorKind::OverCapacity => "over_capacity",
+            ErrorKind::SizeMismatch => "size_mismatch",
+            ErrorKind::ChecksumMismatch => "checksum_mismatch",
+            ErrorKind::InvalidInput => "invalid_input",
+            ErrorKind::TooLarge => "too_large",
+            ErrorKind::Connect => "connect",
+            ErrorKind::Protocol => "protocol",
+            ErrorKind::Nats => "nats",
+            ErrorKind::Jetstream => "jetstream",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::NoResponders => "no_responders",
+            ErrorKind::Upload => "upload",
+            ErrorKind::Download => "download",
+            ErrorKind::Io => "io",
+            ErrorKind::LinkRefused => "link_refused",
+            ErrorKind::ReconnectBufferFull => "reconnect_buffer_full",
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// One NATSBridge message: the JSON object published as the NATS message body. It carries
 /// routing and correlation fields and one or more named, typed payloads (wire contract version
@@ -126,6 +269,13 @@ impl MessageEnvelope {
             },
         })
     }
+
+    /// The checks a sender makes before publishing (formats of non-empty strings, finite
+    /// numbers), naming the path at fault relative to `at` (`invalid_input`).
+    pub fn check(&self, at: &At<'_>) -> Result<(), Error> {
+        let _ = at;
+        Ok(())
+    }
 }
 
 /// One named, typed payload of an envelope: its data travels inside the envelope (direct,
@@ -217,6 +367,415 @@ impl MessagePayload {
                 None => serde_json::Map::new(),
             },
         })
+    }
+
+    /// The checks a sender makes before publishing (formats of non-empty strings, finite
+    /// numbers), naming the path at fault relative to `at` (`invalid_input`).
+    pub fn check(&self, at: &At<'_>) -> Result<(), Error> {
+        let _ = at;
+        Ok(())
+    }
+}
+
+/// What a sender may set of a [`MessageEnvelope`], at the schema's defaults; fields the sender
+/// fills (ids, time, subject) are `None` until set. [`SendOptions`] holds one and has a
+/// setter per field.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EnvelopeFields {
+    /// Identifier shared by every message of one conversation or workflow. Senders generate a UUID
+    /// v4 (lower case, hyphenated) when the caller gives none; a reply keeps the correlation id of
+    /// the request.
+    pub correlation_id: Option<String>,
+    /// Identifier of this message: a new UUID v4 per message. JetStream publishing sends it as the
+    /// Nats-Msg-Id header for de-duplication.
+    pub msg_id: Option<String>,
+    /// Send time, UTC, RFC 3339 with milliseconds and a Z suffix, for example
+    /// 2026-11-25T11:52:26.123Z.
+    pub timestamp: Option<String>,
+    /// NATS subject the message was published on, for example chat.room1 or /chat/room1.
+    pub send_to: Option<String>,
+    /// What the message is for: chat by default; ACK, NACK, updateStatus and shutdown are also in
+    /// use.
+    pub msg_purpose: String,
+    /// Human-readable name of the sending application.
+    pub sender_name: String,
+    /// UUID v4 of the sending client, fixed for the life of the client or process.
+    pub sender_id: Option<String>,
+    /// Name of the intended receiver; empty means broadcast.
+    pub receiver_name: String,
+    /// Identifier of the intended receiver; empty means any.
+    pub receiver_id: String,
+    /// Subject to send a reply to; empty means no reply is expected. A sender also uses it as the
+    /// NATS reply subject of the publish.
+    pub reply_to: String,
+    /// msg_id of the message this one answers; empty when it answers none.
+    pub reply_to_msg_id: String,
+    /// NATS URL the sender was connected to.
+    pub broker_url: Option<String>,
+    /// Free-form application data about the whole message. Canonical form sorts its keys by code
+    /// point.
+    pub metadata: serde_json::Map<String, serde_json::Value>,
+}
+
+// Written out, so that the schema's defaults are visible here (clippy would derive some).
+#[allow(clippy::derivable_impls)]
+impl Default for EnvelopeFields {
+    fn default() -> Self {
+        Self {
+            correlation_id: None,
+            msg_id: None,
+            timestamp: None,
+            send_to: None,
+            msg_purpose: "chat".to_string(),
+            sender_name: "NATSBridge".to_string(),
+            sender_id: None,
+            receiver_name: String::new(),
+            receiver_id: String::new(),
+            reply_to: String::new(),
+            reply_to_msg_id: String::new(),
+            broker_url: None,
+            metadata: serde_json::Map::new(),
+        }
+    }
+}
+
+impl EnvelopeFields {
+    /// Every field name [`set`](Self::set) knows, in schema order.
+    pub const NAMES: &'static [&'static str] = &[
+        "correlation_id",
+        "msg_id",
+        "timestamp",
+        "send_to",
+        "msg_purpose",
+        "sender_name",
+        "sender_id",
+        "receiver_name",
+        "receiver_id",
+        "reply_to",
+        "reply_to_msg_id",
+        "broker_url",
+        "metadata",
+    ];
+
+    /// Sets the field `name` from a JSON value, decoded as a receiver decodes it (for programs
+    /// that take field names at run time: `natsbridge send --field trace_id=abc`); `null`
+    /// clears an optional field.
+    ///
+    /// # Errors
+    /// `invalid_input` naming the field: an unknown name, a value of the wrong type or not
+    /// allowed.
+    pub fn set(&mut self, name: &str, value: Value) -> Result<(), Error> {
+        let root = At::Root;
+        let store = || -> Result<(), Error> {
+            match name {
+                "correlation_id" => {
+                    let at = &root.key("correlation_id");
+                    self.correlation_id = Some(wire::string(value, at)?);
+                }
+                "msg_id" => {
+                    let at = &root.key("msg_id");
+                    self.msg_id = Some(wire::string(value, at)?);
+                }
+                "timestamp" => {
+                    let at = &root.key("timestamp");
+                    self.timestamp = Some(wire::string(value, at)?);
+                }
+                "send_to" => {
+                    let at = &root.key("send_to");
+                    self.send_to = Some(wire::string(value, at)?);
+                }
+                "msg_purpose" => {
+                    let at = &root.key("msg_purpose");
+                    self.msg_purpose = wire::string(value, at)?;
+                }
+                "sender_name" => {
+                    let at = &root.key("sender_name");
+                    self.sender_name = wire::string(value, at)?;
+                }
+                "sender_id" => {
+                    let at = &root.key("sender_id");
+                    self.sender_id = Some(wire::string(value, at)?);
+                }
+                "receiver_name" => {
+                    let at = &root.key("receiver_name");
+                    self.receiver_name = wire::string(value, at)?;
+                }
+                "receiver_id" => {
+                    let at = &root.key("receiver_id");
+                    self.receiver_id = wire::string(value, at)?;
+                }
+                "reply_to" => {
+                    let at = &root.key("reply_to");
+                    self.reply_to = wire::string(value, at)?;
+                }
+                "reply_to_msg_id" => {
+                    let at = &root.key("reply_to_msg_id");
+                    self.reply_to_msg_id = wire::string(value, at)?;
+                }
+                "broker_url" => {
+                    let at = &root.key("broker_url");
+                    self.broker_url = Some(wire::string(value, at)?);
+                }
+                "metadata" => {
+                    let at = &root.key("metadata");
+                    self.metadata = wire::object(value, at)?;
+                }
+                _ => {
+                    return Err(Error::new(
+                        crate::ErrorKind::InvalidInput,
+                        name,
+                        format!(
+                            "not a field a sender sets; expected one of {:?}",
+                            Self::NAMES
+                        ),
+                    ));
+                }
+            }
+            Ok(())
+        };
+        store().map_err(wire::invalid_input)
+    }
+    /// The message with these fields, unset sender fills filled from `fills`, and the fields
+    /// the sender computes (or that have no default) as given.
+    // One argument per such field, as the schema has them.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn into_message(
+        self,
+        fills: &crate::send::Fills<'_>,
+        payloads: Vec<MessagePayload>,
+    ) -> MessageEnvelope {
+        MessageEnvelope {
+            correlation_id: self.correlation_id.unwrap_or_else(|| fills.uuid4()),
+            msg_id: self.msg_id.unwrap_or_else(|| fills.uuid4()),
+            timestamp: self.timestamp.unwrap_or_else(|| fills.timestamp()),
+            send_to: self.send_to.unwrap_or_else(|| fills.subject()),
+            msg_purpose: self.msg_purpose,
+            sender_name: self.sender_name,
+            sender_id: self.sender_id.unwrap_or_else(|| fills.sender_id()),
+            receiver_name: self.receiver_name,
+            receiver_id: self.receiver_id,
+            reply_to: self.reply_to,
+            reply_to_msg_id: self.reply_to_msg_id,
+            broker_url: self.broker_url.unwrap_or_else(|| fills.broker_url()),
+            metadata: self.metadata,
+            payloads,
+        }
+    }
+}
+
+impl SendOptions {
+    /// Identifier shared by every message of one conversation or workflow. Senders generate a UUID
+    /// v4 (lower case, hyphenated) when the caller gives none; a reply keeps the correlation id of
+    /// the request.
+    pub fn correlation_id(mut self, value: impl Into<String>) -> Self {
+        self.fields.correlation_id = Some(value.into());
+        self
+    }
+
+    /// Identifier of this message: a new UUID v4 per message. JetStream publishing sends it as the
+    /// Nats-Msg-Id header for de-duplication.
+    pub fn msg_id(mut self, value: impl Into<String>) -> Self {
+        self.fields.msg_id = Some(value.into());
+        self
+    }
+
+    /// Send time, UTC, RFC 3339 with milliseconds and a Z suffix, for example
+    /// 2026-11-25T11:52:26.123Z.
+    pub fn timestamp(mut self, value: impl Into<String>) -> Self {
+        self.fields.timestamp = Some(value.into());
+        self
+    }
+
+    /// NATS subject the message was published on, for example chat.room1 or /chat/room1.
+    pub fn send_to(mut self, value: impl Into<String>) -> Self {
+        self.fields.send_to = Some(value.into());
+        self
+    }
+
+    /// What the message is for: chat by default; ACK, NACK, updateStatus and shutdown are also in
+    /// use.
+    pub fn msg_purpose(mut self, value: impl Into<String>) -> Self {
+        self.fields.msg_purpose = value.into();
+        self
+    }
+
+    /// Human-readable name of the sending application.
+    pub fn sender_name(mut self, value: impl Into<String>) -> Self {
+        self.fields.sender_name = value.into();
+        self
+    }
+
+    /// UUID v4 of the sending client, fixed for the life of the client or process.
+    pub fn sender_id(mut self, value: impl Into<String>) -> Self {
+        self.fields.sender_id = Some(value.into());
+        self
+    }
+
+    /// Name of the intended receiver; empty means broadcast.
+    pub fn receiver_name(mut self, value: impl Into<String>) -> Self {
+        self.fields.receiver_name = value.into();
+        self
+    }
+
+    /// Identifier of the intended receiver; empty means any.
+    pub fn receiver_id(mut self, value: impl Into<String>) -> Self {
+        self.fields.receiver_id = value.into();
+        self
+    }
+
+    /// Subject to send a reply to; empty means no reply is expected. A sender also uses it as the
+    /// NATS reply subject of the publish.
+    pub fn reply_to(mut self, value: impl Into<String>) -> Self {
+        self.fields.reply_to = value.into();
+        self
+    }
+
+    /// msg_id of the message this one answers; empty when it answers none.
+    pub fn reply_to_msg_id(mut self, value: impl Into<String>) -> Self {
+        self.fields.reply_to_msg_id = value.into();
+        self
+    }
+
+    /// NATS URL the sender was connected to.
+    pub fn broker_url(mut self, value: impl Into<String>) -> Self {
+        self.fields.broker_url = Some(value.into());
+        self
+    }
+
+    /// Free-form application data about the whole message. Canonical form sorts its keys by code
+    /// point.
+    ///
+    /// Adds one key; `metadata_map` replaces the whole object.
+    pub fn metadata(mut self, key: impl Into<String>, value: impl Into<serde_json::Value>) -> Self {
+        self.fields.metadata.insert(key.into(), value.into());
+        self
+    }
+
+    /// Free-form application data about the whole message. Canonical form sorts its keys by code
+    /// point.
+    ///
+    /// Replaces the whole object.
+    pub fn metadata_map(mut self, map: serde_json::Map<String, serde_json::Value>) -> Self {
+        self.fields.metadata = map;
+        self
+    }
+}
+
+/// What a sender may set of a [`MessagePayload`], at the schema's defaults; fields the sender
+/// fills (ids, time, subject) are `None` until set. [`Payload`] holds one and has a
+/// setter per field.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PayloadFields {
+    /// Identifier of this payload: a new UUID v4 per payload.
+    pub id: Option<String>,
+    /// Free-form data about this payload; a link payload carries checksum = sha256:<64 lower-case
+    /// hex> of the serialized data.
+    pub metadata: serde_json::Map<String, serde_json::Value>,
+}
+
+// Written out, so that the schema's defaults are visible here (clippy would derive some).
+#[allow(clippy::derivable_impls)]
+impl Default for PayloadFields {
+    fn default() -> Self {
+        Self {
+            id: None,
+            metadata: serde_json::Map::new(),
+        }
+    }
+}
+
+impl PayloadFields {
+    /// Every field name [`set`](Self::set) knows, in schema order.
+    pub const NAMES: &'static [&'static str] = &["id", "metadata"];
+
+    /// Sets the field `name` from a JSON value, decoded as a receiver decodes it (for programs
+    /// that take field names at run time: `natsbridge send --field trace_id=abc`); `null`
+    /// clears an optional field.
+    ///
+    /// # Errors
+    /// `invalid_input` naming the field: an unknown name, a value of the wrong type or not
+    /// allowed.
+    pub fn set(&mut self, name: &str, value: Value) -> Result<(), Error> {
+        let root = At::Root;
+        let store = || -> Result<(), Error> {
+            match name {
+                "id" => {
+                    let at = &root.key("id");
+                    self.id = Some(wire::string(value, at)?);
+                }
+                "metadata" => {
+                    let at = &root.key("metadata");
+                    self.metadata = wire::object(value, at)?;
+                }
+                _ => {
+                    return Err(Error::new(
+                        crate::ErrorKind::InvalidInput,
+                        name,
+                        format!(
+                            "not a field a sender sets; expected one of {:?}",
+                            Self::NAMES
+                        ),
+                    ));
+                }
+            }
+            Ok(())
+        };
+        store().map_err(wire::invalid_input)
+    }
+    /// The message with these fields, unset sender fills filled from `fills`, and the fields
+    /// the sender computes (or that have no default) as given.
+    // One argument per such field, as the schema has them.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn into_message(
+        self,
+        fills: &crate::send::Fills<'_>,
+        dataname: String,
+        payload_type: PayloadType,
+        transport: Transport,
+        encoding: Encoding,
+        size: u64,
+        data: String,
+    ) -> MessagePayload {
+        MessagePayload {
+            id: self.id.unwrap_or_else(|| fills.uuid4()),
+            dataname,
+            payload_type,
+            transport,
+            encoding,
+            size,
+            data,
+            metadata: self.metadata,
+        }
+    }
+}
+
+impl Payload {
+    /// Identifier of this payload: a new UUID v4 per payload.
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.fields.id = Some(value.into());
+        self
+    }
+
+    /// Free-form data about this payload; a link payload carries checksum = sha256:<64 lower-case
+    /// hex> of the serialized data.
+    ///
+    /// Adds one key; `with_metadata_map` replaces the whole object.
+    pub fn with_metadata(
+        mut self,
+        key: impl Into<String>,
+        value: impl Into<serde_json::Value>,
+    ) -> Self {
+        self.fields.metadata.insert(key.into(), value.into());
+        self
+    }
+
+    /// Free-form data about this payload; a link payload carries checksum = sha256:<64 lower-case
+    /// hex> of the serialized data.
+    ///
+    /// Replaces the whole object.
+    pub fn with_metadata_map(mut self, map: serde_json::Map<String, serde_json::Value>) -> Self {
+        self.fields.metadata = map;
+        self
     }
 }
 

@@ -55,7 +55,11 @@
 //!   `Nats-Msg-Id`; [`Client::durable_receiver`] acknowledges only decoded, downloaded
 //!   messages.
 //! * Errors: one [`Error`] with an [`ErrorKind`] to match on; its place names the field,
-//!   payload or URL at fault.
+//!   payload or URL at fault. The kinds, and the numbers of the contract ([`contract`]),
+//!   are generated from the schema.
+//! * Every envelope field a sender may set has a [`SendOptions`] setter named as the field,
+//!   every payload field a `Payload::with_<field>` setter; both generated from the schema
+//!   ([`EnvelopeFields`], [`PayloadFields`]).
 //! * Envelopes without a connection: [`MessageEnvelope::from_json`],
 //!   [`MessageEnvelope::to_json`], [`EnvelopeComposer`].
 
@@ -80,7 +84,7 @@ pub use client::{
     Client, ConnectOptions, DEFAULT_RECONNECT_BUFFER_BYTES, DurableReceiver, RECONNECT_BACKOFF,
     connect,
 };
-pub use error::{Error, ErrorKind};
+pub use error::Error;
 pub use generated::*;
 pub use oneshot::{DEFAULT_NATS_URL, ReceiveOptions, smartreceive, smartsend};
 pub use payload::{Data, Payload, ReceivedPayload, Source};

@@ -61,7 +61,7 @@ pub async fn smartsend(
 /// How the one-call [`smartreceive`] downloads link payloads.
 #[derive(Debug, Clone, Default)]
 pub struct ReceiveOptions {
-    /// Retries of transient download failures (5 attempts, 100 ms to 5000 ms by default).
+    /// Retries of transient download failures (by default the contract's, see [`RetryPolicy`]).
     pub retry: RetryPolicy,
     /// Which links are fetched: by default none over HTTP (allow your file server's host).
     pub links: LinkPolicy,

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use bytes::Bytes;
 use serde::Serialize;
 
-use crate::{Error, ErrorKind, PayloadType};
+use crate::{Error, ErrorKind, PayloadFields, PayloadType};
 
 /// Where the serialized bytes of an outgoing payload come from.
 #[derive(Debug, Clone)]
@@ -19,7 +19,9 @@ pub enum Source {
 }
 
 /// One named, typed payload to send. Build it with a constructor per type
-/// ([`Payload::text`], [`Payload::dictionary`], [`Payload::table`], [`Payload::image`], ...).
+/// ([`Payload::text`], [`Payload::dictionary`], [`Payload::table`], [`Payload::image`], ...);
+/// every other payload field a sender may set has a `with_<field>` setter generated from the
+/// schema (`with_id`, `with_metadata(key, value)`, `with_metadata_map`).
 ///
 /// ```
 /// use natsbridge::{Payload, PayloadType};
@@ -35,8 +37,9 @@ pub struct Payload {
     pub(crate) dataname: String,
     pub(crate) payload_type: PayloadType,
     pub(crate) source: Source,
-    pub(crate) id: Option<String>,
-    pub(crate) metadata: serde_json::Map<String, serde_json::Value>,
+    /// The payload fields a sender may set (`with_id`, `with_metadata`, ... generated from
+    /// the schema).
+    pub(crate) fields: PayloadFields,
 }
 
 impl Payload {
@@ -50,8 +53,7 @@ impl Payload {
             dataname: dataname.into(),
             payload_type,
             source: Source::Bytes(bytes.into()),
-            id: None,
-            metadata: serde_json::Map::new(),
+            fields: PayloadFields::default(),
         }
     }
 
@@ -129,25 +131,18 @@ impl Payload {
             dataname: dataname.into(),
             payload_type,
             source: Source::File(path.as_ref().to_owned()),
-            id: None,
-            metadata: serde_json::Map::new(),
+            fields: PayloadFields::default(),
         }
     }
 
-    /// Sets the payload's `id` (a new UUID v4 otherwise), e.g. to reproduce a golden message.
-    pub fn with_id(mut self, id: impl Into<String>) -> Self {
-        self.id = Some(id.into());
-        self
+    /// The payload fields set so far (`with_id`, `with_metadata`, ...).
+    pub fn fields(&self) -> &PayloadFields {
+        &self.fields
     }
 
-    /// Adds a key to the payload's `metadata` (e.g. `"mime"`). A link payload's `checksum`
-    /// is set by the sender and overrides one given here.
-    pub fn with_metadata(
-        mut self,
-        key: impl Into<String>,
-        value: impl Into<serde_json::Value>,
-    ) -> Self {
-        self.metadata.insert(key.into(), value.into());
+    /// Replaces every payload field at once.
+    pub fn with_fields(mut self, fields: PayloadFields) -> Self {
+        self.fields = fields;
         self
     }
 

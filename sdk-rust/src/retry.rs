@@ -3,7 +3,10 @@
 
 use std::time::Duration;
 
-/// How link downloads retry transient failures (connection errors, 5xx, 429).
+/// How link downloads retry transient failures (connection errors, 5xx, 429). The default
+/// is the contract's ([`contract::MAX_RETRIES`](crate::contract::MAX_RETRIES),
+/// [`BASE_DELAY_MS`](crate::contract::BASE_DELAY_MS),
+/// [`MAX_DELAY_MS`](crate::contract::MAX_DELAY_MS)).
 ///
 /// ```
 /// use std::time::Duration;
@@ -25,10 +28,11 @@ pub struct RetryPolicy {
 
 impl Default for RetryPolicy {
     fn default() -> Self {
+        use crate::contract::{BASE_DELAY_MS, MAX_DELAY_MS, MAX_RETRIES};
         RetryPolicy {
-            max_retries: 5,
-            base_delay: Duration::from_millis(100),
-            max_delay: Duration::from_millis(5000),
+            max_retries: u32::try_from(MAX_RETRIES).unwrap_or(u32::MAX),
+            base_delay: Duration::from_millis(BASE_DELAY_MS),
+            max_delay: Duration::from_millis(MAX_DELAY_MS),
         }
     }
 }

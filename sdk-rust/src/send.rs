@@ -2,23 +2,29 @@
 //! direct-or-link decision per payload and the `max_payload` rule of WIRE.md section 5.
 
 use bytes::Bytes;
-use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncReadExt;
 
 use crate::link::fetch_hex as hex;
 use crate::link::{Body, LinkBackend, Progress, Upload};
 use crate::payload::Source;
+use crate::wire::At;
 use crate::{
-    Encoding, Error, ErrorKind, MessageEnvelope, MessagePayload, Payload, Transport, clock,
+    Encoding, EnvelopeFields, Error, ErrorKind, MessageEnvelope, MessagePayload, Payload,
+    Transport, clock,
 };
 
 /// The original editions' default `size_threshold`: payloads of this many bytes or more go
-/// `link`.
-pub const DEFAULT_SIZE_THRESHOLD: u64 = 1_000_000;
+/// `link` ([`contract::SIZE_THRESHOLD`](crate::contract::SIZE_THRESHOLD)).
+pub const DEFAULT_SIZE_THRESHOLD: u64 = crate::contract::SIZE_THRESHOLD;
 
 /// The options of one send, named as in the original `smartsend(...)`. Unset ones take the
 /// defaults of WIRE.md section 2 (new UUIDs, the current time, `"chat"`, ...).
+///
+/// Every envelope field a sender may set has a setter named as the field, generated from the
+/// schema (`msg_purpose`, `receiver_name`, `reply_to`, `metadata(key, value)`,
+/// `metadata_map`, and any field a schema variant adds); they fill an [`EnvelopeFields`].
+/// The setters written here choose how the message travels.
 ///
 /// ```
 /// use natsbridge::SendOptions;
@@ -27,37 +33,15 @@ pub const DEFAULT_SIZE_THRESHOLD: u64 = 1_000_000;
 ///     .msg_purpose("updateStatus")
 ///     .receiver_name("dashboard")
 ///     .metadata("room", "kitchen");
+/// assert_eq!(options.fields().receiver_name, "dashboard");
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct SendOptions {
-    pub(crate) correlation_id: Option<String>,
-    pub(crate) msg_id: Option<String>,
-    pub(crate) timestamp: Option<String>,
-    pub(crate) msg_purpose: Option<String>,
-    pub(crate) sender_name: Option<String>,
-    pub(crate) receiver_name: String,
-    pub(crate) receiver_id: String,
-    pub(crate) reply_to: String,
-    pub(crate) reply_to_msg_id: String,
-    pub(crate) metadata: Map<String, Value>,
+    pub(crate) fields: EnvelopeFields,
     pub(crate) size_threshold: Option<u64>,
     pub(crate) fileserver_url: Option<String>,
     pub(crate) nats_url: Option<String>,
     pub(crate) jetstream: bool,
-}
-
-macro_rules! string_options {
-    ($($(#[$doc:meta])* $name:ident => $field:ident $(: $wrap:ident)?;)*) => {
-        $(
-            $(#[$doc])*
-            pub fn $name(mut self, value: impl Into<String>) -> Self {
-                self.$field = string_options!(@wrap value.into() $(, $wrap)?);
-                self
-            }
-        )*
-    };
-    (@wrap $value:expr) => { $value };
-    (@wrap $value:expr, Some) => { Some($value) };
 }
 
 impl SendOptions {
@@ -66,46 +50,33 @@ impl SendOptions {
         SendOptions::default()
     }
 
-    string_options! {
-        /// Ties the messages of one conversation together (a new UUID v4 otherwise).
-        correlation_id => correlation_id: Some;
-        /// The message's id (a new UUID v4 otherwise), e.g. to reproduce a golden message.
-        msg_id => msg_id: Some;
-        /// The send time as RFC 3339 (the current time otherwise).
-        timestamp => timestamp: Some;
-        /// `chat` (default), `ACK`, `NACK`, `updateStatus`, `shutdown`, ...
-        msg_purpose => msg_purpose: Some;
-        /// The sender's name (the client's, `"NATSBridge"` by default).
-        sender_name => sender_name: Some;
-        /// Who the message is for (empty: everyone).
-        receiver_name => receiver_name;
-        /// The receiver's id.
-        receiver_id => receiver_id;
-        /// The subject replies go to; also the NATS reply subject of the publish.
-        reply_to => reply_to;
-        /// The `msg_id` this message answers.
-        reply_to_msg_id => reply_to_msg_id;
-        /// Uploads link payloads to this Plik server for this send (the original's
-        /// `fileserver_url`), instead of the client's link backend.
-        fileserver_url => fileserver_url: Some;
-        /// The NATS server of the one-call [`smartsend`](crate::smartsend) (default
-        /// `nats://localhost:4222`); a [`Client`](crate::Client) ignores it.
-        nats_url => nats_url: Some;
+    /// The envelope fields set so far.
+    pub fn fields(&self) -> &EnvelopeFields {
+        &self.fields
     }
 
-    /// Adds one key to the envelope's `metadata`.
-    pub fn metadata(mut self, key: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.metadata.insert(key.into(), value.into());
+    /// Replaces every envelope field at once.
+    pub fn envelope_fields(mut self, fields: EnvelopeFields) -> Self {
+        self.fields = fields;
         self
     }
 
-    /// Replaces the envelope's `metadata`.
-    pub fn metadata_map(mut self, metadata: Map<String, Value>) -> Self {
-        self.metadata = metadata;
+    /// Uploads link payloads to this Plik server for this send (the original's
+    /// `fileserver_url`), instead of the client's link backend.
+    pub fn fileserver_url(mut self, url: impl Into<String>) -> Self {
+        self.fileserver_url = Some(url.into());
         self
     }
 
-    /// Payloads of this many bytes or more go `link` (default 1,000,000).
+    /// The NATS server of the one-call [`smartsend`](crate::smartsend) (default
+    /// `nats://localhost:4222`); a [`Client`](crate::Client) ignores it.
+    pub fn nats_url(mut self, url: impl Into<String>) -> Self {
+        self.nats_url = Some(url.into());
+        self
+    }
+
+    /// Payloads of this many bytes or more go `link` (default
+    /// [`contract::SIZE_THRESHOLD`](crate::contract::SIZE_THRESHOLD)).
     pub fn size_threshold(mut self, bytes: u64) -> Self {
         self.size_threshold = Some(bytes);
         self
@@ -119,6 +90,39 @@ impl SendOptions {
     }
 }
 
+/// What a sender fills into the fields the caller left unset (`x-sender-fills`); the
+/// generated `into_message` of [`EnvelopeFields`] and [`PayloadFields`] calls one method per
+/// kind of fill.
+pub(crate) struct Fills<'a> {
+    subject: &'a str,
+    sender_id: &'a str,
+    broker_url: &'a str,
+}
+
+// Which fills a schema uses varies; the real one uses them all.
+#[allow(dead_code)]
+impl Fills<'_> {
+    pub(crate) fn uuid4(&self) -> String {
+        clock::new_id()
+    }
+
+    pub(crate) fn timestamp(&self) -> String {
+        clock::now_rfc3339()
+    }
+
+    pub(crate) fn subject(&self) -> String {
+        self.subject.to_owned()
+    }
+
+    pub(crate) fn sender_id(&self) -> String {
+        self.sender_id.to_owned()
+    }
+
+    pub(crate) fn broker_url(&self) -> String {
+        self.broker_url.to_owned()
+    }
+}
+
 /// Builds envelopes: ids, timestamp and defaults filled in, each payload encoded `direct` or
 /// uploaded `link`, and the whole kept within a byte limit (the server's `max_payload`).
 ///
@@ -127,7 +131,7 @@ impl SendOptions {
 pub struct EnvelopeComposer<'a> {
     broker_url: &'a str,
     sender_id: &'a str,
-    sender_name: &'a str,
+    sender_name: Option<&'a str>,
     link: Option<&'a dyn LinkBackend>,
     size_threshold: u64,
     max_envelope_bytes: usize,
@@ -136,9 +140,10 @@ pub struct EnvelopeComposer<'a> {
 
 /// One payload on its way into an envelope.
 struct Pending {
-    payload: Payload,
+    source: Source,
     size: u64,
-    id: String,
+    /// The payload with its fields, before it is encoded (`data` empty).
+    message: MessagePayload,
     encoded: Option<MessagePayload>,
 }
 
@@ -149,7 +154,7 @@ impl<'a> EnvelopeComposer<'a> {
         EnvelopeComposer {
             broker_url,
             sender_id,
-            sender_name: "NATSBridge",
+            sender_name: None,
             link: None,
             size_threshold: DEFAULT_SIZE_THRESHOLD,
             max_envelope_bytes: usize::MAX,
@@ -157,9 +162,9 @@ impl<'a> EnvelopeComposer<'a> {
         }
     }
 
-    /// The sender name used when the options give none.
+    /// The sender name used when the options leave `sender_name` at the schema's default.
     pub fn sender_name(mut self, name: &'a str) -> Self {
-        self.sender_name = name;
+        self.sender_name = Some(name);
         self
     }
 
@@ -192,7 +197,8 @@ impl<'a> EnvelopeComposer<'a> {
     /// the byte limit.
     ///
     /// # Errors
-    /// [`ErrorKind::InvalidInput`] for an empty subject or one with whitespace;
+    /// [`ErrorKind::InvalidInput`] for an empty subject or one with whitespace, and for a
+    /// field a sender cannot send (a malformed `format`, a NaN), naming its path;
     /// [`ErrorKind::TooLarge`] when a payload must go `link` and there is no link backend;
     /// [`ErrorKind::Upload`] and [`ErrorKind::Io`] from uploads and files.
     pub async fn compose(
@@ -203,14 +209,38 @@ impl<'a> EnvelopeComposer<'a> {
     ) -> Result<MessageEnvelope, Error> {
         check_subject(subject)?;
         let threshold = options.size_threshold.unwrap_or(self.size_threshold);
+        let fills = Fills {
+            subject,
+            sender_id: self.sender_id,
+            broker_url: self.broker_url,
+        };
+        let mut fields = options.fields.clone();
+        if let Some(name) = self.sender_name
+            && fields.sender_name == EnvelopeFields::default().sender_name
+        {
+            fields.sender_name = name.to_owned();
+        }
+        let mut envelope = fields.into_message(&fills, Vec::new());
+        envelope.check(&At::Root)?;
+        let root = At::Root;
+        let list = root.key("payloads");
         let mut pending = Vec::with_capacity(payloads.len());
-        for payload in payloads {
+        for (index, payload) in payloads.into_iter().enumerate() {
             let size = payload_size(&payload).await?;
-            let id = payload.id.clone().unwrap_or_else(clock::new_id);
-            pending.push(Pending {
-                payload,
+            let message = payload.fields.into_message(
+                &fills,
+                payload.dataname,
+                payload.payload_type,
+                Transport::Direct,
+                Encoding::Base64,
                 size,
-                id,
+                String::new(),
+            );
+            message.check(&list.index(index))?;
+            pending.push(Pending {
+                source: payload.source,
+                size,
+                message,
                 encoded: None,
             });
         }
@@ -221,7 +251,6 @@ impl<'a> EnvelopeComposer<'a> {
                 encode_direct(item).await?
             });
         }
-        let mut envelope = self.envelope(subject, options);
         loop {
             // Moved in, and back out below when over the limit: the payloads are never copied.
             envelope.payloads = pending
@@ -259,7 +288,7 @@ impl<'a> EnvelopeComposer<'a> {
             if self.link.is_none() {
                 return Err(Error::new(
                     ErrorKind::TooLarge,
-                    format!("payload {:?}", item.payload.dataname),
+                    format!("payload {:?}", item.message.dataname),
                     format!(
                         "the envelope would be {length} bytes, over the server's limit of {} bytes, \
                          and no file server is configured to send this {}-byte payload as a link",
@@ -271,33 +300,8 @@ impl<'a> EnvelopeComposer<'a> {
         }
     }
 
-    fn envelope(&self, subject: &str, options: &SendOptions) -> MessageEnvelope {
-        MessageEnvelope {
-            correlation_id: options.correlation_id.clone().unwrap_or_else(clock::new_id),
-            msg_id: options.msg_id.clone().unwrap_or_else(clock::new_id),
-            timestamp: options.timestamp.clone().unwrap_or_else(clock::now_rfc3339),
-            send_to: subject.to_owned(),
-            msg_purpose: options
-                .msg_purpose
-                .clone()
-                .unwrap_or_else(|| "chat".to_owned()),
-            sender_name: options
-                .sender_name
-                .clone()
-                .unwrap_or_else(|| self.sender_name.to_owned()),
-            sender_id: self.sender_id.to_owned(),
-            receiver_name: options.receiver_name.clone(),
-            receiver_id: options.receiver_id.clone(),
-            reply_to: options.reply_to.clone(),
-            reply_to_msg_id: options.reply_to_msg_id.clone(),
-            broker_url: self.broker_url.to_owned(),
-            metadata: options.metadata.clone(),
-            payloads: Vec::new(),
-        }
-    }
-
     async fn upload(&self, item: &Pending) -> Result<MessagePayload, Error> {
-        let dataname = &item.payload.dataname;
+        let dataname = &item.message.dataname;
         let Some(link) = self.link else {
             return Err(Error::new(
                 ErrorKind::TooLarge,
@@ -308,12 +312,12 @@ impl<'a> EnvelopeComposer<'a> {
                 ),
             ));
         };
-        let (body, sha256) = match &item.payload.source {
+        let (body, sha256) = match &item.source {
             Source::Bytes(bytes) => (Body::Bytes(bytes.clone()), hex(&Sha256::digest(bytes))),
             Source::File(path) => (Body::File(path.clone()), file_sha256(path, dataname).await?),
         };
         let upload = Upload {
-            payload_id: item.id.clone(),
+            payload_id: item.message.id.clone(),
             dataname: dataname.clone(),
             size: item.size,
             sha256: sha256.clone(),
@@ -324,39 +328,35 @@ impl<'a> EnvelopeComposer<'a> {
             .upload(upload)
             .await
             .map_err(|e| e.within(&format!("payload {dataname:?}")))?;
-        let mut metadata = item.payload.metadata.clone();
-        metadata.insert("checksum".into(), format!("sha256:{sha256}").into());
+        let mut message = item.message.clone();
+        message
+            .metadata
+            .insert("checksum".into(), format!("sha256:{sha256}").into());
         Ok(MessagePayload {
-            id: item.id.clone(),
-            dataname: dataname.clone(),
-            payload_type: item.payload.payload_type.clone(),
             transport: Transport::Link,
             encoding: Encoding::None,
             size: item.size,
             data: url,
-            metadata,
+            ..message
         })
     }
 }
 
 async fn encode_direct(item: &Pending) -> Result<MessagePayload, Error> {
-    let bytes = match &item.payload.source {
+    let bytes = match &item.source {
         Source::Bytes(bytes) => bytes.clone(),
         Source::File(path) => Bytes::from(
             tokio::fs::read(path)
                 .await
-                .map_err(|e| file_error(path, &item.payload.dataname, &e))?,
+                .map_err(|e| file_error(path, &item.message.dataname, &e))?,
         ),
     };
     Ok(MessagePayload {
-        id: item.id.clone(),
-        dataname: item.payload.dataname.clone(),
-        payload_type: item.payload.payload_type.clone(),
         transport: Transport::Direct,
         encoding: Encoding::Base64,
         size: bytes.len() as u64,
         data: crate::wire::base64_encode(&bytes),
-        metadata: item.payload.metadata.clone(),
+        ..item.message.clone()
     })
 }
 
@@ -373,7 +373,7 @@ fn json_length(envelope: &MessageEnvelope) -> usize {
         }
     }
     let mut counter = Counter(0);
-    serde_json::to_writer(&mut counter, envelope).expect("an envelope always serializes");
+    crate::wire::write_canonical(&mut counter, envelope).expect("an envelope always serializes");
     counter.0
 }
 

@@ -99,11 +99,194 @@ pub fn string(value: Value, at: &At<'_>) -> Result<String, Error> {
     }
 }
 
-/// A non-negative integer that fits `u64`.
+/// A non-negative integer that fits `u64`. A fraction or an exponent (`1.0`, `1e3`) and a
+/// negative integer are `wrong_type` (`tests/golden/invalid/size_negative`); an integer above
+/// 2^64-1 is `bad_value`.
 pub fn unsigned(value: Value, at: &At<'_>) -> Result<u64, Error> {
     match value.as_u64() {
         Some(n) => Ok(n),
+        None if integral_beyond(&value, 18_446_744_073_709_551_616.0) => Err(at.error(
+            ErrorKind::BadValue,
+            format!("{value} is out of range (0 to {})", u64::MAX),
+        )),
         None => Err(wrong_type(at, "a non-negative integer", &value)),
+    }
+}
+
+/// An integer that fits `i64`: a fraction or an exponent is `wrong_type`, an integer out of
+/// range `bad_value` (schema/WIRE.md section 9).
+pub fn signed(value: Value, at: &At<'_>) -> Result<i64, Error> {
+    match value.as_i64() {
+        Some(n) => Ok(n),
+        None if value.is_u64() || integral_beyond(&value, 9_223_372_036_854_775_808.0) => Err(at
+            .error(
+                ErrorKind::BadValue,
+                format!("{value} is out of range ({} to {})", i64::MIN, i64::MAX),
+            )),
+        None => Err(wrong_type(at, "an integer", &value)),
+    }
+}
+
+/// Whether `value` is a whole number of magnitude at least `limit`: an integer too large for
+/// serde_json's integer types, which it reads as a float.
+fn integral_beyond(value: &Value, limit: f64) -> bool {
+    value
+        .as_f64()
+        .is_some_and(|x| value.is_f64() && x.fract() == 0.0 && x.abs() >= limit)
+}
+
+/// A number, as a finite `f64` (an integer `3` reads as `3.0`). Numbers beyond the f64 range
+/// never get here: the JSON parser refuses them (`not_json`).
+pub fn number(value: Value, at: &At<'_>) -> Result<f64, Error> {
+    match value.as_f64() {
+        Some(x) if x.is_finite() => Ok(x),
+        Some(_) => Err(at.error(ErrorKind::BadValue, "beyond the range of a double")),
+        None => Err(wrong_type(at, "a number", &value)),
+    }
+}
+
+/// `true` or `false`.
+pub fn boolean(value: Value, at: &At<'_>) -> Result<bool, Error> {
+    match value {
+        Value::Bool(b) => Ok(b),
+        other => Err(wrong_type(at, "a boolean", &other)),
+    }
+}
+
+/// A string that must be `expected` (a schema `const`): another value is `bad_value`.
+pub fn constant(value: Value, at: &At<'_>, expected: &str) -> Result<String, Error> {
+    let text = string(value, at)?;
+    if text != expected {
+        return Err(at.error(
+            ErrorKind::BadValue,
+            format!("{text:?} is not the only value allowed, {expected:?}"),
+        ));
+    }
+    Ok(text)
+}
+
+/// A string with a `format`: a non-empty text that does not match is `bad_value` (`""` means
+/// "not given").
+pub fn formatted(value: Value, at: &At<'_>, format: Format) -> Result<String, Error> {
+    let text = string(value, at)?;
+    if !format.accepts(&text) {
+        return Err(at.error(
+            ErrorKind::BadValue,
+            format!("{text:?} is not a {}", format.name()),
+        ));
+    }
+    Ok(text)
+}
+
+/// A decoding error turned into the caller's: `invalid_input` at the same place, for values
+/// a program gives by name ([`EnvelopeFields::set`](crate::EnvelopeFields::set)).
+pub fn invalid_input(error: Error) -> Error {
+    Error::new(ErrorKind::InvalidInput, error.at(), error.message())
+}
+
+/// The send-side check of a string with a `format`: `invalid_input` when a non-empty text
+/// does not match.
+pub fn check_format(text: &str, at: &At<'_>, format: Format) -> Result<(), Error> {
+    if format.accepts(text) {
+        return Ok(());
+    }
+    Err(at.error(
+        ErrorKind::InvalidInput,
+        format!("{text:?} is not a {}", format.name()),
+    ))
+}
+
+/// The send-side check of a number: NaN and infinities cannot be sent (`invalid_input`).
+pub fn check_finite(x: f64, at: &At<'_>) -> Result<(), Error> {
+    if x.is_finite() {
+        return Ok(());
+    }
+    Err(at.error(
+        ErrorKind::InvalidInput,
+        format!("{x} is not a finite number, which JSON cannot carry"),
+    ))
+}
+
+/// The string formats the schema may declare (`format`), checked on non-empty strings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// `uuid`: 8-4-4-4-12 hex digits, either case.
+    Uuid,
+    /// `date-time`: RFC 3339, such as `2026-11-25T11:52:26.123Z` or `...+01:00` (`t`, `z`
+    /// accepted).
+    DateTime,
+}
+
+impl Format {
+    fn name(self) -> &'static str {
+        match self {
+            Format::Uuid => "UUID (8-4-4-4-12 hex digits)",
+            Format::DateTime => "RFC 3339 date-time (2026-11-25T11:52:26.123Z)",
+        }
+    }
+
+    /// Whether `text` is `""` or matches the format.
+    pub fn accepts(self, text: &str) -> bool {
+        text.is_empty()
+            || match self {
+                Format::Uuid => is_uuid(text.as_bytes()),
+                Format::DateTime => is_date_time(text.as_bytes()),
+            }
+    }
+}
+
+fn is_uuid(b: &[u8]) -> bool {
+    b.len() == 36
+        && b.iter().enumerate().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => *c == b'-',
+            _ => c.is_ascii_hexdigit(),
+        })
+}
+
+/// RFC 3339 `date-time`: `YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM)`.
+fn is_date_time(b: &[u8]) -> bool {
+    let number = |range: std::ops::Range<usize>, max: u32| {
+        b.get(range).is_some_and(|digits| {
+            digits.iter().all(u8::is_ascii_digit)
+                && digits
+                    .iter()
+                    .fold(0u32, |n, d| n * 10 + u32::from(d - b'0'))
+                    <= max
+        })
+    };
+    let at = |i: usize, allowed: &[u8]| b.get(i).is_some_and(|c| allowed.contains(c));
+    let head = number(0..4, 9999)
+        && at(4, b"-")
+        && number(5..7, 12)
+        && number(8..10, 31)
+        && at(10, b"Tt")
+        && number(11..13, 23)
+        && at(13, b":")
+        && number(14..16, 59)
+        && at(16, b":")
+        && number(17..19, 60)
+        && b[5..7] != *b"00"
+        && b[8..10] != *b"00";
+    if !head {
+        return false;
+    }
+    let mut i = 19;
+    if at(i, b".") {
+        let digits = b[i + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
+        if digits == 0 {
+            return false;
+        }
+        i += 1 + digits;
+    }
+    match b.get(i) {
+        Some(b'Z' | b'z') => i + 1 == b.len(),
+        Some(b'+' | b'-') => {
+            i + 6 == b.len()
+                && number(i + 1..i + 3, 23)
+                && at(i + 3, b":")
+                && number(i + 4..i + 6, 59)
+        }
+        _ => false,
     }
 }
 
@@ -154,6 +337,17 @@ pub fn sorted_object<S: Serializer>(
     serializer: S,
 ) -> Result<S::Ok, S::Error> {
     SortedObject(object).serialize(serializer)
+}
+
+/// [`sorted_object`] of an optional free-form object (skipped when absent).
+pub fn sorted_optional_object<S: Serializer>(
+    object: &Option<Map<String, Value>>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match object {
+        Some(object) => sorted_object(object, serializer),
+        None => serializer.serialize_none(),
+    }
 }
 
 /// A JSON value whose objects serialize with sorted keys (WIRE.md section 8).
@@ -220,6 +414,85 @@ pub fn canonical_json(value: &Value) -> String {
     serde_json::to_string(&Canonical(value)).expect("a JSON value always serializes")
 }
 
+/// A serde_json formatter for the canonical form: compact, and numbers written as CPython's
+/// `repr(float)` writes them (schema/WIRE.md section 9), where serde_json would write `1e16`.
+pub struct CanonicalFormatter;
+
+impl serde_json::ser::Formatter for CanonicalFormatter {
+    fn write_f64<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        value: f64,
+    ) -> std::io::Result<()> {
+        writer.write_all(number_text(value).as_bytes())
+    }
+}
+
+/// Serializes `value` canonically (see [`CanonicalFormatter`]) into `writer`.
+pub fn write_canonical<W: std::io::Write, T: Serialize + ?Sized>(
+    writer: W,
+    value: &T,
+) -> serde_json::Result<()> {
+    value.serialize(&mut serde_json::Serializer::with_formatter(
+        writer,
+        CanonicalFormatter,
+    ))
+}
+
+/// The canonical text of a finite number: CPython's `repr(float)`, the shortest digits that
+/// read back as the same double, fixed notation for decimal exponents -4 to 15 (`1.0`,
+/// `0.0001`, `-0.0`), else `d[.ddd]e+XX` (`1e+16`, `1.5e-05`).
+///
+/// ```
+/// use natsbridge::wire::number_text;
+///
+/// assert_eq!(number_text(1.0), "1.0");
+/// assert_eq!(number_text(1e16), "1e+16");
+/// assert_eq!(number_text(1.5e-5), "1.5e-05");
+/// assert_eq!(number_text(123.456), "123.456");
+/// ```
+pub fn number_text(value: f64) -> String {
+    if value == 0.0 {
+        return if value.is_sign_negative() {
+            "-0.0"
+        } else {
+            "0.0"
+        }
+        .to_owned();
+    }
+    // Rust writes the shortest round-trip digits too, as `-d.ddde-X`.
+    let scientific = format!("{value:e}");
+    let (mantissa, exponent) = scientific
+        .split_once('e')
+        .expect("`{:e}` always writes an exponent");
+    let exponent: i32 = exponent.parse().expect("`{:e}` writes an integer exponent");
+    let (sign, mantissa) = match mantissa.strip_prefix('-') {
+        Some(rest) => ("-", rest),
+        None => ("", mantissa),
+    };
+    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
+    if !(-4..=15).contains(&exponent) {
+        let (first, rest) = digits.split_at(1);
+        let point = if rest.is_empty() { "" } else { "." };
+        let exp_sign = if exponent < 0 { '-' } else { '+' };
+        return format!(
+            "{sign}{first}{point}{rest}e{exp_sign}{:02}",
+            exponent.unsigned_abs()
+        );
+    }
+    let point = exponent + 1;
+    if point <= 0 {
+        let zeros = "0".repeat(point.unsigned_abs() as usize);
+        format!("{sign}0.{zeros}{digits}")
+    } else if point as usize >= digits.len() {
+        let zeros = "0".repeat(point as usize - digits.len());
+        format!("{sign}{digits}{zeros}.0")
+    } else {
+        let (whole, fraction) = digits.split_at(point as usize);
+        format!("{sign}{whole}.{fraction}")
+    }
+}
+
 /// Standard base64 with `=` padding (WIRE.md section 3), by the SIMD engine of `base64-simd`
 /// (AVX2, SSSE3 or NEON when the CPU has them): about twice the base64 crate's speed.
 pub(crate) fn base64_encode(bytes: &[u8]) -> String {
@@ -239,6 +512,66 @@ pub(crate) fn base64_decode(text: &str) -> Result<Vec<u8>, base64::DecodeError> 
 
 #[cfg(test)]
 mod tests {
+    /// CPython's `repr(float)` of each value (written down from CPython 3.11).
+    #[test]
+    fn numbers_are_written_as_cpython_repr() {
+        let cases: &[(f64, &str)] = &[
+            (0.0, "0.0"),
+            (-0.0, "-0.0"),
+            (1.0, "1.0"),
+            (-1.0, "-1.0"),
+            (0.5, "0.5"),
+            (0.1, "0.1"),
+            (123.456, "123.456"),
+            (0.0001, "0.0001"),
+            (0.00001, "1e-05"),
+            (1.5e-5, "1.5e-05"),
+            (1e15, "1000000000000000.0"),
+            (1e16, "1e+16"),
+            (1.2345678901234568e20, "1.2345678901234568e+20"),
+            (123456789012345.6, "123456789012345.6"),
+            (1e-100, "1e-100"),
+            (5e-324, "5e-324"),
+            (1.7976931348623157e308, "1.7976931348623157e+308"),
+            (0.1 + 0.2, "0.30000000000000004"),
+            (-2.5e-7, "-2.5e-07"),
+            (9007199254740993.0, "9007199254740992.0"),
+        ];
+        for (value, text) in cases {
+            assert_eq!(super::number_text(*value), *text, "{value:?}");
+            assert_eq!(text.parse::<f64>().unwrap().to_bits(), value.to_bits());
+        }
+    }
+
+    #[test]
+    fn formats_accept_what_rfc_3339_and_uuids_allow() {
+        use super::Format::{DateTime, Uuid};
+        for ok in [
+            "",
+            "2026-11-25T11:52:26.123Z",
+            "2026-11-25t11:52:26z",
+            "2026-11-25T11:52:26+01:00",
+            "1999-12-31T23:59:60.5-08:30",
+        ] {
+            assert!(DateTime.accepts(ok), "{ok}");
+        }
+        for bad in [
+            "2026-11-25",
+            "2026-11-25 11:52:26Z",
+            "2026-13-25T11:52:26Z",
+            "2026-11-25T11:52:26",
+            "2026-11-25T11:52:26.Z",
+            "2026-11-25T11:52:26+0100",
+            "2026-11-25T11:52:26Zjunk",
+            "2026-00-25T11:52:26Z",
+        ] {
+            assert!(!DateTime.accepts(bad), "{bad}");
+        }
+        assert!(Uuid.accepts("0A367B92-cf0b-437d-bd89-960ee832d56f"));
+        assert!(!Uuid.accepts("0a367b92cf0b437dbd89960ee832d56f"));
+        assert!(!Uuid.accepts("0a367b92-cf0b-437d-bd89-960ee832d56g"));
+    }
+
     use base64::Engine as _;
     use base64::engine::general_purpose::STANDARD;
 

@@ -295,7 +295,7 @@ async fn request_and_reply_match_by_msg_id_and_keep_the_correlation_id() {
 }
 
 #[tokio::test]
-async fn a_request_without_a_responder_times_out() {
+async fn a_request_without_a_responder_is_no_responders_and_a_silent_one_times_out() {
     let server = NatsServer::start();
     let client = natsbridge::connect(&server.url()).await.unwrap();
     let error = client
@@ -303,12 +303,25 @@ async fn a_request_without_a_responder_times_out() {
             "nobody.home",
             vec![],
             &SendOptions::new(),
+            Duration::from_secs(5),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::NoResponders, "{error}");
+    assert_eq!(error.at(), "nobody.home");
+    // Someone listens but never answers: the request waits out its timeout.
+    let _silent = client.subscribe("silent.home").await.unwrap();
+    let error = client
+        .request(
+            "silent.home",
+            vec![],
+            &SendOptions::new(),
             Duration::from_millis(300),
         )
         .await
         .unwrap_err();
-    assert_eq!(error.kind(), ErrorKind::Timeout);
-    assert_eq!(error.at(), "nobody.home");
+    assert_eq!(error.kind(), ErrorKind::Timeout, "{error}");
+    assert_eq!(error.at(), "silent.home");
 }
 
 #[tokio::test]

@@ -1,10 +1,16 @@
-//! Renders the std Rust SDK's message types (`sdk-rust/src/generated.rs`): serde structs with
-//! the schema's wire names, and one decoder (aliases, defaults) that names the key at fault.
+//! Renders the std Rust SDK's generated file (`sdk-rust/src/generated.rs`): serde structs with
+//! the schema's wire names and one decoder per structure (aliases, defaults, formats, const,
+//! integer ranges) that names the path at fault; the send surface (`EnvelopeFields`,
+//! `PayloadFields`, one `SendOptions` setter and one `Payload::with_<field>` per settable
+//! field); the `contract` constants and the `ErrorKind` enumeration.
 
 use askama::Template;
 
 use crate::backend::{RustEnumView, rust_doc, rust_str};
-use crate::model::{DefaultValue, FieldType, Model, Struct};
+use crate::model::{
+    DefaultValue, Field, FieldType, Model, SenderFill, StringFormat, Struct, pascal_case,
+    upper_snake_case,
+};
 
 #[derive(Template)]
 #[template(path = "rust_std.rs.jinja", escape = "none")]
@@ -13,86 +19,268 @@ struct File {
     schema_name: String,
     structs: Vec<StructView>,
     enums: Vec<RustEnumView>,
+    constants: Vec<ConstantView>,
+    error_kinds: Vec<ErrorKindView>,
+    /// The generated fields structs of the send API: `EnvelopeFields`, `PayloadFields`.
+    senders: Vec<SenderView>,
+}
+
+struct ConstantView {
+    name: String,
+    doc: String,
+    value: String,
+}
+
+struct ErrorKindView {
+    variant: String,
+    wire: String,
+    doc: String,
 }
 
 struct StructView {
     name: String,
     doc: String,
     fields: Vec<FieldView>,
+    /// The body of `impl Default`, when every field has a default or is optional.
+    default: Option<String>,
+    /// The statements of `check` (send-side checks: formats, finite numbers), may be empty.
+    checks: Vec<String>,
 }
 
 struct FieldView {
     name: String,
     doc: String,
-    /// Serialized with sorted keys (a free-form object).
-    sorted: bool,
+    /// `#[serde(...)]` attributes, each on its own line.
+    attrs: String,
     rust_type: String,
     /// Every key that may hold the field, canonical first, as a Rust slice literal.
     keys: String,
+    /// Not required and without a default: `Option<T>`, `null` reads as absent.
+    optional: bool,
     /// Turns `value: serde_json::Value` into the field's type, with `?`.
     convert: String,
     /// The field's value when the key is missing (an expression, or a `return Err(..)`).
     missing: String,
 }
 
+/// `EnvelopeFields` or `PayloadFields`: what a sender may set of one structure.
+struct SenderView {
+    /// `EnvelopeFields`.
+    name: String,
+    /// `MessageEnvelope`.
+    message: String,
+    /// `SendOptions` or `Payload`: the hand-written builder that stores the fields.
+    builder: String,
+    /// The name of the fills parameter (`_fills` when no field is filled).
+    fills: String,
+    /// The fields the struct holds.
+    fields: Vec<SenderFieldView>,
+    /// The parameters of `into_message`: the fields a sender always computes or that have no
+    /// default (`payloads: Vec<MessagePayload>`), in declaration order.
+    params: Vec<(String, String)>,
+    /// `name: expression` lines building the message.
+    build: Vec<String>,
+}
+
+struct SenderFieldView {
+    name: String,
+    doc: String,
+    /// The type stored: `Option<String>` for fills and optional fields.
+    stored: String,
+    /// The default stored.
+    default: String,
+    /// The setter's parameter list and the statement storing it.
+    setters: Vec<SetterView>,
+    /// The statement of `set` storing `value: serde_json::Value` at `at`, with `?`.
+    set_from_json: String,
+}
+
+struct SetterView {
+    name: String,
+    doc: String,
+    params: String,
+    body: String,
+}
+
 /// Renders `sdk-rust/src/generated.rs` (before rustfmt).
 pub fn render(model: &Model) -> Result<String, askama::Error> {
+    let root = model.root();
+    let mut senders = vec![sender_view(root, "EnvelopeFields", "SendOptions", "")];
+    if let Some(item) = root.field("payloads").and_then(|f| f.ty.struct_item()) {
+        senders.push(sender_view(
+            model.struct_named(item),
+            "PayloadFields",
+            "Payload",
+            "with_",
+        ));
+    }
     File {
         preamble: crate::preamble("//"),
         schema_name: model.schema_name.clone(),
-        structs: model.structs.iter().map(struct_view).collect(),
+        structs: model
+            .structs
+            .iter()
+            .map(|s| struct_view(model, s))
+            .collect(),
         enums: model.enums.iter().map(RustEnumView::new).collect(),
+        constants: model
+            .constants
+            .iter()
+            .map(|c| ConstantView {
+                name: upper_snake_case(&pascal_case(&c.name)),
+                doc: rust_doc(&c.description, "    "),
+                value: rust_integer(c.value),
+            })
+            .collect(),
+        error_kinds: model
+            .error_kinds
+            .iter()
+            .map(|k| ErrorKindView {
+                variant: pascal_case(&k.name),
+                wire: rust_str(&k.name),
+                doc: rust_doc(&k.description, "    "),
+            })
+            .collect(),
+        senders,
     }
     .render()
 }
 
-fn struct_view(s: &Struct) -> StructView {
+/// `1000000` as `1_000_000`.
+fn rust_integer(value: u64) -> String {
+    let digits = value.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push('_');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The Rust type of a value of `ty`.
+fn rust_type(ty: &FieldType) -> String {
+    match ty {
+        FieldType::String { .. } => "String".to_string(),
+        FieldType::Bool => "bool".to_string(),
+        FieldType::Unsigned => "u64".to_string(),
+        FieldType::Signed => "i64".to_string(),
+        FieldType::Number => "f64".to_string(),
+        FieldType::FreeObject { .. } => "serde_json::Map<String, serde_json::Value>".to_string(),
+        FieldType::Enum(name) | FieldType::Struct(name) => name.clone(),
+        FieldType::Array { item, .. } => format!("Vec<{}>", rust_type(item)),
+    }
+}
+
+/// The `wire::Format` of a string format.
+fn format_path(format: StringFormat) -> &'static str {
+    match format {
+        StringFormat::Uuid => "wire::Format::Uuid",
+        StringFormat::DateTime => "wire::Format::DateTime",
+    }
+}
+
+/// A function (a path or a closure) turning `(Value, &At)` into a value of `ty`.
+fn decoder(ty: &FieldType) -> String {
+    let closure = |body: String| format!("|value, at: &At<'_>| {body}");
+    match ty {
+        FieldType::String {
+            constant: Some(text),
+            ..
+        } => closure(format!("wire::constant(value, at, {})", rust_str(text))),
+        FieldType::String {
+            format: Some(format),
+            ..
+        } => closure(format!(
+            "wire::formatted(value, at, {})",
+            format_path(*format)
+        )),
+        FieldType::String { .. } => "wire::string".to_string(),
+        FieldType::Bool => "wire::boolean".to_string(),
+        FieldType::Unsigned => "wire::unsigned".to_string(),
+        FieldType::Signed => "wire::signed".to_string(),
+        FieldType::Number => "wire::number".to_string(),
+        FieldType::FreeObject { .. } => "wire::object".to_string(),
+        FieldType::Enum(e) => closure(format!(
+            "wire::enumeration(value, at, {e}::EXPECTED, {e}::parse)"
+        )),
+        FieldType::Struct(name) => format!("{name}::from_value"),
+        FieldType::Array { item, .. } => {
+            closure(format!("wire::array(value, at, {})", decoder(item)))
+        }
+    }
+}
+
+/// The expression decoding `value` at `at` into a value of `ty`, with `?`.
+fn convert(ty: &FieldType, at: &str) -> String {
+    match ty {
+        FieldType::String {
+            constant: Some(text),
+            ..
+        } => format!("wire::constant(value, {at}, {})?", rust_str(text)),
+        FieldType::String {
+            format: Some(format),
+            ..
+        } => format!("wire::formatted(value, {at}, {})?", format_path(*format)),
+        FieldType::Enum(e) => {
+            format!("wire::enumeration(value, {at}, {e}::EXPECTED, {e}::parse)?")
+        }
+        FieldType::Array { item, .. } => format!("wire::array(value, {at}, {})?", decoder(item)),
+        other => format!("{}(value, {at})?", decoder(other)),
+    }
+}
+
+/// A Rust expression of a default value of a field of type `ty`.
+fn default_expr(default: &DefaultValue, ty: &FieldType) -> String {
+    match default {
+        DefaultValue::String(text) if text.is_empty() => "String::new()".to_string(),
+        DefaultValue::String(text) => format!("{}.to_string()", rust_str(text)),
+        DefaultValue::EmptyObject => "serde_json::Map::new()".to_string(),
+        DefaultValue::Bool(b) => b.to_string(),
+        DefaultValue::Unsigned(n) => rust_integer(*n),
+        DefaultValue::Signed(n) if *n < 0 => format!("-{}", rust_integer(n.unsigned_abs())),
+        DefaultValue::Signed(n) => rust_integer(n.unsigned_abs()),
+        DefaultValue::Number(x) => format!("{x:?}_f64"),
+        DefaultValue::EmptyArray => "Vec::new()".to_string(),
+        DefaultValue::StructDefaults => format!("{}::default()", rust_type(ty)),
+    }
+}
+
+/// The value a receiver (and `Default`) gives a field whose key is missing, when it has one.
+fn absent_value(field: &Field) -> Option<String> {
+    if field.optional {
+        return Some("None".to_string());
+    }
+    field.default.as_ref().map(|d| default_expr(d, &field.ty))
+}
+
+fn struct_view(model: &Model, s: &Struct) -> StructView {
     let fields = s
         .fields
         .iter()
         .map(|field| {
             let name = field.name.clone();
             let at = format!("&at.key({})", rust_str(&name));
-            let (rust_type, convert, sorted) = match &field.ty {
-                FieldType::String { .. } => (
-                    "String".to_string(),
-                    format!("wire::string(value, {at})?"),
-                    false,
-                ),
-                FieldType::Unsigned => (
-                    "u64".to_string(),
-                    format!("wire::unsigned(value, {at})?"),
-                    false,
-                ),
-                FieldType::FreeObject { .. } => (
-                    "serde_json::Map<String, serde_json::Value>".to_string(),
-                    format!("wire::object(value, {at})?"),
-                    true,
-                ),
-                FieldType::Enum(e) => (
-                    e.clone(),
-                    format!("wire::enumeration(value, {at}, {e}::EXPECTED, {e}::parse)?"),
-                    false,
-                ),
-                FieldType::Array { .. } if field.ty.struct_item().is_some() => (
-                    format!("Vec<{}>", field.ty.struct_item().unwrap_or_default()),
-                    format!(
-                        "wire::array(value, {at}, {}::from_value)?",
-                        field.ty.struct_item().unwrap_or_default()
-                    ),
-                    false,
-                ),
-                other => unimplemented!("field type {other:?}: not rendered by this backend yet"),
+            let mut attrs = String::new();
+            if field.optional {
+                attrs.push_str("    #[serde(skip_serializing_if = \"Option::is_none\")]\n");
+            }
+            if matches!(field.ty, FieldType::FreeObject { .. }) {
+                let with = if field.optional {
+                    "crate::wire::sorted_optional_object"
+                } else {
+                    "crate::wire::sorted_object"
+                };
+                attrs.push_str(&format!("    #[serde(serialize_with = \"{with}\")]\n"));
+            }
+            let rust_type = if field.optional {
+                format!("Option<{}>", rust_type(&field.ty))
+            } else {
+                rust_type(&field.ty)
             };
-            let missing = match &field.default {
-                None => format!("return Err(wire::missing({at}))"),
-                Some(DefaultValue::String(text)) if text.is_empty() => "String::new()".to_string(),
-                Some(DefaultValue::String(text)) => format!("{}.to_string()", rust_str(text)),
-                Some(DefaultValue::EmptyObject) => "serde_json::Map::new()".to_string(),
-                Some(other) => {
-                    unimplemented!("default {other:?}: not rendered by this backend yet")
-                }
-            };
+            let missing =
+                absent_value(field).unwrap_or_else(|| format!("return Err(wire::missing({at}))"));
             let keys = std::iter::once(&field.name)
                 .chain(&field.aliases)
                 .map(|k| rust_str(k))
@@ -100,12 +288,33 @@ fn struct_view(s: &Struct) -> StructView {
                 .join(", ");
             FieldView {
                 doc: rust_doc(&field.description, "    "),
-                sorted,
+                attrs,
                 rust_type,
                 keys: format!("&[{keys}]"),
-                convert,
+                optional: field.optional,
+                convert: convert(&field.ty, &at),
                 missing,
                 name,
+            }
+        })
+        .collect();
+    let default = s
+        .fields
+        .iter()
+        .map(|f| absent_value(f).map(|value| format!("{}: {value},", f.name)))
+        .collect::<Option<Vec<_>>>()
+        .map(|lines| lines.join("\n"));
+    let checks = s
+        .fields
+        .iter()
+        .filter_map(|f| {
+            let at = format!("&at.key({})", rust_str(&f.name));
+            let name = &f.name;
+            if f.optional {
+                check(model, &f.ty, "value", &at)
+                    .map(|c| format!("if let Some(value) = &self.{name} {{ {c} }}"))
+            } else {
+                check(model, &f.ty, &format!("&self.{name}"), &at)
             }
         })
         .collect();
@@ -113,5 +322,159 @@ fn struct_view(s: &Struct) -> StructView {
         name: s.name.clone(),
         doc: rust_doc(&s.description, ""),
         fields,
+        default,
+        checks,
+    }
+}
+
+/// The send-side check of `value` (an expression of type `&T`) at `at`, if `ty` needs one.
+fn check(model: &Model, ty: &FieldType, value: &str, at: &str) -> Option<String> {
+    match ty {
+        FieldType::String {
+            format: Some(format),
+            constant: None,
+            ..
+        } => Some(format!(
+            "wire::check_format({value}, {at}, {})?;",
+            format_path(*format)
+        )),
+        FieldType::Number => Some(format!("wire::check_finite(*{value}, {at})?;")),
+        FieldType::Struct(name) if needs_check(model, name) => {
+            Some(format!("{value}.check({at})?;"))
+        }
+        FieldType::Array { item, .. } => check(model, item, "item", "&list.index(i)").map(|c| {
+            format!(
+                "let list = {at}; for (i, item) in {}.iter().enumerate() {{ {c} }}",
+                value.trim_start_matches('&')
+            )
+        }),
+        _ => None,
+    }
+}
+
+/// Whether the structure `name` has anything a sender checks.
+fn needs_check(model: &Model, name: &str) -> bool {
+    model
+        .struct_named(name)
+        .fields
+        .iter()
+        .any(|f| check(model, &f.ty, "v", "at").is_some())
+}
+
+/// Whether a sender stores `field` in the fields struct (it has a default, is optional or is
+/// filled by the sender) rather than passing it to `into_message`.
+fn stored(field: &Field) -> bool {
+    field.settable() && (field.default.is_some() || field.optional || field.sender_fill.is_some())
+}
+
+fn sender_view(s: &Struct, name: &str, builder: &str, prefix: &str) -> SenderView {
+    let mut fields = Vec::new();
+    let mut params = Vec::new();
+    let mut build = Vec::new();
+    for field in &s.fields {
+        let fname = &field.name;
+        if let FieldType::String {
+            constant: Some(text),
+            ..
+        } = &field.ty
+        {
+            build.push(format!("{fname}: {}.to_string(),", rust_str(text)));
+            continue;
+        }
+        if !stored(field) {
+            params.push((fname.clone(), rust_type(&field.ty)));
+            build.push(format!("{fname},"));
+            continue;
+        }
+        let filled = field
+            .sender_fill
+            .filter(|fill| *fill != SenderFill::Computed);
+        let value_type = rust_type(&field.ty);
+        let (stored_type, default) = match (filled, field.optional) {
+            (Some(_), _) | (None, true) => (format!("Option<{value_type}>"), "None".to_string()),
+            (None, false) => (
+                value_type.clone(),
+                absent_value(field).expect("a stored field without a fill has a default"),
+            ),
+        };
+        build.push(match filled {
+            Some(fill) if field.optional => {
+                format!(
+                    "{fname}: self.{fname}.or_else(|| Some(fills.{}())),",
+                    fill.as_str()
+                )
+            }
+            Some(fill) => format!(
+                "{fname}: self.{fname}.unwrap_or_else(|| fills.{}()),",
+                fill.as_str()
+            ),
+            None => format!("{fname}: self.{fname},"),
+        });
+        let wrap = |v: &str| {
+            if stored_type.starts_with("Option<") {
+                format!("Some({v})")
+            } else {
+                v.to_string()
+            }
+        };
+        let setter = format!("{prefix}{fname}");
+        let doc = rust_doc(&field.description, "    ");
+        let setters = match &field.ty {
+            FieldType::String { .. } => vec![SetterView {
+                name: setter,
+                doc,
+                params: "value: impl Into<String>".to_string(),
+                body: format!("self.fields.{fname} = {};", wrap("value.into()")),
+            }],
+            FieldType::FreeObject { .. } if !field.optional => vec![
+                SetterView {
+                    name: setter.clone(),
+                    doc: format!(
+                        "{doc}    ///\n    /// Adds one key; `{setter}_map` replaces the whole object.\n"
+                    ),
+                    params: "key: impl Into<String>, value: impl Into<serde_json::Value>"
+                        .to_string(),
+                    body: format!("self.fields.{fname}.insert(key.into(), value.into());"),
+                },
+                SetterView {
+                    name: format!("{setter}_map"),
+                    doc: format!("{doc}    ///\n    /// Replaces the whole object.\n"),
+                    params: "map: serde_json::Map<String, serde_json::Value>".to_string(),
+                    body: format!("self.fields.{fname} = map;"),
+                },
+            ],
+            other => vec![SetterView {
+                name: setter,
+                doc,
+                params: format!("value: {}", rust_type(other)),
+                body: format!("self.fields.{fname} = {};", wrap("value")),
+            }],
+        };
+        let decoded = convert(&field.ty, "at");
+        let set_from_json = if field.optional {
+            format!(
+                "self.{fname} = match value {{ Value::Null => None, value => Some({decoded}) }};"
+            )
+        } else {
+            format!("self.{fname} = {};", wrap(&decoded))
+        };
+        fields.push(SenderFieldView {
+            name: fname.clone(),
+            doc: rust_doc(&field.description, "    "),
+            stored: stored_type,
+            default,
+            setters,
+            set_from_json,
+        });
+    }
+    let uses_fills = build.iter().any(|line| line.contains("fills."));
+    SenderView {
+        name: name.to_string(),
+        message: s.name.clone(),
+        builder: builder.to_string(),
+        fills: if uses_fills { "fills" } else { "_fills" }.to_string(),
+        fields,
+        params,
+        build,
     }
 }

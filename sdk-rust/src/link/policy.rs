@@ -6,8 +6,9 @@ use std::time::Duration;
 use super::object_store::OBJECT_STORE_SCHEME;
 use crate::{Error, ErrorKind};
 
-/// The largest link payload a receiver downloads unless told otherwise (4 GiB).
-pub const DEFAULT_MAX_DOWNLOAD_BYTES: u64 = 4 << 30;
+/// The largest link payload a receiver downloads unless told otherwise: the contract's
+/// [`MAX_DOWNLOAD_BYTES`](crate::contract::MAX_DOWNLOAD_BYTES) (1 GiB).
+pub const DEFAULT_MAX_DOWNLOAD_BYTES: u64 = crate::contract::MAX_DOWNLOAD_BYTES;
 
 /// Which links a receiver fetches and how much it puts up with.
 ///
@@ -52,7 +53,7 @@ impl Default for LinkPolicy {
 }
 
 impl LinkPolicy {
-    /// No HTTP host allowed yet, at most 4 GiB per payload, at least 1 KiB/s over 30 s.
+    /// No HTTP host allowed yet, at most [`DEFAULT_MAX_DOWNLOAD_BYTES`] per payload, at least 1 KiB/s over 30 s.
     pub fn new() -> Self {
         LinkPolicy::default()
     }

@@ -34,7 +34,7 @@ pub async fn run(args: RequestArgs) -> Result<(), Error> {
     let client = args.connection.connect(&bars).await?;
     let timeout = Duration::from_secs_f64(args.timeout.max(0.0));
     let reply = client
-        .request(&args.subject, payloads, &args.envelope.options(), timeout)
+        .request(&args.subject, payloads, &args.envelope.options()?, timeout)
         .await?;
     print!("reply {}", show::envelope(&reply.envelope));
     for (index, payload) in reply.payloads.iter().enumerate() {
