@@ -61,6 +61,7 @@
 
 #![warn(missing_docs)]
 
+mod checks;
 mod client;
 mod clock;
 mod envelope;

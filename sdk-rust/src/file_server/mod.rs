@@ -57,6 +57,7 @@
 //! # }
 //! ```
 
+mod idle;
 mod paths;
 mod plik;
 mod response;
@@ -83,6 +84,12 @@ pub use storage::INCOMING_FOLDER;
 
 /// How long a client may take to send the headers of a request.
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// The default [`FileServerConfig::idle_timeout`].
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+/// The default [`FileServerConfig::max_connections`].
+pub const DEFAULT_MAX_CONNECTIONS: usize = 256;
+/// The default [`FileServerConfig::max_open_uploads`].
+pub const DEFAULT_MAX_OPEN_UPLOADS: usize = 10_000;
 /// How long a graceful shutdown waits for requests in flight before dropping them.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 /// How often open Plik uploads and abandoned partial uploads are swept without a TTL.
@@ -102,8 +109,21 @@ pub struct FileServerConfig {
     pub max_upload_bytes: Option<u64>,
     /// Stored files older than this are removed; `None` keeps them.
     pub ttl: Option<Duration>,
-    /// When set, uploads (`POST /upload`, `PUT`) and `DELETE` need this token.
+    /// When set, uploads (`POST /upload`, `PUT`) and `DELETE` need this token; without
+    /// one, `DELETE` is refused (403).
     pub upload_token: Option<String>,
+    /// Whether a `PUT` may replace a file already stored (default `false`: 409).
+    pub allow_overwrite: bool,
+    /// A connection that moves fewer than 1 KiB (in either direction) during this long is
+    /// closed: idle keep-alive connections, bodies sent too slowly, downloads read too
+    /// slowly (default [`DEFAULT_IDLE_TIMEOUT`]).
+    pub idle_timeout: Duration,
+    /// The most connections served at once; more wait in the listen queue until one ends
+    /// (default [`DEFAULT_MAX_CONNECTIONS`]).
+    pub max_connections: usize,
+    /// The most Plik uploads open at once (`POST /upload` without its file yet); opening
+    /// one more forgets the oldest (default [`DEFAULT_MAX_OPEN_UPLOADS`]).
+    pub max_open_uploads: usize,
 }
 
 impl FileServerConfig {
@@ -115,6 +135,10 @@ impl FileServerConfig {
             max_upload_bytes: None,
             ttl: None,
             upload_token: None,
+            allow_overwrite: false,
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            max_open_uploads: DEFAULT_MAX_OPEN_UPLOADS,
         }
     }
 
@@ -136,9 +160,34 @@ impl FileServerConfig {
         self
     }
 
-    /// Requires `upload_token` for uploads and deletes (`None`: open to all).
+    /// Requires `upload_token` for uploads and deletes (`None`: uploads open to all,
+    /// deletes refused).
     pub fn with_upload_token(mut self, upload_token: Option<String>) -> Self {
         self.upload_token = upload_token;
+        self
+    }
+
+    /// Lets a `PUT` replace a stored file (`false`, the default: 409 Conflict).
+    pub fn with_allow_overwrite(mut self, allow_overwrite: bool) -> Self {
+        self.allow_overwrite = allow_overwrite;
+        self
+    }
+
+    /// Closes connections that move fewer than 1 KiB during `idle_timeout`.
+    pub fn with_idle_timeout(mut self, idle_timeout: Duration) -> Self {
+        self.idle_timeout = idle_timeout.max(Duration::from_millis(10));
+        self
+    }
+
+    /// Serves at most `max_connections` connections at once (at least 1).
+    pub fn with_max_connections(mut self, max_connections: usize) -> Self {
+        self.max_connections = max_connections.max(1);
+        self
+    }
+
+    /// Keeps at most `max_open_uploads` Plik uploads open (at least 1).
+    pub fn with_max_open_uploads(mut self, max_open_uploads: usize) -> Self {
+        self.max_open_uploads = max_open_uploads.max(1);
         self
     }
 }
@@ -171,10 +220,13 @@ impl FileServer {
         let local_addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
             store,
-            uploads: plik::Uploads::default(),
+            uploads: plik::Uploads::new(config.max_open_uploads),
             max_upload_bytes: config.max_upload_bytes,
             ttl: config.ttl,
             upload_token: config.upload_token,
+            allow_overwrite: config.allow_overwrite,
+            idle_timeout: config.idle_timeout,
+            max_connections: config.max_connections,
         });
         Ok(FileServer {
             listener,
@@ -213,7 +265,14 @@ impl FileServer {
         http.timer(TokioTimer::new())
             .header_read_timeout(HEADER_READ_TIMEOUT);
         tokio::pin!(shutdown);
+        // One permit per connection: at the cap, new connections wait in the listen queue.
+        let slots = Arc::new(tokio::sync::Semaphore::new(self.shared.max_connections));
         loop {
+            let slot = tokio::select! {
+                slot = Arc::clone(&slots).acquire_owned() => slot.expect("never closed"),
+                Some(_) = connections.join_next(), if !connections.is_empty() => continue,
+                () = &mut shutdown => break,
+            };
             let (stream, _peer) = tokio::select! {
                 accepted = self.listener.accept() => match accepted {
                     Ok(accepted) => accepted,
@@ -229,12 +288,14 @@ impl FileServer {
                 () = &mut shutdown => break,
             };
             let shared = Arc::clone(&self.shared);
+            let stream = idle::IdleTimeout::new(stream, self.shared.idle_timeout);
             let service = service_fn(move |request| routes::handle(Arc::clone(&shared), request));
             let connection = http.serve_connection(TokioIo::new(stream), service);
             let connection = graceful.watch(connection);
             connections.spawn(async move {
                 // A client that goes away mid-request is its own business; nothing to report.
                 let _ = connection.await;
+                drop(slot);
             });
         }
         drop(self.listener);
