@@ -11,21 +11,33 @@
 //! | `POST /upload` (JSON options, may be `{}`) | 200, JSON `{"id": UPLOAD_ID, "uploadToken": TOKEN, ...}` |
 //! | `POST /file/{uploadId}`, `multipart/form-data` with one part `file`, header `X-UploadToken` | 200, JSON `{"id": FILE_ID, "fileName": NAME, "fileSize": N, ...}` |
 //! | `GET /file/{uploadId}/{fileId}/{fileName}` | the bytes |
-//! | `PUT /{path...}` | 201; the body is stored there, folders created |
+//! | `PUT /{path...}` | 201; the body is stored there, folders created; 409 when a file is already stored there (unless [`FileServerConfig::allow_overwrite`]); 403 below `/file/` (Plik's) |
 //! | `GET /{path...}`, `HEAD /{path...}` | the bytes (headers only for `HEAD`) |
-//! | `DELETE /{path...}` | 200 |
+//! | `DELETE /{path...}` | 200 with the upload token; 403 when the server has none |
 //!
 //! Every response carries `Content-Length`. A missing file is 404; an upload larger than
-//! [`FileServerConfig::max_upload_bytes`] is 413. With an [upload
+//! [`FileServerConfig::max_upload_bytes`] is 413, whether its length was declared or not, and
+//! a multipart body holding more than 64 KiB besides its file (no boundary at all, huge part
+//! headers) is 413 too, so memory stays flat. With an [upload
 //! token](FileServerConfig::upload_token), `POST /upload`, `PUT` and `DELETE` need
 //! `Authorization: Bearer TOKEN` (or `X-PlikToken: TOKEN`), else 401; downloads stay open,
 //! since a link is a capability. Refusals are one line of plain text naming what was wrong.
 //!
+//! # Limits
+//!
+//! A connection that moves fewer than 1 KiB during [`FileServerConfig::idle_timeout`] is
+//! closed (idle keep-alive, a trickled body, a download nobody reads); headers must arrive
+//! within 30 s; at most [`FileServerConfig::max_connections`] are served at once (more wait in
+//! the listen queue); at most [`FileServerConfig::max_open_uploads`] Plik uploads stay open
+//! (one more forgets the oldest).
+//!
 //! # Storage and safety
 //!
 //! A URL path is percent-decoded name by name and each name is checked: empty names, `.`,
-//! `..`, hidden names (a leading `.`), `/`, `\`, NUL and other control characters are
-//! refused with 400, so nothing is ever read or written outside the folder (and a symbolic
+//! `..`, hidden names (a leading `.`), `/`, `\`, NUL and other control characters, and what
+//! Windows reads as a drive, a stream or a device (`C:x`, `a:stream`, `CON`, `nul.txt`) are
+//! refused with 400 before anything is created, so nothing is ever read or written outside
+//! the folder (and a symbolic
 //! link someone placed in the folder that leads outside it is refused with 403). Bodies are
 //! streamed to and from disk, never held whole in memory. An upload is written to a
 //! temporary file in `DIR/.incoming/` and renamed into place only once complete: a broken or

@@ -198,18 +198,18 @@ pub fn already_stored(url_path: &str) -> Refusal {
 }
 
 async fn delete(shared: &Shared, request: Request<Incoming>) -> Result<Response<Body>, Refusal> {
+    let path = stored_path(request.uri().path())?;
     if shared.upload_token.is_none() {
         return Err(Refusal::new(
             StatusCode::FORBIDDEN,
             format!(
                 "DELETE {} is refused: this server has no upload token, so nobody may delete \
                  (start it with --upload-token to allow deletes with the token)",
-                request.uri().path()
+                path.to_url_path()
             ),
         ));
     }
     authorize(shared, &request)?;
-    let path = stored_path(request.uri().path())?;
     if shared.store.delete(&path).await? {
         Ok(response::text(
             StatusCode::OK,
