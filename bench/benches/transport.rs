@@ -279,7 +279,7 @@ async fn link_transport() {
     // The receiving side fetches from the benchmark's own file server only.
     let client = natsbridge::ConnectOptions::new()
         .object_store("bench")
-        .allow_link_host("127.0.0.1")
+        .allow_link_host(files.url().trim_start_matches("http://"))
         .connect(&server.url())
         .await
         .expect("connect");

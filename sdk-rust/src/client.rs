@@ -94,7 +94,8 @@ impl Default for ConnectOptions {
 impl ConnectOptions {
     /// Defaults: no auth, no file server, `size_threshold` and retries from [`contract`](crate::contract),
     /// reconnects forever with full-jitter backoff ([`RECONNECT_BACKOFF`]), an 8 MiB reconnect
-    /// buffer, links fetched only from the own file server's host ([`LinkPolicy`]).
+    /// buffer, links fetched only from the own file server's `host:port` or the own Object
+    /// Store bucket ([`LinkPolicy`]).
     pub fn new() -> Self {
         ConnectOptions::default()
     }
@@ -187,9 +188,18 @@ impl ConnectOptions {
         self
     }
 
-    /// Also downloads link payloads from `host` (see [`LinkPolicy::allow_host`]).
+    /// Also downloads link payloads from `host` or `host:port` (see
+    /// [`LinkPolicy::allow_host`]: without a port, the scheme's default port).
     pub fn allow_link_host(mut self, host: impl Into<String>) -> Self {
         self.link_policy = self.link_policy.allow_host(host);
+        self
+    }
+
+    /// Also downloads `nats-object-store` links from `bucket` (see
+    /// [`LinkPolicy::allow_bucket`]); the client's own [`object_store`](Self::object_store)
+    /// bucket is always allowed.
+    pub fn allow_link_bucket(mut self, bucket: impl Into<String>) -> Self {
+        self.link_policy = self.link_policy.allow_bucket(bucket);
         self
     }
 
@@ -293,6 +303,7 @@ impl ConnectOptions {
         let jetstream = async_nats::jetstream::new(nats.clone());
         let policy = match &self.link {
             LinkChoice::Plik(url) | LinkChoice::HttpPut(url) => self.link_policy.allow_host_of(url),
+            LinkChoice::ObjectStore(bucket) => self.link_policy.allow_bucket(bucket),
             _ => self.link_policy,
         };
         let token = self.upload_token;
@@ -417,6 +428,9 @@ impl Client {
         payloads: Vec<Payload>,
         options: &SendOptions,
     ) -> Result<MessageEnvelope, Error> {
+        if !options.reply_to.is_empty() {
+            crate::checks::check_subject("reply_to", &options.reply_to)?;
+        }
         let headers = options.jetstream.then(|| {
             // The id is not known before composing; reserve room for a UUID-long one.
             MSG_ID_HEADER.len() + 36 + "NATS/1.0\r\n: \r\n\r\n".len()
@@ -506,6 +520,7 @@ impl Client {
         let jetstream_error = |what: &str, e: &dyn std::fmt::Display| {
             Error::new(ErrorKind::Jetstream, subject, format!("{what}: {e}"))
         };
+        crate::checks::check_header(MSG_ID_HEADER, msg_id)?;
         let mut headers = async_nats::HeaderMap::new();
         headers.insert(MSG_ID_HEADER, msg_id);
         let ack = self
@@ -591,7 +606,7 @@ impl Client {
     /// # Errors
     /// [`ErrorKind::Nats`] when the subscription is refused.
     pub async fn raw_subscribe(&self, subject: &str) -> Result<async_nats::Subscriber, Error> {
-        crate::send::check_subject(subject)?;
+        crate::checks::check_subject("subject", subject)?;
         let subscriber = self
             .inner
             .nats
@@ -643,7 +658,7 @@ impl Client {
         };
         // No confirmation round trip: the server handles this SUB before the request published
         // after it on the same connection, so no reply can arrive before it.
-        crate::send::check_subject(&reply_to)?;
+        crate::checks::check_subject("reply_to", &reply_to)?;
         let mut replies = self
             .inner
             .nats
@@ -721,6 +736,8 @@ impl Client {
                 ),
             ));
         }
+        // The subject comes from the request: a hostile one must not reach the wire.
+        crate::checks::check_subject("reply_to", &subject)?;
         let mut options = options.clone();
         let fields = &mut options.fields;
         fields.reply_to_msg_id = asked.msg_id.clone();

@@ -65,6 +65,7 @@
 
 #![warn(missing_docs)]
 
+mod checks;
 mod client;
 mod clock;
 mod envelope;

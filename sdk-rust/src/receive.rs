@@ -10,6 +10,9 @@ use crate::{
     Data, Encoding, Error, ErrorKind, MessageEnvelope, MessagePayload, ReceivedPayload, Transport,
 };
 
+/// The buffer a link payload received in memory starts with (it grows as data arrives).
+const INITIAL_BUFFER: u64 = 1 << 20;
+
 /// A received message: its envelope and its payloads, decoded.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Received {
@@ -108,21 +111,39 @@ impl Fetcher {
         envelope: &MessageEnvelope,
     ) -> Result<Vec<ReceivedPayload>, Error> {
         let mut direct = Vec::with_capacity(envelope.payloads.len());
+        let mut linked = 0u64;
         for (index, payload) in envelope.payloads.iter().enumerate() {
             direct.push(match payload.transport {
                 Transport::Direct => Some(direct_bytes(payload, index)?),
                 Transport::Link => {
                     expected(payload, index)?;
+                    // Declared sizes, summed: one file named N times counts N times.
+                    linked = linked.saturating_add(payload.size);
                     None
                 }
             });
+        }
+        let cap = self.policy.in_memory_cap();
+        if linked > cap {
+            return Err(Error::new(
+                ErrorKind::TooLarge,
+                "payloads",
+                format!(
+                    "the link payloads of message {:?} add up to {linked} bytes, more than the \
+                     {cap} bytes this receiver holds in memory per message \
+                     (LinkPolicy::max_in_memory_bytes); receive them to files with \
+                     payload_to_file",
+                    envelope.msg_id
+                ),
+            ));
         }
         let mut out = Vec::with_capacity(direct.len());
         for ((index, payload), bytes) in envelope.payloads.iter().enumerate().zip(direct) {
             let bytes = match bytes {
                 Some(bytes) => bytes,
                 None => {
-                    let mut buffer = Vec::with_capacity(payload.size.min(64 << 20) as usize);
+                    // Grown as data arrives: a size the server never sends costs nothing.
+                    let mut buffer = Vec::with_capacity(payload.size.min(INITIAL_BUFFER) as usize);
                     self.fetch(&expected(payload, index)?, &mut buffer).await?;
                     Bytes::from(buffer)
                 }

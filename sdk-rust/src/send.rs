@@ -413,14 +413,7 @@ fn file_error(path: &std::path::Path, dataname: &str, error: &std::io::Error) ->
     )
 }
 
-/// Refuses subjects NATS cannot carry: empty, or holding whitespace.
+/// Refuses subjects NATS cannot carry: empty, or holding a byte <= 0x20 or 0x7f.
 pub(crate) fn check_subject(subject: &str) -> Result<(), Error> {
-    if subject.is_empty() || subject.chars().any(char::is_whitespace) {
-        return Err(Error::new(
-            ErrorKind::InvalidInput,
-            "send_to",
-            format!("{subject:?} is not a NATS subject (empty, or holds whitespace)"),
-        ));
-    }
-    Ok(())
+    crate::checks::check_subject("send_to", subject)
 }

@@ -29,11 +29,11 @@ fn serve_files() -> ServeFiles {
 }
 
 /// Starts `natsbridge listen` and returns once it has subscribed.
-fn listen(server: &NatsServer, subject: &str, dir: &Path, count: usize) -> Running {
+fn listen(server: &NatsServer, subject: &str, dir: &Path, count: usize, extra: &[&str]) -> Running {
     let mut child = Command::new(BINARY)
         .args(["listen", subject, "--count", &count.to_string(), "--dir"])
         .arg(dir)
-        .args(["--allow-link-host", "127.0.0.1"])
+        .args(extra)
         .env("NATS_URL", server.url())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -82,7 +82,15 @@ fn send_in_one_process_reaches_listen_in_another_with_a_5_mb_file_over_serve_fil
     let content: Vec<u8> = (0..5_000_000u32).map(|i| (i * 7 % 251) as u8).collect();
     std::fs::write(&big, &content).unwrap();
     let received = work.path().join("received");
-    let listener = listen(&server, "chat.cli", &received, 1);
+    let file_server = files.url();
+    let allowed = file_server.trim_start_matches("http://");
+    let listener = listen(
+        &server,
+        "chat.cli",
+        &received,
+        1,
+        &["--allow-link-host", allowed],
+    );
 
     let sent = send(
         &server,
@@ -125,7 +133,7 @@ fn listen_keeps_every_payload_inside_its_folder_and_goes_on_after_a_bad_message(
     let server = NatsServer::start();
     let work = tempfile::tempdir().unwrap();
     let received = work.path().join("inbox");
-    let listener = listen(&server, "hostile", &received, 2);
+    let listener = listen(&server, "hostile", &received, 2, &[]);
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
         let client = natsbridge::connect(&server.url()).await.unwrap();
@@ -162,7 +170,7 @@ fn listen_keeps_every_payload_inside_its_folder_and_goes_on_after_a_bad_message(
     assert_eq!(
         names,
         [
-            "C:_evil.txt",
+            "C__evil.txt",
             "__",
             "___.._escape.txt",
             "___.._win.txt",
@@ -290,4 +298,77 @@ async fn http_put_to_serve_files_survives_a_restart_of_the_file_server() {
         natsbridge::Data::Bytes(vec![8u8; 70_000].into())
     );
     assert_eq!(received.payloads[1].data.as_text(), Some("odd name"));
+}
+
+/// Issue 14 item 9: sender fields holding terminal escape sequences are printed escaped.
+/// Item 13: datanames that Windows reads as a drive, a stream or a device are saved under
+/// plain names inside the folder. Item 6: a link to another port of the file server's host
+/// is refused, naming the URL.
+#[test]
+fn listen_prints_escape_sequences_escaped_and_saves_windows_names_plainly() {
+    let server = NatsServer::start();
+    let files = serve_files();
+    let work = tempfile::tempdir().unwrap();
+    let received = work.path().join("inbox");
+    let listener = listen(
+        &server,
+        "hostile",
+        &received,
+        2,
+        &["--fileserver", &files.url()],
+    );
+    let other_port = natsbridge_test_support::free_port();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let nats = natsbridge::async_nats::connect(server.url()).await.unwrap();
+        let hostile = "\u{1b}[2J\u{1b}]52;c;cm0gLXJmIH4=\u{7}\u{9b}31mevil";
+        let envelope = natsbridge::EnvelopeComposer::new("nats://x", hostile)
+            .sender_name(hostile)
+            .compose(
+                "hostile",
+                vec![
+                    Payload::text("C:x", "drive"),
+                    Payload::text("CON.txt", "device"),
+                    Payload::text("a:stream", "stream"),
+                    Payload::text("nul", "device"),
+                    Payload::text("\u{1b}[31mred", "escape"),
+                ],
+                &SendOptions::new().metadata("note", hostile),
+            )
+            .await
+            .unwrap();
+        nats.publish("hostile", envelope.to_json_vec().into())
+            .await
+            .unwrap();
+        let mut link = envelope.clone();
+        link.payloads.truncate(1);
+        link.payloads[0].transport = natsbridge::Transport::Link;
+        link.payloads[0].data = format!("http://127.0.0.1:{other_port}/varz");
+        nats.publish("hostile", link.to_json_vec().into())
+            .await
+            .unwrap();
+        nats.flush().await.unwrap();
+    });
+    let (out, err) = finish(listener);
+    assert!(
+        !out.contains('\u{1b}') && !err.contains('\u{1b}'),
+        "{out:?}{err:?}"
+    );
+    assert!(!out.contains('\u{9b}') && !out.contains('\u{7}'), "{out:?}");
+    assert!(out.contains("\\u{1b}[2J"), "{out}");
+    assert!(
+        err.contains(&format!("http://127.0.0.1:{other_port}/varz"))
+            && err.contains("link_refused"),
+        "{err}"
+    );
+    let mut names: Vec<String> = std::fs::read_dir(&received)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["C_x", "_CON.txt", "_[31mred", "_nul", "a_stream"],
+        "{out}"
+    );
 }

@@ -188,7 +188,7 @@ async fn put_then_get_returns_a_multi_megabyte_body_byte_for_byte() {
     let got = get.bytes().await.unwrap();
     assert!(got[..] == body[..], "the body came back different");
 
-    // Storing again replaces the file whole.
+    // Files are write-once: storing again is a conflict and keeps the file.
     let smaller = test_bytes(1000, 2);
     let put = send(
         client
@@ -196,14 +196,33 @@ async fn put_then_get_returns_a_multi_megabyte_body_byte_for_byte() {
             .body(smaller.clone()),
     )
     .await;
-    assert_eq!(put.status(), StatusCode::CREATED);
+    assert_eq!(put.status(), StatusCode::CONFLICT);
     let got = send(client.get(server.url("/payload-id/big%20file.bin")))
         .await
         .bytes()
         .await
         .unwrap();
-    assert_eq!(got[..], smaller[..]);
+    assert!(got[..] == body[..], "a refused PUT changed the file");
     assert!(files_below(&server.dir.join(INCOMING_FOLDER)).is_empty());
+
+    // With overwriting allowed, storing again replaces the file whole.
+    let replacing = TestServer::with(|config| config.with_allow_overwrite(true)).await;
+    for content in [&body, &smaller] {
+        let put = send(
+            client
+                .put(replacing.url("/payload-id/big%20file.bin"))
+                .body(content.clone()),
+        )
+        .await;
+        assert_eq!(put.status(), StatusCode::CREATED);
+    }
+    let got = send(client.get(replacing.url("/payload-id/big%20file.bin")))
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(got[..], smaller[..]);
+    assert!(files_below(&replacing.dir.join(INCOMING_FOLDER)).is_empty());
 }
 
 /// Opens a Plik upload; returns its id and upload token.
@@ -515,7 +534,13 @@ async fn an_upload_token_guards_uploads_and_deletes_not_downloads() {
         send(put().bearer_auth("s3cret")).await.status(),
         StatusCode::CREATED
     );
-    let plik_header = send(put().header("X-PlikToken", "s3cret")).await;
+    let plik_header = send(
+        client
+            .put(server.url("/t/other.txt"))
+            .body("hello")
+            .header("X-PlikToken", "s3cret"),
+    )
+    .await;
     assert_eq!(plik_header.status(), StatusCode::CREATED);
 
     let download = send(client.get(server.url("/t/file.txt"))).await;
@@ -725,12 +750,19 @@ async fn concurrent_uploads_each_arrive_whole() {
         uploads.push(tokio::spawn(async move {
             let body = test_bytes(size, index + 100);
             let answer = send(client.put(url).body(chunked_body(body, 8 * 1024))).await;
-            answer.status()
+            (index, answer.status())
         }));
     }
+    let mut shared_stored = 0;
     for upload in uploads {
-        assert_eq!(upload.await.unwrap(), StatusCode::CREATED);
+        match upload.await.unwrap() {
+            (index, status) if index % 2 == 0 => assert_eq!(status, StatusCode::CREATED),
+            // Write-once: one of the racers stores the shared path, the others get 409.
+            (_, StatusCode::CREATED) => shared_stored += 1,
+            (_, status) => assert_eq!(status, StatusCode::CONFLICT),
+        }
     }
+    assert_eq!(shared_stored, 1, "racing PUTs to one path");
     for index in (0..12u64).step_by(2) {
         let got = send(client.get(server.url(&format!("/own/{index}.bin"))))
             .await

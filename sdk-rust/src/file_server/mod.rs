@@ -11,21 +11,33 @@
 //! | `POST /upload` (JSON options, may be `{}`) | 200, JSON `{"id": UPLOAD_ID, "uploadToken": TOKEN, ...}` |
 //! | `POST /file/{uploadId}`, `multipart/form-data` with one part `file`, header `X-UploadToken` | 200, JSON `{"id": FILE_ID, "fileName": NAME, "fileSize": N, ...}` |
 //! | `GET /file/{uploadId}/{fileId}/{fileName}` | the bytes |
-//! | `PUT /{path...}` | 201; the body is stored there, folders created |
+//! | `PUT /{path...}` | 201; the body is stored there, folders created; 409 when a file is already stored there (unless [`FileServerConfig::allow_overwrite`]); 403 below `/file/` (Plik's) |
 //! | `GET /{path...}`, `HEAD /{path...}` | the bytes (headers only for `HEAD`) |
-//! | `DELETE /{path...}` | 200 |
+//! | `DELETE /{path...}` | 200 with the upload token; 403 when the server has none |
 //!
 //! Every response carries `Content-Length`. A missing file is 404; an upload larger than
-//! [`FileServerConfig::max_upload_bytes`] is 413. With an [upload
+//! [`FileServerConfig::max_upload_bytes`] is 413, whether its length was declared or not, and
+//! a multipart body holding more than 64 KiB besides its file (no boundary at all, huge part
+//! headers) is 413 too, so memory stays flat. With an [upload
 //! token](FileServerConfig::upload_token), `POST /upload`, `PUT` and `DELETE` need
 //! `Authorization: Bearer TOKEN` (or `X-PlikToken: TOKEN`), else 401; downloads stay open,
 //! since a link is a capability. Refusals are one line of plain text naming what was wrong.
 //!
+//! # Limits
+//!
+//! A connection that moves fewer than 1 KiB during [`FileServerConfig::idle_timeout`] is
+//! closed (idle keep-alive, a trickled body, a download nobody reads); headers must arrive
+//! within 30 s; at most [`FileServerConfig::max_connections`] are served at once (more wait in
+//! the listen queue); at most [`FileServerConfig::max_open_uploads`] Plik uploads stay open
+//! (one more forgets the oldest).
+//!
 //! # Storage and safety
 //!
 //! A URL path is percent-decoded name by name and each name is checked: empty names, `.`,
-//! `..`, hidden names (a leading `.`), `/`, `\`, NUL and other control characters are
-//! refused with 400, so nothing is ever read or written outside the folder (and a symbolic
+//! `..`, hidden names (a leading `.`), `/`, `\`, NUL and other control characters, and what
+//! Windows reads as a drive, a stream or a device (`C:x`, `a:stream`, `CON`, `nul.txt`) are
+//! refused with 400 before anything is created, so nothing is ever read or written outside
+//! the folder (and a symbolic
 //! link someone placed in the folder that leads outside it is refused with 403). Bodies are
 //! streamed to and from disk, never held whole in memory. An upload is written to a
 //! temporary file in `DIR/.incoming/` and renamed into place only once complete: a broken or
@@ -57,6 +69,7 @@
 //! # }
 //! ```
 
+mod idle;
 mod paths;
 mod plik;
 mod response;
@@ -83,6 +96,12 @@ pub use storage::INCOMING_FOLDER;
 
 /// How long a client may take to send the headers of a request.
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// The default [`FileServerConfig::idle_timeout`].
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+/// The default [`FileServerConfig::max_connections`].
+pub const DEFAULT_MAX_CONNECTIONS: usize = 256;
+/// The default [`FileServerConfig::max_open_uploads`].
+pub const DEFAULT_MAX_OPEN_UPLOADS: usize = 10_000;
 /// How long a graceful shutdown waits for requests in flight before dropping them.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 /// How often open Plik uploads and abandoned partial uploads are swept without a TTL.
@@ -102,8 +121,21 @@ pub struct FileServerConfig {
     pub max_upload_bytes: Option<u64>,
     /// Stored files older than this are removed; `None` keeps them.
     pub ttl: Option<Duration>,
-    /// When set, uploads (`POST /upload`, `PUT`) and `DELETE` need this token.
+    /// When set, uploads (`POST /upload`, `PUT`) and `DELETE` need this token; without
+    /// one, `DELETE` is refused (403).
     pub upload_token: Option<String>,
+    /// Whether a `PUT` may replace a file already stored (default `false`: 409).
+    pub allow_overwrite: bool,
+    /// A connection that moves fewer than 1 KiB (in either direction) during this long is
+    /// closed: idle keep-alive connections, bodies sent too slowly, downloads read too
+    /// slowly (default [`DEFAULT_IDLE_TIMEOUT`]).
+    pub idle_timeout: Duration,
+    /// The most connections served at once; more wait in the listen queue until one ends
+    /// (default [`DEFAULT_MAX_CONNECTIONS`]).
+    pub max_connections: usize,
+    /// The most Plik uploads open at once (`POST /upload` without its file yet); opening
+    /// one more forgets the oldest (default [`DEFAULT_MAX_OPEN_UPLOADS`]).
+    pub max_open_uploads: usize,
 }
 
 impl FileServerConfig {
@@ -115,6 +147,10 @@ impl FileServerConfig {
             max_upload_bytes: None,
             ttl: None,
             upload_token: None,
+            allow_overwrite: false,
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            max_open_uploads: DEFAULT_MAX_OPEN_UPLOADS,
         }
     }
 
@@ -136,9 +172,34 @@ impl FileServerConfig {
         self
     }
 
-    /// Requires `upload_token` for uploads and deletes (`None`: open to all).
+    /// Requires `upload_token` for uploads and deletes (`None`: uploads open to all,
+    /// deletes refused).
     pub fn with_upload_token(mut self, upload_token: Option<String>) -> Self {
         self.upload_token = upload_token;
+        self
+    }
+
+    /// Lets a `PUT` replace a stored file (`false`, the default: 409 Conflict).
+    pub fn with_allow_overwrite(mut self, allow_overwrite: bool) -> Self {
+        self.allow_overwrite = allow_overwrite;
+        self
+    }
+
+    /// Closes connections that move fewer than 1 KiB during `idle_timeout`.
+    pub fn with_idle_timeout(mut self, idle_timeout: Duration) -> Self {
+        self.idle_timeout = idle_timeout.max(Duration::from_millis(10));
+        self
+    }
+
+    /// Serves at most `max_connections` connections at once (at least 1).
+    pub fn with_max_connections(mut self, max_connections: usize) -> Self {
+        self.max_connections = max_connections.max(1);
+        self
+    }
+
+    /// Keeps at most `max_open_uploads` Plik uploads open (at least 1).
+    pub fn with_max_open_uploads(mut self, max_open_uploads: usize) -> Self {
+        self.max_open_uploads = max_open_uploads.max(1);
         self
     }
 }
@@ -171,10 +232,13 @@ impl FileServer {
         let local_addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
             store,
-            uploads: plik::Uploads::default(),
+            uploads: plik::Uploads::new(config.max_open_uploads),
             max_upload_bytes: config.max_upload_bytes,
             ttl: config.ttl,
             upload_token: config.upload_token,
+            allow_overwrite: config.allow_overwrite,
+            idle_timeout: config.idle_timeout,
+            max_connections: config.max_connections,
         });
         Ok(FileServer {
             listener,
@@ -213,7 +277,14 @@ impl FileServer {
         http.timer(TokioTimer::new())
             .header_read_timeout(HEADER_READ_TIMEOUT);
         tokio::pin!(shutdown);
+        // One permit per connection: at the cap, new connections wait in the listen queue.
+        let slots = Arc::new(tokio::sync::Semaphore::new(self.shared.max_connections));
         loop {
+            let slot = tokio::select! {
+                slot = Arc::clone(&slots).acquire_owned() => slot.expect("never closed"),
+                Some(_) = connections.join_next(), if !connections.is_empty() => continue,
+                () = &mut shutdown => break,
+            };
             let (stream, _peer) = tokio::select! {
                 accepted = self.listener.accept() => match accepted {
                     Ok(accepted) => accepted,
@@ -229,12 +300,14 @@ impl FileServer {
                 () = &mut shutdown => break,
             };
             let shared = Arc::clone(&self.shared);
+            let stream = idle::IdleTimeout::new(stream, self.shared.idle_timeout);
             let service = service_fn(move |request| routes::handle(Arc::clone(&shared), request));
             let connection = http.serve_connection(TokioIo::new(stream), service);
             let connection = graceful.watch(connection);
             connections.spawn(async move {
                 // A client that goes away mid-request is its own business; nothing to report.
                 let _ = connection.await;
+                drop(slot);
             });
         }
         drop(self.listener);

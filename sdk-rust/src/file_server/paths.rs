@@ -52,6 +52,11 @@ impl StoredPath {
         Ok(StoredPath { names })
     }
 
+    /// The first name of the path (its top folder, or the file itself).
+    pub fn first(&self) -> &str {
+        self.names.first().map_or("", String::as_str)
+    }
+
     /// Where this path lives below `root`.
     pub fn under(&self, root: &Path) -> PathBuf {
         let mut path = root.to_path_buf();
@@ -92,7 +97,9 @@ const URL_NAME: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
 
 /// Checks one folder or file name: not empty, not `.` or `..`, no leading `.` (hidden names
 /// are refused, which also keeps the server's own `.incoming` folder out of reach), no `/`,
-/// `\`, NUL or other control character, at most [`MAX_NAME_BYTES`] bytes.
+/// `\`, NUL or other control character, nothing Windows would read as a drive, a stream
+/// or a device (`C:x`, `a:stream`, `CON`, `nul.txt`, `<>:"|?*`, a trailing space or dot),
+/// at most [`MAX_NAME_BYTES`] bytes.
 pub fn file_name(name: &str) -> Result<&str, String> {
     if name.is_empty() {
         return Err("an empty name (as in '//' or a trailing '/') is refused".to_owned());
@@ -109,6 +116,9 @@ pub fn file_name(name: &str) -> Result<&str, String> {
         return Err(format!(
             "name {name:?} holds the character {bad:?}, which is refused"
         ));
+    }
+    if let Some(problem) = crate::link::portable_name_problem(name) {
+        return Err(format!("{problem}, which is refused on every platform"));
     }
     if name.len() > MAX_NAME_BYTES {
         return Err(format!(
@@ -160,6 +170,14 @@ mod tests {
             "/",
             "relative",
             "/%ff",
+            "/C:x",
+            "/a/b:stream",
+            "/CON",
+            "/dir/nul.txt",
+            "/dir/Com1.tar.gz",
+            "/a/b%3Ac",
+            "/a/q%3F",
+            "/trailing.",
         ] {
             assert!(
                 StoredPath::from_url_path(raw).is_err(),

@@ -2,11 +2,12 @@
 //! `POST /file/{uploadId}` adds one multipart file to it (WIRE.md section 6).
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use futures_util::Stream;
+use futures_util::{Stream, StreamExt};
 use hyper::StatusCode;
 use serde_json::json;
 
@@ -21,10 +22,21 @@ pub const PLIK_FOLDER: &str = "file";
 /// How long an upload opened by `POST /upload` accepts files when the server has no TTL.
 pub const UPLOAD_LIFETIME_WITHOUT_TTL: Duration = Duration::from_secs(24 * 3600);
 
-/// The open uploads: their ids and upload tokens.
-#[derive(Debug, Default)]
+/// What a multipart body may hold besides the file itself (the preamble, boundaries, part
+/// headers, other form fields), in all: more is refused with 413.
+pub const MULTIPART_OVERHEAD_BYTES: u64 = 64 * 1024;
+
+/// The open uploads: their ids and upload tokens, at most `capacity` of them.
+#[derive(Debug)]
 pub struct Uploads {
     open: Mutex<HashMap<String, OpenUpload>>,
+    capacity: usize,
+}
+
+impl Default for Uploads {
+    fn default() -> Self {
+        Uploads::new(super::DEFAULT_MAX_OPEN_UPLOADS)
+    }
 }
 
 #[derive(Debug)]
@@ -34,7 +46,16 @@ struct OpenUpload {
 }
 
 impl Uploads {
-    /// Opens a new upload; returns its id and upload token.
+    /// No uploads open yet; at most `capacity` (at least 1) at once.
+    pub fn new(capacity: usize) -> Self {
+        Uploads {
+            open: Mutex::default(),
+            capacity: capacity.max(1),
+        }
+    }
+
+    /// Opens a new upload, forgetting the oldest one when `capacity` are open; returns its
+    /// id and upload token.
     pub fn open(&self) -> (String, String) {
         let id = new_id();
         let token = new_id();
@@ -42,8 +63,25 @@ impl Uploads {
             token: token.clone(),
             opened: Instant::now(),
         };
-        self.lock().insert(id.clone(), record);
+        let mut open = self.lock();
+        while open.len() >= self.capacity {
+            let oldest = open
+                .iter()
+                .min_by_key(|(_, upload)| upload.opened)
+                .map(|(id, _)| id.clone());
+            match oldest {
+                Some(oldest) => open.remove(&oldest),
+                None => break,
+            };
+        }
+        open.insert(id.clone(), record);
         (id, token)
+    }
+
+    /// How many uploads are open.
+    #[cfg(test)]
+    pub fn len(&self) -> usize {
+        self.lock().len()
     }
 
     /// Checks that `upload_id` is open and `token` is its upload token.
@@ -123,7 +161,25 @@ where
     S: Stream<Item = Result<Bytes, E>> + Send + 'static,
     E: Into<Box<dyn std::error::Error + Send + Sync>> + 'static,
 {
-    let mut multipart = multer::Multipart::new(body, boundary);
+    // multer keeps what it has not handed out yet (a preamble, part headers, a body with no
+    // boundary at all) in memory: refuse once that passes the overhead, whatever the limit.
+    let handed_out = Arc::new(AtomicU64::new(0));
+    let read = AtomicU64::new(0);
+    let counted = Arc::clone(&handed_out);
+    let body = body.map(move |chunk| {
+        let chunk = chunk.map_err(Into::<BoxError>::into)?;
+        let before = read.fetch_add(chunk.len() as u64, Ordering::Relaxed);
+        if before.saturating_sub(counted.load(Ordering::Relaxed)) > MULTIPART_OVERHEAD_BYTES {
+            return Err(Box::new(OverheadExceeded) as BoxError);
+        }
+        Ok(chunk)
+    });
+    let mut constraints = multer::Constraints::new();
+    if let Some(limit) = max_upload_bytes {
+        let whole = limit.saturating_add(MULTIPART_OVERHEAD_BYTES);
+        constraints = constraints.size_limit(multer::SizeLimit::new().whole_stream(whole));
+    }
+    let mut multipart = multer::Multipart::with_constraints(body, boundary, constraints);
     let mut stored = None;
     while let Some(mut field) = multipart.next_field().await.map_err(multipart_refusal)? {
         if field.name() != Some("file") {
@@ -142,6 +198,7 @@ where
         paths::file_name(&file_name).map_err(|e| Refusal::bad_request(format!("filename: {e}")))?;
         let mut upload = store.start_upload().await?.with_limit(max_upload_bytes);
         while let Some(chunk) = field.chunk().await.map_err(multipart_refusal)? {
+            handed_out.fetch_add(chunk.len() as u64, Ordering::Relaxed);
             match upload.write(&chunk).await {
                 Ok(()) => {}
                 Err(WriteError::TooLarge { limit }) => {
@@ -170,7 +227,7 @@ where
     let file_id = new_id();
     let destination = StoredPath::from_names(&[PLIK_FOLDER, upload_id, &file_id, &file_name])
         .map_err(Refusal::bad_request)?;
-    let size = store.commit(upload, &destination).await?;
+    let size = store.commit(upload, &destination, false).await?;
     Ok(json!({
         "id": file_id,
         "fileName": file_name,
@@ -191,9 +248,32 @@ pub fn too_large(what: &str, limit: u64) -> Refusal {
     refusal
 }
 
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The multipart body held more than [`MULTIPART_OVERHEAD_BYTES`] outside its file part.
+#[derive(Debug)]
+struct OverheadExceeded;
+
+impl std::fmt::Display for OverheadExceeded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the multipart body holds more than {MULTIPART_OVERHEAD_BYTES} bytes outside its \
+             file part (no boundary, or oversized headers or fields)"
+        )
+    }
+}
+
+impl std::error::Error for OverheadExceeded {}
+
 fn multipart_refusal(error: multer::Error) -> Refusal {
     match error {
         multer::Error::StreamSizeExceeded { limit } => too_large("form", limit),
+        multer::Error::StreamReadFailed(e) if e.is::<OverheadExceeded>() => {
+            let mut refusal = Refusal::new(StatusCode::PAYLOAD_TOO_LARGE, e.to_string());
+            refusal.close = true;
+            refusal
+        }
         multer::Error::StreamReadFailed(e) => {
             Refusal::bad_request(format!("the request body broke off: {e}"))
         }
@@ -211,6 +291,20 @@ mod tests {
         assert!(!same_secret("abd", "abc"));
         assert!(!same_secret("ab", "abc"));
         assert!(!same_secret("", "abc"));
+    }
+
+    #[test]
+    fn the_oldest_upload_is_forgotten_at_capacity() {
+        let uploads = Uploads::new(2);
+        let (first, first_token) = uploads.open();
+        std::thread::sleep(Duration::from_millis(2));
+        let (second, second_token) = uploads.open();
+        std::thread::sleep(Duration::from_millis(2));
+        let (third, third_token) = uploads.open();
+        assert_eq!(uploads.len(), 2);
+        assert!(uploads.check(&first, Some(&first_token)).is_err());
+        assert!(uploads.check(&second, Some(&second_token)).is_ok());
+        assert!(uploads.check(&third, Some(&third_token)).is_ok());
     }
 
     #[test]

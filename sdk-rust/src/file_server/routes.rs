@@ -17,8 +17,7 @@ use super::storage::{Store, WriteError};
 
 /// The largest JSON body of options `POST /upload` accepts.
 const MAX_UPLOAD_OPTIONS_BYTES: usize = 64 * 1024;
-/// What a multipart body may hold besides the file itself (boundaries, part headers).
-const MULTIPART_OVERHEAD_BYTES: u64 = 64 * 1024;
+use plik::MULTIPART_OVERHEAD_BYTES;
 
 /// What every request handler shares.
 #[derive(Debug)]
@@ -31,8 +30,15 @@ pub struct Shared {
     pub max_upload_bytes: Option<u64>,
     /// Stored files older than this are removed.
     pub ttl: Option<Duration>,
-    /// When set, uploads and deletes need it as a bearer token or `X-PlikToken`.
+    /// When set, uploads and deletes need it as a bearer token or `X-PlikToken`; without
+    /// it, deletes are refused.
     pub upload_token: Option<String>,
+    /// Whether a `PUT` may replace a stored file.
+    pub allow_overwrite: bool,
+    /// A connection moving less than 1 KiB in this long is closed.
+    pub idle_timeout: Duration,
+    /// The most connections served at once.
+    pub max_connections: usize,
 }
 
 /// Answers one request; refusals become plain-text error responses.
@@ -91,6 +97,22 @@ async fn store(shared: &Shared, request: Request<Incoming>) -> Result<Response<B
     authorize(shared, &request)?;
     let path = stored_path(request.uri().path())?;
     let url_path = path.to_url_path();
+    if path.first() == plik::PLIK_FOLDER {
+        // Plik's own folder: a PUT there could take the place of an upload's folder or file.
+        let mut refusal = Refusal::new(
+            StatusCode::FORBIDDEN,
+            format!(
+                "PUT {url_path}: /{}/ holds Plik uploads (POST /upload, POST /file/ID); \
+                 PUT elsewhere",
+                plik::PLIK_FOLDER
+            ),
+        );
+        refusal.close = true;
+        return Err(refusal);
+    }
+    if !shared.allow_overwrite && shared.store.open_file(&path).await?.is_some() {
+        return Err(already_stored(&url_path));
+    }
     let (parts, mut body) = request.into_parts();
     if let Some(limit) = shared.max_upload_bytes {
         refuse_declared_over(&parts.headers, &mut body, limit, limit, &url_path).await?;
@@ -119,7 +141,10 @@ async fn store(shared: &Shared, request: Request<Incoming>) -> Result<Response<B
             }
         }
     }
-    let length = shared.store.commit(upload, &path).await?;
+    let length = shared
+        .store
+        .commit(upload, &path, shared.allow_overwrite)
+        .await?;
     Ok(response::text(
         StatusCode::CREATED,
         format!("stored {url_path} ({length} bytes)\n"),
@@ -159,9 +184,32 @@ async fn drain(body: &mut Incoming) {
     }
 }
 
+/// 409 for a `PUT` onto a stored file without `--allow-overwrite`.
+pub fn already_stored(url_path: &str) -> Refusal {
+    let mut refusal = Refusal::new(
+        StatusCode::CONFLICT,
+        format!(
+            "{url_path} is already stored and files are write-once; PUT to a new path \
+             (or start the server with --allow-overwrite)"
+        ),
+    );
+    refusal.close = true; // the body, if any, is left unread
+    refusal
+}
+
 async fn delete(shared: &Shared, request: Request<Incoming>) -> Result<Response<Body>, Refusal> {
-    authorize(shared, &request)?;
     let path = stored_path(request.uri().path())?;
+    if shared.upload_token.is_none() {
+        return Err(Refusal::new(
+            StatusCode::FORBIDDEN,
+            format!(
+                "DELETE {} is refused: this server has no upload token, so nobody may delete \
+                 (start it with --upload-token to allow deletes with the token)",
+                path.to_url_path()
+            ),
+        ));
+    }
+    authorize(shared, &request)?;
     if shared.store.delete(&path).await? {
         Ok(response::text(
             StatusCode::OK,

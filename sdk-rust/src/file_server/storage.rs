@@ -67,12 +67,15 @@ impl Store {
         })
     }
 
-    /// Moves a complete upload to `destination`, creating its folders and replacing a file
-    /// already there. The upload becomes visible in one step (a rename).
+    /// Moves a complete upload to `destination`, creating its folders. A file already there
+    /// is replaced only when `overwrite` is set, else 409 (a hard link, which fails on an
+    /// existing name, places it without a window for a race). The upload becomes visible in
+    /// one step.
     pub async fn commit(
         &self,
         mut upload: PartialUpload,
         destination: &StoredPath,
+        overwrite: bool,
     ) -> Result<u64, Refusal> {
         let url_path = destination.to_url_path();
         if let Some(mut writer) = upload.writer.take() {
@@ -86,10 +89,18 @@ impl Store {
         // A sweep may remove a folder that has just become empty; try once more if it did.
         for attempt in 0..2 {
             self.create_folders(&parent, &url_path).await?;
-            match tokio::fs::rename(&upload.path, &target).await {
+            let placed = if overwrite {
+                tokio::fs::rename(&upload.path, &target).await
+            } else {
+                place_new(&upload.path, &target).await
+            };
+            match placed {
                 Ok(()) => {
                     upload.committed = true;
                     return Ok(upload.length);
+                }
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists && !target.is_dir() => {
+                    return Err(super::routes::already_stored(&url_path));
                 }
                 Err(e) if e.kind() == io::ErrorKind::NotFound && attempt == 0 => continue,
                 Err(e) if target.is_dir() => {
@@ -179,6 +190,23 @@ impl Store {
                 format!("{url_path} leads outside the served folder"),
             ))
         }
+    }
+}
+
+/// Gives the file `from` the name `to` only when nothing has that name: a hard link, then
+/// the temporary name removed (a file system without hard links falls back to a rename
+/// after a check).
+async fn place_new(from: &Path, to: &Path) -> io::Result<()> {
+    match tokio::fs::hard_link(from, to).await {
+        Ok(()) => {
+            let _ = tokio::fs::remove_file(from).await;
+            Ok(())
+        }
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Err(e),
+        Err(_) if tokio::fs::symlink_metadata(to).await.is_ok() => {
+            Err(io::Error::from(io::ErrorKind::AlreadyExists))
+        }
+        Err(_) => tokio::fs::rename(from, to).await,
     }
 }
 

@@ -21,7 +21,9 @@ use tokio_util::io::ReaderStream;
 pub(crate) use fetch::{Expected, Fetcher, Sink, hex as fetch_hex};
 pub use http::{HttpPut, Plik};
 pub use object_store::{OBJECT_STORE_SCHEME, ObjectStore};
-pub use policy::{DEFAULT_MAX_DOWNLOAD_BYTES, LinkPolicy};
+pub use policy::{
+    DEFAULT_MAX_DOWNLOAD_BYTES, DEFAULT_MAX_IN_MEMORY_BYTES, LinkPolicy, parse_link_host,
+};
 
 use crate::Error;
 
@@ -124,14 +126,56 @@ impl Upload {
     }
 }
 
-/// The file name a dataname gets on a file server: `/`, `\`, `"` and control characters become
-/// `_`, as do leading dots (servers refuse hidden and parent names), and an empty name
-/// becomes `payload`. The envelope keeps the dataname itself; the URL is only an address.
+/// The characters Windows refuses in a file name (besides `/`, `\` and controls): a `:`
+/// would also make a drive-relative path (`C:x`) or an alternate data stream (`a:stream`).
+const WINDOWS_RESERVED: &[char] = &['<', '>', ':', '"', '|', '?', '*'];
+
+/// Whether `name` is a Windows device name (`CON`, `PRN`, `AUX`, `NUL`, `COM0`..`COM9`,
+/// `LPT0`..`LPT9`, also with superscript digits), in any case and with any extension
+/// (`nul.txt`) or trailing spaces and dots: opening such a name opens the device.
+pub(crate) fn is_windows_device_name(name: &str) -> bool {
+    let stem = name.split('.').next().unwrap_or_default();
+    let stem = stem.trim_end_matches([' ', '.']).to_ascii_uppercase();
+    match stem.as_str() {
+        "CON" | "PRN" | "AUX" | "NUL" | "CONIN$" | "CONOUT$" => true,
+        _ => {
+            let (prefix, digit) = (stem.get(..3), stem.get(3..));
+            matches!(prefix, Some("COM" | "LPT"))
+                && matches!(digit, Some(d) if d.len() == 1 && d.as_bytes()[0].is_ascii_digit()
+                    || matches!(d, "\u{b9}" | "\u{b2}" | "\u{b3}"))
+        }
+    }
+}
+
+/// Why `name` cannot be one file name on every platform (`None` when it can): a Windows
+/// reserved character (`<>:"|?*`), a device name, or a trailing space or dot (which
+/// Windows drops, so that `a.` and `a` are one file).
+pub(crate) fn portable_name_problem(name: &str) -> Option<String> {
+    if let Some(bad) = name.chars().find(|c| WINDOWS_RESERVED.contains(c)) {
+        return Some(format!(
+            "name {name:?} holds {bad:?}, which Windows refuses (a drive or a stream)"
+        ));
+    }
+    if is_windows_device_name(name) {
+        return Some(format!("name {name:?} is a Windows device name"));
+    }
+    if name.ends_with([' ', '.']) {
+        return Some(format!("name {name:?} ends with a space or a dot"));
+    }
+    None
+}
+
+/// The file name a dataname gets on a file server and in `natsbridge listen`'s folder: `/`,
+/// `\`, control characters and the characters Windows refuses (`<>:"|?*`) become `_`, as do
+/// leading dots (servers refuse hidden and parent names) and trailing spaces and dots; a
+/// Windows device name (`CON`, `nul.txt`, `COM1`) gets a leading `_`; an empty name becomes
+/// `payload`. So the name is one plain file name on every platform. The envelope keeps the
+/// dataname itself; the URL is only an address.
 pub fn link_file_name(dataname: &str) -> String {
     let mut name: String = dataname
         .chars()
         .map(|c| {
-            if matches!(c, '/' | '\\' | '"') || c.is_control() {
+            if matches!(c, '/' | '\\') || c.is_control() || WINDOWS_RESERVED.contains(&c) {
                 '_'
             } else {
                 c
@@ -140,6 +184,12 @@ pub fn link_file_name(dataname: &str) -> String {
         .collect();
     let dots = name.len() - name.trim_start_matches('.').len();
     name.replace_range(..dots, &"_".repeat(dots));
+    let kept = name.trim_end_matches([' ', '.']).len();
+    let trailing = name.len() - kept;
+    name.replace_range(kept.., &"_".repeat(trailing));
+    if is_windows_device_name(&name) {
+        name.insert(0, '_');
+    }
     if name.is_empty() {
         "payload".to_owned()
     } else {
@@ -193,6 +243,38 @@ mod tests {
         assert_eq!(link_file_name("tab\there"), "tab_here");
         assert_eq!(link_file_name("say \"hi\""), "say _hi_");
         assert_eq!(link_file_name(""), "payload");
+    }
+
+    #[test]
+    fn windows_drive_stream_and_device_names_become_plain_names() {
+        for (dataname, want) in [
+            ("C:x", "C_x"),
+            ("C:\\Windows\\x", "C__Windows_x"),
+            ("a:stream", "a_stream"),
+            ("CON", "_CON"),
+            ("nul.txt", "_nul.txt"),
+            ("Com1.tar.gz", "_Com1.tar.gz"),
+            ("lpt9", "_lpt9"),
+            ("COM\u{b9}", "_COM\u{b9}"),
+            ("console", "console"),
+            ("COM10", "COM10"),
+            ("a?b*c|d<e>f", "a_b_c_d_e_f"),
+            ("trailing. ", "trailing__"),
+            ("AUX .txt", "_AUX .txt"),
+        ] {
+            let name = link_file_name(dataname);
+            assert_eq!(name, want, "{dataname:?}");
+            assert_eq!(
+                portable_name_problem(&name),
+                None,
+                "{dataname:?} -> {name:?}"
+            );
+        }
+        for bad in [
+            "C:x", "a:stream", "CON", "nul.txt", "coM1", "x.", "x ", "a|b",
+        ] {
+            assert!(portable_name_problem(bad).is_some(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -140,6 +140,11 @@ impl ChildGuard {
         }
     }
 
+    /// The child's process id, while it runs.
+    pub(crate) fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     /// Kills the child and waits for it to exit.
     pub(crate) fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {

@@ -27,9 +27,17 @@ pub struct ServeFilesBuilder {
     max_upload_bytes: Option<u64>,
     ttl_seconds: Option<u64>,
     upload_token: Option<String>,
+    extra_args: Vec<String>,
 }
 
 impl ServeFilesBuilder {
+    /// One more command-line argument for `serve-files` (a flag this builder does not name,
+    /// such as `--idle-timeout`, or its value).
+    pub fn arg(mut self, arg: impl Into<String>) -> Self {
+        self.extra_args.push(arg.into());
+        self
+    }
+
     /// Runs this `natsbridge` program (in the `natsbridge` crate's own tests,
     /// `env!("CARGO_BIN_EXE_natsbridge")`) instead of locating it (see [`ServeFiles::start`]).
     pub fn binary(mut self, path: impl Into<PathBuf>) -> Self {
@@ -101,6 +109,11 @@ impl ServeFiles {
         self.port
     }
 
+    /// The process id of the running server (to read its memory in `/proc`).
+    pub fn pid(&self) -> Option<u32> {
+        self.guard.as_ref().and_then(ChildGuard::pid)
+    }
+
     /// The folder it stores in: `PUT /a/b` lands in `dir()/a/b`.
     pub fn dir(&self) -> PathBuf {
         self.dir.path().join("files")
@@ -136,6 +149,7 @@ impl ServeFiles {
         if let Some(token) = &options.upload_token {
             command.arg("--upload-token").arg(token);
         }
+        command.args(&options.extra_args);
         let log = self.dir.path().join("serve-files.log");
         let install = "cargo build -p natsbridge --bin natsbridge";
         let mut guard = ChildGuard::spawn(command, "natsbridge serve-files", &log, install);

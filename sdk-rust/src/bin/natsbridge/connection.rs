@@ -47,10 +47,15 @@ pub struct ConnectionArgs {
     /// A token the file server requires for uploads.
     #[arg(long, env = "NATSBRIDGE_UPLOAD_TOKEN", hide_env_values = true)]
     upload_token: Option<String>,
-    /// Also download link payloads from this host (repeatable); the --fileserver host is
-    /// always allowed, any other host refused.
-    #[arg(long = "allow-link-host", value_name = "HOST")]
+    /// Also download link payloads from this HOST:PORT (repeatable; a HOST without a port
+    /// allows the scheme's default port only, 80 for http, 443 for https); the --fileserver
+    /// host and port are always allowed, anything else refused.
+    #[arg(long = "allow-link-host", value_name = "HOST[:PORT]", value_parser = link_host)]
     allow_link_hosts: Vec<String>,
+    /// Also download Object Store links from this JetStream bucket (repeatable); the
+    /// --bucket of --upload object-store is always allowed, other buckets refused.
+    #[arg(long = "allow-link-bucket", value_name = "BUCKET")]
+    allow_link_buckets: Vec<String>,
     /// Download link payloads from ANY host a message names (only when every sender is
     /// trusted: a message could make this program fetch internal addresses).
     #[arg(long)]
@@ -91,6 +96,9 @@ impl ConnectionArgs {
         for host in &self.allow_link_hosts {
             links = links.allow_host(host);
         }
+        for bucket in &self.allow_link_buckets {
+            links = links.allow_bucket(bucket);
+        }
         if self.allow_any_link_host {
             links = links.allow_any_host_unsafe();
         }
@@ -107,4 +115,9 @@ impl ConnectionArgs {
             .connect(&self.server)
             .await
     }
+}
+
+/// Checks a `--allow-link-host` entry (`host`, `host:port`, `[v6]:port`).
+fn link_host(entry: &str) -> Result<String, String> {
+    natsbridge::link::parse_link_host(entry).map(|_| entry.to_owned())
 }

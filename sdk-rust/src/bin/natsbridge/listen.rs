@@ -48,8 +48,11 @@ pub async fn run(args: ListenArgs) -> Result<(), Error> {
         seen += 1;
         if let Err(error) = save(&client, &message.payload, &args.dir).await {
             eprintln!(
-                "natsbridge: a message on {} failed: {error}",
-                message.subject
+                "{}",
+                show::clean(&format!(
+                    "natsbridge: a message on {} failed: {error}",
+                    message.subject
+                ))
             );
         }
     }

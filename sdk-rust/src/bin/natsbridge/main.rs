@@ -46,7 +46,7 @@ async fn main() -> ExitCode {
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("natsbridge: {error}");
+            eprintln!("natsbridge: {}", show::clean(&error.to_string()));
             ExitCode::FAILURE
         }
     }

@@ -32,6 +32,20 @@ pub struct ServeFilesArgs {
         hide_env_values = true
     )]
     upload_token: Option<String>,
+    /// Let a PUT replace a file already stored (by default files are write-once: 409).
+    #[arg(long)]
+    allow_overwrite: bool,
+    /// Close a connection that moves less than 1 KiB in this many seconds (idle
+    /// keep-alives, bodies sent or downloads read too slowly).
+    #[arg(long, value_name = "SECONDS", default_value_t = natsbridge::file_server::DEFAULT_IDLE_TIMEOUT.as_secs_f64())]
+    idle_timeout: f64,
+    /// Serve at most this many connections at once; more wait until one ends.
+    #[arg(long, value_name = "N", default_value_t = natsbridge::file_server::DEFAULT_MAX_CONNECTIONS)]
+    max_connections: usize,
+    /// Keep at most this many Plik uploads open (opened, file not sent yet); one more
+    /// forgets the oldest.
+    #[arg(long, value_name = "N", default_value_t = natsbridge::file_server::DEFAULT_MAX_OPEN_UPLOADS)]
+    max_open_uploads: usize,
 }
 
 /// Serves until Ctrl-C or SIGTERM, then lets requests in flight finish.
@@ -40,13 +54,27 @@ pub async fn run(args: ServeFilesArgs) -> io::Result<()> {
         .with_listen(args.listen)
         .with_max_upload_bytes(args.max_upload_bytes)
         .with_ttl(args.ttl.map(Duration::from_secs))
-        .with_upload_token(args.upload_token);
+        .with_upload_token(args.upload_token)
+        .with_allow_overwrite(args.allow_overwrite)
+        .with_idle_timeout(seconds(args.idle_timeout, "--idle-timeout")?)
+        .with_max_connections(args.max_connections)
+        .with_max_open_uploads(args.max_open_uploads);
     let server = FileServer::bind(config).await?;
     let mut stdout = io::stdout().lock();
     writeln!(stdout, "listening on {}", server.url())?;
     stdout.flush()?;
     drop(stdout);
     server.serve_until(stop_requested()).await
+}
+
+/// `value` seconds as a duration; a negative, infinite or NaN value is refused.
+fn seconds(value: f64, flag: &str) -> io::Result<Duration> {
+    Duration::try_from_secs_f64(value).map_err(|_| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{flag} {value}: give a number of seconds, 0 or more"),
+        )
+    })
 }
 
 /// Completes at Ctrl-C (SIGINT) or, on Unix, SIGTERM.

@@ -8,58 +8,73 @@ use natsbridge::{Data, MessageEnvelope, MessagePayload, ReceivedPayload};
 /// Texts and JSON values up to this many bytes are printed in full.
 const PREVIEW_BYTES: usize = 2000;
 
-/// The header lines of an envelope.
+/// `text` safe to print on a terminal: control characters (C0, DEL, C1, which carry
+/// escape sequences that can clear the screen, move the cursor or set the clipboard) and
+/// bidirectional overrides are written escaped (`\u{1b}`); everything else is kept.
+pub fn clean(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        let bidi = matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+        if c.is_control() || bidi {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The header lines of an envelope, every field [cleaned](clean).
 pub fn envelope(envelope: &MessageEnvelope) -> String {
     let mut out = format!(
         "message {} on {}\n  from      {} ({})\n  sent      {}\n  purpose   {}   correlation {}\n",
-        envelope.msg_id,
-        envelope.send_to,
-        envelope.sender_name,
-        envelope.sender_id,
-        envelope.timestamp,
-        envelope.msg_purpose,
-        envelope.correlation_id,
+        clean(&envelope.msg_id),
+        clean(&envelope.send_to),
+        clean(&envelope.sender_name),
+        clean(&envelope.sender_id),
+        clean(&envelope.timestamp),
+        clean(&envelope.msg_purpose),
+        clean(&envelope.correlation_id),
     );
     if !envelope.receiver_name.is_empty() || !envelope.receiver_id.is_empty() {
         out += &format!(
             "  to        {} ({})\n",
-            envelope.receiver_name, envelope.receiver_id
+            clean(&envelope.receiver_name),
+            clean(&envelope.receiver_id)
         );
     }
     if !envelope.reply_to.is_empty() {
-        out += &format!("  reply to  {}\n", envelope.reply_to);
+        out += &format!("  reply to  {}\n", clean(&envelope.reply_to));
     }
     if !envelope.reply_to_msg_id.is_empty() {
-        out += &format!("  answers   {}\n", envelope.reply_to_msg_id);
+        out += &format!("  answers   {}\n", clean(&envelope.reply_to_msg_id));
     }
     if !envelope.metadata.is_empty() {
-        out += &format!(
-            "  metadata  {}\n",
-            serde_json::Value::Object(envelope.metadata.clone())
-        );
+        let metadata = serde_json::Value::Object(envelope.metadata.clone()).to_string();
+        out += &format!("  metadata  {}\n", clean(&metadata));
     }
     out
 }
 
 /// One line for a payload header: number, name, type, transport, size.
 pub fn payload_line(index: usize, payload: &MessagePayload) -> String {
-    format!(
+    clean(&format!(
         "  payload {} {:?}  {}  {}  {} bytes",
         index + 1,
         payload.dataname,
         payload.payload_type,
         payload.transport,
         payload.size
-    )
+    ))
 }
 
 /// A short rendering of decoded data: texts and JSON in full when small.
 pub fn preview(data: &Data) -> Option<String> {
     match data {
-        Data::Text(text) if text.len() <= PREVIEW_BYTES => Some(format!("{text:?}")),
+        Data::Text(text) if text.len() <= PREVIEW_BYTES => Some(clean(&format!("{text:?}"))),
         Data::Json(value) => {
             let json = value.to_string();
-            (json.len() <= PREVIEW_BYTES).then_some(json)
+            (json.len() <= PREVIEW_BYTES).then(|| clean(&json))
         }
         _ => None,
     }
@@ -72,14 +87,14 @@ pub fn received_payload(index: usize, payload: &ReceivedPayload) -> String {
         Data::Json(value) => value.to_string().len(),
         Data::Bytes(bytes) => bytes.len(),
     };
-    let mut line = format!(
+    let mut line = clean(&format!(
         "  payload {} {:?}  {}  {}  {} bytes",
         index + 1,
         payload.dataname,
         payload.payload_type,
         payload.transport,
         size
-    );
+    ));
     if let Some(preview) = preview(&payload.data) {
         line += &format!("\n    {preview}");
     }
@@ -136,6 +151,15 @@ mod tests {
             assert_eq!(path.parent(), Some(Path::new("/tmp/out")), "{dataname:?}");
         }
         assert!(safe_file_name(&"é".repeat(300)).len() <= 200);
+    }
+
+    #[test]
+    fn control_characters_are_printed_escaped() {
+        let hostile = "evil\u{1b}[2J\u{1b}]52;c;aGk=\u{7}\u{9b}31m\u{7f}\u{202e}ok é";
+        let printed = clean(hostile);
+        assert!(printed.chars().all(|c| !c.is_control()), "{printed:?}");
+        assert!(printed.starts_with("evil\\u{1b}[2J"), "{printed}");
+        assert!(printed.ends_with("ok é"), "{printed}");
     }
 
     #[test]

@@ -26,6 +26,8 @@ async fn connect_with(
 ) -> Result<Client, String> {
     options
         .sender_name("interop-std")
+        // The Object Store cases link into this bucket (only allowed buckets are read).
+        .allow_link_bucket(BUCKET)
         .size_threshold(threshold)
         .connect(nats)
         .await
