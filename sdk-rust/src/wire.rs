@@ -197,7 +197,7 @@ pub fn check_format(text: &str, at: &At<'_>, format: Format) -> Result<(), Error
 }
 
 /// The send-side check of a number: NaN and infinities cannot be sent (`invalid_input`).
-pub fn check_finite(x: f64, at: &At<'_>) -> Result<(), Error> {
+pub fn check_finite(x: &f64, at: &At<'_>) -> Result<(), Error> {
     if x.is_finite() {
         return Ok(());
     }

@@ -338,7 +338,7 @@ fn check(model: &Model, ty: &FieldType, value: &str, at: &str) -> Option<String>
             "wire::check_format({value}, {at}, {})?;",
             format_path(*format)
         )),
-        FieldType::Number => Some(format!("wire::check_finite(*{value}, {at})?;")),
+        FieldType::Number => Some(format!("wire::check_finite({value}, {at})?;")),
         FieldType::Struct(name) if needs_check(model, name) => {
             Some(format!("{value}.check({at})?;"))
         }
