@@ -137,6 +137,11 @@ ERROR_KINDS = (KIND_NOT_JSON, KIND_NOT_OBJECT, KIND_MISSING_KEY, KIND_WRONG_TYPE
 # lenient the text is checked by _check_json first; surrogate pairs are joined by
 # _join_surrogates before the json module sees the text.
 
+try:
+    import struct
+except ImportError:
+    import ustruct as struct
+
 _MAX_DEPTH = 128  # nesting limit, as serde_json's
 _ESCAPES = {8: "\\b", 9: "\\t", 10: "\\n", 12: "\\f", 13: "\\r", 34: '\\"', 92: "\\\\"}
 _INF = float("inf")
@@ -198,19 +203,44 @@ def _quote(s):
 
 
 def _shortest_repr(v):
-    # CPython's repr(v) built from %e text (WIRE.md section 9): the fewest significant
-    # digits that read back as v, fixed notation for a decimal exponent from -4 to 15,
-    # else d[.ddd]e+XX. For interpreters whose repr differs (MicroPython).
-    if v == 0:
-        return "-0.0" if repr(v)[0] == "-" else "0.0"
-    for p in range(17):
-        text = ("%%.%de" % p) % v
-        if float(text) == v:
+    # CPython's repr(v) (WIRE.md section 9), exactly, with integers: the fewest significant
+    # digits whose decimal lies in v's rounding interval (the nearest such decimal), fixed
+    # notation for a decimal exponent from -4 to 15, else d[.ddd]e+XX. For interpreters
+    # whose repr differs (MicroPython), whose %e and float() are not always exact.
+    bits = struct.unpack(">Q", struct.pack(">d", v))[0]
+    sign = "-" if bits >> 63 else ""
+    be = (bits >> 52) & 0x7FF
+    m = bits & 0xFFFFFFFFFFFFF
+    if not be and not m:
+        return sign + "0.0"
+    e = be - 1077 if be else -1076  # |v| = n * 2^e with n = 4m: quarter units
+    n = (m | (1 << 52) if be else m) * 4
+    lo = 1 if (be > 1 and not m) else 2  # the gap below v is half as wide at a power of two
+    even = n % 8 == 0
+    two = 1 << max(e, 0)
+    two_den = 1 << max(-e, 0)
+    def above(x):  # 10^x > |v|, compared as integers
+        return 10 ** max(x, 0) * two_den > n * two * 10 ** max(-x, 0)
+
+    exp10 = (len(bin(n)) - 3 + e) * 30103 // 100000  # then corrected: 10^exp10 <= |v| < 10^(exp10+1)
+    while above(exp10):
+        exp10 -= 1
+    while not above(exp10 + 1):
+        exp10 += 1
+    for p in range(1, 18):
+        k = exp10 - p + 1
+        num = n * two * 10 ** max(-k, 0)  # |v| / 10^k = num / den
+        den = two_den * 10 ** max(k, 0)
+        d, r = divmod(num, den)
+        if 2 * r > den or (2 * r == den and d % 2):  # to nearest, ties to even
+            d += 1
+        low = (n - lo) * two * 10 ** max(-k, 0)
+        high = (n + 2) * two * 10 ** max(-k, 0)
+        if (low < d * den < high) or (even and (low == d * den or d * den == high)):
             break
-    mantissa, exp = text.split("e")
-    exp = int(exp)
-    digits = mantissa.lstrip("-").replace(".", "").rstrip("0") or "0"
-    sign = "-" if v < 0 else ""
+    digits = str(d)
+    exp = k + len(digits) - 1
+    digits = digits.rstrip("0") or "0"
     if exp < -4 or exp > 15:
         return "%s%s%se%s%02d" % (sign, digits[0], "." + digits[1:] if len(digits) > 1 else "", "-" if exp < 0 else "+", abs(exp))
     if exp < 0:
@@ -624,13 +654,15 @@ def _check_number_range(value):
 # The one generic reader and writer of the generated structures. Each generated class is
 # a _Struct with a table FIELDS, one row per key in canonical order:
 #
-#   (key, kind, default, aliases, capacity, nested, format, const, optional, fill)
+#   (key, kind, default, aliases, capacity, nested, fill)
 #
-# kind is str, bool, u64, i64, f64, obj (free-form dict), enum, struct or list; nested is
-# the enumeration or structure class, or for a list the item's (kind, nested, format,
-# const); default is _REQUIRED, None for an optional key, or the schema's JSON default ({}
-# for a structure means "every field its own default"); fill is the x-sender-fills name.
-# capacity is informational: only the no_std SDK has buffers to enforce it.
+# kind is str, uuid, date-time (strings with that format, "" allowed), const (nested is the
+# value), bool, u64, i64, f64, obj (free-form dict), enum, struct or list; nested is the
+# enumeration or structure class, or for a list the item's (kind, nested); default is
+# _REQUIRED, None for an optional key, or the schema's JSON default ({} for a structure
+# means "every field its own default"); aliases are the other keys a receiver accepts,
+# space-separated; fill is the x-sender-fills name. capacity is
+# informational: only the no_std SDK has buffers to enforce it (WIRE.md section 9).
 # A new schema field is a new row: no Python code changes.
 
 _REQUIRED = object()  # the default of a key that has none
@@ -692,16 +724,14 @@ def _formatted(fmt, s):
     return rest in ("Z", "z") or (_like(rest, "+dd:dd") or _like(rest, "-dd:dd")) and len(rest) == 6
 
 
-def _read(kind, nested, fmt, const, v, at):
+def _read(kind, nested, v, at):
     # The value a receiver keeps for the decoded JSON value v of a key of this type, at the
     # place at; NatsBridgeError wrong_type or bad_value naming it.
-    if kind == "str":
+    if kind == "str" or kind == "uuid" or kind == "date-time" or kind == "const":
         if not isinstance(v, str):
             raise _wrong_type(v, at, "a string")
-        if const is not None and v != const:
-            raise NatsBridgeError(KIND_BAD_VALUE, at, "%s is not %s" % (_quote(v), _quote(const)))
-        if fmt is not None and v and not _formatted(fmt, v):
-            raise NatsBridgeError(KIND_BAD_VALUE, at, "%s is not a %s" % (_quote(v), fmt))
+        if (v != nested) if kind == "const" else (kind != "str" and v and not _formatted(kind, v)):
+            raise NatsBridgeError(KIND_BAD_VALUE, at, "%s is not %s" % (_quote(v), _quote(nested) if nested else "a " + kind))
         return v
     if kind == "enum":
         return nested.normalize(v, at)
@@ -738,10 +768,9 @@ def _read(kind, nested, fmt, const, v, at):
         return nested.from_dict(v, at)
     if not isinstance(v, list):
         raise _wrong_type(v, at, "an array")
-    k, n, f, c = nested
     items = []
     for i in range(len(v)):
-        items.append(_read(k, n, f, c, v[i], "%s[%d]" % (at, i)))
+        items.append(_read(nested[0], nested[1], v[i], "%s[%d]" % (at, i)))
     return items
 
 
@@ -749,7 +778,7 @@ def _default_of(f):
     # A fresh value of the default of row f (an optional key: None).
     d = f[2]
     if isinstance(d, (dict, list)):
-        return _read(f[1], f[5], f[6], f[7], type(d)(), f[0])
+        return _read(f[1], f[5], type(d)(), f[0])
     return d
 
 
@@ -762,7 +791,7 @@ def _read_key(d, f, prefix):
         v = d[key]
     else:
         v = _REQUIRED
-        for alias in f[3]:
+        for alias in f[3].split():
             if alias in d:
                 v = d[alias]
                 break
@@ -770,14 +799,19 @@ def _read_key(d, f, prefix):
             if f[2] is _REQUIRED:
                 raise NatsBridgeError(KIND_MISSING_KEY, prefix + key, "the key %s is missing" % key)
             return _default_of(f)
-    if v is None and f[8]:
+    if v is None and f[2] is None:
         return None
-    return _read(f[1], f[5], f[6], f[7], v, prefix + key)
+    return _read(f[1], f[5], v, prefix + key)
 
 
-def _write_typed(out, kind, nested, v, at):
-    # Appends the canonical JSON text of v, a value of this type (WIRE.md sections 8, 9).
-    if kind == "str" or kind == "enum":
+def _write_typed(out, kind, nested, v, at, key=None):
+    # Appends the canonical JSON text of v, a value of this type (WIRE.md sections 8, 9);
+    # at (with key, when given, after a ".") names it for an error.
+    if key is not None and kind in ("f64", "struct", "list"):
+        at = at + "." + key if at else key
+    if kind == "const":
+        out.append(_quote(nested))
+    elif kind in ("str", "uuid", "date-time", "enum"):
         out.append(_quote(v))
     elif kind == "bool":
         out.append("true" if v else "false")
@@ -832,14 +866,14 @@ def _settable(cls, fields, at):
         for row in cls.FIELDS:
             if row[0] == key:
                 f = row
-        if f is None or f[9] == "computed" or f[7] is not None:
+        if f is None or f[6] == "computed" or f[1] == "const":
             raise NatsBridgeError(KIND_INVALID_INPUT, at + key, "%s is not a field a sender sets on %s (fields: %s)" % (
                 key, cls.__name__, ", ".join(cls.settable())))
         v = fields[key]
         if v is None:
             continue
         try:
-            out[key] = _read(f[1], f[5], f[6], f[7], _as_json(v), at + key)
+            out[key] = _read(f[1], f[5], _as_json(v), at + key)
         except NatsBridgeError as e:
             raise NatsBridgeError(KIND_INVALID_INPUT, e.at, "%s: %s" % (e.kind, e.detail))
     return out
@@ -884,7 +918,7 @@ class _Struct:
     def settable(cls):
         """The keys a sender sets (smartsend(**fields), payload fields): every key but
         the computed ones and the consts."""
-        return [f[0] for f in cls.FIELDS if f[9] != "computed" and f[7] is None]
+        return [f[0] for f in cls.FIELDS if f[6] != "computed" and f[1] != "const"]
 
     @classmethod
     def from_dict(cls, d, at=""):
@@ -897,10 +931,10 @@ class _Struct:
         if not isinstance(d, dict):
             raise NatsBridgeError(KIND_NOT_OBJECT, at, "expected an object, got %s" % _json_type(d))
         p = at + "." if at else ""
-        kw = {}
+        obj = object.__new__(cls)  # no keyword dict: a small heap decodes many of these
         for f in cls.FIELDS:
-            kw[f[0]] = _read_key(d, f, p)
-        return cls(**kw)
+            setattr(obj, f[0], _read_key(d, f, p))
+        return obj
 
     @classmethod
     def from_json(cls, data):
@@ -916,7 +950,7 @@ class _Struct:
         d = {}
         for f in self.FIELDS:
             v = getattr(self, f[0])
-            if v is not None or not f[8]:
+            if v is not None or f[2] is not None:
                 d[f[0]] = _as_json(v)
         return d
 
@@ -928,16 +962,19 @@ class _Struct:
         return "".join(out)
 
     def _write(self, out, at=""):
-        sep = "{"
-        p = at + "." if at else ""
+        # Appends the canonical JSON text as pieces: '{"' or ',"', the key, '":', the value
+        # (the constant pieces and the keys are shared strings, nothing new per key).
+        sep = '{"'
         for f in self.FIELDS:
-            v = f[7] if f[7] is not None else getattr(self, f[0])
-            if v is None and f[8]:
+            v = getattr(self, f[0])
+            if v is None and f[2] is None:
                 continue
-            out.append('%s"%s":' % (sep, f[0]))
-            _write_typed(out, f[1], f[5], v, p + f[0])
-            sep = ","
-        out.append("}" if sep == "," else "{}")
+            out.append(sep)
+            out.append(f[0])
+            out.append('":')
+            _write_typed(out, f[1], f[5], v, at, f[0])
+            sep = ',"'
+        out.append("}" if sep == ',"' else "{}")
 
 # ---- hand-written: sdk-python/src/30_bytes.py ----
 
@@ -2071,7 +2108,7 @@ def _envelope_parts(env, big):
     i = 0
     while i < len(out):
         text.append(out[i])
-        if out[i] == ',"data":':
+        if out[i] == '":' and out[i - 1] == "data":  # the key data of a payload (see _Struct._write)
             k += 1
             if k in big:
                 text.append('"')
@@ -2087,7 +2124,7 @@ def _envelope_parts(env, big):
 def _filled(cls, values, subject, nats_url):
     # values with every x-sender-fills key of cls the caller left empty filled in.
     for f in cls.FIELDS:
-        fill = f[9]
+        fill = f[6]
         if fill is None or fill == "computed" or values.get(f[0]):
             continue
         if fill == "uuid4":
@@ -2471,16 +2508,16 @@ class MessagePayload(_Struct):
     schema's x-max-bytes and maxItems capacities: only the no_std SDK has them.
     """
 
-    # (key, kind, default, aliases, capacity, nested, format, const, optional, fill)
+    # (key, kind, default, aliases, capacity, nested, fill)
     FIELDS = (
-        ("id", "str", "", (), 64, None, None, None, False, "uuid4"),
-        ("dataname", "str", _REQUIRED, (), 128, None, None, None, False, None),
-        ("payload_type", "enum", _REQUIRED, ("type",), 0, PayloadType, None, None, False, None),
-        ("transport", "enum", _REQUIRED, (), 0, Transport, None, None, False, "computed"),
-        ("encoding", "enum", _REQUIRED, (), 0, Encoding, None, None, False, "computed"),
-        ("size", "u64", _REQUIRED, (), 0, None, None, None, False, "computed"),
-        ("data", "str", _REQUIRED, (), 2048, None, None, None, False, "computed"),
-        ("metadata", "obj", {}, (), 256, None, None, None, False, None),
+        ("id", "str", "", "", 64, None, "uuid4"),
+        ("dataname", "str", _REQUIRED, "", 128, None, None),
+        ("payload_type", "enum", _REQUIRED, "type", 0, PayloadType, None),
+        ("transport", "enum", _REQUIRED, "", 0, Transport, "computed"),
+        ("encoding", "enum", _REQUIRED, "", 0, Encoding, "computed"),
+        ("size", "u64", _REQUIRED, "", 0, None, "computed"),
+        ("data", "str", _REQUIRED, "", 2048, None, "computed"),
+        ("metadata", "obj", {}, "", 256, None, None),
     )
 
 
@@ -2528,20 +2565,20 @@ class MessageEnvelope(_Struct):
     schema's x-max-bytes and maxItems capacities: only the no_std SDK has them.
     """
 
-    # (key, kind, default, aliases, capacity, nested, format, const, optional, fill)
+    # (key, kind, default, aliases, capacity, nested, fill)
     FIELDS = (
-        ("correlation_id", "str", "", ("correlationId",), 64, None, None, None, False, "uuid4"),
-        ("msg_id", "str", "", ("msgId",), 64, None, None, None, False, "uuid4"),
-        ("timestamp", "str", "", (), 40, None, None, None, False, "timestamp"),
-        ("send_to", "str", "", ("sendTo",), 256, None, None, None, False, "subject"),
-        ("msg_purpose", "str", "chat", ("msgPurpose",), 32, None, None, None, False, None),
-        ("sender_name", "str", "NATSBridge", ("senderName",), 64, None, None, None, False, None),
-        ("sender_id", "str", "", ("senderId",), 64, None, None, None, False, "sender_id"),
-        ("receiver_name", "str", "", ("receiverName",), 64, None, None, None, False, None),
-        ("receiver_id", "str", "", ("receiverId",), 64, None, None, None, False, None),
-        ("reply_to", "str", "", ("replyTo",), 256, None, None, None, False, None),
-        ("reply_to_msg_id", "str", "", ("replyToMsgId",), 64, None, None, None, False, None),
-        ("broker_url", "str", "", ("brokerURL", "BrokerURL"), 256, None, None, None, False, "broker_url"),
-        ("metadata", "obj", {}, ("note",), 512, None, None, None, False, None),
-        ("payloads", "list", _REQUIRED, (), 8, ("struct", MessagePayload, None, None), None, None, False, "computed"),
+        ("correlation_id", "str", "", "correlationId", 64, None, "uuid4"),
+        ("msg_id", "str", "", "msgId", 64, None, "uuid4"),
+        ("timestamp", "str", "", "", 40, None, "timestamp"),
+        ("send_to", "str", "", "sendTo", 256, None, "subject"),
+        ("msg_purpose", "str", "chat", "msgPurpose", 32, None, None),
+        ("sender_name", "str", "NATSBridge", "senderName", 64, None, None),
+        ("sender_id", "str", "", "senderId", 64, None, "sender_id"),
+        ("receiver_name", "str", "", "receiverName", 64, None, None),
+        ("receiver_id", "str", "", "receiverId", 64, None, None),
+        ("reply_to", "str", "", "replyTo", 256, None, None),
+        ("reply_to_msg_id", "str", "", "replyToMsgId", 64, None, None),
+        ("broker_url", "str", "", "brokerURL BrokerURL", 256, None, "broker_url"),
+        ("metadata", "obj", {}, "note", 512, None, None),
+        ("payloads", "list", _REQUIRED, "", 8, ("struct", MessagePayload), "computed"),
     )

@@ -13,6 +13,11 @@
 # lenient the text is checked by _check_json first; surrogate pairs are joined by
 # _join_surrogates before the json module sees the text.
 
+try:
+    import struct
+except ImportError:
+    import ustruct as struct
+
 _MAX_DEPTH = 128  # nesting limit, as serde_json's
 _ESCAPES = {8: "\\b", 9: "\\t", 10: "\\n", 12: "\\f", 13: "\\r", 34: '\\"', 92: "\\\\"}
 _INF = float("inf")
@@ -74,19 +79,44 @@ def _quote(s):
 
 
 def _shortest_repr(v):
-    # CPython's repr(v) built from %e text (WIRE.md section 9): the fewest significant
-    # digits that read back as v, fixed notation for a decimal exponent from -4 to 15,
-    # else d[.ddd]e+XX. For interpreters whose repr differs (MicroPython).
-    if v == 0:
-        return "-0.0" if repr(v)[0] == "-" else "0.0"
-    for p in range(17):
-        text = ("%%.%de" % p) % v
-        if float(text) == v:
+    # CPython's repr(v) (WIRE.md section 9), exactly, with integers: the fewest significant
+    # digits whose decimal lies in v's rounding interval (the nearest such decimal), fixed
+    # notation for a decimal exponent from -4 to 15, else d[.ddd]e+XX. For interpreters
+    # whose repr differs (MicroPython), whose %e and float() are not always exact.
+    bits = struct.unpack(">Q", struct.pack(">d", v))[0]
+    sign = "-" if bits >> 63 else ""
+    be = (bits >> 52) & 0x7FF
+    m = bits & 0xFFFFFFFFFFFFF
+    if not be and not m:
+        return sign + "0.0"
+    e = be - 1077 if be else -1076  # |v| = n * 2^e with n = 4m: quarter units
+    n = (m | (1 << 52) if be else m) * 4
+    lo = 1 if (be > 1 and not m) else 2  # the gap below v is half as wide at a power of two
+    even = n % 8 == 0
+    two = 1 << max(e, 0)
+    two_den = 1 << max(-e, 0)
+    def above(x):  # 10^x > |v|, compared as integers
+        return 10 ** max(x, 0) * two_den > n * two * 10 ** max(-x, 0)
+
+    exp10 = (len(bin(n)) - 3 + e) * 30103 // 100000  # then corrected: 10^exp10 <= |v| < 10^(exp10+1)
+    while above(exp10):
+        exp10 -= 1
+    while not above(exp10 + 1):
+        exp10 += 1
+    for p in range(1, 18):
+        k = exp10 - p + 1
+        num = n * two * 10 ** max(-k, 0)  # |v| / 10^k = num / den
+        den = two_den * 10 ** max(k, 0)
+        d, r = divmod(num, den)
+        if 2 * r > den or (2 * r == den and d % 2):  # to nearest, ties to even
+            d += 1
+        low = (n - lo) * two * 10 ** max(-k, 0)
+        high = (n + 2) * two * 10 ** max(-k, 0)
+        if (low < d * den < high) or (even and (low == d * den or d * den == high)):
             break
-    mantissa, exp = text.split("e")
-    exp = int(exp)
-    digits = mantissa.lstrip("-").replace(".", "").rstrip("0") or "0"
-    sign = "-" if v < 0 else ""
+    digits = str(d)
+    exp = k + len(digits) - 1
+    digits = digits.rstrip("0") or "0"
     if exp < -4 or exp > 15:
         return "%s%s%se%s%02d" % (sign, digits[0], "." + digits[1:] if len(digits) > 1 else "", "-" if exp < 0 else "+", abs(exp))
     if exp < 0:

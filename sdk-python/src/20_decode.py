@@ -1,13 +1,15 @@
 # The one generic reader and writer of the generated structures. Each generated class is
 # a _Struct with a table FIELDS, one row per key in canonical order:
 #
-#   (key, kind, default, aliases, capacity, nested, format, const, optional, fill)
+#   (key, kind, default, aliases, capacity, nested, fill)
 #
-# kind is str, bool, u64, i64, f64, obj (free-form dict), enum, struct or list; nested is
-# the enumeration or structure class, or for a list the item's (kind, nested, format,
-# const); default is _REQUIRED, None for an optional key, or the schema's JSON default ({}
-# for a structure means "every field its own default"); fill is the x-sender-fills name.
-# capacity is informational: only the no_std SDK has buffers to enforce it.
+# kind is str, uuid, date-time (strings with that format, "" allowed), const (nested is the
+# value), bool, u64, i64, f64, obj (free-form dict), enum, struct or list; nested is the
+# enumeration or structure class, or for a list the item's (kind, nested); default is
+# _REQUIRED, None for an optional key, or the schema's JSON default ({} for a structure
+# means "every field its own default"); aliases are the other keys a receiver accepts,
+# space-separated; fill is the x-sender-fills name. capacity is
+# informational: only the no_std SDK has buffers to enforce it (WIRE.md section 9).
 # A new schema field is a new row: no Python code changes.
 
 _REQUIRED = object()  # the default of a key that has none
@@ -69,16 +71,14 @@ def _formatted(fmt, s):
     return rest in ("Z", "z") or (_like(rest, "+dd:dd") or _like(rest, "-dd:dd")) and len(rest) == 6
 
 
-def _read(kind, nested, fmt, const, v, at):
+def _read(kind, nested, v, at):
     # The value a receiver keeps for the decoded JSON value v of a key of this type, at the
     # place at; NatsBridgeError wrong_type or bad_value naming it.
-    if kind == "str":
+    if kind == "str" or kind == "uuid" or kind == "date-time" or kind == "const":
         if not isinstance(v, str):
             raise _wrong_type(v, at, "a string")
-        if const is not None and v != const:
-            raise NatsBridgeError(KIND_BAD_VALUE, at, "%s is not %s" % (_quote(v), _quote(const)))
-        if fmt is not None and v and not _formatted(fmt, v):
-            raise NatsBridgeError(KIND_BAD_VALUE, at, "%s is not a %s" % (_quote(v), fmt))
+        if (v != nested) if kind == "const" else (kind != "str" and v and not _formatted(kind, v)):
+            raise NatsBridgeError(KIND_BAD_VALUE, at, "%s is not %s" % (_quote(v), _quote(nested) if nested else "a " + kind))
         return v
     if kind == "enum":
         return nested.normalize(v, at)
@@ -115,10 +115,9 @@ def _read(kind, nested, fmt, const, v, at):
         return nested.from_dict(v, at)
     if not isinstance(v, list):
         raise _wrong_type(v, at, "an array")
-    k, n, f, c = nested
     items = []
     for i in range(len(v)):
-        items.append(_read(k, n, f, c, v[i], "%s[%d]" % (at, i)))
+        items.append(_read(nested[0], nested[1], v[i], "%s[%d]" % (at, i)))
     return items
 
 
@@ -126,7 +125,7 @@ def _default_of(f):
     # A fresh value of the default of row f (an optional key: None).
     d = f[2]
     if isinstance(d, (dict, list)):
-        return _read(f[1], f[5], f[6], f[7], type(d)(), f[0])
+        return _read(f[1], f[5], type(d)(), f[0])
     return d
 
 
@@ -139,7 +138,7 @@ def _read_key(d, f, prefix):
         v = d[key]
     else:
         v = _REQUIRED
-        for alias in f[3]:
+        for alias in f[3].split():
             if alias in d:
                 v = d[alias]
                 break
@@ -147,14 +146,19 @@ def _read_key(d, f, prefix):
             if f[2] is _REQUIRED:
                 raise NatsBridgeError(KIND_MISSING_KEY, prefix + key, "the key %s is missing" % key)
             return _default_of(f)
-    if v is None and f[8]:
+    if v is None and f[2] is None:
         return None
-    return _read(f[1], f[5], f[6], f[7], v, prefix + key)
+    return _read(f[1], f[5], v, prefix + key)
 
 
-def _write_typed(out, kind, nested, v, at):
-    # Appends the canonical JSON text of v, a value of this type (WIRE.md sections 8, 9).
-    if kind == "str" or kind == "enum":
+def _write_typed(out, kind, nested, v, at, key=None):
+    # Appends the canonical JSON text of v, a value of this type (WIRE.md sections 8, 9);
+    # at (with key, when given, after a ".") names it for an error.
+    if key is not None and kind in ("f64", "struct", "list"):
+        at = at + "." + key if at else key
+    if kind == "const":
+        out.append(_quote(nested))
+    elif kind in ("str", "uuid", "date-time", "enum"):
         out.append(_quote(v))
     elif kind == "bool":
         out.append("true" if v else "false")
@@ -209,14 +213,14 @@ def _settable(cls, fields, at):
         for row in cls.FIELDS:
             if row[0] == key:
                 f = row
-        if f is None or f[9] == "computed" or f[7] is not None:
+        if f is None or f[6] == "computed" or f[1] == "const":
             raise NatsBridgeError(KIND_INVALID_INPUT, at + key, "%s is not a field a sender sets on %s (fields: %s)" % (
                 key, cls.__name__, ", ".join(cls.settable())))
         v = fields[key]
         if v is None:
             continue
         try:
-            out[key] = _read(f[1], f[5], f[6], f[7], _as_json(v), at + key)
+            out[key] = _read(f[1], f[5], _as_json(v), at + key)
         except NatsBridgeError as e:
             raise NatsBridgeError(KIND_INVALID_INPUT, e.at, "%s: %s" % (e.kind, e.detail))
     return out
@@ -261,7 +265,7 @@ class _Struct:
     def settable(cls):
         """The keys a sender sets (smartsend(**fields), payload fields): every key but
         the computed ones and the consts."""
-        return [f[0] for f in cls.FIELDS if f[9] != "computed" and f[7] is None]
+        return [f[0] for f in cls.FIELDS if f[6] != "computed" and f[1] != "const"]
 
     @classmethod
     def from_dict(cls, d, at=""):
@@ -274,10 +278,10 @@ class _Struct:
         if not isinstance(d, dict):
             raise NatsBridgeError(KIND_NOT_OBJECT, at, "expected an object, got %s" % _json_type(d))
         p = at + "." if at else ""
-        kw = {}
+        obj = object.__new__(cls)  # no keyword dict: a small heap decodes many of these
         for f in cls.FIELDS:
-            kw[f[0]] = _read_key(d, f, p)
-        return cls(**kw)
+            setattr(obj, f[0], _read_key(d, f, p))
+        return obj
 
     @classmethod
     def from_json(cls, data):
@@ -293,7 +297,7 @@ class _Struct:
         d = {}
         for f in self.FIELDS:
             v = getattr(self, f[0])
-            if v is not None or not f[8]:
+            if v is not None or f[2] is not None:
                 d[f[0]] = _as_json(v)
         return d
 
@@ -305,13 +309,16 @@ class _Struct:
         return "".join(out)
 
     def _write(self, out, at=""):
-        sep = "{"
-        p = at + "." if at else ""
+        # Appends the canonical JSON text as pieces: '{"' or ',"', the key, '":', the value
+        # (the constant pieces and the keys are shared strings, nothing new per key).
+        sep = '{"'
         for f in self.FIELDS:
-            v = f[7] if f[7] is not None else getattr(self, f[0])
-            if v is None and f[8]:
+            v = getattr(self, f[0])
+            if v is None and f[2] is None:
                 continue
-            out.append('%s"%s":' % (sep, f[0]))
-            _write_typed(out, f[1], f[5], v, p + f[0])
-            sep = ","
-        out.append("}" if sep == "," else "{}")
+            out.append(sep)
+            out.append(f[0])
+            out.append('":')
+            _write_typed(out, f[1], f[5], v, at, f[0])
+            sep = ',"'
+        out.append("}" if sep == ',"' else "{}")

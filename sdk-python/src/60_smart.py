@@ -114,7 +114,7 @@ def _envelope_parts(env, big):
     i = 0
     while i < len(out):
         text.append(out[i])
-        if out[i] == ',"data":':
+        if out[i] == '":' and out[i - 1] == "data":  # the key data of a payload (see _Struct._write)
             k += 1
             if k in big:
                 text.append('"')
@@ -130,7 +130,7 @@ def _envelope_parts(env, big):
 def _filled(cls, values, subject, nats_url):
     # values with every x-sender-fills key of cls the caller left empty filled in.
     for f in cls.FIELDS:
-        fill = f[9]
+        fill = f[6]
         if fill is None or fill == "computed" or values.get(f[0]):
             continue
         if fill == "uuid4":

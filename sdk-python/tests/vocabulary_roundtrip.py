@@ -145,6 +145,7 @@ def test_floats_are_written_as_cpython_repr():
         assert ('"ratio":%s,' % text) in body, (value, text, body)
         assert nb.MessageEnvelope.from_json(body).ratio == value
         assert nb.dumps({"x": float(value)}) == '{"x":%s}' % text, (value, nb.dumps({"x": float(value)}))
+        assert nb._shortest_repr(float(value)) == text, (value, nb._shortest_repr(float(value)))  # MicroPython's writer
 
 
 def test_error_kinds_are_the_generated_ones():

@@ -209,8 +209,11 @@ impl StructView {
     }
 }
 
-/// The table row of a field: `(key, kind, default, aliases, capacity, nested, format, const,
-/// optional, fill)`, the layout the hand-written `_Struct` reads (`sdk-python/src/20_decode.py`).
+/// The table row of a field: `(key, kind, default, aliases, capacity, nested, fill)`, the layout
+/// the hand-written `_Struct` reads (`sdk-python/src/20_decode.py`). A string's format or const
+/// is its kind (`uuid`, `date-time`, `const` with the value as `nested`); an optional field
+/// has the default `None`; the aliases are one space-separated string. Seven slots and no
+/// tuple inside: every tuple costs RAM on a small MicroPython heap, a string does not.
 fn field_entry(model: &Model, f: &Field) -> String {
     let default = if f.optional {
         "None".to_string()
@@ -220,7 +223,7 @@ fn field_entry(model: &Model, f: &Field) -> String {
             Some(d) => default_literal(d),
         }
     };
-    let (kind, nested, format, constant) = type_spec(model, &f.ty);
+    let (kind, nested) = type_spec(model, &f.ty);
     let capacity = match &f.ty {
         FieldType::String { max_bytes, .. } | FieldType::FreeObject { max_bytes } => *max_bytes,
         FieldType::Array { max_items, .. } => *max_items,
@@ -231,57 +234,39 @@ fn field_entry(model: &Model, f: &Field) -> String {
         None => "None".to_string(),
     };
     format!(
-        "({}, {kind}, {default}, {}, {capacity}, {nested}, {format}, {constant}, {}, {fill})",
+        "({}, {kind}, {default}, {}, {capacity}, {nested}, {fill})",
         py_str(&f.name),
-        py_tuple(f.aliases.iter().map(|a| py_str(a))),
-        if f.optional { "True" } else { "False" },
+        py_str(&f.aliases.join(" ")),
     )
 }
 
-/// `(kind, nested, format, const)` of a type as Python literals: the kind name the generic
-/// reader switches on; the enumeration or structure class; for an array, the item's own spec
-/// as a tuple.
-fn type_spec(model: &Model, ty: &FieldType) -> (String, String, String, String) {
-    let none = || "None".to_string();
-    let simple = |kind: &str| (py_str(kind), none(), none(), none());
+/// `(kind, nested)` of a type as Python literals: the kind name the generic reader switches
+/// on; the enumeration or structure class, the const value, or for an array the item's own
+/// `(kind, nested)`.
+fn type_spec(model: &Model, ty: &FieldType) -> (String, String) {
+    let none = "None".to_string();
     match ty {
         FieldType::String {
-            format, constant, ..
-        } => (
-            py_str("str"),
-            none(),
-            match format {
-                Some(StringFormat::Uuid) => py_str("uuid"),
-                Some(StringFormat::DateTime) => py_str("date-time"),
-                None => none(),
-            },
-            constant.as_deref().map(py_str).unwrap_or_else(none),
+            constant: Some(c), ..
+        } => (py_str("const"), py_str(c)),
+        FieldType::String { format, .. } => (
+            py_str(match format {
+                Some(StringFormat::Uuid) => "uuid",
+                Some(StringFormat::DateTime) => "date-time",
+                None => "str",
+            }),
+            none,
         ),
-        FieldType::Bool => simple("bool"),
-        FieldType::Unsigned => simple("u64"),
-        FieldType::Signed => simple("i64"),
-        FieldType::Number => simple("f64"),
-        FieldType::FreeObject { .. } => simple("obj"),
-        FieldType::Enum(name) => (
-            py_str("enum"),
-            model.enum_named(name).name.clone(),
-            none(),
-            none(),
-        ),
-        FieldType::Struct(name) => (
-            py_str("struct"),
-            model.struct_named(name).name.clone(),
-            none(),
-            none(),
-        ),
+        FieldType::Bool => (py_str("bool"), none),
+        FieldType::Unsigned => (py_str("u64"), none),
+        FieldType::Signed => (py_str("i64"), none),
+        FieldType::Number => (py_str("f64"), none),
+        FieldType::FreeObject { .. } => (py_str("obj"), none),
+        FieldType::Enum(name) => (py_str("enum"), model.enum_named(name).name.clone()),
+        FieldType::Struct(name) => (py_str("struct"), model.struct_named(name).name.clone()),
         FieldType::Array { item, .. } => {
-            let (k, n, f, c) = type_spec(model, item);
-            (
-                py_str("list"),
-                format!("({k}, {n}, {f}, {c})"),
-                none(),
-                none(),
-            )
+            let (k, n) = type_spec(model, item);
+            (py_str("list"), format!("({k}, {n})"))
         }
     }
 }
