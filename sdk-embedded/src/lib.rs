@@ -35,6 +35,7 @@ pub mod generated;
 pub mod http;
 pub mod json;
 mod json_str;
+mod kind;
 pub mod link;
 mod message;
 #[cfg(feature = "embassy-net")]
@@ -44,7 +45,7 @@ pub mod protocol;
 mod sha256;
 pub mod smart;
 
-pub use error::{At, DecodeError, ErrorKind, MAX_PLACE_DEPTH, Place, Segment};
+pub use error::{At, DecodeError, MAX_PLACE_DEPTH, Place, Segment};
 pub use generated::*;
 pub use json_str::{Chars, JsonObjectView, JsonStr};
 pub use message::{Message, MessageView};

@@ -113,3 +113,37 @@ pub(crate) fn read_alias<'a>(
     }
     Ok(())
 }
+
+/// `text` as a string of capacity `N`, for a send-side field at `at`: `over_capacity` naming
+/// the field when it does not fit, never truncated.
+pub(crate) fn copy_text<const N: usize>(
+    text: &str,
+    at: &At<'_>,
+) -> Result<heapless::String<N>, DecodeError> {
+    let mut out = heapless::String::new();
+    out.push_str(text).map_err(|_| {
+        at.error(
+            ErrorKind::OverCapacity,
+            0,
+            "longer than its capacity in this SDK",
+        )
+    })?;
+    Ok(out)
+}
+
+/// `json` (one JSON object) in canonical form, for a send-side field at `at`: `over_capacity`
+/// when it does not fit, `invalid_input` when it is not one JSON object.
+pub(crate) fn copy_object<const N: usize>(
+    json: &str,
+    at: &At<'_>,
+) -> Result<crate::JsonObject<N>, DecodeError> {
+    crate::JsonObject::parse(json).map_err(|e| match e {
+        crate::json::JsonError::TooLong { .. } | crate::json::JsonError::TooDeep { .. } => at
+            .error(
+                ErrorKind::OverCapacity,
+                0,
+                "longer than its capacity in this SDK",
+            ),
+        _ => at.error(ErrorKind::InvalidInput, 0, "expected one JSON object"),
+    })
+}

@@ -4,7 +4,7 @@
 use askama::Template;
 
 use crate::backend::{RustEnumView, rust_doc, rust_str};
-use crate::model::{DefaultValue, FieldType, Model, Struct};
+use crate::model::{DefaultValue, Field, FieldType, Model, Struct, pascal_case, upper_snake_case};
 
 #[derive(Template)]
 #[template(path = "rust_embedded.rs.jinja", escape = "none")]
@@ -15,6 +15,46 @@ struct File {
     uses_default_text: bool,
     structs: Vec<StructView>,
     enums: Vec<RustEnumView>,
+    /// `pub mod contract`: the schema's numbers (x-constants, then every capacity).
+    constants: Vec<ConstView>,
+    /// The error kinds of x-error-kinds.
+    error_kinds: Vec<ErrorKindView>,
+    /// The send-side structures (`...Fields<'a>`), one per structure.
+    fields_structs: Vec<FieldsView>,
+    /// `EnvelopeFields` names the root's fields structure.
+    envelope_fields: String,
+    /// `PayloadFields` names the fields structure of the root's `payloads` items (if any).
+    payload_fields: Option<String>,
+}
+
+struct ConstView {
+    name: String,
+    doc: String,
+    ty: &'static str,
+    value: String,
+}
+
+struct ErrorKindView {
+    variant: String,
+    name: String,
+    doc: String,
+}
+
+/// `<Struct>Fields<'a>`: what a caller sets when sending a `<Struct>`.
+struct FieldsView {
+    name: String,
+    target: String,
+    fields: Vec<SettableView>,
+}
+
+struct SettableView {
+    name: String,
+    doc: String,
+    ty: String,
+    default: String,
+    /// Statements that copy `self.<name>` into `out.<name>`, checking capacities (`at` is the
+    /// place of the structure).
+    apply: String,
 }
 
 struct StructView {
@@ -85,7 +125,25 @@ pub fn render(model: &Model) -> Result<String, askama::Error> {
         .iter()
         .flat_map(|s| &s.fields)
         .any(|f| matches!(&f.default, Some(DefaultValue::String(s)) if !s.is_empty()));
+    let root = model.root();
+    let payload_fields = root
+        .field("payloads")
+        .and_then(|f| f.ty.struct_item())
+        .map(|name| format!("{name}Fields"));
     File {
+        constants: constants(model),
+        error_kinds: model
+            .error_kinds
+            .iter()
+            .map(|k| ErrorKindView {
+                variant: pascal_case(&k.name),
+                name: rust_str(&k.name),
+                doc: rust_doc(&k.description, "    "),
+            })
+            .collect(),
+        fields_structs: model.structs.iter().map(fields_view).collect(),
+        envelope_fields: format!("{}Fields", root.name),
+        payload_fields,
         preamble: crate::preamble("//"),
         schema_name: model.schema_name.clone(),
         key_capacity,
@@ -296,5 +354,167 @@ fn max_value_len(model: &Model, ty: &FieldType) -> usize {
         }
         FieldType::Struct(name) => max_encoded_len(model, model.struct_named(name)),
         other => unimplemented!("field type {other:?}: not rendered by this backend yet"),
+    }
+}
+
+/// The constants of `pub mod contract`: x-constants, then the capacity of every string, object
+/// and array field, named `<STRUCT>_<FIELD>_MAX_BYTES` / `_MAX_ITEMS` (`_ITEM_MAX_BYTES` for
+/// the strings of an array).
+fn constants(model: &Model) -> Vec<ConstView> {
+    let mut out: Vec<ConstView> = model
+        .constants
+        .iter()
+        .map(|c| ConstView {
+            name: c.name.to_uppercase(),
+            doc: rust_doc(&c.description, "    "),
+            ty: "u64",
+            value: c.value.to_string(),
+        })
+        .collect();
+    for s in &model.structs {
+        for f in &s.fields {
+            let prefix = format!("{}_{}", upper_snake_case(&s.name), f.name.to_uppercase());
+            let mut push = |suffix: &str, what: String, value: usize| {
+                out.push(ConstView {
+                    name: format!("{prefix}_{suffix}"),
+                    doc: rust_doc(&what, "    "),
+                    ty: "usize",
+                    value: value.to_string(),
+                })
+            };
+            match &f.ty {
+                FieldType::String { max_bytes, .. } | FieldType::FreeObject { max_bytes } => push(
+                    "MAX_BYTES",
+                    format!(
+                        "Capacity of `{}.{}` in bytes (x-max-bytes).",
+                        s.name, f.name
+                    ),
+                    *max_bytes,
+                ),
+                FieldType::Array { item, max_items } => {
+                    push(
+                        "MAX_ITEMS",
+                        format!("Most items of `{}.{}` (maxItems).", s.name, f.name),
+                        *max_items,
+                    );
+                    if let FieldType::String { max_bytes, .. } = item.as_ref() {
+                        push(
+                            "ITEM_MAX_BYTES",
+                            format!(
+                                "Capacity of each item of `{}.{}` in bytes (x-max-bytes).",
+                                s.name, f.name
+                            ),
+                            *max_bytes,
+                        );
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
+/// The type of a settable field in `<Struct>Fields<'a>`.
+fn fields_type(ty: &FieldType) -> String {
+    match ty {
+        FieldType::String { .. } | FieldType::FreeObject { .. } => "&'a str".to_string(),
+        FieldType::Bool => "bool".to_string(),
+        FieldType::Unsigned => "u64".to_string(),
+        FieldType::Signed => "i64".to_string(),
+        FieldType::Number => "f64".to_string(),
+        FieldType::Enum(e) => e.clone(),
+        FieldType::Struct(name) => format!("{name}Fields<'a>"),
+        FieldType::Array { item, .. } => format!("&'a [{}]", fields_type(item)),
+    }
+}
+
+/// The value of a settable field in `<Struct>Fields<'a>`'s `Default`: the schema default.
+fn fields_default(field: &Field) -> String {
+    if field.optional {
+        return "None".to_string();
+    }
+    match (&field.default, &field.ty) {
+        (Some(DefaultValue::String(text)), _) => rust_str(text),
+        (_, FieldType::String { .. }) => "\"\"".to_string(),
+        (_, FieldType::FreeObject { .. }) => "\"{}\"".to_string(),
+        (Some(DefaultValue::Bool(b)), _) => b.to_string(),
+        (Some(DefaultValue::Unsigned(n)), _) => n.to_string(),
+        (Some(DefaultValue::Signed(n)), _) => n.to_string(),
+        (Some(DefaultValue::Number(x)), _) => format!("{x:?}"),
+        (_, FieldType::Bool) => "false".to_string(),
+        (_, FieldType::Unsigned | FieldType::Signed) => "0".to_string(),
+        (_, FieldType::Number) => "0.0".to_string(),
+        (_, FieldType::Enum(e)) => format!("{e}::default()"),
+        (_, FieldType::Struct(name)) => format!("{name}Fields::default()"),
+        (_, FieldType::Array { .. }) => "&[]".to_string(),
+    }
+}
+
+/// An expression converting `value` into the owned type at the place `at` (an `&At`
+/// expression); `by_ref` when `value` is a reference to the fields type rather than a place.
+fn owned_value(ty: &FieldType, value: &str, by_ref: bool, at: &str) -> String {
+    match ty {
+        FieldType::String { .. } => format!("copy_text({value}, {at})?"),
+        FieldType::FreeObject { .. } => format!("copy_object({value}, {at})?"),
+        FieldType::Bool | FieldType::Unsigned | FieldType::Signed | FieldType::Number => {
+            if by_ref {
+                format!("*{value}")
+            } else {
+                value.to_string()
+            }
+        }
+        FieldType::Enum(_) => format!("{value}.clone()"),
+        FieldType::Struct(name) => format!(
+            "{{ let mut owned = {name}::default(); {value}.apply_to(&mut owned, {at})?; owned }}"
+        ),
+        FieldType::Array { item, .. } => format!(
+            "{{ let at_array = {at}; let mut items = Vec::new(); \
+             for (i, item) in {value}.iter().enumerate() {{ \
+             let at_item = at_array.index(i); \
+             items.push({}).map_err(|_| at_array.error(ErrorKind::OverCapacity, 0, \"more items than its capacity in this SDK\"))?; \
+             }} items }}",
+            owned_value(item, "item", true, "&at_item")
+        ),
+    }
+}
+
+fn fields_view(s: &Struct) -> FieldsView {
+    let fields = s
+        .fields
+        .iter()
+        .filter(|f| f.settable())
+        .map(|field| {
+            let name = &field.name;
+            let at = format!("&at.key({})", rust_str(name));
+            let apply = if field.optional {
+                format!(
+                    "out.{name} = match &self.{name} {{ Some(value) => Some({}), None => None }};",
+                    owned_value(&field.ty, "value", true, &at)
+                )
+            } else {
+                format!(
+                    "out.{name} = {};",
+                    owned_value(&field.ty, &format!("self.{name}"), false, &at)
+                )
+            };
+            let ty = fields_type(&field.ty);
+            SettableView {
+                name: name.clone(),
+                doc: rust_doc(&field.description, "    "),
+                ty: if field.optional {
+                    format!("Option<{ty}>")
+                } else {
+                    ty
+                },
+                default: fields_default(field),
+                apply,
+            }
+        })
+        .collect();
+    FieldsView {
+        name: format!("{}Fields", s.name),
+        target: s.name.clone(),
+        fields,
     }
 }
