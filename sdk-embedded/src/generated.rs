@@ -7,7 +7,11 @@
 use heapless::{String, Vec};
 
 use crate::json::{BufferFull, Key, Reader, Writer};
-use crate::message::{copy_object, copy_text, read_alias};
+#[allow(unused_imports)]
+use crate::message::{
+    Rule, copy_object, copy_text, read_alias, read_bool, read_message, read_number, read_object,
+    read_optional, read_signed, read_text, read_text_view, read_view, write_key,
+};
 use crate::{At, DecodeError, JsonObject, JsonObjectView, JsonStr, Message, MessageView};
 
 /// The numbers the contract fixes (x-constants) and the capacity of every string, object and
@@ -691,7 +695,7 @@ impl Message for MessageEnvelope {
                 }
                 "payloads" => {
                     ranks[13] = 0;
-                    self.read_payloads(reader, &at.key("payloads"))?;
+                    Self::read_payloads(&mut self.payloads, reader, &at.key("payloads"))?;
                 }
                 _ => reader.skip_value().map_err(|e| at.json_error(e))?,
             }
@@ -754,22 +758,26 @@ impl Message for MessageEnvelope {
 }
 
 impl MessageEnvelope {
-    /// Reads the array `payloads` at `reader`, at most 8 items.
-    fn read_payloads(&mut self, reader: &mut Reader<'_>, at: &At<'_>) -> Result<(), DecodeError> {
+    /// Reads the array `payloads` at `reader` into `out`, at most 8 items.
+    fn read_payloads(
+        out: &mut Vec<MessagePayload, 8>,
+        reader: &mut Reader<'_>,
+        at: &At<'_>,
+    ) -> Result<(), DecodeError> {
         reader.begin_array().map_err(|e| at.json_error(e))?;
-        self.payloads.clear();
+        out.clear();
         while reader.next_item().map_err(|e| at.json_error(e))? {
-            if self.payloads.is_full() {
+            if out.is_full() {
                 return Err(at.error(
                     ErrorKind::OverCapacity,
                     reader.offset(),
                     "more items than its capacity in this SDK (8)",
                 ));
             }
-            let mut item = MessagePayload::default();
-            item.decode_from(reader, &at.index(self.payloads.len()))?;
+            let at_item = at.index(out.len());
+            let item = read_message(reader, &at_item)?;
             // Cannot fail: checked above that there is room.
-            let _ = self.payloads.push(item);
+            let _ = out.push(item);
         }
         Ok(())
     }
@@ -878,8 +886,8 @@ impl Message for MessagePayload {
                     ranks[5] = 0;
                     reader
                         .unsigned()
-                        .map(|value| self.size = value)
-                        .map_err(|e| at.key("size").json_error(e))?;
+                        .map_err(|e| at.key("size").json_error(e))
+                        .map(|value| self.size = value)?;
                 }
                 "data" => {
                     ranks[6] = 0;
@@ -1323,7 +1331,7 @@ impl<'a> MessageView<'a> for MessageEnvelopeView<'a> {
                 }
                 "payloads" => {
                     ranks[13] = 0;
-                    self.read_payloads(reader, &at.key("payloads"))?;
+                    Self::read_payloads(&mut self.payloads, reader, &at.key("payloads"))?;
                 }
                 _ => reader.skip_value().map_err(|e| at.json_error(e))?,
             }
@@ -1347,22 +1355,26 @@ impl<'a> MessageView<'a> for MessageEnvelopeView<'a> {
 }
 
 impl<'a> MessageEnvelopeView<'a> {
-    /// Reads the array `payloads` at `reader`, at most 8 items.
-    fn read_payloads(&mut self, reader: &mut Reader<'a>, at: &At<'_>) -> Result<(), DecodeError> {
+    /// Reads the array `payloads` at `reader` into `out`, at most 8 items.
+    fn read_payloads(
+        out: &mut Vec<MessagePayloadView<'a>, 8>,
+        reader: &mut Reader<'a>,
+        at: &At<'_>,
+    ) -> Result<(), DecodeError> {
         reader.begin_array().map_err(|e| at.json_error(e))?;
-        self.payloads.clear();
+        out.clear();
         while reader.next_item().map_err(|e| at.json_error(e))? {
-            if self.payloads.is_full() {
+            if out.is_full() {
                 return Err(at.error(
                     ErrorKind::OverCapacity,
                     reader.offset(),
                     "more items than its capacity in this SDK (8)",
                 ));
             }
-            let mut item = MessagePayloadView::default();
-            item.decode_from(reader, &at.index(self.payloads.len()))?;
+            let at_item = at.index(out.len());
+            let item = read_view(reader, &at_item)?;
             // Cannot fail: checked above that there is room.
-            let _ = self.payloads.push(item);
+            let _ = out.push(item);
         }
         Ok(())
     }
@@ -1474,8 +1486,8 @@ impl<'a> MessageView<'a> for MessagePayloadView<'a> {
                     ranks[5] = 0;
                     reader
                         .unsigned()
-                        .map(|value| self.size = value)
-                        .map_err(|e| at.key("size").json_error(e))?;
+                        .map_err(|e| at.key("size").json_error(e))
+                        .map(|value| self.size = value)?;
                 }
                 "data" => {
                     ranks[6] = 0;

@@ -31,6 +31,7 @@ mod base64;
 mod canonical;
 pub mod client;
 mod error;
+pub mod format;
 pub mod generated;
 pub mod http;
 pub mod json;
