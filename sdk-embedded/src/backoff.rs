@@ -1,6 +1,8 @@
 //! Exponential backoff with full jitter (WIRE.md section 6), for download retries and for the
 //! caller's reconnect loop; the caller supplies the random numbers and does the waiting.
 
+use crate::contract;
+
 /// How often and how long to wait between attempts: the delay before retry `n` (0-based) is
 /// drawn uniformly from `[0, min(max_delay_ms, base_delay_ms * 2^n)]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,10 +17,17 @@ pub struct Backoff {
 
 impl Default for Backoff {
     fn default() -> Self {
+        // The schema's x-constants are small enough for u32 (checked at compile time).
+        const MAX_ATTEMPTS: u32 = contract::MAX_RETRIES as u32;
+        const BASE_DELAY_MS: u32 = contract::BASE_DELAY_MS as u32;
+        const MAX_DELAY_MS: u32 = contract::MAX_DELAY_MS as u32;
+        const _: () = assert!(contract::MAX_RETRIES <= u32::MAX as u64);
+        const _: () = assert!(contract::BASE_DELAY_MS <= u32::MAX as u64);
+        const _: () = assert!(contract::MAX_DELAY_MS <= u32::MAX as u64);
         Backoff {
-            max_attempts: 5,
-            base_delay_ms: 100,
-            max_delay_ms: 5000,
+            max_attempts: MAX_ATTEMPTS,
+            base_delay_ms: BASE_DELAY_MS,
+            max_delay_ms: MAX_DELAY_MS,
         }
     }
 }

@@ -109,7 +109,7 @@ impl Default for ServerInfo {
     fn default() -> Self {
         // The NATS server's defaults.
         ServerInfo {
-            max_payload: 1024 * 1024,
+            max_payload: crate::contract::DEFAULT_MAX_PAYLOAD as usize,
             headers: false,
         }
     }

@@ -5,40 +5,8 @@ use core::fmt;
 
 use heapless::Vec;
 
+use crate::ErrorKind;
 use crate::json::{JsonError, Reader};
-
-/// What went wrong, with the stable names used by every SDK and the golden messages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ErrorKind {
-    /// The message body is not UTF-8 JSON.
-    NotJson,
-    /// The message is not a JSON object.
-    NotObject,
-    /// A key without a default is missing.
-    MissingKey,
-    /// A key has the wrong JSON type.
-    WrongType,
-    /// A closed enumeration has a value it does not know.
-    BadValue,
-    /// A string, object or array is larger than its capacity in this SDK (from the schema), or
-    /// nested deeper than [`crate::json::MAX_DEPTH`].
-    OverCapacity,
-}
-
-impl ErrorKind {
-    /// The stable name (`tests/golden/README.md`): `not_json`, `over_capacity`, ...
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ErrorKind::NotJson => "not_json",
-            ErrorKind::NotObject => "not_object",
-            ErrorKind::MissingKey => "missing_key",
-            ErrorKind::WrongType => "wrong_type",
-            ErrorKind::BadValue => "bad_value",
-            ErrorKind::OverCapacity => "over_capacity",
-        }
-    }
-}
 
 /// One step of a [`Place`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -7,10 +7,323 @@
 use heapless::{String, Vec};
 
 use crate::json::{BufferFull, Key, Reader, Writer};
-use crate::message::read_alias;
-use crate::{
-    At, DecodeError, ErrorKind, JsonObject, JsonObjectView, JsonStr, Message, MessageView,
+#[allow(unused_imports)]
+use crate::message::{
+    Rule, copy_object, copy_text, read_alias, read_bool, read_message, read_number, read_object,
+    read_optional, read_signed, read_text, read_text_view, read_view, write_key,
 };
+use crate::{At, DecodeError, JsonObject, JsonObjectView, JsonStr, Message, MessageView};
+
+/// The numbers the contract fixes (x-constants) and the capacity of every string, object and
+/// array field of the schema, for code that sizes buffers or checks limits: never a literal
+/// copy of a schema number in hand-written code.
+pub mod contract {
+    /// Payloads of this many serialized bytes or more go link; smaller ones go direct (WIRE.md
+    /// section 5).
+    pub const SIZE_THRESHOLD: u64 = 1000000;
+    /// Download attempts of a link payload before it fails for good (WIRE.md section 6).
+    pub const MAX_RETRIES: u64 = 5;
+    /// Base of the exponential backoff between download attempts, in milliseconds.
+    pub const BASE_DELAY_MS: u64 = 100;
+    /// Largest backoff delay between download attempts, in milliseconds.
+    pub const MAX_DELAY_MS: u64 = 5000;
+    /// Largest link payload a receiver downloads by default (1 GiB); a larger declared size is
+    /// too_large before anything is fetched.
+    pub const MAX_DOWNLOAD_BYTES: u64 = 1073741824;
+    /// The NATS server's default max_payload (1 MiB), assumed when the server does not say.
+    pub const DEFAULT_MAX_PAYLOAD: u64 = 1048576;
+    /// Capacity of `MessageEnvelope.correlation_id` in bytes (x-max-bytes).
+    pub const MESSAGE_ENVELOPE_CORRELATION_ID_MAX_BYTES: usize = 64;
+    /// Capacity of `MessageEnvelope.msg_id` in bytes (x-max-bytes).
+    pub const MESSAGE_ENVELOPE_MSG_ID_MAX_BYTES: usize = 64;
+    /// Capacity of `MessageEnvelope.timestamp` in bytes (x-max-bytes).
+    pub const MESSAGE_ENVELOPE_TIMESTAMP_MAX_BYTES: usize = 40;
+    /// Capacity of `MessageEnvelope.send_to` in bytes (x-max-bytes).
+    pub const MESSAGE_ENVELOPE_SEND_TO_MAX_BYTES: usize = 256;
+    /// Capacity of `MessageEnvelope.msg_purpose` in bytes (x-max-bytes).
+    pub const MESSAGE_ENVELOPE_MSG_PURPOSE_MAX_BYTES: usize = 32;
+    /// Capacity of `MessageEnvelope.sender_name` in bytes (x-max-bytes).
+    pub const MESSAGE_ENVELOPE_SENDER_NAME_MAX_BYTES: usize = 64;
+    /// Capacity of `MessageEnvelope.sender_id` in bytes (x-max-bytes).
+    pub const MESSAGE_ENVELOPE_SENDER_ID_MAX_BYTES: usize = 64;
+    /// Capacity of `MessageEnvelope.receiver_name` in bytes (x-max-bytes).
+    pub const MESSAGE_ENVELOPE_RECEIVER_NAME_MAX_BYTES: usize = 64;
+    /// Capacity of `MessageEnvelope.receiver_id` in bytes (x-max-bytes).
+    pub const MESSAGE_ENVELOPE_RECEIVER_ID_MAX_BYTES: usize = 64;
+    /// Capacity of `MessageEnvelope.reply_to` in bytes (x-max-bytes).
+    pub const MESSAGE_ENVELOPE_REPLY_TO_MAX_BYTES: usize = 256;
+    /// Capacity of `MessageEnvelope.reply_to_msg_id` in bytes (x-max-bytes).
+    pub const MESSAGE_ENVELOPE_REPLY_TO_MSG_ID_MAX_BYTES: usize = 64;
+    /// Capacity of `MessageEnvelope.broker_url` in bytes (x-max-bytes).
+    pub const MESSAGE_ENVELOPE_BROKER_URL_MAX_BYTES: usize = 256;
+    /// Capacity of `MessageEnvelope.metadata` in bytes (x-max-bytes).
+    pub const MESSAGE_ENVELOPE_METADATA_MAX_BYTES: usize = 512;
+    /// Most items of `MessageEnvelope.payloads` (maxItems).
+    pub const MESSAGE_ENVELOPE_PAYLOADS_MAX_ITEMS: usize = 8;
+    /// Capacity of `MessagePayload.id` in bytes (x-max-bytes).
+    pub const MESSAGE_PAYLOAD_ID_MAX_BYTES: usize = 64;
+    /// Capacity of `MessagePayload.dataname` in bytes (x-max-bytes).
+    pub const MESSAGE_PAYLOAD_DATANAME_MAX_BYTES: usize = 128;
+    /// Capacity of `MessagePayload.data` in bytes (x-max-bytes).
+    pub const MESSAGE_PAYLOAD_DATA_MAX_BYTES: usize = 2048;
+    /// Capacity of `MessagePayload.metadata` in bytes (x-max-bytes).
+    pub const MESSAGE_PAYLOAD_METADATA_MAX_BYTES: usize = 256;
+}
+
+/// What went wrong: the one list of error kinds every SDK reports (x-error-kinds), with the
+/// stable names used in messages and the golden files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The message body (or a JSON payload) is not UTF-8 JSON.
+    NotJson,
+    /// The message (or a structure) is not a JSON object.
+    NotObject,
+    /// A key without a default is missing.
+    MissingKey,
+    /// A key has the wrong JSON type (including null for an optional key).
+    WrongType,
+    /// A value is of the right JSON type but not allowed: an unknown value of a closed enumeration,
+    /// a const or format that does not match, a number out of range, a payload whose data does not
+    /// parse as its type.
+    BadValue,
+    /// A direct payload's data is not valid standard base64.
+    BadBase64,
+    /// A value is larger than its capacity from the schema (x-max-bytes, maxItems) or nested too
+    /// deep; never truncated.
+    OverCapacity,
+    /// A payload's data is not size bytes long (direct, or a downloaded link body).
+    SizeMismatch,
+    /// A downloaded link payload does not have the checksum its envelope names.
+    ChecksumMismatch,
+    /// The caller gave something that cannot be sent: an empty subject or one with whitespace or
+    /// control characters, an unknown field name, a value of the wrong type, a malformed URL.
+    InvalidInput,
+    /// The envelope would exceed the server's max_payload and no link backend can take payloads out
+    /// of it (nothing was published); or a link payload declares a size above the download cap
+    /// (nothing was fetched).
+    TooLarge,
+    /// Connecting to the NATS server failed (address, authentication, TLS).
+    Connect,
+    /// The NATS server (or a file server) sent something that is not its protocol.
+    Protocol,
+    /// Publishing, subscribing or flushing on NATS failed, or the connection was lost.
+    Nats,
+    /// JetStream refused or did not acknowledge a publish.
+    Jetstream,
+    /// No reply, acknowledgement or data arrived in time.
+    Timeout,
+    /// A request found no responder on its subject.
+    NoResponders,
+    /// Uploading a link payload failed; nothing was published.
+    Upload,
+    /// Downloading a link payload failed for good (404, 403, or transient failures on every retry);
+    /// the place is the URL.
+    Download,
+    /// Reading or writing a local file failed.
+    Io,
+    /// A link the receiver does not fetch: a scheme it does not speak, a host or port not allowed,
+    /// a URL with control characters, or a redirect; the place is the URL.
+    LinkRefused,
+    /// A publish while disconnected would exceed the client's reconnect buffer; nothing was
+    /// buffered.
+    ReconnectBufferFull,
+}
+
+impl ErrorKind {
+    /// Every kind, in schema order.
+    pub const ALL: &'static [ErrorKind] = &[
+        ErrorKind::NotJson,
+        ErrorKind::NotObject,
+        ErrorKind::MissingKey,
+        ErrorKind::WrongType,
+        ErrorKind::BadValue,
+        ErrorKind::BadBase64,
+        ErrorKind::OverCapacity,
+        ErrorKind::SizeMismatch,
+        ErrorKind::ChecksumMismatch,
+        ErrorKind::InvalidInput,
+        ErrorKind::TooLarge,
+        ErrorKind::Connect,
+        ErrorKind::Protocol,
+        ErrorKind::Nats,
+        ErrorKind::Jetstream,
+        ErrorKind::Timeout,
+        ErrorKind::NoResponders,
+        ErrorKind::Upload,
+        ErrorKind::Download,
+        ErrorKind::Io,
+        ErrorKind::LinkRefused,
+        ErrorKind::ReconnectBufferFull,
+    ];
+
+    /// The stable name: `not_json`, `over_capacity`, ...
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::NotJson => "not_json",
+            ErrorKind::NotObject => "not_object",
+            ErrorKind::MissingKey => "missing_key",
+            ErrorKind::WrongType => "wrong_type",
+            ErrorKind::BadValue => "bad_value",
+            ErrorKind::BadBase64 => "bad_base64",
+            ErrorKind::OverCapacity => "over_capacity",
+            ErrorKind::SizeMismatch => "size_mismatch",
+            ErrorKind::ChecksumMismatch => "checksum_mismatch",
+            ErrorKind::InvalidInput => "invalid_input",
+            ErrorKind::TooLarge => "too_large",
+            ErrorKind::Connect => "connect",
+            ErrorKind::Protocol => "protocol",
+            ErrorKind::Nats => "nats",
+            ErrorKind::Jetstream => "jetstream",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::NoResponders => "no_responders",
+            ErrorKind::Upload => "upload",
+            ErrorKind::Download => "download",
+            ErrorKind::Io => "io",
+            ErrorKind::LinkRefused => "link_refused",
+            ErrorKind::ReconnectBufferFull => "reconnect_buffer_full",
+        }
+    }
+}
+
+impl core::fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a caller gives to send a [`MessageEnvelopeFields`]'s envelope: every settable field of
+/// the root structure, borrowed. `Default` holds the schema defaults.
+pub type EnvelopeFields<'a> = MessageEnvelopeFields<'a>;
+
+/// What a caller gives for each payload (besides its data): see [`MessagePayloadFields`].
+pub type PayloadFields<'a> = MessagePayloadFields<'a>;
+
+/// The fields of [`MessageEnvelope`] a caller sets when sending, borrowed: strings and free-form
+/// objects (JSON text) as `&str`, optional fields as `Option`, nested structures as their own
+/// `...Fields`, arrays as slices. Fields the SDK computes, and constants, are not here.
+/// `Default` holds the schema defaults; set what you need with struct-update syntax
+/// (`MessageEnvelopeFields { .., ..Default::default() }`), so a new schema field never breaks a caller.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MessageEnvelopeFields<'a> {
+    /// Identifier shared by every message of one conversation or workflow. Senders generate a UUID
+    /// v4 (lower case, hyphenated) when the caller gives none; a reply keeps the correlation id of
+    /// the request.
+    pub correlation_id: &'a str,
+    /// Identifier of this message: a new UUID v4 per message. JetStream publishing sends it as the
+    /// Nats-Msg-Id header for de-duplication.
+    pub msg_id: &'a str,
+    /// Send time, UTC, RFC 3339 with milliseconds and a Z suffix, for example
+    /// 2026-11-25T11:52:26.123Z.
+    pub timestamp: &'a str,
+    /// NATS subject the message was published on, for example chat.room1 or /chat/room1.
+    pub send_to: &'a str,
+    /// What the message is for: chat by default; ACK, NACK, updateStatus and shutdown are also in
+    /// use.
+    pub msg_purpose: &'a str,
+    /// Human-readable name of the sending application.
+    pub sender_name: &'a str,
+    /// UUID v4 of the sending client, fixed for the life of the client or process.
+    pub sender_id: &'a str,
+    /// Name of the intended receiver; empty means broadcast.
+    pub receiver_name: &'a str,
+    /// Identifier of the intended receiver; empty means any.
+    pub receiver_id: &'a str,
+    /// Subject to send a reply to; empty means no reply is expected. A sender also uses it as the
+    /// NATS reply subject of the publish.
+    pub reply_to: &'a str,
+    /// msg_id of the message this one answers; empty when it answers none.
+    pub reply_to_msg_id: &'a str,
+    /// NATS URL the sender was connected to.
+    pub broker_url: &'a str,
+    /// Free-form application data about the whole message. Canonical form sorts its keys by code
+    /// point.
+    pub metadata: &'a str,
+}
+
+impl Default for MessageEnvelopeFields<'_> {
+    fn default() -> Self {
+        Self {
+            correlation_id: "",
+            msg_id: "",
+            timestamp: "",
+            send_to: "",
+            msg_purpose: "chat",
+            sender_name: "NATSBridge",
+            sender_id: "",
+            receiver_name: "",
+            receiver_id: "",
+            reply_to: "",
+            reply_to_msg_id: "",
+            broker_url: "",
+            metadata: "{}",
+        }
+    }
+}
+
+impl MessageEnvelopeFields<'_> {
+    /// Copies these fields into `out` (the other fields are left as they are), checking every
+    /// capacity: a value that does not fit is `over_capacity` naming its place (`at` is the
+    /// place of `out`, [`At::Root`] for a whole message), never truncated.
+    pub fn apply_to(&self, out: &mut MessageEnvelope, at: &At<'_>) -> Result<(), DecodeError> {
+        out.correlation_id = copy_text(self.correlation_id, &at.key("correlation_id"))?;
+        out.msg_id = copy_text(self.msg_id, &at.key("msg_id"))?;
+        out.timestamp = copy_text(self.timestamp, &at.key("timestamp"))?;
+        out.send_to = copy_text(self.send_to, &at.key("send_to"))?;
+        out.msg_purpose = copy_text(self.msg_purpose, &at.key("msg_purpose"))?;
+        out.sender_name = copy_text(self.sender_name, &at.key("sender_name"))?;
+        out.sender_id = copy_text(self.sender_id, &at.key("sender_id"))?;
+        out.receiver_name = copy_text(self.receiver_name, &at.key("receiver_name"))?;
+        out.receiver_id = copy_text(self.receiver_id, &at.key("receiver_id"))?;
+        out.reply_to = copy_text(self.reply_to, &at.key("reply_to"))?;
+        out.reply_to_msg_id = copy_text(self.reply_to_msg_id, &at.key("reply_to_msg_id"))?;
+        out.broker_url = copy_text(self.broker_url, &at.key("broker_url"))?;
+        out.metadata = copy_object(self.metadata, &at.key("metadata"))?;
+        Ok(())
+    }
+}
+
+/// The fields of [`MessagePayload`] a caller sets when sending, borrowed: strings and free-form
+/// objects (JSON text) as `&str`, optional fields as `Option`, nested structures as their own
+/// `...Fields`, arrays as slices. Fields the SDK computes, and constants, are not here.
+/// `Default` holds the schema defaults; set what you need with struct-update syntax
+/// (`MessagePayloadFields { .., ..Default::default() }`), so a new schema field never breaks a caller.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MessagePayloadFields<'a> {
+    /// Identifier of this payload: a new UUID v4 per payload.
+    pub id: &'a str,
+    /// The caller's name for this payload, for example a file name or a variable name.
+    pub dataname: &'a str,
+    /// How the serialized data is to be interpreted.
+    pub payload_type: PayloadType,
+    /// Free-form data about this payload; a link payload carries checksum = sha256:<64 lower-case
+    /// hex> of the serialized data.
+    pub metadata: &'a str,
+}
+
+impl Default for MessagePayloadFields<'_> {
+    fn default() -> Self {
+        Self {
+            id: "",
+            dataname: "",
+            payload_type: PayloadType::default(),
+            metadata: "{}",
+        }
+    }
+}
+
+impl MessagePayloadFields<'_> {
+    /// Copies these fields into `out` (the other fields are left as they are), checking every
+    /// capacity: a value that does not fit is `over_capacity` naming its place (`at` is the
+    /// place of `out`, [`At::Root`] for a whole message), never truncated.
+    pub fn apply_to(&self, out: &mut MessagePayload, at: &At<'_>) -> Result<(), DecodeError> {
+        out.id = copy_text(self.id, &at.key("id"))?;
+        out.dataname = copy_text(self.dataname, &at.key("dataname"))?;
+        out.payload_type = self.payload_type.clone();
+        out.metadata = copy_object(self.metadata, &at.key("metadata"))?;
+        Ok(())
+    }
+}
 
 /// The longest key or alias of the schema: longer keys are unknown and skipped.
 const KEY_CAPACITY: usize = 15;
@@ -382,7 +695,7 @@ impl Message for MessageEnvelope {
                 }
                 "payloads" => {
                     ranks[13] = 0;
-                    self.read_payloads(reader, &at.key("payloads"))?;
+                    Self::read_payloads(&mut self.payloads, reader, &at.key("payloads"))?;
                 }
                 _ => reader.skip_value().map_err(|e| at.json_error(e))?,
             }
@@ -445,22 +758,26 @@ impl Message for MessageEnvelope {
 }
 
 impl MessageEnvelope {
-    /// Reads the array `payloads` at `reader`, at most 8 items.
-    fn read_payloads(&mut self, reader: &mut Reader<'_>, at: &At<'_>) -> Result<(), DecodeError> {
+    /// Reads the array `payloads` at `reader` into `out`, at most 8 items.
+    fn read_payloads(
+        out: &mut Vec<MessagePayload, 8>,
+        reader: &mut Reader<'_>,
+        at: &At<'_>,
+    ) -> Result<(), DecodeError> {
         reader.begin_array().map_err(|e| at.json_error(e))?;
-        self.payloads.clear();
+        out.clear();
         while reader.next_item().map_err(|e| at.json_error(e))? {
-            if self.payloads.is_full() {
+            if out.is_full() {
                 return Err(at.error(
                     ErrorKind::OverCapacity,
                     reader.offset(),
                     "more items than its capacity in this SDK (8)",
                 ));
             }
-            let mut item = MessagePayload::default();
-            item.decode_from(reader, &at.index(self.payloads.len()))?;
+            let at_item = at.index(out.len());
+            let item = read_message(reader, &at_item)?;
             // Cannot fail: checked above that there is room.
-            let _ = self.payloads.push(item);
+            let _ = out.push(item);
         }
         Ok(())
     }
@@ -569,8 +886,8 @@ impl Message for MessagePayload {
                     ranks[5] = 0;
                     reader
                         .unsigned()
-                        .map(|value| self.size = value)
-                        .map_err(|e| at.key("size").json_error(e))?;
+                        .map_err(|e| at.key("size").json_error(e))
+                        .map(|value| self.size = value)?;
                 }
                 "data" => {
                     ranks[6] = 0;
@@ -1014,7 +1331,7 @@ impl<'a> MessageView<'a> for MessageEnvelopeView<'a> {
                 }
                 "payloads" => {
                     ranks[13] = 0;
-                    self.read_payloads(reader, &at.key("payloads"))?;
+                    Self::read_payloads(&mut self.payloads, reader, &at.key("payloads"))?;
                 }
                 _ => reader.skip_value().map_err(|e| at.json_error(e))?,
             }
@@ -1038,22 +1355,26 @@ impl<'a> MessageView<'a> for MessageEnvelopeView<'a> {
 }
 
 impl<'a> MessageEnvelopeView<'a> {
-    /// Reads the array `payloads` at `reader`, at most 8 items.
-    fn read_payloads(&mut self, reader: &mut Reader<'a>, at: &At<'_>) -> Result<(), DecodeError> {
+    /// Reads the array `payloads` at `reader` into `out`, at most 8 items.
+    fn read_payloads(
+        out: &mut Vec<MessagePayloadView<'a>, 8>,
+        reader: &mut Reader<'a>,
+        at: &At<'_>,
+    ) -> Result<(), DecodeError> {
         reader.begin_array().map_err(|e| at.json_error(e))?;
-        self.payloads.clear();
+        out.clear();
         while reader.next_item().map_err(|e| at.json_error(e))? {
-            if self.payloads.is_full() {
+            if out.is_full() {
                 return Err(at.error(
                     ErrorKind::OverCapacity,
                     reader.offset(),
                     "more items than its capacity in this SDK (8)",
                 ));
             }
-            let mut item = MessagePayloadView::default();
-            item.decode_from(reader, &at.index(self.payloads.len()))?;
+            let at_item = at.index(out.len());
+            let item = read_view(reader, &at_item)?;
             // Cannot fail: checked above that there is room.
-            let _ = self.payloads.push(item);
+            let _ = out.push(item);
         }
         Ok(())
     }
@@ -1165,8 +1486,8 @@ impl<'a> MessageView<'a> for MessagePayloadView<'a> {
                     ranks[5] = 0;
                     reader
                         .unsigned()
-                        .map(|value| self.size = value)
-                        .map_err(|e| at.key("size").json_error(e))?;
+                        .map_err(|e| at.key("size").json_error(e))
+                        .map(|value| self.size = value)?;
                 }
                 "data" => {
                     ranks[6] = 0;

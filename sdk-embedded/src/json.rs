@@ -35,6 +35,136 @@ pub enum JsonError {
     },
 }
 
+/// The longest canonical text of a finite `f64` (`-1.2345678901234567e-308`).
+pub const MAX_NUMBER_LEN: usize = 24;
+
+/// Writes the canonical text of `x` (see [`Writer::number`]) into `out`; returns its length.
+fn canonical_float(x: f64, out: &mut [u8; MAX_NUMBER_LEN]) -> usize {
+    let mut ryu_buf = ryu::Buffer::new();
+    let text = if x.is_finite() {
+        ryu_buf.format_finite(x)
+    } else {
+        "0.0"
+    };
+    let bytes = text.as_bytes();
+    let negative = bytes.first() == Some(&b'-');
+    let body = if negative { &bytes[1..] } else { bytes };
+    let (mantissa, exponent) = match body.iter().position(|&b| b == b'e' || b == b'E') {
+        Some(i) => (&body[..i], parse_exponent(&body[i + 1..])),
+        None => (body, 0),
+    };
+    // The significant digits (at most 17) and the position of the decimal point: the value is
+    // 0.DIGITS x 10^point.
+    let mut digits = [0u8; 20];
+    let mut count = 0usize;
+    let mut point: i32 = 0;
+    let mut seen_point = false;
+    for &b in mantissa {
+        if b == b'.' {
+            seen_point = true;
+            continue;
+        }
+        if count == 0 && b == b'0' {
+            if seen_point {
+                point -= 1;
+            }
+            continue;
+        }
+        if let Some(slot) = digits.get_mut(count) {
+            *slot = b;
+            count += 1;
+        }
+        if !seen_point {
+            point += 1;
+        }
+    }
+    while count > 0 && digits.get(count - 1) == Some(&b'0') {
+        count -= 1;
+    }
+    let mut w = Cursor { out, len: 0 };
+    if negative {
+        w.push(b'-');
+    }
+    if count == 0 {
+        w.extend(b"0.0");
+        return w.len;
+    }
+    point += exponent;
+    let digits = digits.get(..count).unwrap_or_default();
+    let exp10 = point - 1;
+    if (-4..16).contains(&exp10) {
+        if point <= 0 {
+            w.extend(b"0.");
+            for _ in 0..-point {
+                w.push(b'0');
+            }
+            w.extend(digits);
+        } else {
+            let point = point as usize;
+            if point >= count {
+                w.extend(digits);
+                for _ in count..point {
+                    w.push(b'0');
+                }
+                w.extend(b".0");
+            } else {
+                w.extend(digits.get(..point).unwrap_or_default());
+                w.push(b'.');
+                w.extend(digits.get(point..).unwrap_or_default());
+            }
+        }
+    } else {
+        w.extend(digits.get(..1).unwrap_or_default());
+        if count > 1 {
+            w.push(b'.');
+            w.extend(digits.get(1..).unwrap_or_default());
+        }
+        w.push(b'e');
+        w.push(if exp10 < 0 { b'-' } else { b'+' });
+        let e = exp10.unsigned_abs();
+        if e >= 100 {
+            w.push(b'0' + (e / 100) as u8);
+        }
+        w.push(b'0' + (e / 10 % 10) as u8);
+        w.push(b'0' + (e % 10) as u8);
+    }
+    w.len
+}
+
+fn parse_exponent(text: &[u8]) -> i32 {
+    let (negative, digits) = match text.first() {
+        Some(b'-') => (true, &text[1..]),
+        Some(b'+') => (false, &text[1..]),
+        _ => (false, text),
+    };
+    let n = digits
+        .iter()
+        .fold(0i32, |n, &b| n * 10 + i32::from(b.wrapping_sub(b'0')));
+    if negative { -n } else { n }
+}
+
+/// Appends bytes to a fixed buffer, dropping what does not fit (the callers size it for the
+/// longest text).
+struct Cursor<'b> {
+    out: &'b mut [u8; MAX_NUMBER_LEN],
+    len: usize,
+}
+
+impl Cursor<'_> {
+    fn push(&mut self, b: u8) {
+        if let Some(slot) = self.out.get_mut(self.len) {
+            *slot = b;
+            self.len += 1;
+        }
+    }
+
+    fn extend(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.push(b);
+        }
+    }
+}
+
 /// Maximum nesting depth the reader accepts while skipping or copying values, counted from the
 /// value being skipped or copied (a flat object has depth 1). The reader never recurses: the
 /// open containers are tracked in a fixed-size bit stack.
@@ -124,6 +254,29 @@ impl<'b> Writer<'b> {
             }
         }
         self.bytes(digits.get(i..).unwrap_or(&[]))
+    }
+
+    /// Writes `n` in decimal, with `-` when negative.
+    pub fn signed(&mut self, n: i64) -> Result<(), BufferFull> {
+        if n < 0 {
+            self.raw("-")?;
+        }
+        self.unsigned(n.unsigned_abs())
+    }
+
+    /// Writes `true` or `false`.
+    pub fn boolean(&mut self, b: bool) -> Result<(), BufferFull> {
+        self.raw(if b { "true" } else { "false" })
+    }
+
+    /// Writes a finite `x` in the canonical form of schema/WIRE.md section 9 (CPython's
+    /// `repr(float)`: shortest round-trip digits, fixed notation for decimal exponents -4 to
+    /// 15 with at least one digit after the point, `d[.ddd]e+XX` / `e-XX` otherwise), at most
+    /// [`MAX_NUMBER_LEN`] bytes. A non-finite `x` (never produced by the decoder) is `0.0`.
+    pub fn number(&mut self, x: f64) -> Result<(), BufferFull> {
+        let mut buf = [0u8; MAX_NUMBER_LEN];
+        let len = canonical_float(x, &mut buf);
+        self.bytes(buf.get(..len).unwrap_or_default())
     }
 
     /// Writes a string given as characters (`"` + canonical escaping + `"`), such as the
@@ -442,6 +595,75 @@ impl<'a> Reader<'a> {
         }
         self.pos = end;
         Ok(n)
+    }
+
+    /// Reads an integer (optional `-`, digits, no fraction, no exponent): `Ok(None)` when it
+    /// is outside `i64` (consumed: `bad_value` for the caller); any other well-formed value
+    /// (`1.5`, `1e3`, a string) is `WrongType { expected: "an integer" }`, not consumed.
+    pub fn signed(&mut self) -> Result<Option<i64>, JsonError> {
+        const EXPECTED: &str = "an integer";
+        self.skip_ws();
+        let start = self.pos;
+        if !matches!(self.peek(), Some(b'-' | b'0'..=b'9')) {
+            return Err(self.wrong_type(EXPECTED));
+        }
+        let (end, _) = self.number_end(start)?;
+        let text = self.input.get(start..end).unwrap_or(&[]);
+        if text.iter().any(|b| matches!(b, b'.' | b'e' | b'E')) {
+            return Err(JsonError::WrongType {
+                expected: EXPECTED,
+                offset: start,
+            });
+        }
+        let (negative, digits) = match text.split_first() {
+            Some((b'-', rest)) => (true, rest),
+            _ => (false, text),
+        };
+        let mut n: i64 = 0;
+        let mut fits = true;
+        for &b in digits {
+            let d = i64::from(b - b'0');
+            let next = n
+                .checked_mul(10)
+                .and_then(|n| if negative { n.checked_sub(d) } else { n.checked_add(d) });
+            match next {
+                Some(v) => n = v,
+                None => fits = false,
+            }
+        }
+        self.pos = end;
+        Ok(fits.then_some(n))
+    }
+
+    /// Reads any JSON number as the nearest `f64`: `Ok(None)` when it is too large to be
+    /// finite (consumed: `bad_value` for the caller); any other well-formed value is
+    /// `WrongType { expected: "a number" }`, not consumed.
+    pub fn number(&mut self) -> Result<Option<f64>, JsonError> {
+        self.skip_ws();
+        let start = self.pos;
+        if !matches!(self.peek(), Some(b'-' | b'0'..=b'9')) {
+            return Err(self.wrong_type("a number"));
+        }
+        let (end, _) = self.number_end(start)?;
+        let text = self.input.get(start..end).unwrap_or(&[]);
+        // The grammar was checked (ASCII, a form `f64::from_str` accepts); a failed parse can
+        // only be a value out of range.
+        let value = core::str::from_utf8(text)
+            .ok()
+            .and_then(|t| t.parse::<f64>().ok());
+        self.pos = end;
+        Ok(value.filter(|v| v.is_finite()))
+    }
+
+    /// Reads `null` and returns true when the next value is `null`; otherwise consumes
+    /// nothing and returns false.
+    pub fn null(&mut self) -> Result<bool, JsonError> {
+        self.skip_ws();
+        if self.peek() != Some(b'n') {
+            return Ok(false);
+        }
+        self.literal(b"null", &mut |_| {})?;
+        Ok(true)
     }
 
     /// Reads `true` or `false`; any other well-formed value is
@@ -917,4 +1139,59 @@ fn exponent_value(text: &[u8]) -> i64 {
         n.saturating_mul(10).saturating_add(i64::from(d - b'0'))
     });
     if negative { -value } else { value }
+}
+
+#[cfg(test)]
+mod number_tests {
+    use super::{MAX_NUMBER_LEN, Reader, Writer};
+
+    /// CPython's `repr` of each value (printed by CPython 3.11).
+    const CASES: &[(f64, &str)] = &[
+        (0.5, "0.5"),
+        (-1.0, "-1.0"),
+        (0.0, "0.0"),
+        (-0.0, "-0.0"),
+        (1e16, "1e+16"),
+        (1e15, "1000000000000000.0"),
+        (123456789012345.6, "123456789012345.6"),
+        (1234567890123456.8, "1234567890123456.8"),
+        (0.0001, "0.0001"),
+        (1e-05, "1e-05"),
+        (1.5e-07, "1.5e-07"),
+        (5e-324, "5e-324"),
+        (1.7976931348623157e308, "1.7976931348623157e+308"),
+        (-1.2345678901234567e-308, "-1.2345678901234567e-308"),
+        (100.0, "100.0"),
+        (2.5e20, "2.5e+20"),
+        (0.1, "0.1"),
+        (0.3333333333333333, "0.3333333333333333"),
+        (12345678.9, "12345678.9"),
+    ];
+
+    #[test]
+    fn numbers_are_written_as_cpython_repr_and_read_back() {
+        for &(value, text) in CASES {
+            let mut buf = [0u8; MAX_NUMBER_LEN];
+            let mut w = Writer::new(&mut buf);
+            w.number(value).unwrap();
+            assert_eq!(core::str::from_utf8(w.written()).unwrap(), text);
+            let back = Reader::new(text.as_bytes()).number().unwrap().unwrap();
+            assert_eq!(back.to_bits(), value.to_bits(), "{text}");
+        }
+    }
+
+    #[test]
+    fn integers_and_numbers_refuse_what_they_cannot_hold() {
+        assert_eq!(Reader::new(b"-9223372036854775808").signed(), Ok(Some(i64::MIN)));
+        assert_eq!(Reader::new(b"9223372036854775808").signed(), Ok(None));
+        assert!(Reader::new(b"1.0").signed().is_err());
+        assert!(Reader::new(b"1e3").signed().is_err());
+        // As serde_json: a number no f64 holds is not JSON at all.
+        assert!(matches!(
+            Reader::new(b"1e999").number(),
+            Err(super::JsonError::Syntax { .. })
+        ));
+        assert!(Reader::new(b"\"1\"").number().is_err());
+        assert_eq!(Reader::new(b"null").null(), Ok(true));
+    }
 }

@@ -31,10 +31,12 @@ mod base64;
 mod canonical;
 pub mod client;
 mod error;
+pub mod format;
 pub mod generated;
 pub mod http;
 pub mod json;
 mod json_str;
+mod kind;
 pub mod link;
 mod message;
 #[cfg(feature = "embassy-net")]
@@ -44,7 +46,7 @@ pub mod protocol;
 mod sha256;
 pub mod smart;
 
-pub use error::{At, DecodeError, ErrorKind, MAX_PLACE_DEPTH, Place, Segment};
+pub use error::{At, DecodeError, MAX_PLACE_DEPTH, Place, Segment};
 pub use generated::*;
 pub use json_str::{Chars, JsonObjectView, JsonStr};
 pub use message::{Message, MessageView};

@@ -15,7 +15,7 @@ use crate::json::Reader;
 use crate::sha256::Sha256;
 
 /// The longest URL a link payload can carry (the schema's capacity of `data`).
-pub const URL_CAPACITY: usize = 2048;
+pub const URL_CAPACITY: usize = crate::contract::MESSAGE_PAYLOAD_DATA_MAX_BYTES;
 
 /// Why uploading or downloading a link payload failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -113,3 +113,198 @@ pub(crate) fn read_alias<'a>(
     }
     Ok(())
 }
+
+/// `text` as a string of capacity `N`, for a send-side field at `at`: `over_capacity` naming
+/// the field when it does not fit, never truncated.
+// Used by the generated code when the schema has such a field.
+#[allow(dead_code)]
+pub(crate) fn copy_text<const N: usize>(
+    text: &str,
+    at: &At<'_>,
+) -> Result<heapless::String<N>, DecodeError> {
+    let mut out = heapless::String::new();
+    out.push_str(text).map_err(|_| {
+        at.error(
+            ErrorKind::OverCapacity,
+            0,
+            "longer than its capacity in this SDK",
+        )
+    })?;
+    Ok(out)
+}
+
+/// `json` (one JSON object) in canonical form, for a send-side field at `at`: `over_capacity`
+/// when it does not fit, `invalid_input` when it is not one JSON object.
+// Used by the generated code when the schema has such a field.
+#[allow(dead_code)]
+pub(crate) fn copy_object<const N: usize>(
+    json: &str,
+    at: &At<'_>,
+) -> Result<crate::JsonObject<N>, DecodeError> {
+    crate::JsonObject::parse(json).map_err(|e| match e {
+        crate::json::JsonError::TooLong { .. } | crate::json::JsonError::TooDeep { .. } => at
+            .error(
+                ErrorKind::OverCapacity,
+                0,
+                "longer than its capacity in this SDK",
+            ),
+        _ => at.error(ErrorKind::InvalidInput, 0, "expected one JSON object"),
+    })
+}
+
+/// What a received string must be besides fitting its capacity (the schema's `format` or
+/// `const`); formats apply to non-empty strings.
+// Used by the generated code when the schema has such a field.
+#[allow(dead_code)]
+#[derive(Clone, Copy)]
+pub(crate) enum Rule {
+    Any,
+    Uuid,
+    DateTime,
+    Const(&'static str),
+}
+
+fn check_text<I: Iterator<Item = char> + Clone>(
+    chars: I,
+    rule: Rule,
+    at: &At<'_>,
+    offset: usize,
+) -> Result<(), DecodeError> {
+    let empty = chars.clone().next().is_none();
+    let (ok, detail) = match rule {
+        Rule::Any => (true, ""),
+        Rule::Uuid => (empty || crate::format::is_uuid(chars), "not a UUID"),
+        Rule::DateTime => (
+            empty || crate::format::is_date_time(chars),
+            "not an RFC 3339 date-time",
+        ),
+        Rule::Const(value) => (chars.eq(value.chars()), "not the value the schema fixes"),
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(at.error(ErrorKind::BadValue, offset, detail))
+    }
+}
+
+/// Reads a string of capacity `N` at `at` and checks `rule`.
+// Used by the generated code when the schema has such a field.
+#[allow(dead_code)]
+pub(crate) fn read_text<const N: usize>(
+    reader: &mut Reader<'_>,
+    at: &At<'_>,
+    rule: Rule,
+) -> Result<heapless::String<N>, DecodeError> {
+    let mut out = heapless::String::new();
+    let offset = reader.offset();
+    reader.string_into(&mut out).map_err(|e| at.json_error(e))?;
+    check_text(out.chars(), rule, at, offset)?;
+    Ok(out)
+}
+
+/// Reads a string at `at` as a borrowed [`crate::JsonStr`] and checks `rule`.
+// Used by the generated code when the schema has such a field.
+#[allow(dead_code)]
+pub(crate) fn read_text_view<'a>(
+    reader: &mut Reader<'a>,
+    at: &At<'_>,
+    rule: Rule,
+) -> Result<crate::JsonStr<'a>, DecodeError> {
+    let offset = reader.offset();
+    let text = reader.raw_string().map_err(|e| at.json_error(e))?;
+    check_text(text.chars(), rule, at, offset)?;
+    Ok(text)
+}
+
+/// Reads an `i64` at `at`: a fraction or exponent is `wrong_type`, out of range `bad_value`.
+// Used by the generated code when the schema has such a field.
+#[allow(dead_code)]
+pub(crate) fn read_signed(reader: &mut Reader<'_>, at: &At<'_>) -> Result<i64, DecodeError> {
+    let offset = reader.offset();
+    reader
+        .signed()
+        .map_err(|e| at.json_error(e))?
+        .ok_or_else(|| at.error(ErrorKind::BadValue, offset, "out of the range of i64"))
+}
+
+/// Reads a finite `f64` at `at`.
+// Used by the generated code when the schema has such a field.
+#[allow(dead_code)]
+pub(crate) fn read_number(reader: &mut Reader<'_>, at: &At<'_>) -> Result<f64, DecodeError> {
+    let offset = reader.offset();
+    reader
+        .number()
+        .map_err(|e| at.json_error(e))?
+        .ok_or_else(|| at.error(ErrorKind::BadValue, offset, "not a finite number"))
+}
+
+/// Reads `true` or `false` at `at`.
+// Used by the generated code when the schema has such a field.
+#[allow(dead_code)]
+pub(crate) fn read_bool(reader: &mut Reader<'_>, at: &At<'_>) -> Result<bool, DecodeError> {
+    reader.boolean().map_err(|e| at.json_error(e))
+}
+
+/// Reads a free-form object of capacity `N` at `at`.
+// Used by the generated code when the schema has such a field.
+#[allow(dead_code)]
+pub(crate) fn read_object<const N: usize>(
+    reader: &mut Reader<'_>,
+    at: &At<'_>,
+) -> Result<crate::JsonObject<N>, DecodeError> {
+    let mut out = crate::JsonObject::empty();
+    out.read(reader).map_err(|e| at.json_error(e))?;
+    Ok(out)
+}
+
+/// Reads a nested structure at `at`.
+// Used by the generated code when the schema has such a field.
+#[allow(dead_code)]
+pub(crate) fn read_message<T: Message>(
+    reader: &mut Reader<'_>,
+    at: &At<'_>,
+) -> Result<T, DecodeError> {
+    let mut out = T::default();
+    out.decode_from(reader, at)?;
+    Ok(out)
+}
+
+/// Reads a nested structure at `at` as a borrowed view.
+// Used by the generated code when the schema has such a field.
+#[allow(dead_code)]
+pub(crate) fn read_view<'a, T: MessageView<'a>>(
+    reader: &mut Reader<'a>,
+    at: &At<'_>,
+) -> Result<T, DecodeError> {
+    let mut out = T::default();
+    out.decode_from(reader, at)?;
+    Ok(out)
+}
+
+/// Reads an optional value: `null` is absent (schema/WIRE.md section 9), anything else is
+/// read by `read`.
+// Used by the generated code when the schema has such a field.
+#[allow(dead_code)]
+pub(crate) fn read_optional<'a, T>(
+    reader: &mut Reader<'a>,
+    at: &At<'_>,
+    read: impl FnOnce(&mut Reader<'a>) -> Result<T, DecodeError>,
+) -> Result<Option<T>, DecodeError> {
+    if reader.null().map_err(|e| at.json_error(e))? {
+        Ok(None)
+    } else {
+        read(reader).map(Some)
+    }
+}
+
+/// Writes `key` (`"name":`) after `{` or a `,`: for structures whose optional fields may
+/// be left out, so that no key is written first.
+// Used by the generated code when the schema has such a field.
+#[allow(dead_code)]
+pub(crate) fn write_key(w: &mut Writer<'_>, first: &mut bool, key: &str) -> Result<(), BufferFull> {
+    if !*first {
+        w.raw(",")?;
+    }
+    *first = false;
+    w.raw(key)
+}

@@ -18,12 +18,13 @@ use crate::http::Connector;
 use crate::http::{HttpError, Url};
 use crate::link::{self, AllowedHosts, Expected, FileServer, LinkError, URL_CAPACITY};
 use crate::{
-    Encoding, JsonObject, Message, MessageEnvelope, MessagePayload, MessagePayloadView,
-    PayloadType, Transport,
+    At, DecodeError, Encoding, EnvelopeFields, JsonObject, Message, MessageEnvelope,
+    MessagePayload, MessagePayloadView, PayloadFields, PayloadType, Transport, contract,
 };
 
-/// The WIRE.md default: payloads of this many bytes or more go as links.
-pub const DEFAULT_SIZE_THRESHOLD: u64 = 1_000_000;
+/// The WIRE.md default: payloads of this many bytes or more go as links (the schema's
+/// `size_threshold`).
+pub const DEFAULT_SIZE_THRESHOLD: u64 = contract::SIZE_THRESHOLD;
 
 /// How [`smartsend`] sends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,19 +45,56 @@ impl Default for SendOptions {
     }
 }
 
-/// The most payload bytes that can travel direct: the schema gives `data` 2048 bytes, and
-/// base64 of 1536 bytes is 2048 characters. Larger payloads go as links.
-pub const MAX_DIRECT_SIZE: usize = 2048 / 4 * 3;
+/// The most payload bytes that can travel direct: base64 text of this many bytes fills the
+/// schema's capacity of `data` ([`contract::MESSAGE_PAYLOAD_DATA_MAX_BYTES`]). Larger
+/// payloads go as links.
+pub const MAX_DIRECT_SIZE: usize = contract::MESSAGE_PAYLOAD_DATA_MAX_BYTES / 4 * 3;
 
-/// One payload to send.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One payload to send: its data and the payload fields the caller sets.
+///
+/// ```
+/// use natsbridge_embedded::{PayloadFields, PayloadType};
+/// use natsbridge_embedded::smart::Outgoing;
+///
+/// let reading = Outgoing::new("reading", PayloadType::Text, b"21.5").fields(PayloadFields {
+///     metadata: r#"{"unit":"C"}"#,
+///     ..PayloadFields::default()
+/// });
+/// assert_eq!(reading.fields.dataname, "reading");
+/// ```
+#[derive(Debug, Clone, PartialEq)]
 pub struct Outgoing<'a> {
-    /// The caller's name for it.
-    pub dataname: &'a str,
-    /// How the receiver should read it.
-    pub payload_type: PayloadType,
+    /// The payload's settable fields (`dataname`, `type`, `metadata`, an `id` or empty for a
+    /// new UUID, and whatever the schema adds): generated, with the schema's defaults.
+    pub fields: PayloadFields<'a>,
     /// The serialized data (WIRE.md section 4): UTF-8 text, compact JSON, or bytes.
     pub data: &'a [u8],
+}
+
+impl<'a> Outgoing<'a> {
+    /// A payload named `dataname` of `payload_type`, every other field at its schema default.
+    pub fn new(dataname: &'a str, payload_type: PayloadType, data: &'a [u8]) -> Self {
+        Outgoing {
+            fields: PayloadFields {
+                dataname,
+                payload_type,
+                ..PayloadFields::default()
+            },
+            data,
+        }
+    }
+
+    /// The other payload fields: `fields` with the `dataname` and `payload_type` given to
+    /// [`Outgoing::new`].
+    #[must_use]
+    pub fn fields(mut self, fields: PayloadFields<'a>) -> Self {
+        self.fields = PayloadFields {
+            dataname: self.fields.dataname,
+            payload_type: self.fields.payload_type,
+            ..fields
+        };
+        self
+    }
 }
 
 /// Where link payloads are uploaded.
@@ -136,9 +174,23 @@ pub enum SendError<E> {
         /// The limit: `max_payload` or the output buffer, whichever is smaller.
         limit: usize,
     },
-    /// A data name, subject or the number of payloads exceeds the schema's capacities
-    /// (payload index, or `usize::MAX` for the envelope itself).
-    OverCapacity(usize),
+    /// A field the caller gave, the subject or the number of payloads does not fit the
+    /// schema's capacities (`over_capacity`), or a free-form object is not one JSON object
+    /// (`invalid_input`). The error names the field (`payloads[1].dataname`, `reply_to`).
+    Field(DecodeError),
+}
+
+impl<E> SendError<E> {
+    /// The shared kind (the schema's x-error-kinds): the client's for [`SendError::Nats`],
+    /// `upload`, `too_large` for [`SendError::DoesNotFit`], the field's.
+    pub fn kind(&self) -> crate::ErrorKind {
+        match self {
+            SendError::Nats(e) => e.kind(),
+            SendError::Upload { .. } => crate::ErrorKind::Upload,
+            SendError::DoesNotFit { .. } => crate::ErrorKind::TooLarge,
+            SendError::Field(e) => e.kind,
+        }
+    }
 }
 
 impl<E: fmt::Debug> fmt::Display for SendError<E> {
@@ -150,10 +202,7 @@ impl<E: fmt::Debug> fmt::Display for SendError<E> {
                 f,
                 "envelope of {size} bytes does not fit {limit} bytes and no payload can move to a link"
             ),
-            SendError::OverCapacity(usize::MAX) => {
-                f.write_str("too many payloads or subject too long")
-            }
-            SendError::OverCapacity(i) => write!(f, "payload {i}: data name longer than 128 bytes"),
+            SendError::Field(e) => write!(f, "{e}"),
         }
     }
 }
@@ -181,19 +230,27 @@ pub fn uuid_v4(mut random: impl FnMut() -> u32) -> heapless::String<36> {
 
 /// Publishes `payloads` on `subject` in one envelope.
 ///
-/// `envelope` is the caller's template: set `timestamp` (RFC 3339 with milliseconds, from
-/// the board's clock), `sender_id`, and any of the other header fields; empty
-/// `correlation_id` and `msg_id` get new UUIDs from `random`. `send_to` becomes `subject`; the
-/// payloads are replaced. Each payload goes direct when it is smaller than
-/// `options.size_threshold` and fits [`MAX_DIRECT_SIZE`], otherwise as a link through
-/// `uploader`; if the envelope is still larger than the server's `max_payload`, the largest
-/// direct payloads move to links until it fits (WIRE.md section 5). With [`NoFileServer`]
-/// that fails before anything is published. `out` receives the envelope's JSON text; returns
-/// its length. With `options.jetstream` the message carries `Nats-Msg-Id: <msg_id>`.
+/// `fields` are the envelope fields the caller sets (generated [`EnvelopeFields`], schema
+/// defaults from `Default`; optional ones `None` are left out of the message). The SDK fills
+/// what the schema lets a sender fill (x-sender-fills) when the caller left it empty: new
+/// UUIDs from `random` for `correlation_id`, `msg_id` and each payload `id`, `subject` for
+/// `send_to`. `timestamp` (RFC 3339 with milliseconds, from the board's clock), `sender_id`
+/// and `broker_url` are the caller's: a board has no clock or identity the SDK could know.
+/// `envelope` is scratch memory for the encoded message (about 22 KiB at the schema's
+/// capacities: a `static`, say); after the call it holds the envelope sent.
+///
+/// Each payload goes direct when it is smaller than `options.size_threshold` and fits
+/// [`MAX_DIRECT_SIZE`], otherwise as a link through `uploader`; if the envelope is still
+/// larger than the server's `max_payload`, the largest direct payloads move to links until it
+/// fits (WIRE.md section 5). With [`NoFileServer`] that fails before anything is published.
+/// A value over its capacity is [`SendError::Field`] naming it, never truncated. `out`
+/// receives the envelope's JSON text; returns its length. With `options.jetstream` the
+/// message carries `Nats-Msg-Id: <msg_id>`.
 #[allow(clippy::too_many_arguments)]
 pub async fn smartsend<T: Read + Write, U: Uploader>(
     client: &mut Client<'_, T>,
     envelope: &mut MessageEnvelope,
+    fields: &EnvelopeFields<'_>,
     subject: &str,
     payloads: &[Outgoing<'_>],
     options: &SendOptions,
@@ -201,39 +258,46 @@ pub async fn smartsend<T: Read + Write, U: Uploader>(
     out: &mut [u8],
     mut random: impl FnMut() -> u32,
 ) -> Result<usize, SendError<T::Error>> {
-    envelope.send_to.clear();
-    envelope
-        .send_to
-        .push_str(subject)
-        .map_err(|_| SendError::OverCapacity(usize::MAX))?;
+    let root = At::Root;
+    fields.apply_to(envelope, &root).map_err(SendError::Field)?;
+    if envelope.send_to.is_empty() {
+        envelope.send_to =
+            crate::message::copy_text(subject, &root.key("send_to")).map_err(SendError::Field)?;
+    }
     for id in [&mut envelope.correlation_id, &mut envelope.msg_id] {
         if id.is_empty() {
+            // Cannot fail: a UUID is 36 bytes and the ids hold 64 (checked at compile time).
             let _ = id.push_str(&uuid_v4(&mut random));
         }
     }
+    let at_payloads = root.key("payloads");
     envelope.payloads.clear();
     for (index, outgoing) in payloads.iter().enumerate() {
-        let mut payload = MessagePayload {
-            payload_type: outgoing.payload_type.clone(),
-            size: outgoing.data.len() as u64,
-            ..MessagePayload::default()
-        };
-        let _ = payload.id.push_str(&uuid_v4(&mut random));
-        payload
-            .dataname
-            .push_str(outgoing.dataname)
-            .map_err(|_| SendError::OverCapacity(index))?;
+        let at = at_payloads.index(index);
+        let mut payload = MessagePayload::default();
+        outgoing
+            .fields
+            .apply_to(&mut payload, &at)
+            .map_err(SendError::Field)?;
+        payload.size = outgoing.data.len() as u64;
+        if payload.id.is_empty() {
+            // Cannot fail: see above.
+            let _ = payload.id.push_str(&uuid_v4(&mut random));
+        }
         let direct = (outgoing.data.len() as u64) < options.size_threshold
             && outgoing.data.len() <= MAX_DIRECT_SIZE;
         if direct {
-            set_direct(&mut payload, outgoing.data);
+            set_direct(&mut payload, outgoing.data, &at).map_err(SendError::Field)?;
         } else {
             set_link(&mut payload, outgoing, uploader, index).await?;
         }
-        envelope
-            .payloads
-            .push(payload)
-            .map_err(|_| SendError::OverCapacity(usize::MAX))?;
+        envelope.payloads.push(payload).map_err(|_| {
+            SendError::Field(at_payloads.error(
+                crate::ErrorKind::OverCapacity,
+                0,
+                "more items than its capacity in this SDK",
+            ))
+        })?;
     }
     let limit = client.server_info().max_payload.min(out.len());
     loop {
@@ -283,17 +347,28 @@ pub async fn smartsend<T: Read + Write, U: Uploader>(
     }
 }
 
-fn set_direct(payload: &mut MessagePayload, data: &[u8]) {
+/// The UUIDs the SDK writes fit the ids it writes them into.
+const _: () = assert!(contract::MESSAGE_ENVELOPE_CORRELATION_ID_MAX_BYTES >= 36);
+const _: () = assert!(contract::MESSAGE_ENVELOPE_MSG_ID_MAX_BYTES >= 36);
+const _: () = assert!(contract::MESSAGE_PAYLOAD_ID_MAX_BYTES >= 36);
+
+/// Makes `payload` (at `at`) a direct one holding `data` as base64: `over_capacity` naming
+/// its `data` when the text does not fit, never truncated.
+fn set_direct(payload: &mut MessagePayload, data: &[u8], at: &At<'_>) -> Result<(), DecodeError> {
+    let too_long = || {
+        at.key("data").error(
+            crate::ErrorKind::OverCapacity,
+            0,
+            "longer than its capacity in this SDK",
+        )
+    };
     payload.transport = Transport::Direct;
     payload.encoding = Encoding::Base64;
-    let mut encoded = [0u8; 2048];
-    // Cannot fail: callers only send data of at most MAX_DIRECT_SIZE bytes direct.
-    let len = base64::encode(data, &mut encoded).unwrap_or(0);
+    let mut encoded = [0u8; contract::MESSAGE_PAYLOAD_DATA_MAX_BYTES];
+    let len = base64::encode(data, &mut encoded).ok_or_else(too_long)?;
+    let text = core::str::from_utf8(encoded.get(..len).unwrap_or_default()).unwrap_or_default();
     payload.data.clear();
-    let _ = payload
-        .data
-        .push_str(core::str::from_utf8(&encoded[..len]).unwrap_or_default());
-    payload.metadata = JsonObject::empty();
+    payload.data.push_str(text).map_err(|_| too_long())
 }
 
 async fn set_link<U: Uploader, E>(
@@ -303,7 +378,7 @@ async fn set_link<U: Uploader, E>(
     index: usize,
 ) -> Result<(), SendError<E>> {
     let url = uploader
-        .upload(&payload.id, outgoing.dataname, outgoing.data)
+        .upload(&payload.id, outgoing.fields.dataname, outgoing.data)
         .await
         .map_err(|error| SendError::Upload {
             payload: index,
@@ -311,13 +386,45 @@ async fn set_link<U: Uploader, E>(
         })?;
     payload.transport = Transport::Link;
     payload.encoding = Encoding::None;
+    let root = At::Root;
+    let at_payloads = root.key("payloads");
+    let at = at_payloads.index(index);
+    let over = |name: &'static str| {
+        SendError::Field(at.key(name).error(
+            crate::ErrorKind::OverCapacity,
+            0,
+            "longer than its capacity in this SDK",
+        ))
+    };
     payload.data.clear();
-    let _ = payload.data.push_str(&url);
-    let mut metadata: heapless::String<96> = heapless::String::new();
-    let _ = metadata.push_str("{\"checksum\":\"");
-    let _ = metadata.push_str(&link::checksum_of(outgoing.data));
-    let _ = metadata.push_str("\"}");
-    payload.metadata = JsonObject::parse(&metadata).unwrap_or_else(|_| JsonObject::empty());
+    payload.data.push_str(&url).map_err(|_| over("data"))?;
+    // The caller's metadata with the checksum added, canonicalised again by
+    // `JsonObject::parse`; the checksum of a link payload is the SDK's to write.
+    if checksum_text(&payload.metadata).is_some() {
+        return Err(SendError::Field(at.key("metadata").error(
+            crate::ErrorKind::InvalidInput,
+            0,
+            "a link payload's checksum is written by the SDK",
+        )));
+    }
+    let mut metadata: heapless::String<{ contract::MESSAGE_PAYLOAD_METADATA_MAX_BYTES }> =
+        heapless::String::new();
+    let pushed = (|| {
+        metadata.push_str("{\"checksum\":\"")?;
+        metadata.push_str(&link::checksum_of(outgoing.data))?;
+        metadata.push('"')?;
+        let rest = payload.metadata.as_str();
+        let inner = rest
+            .get(1..rest.len().saturating_sub(1))
+            .unwrap_or_default();
+        if !inner.is_empty() {
+            metadata.push(',')?;
+            metadata.push_str(inner)?;
+        }
+        metadata.push('}')
+    })();
+    pushed.map_err(|_| over("metadata"))?;
+    payload.metadata = JsonObject::parse(&metadata).map_err(|_| over("metadata"))?;
     Ok(())
 }
 
@@ -364,6 +471,24 @@ impl fmt::Display for ReceiveError {
 }
 
 impl core::error::Error for ReceiveError {}
+
+impl ReceiveError {
+    /// The shared kind (the schema's x-error-kinds): `bad_base64`, `size_mismatch`,
+    /// `over_capacity` for the caller's buffer, `download` for a failed HTTP exchange, the
+    /// link's otherwise, `io` for the sink.
+    pub fn kind(&self) -> crate::ErrorKind {
+        match self {
+            ReceiveError::BadBase64 => crate::ErrorKind::BadBase64,
+            ReceiveError::SizeMismatch { .. } => crate::ErrorKind::SizeMismatch,
+            ReceiveError::BufferTooSmall { .. } => crate::ErrorKind::OverCapacity,
+            ReceiveError::Link(LinkError::Http(
+                HttpError::Connect(_) | HttpError::Transport(_) | HttpError::Status(_),
+            )) => crate::ErrorKind::Download,
+            ReceiveError::Link(e) => e.kind(),
+            ReceiveError::Sink(_) => crate::ErrorKind::Io,
+        }
+    }
+}
 
 /// Decodes a direct payload into `buf` and returns the serialized data (WIRE.md section 7:
 /// base64 for `base64` and `arrow-ipc`, the text itself for `json` and `none`). An owned
@@ -689,7 +814,9 @@ impl<I: Iterator<Item = char>> DirectPieces<I> {
 }
 
 /// The `checksum` string of a payload's metadata, if it has one.
-fn checksum_text(metadata: &JsonObject<256>) -> Option<heapless::String<80>> {
+fn checksum_text(
+    metadata: &JsonObject<{ contract::MESSAGE_PAYLOAD_METADATA_MAX_BYTES }>,
+) -> Option<heapless::String<80>> {
     let mut reader = crate::json::Reader::new(metadata.as_str().as_bytes());
     reader.begin_object().ok()?;
     let mut key: heapless::String<16> = heapless::String::new();

@@ -17,7 +17,7 @@ use natsbridge_embedded::smart::{
     HttpUploader, Links, MAX_DIRECT_SIZE, NoFileServer, Outgoing, ReceiveError, SendError,
     SendOptions, smartreceive, smartsend,
 };
-use natsbridge_embedded::{Message, MessageEnvelope, PayloadType, Transport};
+use natsbridge_embedded::{EnvelopeFields, Message, MessageEnvelope, PayloadType, Transport};
 use natsbridge_test_support::{NatsServer, Nginx, ServeFiles};
 use tokio::net::TcpStream;
 
@@ -88,33 +88,23 @@ async fn direct_and_link_payloads_round_trip_through_nats_and_nginx() {
     let text = "hello from the board".as_bytes();
     let big = pattern(3_000_000, 7);
     let mut envelope = Box::<MessageEnvelope>::default();
-    envelope
-        .timestamp
-        .push_str("2026-11-25T11:52:26.123Z")
-        .unwrap();
-    envelope
-        .sender_id
-        .push_str("00000000-0000-4000-8000-000000000001")
-        .unwrap();
+    let fields = EnvelopeFields {
+        timestamp: "2026-11-25T11:52:26.123Z",
+        sender_id: "00000000-0000-4000-8000-000000000001",
+        ..EnvelopeFields::default()
+    };
     let mut upload_work = [0u8; 512];
     let nginx_url = nginx.url();
     let mut uploader = put_uploader(&nginx_url, &mut upload_work);
     let mut out = vec![0u8; 16 * 1024];
     let outgoing = [
-        Outgoing {
-            dataname: "greeting",
-            payload_type: PayloadType::Text,
-            data: text,
-        },
-        Outgoing {
-            dataname: "camera frame.bin",
-            payload_type: PayloadType::Binary,
-            data: &big,
-        },
+        Outgoing::new("greeting", PayloadType::Text, text),
+        Outgoing::new("camera frame.bin", PayloadType::Binary, &big),
     ];
     smartsend(
         &mut client,
         &mut envelope,
+        &fields,
         "chat.room1",
         &outgoing,
         &SendOptions::default(),
@@ -175,11 +165,7 @@ async fn payloads_move_to_links_until_the_envelope_fits_max_payload() {
     let outgoing: Vec<Outgoing> = data
         .iter()
         .enumerate()
-        .map(|(i, d)| Outgoing {
-            dataname: ["a", "b", "c"][i],
-            payload_type: PayloadType::Binary,
-            data: d,
-        })
+        .map(|(i, d)| Outgoing::new(["a", "b", "c"][i], PayloadType::Binary, d))
         .collect();
     let mut out = vec![0u8; 64 * 1024];
     let mut envelope = Box::<MessageEnvelope>::default();
@@ -188,6 +174,7 @@ async fn payloads_move_to_links_until_the_envelope_fits_max_payload() {
     let result = smartsend(
         &mut client,
         &mut envelope,
+        &EnvelopeFields::default(),
         "s",
         &outgoing,
         &SendOptions::default(),
@@ -207,6 +194,7 @@ async fn payloads_move_to_links_until_the_envelope_fits_max_payload() {
     let len = smartsend(
         &mut client,
         &mut envelope,
+        &EnvelopeFields::default(),
         "s",
         &outgoing,
         &SendOptions::default(),
@@ -241,15 +229,12 @@ async fn a_payload_too_large_to_go_direct_needs_a_file_server() {
     let (mut rx, mut tx) = (vec![0u8; 8192], vec![0u8; 1024]);
     let mut client = connect(&server, &mut rx, &mut tx).await;
     let data = pattern(MAX_DIRECT_SIZE + 1, 0);
-    let outgoing = [Outgoing {
-        dataname: "x",
-        payload_type: PayloadType::Binary,
-        data: &data,
-    }];
+    let outgoing = [Outgoing::new("x", PayloadType::Binary, &data)];
     let mut out = vec![0u8; 8192];
     let result = smartsend(
         &mut client,
         &mut Box::<MessageEnvelope>::default(),
+        &EnvelopeFields::default(),
         "s",
         &outgoing,
         &SendOptions::default(),
@@ -394,13 +379,12 @@ async fn jetstream_sends_carry_the_msg_id_header() {
     let (mut rx, mut tx) = (vec![0u8; 8192], vec![0u8; 1024]);
     let mut client = connect(&server, &mut rx, &mut tx).await;
     client.subscribe("js.s", None).await.unwrap();
-    let outgoing = [Outgoing {
-        dataname: "n",
-        payload_type: PayloadType::Text,
-        data: b"x",
-    }];
+    let outgoing = [Outgoing::new("n", PayloadType::Text, b"x")];
     let mut envelope = Box::<MessageEnvelope>::default();
-    envelope.msg_id.push_str("msg-42").unwrap();
+    let fields = EnvelopeFields {
+        msg_id: "msg-42",
+        ..EnvelopeFields::default()
+    };
     let options = SendOptions {
         jetstream: true,
         ..SendOptions::default()
@@ -409,6 +393,7 @@ async fn jetstream_sends_carry_the_msg_id_header() {
     smartsend(
         &mut client,
         &mut envelope,
+        &fields,
         "js.s",
         &outgoing,
         &options,

@@ -4,7 +4,9 @@
 use askama::Template;
 
 use crate::backend::{RustEnumView, rust_doc, rust_str};
-use crate::model::{DefaultValue, FieldType, Model, Struct};
+use crate::model::{
+    DefaultValue, Field, FieldType, Model, StringFormat, Struct, pascal_case, upper_snake_case,
+};
 
 #[derive(Template)]
 #[template(path = "rust_embedded.rs.jinja", escape = "none")]
@@ -15,12 +17,56 @@ struct File {
     uses_default_text: bool,
     structs: Vec<StructView>,
     enums: Vec<RustEnumView>,
+    /// `pub mod contract`: the schema's numbers (x-constants, then every capacity).
+    constants: Vec<ConstView>,
+    /// The error kinds of x-error-kinds.
+    error_kinds: Vec<ErrorKindView>,
+    /// The send-side structures (`...Fields<'a>`), one per structure.
+    fields_structs: Vec<FieldsView>,
+    /// `EnvelopeFields` names the root's fields structure.
+    envelope_fields: String,
+    /// `PayloadFields` names the fields structure of the root's `payloads` items (if any).
+    payload_fields: Option<String>,
+}
+
+struct ConstView {
+    name: String,
+    doc: String,
+    ty: &'static str,
+    value: String,
+}
+
+struct ErrorKindView {
+    variant: String,
+    name: String,
+    doc: String,
+}
+
+/// `<Struct>Fields<'a>`: what a caller sets when sending a `<Struct>`.
+struct FieldsView {
+    name: String,
+    target: String,
+    fields: Vec<SettableView>,
+}
+
+struct SettableView {
+    name: String,
+    doc: String,
+    ty: String,
+    default: String,
+    /// Statements that copy `self.<name>` into `out.<name>`, checking capacities (`at` is the
+    /// place of the structure).
+    apply: String,
 }
 
 struct StructView {
     name: String,
     doc: String,
     max_encoded_len: usize,
+    /// No `f64` inside: the structure derives `Eq` too.
+    eq: bool,
+    /// Some field is optional (left out when absent): keys are written with `write_key`.
+    dynamic_keys: bool,
     fields: Vec<FieldView>,
     /// The array fields, each read by a method of its own.
     arrays: Vec<ArrayView>,
@@ -30,7 +76,12 @@ struct StructView {
 
 struct ArrayView {
     name: String,
+    /// The owned item type and the view's.
     item: String,
+    view_item: String,
+    /// Expressions reading one item (`at_item` is its place).
+    read_item: String,
+    view_read_item: String,
     max_items: usize,
 }
 
@@ -51,10 +102,9 @@ struct FieldView {
     view_read: String,
     /// The value of the field in the view's `Default`.
     view_default: String,
-    /// Statements that write `self.<name>` with `w`, after `key`.
+    /// Statements that write the key and `self.<name>` with `w` (nothing for an absent
+    /// optional field).
     write: String,
-    /// The JSON text written before the value: `{"name":` or `,"name":` as a Rust literal.
-    key: String,
     /// The value of the field in `Default` (its schema default, or empty).
     default: String,
     /// A key without a default: decoding fails when it is missing.
@@ -84,8 +134,29 @@ pub fn render(model: &Model) -> Result<String, askama::Error> {
         .structs
         .iter()
         .flat_map(|s| &s.fields)
-        .any(|f| matches!(&f.default, Some(DefaultValue::String(s)) if !s.is_empty()));
+        .any(|f| {
+            matches!(&f.default, Some(DefaultValue::String(s)) if !s.is_empty())
+                || matches!(&f.ty, FieldType::String { constant: Some(c), .. } if !c.is_empty())
+        });
+    let root = model.root();
+    let payload_fields = root
+        .field("payloads")
+        .and_then(|f| f.ty.struct_item())
+        .map(|name| format!("{name}Fields"));
     File {
+        constants: constants(model),
+        error_kinds: model
+            .error_kinds
+            .iter()
+            .map(|k| ErrorKindView {
+                variant: pascal_case(&k.name),
+                name: rust_str(&k.name),
+                doc: rust_doc(&k.description, "    "),
+            })
+            .collect(),
+        fields_structs: model.structs.iter().map(fields_view).collect(),
+        envelope_fields: format!("{}Fields", root.name),
+        payload_fields,
         preamble: crate::preamble("//"),
         schema_name: model.schema_name.clone(),
         key_capacity,
@@ -103,104 +174,117 @@ pub fn render(model: &Model) -> Result<String, askama::Error> {
 fn struct_view(model: &Model, s: &Struct) -> StructView {
     let mut arrays = Vec::new();
     let mut aliased = 0;
+    let dynamic_keys = s.fields.iter().any(|f| f.optional);
     let fields = s
         .fields
         .iter()
         .enumerate()
         .map(|(i, field)| {
             let name = &field.name;
-            let at_key = format!("at.key({})", rust_str(name));
-            let json_err = format!("|e| {at_key}.json_error(e)");
-            // `read` is an expression of type `Result<(), DecodeError>`.
-            let (view_type, view_read) = match &field.ty {
-                FieldType::String { .. } => (
-                    "JsonStr<'a>".to_string(),
-                    format!(
-                        "reader.raw_string().map(|value| self.{name} = value).map_err({json_err})"
-                    ),
+            let at = format!("at.key({})", rust_str(name));
+            let rust_type = owned_type(&field.ty);
+            let view_type = view_type(&field.ty);
+            let (read, view_read) = match &field.ty {
+                // Read in place: free-form objects, structures and arrays are large.
+                FieldType::FreeObject { .. } if !field.optional => (
+                    format!("self.{name}.read(reader).map_err(|e| {at}.json_error(e))"),
+                    format!("reader.raw_object().map(|value| self.{name} = value).map_err(|e| {at}.json_error(e))"),
                 ),
-                FieldType::FreeObject { .. } => (
-                    "JsonObjectView<'a>".to_string(),
-                    format!(
-                        "reader.raw_object().map(|value| self.{name} = value).map_err({json_err})"
-                    ),
+                FieldType::String {
+                    format: None,
+                    constant: None,
+                    ..
+                } if !field.optional => (
+                    format!("reader.string_into(&mut self.{name}).map_err(|e| {at}.json_error(e))"),
+                    format!("reader.raw_string().map(|value| self.{name} = value).map_err(|e| {at}.json_error(e))"),
                 ),
-                FieldType::Array { max_items, .. } if field.ty.struct_item().is_some() => (
-                    format!(
-                        "Vec<{}View<'a>, {max_items}>",
-                        field.ty.struct_item().unwrap_or_default()
-                    ),
-                    format!("self.read_{name}(reader, &{at_key})"),
+                FieldType::Struct(_) if !field.optional => (
+                    format!("self.{name}.decode_from(reader, &{at})"),
+                    format!("self.{name}.decode_from(reader, &{at})"),
                 ),
-                FieldType::Unsigned | FieldType::Enum(_) => (String::new(), String::new()),
-                other => unimplemented!("field type {other:?}: not rendered by this backend yet"),
-            };
-            let (rust_type, read, write) = match &field.ty {
-                FieldType::String { max_bytes, .. } => (
-                    format!("String<{max_bytes}>"),
-                    format!("reader.string_into(&mut self.{name}).map_err({json_err})"),
-                    format!("w.string(&self.{name})?;"),
-                ),
-                FieldType::Unsigned => (
-                    "u64".to_string(),
-                    format!(
-                        "reader.unsigned().map(|value| self.{name} = value).map_err({json_err})"
-                    ),
-                    format!("w.unsigned(self.{name})?;"),
-                ),
-                FieldType::FreeObject { max_bytes } => (
-                    format!("JsonObject<{max_bytes}>"),
-                    format!("self.{name}.read(reader).map_err({json_err})"),
-                    format!("w.raw(self.{name}.as_str())?;"),
-                ),
-                FieldType::Enum(e) => (
-                    e.clone(),
-                    format!("{e}::read(reader, &{at_key}).map(|value| self.{name} = value)"),
-                    format!("w.string(self.{name}.as_str())?;"),
-                ),
-                FieldType::Array { max_items, .. } if field.ty.struct_item().is_some() => {
-                    let item = field.ty.struct_item().unwrap_or_default().to_string();
+                FieldType::Array { item, max_items } => {
                     arrays.push(ArrayView {
                         name: name.clone(),
-                        item: item.clone(),
+                        item: owned_type(item),
+                        view_item: view_type_of(item),
+                        read_item: read_value(item, false, "at_item"),
+                        view_read_item: read_value(item, true, "at_item"),
                         max_items: *max_items,
                     });
-                    (
-                        format!("Vec<{item}, {max_items}>"),
-                        format!("self.read_{name}(reader, &{at_key})"),
-                        format!(
-                            "w.raw(\"[\")?;
-                            for (i, item) in self.{name}.iter().enumerate() {{
-                                if i > 0 {{
-                                    w.raw(\",\")?;
-                                }}
-                                item.encode_into(w)?;
-                            }}
-                            w.raw(\"]\")?;"
-                        ),
+                    if field.optional {
+                        (
+                            format!("if reader.null().map_err(|e| {at}.json_error(e))? {{ self.{name} = None; Ok(()) }} else {{ Self::read_{name}(self.{name}.insert(Vec::new()), reader, &{at}) }}"),
+                            format!("if reader.null().map_err(|e| {at}.json_error(e))? {{ self.{name} = None; Ok(()) }} else {{ Self::read_{name}(self.{name}.insert(Vec::new()), reader, &{at}) }}"),
+                        )
+                    } else {
+                        (
+                            format!("Self::read_{name}(&mut self.{name}, reader, &{at})"),
+                            format!("Self::read_{name}(&mut self.{name}, reader, &{at})"),
+                        )
+                    }
+                }
+                ty if field.optional => (
+                    format!(
+                        "read_optional(reader, &{at}, |reader| {}).map(|value| self.{name} = value)",
+                        read_value(ty, false, at.as_str())
+                    ),
+                    format!(
+                        "read_optional(reader, &{at}, |reader| {}).map(|value| self.{name} = value)",
+                        read_value(ty, true, at.as_str())
+                    ),
+                ),
+                ty => (
+                    format!(
+                        "{}.map(|value| self.{name} = value)",
+                        read_value(ty, false, at.as_str())
+                    ),
+                    format!(
+                        "{}.map(|value| self.{name} = value)",
+                        read_value(ty, true, at.as_str())
+                    ),
+                ),
+            };
+            let key_text = rust_str(&format!("\"{name}\":"));
+            let write = if field.optional {
+                format!(
+                    "if let Some(value) = &self.{name} {{ write_key(w, &mut first, {key_text})?; {} }}",
+                    write_value(&field.ty, "value", true)
+                )
+            } else {
+                let value = match &field.ty {
+                    // Senders always write the value the schema fixes.
+                    FieldType::String {
+                        constant: Some(c), ..
+                    } => format!("w.string({})?;", rust_str(c)),
+                    ty => write_value(ty, &format!("self.{name}"), false),
+                };
+                if dynamic_keys {
+                    format!("write_key(w, &mut first, {key_text})?; {value}")
+                } else {
+                    let separator = if i == 0 { "{" } else { "," };
+                    format!(
+                        "w.raw({})?; {value}",
+                        rust_str(&format!("{separator}\"{name}\":"))
                     )
                 }
-                other => unimplemented!("field type {other:?}: not rendered by this backend yet"),
             };
             let deferred_slot = (!field.aliases.is_empty()).then(|| {
                 aliased += 1;
                 aliased - 1
             });
-            let default = match (&field.default, &field.ty) {
-                (Some(DefaultValue::String(text)), _) if !text.is_empty() => {
-                    format!("default_text({})", rust_str(text))
-                }
-                (_, FieldType::String { .. }) => "String::new()".to_string(),
-                (_, FieldType::Unsigned) => "0".to_string(),
-                (_, FieldType::FreeObject { .. }) => "JsonObject::empty()".to_string(),
-                (_, FieldType::Enum(e)) => format!("{e}::default()"),
-                (_, FieldType::Array { .. }) => "Vec::new()".to_string(),
-                (_, other) => {
-                    unimplemented!("field type {other:?}: not rendered by this backend yet")
-                }
-            };
+            let default = owned_default(field);
             let view_default = match (&field.default, &field.ty) {
-                (Some(DefaultValue::String(text)), _) if !text.is_empty() => {
+                _ if field.optional => "None".to_string(),
+                (
+                    _,
+                    FieldType::String {
+                        constant: Some(text),
+                        ..
+                    },
+                )
+                | (Some(DefaultValue::String(text)), _)
+                    if !text.is_empty() =>
+                {
                     format!(
                         "JsonStr::from_raw({})",
                         rust_str(&json_string_content(text))
@@ -208,6 +292,7 @@ fn struct_view(model: &Model, s: &Struct) -> StructView {
                 }
                 (_, FieldType::String { .. }) => "JsonStr::default()".to_string(),
                 (_, FieldType::FreeObject { .. }) => "JsonObjectView::default()".to_string(),
+                (_, FieldType::Struct(n)) => format!("{n}View::default()"),
                 _ => default.clone(),
             };
             let spellings = std::iter::once(name)
@@ -218,29 +303,27 @@ fn struct_view(model: &Model, s: &Struct) -> StructView {
                     rank,
                 })
                 .collect();
-            let separator = if i == 0 { "{" } else { "," };
             FieldView {
                 name: name.clone(),
                 doc: rust_doc(&field.description, "    "),
-                view_type: if view_type.is_empty() {
-                    rust_type.clone()
+                view_type: if field.optional {
+                    format!("Option<{view_type}>")
                 } else {
                     view_type
                 },
-                view_read: if view_read.is_empty() {
-                    read.clone()
-                } else {
-                    view_read
-                },
+                view_read,
                 view_default,
-                rust_type,
+                rust_type: if field.optional {
+                    format!("Option<{rust_type}>")
+                } else {
+                    rust_type
+                },
                 index: i,
                 spellings,
                 read,
                 write,
-                key: rust_str(&format!("{separator}\"{name}\":")),
                 default,
-                required: field.default.is_none(),
+                required: field.default.is_none() && !field.optional,
                 deferred_slot,
             }
         })
@@ -249,9 +332,176 @@ fn struct_view(model: &Model, s: &Struct) -> StructView {
         name: s.name.clone(),
         doc: rust_doc(&s.description, ""),
         max_encoded_len: max_encoded_len(model, s),
+        eq: !has_number(model, s),
+        dynamic_keys,
         fields,
         arrays,
         deferred_slots: aliased,
+    }
+}
+
+/// Whether `s` holds an `f64` anywhere (then it is `PartialEq` but not `Eq`).
+fn has_number(model: &Model, s: &Struct) -> bool {
+    fn in_type(model: &Model, ty: &FieldType) -> bool {
+        match ty {
+            FieldType::Number => true,
+            FieldType::Struct(name) => has_number(model, model.struct_named(name)),
+            FieldType::Array { item, .. } => in_type(model, item),
+            _ => false,
+        }
+    }
+    s.fields.iter().any(|f| in_type(model, &f.ty))
+}
+
+/// The owned (heapless) Rust type of a value of `ty`.
+fn owned_type(ty: &FieldType) -> String {
+    match ty {
+        FieldType::String { max_bytes, .. } => format!("String<{max_bytes}>"),
+        FieldType::Bool => "bool".to_string(),
+        FieldType::Unsigned => "u64".to_string(),
+        FieldType::Signed => "i64".to_string(),
+        FieldType::Number => "f64".to_string(),
+        FieldType::FreeObject { max_bytes } => format!("JsonObject<{max_bytes}>"),
+        FieldType::Enum(e) => e.clone(),
+        FieldType::Struct(name) => name.clone(),
+        FieldType::Array { item, max_items } => format!("Vec<{}, {max_items}>", owned_type(item)),
+    }
+}
+
+/// The type of a value of `ty` in a borrowed view.
+fn view_type(ty: &FieldType) -> String {
+    match ty {
+        FieldType::Array { item, max_items } => {
+            format!("Vec<{}, {max_items}>", view_type_of(item))
+        }
+        other => view_type_of(other),
+    }
+}
+
+fn view_type_of(ty: &FieldType) -> String {
+    match ty {
+        FieldType::String { .. } => "JsonStr<'a>".to_string(),
+        FieldType::FreeObject { .. } => "JsonObjectView<'a>".to_string(),
+        FieldType::Struct(name) => format!("{name}View<'a>"),
+        FieldType::Array { .. } => view_type(ty),
+        other => owned_type(other),
+    }
+}
+
+/// The `Rule` a received string of `ty` must follow.
+fn text_rule(ty: &FieldType) -> String {
+    match ty {
+        FieldType::String {
+            constant: Some(c), ..
+        } => format!("Rule::Const({})", rust_str(c)),
+        FieldType::String {
+            format: Some(StringFormat::Uuid),
+            ..
+        } => "Rule::Uuid".to_string(),
+        FieldType::String {
+            format: Some(StringFormat::DateTime),
+            ..
+        } => "Rule::DateTime".to_string(),
+        _ => "Rule::Any".to_string(),
+    }
+}
+
+/// An expression of type `Result<T, DecodeError>` reading a value of `ty` at `reader`, its
+/// place `at` (an `&At` expression); `view` for the borrowed view's type.
+fn read_value(ty: &FieldType, view: bool, at: &str) -> String {
+    match ty {
+        FieldType::String { .. } if view => {
+            format!("read_text_view(reader, &{at}, {})", text_rule(ty))
+        }
+        FieldType::String { .. } => format!("read_text(reader, &{at}, {})", text_rule(ty)),
+        FieldType::Bool => format!("read_bool(reader, &{at})"),
+        FieldType::Unsigned => format!("reader.unsigned().map_err(|e| {at}.json_error(e))"),
+        FieldType::Signed => format!("read_signed(reader, &{at})"),
+        FieldType::Number => format!("read_number(reader, &{at})"),
+        FieldType::FreeObject { .. } if view => {
+            format!("reader.raw_object().map_err(|e| {at}.json_error(e))")
+        }
+        FieldType::FreeObject { .. } => format!("read_object(reader, &{at})"),
+        FieldType::Enum(e) => format!("{e}::read(reader, &{at})"),
+        FieldType::Struct(_) if view => format!("read_view(reader, &{at})"),
+        FieldType::Struct(_) => format!("read_message(reader, &{at})"),
+        // The reader refuses arrays of arrays.
+        FieldType::Array { .. } => format!(
+            "Err({at}.error(ErrorKind::WrongType, reader.offset(), \"arrays of arrays are not part of the schema\"))"
+        ),
+    }
+}
+
+/// Statements writing the value `value` of `ty` with `w`; `by_ref` when `value` is a
+/// reference, otherwise a place (`self.name`).
+fn write_value(ty: &FieldType, value: &str, by_ref: bool) -> String {
+    let copy = |v: &str| {
+        if by_ref {
+            format!("*{v}")
+        } else {
+            v.to_string()
+        }
+    };
+    let borrow = |v: &str| {
+        if by_ref {
+            v.to_string()
+        } else {
+            format!("&{v}")
+        }
+    };
+    match ty {
+        FieldType::String { .. } => format!("w.string({})?;", borrow(value)),
+        FieldType::Bool => format!("w.boolean({})?;", copy(value)),
+        FieldType::Unsigned => format!("w.unsigned({})?;", copy(value)),
+        FieldType::Signed => format!("w.signed({})?;", copy(value)),
+        FieldType::Number => format!("w.number({})?;", copy(value)),
+        FieldType::FreeObject { .. } => format!("w.raw({value}.as_str())?;"),
+        FieldType::Enum(_) => format!("w.string({value}.as_str())?;"),
+        FieldType::Struct(_) => format!("{value}.encode_into(w)?;"),
+        FieldType::Array { item, .. } => format!(
+            "w.raw(\"[\")?;
+            for (i, item) in {value}.iter().enumerate() {{
+                if i > 0 {{
+                    w.raw(\",\")?;
+                }}
+                {}
+            }}
+            w.raw(\"]\")?;",
+            write_value(item, "item", true)
+        ),
+    }
+}
+
+/// The value of a field in its owned structure's `Default`.
+fn owned_default(field: &Field) -> String {
+    if field.optional {
+        return "None".to_string();
+    }
+    match (&field.default, &field.ty) {
+        (
+            _,
+            FieldType::String {
+                constant: Some(text),
+                ..
+            },
+        )
+        | (Some(DefaultValue::String(text)), _)
+            if !text.is_empty() =>
+        {
+            format!("default_text({})", rust_str(text))
+        }
+        (_, FieldType::String { .. }) => "String::new()".to_string(),
+        (Some(DefaultValue::Bool(b)), _) => b.to_string(),
+        (Some(DefaultValue::Unsigned(n)), _) => n.to_string(),
+        (Some(DefaultValue::Signed(n)), _) => n.to_string(),
+        (Some(DefaultValue::Number(x)), _) => format!("{x:?}"),
+        (_, FieldType::Bool) => "false".to_string(),
+        (_, FieldType::Unsigned | FieldType::Signed) => "0".to_string(),
+        (_, FieldType::Number) => "0.0".to_string(),
+        (_, FieldType::FreeObject { .. }) => "JsonObject::empty()".to_string(),
+        (_, FieldType::Enum(e)) => format!("{e}::default()"),
+        (_, FieldType::Struct(name)) => format!("{name}::default()"),
+        (_, FieldType::Array { .. }) => "Vec::new()".to_string(),
     }
 }
 
@@ -266,7 +516,8 @@ fn json_string_content(text: &str) -> String {
 }
 
 /// The longest text the encoder can write for `s`: every string at capacity with every byte
-/// escaped as `\u00XX` (six bytes), every array full, every integer at `u64::MAX`.
+/// escaped as `\u00XX` (six bytes), every array full, every optional present, every integer
+/// and number at its longest text.
 pub fn max_encoded_len(model: &Model, s: &Struct) -> usize {
     let keys: usize = s.fields.iter().map(|f| f.name.len() + 3).sum();
     let separators = s.fields.len().saturating_sub(1);
@@ -295,6 +546,171 @@ fn max_value_len(model: &Model, ty: &FieldType) -> usize {
             2 + max_items * item + max_items.saturating_sub(1)
         }
         FieldType::Struct(name) => max_encoded_len(model, model.struct_named(name)),
-        other => unimplemented!("field type {other:?}: not rendered by this backend yet"),
+        FieldType::Bool => "false".len(),
+        FieldType::Signed => i64::MIN.to_string().len(),
+        // `-1.2345678901234567e-308`: schema/WIRE.md section 9.
+        FieldType::Number => 24,
+    }
+}
+
+/// The constants of `pub mod contract`: x-constants, then the capacity of every string, object
+/// and array field, named `<STRUCT>_<FIELD>_MAX_BYTES` / `_MAX_ITEMS` (`_ITEM_MAX_BYTES` for
+/// the strings of an array).
+fn constants(model: &Model) -> Vec<ConstView> {
+    let mut out: Vec<ConstView> = model
+        .constants
+        .iter()
+        .map(|c| ConstView {
+            name: c.name.to_uppercase(),
+            doc: rust_doc(&c.description, "    "),
+            ty: "u64",
+            value: c.value.to_string(),
+        })
+        .collect();
+    for s in &model.structs {
+        for f in &s.fields {
+            let prefix = format!("{}_{}", upper_snake_case(&s.name), f.name.to_uppercase());
+            let mut push = |suffix: &str, what: String, value: usize| {
+                out.push(ConstView {
+                    name: format!("{prefix}_{suffix}"),
+                    doc: rust_doc(&what, "    "),
+                    ty: "usize",
+                    value: value.to_string(),
+                })
+            };
+            match &f.ty {
+                FieldType::String { max_bytes, .. } | FieldType::FreeObject { max_bytes } => push(
+                    "MAX_BYTES",
+                    format!(
+                        "Capacity of `{}.{}` in bytes (x-max-bytes).",
+                        s.name, f.name
+                    ),
+                    *max_bytes,
+                ),
+                FieldType::Array { item, max_items } => {
+                    push(
+                        "MAX_ITEMS",
+                        format!("Most items of `{}.{}` (maxItems).", s.name, f.name),
+                        *max_items,
+                    );
+                    if let FieldType::String { max_bytes, .. } = item.as_ref() {
+                        push(
+                            "ITEM_MAX_BYTES",
+                            format!(
+                                "Capacity of each item of `{}.{}` in bytes (x-max-bytes).",
+                                s.name, f.name
+                            ),
+                            *max_bytes,
+                        );
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
+/// The type of a settable field in `<Struct>Fields<'a>`.
+fn fields_type(ty: &FieldType) -> String {
+    match ty {
+        FieldType::String { .. } | FieldType::FreeObject { .. } => "&'a str".to_string(),
+        FieldType::Bool => "bool".to_string(),
+        FieldType::Unsigned => "u64".to_string(),
+        FieldType::Signed => "i64".to_string(),
+        FieldType::Number => "f64".to_string(),
+        FieldType::Enum(e) => e.clone(),
+        FieldType::Struct(name) => format!("{name}Fields<'a>"),
+        FieldType::Array { item, .. } => format!("&'a [{}]", fields_type(item)),
+    }
+}
+
+/// The value of a settable field in `<Struct>Fields<'a>`'s `Default`: the schema default.
+fn fields_default(field: &Field) -> String {
+    if field.optional {
+        return "None".to_string();
+    }
+    match (&field.default, &field.ty) {
+        (Some(DefaultValue::String(text)), _) => rust_str(text),
+        (_, FieldType::String { .. }) => "\"\"".to_string(),
+        (_, FieldType::FreeObject { .. }) => "\"{}\"".to_string(),
+        (Some(DefaultValue::Bool(b)), _) => b.to_string(),
+        (Some(DefaultValue::Unsigned(n)), _) => n.to_string(),
+        (Some(DefaultValue::Signed(n)), _) => n.to_string(),
+        (Some(DefaultValue::Number(x)), _) => format!("{x:?}"),
+        (_, FieldType::Bool) => "false".to_string(),
+        (_, FieldType::Unsigned | FieldType::Signed) => "0".to_string(),
+        (_, FieldType::Number) => "0.0".to_string(),
+        (_, FieldType::Enum(e)) => format!("{e}::default()"),
+        (_, FieldType::Struct(name)) => format!("{name}Fields::default()"),
+        (_, FieldType::Array { .. }) => "&[]".to_string(),
+    }
+}
+
+/// An expression converting `value` into the owned type at the place `at` (an `&At`
+/// expression); `by_ref` when `value` is a reference to the fields type rather than a place.
+fn owned_value(ty: &FieldType, value: &str, by_ref: bool, at: &str) -> String {
+    match ty {
+        FieldType::String { .. } => format!("copy_text({value}, {at})?"),
+        FieldType::FreeObject { .. } => format!("copy_object({value}, {at})?"),
+        FieldType::Bool | FieldType::Unsigned | FieldType::Signed | FieldType::Number => {
+            if by_ref {
+                format!("*{value}")
+            } else {
+                value.to_string()
+            }
+        }
+        FieldType::Enum(_) => format!("{value}.clone()"),
+        FieldType::Struct(name) => format!(
+            "{{ let mut owned = {name}::default(); {value}.apply_to(&mut owned, {at})?; owned }}"
+        ),
+        FieldType::Array { item, .. } => format!(
+            "{{ let at_array = {at}; let mut items = Vec::new(); \
+             for (i, item) in {value}.iter().enumerate() {{ \
+             let at_item = at_array.index(i); \
+             items.push({}).map_err(|_| at_array.error(ErrorKind::OverCapacity, 0, \"more items than its capacity in this SDK\"))?; \
+             }} items }}",
+            owned_value(item, "item", true, "&at_item")
+        ),
+    }
+}
+
+fn fields_view(s: &Struct) -> FieldsView {
+    let fields = s
+        .fields
+        .iter()
+        .filter(|f| f.settable())
+        .map(|field| {
+            let name = &field.name;
+            let at = format!("&at.key({})", rust_str(name));
+            let apply = if field.optional {
+                format!(
+                    "out.{name} = match &self.{name} {{ Some(value) => Some({}), None => None }};",
+                    owned_value(&field.ty, "value", true, &at)
+                )
+            } else {
+                format!(
+                    "out.{name} = {};",
+                    owned_value(&field.ty, &format!("self.{name}"), false, &at)
+                )
+            };
+            let ty = fields_type(&field.ty);
+            SettableView {
+                name: name.clone(),
+                doc: rust_doc(&field.description, "    "),
+                ty: if field.optional {
+                    format!("Option<{ty}>")
+                } else {
+                    ty
+                },
+                default: fields_default(field),
+                apply,
+            }
+        })
+        .collect();
+    FieldsView {
+        name: format!("{}Fields", s.name),
+        target: s.name.clone(),
+        fields,
     }
 }

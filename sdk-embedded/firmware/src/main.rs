@@ -24,7 +24,7 @@ use natsbridge_embedded::protocol::ConnectOptions;
 use natsbridge_embedded::smart::{
     HttpUploader, Links, Outgoing, SendOptions, smartreceive, smartsend,
 };
-use natsbridge_embedded::{Message, MessageEnvelope, PayloadType};
+use natsbridge_embedded::{EnvelopeFields, Message, MessageEnvelope, PayloadType};
 use static_cell::StaticCell;
 
 /// Where NATS runs: a DNS name (from DHCP's DNS servers) or an address.
@@ -156,14 +156,11 @@ async fn session(stack: Stack<'static>, m: &mut Memory) -> Result<(), Ended> {
             token: None,
         },
     };
-    let online = [Outgoing {
-        dataname: "status",
-        payload_type: PayloadType::Text,
-        data: b"online",
-    }];
+    let online = [Outgoing::new("status", PayloadType::Text, b"online")];
     smartsend(
         &mut client,
         &mut m.envelope,
+        &EnvelopeFields::default(),
         STATUS,
         &online,
         &SendOptions::default(),

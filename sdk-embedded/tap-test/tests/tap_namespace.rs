@@ -24,7 +24,7 @@ use natsbridge_embedded::protocol::ConnectOptions;
 use natsbridge_embedded::smart::{
     HttpUploader, Links, Outgoing, SendOptions, smartreceive, smartsend,
 };
-use natsbridge_embedded::{Message, MessageEnvelope, PayloadType, Transport};
+use natsbridge_embedded::{EnvelopeFields, Message, MessageEnvelope, PayloadType, Transport};
 use natsbridge_test_support::program;
 
 use common::{Collect, pseudo_random};
@@ -234,26 +234,19 @@ fn round_trip_inside_the_namespace() {
             },
         };
         let mut envelope = Box::<MessageEnvelope>::default();
-        envelope
-            .timestamp
-            .push_str("2026-11-25T11:52:26.123Z")
-            .unwrap();
+        let fields = EnvelopeFields {
+            timestamp: "2026-11-25T11:52:26.123Z",
+            ..EnvelopeFields::default()
+        };
         let mut out = vec![0u8; 8192];
         let outgoing = [
-            Outgoing {
-                dataname: "note",
-                payload_type: PayloadType::Text,
-                data: text,
-            },
-            Outgoing {
-                dataname: "blob.bin",
-                payload_type: PayloadType::Binary,
-                data: &big,
-            },
+            Outgoing::new("note", PayloadType::Text, text),
+            Outgoing::new("blob.bin", PayloadType::Binary, &big),
         ];
         smartsend(
             &mut client,
             &mut envelope,
+            &fields,
             "tap.room",
             &outgoing,
             &SendOptions {

@@ -10,7 +10,7 @@ use natsbridge_embedded::client::{Client, Event};
 use natsbridge_embedded::link::{AllowedHosts, FileServer, UploadMethod};
 use natsbridge_embedded::protocol::ConnectOptions;
 use natsbridge_embedded::smart::{self, HttpUploader, Links, Outgoing, ReceiveError, SendOptions};
-use natsbridge_embedded::{Message, MessageEnvelope, PayloadType};
+use natsbridge_embedded::{EnvelopeFields, Message, MessageEnvelope, PayloadType};
 use serde_json::{Value, json};
 use tokio::net::TcpStream;
 
@@ -238,11 +238,12 @@ fn template() -> Box<MessageEnvelope> {
     envelope
 }
 
-/// Sends `payloads` in `envelope` on `subject` through the file server `files`.
+/// Sends `payloads` with the header fields of `envelope` (a template) on `subject` through the
+/// file server `files`.
 async fn send<N: Network>(
     net: &mut N,
     client: &mut Nats<'_, N>,
-    envelope: &mut MessageEnvelope,
+    envelope: &MessageEnvelope,
     subject: &str,
     payloads: &[Outgoing<'_>],
     options: &SendOptions,
@@ -259,9 +260,21 @@ async fn send<N: Network>(
         },
     };
     let mut out = vec![0u8; BUFFER];
+    let fields = EnvelopeFields {
+        correlation_id: &envelope.correlation_id,
+        msg_id: &envelope.msg_id,
+        timestamp: &envelope.timestamp,
+        sender_name: &envelope.sender_name,
+        sender_id: &envelope.sender_id,
+        reply_to: &envelope.reply_to,
+        reply_to_msg_id: &envelope.reply_to_msg_id,
+        ..EnvelopeFields::default()
+    };
+    let mut scratch = Box::<MessageEnvelope>::default();
     smart::smartsend(
         client,
-        envelope,
+        &mut scratch,
+        &fields,
         subject,
         payloads,
         options,
@@ -278,10 +291,12 @@ fn outgoing(message: &common::CaseMessage) -> Vec<Outgoing<'_>> {
     message
         .payloads
         .iter()
-        .map(|p| Outgoing {
-            dataname: &p.dataname,
-            payload_type: PayloadType::parse(&p.payload_type).unwrap_or_default(),
-            data: &p.bytes,
+        .map(|p| {
+            Outgoing::new(
+                &p.dataname,
+                PayloadType::parse(&p.payload_type).unwrap_or_default(),
+                &p.bytes,
+            )
         })
         .collect()
 }
@@ -319,7 +334,7 @@ pub async fn run<N: Network>(net: &mut N, args: &[String]) -> Result<(), String>
             let (threshold, messages) = common::read_case_file(case_file)?;
             let mut client = connect(net, nats, &mut rx, &mut tx).await?;
             for message in &messages {
-                let mut envelope = template();
+                let envelope = template();
                 let options = SendOptions {
                     size_threshold: threshold,
                     jetstream: message.jetstream,
@@ -327,7 +342,7 @@ pub async fn run<N: Network>(net: &mut N, args: &[String]) -> Result<(), String>
                 match send(
                     net,
                     &mut client,
-                    &mut envelope,
+                    &envelope,
                     subject,
                     &outgoing(message),
                     &options,
@@ -354,11 +369,7 @@ pub async fn run<N: Network>(net: &mut N, args: &[String]) -> Result<(), String>
                 .payloads
                 .iter()
                 .zip(&data)
-                .map(|(p, bytes)| Outgoing {
-                    dataname: &p.dataname,
-                    payload_type: p.payload_type.clone(),
-                    data: bytes,
-                })
+                .map(|(p, bytes)| Outgoing::new(&p.dataname, p.payload_type.clone(), bytes))
                 .collect();
             let mut reply = template();
             let _ = reply.reply_to_msg_id.push_str(&request.msg_id);
@@ -372,7 +383,7 @@ pub async fn run<N: Network>(net: &mut N, args: &[String]) -> Result<(), String>
                 size_threshold: natsbridge_tests::interop::cases::SIZE_THRESHOLD as u64,
                 jetstream: false,
             };
-            send(net, &mut client, &mut reply, &to, &echo, &options, files).await?;
+            send(net, &mut client, &reply, &to, &echo, &options, files).await?;
             round_trip(&mut client).await
         }
         "request" => {
@@ -397,7 +408,7 @@ pub async fn run<N: Network>(net: &mut N, args: &[String]) -> Result<(), String>
             send(
                 net,
                 &mut client,
-                &mut request,
+                &request,
                 subject,
                 &outgoing(message),
                 &options,
