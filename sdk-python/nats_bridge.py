@@ -1124,6 +1124,30 @@ def _is_timeout(e):
     return type(e).__name__ == "timeout" or str(e) == "timed out"
 
 
+def _check_token(value, what):
+    # A subject, reply subject or queue group goes raw into a protocol line: a byte <= 0x20
+    # or 0x7f there would end it or start another command (nats-server splits at tabs too).
+    if not isinstance(value, str) or not value:
+        raise NatsBridgeError(KIND_INVALID_INPUT, what, "%r: a %s must be a non-empty str" % (value, what))
+    for c in value:
+        if ord(c) <= 0x20 or ord(c) == 0x7F:
+            raise NatsBridgeError(KIND_INVALID_INPUT, what, "%r: a %s must not hold spaces or control characters" % (value, what))
+
+
+def _header_block(headers):
+    # b"NATS/1.0\r\n<name>: <value>\r\n...\r\n" of a dict, refusing what would break the block.
+    lines = ["NATS/1.0\r\n"]
+    for k in headers:
+        _check_token(k, "header name")
+        v = headers[k]
+        v = v if isinstance(v, str) else str(v)
+        if ":" in k or "\r" in v or "\n" in v:
+            raise NatsBridgeError(KIND_INVALID_INPUT, "header %s" % k, "%r: %r: no ':' in a header name, no CR or LF in a value" % (k, v))
+        lines.append("%s: %s\r\n" % (k, v))
+    lines.append("\r\n")
+    return "".join(lines).encode("utf-8")
+
+
 def _split_host_port(hostport, default_port, url):
     # "host:port", "[::1]:port" or "host" as (host, port).
     if hostport.startswith("["):
@@ -1136,10 +1160,11 @@ def _split_host_port(hostport, default_port, url):
     else:
         host, rest = hostport, ""
     if rest.startswith(":") and rest[1:]:
-        try:
-            return host, int(rest[1:])
-        except ValueError:
-            raise NatsBridgeError(KIND_INVALID_INPUT, url, "the port is not a number")
+        digits = rest[1:]
+        # int() would take " 80", "+80" and "8_0": only 1 to 5 ASCII digits are a port
+        if len(digits) > 5 or [c for c in digits if c not in "0123456789"] or not 0 < int(digits) < 65536:
+            raise NatsBridgeError(KIND_INVALID_INPUT, url, "the port %r is not a number from 1 to 65535" % digits)
+        return host, int(digits)
     return host, default_port
 
 
@@ -1266,6 +1291,7 @@ class NatsClient:
         self._inbox = None
         self._inbox_sid = None
         self._responses = {}
+        self._awaiting = {}  # reply subjects of the requests waiting for an answer
         self._pending = []  # messages of subscriptions without callback, for wait_msg()
         self._next_token = 1
 
@@ -1509,7 +1535,10 @@ class NatsClient:
             body = body[hdr_len:]
         msg = NatsMsg(self, subject, sid, reply, body, headers, status)
         if sid == self._inbox_sid:
-            self._responses[subject] = msg
+            # only the first answer to a request still waiting is kept: late, repeated or
+            # unasked-for inbox messages are dropped, not held for ever
+            if subject in self._awaiting and subject not in self._responses:
+                self._responses[subject] = msg
             return True
         sub = self._subs.get(sid)
         if sub is None:
@@ -1574,11 +1603,10 @@ class NatsClient:
         if isinstance(data, str):
             data = data.encode("utf-8")
         parts = data if isinstance(data, list) else [data]
-        if not subject or " " in subject:
-            raise NatsBridgeError(KIND_INVALID_INPUT, subject, "a subject must be non-empty without spaces")
-        hdr = b""
-        if headers:
-            hdr = ("NATS/1.0\r\n" + "".join("%s: %s\r\n" % (k, headers[k]) for k in headers) + "\r\n").encode("utf-8")
+        _check_token(subject, "subject")
+        if reply_to:
+            _check_token(reply_to, "reply subject")
+        hdr = _header_block(headers) if headers else b""
         size = len(hdr)
         for part in parts:
             size += len(part)
@@ -1597,6 +1625,9 @@ class NatsClient:
     def subscribe(self, subject, callback=None, queue=""):
         """Subscribes to subject (wildcards allowed; queue group optional); callback is
         called with each NatsMsg. Returns the subscription id."""
+        _check_token(subject, "subject")
+        if queue:
+            _check_token(queue, "queue group")
         sid = self._next_sid
         self._next_sid += 1
         self._subs[sid] = (subject, queue, callback)
@@ -1618,6 +1649,7 @@ class NatsClient:
         one subscribes to subject."""
         if timeout is None:
             timeout = self.timeout
+        _check_token(subject, "subject")
         if self._inbox is None:
             self._inbox = "_INBOX.%s" % uuid4().replace("-", "")
             self._inbox_sid = self._next_sid
@@ -1625,12 +1657,16 @@ class NatsClient:
             self._send(("SUB %s.* %d\r\n" % (self._inbox, self._inbox_sid)).encode("utf-8"))
         reply = "%s.%d" % (self._inbox, self._next_token)
         self._next_token += 1
-        self.publish(subject, data, reply, headers)
-        start = _ticks_ms()
-        while reply not in self._responses:
-            left = timeout - _ms_since(start) / 1000.0
-            if left <= 0 or self._process_op(left) is None:
-                raise NatsBridgeError(KIND_TIMEOUT, subject, "no reply within %s s" % timeout)
+        self._awaiting[reply] = True
+        try:
+            self.publish(subject, data, reply, headers)
+            start = _ticks_ms()
+            while reply not in self._responses:
+                left = timeout - _ms_since(start) / 1000.0
+                if left <= 0 or self._process_op(left) is None:
+                    raise NatsBridgeError(KIND_TIMEOUT, subject, "no reply within %s s" % timeout)
+        finally:
+            self._awaiting.pop(reply, None)
         msg = self._responses.pop(reply)
         if msg.status == "503":
             raise NatsBridgeError(KIND_NO_RESPONDERS, subject, "no one subscribes to %s" % subject)
@@ -1673,6 +1709,59 @@ def quote_path(name):
     return "".join(out)
 
 
+_TARGET_ESCAPE = b'"<>\\^`{|}'  # bytes a request target must not carry raw (RFC 3986), beside non-ASCII
+_HOST_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._"
+
+
+def http_url(url, kind=KIND_INVALID_INPUT):
+    """(scheme, host, port, target) of an http(s) URL, exactly as http_request contacts
+    and asks it: the request target (path and query, no fragment) percent-encoded where
+    RFC 3986 wants it. Refused with NatsBridgeError kind (invalid_input for a URL of the
+    caller, link_refused for one from a message) naming the URL: spaces and control
+    characters anywhere (they would end the request line and start another request),
+    userinfo ("user@"), backslashes or other characters outside a host name in the host,
+    a port that is not 1 to 65535, or another scheme."""
+    if not isinstance(url, str):
+        raise NatsBridgeError(kind, repr(url), "a URL must be a str")
+    for c in url:
+        if ord(c) <= 0x20 or ord(c) == 0x7F:
+            raise NatsBridgeError(kind, url, "%r: a URL must not hold spaces or control characters" % url)
+    i = url.find("://")
+    scheme = url[:i].lower() if i > 0 else ""
+    if scheme not in ("http", "https"):
+        raise NatsBridgeError(kind, url, "only http:// and https:// URLs are supported")
+    rest = url[i + 3:]
+    end = len(rest)
+    for sep in "/?#":  # the host part ends at the first of these (RFC 3986 section 3.2)
+        j = rest.find(sep)
+        if 0 <= j < end:
+            end = j
+    hostport, target = rest[:end], rest[end:]
+    j = target.find("#")  # a fragment is never sent
+    if j >= 0:
+        target = target[:j]
+    if not target.startswith("/"):
+        target = "/" + target
+    if hostport.startswith("["):
+        ok = hostport.find("]") > 1 and not [c for c in hostport[1:hostport.find("]")] if c not in "0123456789abcdefABCDEF:."]
+    else:
+        ok = not [c for c in hostport if c not in _HOST_CHARS and c != ":"]
+    if not ok or not hostport:
+        raise NatsBridgeError(kind, url, "%r: the host must be a name or address, without user@ or backslashes" % url)
+    host, port = _split_host_port(hostport, 443 if scheme == "https" else 80, url)
+    if not host:
+        raise NatsBridgeError(kind, url, "%r: no host" % url)
+    out = []
+    for b in target.encode("utf-8"):
+        out.append("%%%02X" % b if b >= 0x80 or b in _TARGET_ESCAPE else chr(b))
+    return scheme, host.lower(), port, "".join(out)
+
+
+def _protocol(r, detail):
+    # The server's bytes are not HTTP/1.1 as this client reads it: not retried.
+    return NatsBridgeError(KIND_PROTOCOL, r.url, detail)
+
+
 class _HttpReader:
     # Buffered reads from a socket, each bounded by the socket's timeout; with min_rate,
     # a window of window_ms that brings fewer than min_rate bytes/s is a timeout too
@@ -1690,7 +1779,7 @@ class _HttpReader:
     def more(self):
         # One recv into the buffer; False when the peer closed.
         try:
-            chunk = self.sock.recv(_CHUNK)
+            chunk = self._recv()
         except OSError as e:
             raise NatsBridgeError(KIND_DOWNLOAD, self.url, "receive failed: %s" % e)
         self.buf += chunk
@@ -1703,13 +1792,28 @@ class _HttpReader:
                 self.window_bytes = 0
         return bool(chunk)
 
+    def _recv(self):
+        # As NatsClient._recv_chunk: on a small heap, collect once and try again, then a
+        # connection error instead of a bare MemoryError.
+        try:
+            return self.sock.recv(_CHUNK)
+        except MemoryError:
+            gc.collect()
+        try:
+            return self.sock.recv(_CHUNK)
+        except MemoryError:
+            raise NatsBridgeError(KIND_DOWNLOAD, self.url, "out of memory for a %d-byte receive buffer" % _CHUNK)
+
     def line(self):
         while True:
             i = self.buf.find(b"\r\n")
             if i >= 0:
                 line = self.buf[:i]
                 self.buf = self.buf[i + 2:]
-                return line.decode("utf-8")
+                try:
+                    return line.decode("utf-8")
+                except UnicodeError:
+                    raise _protocol(self, "a response header line that is not UTF-8: %r" % line[:80])
             if len(self.buf) > 16384:
                 raise NatsBridgeError(KIND_PROTOCOL, self.url, "response header line too long")
             if not self.more():
@@ -1744,9 +1848,7 @@ def http_request(method, url, body=None, headers=None, sink=None, timeout=10.0, 
     NatsBridgeError connect or download when the server cannot be reached or hangs up, sends
     nothing for timeout seconds or, with min_rate, fewer than min_rate bytes/s over
     any timeout seconds of the response."""
-    scheme, _, host, port, path = parse_url(url, "http", 443 if url[:8].lower() == "https://" else 80)
-    if scheme not in ("http", "https"):
-        raise NatsBridgeError(KIND_LINK_REFUSED, url, "only http:// and https:// URLs are supported")
+    scheme, host, port, path = http_url(url)
     if isinstance(body, (bytes, bytearray, memoryview, str)):
         body = [body]
     parts = []
@@ -1755,9 +1857,13 @@ def http_request(method, url, body=None, headers=None, sink=None, timeout=10.0, 
     length = 0
     for b in parts:
         length += len(b)
-    head = ["%s %s HTTP/1.1\r\nHost: %s:%d\r\nConnection: close\r\nContent-Length: %d\r\n" % (method, path, host, port, length)]
+    name = ("[%s]" % host) if ":" in host else host
+    head = ["%s %s HTTP/1.1\r\nHost: %s:%d\r\nConnection: close\r\nContent-Length: %d\r\n" % (method, path, name, port, length)]
     for k in headers or {}:
-        head.append("%s: %s\r\n" % (k, headers[k]))
+        v = "%s" % headers[k]
+        if [c for c in k + v if ord(c) < 0x20 and c != "\t"] or [c for c in k if c in " :\t"]:
+            raise NatsBridgeError(KIND_INVALID_INPUT, "header %s" % k, "%r: %r: no control characters in a header" % (k, v))
+        head.append("%s: %s\r\n" % (k, v))
     head.append("\r\n")
     sock = _open_socket(host, port, timeout, url)
     try:
@@ -1792,8 +1898,7 @@ def _read_response(r, method, sink):
     ok = 200 <= status < 300
     if method == "HEAD" or status in (204, 304):
         return status, headers, b""
-    length = headers.get("content-length")
-    length = int(length) if length is not None else -1
+    length = _content_length(r, headers.get("content-length"))
     keep = sink if ok and sink is not None else None
     got = []
     kept = [0]
@@ -1807,7 +1912,7 @@ def _read_response(r, method, sink):
 
     if "chunked" in headers.get("transfer-encoding", "").lower():
         while True:
-            n = int(r.line().split(";")[0].strip(), 16)
+            n = _chunk_size(r, r.line())
             if n == 0:
                 break
             _copy(r, n, deliver)
@@ -1824,6 +1929,31 @@ def _read_response(r, method, sink):
         return status, headers, None
     body = b"".join(got)
     return status, headers, body if ok else body[:4096]
+
+
+def _digits(text, alphabet, base):
+    # The value of text when it is 1 to 16 characters of alphabet (no sign, blank or "_",
+    # which int() would take), else None.
+    if not 0 < len(text) <= 16 or [c for c in text if c not in alphabet]:
+        return None
+    return int(text, base)
+
+
+def _content_length(r, text):
+    # -1 without Content-Length (the body runs to the end of the connection).
+    if text is None:
+        return -1
+    n = _digits(text, "0123456789", 10)
+    if n is None:
+        raise _protocol(r, "Content-Length %r is not a byte count" % text[:40])
+    return n
+
+
+def _chunk_size(r, line):
+    n = _digits(line.split(";")[0].strip(), "0123456789abcdefABCDEF", 16)
+    if n is None:
+        raise _protocol(r, "chunk size line %r is not hexadecimal" % line[:40])
+    return n
 
 
 def _copy(r, n, deliver):
@@ -1952,6 +2082,11 @@ def download(url, size=None, checksum=None, sink=None, max_retries=MAX_RETRIES, 
             if size is not None and n > size:
                 raise NatsBridgeError(KIND_SIZE_MISMATCH, at, "%s sent more than the %d bytes announced" % (url, size))
             state[0].update(chunk)
+            if write is None and state[2] is None:
+                # allocated once the server sends the body, not before connecting: a message
+                # naming a huge size and a dead link costs nothing (filled in place with a known
+                # size: no regrowing on a small heap)
+                state[2] = bytearray(size) if size is not None else bytearray()
             if write is not None:
                 write(chunk)
             elif size is None:
@@ -1960,8 +2095,6 @@ def download(url, size=None, checksum=None, sink=None, max_retries=MAX_RETRIES, 
                 state[2][state[1]:n] = chunk
             state[1] = n
 
-        if write is None:  # with a known size filled in place: no regrowing on a small heap
-            state[2] = bytearray(size) if size is not None else bytearray()
         try:
             status, headers, body = http_request("GET", url, sink=take, timeout=timeout, min_rate=min_rate)
             problem = None if 200 <= status < 300 else "HTTP %d" % status
@@ -1988,7 +2121,7 @@ def download(url, size=None, checksum=None, sink=None, max_retries=MAX_RETRIES, 
             raise NatsBridgeError(KIND_CHECKSUM_MISMATCH, at, "%s gave bytes with sha256 %s, the payload says %s" % (url, got_hex, want_hex))
     if write is not None:
         return n
-    return bytes(state[2])
+    return bytes(state[2]) if state[2] is not None else b""
 
 # ---- hand-written: sdk-python/src/60_smart.py ----
 
@@ -2058,6 +2191,9 @@ def serialize(data, payload_type, at=""):
     raise NatsBridgeError(KIND_BAD_VALUE, at, "unknown payload type %r (one of text, dictionary, table, %s)" % (payload_type, ", ".join(_BYTES_TYPES)))
 
 
+PYARROW_MIN = (14, 0, 1)  # older pyarrow runs code from crafted IPC data (CVE-2023-47248)
+
+
 def _pyarrow():
     # The pyarrow module where it is installed (CPython), else None.
     try:
@@ -2068,11 +2204,36 @@ def _pyarrow():
     return pyarrow
 
 
+def _version_tuple(text):
+    # (14, 0, 1) of "14.0.1" or "14.0.1.dev3"; missing or odd parts count as 0.
+    out = []
+    for part in (str(text).split(".") + ["0", "0", "0"])[:3]:
+        digits = ""
+        for c in part:
+            if c not in "0123456789":
+                break
+            digits += c
+        out.append(int(digits or "0"))
+    return tuple(out)
+
+
+def _safe_pyarrow(at):
+    # pyarrow to decode a table from a sender, refused when missing or too old.
+    pyarrow = _pyarrow()
+    if pyarrow is None:
+        raise NatsBridgeError(KIND_INVALID_INPUT, at, "arrow_tables=True needs pyarrow, which is not installed")
+    version = getattr(pyarrow, "__version__", "0")
+    if _version_tuple(version) < PYARROW_MIN:
+        raise NatsBridgeError(KIND_INVALID_INPUT, at, "pyarrow %s runs code from crafted Arrow IPC data (CVE-2023-47248): install pyarrow>=14.0.1, or leave arrow_tables off to get bytes" % version)
+    return pyarrow
+
+
 def deserialize(raw, payload_type, at="", arrow_tables=None):
     """The value a receiver gets back for the serialized bytes raw: text as str,
     dictionary and jsontable as the JSON value, every other type as bytes; a table
-    as a pyarrow Table when arrow_tables is True, or None (the default) and pyarrow
-    is installed."""
+    as a pyarrow Table only when arrow_tables is True (pyarrow 14.0.1 or later, else
+    NatsBridgeError invalid_input): by default a table from a sender stays bytes, and
+    no Arrow decoder sees untrusted data unless asked."""
     if payload_type == "text":
         try:
             return raw.decode("utf-8")
@@ -2083,12 +2244,8 @@ def deserialize(raw, payload_type, at="", arrow_tables=None):
             return loads(raw)
         except NatsBridgeError as e:
             raise NatsBridgeError(KIND_NOT_JSON, at, "a %s payload that is not JSON: %s" % (payload_type, e.detail))
-    if payload_type == "table" and arrow_tables is not False:
-        pyarrow = _pyarrow()
-        if pyarrow is None:
-            if arrow_tables:
-                raise NatsBridgeError(KIND_BAD_VALUE, at, "arrow_tables=True needs pyarrow, which is not installed")
-            return bytes(raw)
+    if payload_type == "table" and arrow_tables:
+        pyarrow = _safe_pyarrow(at)
         try:
             return pyarrow.ipc.open_stream(pyarrow.py_buffer(bytes(raw))).read_all()
         except pyarrow.ArrowException as e:
@@ -2270,41 +2427,132 @@ def _envelope_of(msg):
     return MessageEnvelope.from_json(msg)
 
 
+# bytes: the most link payload bytes one envelope may make smartreceive hold in memory (the
+# sum of the declared sizes of the links it does not stream to download_to), unless told
+DEFAULT_MAX_IN_MEMORY = MAX_DOWNLOAD_BYTES
+
+
+def _allows(entry, scheme, host, port):
+    # Whether the allow entry "host[:port]" (no port: the scheme's default port) is host:port.
+    h, p = _split_host_port(entry.strip(), 443 if scheme == "https" else 80, entry)
+    return h.lower() == host and p == port
+
+
 def _check_link(p, at, fileserver_url, allowed_hosts, allow_any_host, max_download):
-    # A link is a URL chosen by the sender: fetch only http(s) from an allowed host, and
-    # nothing over the cap (the download itself never takes more than the declared size).
+    # A link is a URL chosen by the sender: fetch only http(s) URLs that http_request can
+    # send as they are checked, from an allowed host and port, and nothing over the cap
+    # (the download itself never takes more than the declared size).
     where = "%s (%s)" % (at, p.dataname)
     try:
-        scheme, _, host, _, _ = parse_url(p.data, "", 0)
+        scheme, host, port, _ = http_url(p.data, KIND_LINK_REFUSED)
     except NatsBridgeError as e:
-        raise NatsBridgeError(KIND_LINK_REFUSED, where, "%s: %s" % (p.data, e.detail))
-    if scheme not in ("http", "https"):
-        raise NatsBridgeError(KIND_LINK_REFUSED, where, "%s: only http:// and https:// links are fetched" % p.data)
+        raise NatsBridgeError(e.kind, where, "%r: %s" % (p.data, e.detail))
     if not allow_any_host:
-        hosts = list(allowed_hosts or ())
+        entries = list(allowed_hosts or ())
         if fileserver_url:
-            hosts.append(parse_url(fileserver_url, "http", 80)[2])
-        if host.lower() not in [h.lower() for h in hosts]:
-            raise NatsBridgeError(KIND_LINK_REFUSED, where, "%s: host %s is not allowed (allowed: %s; pass fileserver_url, allowed_hosts or allow_any_host=True)" % (p.data, host, ", ".join(hosts) or "none"))
+            server = http_url(fileserver_url)
+            entries.append("%s:%d" % (("[%s]" % server[1]) if ":" in server[1] else server[1], server[2]))
+        if not [e for e in entries if _allows(e, scheme, host, port)]:
+            raise NatsBridgeError(KIND_LINK_REFUSED, where, "%r: %s port %d is not allowed (allowed: %s; pass fileserver_url, allowed_hosts=[\"host[:port]\"] or allow_any_host=True)" % (p.data, host, port, ", ".join(entries) or "none"))
     if p.size > max_download:
         raise NatsBridgeError(KIND_TOO_LARGE, where, "%s: %d bytes are over the cap of %d" % (p.data, p.size, max_download))
 
 
-def _link_sink(download_to, payload):
-    # (sink, value returned to the caller, file to close) for a link payload. A file in
-    # a folder gets the link file name (no "/", no leading dot, no control characters),
-    # percent-encoded: nothing is written outside the folder whatever the dataname holds.
-    if isinstance(download_to, str):
-        path = "%s/%s" % (download_to.rstrip("/"), quote_path(link_file_name(payload.dataname)))
-        f = open(path, "wb")
-        return f, path, f
-    sink = download_to(payload)
-    return sink, sink, None
+def _check_in_memory(env, download_to, max_in_memory):
+    # Before any download: the link payloads that would be held in memory, counted each
+    # time they are named, stay within max_in_memory bytes.
+    total = 0
+    for i in range(len(env.payloads)):
+        p = env.payloads[i]
+        if p.transport == "link" and download_to is None:
+            total += p.size
+            if total > max_in_memory:
+                raise NatsBridgeError(KIND_TOO_LARGE, "payloads[%d] (%s)" % (i, p.dataname), "the link payloads up to this one total %d bytes, over the in-memory budget of %d (max_in_memory=; or stream them with download_to=)" % (total, max_in_memory))
+
+
+def _os():
+    try:
+        import os
+    except ImportError:
+        import uos as os
+    return os
+
+
+def _exists(os, path):
+    try:
+        os.stat(path)
+        return True
+    except OSError:
+        return False
+
+
+def _local_name(dataname):
+    # The link file name (no "/", no leading dot, no control characters) percent-encoded,
+    # cut to 200 characters (file systems take 255 bytes) between two escapes.
+    name = quote_path(link_file_name(dataname))
+    if len(name) > 200:
+        name = name[:200]
+        i = name.rfind("%", len(name) - 2)
+        if i >= 0:
+            name = name[:i]
+    return name
+
+
+def _unused_path(os, folder, dataname):
+    # folder/name, or name-2.ext, name-3.ext, ... when it exists (as the CLI numbers them).
+    name = _local_name(dataname)
+    path = "%s/%s" % (folder, name)
+    if not _exists(os, path):
+        return path
+    i = name.rfind(".")
+    stem, ext = (name[:i], name[i:]) if i > 0 else (name, "")
+    n = 2
+    while _exists(os, "%s/%s-%d%s" % (folder, stem, n, ext)):
+        n += 1
+    return "%s/%s-%d%s" % (folder, stem, n, ext)
+
+
+def _download_to_folder(folder, p, where, fetch):
+    # fetch(sink) downloads p into a hidden temporary file of folder; the file gets its
+    # final name only once size and checksum are verified, never over an existing file,
+    # and is removed after any failure. The final path is returned.
+    os = _os()
+    folder = folder.rstrip("/") or "/"
+    temp = "%s/.natsbridge-%s.part" % (folder, uuid4())
+    try:
+        f = open(temp, "wb")
+    except OSError as e:
+        raise NatsBridgeError(KIND_IO, where, "cannot create %s: %s" % (temp, e))
+
+    def write(chunk):
+        try:
+            f.write(chunk)
+        except OSError as e:
+            raise NatsBridgeError(KIND_IO, where, "cannot write %s: %s" % (temp, e))
+
+    done = False
+    try:
+        fetch(write)
+        f.close()
+        path = _unused_path(os, folder, p.dataname)
+        try:
+            os.rename(temp, path)
+        except OSError as e:
+            raise NatsBridgeError(KIND_IO, where, "cannot rename %s to %s: %s" % (temp, path, e))
+        done = True
+        return path
+    finally:
+        if not done:
+            f.close()
+            try:
+                os.remove(temp)
+            except OSError:
+                pass
 
 
 def smartreceive(msg, fileserver_download_handler=None, max_retries=MAX_RETRIES, base_delay=BASE_DELAY_MS, max_delay=MAX_DELAY_MS,
                  download_to=None, arrow_tables=None, fileserver_url=None, allowed_hosts=None, allow_any_host=False,
-                 max_download=MAX_DOWNLOAD_BYTES, with_envelope=False):
+                 max_download=MAX_DOWNLOAD_BYTES, with_envelope=False, max_in_memory=DEFAULT_MAX_IN_MEMORY):
     """The payloads of a received envelope as a list of (dataname, data, type); with
     with_envelope=True, (envelope, that list), the MessageEnvelope holding every
     field of the schema as an attribute (env.payloads[i] the payloads' fields).
@@ -2317,17 +2565,23 @@ def smartreceive(msg, fileserver_download_handler=None, max_retries=MAX_RETRIES,
     correlation_id), when given, returns the bytes instead. download_to streams link
     payloads instead of holding them: a folder path (data is then the file's path) or
     a function(payload) returning a file-like object or callable (data is then what
-    it returned). Tables come back as pyarrow Tables where pyarrow is installed
-    (arrow_tables=None), else as bytes; arrow_tables=False always gives bytes.
+    it returned); a file is written under a hidden temporary name and gets its own
+    (numbered name-2.ext, ... when taken: never over an existing file) only once its
+    size and checksum are verified, and is removed after a failure. Tables come back
+    as bytes, as pyarrow Tables only with arrow_tables=True (pyarrow>=14.0.1).
 
-    Link payloads are fetched only from the host of fileserver_url and the hosts in
-    allowed_hosts (http and https only; allow_any_host=True trusts every sender), and
-    only when their size is at most max_download bytes (NatsBridgeError link_refused,
-    too_large); redirects are not followed. A custom fileserver_download_handler
-    decides for itself.
+    Link payloads are fetched only from the host:port of fileserver_url and the
+    entries "host[:port]" of allowed_hosts (no port: 80 for http, 443 for https; http
+    and https only; allow_any_host=True trusts every sender), and only when their size
+    is at most max_download bytes and the links held in memory (not streamed to
+    download_to) total at most max_in_memory bytes, each naming counted (NatsBridgeError
+    link_refused, too_large, before anything is fetched); redirects are not followed.
+    URLs with spaces or control characters, user@ or backslashes in the host are
+    link_refused. A custom fileserver_download_handler decides for itself.
     Errors: NatsBridgeError naming the payload (payloads[i].data ...).
     """
     env = _envelope_of(msg)
+    _check_in_memory(env, download_to, max_in_memory)
     out = []
     for i in range(len(env.payloads)):
         p = env.payloads[i]
@@ -2336,12 +2590,16 @@ def smartreceive(msg, fileserver_download_handler=None, max_retries=MAX_RETRIES,
             if fileserver_download_handler is None or download_to is not None:
                 _check_link(p, at, fileserver_url, allowed_hosts, allow_any_host, max_download)
             if download_to is not None:
-                sink, value, to_close = _link_sink(download_to, p)
-                try:
-                    download(p.data, p.size, p.metadata.get("checksum"), sink, max_retries, base_delay, max_delay, "%s (%s)" % (at, p.dataname))
-                finally:
-                    if to_close is not None:
-                        to_close.close()
+                where = "%s (%s)" % (at, p.dataname)
+
+                def fetch(sink):
+                    download(p.data, p.size, p.metadata.get("checksum"), sink, max_retries, base_delay, max_delay, where)
+                    return sink
+
+                if isinstance(download_to, str):
+                    value = _download_to_folder(download_to, p, where, fetch)
+                else:
+                    value = fetch(download_to(p))
                 out.append((p.dataname, value, p.payload_type))
                 continue
             if fileserver_download_handler is not None:

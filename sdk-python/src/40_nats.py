@@ -25,6 +25,30 @@ def _is_timeout(e):
     return type(e).__name__ == "timeout" or str(e) == "timed out"
 
 
+def _check_token(value, what):
+    # A subject, reply subject or queue group goes raw into a protocol line: a byte <= 0x20
+    # or 0x7f there would end it or start another command (nats-server splits at tabs too).
+    if not isinstance(value, str) or not value:
+        raise NatsBridgeError(KIND_INVALID_INPUT, what, "%r: a %s must be a non-empty str" % (value, what))
+    for c in value:
+        if ord(c) <= 0x20 or ord(c) == 0x7F:
+            raise NatsBridgeError(KIND_INVALID_INPUT, what, "%r: a %s must not hold spaces or control characters" % (value, what))
+
+
+def _header_block(headers):
+    # b"NATS/1.0\r\n<name>: <value>\r\n...\r\n" of a dict, refusing what would break the block.
+    lines = ["NATS/1.0\r\n"]
+    for k in headers:
+        _check_token(k, "header name")
+        v = headers[k]
+        v = v if isinstance(v, str) else str(v)
+        if ":" in k or "\r" in v or "\n" in v:
+            raise NatsBridgeError(KIND_INVALID_INPUT, "header %s" % k, "%r: %r: no ':' in a header name, no CR or LF in a value" % (k, v))
+        lines.append("%s: %s\r\n" % (k, v))
+    lines.append("\r\n")
+    return "".join(lines).encode("utf-8")
+
+
 def _split_host_port(hostport, default_port, url):
     # "host:port", "[::1]:port" or "host" as (host, port).
     if hostport.startswith("["):
@@ -37,10 +61,11 @@ def _split_host_port(hostport, default_port, url):
     else:
         host, rest = hostport, ""
     if rest.startswith(":") and rest[1:]:
-        try:
-            return host, int(rest[1:])
-        except ValueError:
-            raise NatsBridgeError(KIND_INVALID_INPUT, url, "the port is not a number")
+        digits = rest[1:]
+        # int() would take " 80", "+80" and "8_0": only 1 to 5 ASCII digits are a port
+        if len(digits) > 5 or [c for c in digits if c not in "0123456789"] or not 0 < int(digits) < 65536:
+            raise NatsBridgeError(KIND_INVALID_INPUT, url, "the port %r is not a number from 1 to 65535" % digits)
+        return host, int(digits)
     return host, default_port
 
 
@@ -167,6 +192,7 @@ class NatsClient:
         self._inbox = None
         self._inbox_sid = None
         self._responses = {}
+        self._awaiting = {}  # reply subjects of the requests waiting for an answer
         self._pending = []  # messages of subscriptions without callback, for wait_msg()
         self._next_token = 1
 
@@ -410,7 +436,10 @@ class NatsClient:
             body = body[hdr_len:]
         msg = NatsMsg(self, subject, sid, reply, body, headers, status)
         if sid == self._inbox_sid:
-            self._responses[subject] = msg
+            # only the first answer to a request still waiting is kept: late, repeated or
+            # unasked-for inbox messages are dropped, not held for ever
+            if subject in self._awaiting and subject not in self._responses:
+                self._responses[subject] = msg
             return True
         sub = self._subs.get(sid)
         if sub is None:
@@ -475,11 +504,10 @@ class NatsClient:
         if isinstance(data, str):
             data = data.encode("utf-8")
         parts = data if isinstance(data, list) else [data]
-        if not subject or " " in subject:
-            raise NatsBridgeError(KIND_INVALID_INPUT, subject, "a subject must be non-empty without spaces")
-        hdr = b""
-        if headers:
-            hdr = ("NATS/1.0\r\n" + "".join("%s: %s\r\n" % (k, headers[k]) for k in headers) + "\r\n").encode("utf-8")
+        _check_token(subject, "subject")
+        if reply_to:
+            _check_token(reply_to, "reply subject")
+        hdr = _header_block(headers) if headers else b""
         size = len(hdr)
         for part in parts:
             size += len(part)
@@ -498,6 +526,9 @@ class NatsClient:
     def subscribe(self, subject, callback=None, queue=""):
         """Subscribes to subject (wildcards allowed; queue group optional); callback is
         called with each NatsMsg. Returns the subscription id."""
+        _check_token(subject, "subject")
+        if queue:
+            _check_token(queue, "queue group")
         sid = self._next_sid
         self._next_sid += 1
         self._subs[sid] = (subject, queue, callback)
@@ -519,6 +550,7 @@ class NatsClient:
         one subscribes to subject."""
         if timeout is None:
             timeout = self.timeout
+        _check_token(subject, "subject")
         if self._inbox is None:
             self._inbox = "_INBOX.%s" % uuid4().replace("-", "")
             self._inbox_sid = self._next_sid
@@ -526,12 +558,16 @@ class NatsClient:
             self._send(("SUB %s.* %d\r\n" % (self._inbox, self._inbox_sid)).encode("utf-8"))
         reply = "%s.%d" % (self._inbox, self._next_token)
         self._next_token += 1
-        self.publish(subject, data, reply, headers)
-        start = _ticks_ms()
-        while reply not in self._responses:
-            left = timeout - _ms_since(start) / 1000.0
-            if left <= 0 or self._process_op(left) is None:
-                raise NatsBridgeError(KIND_TIMEOUT, subject, "no reply within %s s" % timeout)
+        self._awaiting[reply] = True
+        try:
+            self.publish(subject, data, reply, headers)
+            start = _ticks_ms()
+            while reply not in self._responses:
+                left = timeout - _ms_since(start) / 1000.0
+                if left <= 0 or self._process_op(left) is None:
+                    raise NatsBridgeError(KIND_TIMEOUT, subject, "no reply within %s s" % timeout)
+        finally:
+            self._awaiting.pop(reply, None)
         msg = self._responses.pop(reply)
         if msg.status == "503":
             raise NatsBridgeError(KIND_NO_RESPONDERS, subject, "no one subscribes to %s" % subject)

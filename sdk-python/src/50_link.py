@@ -16,6 +16,59 @@ def quote_path(name):
     return "".join(out)
 
 
+_TARGET_ESCAPE = b'"<>\\^`{|}'  # bytes a request target must not carry raw (RFC 3986), beside non-ASCII
+_HOST_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._"
+
+
+def http_url(url, kind=KIND_INVALID_INPUT):
+    """(scheme, host, port, target) of an http(s) URL, exactly as http_request contacts
+    and asks it: the request target (path and query, no fragment) percent-encoded where
+    RFC 3986 wants it. Refused with NatsBridgeError kind (invalid_input for a URL of the
+    caller, link_refused for one from a message) naming the URL: spaces and control
+    characters anywhere (they would end the request line and start another request),
+    userinfo ("user@"), backslashes or other characters outside a host name in the host,
+    a port that is not 1 to 65535, or another scheme."""
+    if not isinstance(url, str):
+        raise NatsBridgeError(kind, repr(url), "a URL must be a str")
+    for c in url:
+        if ord(c) <= 0x20 or ord(c) == 0x7F:
+            raise NatsBridgeError(kind, url, "%r: a URL must not hold spaces or control characters" % url)
+    i = url.find("://")
+    scheme = url[:i].lower() if i > 0 else ""
+    if scheme not in ("http", "https"):
+        raise NatsBridgeError(kind, url, "only http:// and https:// URLs are supported")
+    rest = url[i + 3:]
+    end = len(rest)
+    for sep in "/?#":  # the host part ends at the first of these (RFC 3986 section 3.2)
+        j = rest.find(sep)
+        if 0 <= j < end:
+            end = j
+    hostport, target = rest[:end], rest[end:]
+    j = target.find("#")  # a fragment is never sent
+    if j >= 0:
+        target = target[:j]
+    if not target.startswith("/"):
+        target = "/" + target
+    if hostport.startswith("["):
+        ok = hostport.find("]") > 1 and not [c for c in hostport[1:hostport.find("]")] if c not in "0123456789abcdefABCDEF:."]
+    else:
+        ok = not [c for c in hostport if c not in _HOST_CHARS and c != ":"]
+    if not ok or not hostport:
+        raise NatsBridgeError(kind, url, "%r: the host must be a name or address, without user@ or backslashes" % url)
+    host, port = _split_host_port(hostport, 443 if scheme == "https" else 80, url)
+    if not host:
+        raise NatsBridgeError(kind, url, "%r: no host" % url)
+    out = []
+    for b in target.encode("utf-8"):
+        out.append("%%%02X" % b if b >= 0x80 or b in _TARGET_ESCAPE else chr(b))
+    return scheme, host.lower(), port, "".join(out)
+
+
+def _protocol(r, detail):
+    # The server's bytes are not HTTP/1.1 as this client reads it: not retried.
+    return NatsBridgeError(KIND_PROTOCOL, r.url, detail)
+
+
 class _HttpReader:
     # Buffered reads from a socket, each bounded by the socket's timeout; with min_rate,
     # a window of window_ms that brings fewer than min_rate bytes/s is a timeout too
@@ -33,7 +86,7 @@ class _HttpReader:
     def more(self):
         # One recv into the buffer; False when the peer closed.
         try:
-            chunk = self.sock.recv(_CHUNK)
+            chunk = self._recv()
         except OSError as e:
             raise NatsBridgeError(KIND_DOWNLOAD, self.url, "receive failed: %s" % e)
         self.buf += chunk
@@ -46,13 +99,28 @@ class _HttpReader:
                 self.window_bytes = 0
         return bool(chunk)
 
+    def _recv(self):
+        # As NatsClient._recv_chunk: on a small heap, collect once and try again, then a
+        # connection error instead of a bare MemoryError.
+        try:
+            return self.sock.recv(_CHUNK)
+        except MemoryError:
+            gc.collect()
+        try:
+            return self.sock.recv(_CHUNK)
+        except MemoryError:
+            raise NatsBridgeError(KIND_DOWNLOAD, self.url, "out of memory for a %d-byte receive buffer" % _CHUNK)
+
     def line(self):
         while True:
             i = self.buf.find(b"\r\n")
             if i >= 0:
                 line = self.buf[:i]
                 self.buf = self.buf[i + 2:]
-                return line.decode("utf-8")
+                try:
+                    return line.decode("utf-8")
+                except UnicodeError:
+                    raise _protocol(self, "a response header line that is not UTF-8: %r" % line[:80])
             if len(self.buf) > 16384:
                 raise NatsBridgeError(KIND_PROTOCOL, self.url, "response header line too long")
             if not self.more():
@@ -87,9 +155,7 @@ def http_request(method, url, body=None, headers=None, sink=None, timeout=10.0, 
     NatsBridgeError connect or download when the server cannot be reached or hangs up, sends
     nothing for timeout seconds or, with min_rate, fewer than min_rate bytes/s over
     any timeout seconds of the response."""
-    scheme, _, host, port, path = parse_url(url, "http", 443 if url[:8].lower() == "https://" else 80)
-    if scheme not in ("http", "https"):
-        raise NatsBridgeError(KIND_LINK_REFUSED, url, "only http:// and https:// URLs are supported")
+    scheme, host, port, path = http_url(url)
     if isinstance(body, (bytes, bytearray, memoryview, str)):
         body = [body]
     parts = []
@@ -98,9 +164,13 @@ def http_request(method, url, body=None, headers=None, sink=None, timeout=10.0, 
     length = 0
     for b in parts:
         length += len(b)
-    head = ["%s %s HTTP/1.1\r\nHost: %s:%d\r\nConnection: close\r\nContent-Length: %d\r\n" % (method, path, host, port, length)]
+    name = ("[%s]" % host) if ":" in host else host
+    head = ["%s %s HTTP/1.1\r\nHost: %s:%d\r\nConnection: close\r\nContent-Length: %d\r\n" % (method, path, name, port, length)]
     for k in headers or {}:
-        head.append("%s: %s\r\n" % (k, headers[k]))
+        v = "%s" % headers[k]
+        if [c for c in k + v if ord(c) < 0x20 and c != "\t"] or [c for c in k if c in " :\t"]:
+            raise NatsBridgeError(KIND_INVALID_INPUT, "header %s" % k, "%r: %r: no control characters in a header" % (k, v))
+        head.append("%s: %s\r\n" % (k, v))
     head.append("\r\n")
     sock = _open_socket(host, port, timeout, url)
     try:
@@ -135,8 +205,7 @@ def _read_response(r, method, sink):
     ok = 200 <= status < 300
     if method == "HEAD" or status in (204, 304):
         return status, headers, b""
-    length = headers.get("content-length")
-    length = int(length) if length is not None else -1
+    length = _content_length(r, headers.get("content-length"))
     keep = sink if ok and sink is not None else None
     got = []
     kept = [0]
@@ -150,7 +219,7 @@ def _read_response(r, method, sink):
 
     if "chunked" in headers.get("transfer-encoding", "").lower():
         while True:
-            n = int(r.line().split(";")[0].strip(), 16)
+            n = _chunk_size(r, r.line())
             if n == 0:
                 break
             _copy(r, n, deliver)
@@ -167,6 +236,31 @@ def _read_response(r, method, sink):
         return status, headers, None
     body = b"".join(got)
     return status, headers, body if ok else body[:4096]
+
+
+def _digits(text, alphabet, base):
+    # The value of text when it is 1 to 16 characters of alphabet (no sign, blank or "_",
+    # which int() would take), else None.
+    if not 0 < len(text) <= 16 or [c for c in text if c not in alphabet]:
+        return None
+    return int(text, base)
+
+
+def _content_length(r, text):
+    # -1 without Content-Length (the body runs to the end of the connection).
+    if text is None:
+        return -1
+    n = _digits(text, "0123456789", 10)
+    if n is None:
+        raise _protocol(r, "Content-Length %r is not a byte count" % text[:40])
+    return n
+
+
+def _chunk_size(r, line):
+    n = _digits(line.split(";")[0].strip(), "0123456789abcdefABCDEF", 16)
+    if n is None:
+        raise _protocol(r, "chunk size line %r is not hexadecimal" % line[:40])
+    return n
 
 
 def _copy(r, n, deliver):
@@ -295,6 +389,11 @@ def download(url, size=None, checksum=None, sink=None, max_retries=MAX_RETRIES, 
             if size is not None and n > size:
                 raise NatsBridgeError(KIND_SIZE_MISMATCH, at, "%s sent more than the %d bytes announced" % (url, size))
             state[0].update(chunk)
+            if write is None and state[2] is None:
+                # allocated once the server sends the body, not before connecting: a message
+                # naming a huge size and a dead link costs nothing (filled in place with a known
+                # size: no regrowing on a small heap)
+                state[2] = bytearray(size) if size is not None else bytearray()
             if write is not None:
                 write(chunk)
             elif size is None:
@@ -303,8 +402,6 @@ def download(url, size=None, checksum=None, sink=None, max_retries=MAX_RETRIES, 
                 state[2][state[1]:n] = chunk
             state[1] = n
 
-        if write is None:  # with a known size filled in place: no regrowing on a small heap
-            state[2] = bytearray(size) if size is not None else bytearray()
         try:
             status, headers, body = http_request("GET", url, sink=take, timeout=timeout, min_rate=min_rate)
             problem = None if 200 <= status < 300 else "HTTP %d" % status
@@ -331,4 +428,4 @@ def download(url, size=None, checksum=None, sink=None, max_retries=MAX_RETRIES, 
             raise NatsBridgeError(KIND_CHECKSUM_MISMATCH, at, "%s gave bytes with sha256 %s, the payload says %s" % (url, got_hex, want_hex))
     if write is not None:
         return n
-    return bytes(state[2])
+    return bytes(state[2]) if state[2] is not None else b""

@@ -64,6 +64,9 @@ def serialize(data, payload_type, at=""):
     raise NatsBridgeError(KIND_BAD_VALUE, at, "unknown payload type %r (one of text, dictionary, table, %s)" % (payload_type, ", ".join(_BYTES_TYPES)))
 
 
+PYARROW_MIN = (14, 0, 1)  # older pyarrow runs code from crafted IPC data (CVE-2023-47248)
+
+
 def _pyarrow():
     # The pyarrow module where it is installed (CPython), else None.
     try:
@@ -74,11 +77,36 @@ def _pyarrow():
     return pyarrow
 
 
+def _version_tuple(text):
+    # (14, 0, 1) of "14.0.1" or "14.0.1.dev3"; missing or odd parts count as 0.
+    out = []
+    for part in (str(text).split(".") + ["0", "0", "0"])[:3]:
+        digits = ""
+        for c in part:
+            if c not in "0123456789":
+                break
+            digits += c
+        out.append(int(digits or "0"))
+    return tuple(out)
+
+
+def _safe_pyarrow(at):
+    # pyarrow to decode a table from a sender, refused when missing or too old.
+    pyarrow = _pyarrow()
+    if pyarrow is None:
+        raise NatsBridgeError(KIND_INVALID_INPUT, at, "arrow_tables=True needs pyarrow, which is not installed")
+    version = getattr(pyarrow, "__version__", "0")
+    if _version_tuple(version) < PYARROW_MIN:
+        raise NatsBridgeError(KIND_INVALID_INPUT, at, "pyarrow %s runs code from crafted Arrow IPC data (CVE-2023-47248): install pyarrow>=14.0.1, or leave arrow_tables off to get bytes" % version)
+    return pyarrow
+
+
 def deserialize(raw, payload_type, at="", arrow_tables=None):
     """The value a receiver gets back for the serialized bytes raw: text as str,
     dictionary and jsontable as the JSON value, every other type as bytes; a table
-    as a pyarrow Table when arrow_tables is True, or None (the default) and pyarrow
-    is installed."""
+    as a pyarrow Table only when arrow_tables is True (pyarrow 14.0.1 or later, else
+    NatsBridgeError invalid_input): by default a table from a sender stays bytes, and
+    no Arrow decoder sees untrusted data unless asked."""
     if payload_type == "text":
         try:
             return raw.decode("utf-8")
@@ -89,12 +117,8 @@ def deserialize(raw, payload_type, at="", arrow_tables=None):
             return loads(raw)
         except NatsBridgeError as e:
             raise NatsBridgeError(KIND_NOT_JSON, at, "a %s payload that is not JSON: %s" % (payload_type, e.detail))
-    if payload_type == "table" and arrow_tables is not False:
-        pyarrow = _pyarrow()
-        if pyarrow is None:
-            if arrow_tables:
-                raise NatsBridgeError(KIND_BAD_VALUE, at, "arrow_tables=True needs pyarrow, which is not installed")
-            return bytes(raw)
+    if payload_type == "table" and arrow_tables:
+        pyarrow = _safe_pyarrow(at)
         try:
             return pyarrow.ipc.open_stream(pyarrow.py_buffer(bytes(raw))).read_all()
         except pyarrow.ArrowException as e:
@@ -276,41 +300,132 @@ def _envelope_of(msg):
     return MessageEnvelope.from_json(msg)
 
 
+# bytes: the most link payload bytes one envelope may make smartreceive hold in memory (the
+# sum of the declared sizes of the links it does not stream to download_to), unless told
+DEFAULT_MAX_IN_MEMORY = MAX_DOWNLOAD_BYTES
+
+
+def _allows(entry, scheme, host, port):
+    # Whether the allow entry "host[:port]" (no port: the scheme's default port) is host:port.
+    h, p = _split_host_port(entry.strip(), 443 if scheme == "https" else 80, entry)
+    return h.lower() == host and p == port
+
+
 def _check_link(p, at, fileserver_url, allowed_hosts, allow_any_host, max_download):
-    # A link is a URL chosen by the sender: fetch only http(s) from an allowed host, and
-    # nothing over the cap (the download itself never takes more than the declared size).
+    # A link is a URL chosen by the sender: fetch only http(s) URLs that http_request can
+    # send as they are checked, from an allowed host and port, and nothing over the cap
+    # (the download itself never takes more than the declared size).
     where = "%s (%s)" % (at, p.dataname)
     try:
-        scheme, _, host, _, _ = parse_url(p.data, "", 0)
+        scheme, host, port, _ = http_url(p.data, KIND_LINK_REFUSED)
     except NatsBridgeError as e:
-        raise NatsBridgeError(KIND_LINK_REFUSED, where, "%s: %s" % (p.data, e.detail))
-    if scheme not in ("http", "https"):
-        raise NatsBridgeError(KIND_LINK_REFUSED, where, "%s: only http:// and https:// links are fetched" % p.data)
+        raise NatsBridgeError(e.kind, where, "%r: %s" % (p.data, e.detail))
     if not allow_any_host:
-        hosts = list(allowed_hosts or ())
+        entries = list(allowed_hosts or ())
         if fileserver_url:
-            hosts.append(parse_url(fileserver_url, "http", 80)[2])
-        if host.lower() not in [h.lower() for h in hosts]:
-            raise NatsBridgeError(KIND_LINK_REFUSED, where, "%s: host %s is not allowed (allowed: %s; pass fileserver_url, allowed_hosts or allow_any_host=True)" % (p.data, host, ", ".join(hosts) or "none"))
+            server = http_url(fileserver_url)
+            entries.append("%s:%d" % (("[%s]" % server[1]) if ":" in server[1] else server[1], server[2]))
+        if not [e for e in entries if _allows(e, scheme, host, port)]:
+            raise NatsBridgeError(KIND_LINK_REFUSED, where, "%r: %s port %d is not allowed (allowed: %s; pass fileserver_url, allowed_hosts=[\"host[:port]\"] or allow_any_host=True)" % (p.data, host, port, ", ".join(entries) or "none"))
     if p.size > max_download:
         raise NatsBridgeError(KIND_TOO_LARGE, where, "%s: %d bytes are over the cap of %d" % (p.data, p.size, max_download))
 
 
-def _link_sink(download_to, payload):
-    # (sink, value returned to the caller, file to close) for a link payload. A file in
-    # a folder gets the link file name (no "/", no leading dot, no control characters),
-    # percent-encoded: nothing is written outside the folder whatever the dataname holds.
-    if isinstance(download_to, str):
-        path = "%s/%s" % (download_to.rstrip("/"), quote_path(link_file_name(payload.dataname)))
-        f = open(path, "wb")
-        return f, path, f
-    sink = download_to(payload)
-    return sink, sink, None
+def _check_in_memory(env, download_to, max_in_memory):
+    # Before any download: the link payloads that would be held in memory, counted each
+    # time they are named, stay within max_in_memory bytes.
+    total = 0
+    for i in range(len(env.payloads)):
+        p = env.payloads[i]
+        if p.transport == "link" and download_to is None:
+            total += p.size
+            if total > max_in_memory:
+                raise NatsBridgeError(KIND_TOO_LARGE, "payloads[%d] (%s)" % (i, p.dataname), "the link payloads up to this one total %d bytes, over the in-memory budget of %d (max_in_memory=; or stream them with download_to=)" % (total, max_in_memory))
+
+
+def _os():
+    try:
+        import os
+    except ImportError:
+        import uos as os
+    return os
+
+
+def _exists(os, path):
+    try:
+        os.stat(path)
+        return True
+    except OSError:
+        return False
+
+
+def _local_name(dataname):
+    # The link file name (no "/", no leading dot, no control characters) percent-encoded,
+    # cut to 200 characters (file systems take 255 bytes) between two escapes.
+    name = quote_path(link_file_name(dataname))
+    if len(name) > 200:
+        name = name[:200]
+        i = name.rfind("%", len(name) - 2)
+        if i >= 0:
+            name = name[:i]
+    return name
+
+
+def _unused_path(os, folder, dataname):
+    # folder/name, or name-2.ext, name-3.ext, ... when it exists (as the CLI numbers them).
+    name = _local_name(dataname)
+    path = "%s/%s" % (folder, name)
+    if not _exists(os, path):
+        return path
+    i = name.rfind(".")
+    stem, ext = (name[:i], name[i:]) if i > 0 else (name, "")
+    n = 2
+    while _exists(os, "%s/%s-%d%s" % (folder, stem, n, ext)):
+        n += 1
+    return "%s/%s-%d%s" % (folder, stem, n, ext)
+
+
+def _download_to_folder(folder, p, where, fetch):
+    # fetch(sink) downloads p into a hidden temporary file of folder; the file gets its
+    # final name only once size and checksum are verified, never over an existing file,
+    # and is removed after any failure. The final path is returned.
+    os = _os()
+    folder = folder.rstrip("/") or "/"
+    temp = "%s/.natsbridge-%s.part" % (folder, uuid4())
+    try:
+        f = open(temp, "wb")
+    except OSError as e:
+        raise NatsBridgeError(KIND_IO, where, "cannot create %s: %s" % (temp, e))
+
+    def write(chunk):
+        try:
+            f.write(chunk)
+        except OSError as e:
+            raise NatsBridgeError(KIND_IO, where, "cannot write %s: %s" % (temp, e))
+
+    done = False
+    try:
+        fetch(write)
+        f.close()
+        path = _unused_path(os, folder, p.dataname)
+        try:
+            os.rename(temp, path)
+        except OSError as e:
+            raise NatsBridgeError(KIND_IO, where, "cannot rename %s to %s: %s" % (temp, path, e))
+        done = True
+        return path
+    finally:
+        if not done:
+            f.close()
+            try:
+                os.remove(temp)
+            except OSError:
+                pass
 
 
 def smartreceive(msg, fileserver_download_handler=None, max_retries=MAX_RETRIES, base_delay=BASE_DELAY_MS, max_delay=MAX_DELAY_MS,
                  download_to=None, arrow_tables=None, fileserver_url=None, allowed_hosts=None, allow_any_host=False,
-                 max_download=MAX_DOWNLOAD_BYTES, with_envelope=False):
+                 max_download=MAX_DOWNLOAD_BYTES, with_envelope=False, max_in_memory=DEFAULT_MAX_IN_MEMORY):
     """The payloads of a received envelope as a list of (dataname, data, type); with
     with_envelope=True, (envelope, that list), the MessageEnvelope holding every
     field of the schema as an attribute (env.payloads[i] the payloads' fields).
@@ -323,17 +438,23 @@ def smartreceive(msg, fileserver_download_handler=None, max_retries=MAX_RETRIES,
     correlation_id), when given, returns the bytes instead. download_to streams link
     payloads instead of holding them: a folder path (data is then the file's path) or
     a function(payload) returning a file-like object or callable (data is then what
-    it returned). Tables come back as pyarrow Tables where pyarrow is installed
-    (arrow_tables=None), else as bytes; arrow_tables=False always gives bytes.
+    it returned); a file is written under a hidden temporary name and gets its own
+    (numbered name-2.ext, ... when taken: never over an existing file) only once its
+    size and checksum are verified, and is removed after a failure. Tables come back
+    as bytes, as pyarrow Tables only with arrow_tables=True (pyarrow>=14.0.1).
 
-    Link payloads are fetched only from the host of fileserver_url and the hosts in
-    allowed_hosts (http and https only; allow_any_host=True trusts every sender), and
-    only when their size is at most max_download bytes (NatsBridgeError link_refused,
-    too_large); redirects are not followed. A custom fileserver_download_handler
-    decides for itself.
+    Link payloads are fetched only from the host:port of fileserver_url and the
+    entries "host[:port]" of allowed_hosts (no port: 80 for http, 443 for https; http
+    and https only; allow_any_host=True trusts every sender), and only when their size
+    is at most max_download bytes and the links held in memory (not streamed to
+    download_to) total at most max_in_memory bytes, each naming counted (NatsBridgeError
+    link_refused, too_large, before anything is fetched); redirects are not followed.
+    URLs with spaces or control characters, user@ or backslashes in the host are
+    link_refused. A custom fileserver_download_handler decides for itself.
     Errors: NatsBridgeError naming the payload (payloads[i].data ...).
     """
     env = _envelope_of(msg)
+    _check_in_memory(env, download_to, max_in_memory)
     out = []
     for i in range(len(env.payloads)):
         p = env.payloads[i]
@@ -342,12 +463,16 @@ def smartreceive(msg, fileserver_download_handler=None, max_retries=MAX_RETRIES,
             if fileserver_download_handler is None or download_to is not None:
                 _check_link(p, at, fileserver_url, allowed_hosts, allow_any_host, max_download)
             if download_to is not None:
-                sink, value, to_close = _link_sink(download_to, p)
-                try:
-                    download(p.data, p.size, p.metadata.get("checksum"), sink, max_retries, base_delay, max_delay, "%s (%s)" % (at, p.dataname))
-                finally:
-                    if to_close is not None:
-                        to_close.close()
+                where = "%s (%s)" % (at, p.dataname)
+
+                def fetch(sink):
+                    download(p.data, p.size, p.metadata.get("checksum"), sink, max_retries, base_delay, max_delay, where)
+                    return sink
+
+                if isinstance(download_to, str):
+                    value = _download_to_folder(download_to, p, where, fetch)
+                else:
+                    value = fetch(download_to(p))
                 out.append((p.dataname, value, p.payload_type))
                 continue
             if fileserver_download_handler is not None:

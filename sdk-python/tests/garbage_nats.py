@@ -1,6 +1,6 @@
 """A scripted NATS server for the bad-input tests (CPython): it greets like nats-server,
 answers the handshake's PING, then sends the bytes of the scenario the client named in
-its CONNECT (`name`). A second port greets with an INFO line that is not JSON.
+its CONNECT (`name`; `raw:HEX` sends those bytes and closes). A second port greets with an INFO line that is not JSON.
 
     python3 garbage_nats.py PORT BAD_INFO_PORT
 """
@@ -50,7 +50,10 @@ def serve(conn, bad_info):
             got += chunk
         line = got.split(b"\r\n")[0]
         name = json.loads(line[len(b"CONNECT "):]).get("name", "")
-        data, close = SCENARIOS.get(name, (b"", False))
+        if name.startswith("raw:"):  # the fuzz test's own bytes, hex-encoded, then a close
+            data, close = bytes.fromhex(name[4:]), True
+        else:
+            data, close = SCENARIOS.get(name, (b"", False))
         conn.sendall(b"PONG\r\n" + data)
         if not close:
             time.sleep(5)

@@ -26,7 +26,7 @@ import romfs  # noqa: E402
 import servers  # noqa: E402
 
 FULL_SUITE = ["test_smart_goldens", "test_nats", "test_link", "test_bad_input", "test_link_safety",
-              "test_faulty_http"]
+              "test_faulty_http", "test_hostile_input", "test_fuzz_readers"]
 CPYTHON_ONLY = ["test_nats_py_peer", "test_reconnect_fault"]
 SMALL_SUITE = ["test_small", "test_bad_input"]
 SERVE_FILES_TESTS = ["test_serve_files"]
@@ -58,6 +58,8 @@ class Servers:
             start(webdav)
             helper = servers.helper_server()
             start(helper)
+            hostile = servers.hostile_http()
+            start(hostile)
             garbage = servers.garbage_nats()
             start(garbage)
             faulty = servers.faulty_http(os.environ.get("NATSBRIDGE_FAULTY_HTTP"))
@@ -79,6 +81,7 @@ class Servers:
                 "NATSBRIDGE_WEBDAV_ROOT": webdav.root,
                 "NATSBRIDGE_HELPER_URL": helper.url,
                 "NATSBRIDGE_GARBAGE_NATS_URL": garbage.url,
+                "NATSBRIDGE_HOSTILE_URL": hostile.url,
                 "NATSBRIDGE_GARBAGE_INFO_URL": garbage.info_url,
                 "NATSBRIDGE_FAULTY_URL": faulty.url if faulty else "",
                 "NATSBRIDGE_FAULTY_DIR": faulty.workdir if faulty else "",

@@ -145,6 +145,15 @@ def helper_server():
     return child
 
 
+def hostile_http():
+    """hostile_http.py (records the bytes it receives, sends broken responses)."""
+    port = free_port()
+    child = Child("hostile_http.py", [sys.executable, os.path.join(HERE, "hostile_http.py"), str(port)], port, None)
+    wait_for_port(port, child.proc, "hostile_http.py")
+    child.url = "http://127.0.0.1:%d" % port
+    return child
+
+
 def garbage_nats():
     """garbage_nats.py: .url sends the scenario named in CONNECT, .info_url a bad INFO."""
     port, info_port = free_port(), free_port()

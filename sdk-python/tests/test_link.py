@@ -139,7 +139,7 @@ def test_smartreceive_reports_a_bad_link_naming_the_payload_and_url():
     helper = need("NATSBRIDGE_HELPER_URL")
     url = helper + "/status/404/" + unique("gone")
     env = nb.MessageEnvelope([nb.MessagePayload("gone.bin", "binary", "link", "none", 5, url)])
-    e = raises("download", nb.smartreceive, env.to_json(), allowed_hosts=["127.0.0.1"], **FAST)
+    e = raises("download", nb.smartreceive, env.to_json(), allowed_hosts=["127.0.0.1:" + helper.rsplit(":", 1)[1]], **FAST)
     assert "payloads[0] (gone.bin)" == e.at and url in str(e), str(e)
 
 

@@ -36,7 +36,7 @@ def test_multi_megabyte_link_payload_streams_to_a_file():
                                 id="p-1", metadata={"checksum": "sha256:" + need("NATSBRIDGE_LARGE_SHA256")})
     tmp = need("NATSBRIDGE_TMP")
     gc.collect()
-    got = nb.smartreceive(nb.MessageEnvelope([payload]).to_json(), download_to=tmp, allowed_hosts=["127.0.0.1"])
+    got = nb.smartreceive(nb.MessageEnvelope([payload]).to_json(), download_to=tmp, fileserver_url=need("NATSBRIDGE_WEBDAV_URL"))
     assert got == [("large.bin", tmp + "/large.bin", "binary")], got
     assert os.stat(tmp + "/large.bin")[6] == size
 
@@ -53,3 +53,13 @@ def test_download_retry_and_refusal():
     assert len(nb.download(helper + "/flaky/1/" + unique("s"), 1000, None, None, **FAST)) == 1000
     raises("download", nb.download, helper + "/status/404/" + unique("s"), 10, **FAST)
     raises("size_mismatch", nb.download, helper + "/bytes/50/" + unique("s"), 49, **FAST)
+
+
+def test_hostile_subjects_and_urls_are_refused_on_a_small_heap():
+    # issue 14 items 1 and 2 on a board's heap (the full tests are in test_hostile_input.py)
+    c = nb.NatsClient(need("NATSBRIDGE_NATS_URL"))
+    for bad in ["a\tb", "a\r\nPUB x 1", "a b", "a\x7f"]:
+        raises("invalid_input", c.publish, "ok", b"x", bad)  # refused before anything is sent
+        raises("invalid_input", c.publish, bad, b"x")
+    raises("invalid_input", nb.download, "http://127.0.0.1:1/a HTTP/1.1\r\nX: y", 1)
+    raises("link_refused", nb.http_url, "http://127.0.0.1@evil/", "link_refused")

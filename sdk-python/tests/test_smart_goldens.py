@@ -225,11 +225,11 @@ def test_deserialize_types():
     assert e.at == "payloads[0].data"
     raises("not_json", nb.deserialize, b"{", "dictionary", "payloads[1].data")
     assert nb.deserialize(b"arrow bytes", "table", "", False) == b"arrow bytes"
+    assert nb.deserialize(b"arrow bytes", "table") == b"arrow bytes", "tables stay bytes unless asked"
     if nb._pyarrow() is None:
-        assert nb.deserialize(b"arrow bytes", "table") == b"arrow bytes"
-        raises("bad_value", nb.deserialize, b"x", "table", "payloads[0].data", True)
+        raises("invalid_input", nb.deserialize, b"x", "table", "payloads[0].data", True)
     else:
-        e = raises("bad_value", nb.deserialize, b"arrow bytes", "table", "payloads[0].data")
+        e = raises("bad_value", nb.deserialize, b"arrow bytes", "table", "payloads[0].data", True)
         assert e.at == "payloads[0].data"
 
 
@@ -240,9 +240,9 @@ def test_tables_as_pyarrow_where_it_is_installed():
         return
     table = pyarrow.table({"a": [1, 2], "b": ["x", "y"]})
     env = nb.smartsend("s", [("t", table, "table")], is_publish=False)
-    got = nb.smartreceive(env)
+    got = nb.smartreceive(env, arrow_tables=True)
     assert got[0][1].equals(table), got
-    raw = nb.smartreceive(env, arrow_tables=False)[0][1]
+    raw = nb.smartreceive(env)[0][1]
     assert isinstance(raw, bytes) and raw == nb.serialize(table, "table")
 
 
