@@ -57,10 +57,19 @@ impl Types<'_> {
         !required && parent["properties"][key].get("default").is_none()
     }
 
-    /// A Rust expression of `value` as the std SDK's owned type of `node`.
-    fn rust(&self, node: &Value, value: &Value, parent: &str, field: &str) -> String {
+    /// A Rust expression of `value` as the SDK's type of `node`: owned (std: `String`,
+    /// `Vec`, the structure type) or borrowed (no_std: `&str`, slices, `...Fields`).
+    fn rust(
+        &self,
+        node: &Value,
+        value: &Value,
+        parent: &str,
+        field: &str,
+        borrowed: bool,
+    ) -> String {
         let target = self.resolve(node);
         match target["type"].as_str().unwrap_or_default() {
+            "string" if borrowed => format!("{:?}", value.as_str().unwrap_or_default()),
             "string" => format!("String::from({:?})", value.as_str().unwrap_or_default()),
             "number" => format!("{:?}_f64", value.as_f64().unwrap_or_default()),
             "integer" if target.get("minimum").is_some() => format!("{value}_u64"),
@@ -70,17 +79,21 @@ impl Types<'_> {
                     .as_array()
                     .into_iter()
                     .flatten()
-                    .map(|v| self.rust(&target["items"], v, parent, field))
+                    .map(|v| self.rust(&target["items"], v, parent, field, borrowed))
                     .collect();
-                format!("vec![{}]", items.join(", "))
+                if borrowed {
+                    format!("&[{}]", items.join(", "))
+                } else {
+                    format!("vec![{}]", items.join(", "))
+                }
             }
             "object" if target.get("properties").is_some() => {
                 let name = self.struct_name(node, parent, field);
-                let mut out = format!("{name} {{ ");
+                let mut out = format!("{name}{} {{ ", if borrowed { "Fields" } else { "" });
                 for (key, child) in target["properties"].as_object().into_iter().flatten() {
                     let given = value.get(key).or_else(|| child.get("default"));
                     let expr = match given {
-                        Some(v) => self.rust(child, v, &name, key),
+                        Some(v) => self.rust(child, v, &name, key, borrowed),
                         None => "None".to_owned(),
                     };
                     let expr = if Self::optional(target, key) && given.is_some() {
@@ -93,6 +106,23 @@ impl Types<'_> {
                 out + "}"
             }
             _ => value.to_string(),
+        }
+    }
+
+    /// A field's value as the caller passes it: wrapped in `Some` when optional and borrowed
+    /// (the no_std fields structs hold `Option`; the std setters take `T`).
+    fn argument(&self, check: &Check, value: &Value, borrowed: bool) -> String {
+        let (parent_pointer, parent) = if check.level == "payload" {
+            ("/$defs/MessagePayload", "MessagePayload")
+        } else {
+            ("", "MessageEnvelope")
+        };
+        let expr = self.rust(self.field(check), value, parent, &check.field, borrowed);
+        let holder = self.schema.pointer(parent_pointer).unwrap_or(&Value::Null);
+        if borrowed && Self::optional(holder, &check.field) {
+            format!("Some({expr})")
+        } else {
+            expr
         }
     }
 }
@@ -136,7 +166,6 @@ pub fn std_agent(variant: &Variant, schema: &Value) -> String {
     let types = Types { schema };
     let (mut sends, mut reads) = (String::new(), String::new());
     for (case, check) in variant.cases() {
-        let node = types.field(check);
         let (mut payload, mut options) = (
             format!("Payload::new({DATA:?}, PayloadType::Text, {DATA:?})"),
             "SendOptions::new()".to_owned(),
@@ -151,19 +180,16 @@ pub fn std_agent(variant: &Variant, schema: &Value) -> String {
                     payload = format!("Payload::new(\"drill\", PayloadType::{variant}, {DATA:?})")
                 }
                 ("payload", field) => {
-                    let expr = types.rust(node, value, "MessagePayload", field);
+                    let expr = types.argument(check, value, false);
                     payload = format!("{payload}.with_{field}({expr})")
                 }
                 (_, field) => {
-                    let expr = types.rust(node, value, "MessageEnvelope", field);
+                    let expr = types.argument(check, value, false);
                     options = format!("SendOptions::new().{field}({expr})")
                 }
             }
         }
-        let _ = writeln!(
-            sends,
-            "        {case:?} => (vec![{payload}], {options}),"
-        );
+        let _ = writeln!(sends, "        {case:?} => (vec![{payload}], {options}),");
         let place = if check.level == "payload" {
             format!("received.envelope.payloads[0].{}", check.field)
         } else {
@@ -177,39 +203,71 @@ pub fn std_agent(variant: &Variant, schema: &Value) -> String {
         .replace("        // READS\n", &reads)
 }
 
-/// The no_std SDK's agent (`sdk-embedded/examples/drill_no_std.rs`): envelope strings set
-/// on the envelope the caller owns (its heapless fields refuse what exceeds their capacity).
-pub fn no_std_agent(variant: &Variant, schema: &Value) -> String {
-    let _ = schema;
+/// Which send API the scratch no_std SDK has: the generated `EnvelopeFields` given to
+/// `smartsend` (the schema's fields reach the caller), or (before it) the envelope's own
+/// heapless fields set by the caller, which carry only strings of the v1 schema.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoStdApi {
+    Fields,
+    Envelope,
+}
+
+impl NoStdApi {
+    /// The API of the no_std SDK in the scratch workspace `ws`.
+    pub fn of(ws: &std::path::Path) -> NoStdApi {
+        let smart =
+            std::fs::read_to_string(ws.join("sdk-embedded/src/smart.rs")).unwrap_or_default();
+        if smart.contains("fields: &EnvelopeFields") {
+            NoStdApi::Fields
+        } else {
+            NoStdApi::Envelope
+        }
+    }
+}
+
+/// The no_std SDK's agent (`sdk-embedded/examples/drill_no_std.rs`).
+pub fn no_std_agent(variant: &Variant, schema: &Value, api: NoStdApi) -> String {
+    let types = Types { schema };
     let (mut sends, mut reads) = (String::new(), String::new());
     for (case, check) in variant.cases() {
-        let mut body = String::new();
-        let (mut dataname, mut payload_type) = (format!("{DATA:?}"), "PayloadType::Text".to_owned());
+        let (mut dataname, mut payload_type) =
+            (format!("{DATA:?}"), "PayloadType::Text".to_owned());
+        let (mut envelope_fields, mut payload_fields, mut body) =
+            (String::new(), String::new(), String::new());
         if let Some(value) = &check.value {
             match (check.level.as_str(), check.field.as_str()) {
                 ("payload", "dataname") => dataname = value.to_string(),
                 ("payload", "payload_type") => {
-                    payload_type =
-                        format!("PayloadType::{}", pascal(value.as_str().unwrap_or_default()))
+                    payload_type = format!(
+                        "PayloadType::{}",
+                        pascal(value.as_str().unwrap_or_default())
+                    )
                 }
-                (_, field) if value.is_string() => {
-                    let _ = write!(
-                        body,
-                        "envelope.{field}.push_str({value}).map_err(|_| over_capacity({field:?}))?; "
+                ("payload", field) => {
+                    let expr = types.argument(check, value, true);
+                    payload_fields = format!(
+                        ".fields(PayloadFields {{ {field}: {expr}, ..Default::default() }})"
                     );
                 }
                 (_, field) => {
+                    let expr = types.argument(check, value, true);
+                    let _ = write!(envelope_fields, "{field}: {expr}, ");
                     let _ = write!(
                         body,
-                        "envelope.{field} = natsbridge_embedded::value_of_drill({value})?; "
+                        "envelope.{field}.push_str({expr}).map_err(|_| over_capacity({field:?}))?; "
                     );
                 }
             }
         }
-        let _ = writeln!(
-            sends,
-            "        {case:?} => {{ {body}({dataname}, {payload_type}) }}"
-        );
+        let line = match api {
+            NoStdApi::Fields => format!(
+                "        {case:?} => (EnvelopeFields {{ {envelope_fields}..base() }}, Outgoing::new({dataname}, {payload_type}, DATA){payload_fields}),"
+            ),
+            NoStdApi::Envelope => {
+                format!("        {case:?} => {{ {body}({dataname}, {payload_type}) }}")
+            }
+        };
+        let _ = writeln!(sends, "{line}");
         let place = if check.level == "payload" {
             format!("envelope.payloads[0].{}", check.field)
         } else {
@@ -217,7 +275,12 @@ pub fn no_std_agent(variant: &Variant, schema: &Value) -> String {
         };
         let _ = writeln!(reads, "        {case:?} => format!(\"{{:?}}\", {place}),");
     }
+    let send = match api {
+        NoStdApi::Fields => NO_STD_SEND_FIELDS,
+        NoStdApi::Envelope => NO_STD_SEND_ENVELOPE,
+    };
     NO_STD_TEMPLATE
+        .replace("// SEND\n", send)
         .replace("VARIANT", &variant.name)
         .replace("        // SENDS\n", &sends)
         .replace("        // READS\n", &reads)
@@ -357,12 +420,7 @@ fn other(e: impl core::fmt::Debug) -> Failure {
     ("other".to_owned(), format!("{e:?}"))
 }
 
-fn cases<'a>(case: &str, envelope: &mut MessageEnvelope) -> Result<(&'a str, PayloadType), Failure> {
-    Ok(match case {
-        // SENDS
-        other => panic!("no case {other}"),
-    })
-}
+// SEND
 
 fn read(case: &str, envelope: &MessageEnvelope) -> String {
     match case {
@@ -438,25 +496,9 @@ async fn run(args: &[String]) -> Result<Value, Failure> {
     .await
     .map_err(other)?;
     if args[0] == "send" {
-        let mut envelope = Box::<MessageEnvelope>::default();
-        let _ = envelope.timestamp.push_str("2026-12-03T12:00:00.000Z");
-        let _ = envelope.sender_name.push_str("drill-no_std");
-        let _ = envelope.sender_id.push_str(&smart::uuid_v4(random()));
-        let (dataname, payload_type) = cases(case, &mut envelope)?;
-        let payloads = [Outgoing { dataname, payload_type, data: b"hello from the drill" }];
-        let mut work = [0u8; 1024];
-        let mut uploader = HttpUploader {
-            connector: TokioConnector,
-            work: &mut work,
-            server: FileServer { url: "http://127.0.0.1:9", method: UploadMethod::Plik, token: None },
-        };
-        let mut out = vec![0u8; 64 * 1024];
-        let options = SendOptions { size_threshold: 1_000_000, jetstream: false };
-        smart::smartsend(&mut client, &mut envelope, subject, &payloads, &options, &mut uploader, &mut out, random())
-            .await
-            .map_err(|e| (e.kind().as_str().to_owned(), e.to_string()))?;
+        let envelope = send(&mut client, case, subject).await?;
         round_trip(&mut client).await?;
-        return Ok(json!({"sent": envelope.msg_id.as_str()}));
+        return Ok(json!({"sent": envelope}));
     }
     client.subscribe(subject, None).await.map_err(other)?;
     round_trip(&mut client).await?;
@@ -495,6 +537,85 @@ async fn main() {
         Ok(line) => println!("{line}"),
         Err((kind, at)) => println!("{}", json!({"error": {"kind": kind, "at": at}})),
     }
+}
+"#;
+
+/// The no_std send code of the generated-fields API.
+const NO_STD_SEND_FIELDS: &str = r#"const DATA: &[u8] = b"hello from the drill";
+
+/// What every case sets: the fields a board gives itself (clock, identity).
+fn base() -> EnvelopeFields<'static> {
+    EnvelopeFields {
+        timestamp: "2026-12-03T12:00:00.000Z",
+        sender_name: "drill-no_std",
+        sender_id: "5b0e1c9a-3f1d-4c2e-8a7b-9d6e5f4c3b2a",
+        ..Default::default()
+    }
+}
+
+fn cases(case: &str) -> (EnvelopeFields<'static>, Outgoing<'static>) {
+    match case {
+        // SENDS
+        other => panic!("no case {other}"),
+    }
+}
+
+async fn send<T: embedded_io_async::Read + embedded_io_async::Write>(
+    client: &mut Client<'_, T>,
+    case: &str,
+    subject: &str,
+) -> Result<String, Failure> {
+    let mut envelope = Box::<MessageEnvelope>::default();
+    let (fields, payload) = cases(case);
+    let mut work = [0u8; 1024];
+    let mut uploader = HttpUploader {
+        connector: TokioConnector,
+        work: &mut work,
+        server: FileServer { url: "http://127.0.0.1:9", method: UploadMethod::Plik, token: None },
+    };
+    let mut out = vec![0u8; 64 * 1024];
+    let options = SendOptions { size_threshold: 1_000_000, jetstream: false };
+    smart::smartsend(client, &mut envelope, &fields, subject, &[payload], &options, &mut uploader, &mut out, random())
+        .await
+        .map_err(|e| match e {
+            smart::SendError::Field(f) => (f.kind.as_str().to_owned(), f.at.to_string()),
+            other => (other.kind().as_str().to_owned(), other.to_string()),
+        })?;
+    Ok(envelope.msg_id.to_string())
+}
+"#;
+
+/// The no_std send code before the generated fields: the caller fills the envelope.
+const NO_STD_SEND_ENVELOPE: &str = r#"fn cases(case: &str, envelope: &mut MessageEnvelope) -> Result<(&'static str, PayloadType), Failure> {
+    Ok(match case {
+        // SENDS
+        other => panic!("no case {other}"),
+    })
+}
+
+async fn send<T: embedded_io_async::Read + embedded_io_async::Write>(
+    client: &mut Client<'_, T>,
+    case: &str,
+    subject: &str,
+) -> Result<String, Failure> {
+    let mut envelope = Box::<MessageEnvelope>::default();
+    let _ = envelope.timestamp.push_str("2026-12-03T12:00:00.000Z");
+    let _ = envelope.sender_name.push_str("drill-no_std");
+    let _ = envelope.sender_id.push_str("5b0e1c9a-3f1d-4c2e-8a7b-9d6e5f4c3b2a");
+    let (dataname, payload_type) = cases(case, &mut envelope)?;
+    let payloads = [Outgoing { dataname, payload_type, data: b"hello from the drill" }];
+    let mut work = [0u8; 1024];
+    let mut uploader = HttpUploader {
+        connector: TokioConnector,
+        work: &mut work,
+        server: FileServer { url: "http://127.0.0.1:9", method: UploadMethod::Plik, token: None },
+    };
+    let mut out = vec![0u8; 64 * 1024];
+    let options = SendOptions { size_threshold: 1_000_000, jetstream: false };
+    smart::smartsend(client, &mut envelope, subject, &payloads, &options, &mut uploader, &mut out, random())
+        .await
+        .map_err(|e| ("send".to_owned(), e.to_string()))?;
+    Ok(envelope.msg_id.to_string())
 }
 "#;
 

@@ -184,7 +184,10 @@ fn publish_raw(nats: &str, subject: &str, body: &[u8]) -> Result<(), String> {
         seen.extend_from_slice(&buf[..n]);
     }
     if String::from_utf8_lossy(&seen).contains("-ERR") {
-        return Err(format!("the server said {}", String::from_utf8_lossy(&seen)));
+        return Err(format!(
+            "the server said {}",
+            String::from_utf8_lossy(&seen)
+        ));
     }
     Ok(())
 }
@@ -199,16 +202,25 @@ fn injected(inject: &Value) -> Result<Vec<u8>, String> {
 }
 
 /// One check between a sender (`None`: the harness publishes `inject`) and a receiver.
-fn exchange(
-    built: &Built,
-    nats: &str,
-    case: &str,
-    check: &Check,
+struct Job<'v> {
+    name: String,
+    case: String,
+    check: &'v Check,
     sender: Option<Runtime>,
     receiver: Runtime,
-    subject: &str,
-    logs: &Path,
-) -> Result<String, String> {
+    subject: String,
+}
+
+fn exchange(built: &Built, nats: &str, job: &Job<'_>, logs: &Path) -> Result<String, String> {
+    let Job {
+        case,
+        check,
+        sender,
+        receiver,
+        subject,
+        ..
+    } = job;
+    let (case, subject, receiver) = (case.as_str(), subject.as_str(), *receiver);
     let log = |role: &str, r: Runtime| logs.join(format!("{subject}.{role}.{}.log", r.name()));
     let refuses = |r: Runtime| r == NoStd && check.no_std.is_some();
     let args = ["receive", case, nats, subject];
@@ -217,13 +229,14 @@ fn exchange(
     if ready["ready"] != true {
         return Err(format!("the receiver said {ready}"));
     }
-    match sender {
+    match *sender {
         Some(s) => {
             let args = ["send", case, nats, subject];
             let sent = Agent::start(s, built, &args, &log("send", s))?.line()?;
             if refuses(s) {
                 let want = check.no_std.as_ref().expect("checked");
-                return error_matches(&sent, want).map(|()| format!("{} refused: {sent}", s.name()));
+                return error_matches(&sent, want)
+                    .map(|()| format!("{} refused: {sent}", s.name()));
             }
             if sent.get("sent").is_none() {
                 return Err(format!("the sender said {sent}"));
@@ -232,7 +245,12 @@ fn exchange(
         None => publish_raw(
             nats,
             subject,
-            &injected(check.inject.as_ref().ok_or("a check with no value and no inject")?)?,
+            &injected(
+                check
+                    .inject
+                    .as_ref()
+                    .ok_or("a check with no value and no inject")?,
+            )?,
         )?,
     }
     let got = rx.line()?;
@@ -270,7 +288,14 @@ pub fn run_variant(variant: &Variant, built: &Built, nats: &str, outcome: &mut O
             let from = sender.map_or("harness", Runtime::name);
             let name = format!("{}: {case} {from} -> {}", variant.name, receiver.name());
             let subject = format!("drill.{}.{n}.{from}.{}", variant.name, receiver.name());
-            jobs.push((name, case.clone(), check, sender, receiver, subject));
+            jobs.push(Job {
+                name,
+                case: case.clone(),
+                check,
+                sender,
+                receiver,
+                subject,
+            });
         }
     }
     // A few exchanges at a time: each is two short-lived processes.
@@ -278,12 +303,9 @@ pub fn run_variant(variant: &Variant, built: &Built, nats: &str, outcome: &mut O
         let results: Vec<(String, Result<String, String>)> = std::thread::scope(|scope| {
             let handles: Vec<_> = chunk
                 .iter()
-                .map(|(name, case, check, sender, receiver, subject)| {
+                .map(|job| {
                     let logs = &logs;
-                    scope.spawn(move || {
-                        let r = exchange(built, nats, case, check, *sender, *receiver, subject, logs);
-                        (name.clone(), r)
-                    })
+                    scope.spawn(move || (job.name.clone(), exchange(built, nats, job, logs)))
                 })
                 .collect();
             handles
@@ -332,7 +354,10 @@ fn goldens(built: &Built, logs: &Path, outcome: &mut Outcome) {
             let lines = match Agent::start(runtime, built, &["goldens", &dir_arg], &log) {
                 Ok(agent) => agent.all_lines(),
                 Err(e) => {
-                    outcome.record(format!("{ALL_TYPES}: goldens {group} {}", runtime.name()), Err(e));
+                    outcome.record(
+                        format!("{ALL_TYPES}: goldens {group} {}", runtime.name()),
+                        Err(e),
+                    );
                     continue;
                 }
             };

@@ -80,12 +80,23 @@ impl Variant {
     }
 }
 
-/// The workspace root.
-pub fn root() -> PathBuf {
+/// The environment variable naming another checkout to drill (a tree with other branches
+/// merged, say); the scratch copies and target folders stay in this one's `target/drill/`.
+pub const SOURCE_VARIABLE: &str = "NATSBRIDGE_DRILL_WORKSPACE";
+
+/// This workspace's root.
+fn own_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("..")
         .canonicalize()
         .expect("the workspace root")
+}
+
+/// The workspace the drill copies: this one, or the one `NATSBRIDGE_DRILL_WORKSPACE` names.
+pub fn root() -> PathBuf {
+    std::env::var_os(SOURCE_VARIABLE)
+        .map(PathBuf::from)
+        .unwrap_or_else(own_root)
 }
 
 /// `tests/drill/changes/`.
@@ -95,7 +106,7 @@ pub fn changes_dir() -> PathBuf {
 
 /// `target/drill/`: the scratch workspaces, their shared target folders, the agents.
 pub fn drill_dir() -> PathBuf {
-    root().join("target").join("drill")
+    own_root().join("target").join("drill")
 }
 
 /// The variant whose schema must equal this fixture (the goldens of `all_types/` are made

@@ -163,7 +163,11 @@ mod tests {
             r#"{"a":"x","b":{"c":[9,2,3]},"n":true,"z":0,"d/e":[1,9,2,3]}"#
         );
         let failing = json!([{"op": "test", "path": "/a", "value": "y"}]);
-        assert!(apply(&mut doc, &failing).unwrap_err().contains("operation 0"));
+        assert!(
+            apply(&mut doc, &failing)
+                .unwrap_err()
+                .contains("operation 0")
+        );
         let missing = json!([{"op": "remove", "path": "/nope/x"}]);
         assert!(apply(&mut doc, &missing).is_err());
     }

@@ -34,7 +34,13 @@ fn copy_workspace(ws: &Path) -> Result<usize, String> {
     let root = root();
     let listed = Command::new("git")
         .current_dir(&root)
-        .args(["ls-files", "-z", "--cached", "--others", "--exclude-standard"])
+        .args([
+            "ls-files",
+            "-z",
+            "--cached",
+            "--others",
+            "--exclude-standard",
+        ])
         .output()
         .map_err(|e| format!("cannot run git ls-files: {e}"))?;
     if !listed.status.success() {
@@ -98,7 +104,11 @@ pub fn prepare(variant: &Variant) -> Result<Built, String> {
     let files = timed(&format!("[{}] copy the workspace", variant.name), || {
         copy_workspace(&ws)
     })?;
-    println!("drill: [{}] {files} files in {}", variant.name, ws.display());
+    println!(
+        "drill: [{}] {files} files in {}",
+        variant.name,
+        ws.display()
+    );
     let base = read_json(&root().join("schema/natsbridge.schema.json"))?;
     let schema = variant.schema(&base)?;
     if variant.name == ALL_TYPES {
@@ -117,7 +127,7 @@ pub fn prepare(variant: &Variant) -> Result<Built, String> {
     )?;
     sync(
         &ws.join("sdk-embedded/examples/drill_no_std.rs"),
-        agents::no_std_agent(variant, &schema).as_bytes(),
+        agents::no_std_agent(variant, &schema, agents::NoStdApi::of(&ws)).as_bytes(),
     )?;
     let python_agent = ws.join("drill-agents/agent.py");
     sync(&python_agent, agents::python_agent(variant).as_bytes())?;
@@ -125,25 +135,40 @@ pub fn prepare(variant: &Variant) -> Result<Built, String> {
     let target = drill_dir().join("target");
     let quiet = ["--quiet", "--offline", "--locked"];
     timed(
-        &format!("[{}] regenerate (cargo run -p natsbridge-codegen)", variant.name),
-        || cargo(&ws, &target, &[&quiet[..], &["run", "-p", "natsbridge-codegen"]].concat()),
+        &format!(
+            "[{}] regenerate (cargo run -p natsbridge-codegen)",
+            variant.name
+        ),
+        || {
+            cargo(
+                &ws,
+                &target,
+                &[&quiet[..], &["run", "-p", "natsbridge-codegen"]].concat(),
+            )
+        },
     )?;
-    timed(&format!("[{}] build the SDKs and agents", variant.name), || {
-        let build = [
-            "build",
-            "-p",
-            "natsbridge",
-            "--example",
-            "drill_std",
-            "-p",
-            "natsbridge-embedded",
-            "--example",
-            "drill_no_std",
-        ];
-        cargo(&ws, &target, &[&build[..], &quiet[..]].concat())
-    })?;
     timed(
-        &format!("[{}] build the example firmware (thumbv7em-none-eabihf)", variant.name),
+        &format!("[{}] build the SDKs and agents", variant.name),
+        || {
+            let build = [
+                "build",
+                "-p",
+                "natsbridge",
+                "--example",
+                "drill_std",
+                "-p",
+                "natsbridge-embedded",
+                "--example",
+                "drill_no_std",
+            ];
+            cargo(&ws, &target, &[&build[..], &quiet[..]].concat())
+        },
+    )?;
+    timed(
+        &format!(
+            "[{}] build the example firmware (thumbv7em-none-eabihf)",
+            variant.name
+        ),
         || {
             cargo(
                 &ws.join("sdk-embedded/firmware"),
