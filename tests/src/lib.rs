@@ -6,10 +6,12 @@
 //!   writer of section 8, independent of the SDK crates, driven by the schema file.
 //! * [`embedded_view`]: the no_std SDK's owned envelope and borrowed view as comparable JSON.
 //! * [`tools`]: where the tests find `micropython` and other interpreters.
+//! * [`drill`]: the schema-change drill (`tests/drill/`, `cargo run -p natsbridge-tests --bin schema_drill`).
 //!
 //! `tests/goldens.rs` holds the goldens to themselves: the reference receiver, the JSON
 //! Schema and the canonical writer must all agree with every `.expect.json`.
 
+pub mod drill;
 pub mod embedded_view;
 pub mod golden;
 pub mod interop;
