@@ -16,7 +16,6 @@ except ImportError:
 
 _RECV_SIZE = 2048  # bytes asked of each recv() for protocol lines and small messages
 _MAX_LINE = 8192  # a control line (INFO of a large cluster included) longer than this is garbage
-_SERVICE_MS = 5000  # publish() reads what the server sent at most this long after the last time
 
 
 def _is_timeout(e):
@@ -184,7 +183,6 @@ class NatsClient:
         self._responses = {}
         self._pending = []  # messages of subscriptions without callback, for wait_msg()
         self._next_token = 1
-        self._serviced = _ticks_ms()  # when publish() last handled what the server sent
 
     # ---- connection ----
 
@@ -284,7 +282,7 @@ class NatsClient:
         if self.sock is None:
             raise NatsBridgeError(KIND_NATS, self.url, "not connected")
         try:
-            self.sock.settimeout(self.timeout)  # a read may have left it at 0 (check_msg, _service)
+            self.sock.settimeout(self.timeout)  # a read may have left it at 1 ms (check_msg)
             _send_all(self.sock, data)
         except OSError as e:
             raise self._lost("send failed: %s" % e)
@@ -520,15 +518,6 @@ class NatsClient:
         else:
             self._send(frame)
         frame = None
-        if _ms_since(self._serviced) > _SERVICE_MS:
-            self._service()
-
-    def _service(self):
-        # Handles what the server sent meanwhile without waiting (its PINGs, an -ERR): a
-        # client that only publishes, and no longer flushes each message, stays alive.
-        self._serviced = _ticks_ms()
-        while self._process_op(0) is not None:
-            pass
 
     def subscribe(self, subject, callback=None, queue=""):
         """Subscribes to subject (wildcards allowed; queue group optional); callback is
