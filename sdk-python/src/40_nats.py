@@ -104,7 +104,21 @@ def _open_socket(host, port, timeout, url):
     except OSError as e:
         sock.close()
         raise NatsBridgeError(KIND_CONNECT, url, "cannot connect: %s" % e)
+    _no_delay(sock)
     return sock
+
+
+def _no_delay(sock):
+    # TCP_NODELAY where the port offers it: each frame goes out in one write, and Nagle's
+    # algorithm would hold it back for the peer's delayed ACK (40 ms). MicroPython's unix
+    # port passes Linux's numbers through without naming them (IPPROTO_TCP 6, TCP_NODELAY
+    # 1, also lwIP's); a port without the option keeps Nagle.
+    if not hasattr(sock, "setsockopt"):
+        return
+    try:
+        sock.setsockopt(getattr(socket, "IPPROTO_TCP", 6), getattr(socket, "TCP_NODELAY", 1), 1)
+    except (OSError, ValueError, TypeError):
+        pass
 
 
 def _send_all(sock, data):
@@ -294,6 +308,7 @@ class NatsClient:
         if self.sock is None:
             raise NatsBridgeError(KIND_NATS, self.url, "not connected")
         try:
+            self.sock.settimeout(self.timeout)  # a read may have left it at 1 ms (check_msg)
             _send_all(self.sock, data)
         except OSError as e:
             raise self._lost("send failed: %s" % e)
@@ -500,7 +515,9 @@ class NatsClient:
         """Publishes bytes (or str, sent as UTF-8, or a list of bytes sent one after
         the other as one message) on subject, with an optional reply subject and
         headers (a dict). Refuses, naming the subject, a message larger than the
-        server's max_payload before sending anything."""
+        server's max_payload before sending anything. Returns once the frame is
+        written, without waiting for the server: flush() does that (an -ERR the
+        server sends meanwhile is raised by the next call that reads)."""
         if isinstance(data, str):
             data = data.encode("utf-8")
         parts = data if isinstance(data, list) else [data]
@@ -518,10 +535,17 @@ class NatsClient:
             op = "HPUB %s%s %d %d\r\n" % (subject, reply, len(hdr), size)
         else:
             op = "PUB %s%s %d\r\n" % (subject, reply, size)
-        self._send(op.encode("utf-8") + hdr)
-        for part in parts:
-            self._send(part)
-        self._send(b"\r\n")
+        frame = [op.encode("utf-8"), hdr] + parts + [b"\r\n"]
+        try:
+            frame = b"".join(frame)  # the whole frame in one write
+        except MemoryError:  # a small heap: the parts one after the other (a copy would not fit)
+            gc.collect()
+        if isinstance(frame, list):
+            for part in frame:
+                self._send(part)
+        else:
+            self._send(frame)
+        frame = None
 
     def subscribe(self, subject, callback=None, queue=""):
         """Subscribes to subject (wildcards allowed; queue group optional); callback is

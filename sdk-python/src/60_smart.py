@@ -209,7 +209,9 @@ def smartsend(subject, data, nats_url="nats://localhost:4222", fileserver_url="h
     before anything is published. reply_to is also the NATS reply subject.
     jetstream=True publishes with Nats-Msg-Id and waits for the stream's ack.
     is_publish=False only builds the envelope. client is a connected NatsClient to
-    use instead of the shared one of nats_url. msg_id, timestamp, sender_id and
+    use instead of the shared one of nats_url: smartsend then returns once the frame
+    is written, as NatsClient.publish does (client.flush() waits for the server); the
+    one-call form, without client, flushes before it returns. msg_id, timestamp, sender_id and
     payload_ids (a list) fix what is otherwise generated. Errors: NatsBridgeError
     naming the payload, subject, field or URL.
     """
@@ -218,7 +220,8 @@ def smartsend(subject, data, nats_url="nats://localhost:4222", fileserver_url="h
     if payload_ids is not None and len(payload_ids) != len(data):
         raise NatsBridgeError(KIND_BAD_VALUE, "payload_ids", "%d ids for %d payloads" % (len(payload_ids), len(data)))
     values = _filled(MessageEnvelope, _settable(MessageEnvelope, fields, ""), subject, nats_url)
-    if is_publish and client is None:
+    one_call = is_publish and client is None  # flushes before returning: nothing reported sent is lost
+    if one_call:
         client = connection(nats_url)
     if max_payload is None:
         max_payload = client.max_payload if client is not None else DEFAULT_MAX_PAYLOAD
@@ -283,7 +286,8 @@ def smartsend(subject, data, nats_url="nats://localhost:4222", fileserver_url="h
             client.jetstream_publish(subject, body, env.msg_id)
         else:
             client.publish(subject, body, env.reply_to)
-            client.flush()
+            if one_call:
+                client.flush()
     body = None
     for i in big:
         payloads[i].data = big[i].decode("ascii")

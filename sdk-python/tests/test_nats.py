@@ -270,3 +270,104 @@ def test_oversized_envelope_moves_payloads_to_the_file_server():
         assert c.wait_msg(0.3) is None, "nothing was published"
     finally:
         c.close()
+
+
+class _CountingSocket:
+    """Wraps a socket and records each write (send or sendall) as the bytes it was given."""
+
+    def __init__(self, sock):
+        self._sock = sock
+        self.writes = []
+
+    def send(self, data):
+        n = self._sock.send(data)
+        self.writes.append(bytes(data[:n]))
+        return n
+
+    def sendall(self, data):
+        self._sock.sendall(data)
+        self.writes.append(bytes(data))
+
+    def __getattr__(self, name):
+        return getattr(self._sock, name)
+
+
+def test_each_frame_goes_out_in_one_write_and_publish_does_not_ping():
+    c = connected()
+    try:
+        counting = c.sock = _CountingSocket(c.sock)
+        subject = unique("t.onewrite")
+        sid = c.subscribe(subject)
+        big = pattern(100000)
+        c.publish(subject, b"small")
+        c.publish(subject, b"with headers", reply_to="r.1", headers={"X-A": "1"})
+        c.publish(subject, [b"part one,", big, b",end"])
+        got = [c.wait_msg(5) for _ in range(3)]
+        assert [m.data for m in got] == [b"small", b"with headers", b"part one," + big + b",end"]
+        c.unsubscribe(sid)
+        c.flush()
+        w = counting.writes
+        assert len(w) == 6, "one write per frame (SUB, 3 x PUB, UNSUB, PING), got %r" % [x[:20] for x in w]
+        assert w[0] == ("SUB %s %d\r\n" % (subject, sid)).encode()
+        assert w[1] == ("PUB %s 5\r\nsmall\r\n" % subject).encode()
+        hdr = b"NATS/1.0\r\nX-A: 1\r\n\r\n"
+        assert w[2] == ("HPUB %s r.1 %d %d\r\n" % (subject, len(hdr), len(hdr) + 12)).encode() + hdr + b"with headers\r\n"
+        assert w[3] == ("PUB %s %d\r\n" % (subject, len(big) + 13)).encode() + b"part one," + big + b",end\r\n"
+        assert w[4] == ("UNSUB %d\r\n" % sid).encode() and w[5] == b"PING\r\n", "publish itself sends no PING"
+    finally:
+        c.close()
+
+
+def test_smartsend_on_a_client_writes_one_frame_and_the_one_call_form_flushes():
+    url = need("NATSBRIDGE_NATS_URL")
+    c = connected()
+    try:
+        subject = unique("t.noflush")
+        c.subscribe(subject)
+        counting = c.sock = _CountingSocket(c.sock)
+        nb.smartsend(subject, [("a", pattern(3000), "binary")], client=c)
+        assert len(counting.writes) == 1 and counting.writes[0].startswith(b"PUB "), counting.writes
+        assert counting.writes[0].endswith(b"\r\n") and b"PING" not in counting.writes[0]
+        shared = nb.connection(url)
+        shared_counting = shared.sock = _CountingSocket(shared.sock)
+        nb.smartsend(subject, [("b", "text", "text")], nats_url=url)
+        assert len(shared_counting.writes) == 2 and shared_counting.writes[1] == b"PING\r\n", \
+            "the one-call form flushes before returning: %r" % shared_counting.writes
+        got = [nb.smartreceive(c.wait_msg(5)) for _ in range(2)]
+        assert got == [[("a", pattern(3000), "binary")], [("b", "text", "text")]], got
+    finally:
+        c.close()
+        nb.close_connections()
+
+
+class _RecordingSocketModule:
+    """Stands in for the socket module inside nats_bridge and records setsockopt calls."""
+
+    def __init__(self, real):
+        self._real = real
+        self.options = []
+
+    def socket(self, *args):
+        module = self
+
+        class Recording(_CountingSocket):
+            def setsockopt(self, level, option, value):
+                module.options.append((level, option, value))
+                return self._sock.setsockopt(level, option, value)
+
+        return Recording(self._real.socket(*args))
+
+    def __getattr__(self, name):
+        return getattr(self._real, name)
+
+
+def test_connections_set_tcp_nodelay():
+    real = nb.socket
+    nb.socket = recording = _RecordingSocketModule(real)
+    try:
+        c = connected()
+        c.close()
+    finally:
+        nb.socket = real
+    want = (getattr(real, "IPPROTO_TCP", 6), getattr(real, "TCP_NODELAY", 1), 1)
+    assert want == (6, 1, 1) and recording.options == [want], recording.options
