@@ -60,6 +60,10 @@ MAX_DELAY_MS = 5000
 # Largest link payload a receiver downloads by default (1 GiB); a larger declared size
 # is too_large before anything is fetched.
 MAX_DOWNLOAD_BYTES = 1073741824
+# The most bytes of link payloads one envelope may make an in-memory receive hold (256
+# MiB), the sum of their declared sizes; larger envelopes are too_large unless streamed
+# to files.
+MAX_IN_MEMORY_BYTES = 268435456
 # The NATS server's default max_payload (1 MiB), assumed when the server does not say.
 DEFAULT_MAX_PAYLOAD = 1048576
 
@@ -2473,7 +2477,7 @@ def _envelope_of(msg):
 
 # bytes: the most link payload bytes one envelope may make smartreceive hold in memory (the
 # sum of the declared sizes of the links it does not stream to download_to), unless told
-DEFAULT_MAX_IN_MEMORY = MAX_DOWNLOAD_BYTES
+DEFAULT_MAX_IN_MEMORY = MAX_IN_MEMORY_BYTES
 
 
 def _allows(entry, scheme, host, port):

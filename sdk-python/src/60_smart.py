@@ -306,7 +306,7 @@ def _envelope_of(msg):
 
 # bytes: the most link payload bytes one envelope may make smartreceive hold in memory (the
 # sum of the declared sizes of the links it does not stream to download_to), unless told
-DEFAULT_MAX_IN_MEMORY = MAX_DOWNLOAD_BYTES
+DEFAULT_MAX_IN_MEMORY = MAX_IN_MEMORY_BYTES
 
 
 def _allows(entry, scheme, host, port):

@@ -428,8 +428,8 @@ impl Client {
         payloads: Vec<Payload>,
         options: &SendOptions,
     ) -> Result<MessageEnvelope, Error> {
-        if !options.reply_to.is_empty() {
-            crate::checks::check_subject("reply_to", &options.reply_to)?;
+        if !options.fields.reply_to.is_empty() {
+            crate::checks::check_subject("reply_to", &options.fields.reply_to)?;
         }
         let headers = options.jetstream.then(|| {
             // The id is not known before composing; reserve room for a UUID-long one.

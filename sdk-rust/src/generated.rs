@@ -26,6 +26,9 @@ pub mod contract {
     /// Largest link payload a receiver downloads by default (1 GiB); a larger declared size is
     /// too_large before anything is fetched.
     pub const MAX_DOWNLOAD_BYTES: u64 = 1_073_741_824;
+    /// The most bytes of link payloads one envelope may make an in-memory receive hold (256 MiB),
+    /// the sum of their declared sizes; larger envelopes are too_large unless streamed to files.
+    pub const MAX_IN_MEMORY_BYTES: u64 = 268_435_456;
     /// The NATS server's default max_payload (1 MiB), assumed when the server does not say.
     pub const DEFAULT_MAX_PAYLOAD: u64 = 1_048_576;
 }

@@ -13,9 +13,10 @@ pub const DEFAULT_MAX_DOWNLOAD_BYTES: u64 = crate::contract::MAX_DOWNLOAD_BYTES;
 
 /// The most bytes of link payloads one envelope may make an in-memory receive
 /// ([`Client::smartreceive`](crate::Client::smartreceive), [`Client::subscribe`](crate::Client::subscribe),
-/// [`smartreceive`](crate::smartreceive)) hold, unless told otherwise (256 MiB). Receive larger
+/// [`smartreceive`](crate::smartreceive)) hold, unless told otherwise: the contract's
+/// [`MAX_IN_MEMORY_BYTES`](crate::contract::MAX_IN_MEMORY_BYTES) (256 MiB). Receive larger
 /// payloads to files ([`Client::payload_to_file`](crate::Client::payload_to_file)).
-pub const DEFAULT_MAX_IN_MEMORY_BYTES: u64 = 256 << 20;
+pub const DEFAULT_MAX_IN_MEMORY_BYTES: u64 = crate::contract::MAX_IN_MEMORY_BYTES;
 
 /// One allowed link host: a lower-case name or IP address and a port (`None`: the default
 /// port of the link's scheme, 80 for http, 443 for https).
