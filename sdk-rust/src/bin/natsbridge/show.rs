@@ -8,6 +8,15 @@ use natsbridge::{Data, MessageEnvelope, MessagePayload, ReceivedPayload};
 /// Texts and JSON values up to this many bytes are printed in full.
 const PREVIEW_BYTES: usize = 2000;
 
+/// A string field of `envelope` by its schema name, `""` when a schema variant has none (so
+/// that renaming the field in the schema needs no edit here).
+fn string_field(envelope: &MessageEnvelope, name: &str) -> String {
+    serde_json::to_value(envelope)
+        .ok()
+        .and_then(|value| value.get(name)?.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
 /// The header lines of an envelope.
 pub fn envelope(envelope: &MessageEnvelope) -> String {
     let mut out = format!(
@@ -17,7 +26,7 @@ pub fn envelope(envelope: &MessageEnvelope) -> String {
         envelope.sender_name,
         envelope.sender_id,
         envelope.timestamp,
-        envelope.msg_purpose,
+        string_field(envelope, "msg_purpose"),
         envelope.correlation_id,
     );
     if !envelope.receiver_name.is_empty() || !envelope.receiver_id.is_empty() {
