@@ -5,6 +5,14 @@ use std::fmt;
 
 use crate::ErrorKind;
 
+impl ErrorKind {
+    /// The name of [`ErrorKind::Jetstream`] before the kinds were generated from the schema
+    /// (PascalCase of `jetstream`); kept so that older code compiles.
+    #[allow(non_upper_case_globals)]
+    #[deprecated(note = "use ErrorKind::Jetstream, the schema's `jetstream` in PascalCase")]
+    pub const JetStream: ErrorKind = ErrorKind::Jetstream;
+}
+
 /// An error of this crate.
 ///
 /// ```

@@ -181,54 +181,44 @@ fn format_path(format: StringFormat) -> &'static str {
     }
 }
 
-/// A function (a path or a closure) turning `(Value, &At)` into a value of `ty`.
-fn decoder(ty: &FieldType) -> String {
-    let closure = |body: String| format!("|value, at: &At<'_>| {body}");
+/// The call decoding `value` at `at` (an expression of type `&At`) into a value of `ty`.
+fn call(ty: &FieldType, at: &str) -> String {
     match ty {
         FieldType::String {
             constant: Some(text),
             ..
-        } => closure(format!("wire::constant(value, at, {})", rust_str(text))),
+        } => format!("wire::constant(value, {at}, {})", rust_str(text)),
         FieldType::String {
             format: Some(format),
             ..
-        } => closure(format!(
-            "wire::formatted(value, at, {})",
-            format_path(*format)
-        )),
-        FieldType::String { .. } => "wire::string".to_string(),
-        FieldType::Bool => "wire::boolean".to_string(),
-        FieldType::Unsigned => "wire::unsigned".to_string(),
-        FieldType::Signed => "wire::signed".to_string(),
-        FieldType::Number => "wire::number".to_string(),
-        FieldType::FreeObject { .. } => "wire::object".to_string(),
-        FieldType::Enum(e) => closure(format!(
-            "wire::enumeration(value, at, {e}::EXPECTED, {e}::parse)"
-        )),
-        FieldType::Struct(name) => format!("{name}::from_value"),
-        FieldType::Array { item, .. } => {
-            closure(format!("wire::array(value, at, {})", decoder(item)))
+        } => format!("wire::formatted(value, {at}, {})", format_path(*format)),
+        FieldType::String { .. } => format!("wire::string(value, {at})"),
+        FieldType::Bool => format!("wire::boolean(value, {at})"),
+        FieldType::Unsigned => format!("wire::unsigned(value, {at})"),
+        FieldType::Signed => format!("wire::signed(value, {at})"),
+        FieldType::Number => format!("wire::number(value, {at})"),
+        FieldType::FreeObject { .. } => format!("wire::object(value, {at})"),
+        FieldType::Enum(e) => {
+            format!("wire::enumeration(value, {at}, {e}::EXPECTED, {e}::parse)")
         }
+        FieldType::Struct(name) => format!("{name}::from_value(value, {at})"),
+        FieldType::Array { item, .. } => format!("wire::array(value, {at}, {})", decoder(item)),
+    }
+}
+
+/// A function turning `(Value, &At)` into a value of `ty`: a path where one fits, else a
+/// closure.
+fn decoder(ty: &FieldType) -> String {
+    let call = call(ty, "at");
+    match call.strip_suffix("(value, at)") {
+        Some(path) => path.to_string(),
+        None => format!("|value, at: &At<'_>| {call}"),
     }
 }
 
 /// The expression decoding `value` at `at` into a value of `ty`, with `?`.
 fn convert(ty: &FieldType, at: &str) -> String {
-    match ty {
-        FieldType::String {
-            constant: Some(text),
-            ..
-        } => format!("wire::constant(value, {at}, {})?", rust_str(text)),
-        FieldType::String {
-            format: Some(format),
-            ..
-        } => format!("wire::formatted(value, {at}, {})?", format_path(*format)),
-        FieldType::Enum(e) => {
-            format!("wire::enumeration(value, {at}, {e}::EXPECTED, {e}::parse)?")
-        }
-        FieldType::Array { item, .. } => format!("wire::array(value, {at}, {})?", decoder(item)),
-        other => format!("{}(value, {at})?", decoder(other)),
-    }
+    format!("{}?", call(ty, at))
 }
 
 /// A Rust expression of a default value of a field of type `ty`.

@@ -26,7 +26,7 @@ pub struct EnvelopeArgs {
     /// Payloads of this many bytes or more go as links.
     #[arg(long, default_value_t = natsbridge::contract::SIZE_THRESHOLD)]
     size_threshold: u64,
-    /// The message purpose (the schema's default otherwise).
+    /// The message purpose, `msg_purpose` (the schema's default otherwise).
     #[arg(long)]
     purpose: Option<String>,
     /// The sender name (the schema's default otherwise).
@@ -60,9 +60,6 @@ impl EnvelopeArgs {
         let mut options = SendOptions::new()
             .size_threshold(self.size_threshold)
             .jetstream(self.jetstream);
-        if let Some(purpose) = &self.purpose {
-            options = options.msg_purpose(purpose);
-        }
         if let Some(name) = &self.sender_name {
             options = options.sender_name(name);
         }
@@ -76,6 +73,10 @@ impl EnvelopeArgs {
             options = options.reply_to(subject);
         }
         let mut fields = options.fields().clone();
+        if let Some(purpose) = &self.purpose {
+            // By name, so that a schema variant renaming the field needs no edit here.
+            fields.set("msg_purpose", purpose.as_str().into())?;
+        }
         for field in &self.fields {
             let Some((name, text)) = field.split_once('=') else {
                 return Err(Error::new(
