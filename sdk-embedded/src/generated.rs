@@ -192,7 +192,7 @@ impl core::fmt::Display for ErrorKind {
     }
 }
 
-/// What a caller gives to send a [`MessageEnvelopeFields`]'s envelope: every settable field of
+/// What a caller gives to send an envelope ([`MessageEnvelopeFields`]): every settable field of
 /// the root structure, borrowed. `Default` holds the schema defaults.
 pub type EnvelopeFields<'a> = MessageEnvelopeFields<'a>;
 
