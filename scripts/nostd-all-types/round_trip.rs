@@ -27,7 +27,7 @@ fn every_new_type_decodes_and_encodes_canonically() {
     let location = e.device.as_ref().unwrap().location.as_ref().unwrap();
     assert_eq!((location.lat, location.lon), (52.5, -13.25));
     assert_eq!(e.tags.len(), 2);
-    assert_eq!(e.readings[1].ok, false);
+    assert!(!e.readings[1].ok);
     assert!(e.readings[0].ok, "the default of ok");
     let json = encode(&e);
     let tail = json.split(r#""broker_url":"""#).nth(1).unwrap();

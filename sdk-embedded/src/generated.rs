@@ -241,6 +241,8 @@ pub struct MessageEnvelopeFields<'a> {
     pub metadata: &'a str,
 }
 
+// Written out even where `derive` would do, so that schema defaults have one place.
+#[allow(clippy::derivable_impls)]
 impl Default for MessageEnvelopeFields<'_> {
     fn default() -> Self {
         Self {
@@ -301,6 +303,8 @@ pub struct MessagePayloadFields<'a> {
     pub metadata: &'a str,
 }
 
+// Written out even where `derive` would do, so that schema defaults have one place.
+#[allow(clippy::derivable_impls)]
 impl Default for MessagePayloadFields<'_> {
     fn default() -> Self {
         Self {
@@ -384,6 +388,8 @@ pub struct MessageEnvelope {
     pub payloads: Vec<MessagePayload, 8>,
 }
 
+// Written out even where `derive` would do, so that schema defaults have one place.
+#[allow(clippy::derivable_impls)]
 impl Default for MessageEnvelope {
     fn default() -> Self {
         Self {
@@ -810,6 +816,8 @@ pub struct MessagePayload {
     pub metadata: JsonObject<256>,
 }
 
+// Written out even where `derive` would do, so that schema defaults have one place.
+#[allow(clippy::derivable_impls)]
 impl Default for MessagePayload {
     fn default() -> Self {
         Self {
