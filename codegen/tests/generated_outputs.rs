@@ -133,3 +133,37 @@ fn rust_std_output_for_every_type() {
         insta::assert_snapshot!("vocabulary_all_types__rust_std", output);
     });
 }
+
+/// `text` through `rustfmt` (edition 2024), as the generator formats its outputs.
+fn rustfmt(text: &str) -> String {
+    use std::io::Write;
+    let mut child = std::process::Command::new("rustfmt")
+        .args(["--edition", "2024", "--emit", "stdout"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("rustfmt runs");
+    child
+        .stdin
+        .take()
+        .expect("a stdin")
+        .write_all(text.as_bytes())
+        .expect("rustfmt reads");
+    let out = child.wait_with_output().expect("rustfmt ends");
+    assert!(out.status.success(), "rustfmt refused the no_std output");
+    String::from_utf8(out.stdout).expect("UTF-8")
+}
+
+#[test]
+fn no_std_output_for_the_vocabulary_fixture() {
+    // The no_std backend alone: `scripts/nostd-all-types/run` compiles and tests this output.
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/vocabulary/all_types.json");
+    let text = std::fs::read_to_string(path).expect("the fixture is readable");
+    let model = natsbridge_codegen::read_schema("fixtures/vocabulary/all_types.json", &text)
+        .expect("the vocabulary fixture is accepted");
+    let source = natsbridge_codegen::backend::rust_embedded::render(&model).expect("renders");
+    insta::with_settings!({ description => "every type of the vocabulary", omit_expression => true }, {
+        insta::assert_snapshot!("vocabulary_all_types__rust_embedded", rustfmt(&source));
+    });
+}

@@ -195,7 +195,7 @@ impl core::fmt::Display for ErrorKind {
     }
 }
 
-/// What a caller gives to send a [`MessageEnvelopeFields`]'s envelope: every settable field of
+/// What a caller gives to send an envelope ([`MessageEnvelopeFields`]): every settable field of
 /// the root structure, borrowed. `Default` holds the schema defaults.
 pub type EnvelopeFields<'a> = MessageEnvelopeFields<'a>;
 
@@ -244,6 +244,8 @@ pub struct MessageEnvelopeFields<'a> {
     pub metadata: &'a str,
 }
 
+// Written out even where `derive` would do, so that schema defaults have one place.
+#[allow(clippy::derivable_impls)]
 impl Default for MessageEnvelopeFields<'_> {
     fn default() -> Self {
         Self {
@@ -304,6 +306,8 @@ pub struct MessagePayloadFields<'a> {
     pub metadata: &'a str,
 }
 
+// Written out even where `derive` would do, so that schema defaults have one place.
+#[allow(clippy::derivable_impls)]
 impl Default for MessagePayloadFields<'_> {
     fn default() -> Self {
         Self {
@@ -387,6 +391,8 @@ pub struct MessageEnvelope {
     pub payloads: Vec<MessagePayload, 8>,
 }
 
+// Written out even where `derive` would do, so that schema defaults have one place.
+#[allow(clippy::derivable_impls)]
 impl Default for MessageEnvelope {
     fn default() -> Self {
         Self {
@@ -813,6 +819,8 @@ pub struct MessagePayload {
     pub metadata: JsonObject<256>,
 }
 
+// Written out even where `derive` would do, so that schema defaults have one place.
+#[allow(clippy::derivable_impls)]
 impl Default for MessagePayload {
     fn default() -> Self {
         Self {

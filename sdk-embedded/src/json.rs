@@ -623,9 +623,13 @@ impl<'a> Reader<'a> {
         let mut fits = true;
         for &b in digits {
             let d = i64::from(b - b'0');
-            let next = n
-                .checked_mul(10)
-                .and_then(|n| if negative { n.checked_sub(d) } else { n.checked_add(d) });
+            let next = n.checked_mul(10).and_then(|n| {
+                if negative {
+                    n.checked_sub(d)
+                } else {
+                    n.checked_add(d)
+                }
+            });
             match next {
                 Some(v) => n = v,
                 None => fits = false,
@@ -1182,7 +1186,10 @@ mod number_tests {
 
     #[test]
     fn integers_and_numbers_refuse_what_they_cannot_hold() {
-        assert_eq!(Reader::new(b"-9223372036854775808").signed(), Ok(Some(i64::MIN)));
+        assert_eq!(
+            Reader::new(b"-9223372036854775808").signed(),
+            Ok(Some(i64::MIN))
+        );
         assert_eq!(Reader::new(b"9223372036854775808").signed(), Ok(None));
         assert!(Reader::new(b"1.0").signed().is_err());
         assert!(Reader::new(b"1e3").signed().is_err());

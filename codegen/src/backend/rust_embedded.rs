@@ -44,6 +44,11 @@ struct ErrorKindView {
 
 /// `<Struct>Fields<'a>`: what a caller sets when sending a `<Struct>`.
 struct FieldsView {
+    /// Some field's copy can fail (and names its place).
+    uses_at: bool,
+    /// `<'a>` / `<'_>`, or nothing when no field borrows.
+    lt: String,
+    lt_anon: String,
     name: String,
     target: String,
     fields: Vec<SettableView>,
@@ -65,6 +70,9 @@ struct StructView {
     max_encoded_len: usize,
     /// No `f64` inside: the structure derives `Eq` too.
     eq: bool,
+    /// `<'a>` / `<'_>` for the view, or nothing when it borrows nothing.
+    view_lt: String,
+    view_lt_anon: String,
     /// Some field is optional (left out when absent): keys are written with `write_key`.
     dynamic_keys: bool,
     fields: Vec<FieldView>,
@@ -130,14 +138,10 @@ pub fn render(model: &Model) -> Result<String, askama::Error> {
         .map(String::len)
         .max()
         .unwrap_or(1);
-    let uses_default_text = model
-        .structs
-        .iter()
-        .flat_map(|s| &s.fields)
-        .any(|f| {
-            matches!(&f.default, Some(DefaultValue::String(s)) if !s.is_empty())
-                || matches!(&f.ty, FieldType::String { constant: Some(c), .. } if !c.is_empty())
-        });
+    let uses_default_text = model.structs.iter().flat_map(|s| &s.fields).any(|f| {
+        matches!(&f.default, Some(DefaultValue::String(s)) if !s.is_empty())
+            || matches!(&f.ty, FieldType::String { constant: Some(c), .. } if !c.is_empty())
+    });
     let root = model.root();
     let payload_fields = root
         .field("payloads")
@@ -154,7 +158,11 @@ pub fn render(model: &Model) -> Result<String, askama::Error> {
                 doc: rust_doc(&k.description, "    "),
             })
             .collect(),
-        fields_structs: model.structs.iter().map(fields_view).collect(),
+        fields_structs: model
+            .structs
+            .iter()
+            .map(|s| fields_view(model, s))
+            .collect(),
         envelope_fields: format!("{}Fields", root.name),
         payload_fields,
         preamble: crate::preamble("//"),
@@ -183,7 +191,7 @@ fn struct_view(model: &Model, s: &Struct) -> StructView {
             let name = &field.name;
             let at = format!("at.key({})", rust_str(name));
             let rust_type = owned_type(&field.ty);
-            let view_type = view_type(&field.ty);
+            let view_type = view_type(model, &field.ty);
             let (read, view_read) = match &field.ty {
                 // Read in place: free-form objects, structures and arrays are large.
                 FieldType::FreeObject { .. } if !field.optional => (
@@ -206,7 +214,7 @@ fn struct_view(model: &Model, s: &Struct) -> StructView {
                     arrays.push(ArrayView {
                         name: name.clone(),
                         item: owned_type(item),
-                        view_item: view_type_of(item),
+                        view_item: view_type_of(model, item),
                         read_item: read_value(item, false, "at_item"),
                         view_read_item: read_value(item, true, "at_item"),
                         max_items: *max_items,
@@ -333,6 +341,8 @@ fn struct_view(model: &Model, s: &Struct) -> StructView {
         doc: rust_doc(&s.description, ""),
         max_encoded_len: max_encoded_len(model, s),
         eq: !has_number(model, s),
+        view_lt: lifetime(view_borrows(model, s)).to_string(),
+        view_lt_anon: if view_borrows(model, s) { "<'_>" } else { "" }.to_string(),
         dynamic_keys,
         fields,
         arrays,
@@ -369,21 +379,24 @@ fn owned_type(ty: &FieldType) -> String {
 }
 
 /// The type of a value of `ty` in a borrowed view.
-fn view_type(ty: &FieldType) -> String {
+fn view_type(model: &Model, ty: &FieldType) -> String {
     match ty {
         FieldType::Array { item, max_items } => {
-            format!("Vec<{}, {max_items}>", view_type_of(item))
+            format!("Vec<{}, {max_items}>", view_type_of(model, item))
         }
-        other => view_type_of(other),
+        other => view_type_of(model, other),
     }
 }
 
-fn view_type_of(ty: &FieldType) -> String {
+fn view_type_of(model: &Model, ty: &FieldType) -> String {
     match ty {
         FieldType::String { .. } => "JsonStr<'a>".to_string(),
         FieldType::FreeObject { .. } => "JsonObjectView<'a>".to_string(),
-        FieldType::Struct(name) => format!("{name}View<'a>"),
-        FieldType::Array { .. } => view_type(ty),
+        FieldType::Struct(name) => format!(
+            "{name}View{}",
+            lifetime(view_borrows(model, model.struct_named(name)))
+        ),
+        FieldType::Array { .. } => view_type(model, ty),
         other => owned_type(other),
     }
 }
@@ -612,7 +625,7 @@ fn constants(model: &Model) -> Vec<ConstView> {
 }
 
 /// The type of a settable field in `<Struct>Fields<'a>`.
-fn fields_type(ty: &FieldType) -> String {
+fn fields_type(model: &Model, ty: &FieldType) -> String {
     match ty {
         FieldType::String { .. } | FieldType::FreeObject { .. } => "&'a str".to_string(),
         FieldType::Bool => "bool".to_string(),
@@ -620,8 +633,11 @@ fn fields_type(ty: &FieldType) -> String {
         FieldType::Signed => "i64".to_string(),
         FieldType::Number => "f64".to_string(),
         FieldType::Enum(e) => e.clone(),
-        FieldType::Struct(name) => format!("{name}Fields<'a>"),
-        FieldType::Array { item, .. } => format!("&'a [{}]", fields_type(item)),
+        FieldType::Struct(name) => format!(
+            "{name}Fields{}",
+            lifetime(fields_borrow(model, model.struct_named(name)))
+        ),
+        FieldType::Array { item, .. } => format!("&'a [{}]", fields_type(model, item)),
     }
 }
 
@@ -675,7 +691,7 @@ fn owned_value(ty: &FieldType, value: &str, by_ref: bool, at: &str) -> String {
     }
 }
 
-fn fields_view(s: &Struct) -> FieldsView {
+fn fields_view(model: &Model, s: &Struct) -> FieldsView {
     let fields = s
         .fields
         .iter()
@@ -694,7 +710,7 @@ fn fields_view(s: &Struct) -> FieldsView {
                     owned_value(&field.ty, &format!("self.{name}"), false, &at)
                 )
             };
-            let ty = fields_type(&field.ty);
+            let ty = fields_type(model, &field.ty);
             SettableView {
                 name: name.clone(),
                 doc: rust_doc(&field.description, "    "),
@@ -708,9 +724,55 @@ fn fields_view(s: &Struct) -> FieldsView {
             }
         })
         .collect();
+    let uses_at = s.fields.iter().filter(|f| f.settable()).any(|f| {
+        !matches!(
+            f.ty,
+            FieldType::Bool
+                | FieldType::Unsigned
+                | FieldType::Signed
+                | FieldType::Number
+                | FieldType::Enum(_)
+        )
+    });
+    let borrows = fields_borrow(model, s);
     FieldsView {
+        uses_at,
+        lt: lifetime(borrows).to_string(),
+        lt_anon: if borrows { "<'_>" } else { "" }.to_string(),
         name: format!("{}Fields", s.name),
         target: s.name.clone(),
         fields,
     }
+}
+
+/// Whether the borrowed view of `s` holds a borrow (then it is `...View<'a>`).
+fn view_borrows(model: &Model, s: &Struct) -> bool {
+    fn in_type(model: &Model, ty: &FieldType) -> bool {
+        match ty {
+            FieldType::String { .. } | FieldType::FreeObject { .. } => true,
+            FieldType::Struct(name) => view_borrows(model, model.struct_named(name)),
+            FieldType::Array { item, .. } => in_type(model, item),
+            _ => false,
+        }
+    }
+    s.fields.iter().any(|f| in_type(model, &f.ty))
+}
+
+/// Whether `<Struct>Fields` of `s` holds a borrow (then it is `...Fields<'a>`).
+fn fields_borrow(model: &Model, s: &Struct) -> bool {
+    s.fields
+        .iter()
+        .filter(|f| f.settable())
+        .any(|f| match &f.ty {
+            FieldType::String { .. } | FieldType::FreeObject { .. } | FieldType::Array { .. } => {
+                true
+            }
+            FieldType::Struct(name) => fields_borrow(model, model.struct_named(name)),
+            _ => false,
+        })
+}
+
+/// `<'a>` when `borrows`, else nothing.
+fn lifetime(borrows: bool) -> &'static str {
+    if borrows { "<'a>" } else { "" }
 }
