@@ -674,14 +674,15 @@ def _check_number_range(value):
 # The one generic reader and writer of the generated structures. Each generated class is
 # a _Struct with a table FIELDS, one row per key in canonical order:
 #
-#   (key, kind, default, aliases, capacity, nested, fill)
+#   (key, kind, default, aliases, capacity, nested, fill, text)
 #
 # kind is str, uuid, date-time (strings with that format, "" allowed), const (nested is the
 # value), bool, u64, i64, f64, obj (free-form dict), enum, struct or list; nested is the
 # enumeration or structure class, or for a list the item's (kind, nested); default is
 # _REQUIRED, None for an optional key, or the schema's JSON default ({} for a structure
 # means "every field its own default"); aliases are the other keys a receiver accepts,
-# space-separated; fill is the x-sender-fills name. capacity is
+# space-separated; fill is the x-sender-fills name; text is ',"key":', the JSON before the
+# value. capacity is
 # informational: only the no_std SDK has buffers to enforce it (WIRE.md section 9).
 # A new schema field is a new row: no Python code changes.
 
@@ -982,19 +983,17 @@ class _Struct:
         return "".join(out)
 
     def _write(self, out, at=""):
-        # Appends the canonical JSON text as pieces: '{"' or ',"', the key, '":', the value
-        # (the constant pieces and the keys are shared strings, nothing new per key).
-        sep = '{"'
+        # Appends the canonical JSON text as pieces: the row's text ',"key":' (its first
+        # one with "{"), the value; shared strings, nothing new per key on a small heap.
+        first = True
         for f in self.FIELDS:
             v = getattr(self, f[0])
             if v is None and f[2] is None:
                 continue
-            out.append(sep)
-            out.append(f[0])
-            out.append('":')
+            out.append("{" + f[7][1:] if first else f[7])
             _write_typed(out, f[1], f[5], v, at, f[0])
-            sep = ',"'
-        out.append("}" if sep == ',"' else "{}")
+            first = False
+        out.append("{}" if first else "}")
 
 # ---- hand-written: sdk-python/src/30_bytes.py ----
 
@@ -2309,7 +2308,7 @@ def _envelope_parts(env, big):
     i = 0
     while i < len(out):
         text.append(out[i])
-        if out[i] == '":' and out[i - 1] == "data":  # the key data of a payload (see _Struct._write)
+        if out[i] == ',"data":':  # the key data of a payload (its row's text, see _Struct._write)
             k += 1
             if k in big:
                 text.append('"')
@@ -2814,16 +2813,16 @@ class MessagePayload(_Struct):
     schema's x-max-bytes and maxItems capacities: only the no_std SDK has them.
     """
 
-    # (key, kind, default, aliases, capacity, nested, fill)
+    # (key, kind, default, aliases, capacity, nested, fill, text)
     FIELDS = (
-        ("id", "str", "", "", 64, None, "uuid4"),
-        ("dataname", "str", _REQUIRED, "", 128, None, None),
-        ("payload_type", "enum", _REQUIRED, "type", 0, PayloadType, None),
-        ("transport", "enum", _REQUIRED, "", 0, Transport, "computed"),
-        ("encoding", "enum", _REQUIRED, "", 0, Encoding, "computed"),
-        ("size", "u64", _REQUIRED, "", 0, None, "computed"),
-        ("data", "str", _REQUIRED, "", 2048, None, "computed"),
-        ("metadata", "obj", {}, "", 256, None, None),
+        ("id", "str", "", "", 64, None, "uuid4", ',"id":'),
+        ("dataname", "str", _REQUIRED, "", 128, None, None, ',"dataname":'),
+        ("payload_type", "enum", _REQUIRED, "type", 0, PayloadType, None, ',"payload_type":'),
+        ("transport", "enum", _REQUIRED, "", 0, Transport, "computed", ',"transport":'),
+        ("encoding", "enum", _REQUIRED, "", 0, Encoding, "computed", ',"encoding":'),
+        ("size", "u64", _REQUIRED, "", 0, None, "computed", ',"size":'),
+        ("data", "str", _REQUIRED, "", 2048, None, "computed", ',"data":'),
+        ("metadata", "obj", {}, "", 256, None, None, ',"metadata":'),
     )
 
 
@@ -2871,20 +2870,20 @@ class MessageEnvelope(_Struct):
     schema's x-max-bytes and maxItems capacities: only the no_std SDK has them.
     """
 
-    # (key, kind, default, aliases, capacity, nested, fill)
+    # (key, kind, default, aliases, capacity, nested, fill, text)
     FIELDS = (
-        ("correlation_id", "str", "", "correlationId", 64, None, "uuid4"),
-        ("msg_id", "str", "", "msgId", 64, None, "uuid4"),
-        ("timestamp", "str", "", "", 40, None, "timestamp"),
-        ("send_to", "str", "", "sendTo", 256, None, "subject"),
-        ("msg_purpose", "str", "chat", "msgPurpose", 32, None, None),
-        ("sender_name", "str", "NATSBridge", "senderName", 64, None, None),
-        ("sender_id", "str", "", "senderId", 64, None, "sender_id"),
-        ("receiver_name", "str", "", "receiverName", 64, None, None),
-        ("receiver_id", "str", "", "receiverId", 64, None, None),
-        ("reply_to", "str", "", "replyTo", 256, None, None),
-        ("reply_to_msg_id", "str", "", "replyToMsgId", 64, None, None),
-        ("broker_url", "str", "", "brokerURL BrokerURL", 256, None, "broker_url"),
-        ("metadata", "obj", {}, "note", 512, None, None),
-        ("payloads", "list", _REQUIRED, "", 8, ("struct", MessagePayload), "computed"),
+        ("correlation_id", "str", "", "correlationId", 64, None, "uuid4", ',"correlation_id":'),
+        ("msg_id", "str", "", "msgId", 64, None, "uuid4", ',"msg_id":'),
+        ("timestamp", "str", "", "", 40, None, "timestamp", ',"timestamp":'),
+        ("send_to", "str", "", "sendTo", 256, None, "subject", ',"send_to":'),
+        ("msg_purpose", "str", "chat", "msgPurpose", 32, None, None, ',"msg_purpose":'),
+        ("sender_name", "str", "NATSBridge", "senderName", 64, None, None, ',"sender_name":'),
+        ("sender_id", "str", "", "senderId", 64, None, "sender_id", ',"sender_id":'),
+        ("receiver_name", "str", "", "receiverName", 64, None, None, ',"receiver_name":'),
+        ("receiver_id", "str", "", "receiverId", 64, None, None, ',"receiver_id":'),
+        ("reply_to", "str", "", "replyTo", 256, None, None, ',"reply_to":'),
+        ("reply_to_msg_id", "str", "", "replyToMsgId", 64, None, None, ',"reply_to_msg_id":'),
+        ("broker_url", "str", "", "brokerURL BrokerURL", 256, None, "broker_url", ',"broker_url":'),
+        ("metadata", "obj", {}, "note", 512, None, None, ',"metadata":'),
+        ("payloads", "list", _REQUIRED, "", 8, ("struct", MessagePayload), "computed", ',"payloads":'),
     )

@@ -1,14 +1,15 @@
 # The one generic reader and writer of the generated structures. Each generated class is
 # a _Struct with a table FIELDS, one row per key in canonical order:
 #
-#   (key, kind, default, aliases, capacity, nested, fill)
+#   (key, kind, default, aliases, capacity, nested, fill, text)
 #
 # kind is str, uuid, date-time (strings with that format, "" allowed), const (nested is the
 # value), bool, u64, i64, f64, obj (free-form dict), enum, struct or list; nested is the
 # enumeration or structure class, or for a list the item's (kind, nested); default is
 # _REQUIRED, None for an optional key, or the schema's JSON default ({} for a structure
 # means "every field its own default"); aliases are the other keys a receiver accepts,
-# space-separated; fill is the x-sender-fills name. capacity is
+# space-separated; fill is the x-sender-fills name; text is ',"key":', the JSON before the
+# value. capacity is
 # informational: only the no_std SDK has buffers to enforce it (WIRE.md section 9).
 # A new schema field is a new row: no Python code changes.
 
@@ -309,16 +310,14 @@ class _Struct:
         return "".join(out)
 
     def _write(self, out, at=""):
-        # Appends the canonical JSON text as pieces: '{"' or ',"', the key, '":', the value
-        # (the constant pieces and the keys are shared strings, nothing new per key).
-        sep = '{"'
+        # Appends the canonical JSON text as pieces: the row's text ',"key":' (its first
+        # one with "{"), the value; shared strings, nothing new per key on a small heap.
+        first = True
         for f in self.FIELDS:
             v = getattr(self, f[0])
             if v is None and f[2] is None:
                 continue
-            out.append(sep)
-            out.append(f[0])
-            out.append('":')
+            out.append("{" + f[7][1:] if first else f[7])
             _write_typed(out, f[1], f[5], v, at, f[0])
-            sep = ',"'
-        out.append("}" if sep == ',"' else "{}")
+            first = False
+        out.append("{}" if first else "}")

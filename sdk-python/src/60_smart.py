@@ -138,7 +138,7 @@ def _envelope_parts(env, big):
     i = 0
     while i < len(out):
         text.append(out[i])
-        if out[i] == '":' and out[i - 1] == "data":  # the key data of a payload (see _Struct._write)
+        if out[i] == ',"data":':  # the key data of a payload (its row's text, see _Struct._write)
             k += 1
             if k in big:
                 text.append('"')

@@ -209,11 +209,12 @@ impl StructView {
     }
 }
 
-/// The table row of a field: `(key, kind, default, aliases, capacity, nested, fill)`, the layout
+/// The table row of a field: `(key, kind, default, aliases, capacity, nested, fill, text)`, the layout
 /// the hand-written `_Struct` reads (`sdk-python/src/20_decode.py`). A string's format or const
 /// is its kind (`uuid`, `date-time`, `const` with the value as `nested`); an optional field
-/// has the default `None`; the aliases are one space-separated string. Seven slots and no
-/// tuple inside: every tuple costs RAM on a small MicroPython heap, a string does not.
+/// has the default `None`; the aliases are one space-separated string; text is the JSON text
+/// before the value (`,"key":`, keys are identifiers), so the writer appends one shared string
+/// per key. No tuple inside: every tuple costs RAM on a small MicroPython heap, a string does not.
 fn field_entry(model: &Model, f: &Field) -> String {
     let default = if f.optional {
         "None".to_string()
@@ -234,9 +235,10 @@ fn field_entry(model: &Model, f: &Field) -> String {
         None => "None".to_string(),
     };
     format!(
-        "({}, {kind}, {default}, {}, {capacity}, {nested}, {fill})",
+        "({}, {kind}, {default}, {}, {capacity}, {nested}, {fill}, {})",
         py_str(&f.name),
         py_str(&f.aliases.join(" ")),
+        py_str(&format!(",\"{}\":", f.name)),
     )
 }
 
