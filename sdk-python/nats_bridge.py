@@ -631,8 +631,8 @@ def loads(data):
         spans = _long_strings(b)
         text = _without_long_strings(b, spans) if spans else b
     try:
-        if _STRICT:
-            value = json.loads(text, parse_constant=_refuse_constant)
+        if _STRICT:  # numbers checked as they are parsed: no walk over the value afterwards
+            value = json.loads(text, parse_constant=_refuse_constant, parse_float=_checked_float, parse_int=_checked_int)
         else:
             value = json.loads(text)
     except ValueError as e:
@@ -642,8 +642,23 @@ def loads(data):
     text = None
     if spans:
         value = _put_long_strings(value, b, spans)
-    _check_number_range(value)
+    if not _STRICT:
+        _check_number_range(value)
     return value
+
+
+def _checked_float(text):
+    v = float(text)
+    if _beyond_f64(v):
+        raise _not_json("a number beyond the range of a 64-bit float")
+    return v
+
+
+def _checked_int(text):
+    v = int(text)
+    if _beyond_f64(v):
+        raise _not_json("a number beyond the range of a 64-bit float")
+    return v
 
 
 def _beyond_f64(v):
@@ -2299,25 +2314,26 @@ def deserialize(raw, payload_type, at="", arrow_tables=None):
 def _envelope_parts(env, big):
     # The canonical JSON of env as a list of bytes, with the base64 bytes big[i] as the
     # data of payload i (whose .data is "" meanwhile): a large payload is neither
-    # quoted, joined nor encoded again on the way to the socket.
+    # quoted, joined nor encoded again on the way to the socket. The pieces are found
+    # with list.index (in C), not a loop over every piece.
     out = []
     env._write(out)
     parts = []
-    text = []
+    start = 0
     k = -1
-    i = 0
-    while i < len(out):
-        text.append(out[i])
-        if out[i] == ',"data":':  # the key data of a payload (its row's text, see _Struct._write)
-            k += 1
-            if k in big:
-                text.append('"')
-                parts.append("".join(text).encode("utf-8"))
-                parts.append(big[k])
-                text = ['"']
-                i += 1  # the placeholder ""
-        i += 1
-    parts.append("".join(text).encode("utf-8"))
+    j = 0
+    while True:
+        try:
+            j = out.index(',"data":', j) + 1  # j: the placeholder "" of payload k
+        except ValueError:
+            break
+        k += 1
+        if k in big:
+            parts.append(("".join(out[start:j]) + '"').encode("utf-8"))
+            parts.append(big[k])
+            out[j] = '"'
+            start = j
+    parts.append("".join(out[start:]).encode("utf-8"))
     return parts
 
 

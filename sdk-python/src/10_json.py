@@ -503,8 +503,8 @@ def loads(data):
         spans = _long_strings(b)
         text = _without_long_strings(b, spans) if spans else b
     try:
-        if _STRICT:
-            value = json.loads(text, parse_constant=_refuse_constant)
+        if _STRICT:  # numbers checked as they are parsed: no walk over the value afterwards
+            value = json.loads(text, parse_constant=_refuse_constant, parse_float=_checked_float, parse_int=_checked_int)
         else:
             value = json.loads(text)
     except ValueError as e:
@@ -514,8 +514,23 @@ def loads(data):
     text = None
     if spans:
         value = _put_long_strings(value, b, spans)
-    _check_number_range(value)
+    if not _STRICT:
+        _check_number_range(value)
     return value
+
+
+def _checked_float(text):
+    v = float(text)
+    if _beyond_f64(v):
+        raise _not_json("a number beyond the range of a 64-bit float")
+    return v
+
+
+def _checked_int(text):
+    v = int(text)
+    if _beyond_f64(v):
+        raise _not_json("a number beyond the range of a 64-bit float")
+    return v
 
 
 def _beyond_f64(v):

@@ -129,25 +129,26 @@ def deserialize(raw, payload_type, at="", arrow_tables=None):
 def _envelope_parts(env, big):
     # The canonical JSON of env as a list of bytes, with the base64 bytes big[i] as the
     # data of payload i (whose .data is "" meanwhile): a large payload is neither
-    # quoted, joined nor encoded again on the way to the socket.
+    # quoted, joined nor encoded again on the way to the socket. The pieces are found
+    # with list.index (in C), not a loop over every piece.
     out = []
     env._write(out)
     parts = []
-    text = []
+    start = 0
     k = -1
-    i = 0
-    while i < len(out):
-        text.append(out[i])
-        if out[i] == ',"data":':  # the key data of a payload (its row's text, see _Struct._write)
-            k += 1
-            if k in big:
-                text.append('"')
-                parts.append("".join(text).encode("utf-8"))
-                parts.append(big[k])
-                text = ['"']
-                i += 1  # the placeholder ""
-        i += 1
-    parts.append("".join(text).encode("utf-8"))
+    j = 0
+    while True:
+        try:
+            j = out.index(',"data":', j) + 1  # j: the placeholder "" of payload k
+        except ValueError:
+            break
+        k += 1
+        if k in big:
+            parts.append(("".join(out[start:j]) + '"').encode("utf-8"))
+            parts.append(big[k])
+            out[j] = '"'
+            start = j
+    parts.append("".join(out[start:]).encode("utf-8"))
     return parts
 
 
