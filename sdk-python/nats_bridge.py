@@ -836,6 +836,21 @@ def _open_socket(host, port, timeout, url):
     return sock
 
 
+def _recv_collecting(sock, n):
+    # sock.recv(n), or None when its buffer does not fit the heap. On a small heap it may
+    # not fit while garbage from earlier work is still reachable from the stack: collect
+    # once at this depth and try again; the caller then raises its own error instead of
+    # leaking a MemoryError.
+    try:
+        return sock.recv(n)
+    except MemoryError:
+        gc.collect()
+    try:
+        return sock.recv(n)
+    except MemoryError:
+        return None
+
+
 def _send_all(sock, data):
     # sendall where the port has it; a loop over send() elsewhere.
     if hasattr(sock, "sendall"):
@@ -1049,18 +1064,11 @@ class NatsClient:
         return True
 
     def _recv_chunk(self):
-        # On a small heap the receive buffer may not fit while garbage from earlier work is
-        # still reachable from the stack: collect once at this depth and try again, then give
-        # up with a connection error instead of leaking a MemoryError to the caller.
-        try:
-            return self.sock.recv(_RECV_SIZE)
-        except MemoryError:
-            gc.collect()
-        try:
-            return self.sock.recv(_RECV_SIZE)
-        except MemoryError:
+        chunk = _recv_collecting(self.sock, _RECV_SIZE)
+        if chunk is None:
             raise self._lost("out of memory for a %d-byte receive buffer (%d bytes held)"
                              % (_RECV_SIZE, len(self._buf)))
+        return chunk
 
     def _read_line(self, timeout):
         while True:
@@ -1407,9 +1415,11 @@ class _HttpReader:
     def more(self):
         # One recv into the buffer; False when the peer closed.
         try:
-            chunk = self._recv()
+            chunk = _recv_collecting(self.sock, _CHUNK)
         except OSError as e:
             raise NatsBridgeError("connection", self.url, "receive failed: %s" % e)
+        if chunk is None:
+            raise NatsBridgeError("connection", self.url, "out of memory for a %d-byte receive buffer" % _CHUNK)
         self.buf += chunk
         if self.min_bytes:
             self.window_bytes += len(chunk)
@@ -1419,18 +1429,6 @@ class _HttpReader:
                 self.window_start = _ticks_ms()
                 self.window_bytes = 0
         return bool(chunk)
-
-    def _recv(self):
-        # As NatsClient._recv_chunk: on a small heap, collect once and try again, then a
-        # connection error instead of a bare MemoryError.
-        try:
-            return self.sock.recv(_CHUNK)
-        except MemoryError:
-            gc.collect()
-        try:
-            return self.sock.recv(_CHUNK)
-        except MemoryError:
-            raise NatsBridgeError("connection", self.url, "out of memory for a %d-byte receive buffer" % _CHUNK)
 
     def line(self):
         while True:

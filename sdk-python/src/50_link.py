@@ -86,9 +86,11 @@ class _HttpReader:
     def more(self):
         # One recv into the buffer; False when the peer closed.
         try:
-            chunk = self._recv()
+            chunk = _recv_collecting(self.sock, _CHUNK)
         except OSError as e:
             raise NatsBridgeError("connection", self.url, "receive failed: %s" % e)
+        if chunk is None:
+            raise NatsBridgeError("connection", self.url, "out of memory for a %d-byte receive buffer" % _CHUNK)
         self.buf += chunk
         if self.min_bytes:
             self.window_bytes += len(chunk)
@@ -98,18 +100,6 @@ class _HttpReader:
                 self.window_start = _ticks_ms()
                 self.window_bytes = 0
         return bool(chunk)
-
-    def _recv(self):
-        # As NatsClient._recv_chunk: on a small heap, collect once and try again, then a
-        # connection error instead of a bare MemoryError.
-        try:
-            return self.sock.recv(_CHUNK)
-        except MemoryError:
-            gc.collect()
-        try:
-            return self.sock.recv(_CHUNK)
-        except MemoryError:
-            raise NatsBridgeError("connection", self.url, "out of memory for a %d-byte receive buffer" % _CHUNK)
 
     def line(self):
         while True:
