@@ -1254,6 +1254,21 @@ def _no_delay(sock):
         pass
 
 
+def _recv_collecting(sock, n):
+    # sock.recv(n), or None when its buffer does not fit the heap. On a small heap it may
+    # not fit while garbage from earlier work is still reachable from the stack: collect
+    # once at this depth and try again; the caller then raises its own error instead of
+    # leaking a MemoryError.
+    try:
+        return sock.recv(n)
+    except MemoryError:
+        gc.collect()
+    try:
+        return sock.recv(n)
+    except MemoryError:
+        return None
+
+
 def _send_all(sock, data):
     # sendall where the port has it; a loop over send() elsewhere.
     if hasattr(sock, "sendall"):
@@ -1468,18 +1483,11 @@ class NatsClient:
         return True
 
     def _recv_chunk(self):
-        # On a small heap the receive buffer may not fit while garbage from earlier work is
-        # still reachable from the stack: collect once at this depth and try again, then give
-        # up with a connection error instead of leaking a MemoryError to the caller.
-        try:
-            return self.sock.recv(_RECV_SIZE)
-        except MemoryError:
-            gc.collect()
-        try:
-            return self.sock.recv(_RECV_SIZE)
-        except MemoryError:
+        chunk = _recv_collecting(self.sock, _RECV_SIZE)
+        if chunk is None:
             raise self._lost("out of memory for a %d-byte receive buffer (%d bytes held)"
                              % (_RECV_SIZE, len(self._buf)))
+        return chunk
 
     def _read_line(self, timeout):
         while True:
@@ -1806,7 +1814,10 @@ def http_url(url, kind=KIND_INVALID_INPUT):
         ok = not [c for c in hostport if c not in _HOST_CHARS and c != ":"]
     if not ok or not hostport:
         raise NatsBridgeError(kind, url, "%r: the host must be a name or address, without user@ or backslashes" % url)
-    host, port = _split_host_port(hostport, 443 if scheme == "https" else 80, url)
+    try:
+        host, port = _split_host_port(hostport, 443 if scheme == "https" else 80, url)
+    except NatsBridgeError as e:
+        raise NatsBridgeError(kind, url, e.detail)
     if not host:
         raise NatsBridgeError(kind, url, "%r: no host" % url)
     out = []
@@ -1837,9 +1848,11 @@ class _HttpReader:
     def more(self):
         # One recv into the buffer; False when the peer closed.
         try:
-            chunk = self._recv()
+            chunk = _recv_collecting(self.sock, _CHUNK)
         except OSError as e:
             raise NatsBridgeError(KIND_DOWNLOAD, self.url, "receive failed: %s" % e)
+        if chunk is None:
+            raise NatsBridgeError(KIND_DOWNLOAD, self.url, "out of memory for a %d-byte receive buffer" % _CHUNK)
         self.buf += chunk
         if self.min_bytes:
             self.window_bytes += len(chunk)
@@ -1849,18 +1862,6 @@ class _HttpReader:
                 self.window_start = _ticks_ms()
                 self.window_bytes = 0
         return bool(chunk)
-
-    def _recv(self):
-        # As NatsClient._recv_chunk: on a small heap, collect once and try again, then a
-        # connection error instead of a bare MemoryError.
-        try:
-            return self.sock.recv(_CHUNK)
-        except MemoryError:
-            gc.collect()
-        try:
-            return self.sock.recv(_CHUNK)
-        except MemoryError:
-            raise NatsBridgeError(KIND_DOWNLOAD, self.url, "out of memory for a %d-byte receive buffer" % _CHUNK)
 
     def line(self):
         while True:

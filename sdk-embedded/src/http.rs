@@ -105,8 +105,14 @@ impl<'a> Url<'a> {
             Some((host, port)) => (host, port.parse().map_err(|_| HttpError::BadUrl)?),
             None => (authority, 80),
         };
-        let valid = |s: &str| !s.is_empty() && !s.bytes().any(|b| b <= b' ' || b == 0x7f);
-        if !valid(host) || !valid(path) || host.contains('@') {
+        // No space or control character anywhere (it would end the request line and start
+        // another request); a host of name characters only: no `user@`, no backslash, so the
+        // host checked is the host contacted. Port 0 is no port.
+        let host_ok = !host.is_empty()
+            && host
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-._".contains(&b));
+        if !host_ok || port == 0 || path.bytes().any(|b| b <= b' ' || b == 0x7f) {
             return Err(HttpError::BadUrl);
         }
         Ok(Url { host, port, path })
@@ -170,7 +176,7 @@ pub async fn request<'w, 'c, C: Connector>(
     let mut w = Writer::new(work);
     w.raw(method).map_err(too_small)?;
     w.raw(" ").map_err(too_small)?;
-    w.raw(url.path).map_err(too_small)?;
+    write_target(&mut w, url.path).map_err(too_small)?;
     w.raw(" HTTP/1.1\r\nHost: ").map_err(too_small)?;
     w.raw(url.host).map_err(too_small)?;
     if url.port != 80 {
@@ -202,6 +208,29 @@ pub async fn request<'w, 'c, C: Connector>(
     }
     connection.flush().await.map_err(io)?;
     Response::read_head(connection, work, method.eq_ignore_ascii_case("HEAD")).await
+}
+
+/// Writes the request target: the fragment left out (it is never sent), non-ASCII bytes and
+/// those RFC 3986 does not allow raw (`"<>\\^`{|}`) percent-encoded.
+fn write_target(w: &mut Writer<'_>, path: &str) -> Result<(), crate::json::BufferFull> {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let path = path.split('#').next().unwrap_or_default();
+    let mut start = 0;
+    for (i, &byte) in path.as_bytes().iter().enumerate() {
+        if byte >= 0x80 || b"\"<>\\^`{|}".contains(&byte) {
+            // Plain runs start and end at character boundaries (after an escaped byte that
+            // ended its character, before one that starts a character).
+            w.raw(path.get(start..i).unwrap_or_default())?;
+            let escape = [
+                b'%',
+                HEX[usize::from(byte >> 4)],
+                HEX[usize::from(byte & 15)],
+            ];
+            w.raw(core::str::from_utf8(&escape).unwrap_or_default())?;
+            start = i + 1;
+        }
+    }
+    w.raw(path.get(start..).unwrap_or_default())
 }
 
 /// A response whose head has been read; its body comes in pieces from

@@ -86,28 +86,35 @@ impl From<HttpError> for LinkError {
     }
 }
 
-/// The hosts a receiver fetches link payloads from. A link is a URL chosen by whoever sent
-/// the message: without this check any sender could make the device fetch any address.
+/// The hosts and ports a receiver fetches link payloads from. A link is a URL chosen by whoever
+/// sent the message: without this check any sender could make the device fetch any address
+/// (another port of the file server's host included: a monitoring port, an admin API).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AllowedHosts<'a> {
-    /// Only the host of this file server base URL (`http://files.local:8080`): the default
-    /// choice, the file server the device itself uploads to.
+    /// Only the host and port of this file server base URL (`http://files.local:8080`): the
+    /// default choice, the file server the device itself uploads to.
     FileServerOf(&'a str),
-    /// Only these host names or addresses (compared without regard to case; no ports).
+    /// Only these `host[:port]` entries (hosts compared without regard to case; an entry
+    /// without a port allows port 80 only).
     Only(&'a [&'a str]),
     /// Any host a message names. Only for a network where every sender is trusted.
     AnyHostTrustingEverySender,
 }
 
 impl AllowedHosts<'_> {
-    /// Whether a link to `host` may be fetched.
+    /// Whether a link to `host:port` may be fetched.
     #[must_use]
-    pub fn allows(&self, host: &str) -> bool {
+    pub fn allows(&self, host: &str, port: u16) -> bool {
         match self {
-            AllowedHosts::FileServerOf(url) => {
-                Url::parse(url).is_ok_and(|server| server.host.eq_ignore_ascii_case(host))
-            }
-            AllowedHosts::Only(hosts) => hosts.iter().any(|h| h.eq_ignore_ascii_case(host)),
+            AllowedHosts::FileServerOf(url) => Url::parse(url)
+                .is_ok_and(|server| server.host.eq_ignore_ascii_case(host) && server.port == port),
+            AllowedHosts::Only(entries) => entries.iter().any(|entry| {
+                let (name, entry_port) = match entry.rsplit_once(':') {
+                    Some((name, p)) => (name, p.parse().ok()),
+                    None => (*entry, Some(80)),
+                };
+                name.eq_ignore_ascii_case(host) && entry_port == Some(port)
+            }),
             AllowedHosts::AnyHostTrustingEverySender => true,
         }
     }
@@ -245,7 +252,8 @@ async fn download_once<C: Connector, S: Write>(
         status => return Err(LinkError::Http(HttpError::Status(status))),
     };
     if let Some(length) = response.content_length {
-        let announced = length + (*written - to_skip);
+        // A Content-Length near u64::MAX must not overflow (a panic in debug builds).
+        let announced = length.saturating_add(*written - to_skip);
         if announced != expected.size {
             return Err(LinkError::SizeMismatch {
                 expected: expected.size,

@@ -449,6 +449,12 @@ pub enum ReceiveError {
     Link(LinkError),
     /// The caller's sink failed.
     Sink(ErrorKind),
+    /// A field this SDK must read to verify the payload (`metadata.checksum`) is longer than
+    /// it can hold: refused rather than left unchecked.
+    OverCapacity {
+        /// The field, relative to the payload.
+        field: &'static str,
+    },
 }
 
 impl fmt::Display for ReceiveError {
@@ -466,6 +472,9 @@ impl fmt::Display for ReceiveError {
             }
             ReceiveError::Link(e) => write!(f, "{e}"),
             ReceiveError::Sink(kind) => write!(f, "the sink failed: {kind:?}"),
+            ReceiveError::OverCapacity { field } => {
+                write!(f, "{field} is longer than this SDK can hold")
+            }
         }
     }
 }
@@ -563,7 +572,7 @@ where
     S: Write,
 {
     if payload.transport == Transport::Link {
-        let checksum = checksum_text(&payload.metadata);
+        let checksum = checksum_text(&payload.metadata)?;
         return receive_link(
             &payload.data,
             checksum.as_deref(),
@@ -630,10 +639,8 @@ where
         Some(text) => Some(link::parse_checksum(text).map_err(ReceiveError::Link)?),
         None => None,
     };
-    let host = Url::parse(url)
-        .map_err(|e| ReceiveError::Link(LinkError::Http(e)))?
-        .host;
-    if !links.allowed_hosts.allows(host) {
+    let parsed = Url::parse(url).map_err(|e| ReceiveError::Link(LinkError::Http(e)))?;
+    if !links.allowed_hosts.allows(parsed.host, parsed.port) {
         return Err(ReceiveError::Link(LinkError::HostNotAllowed));
     }
     if size > links.max_size {
@@ -676,6 +683,17 @@ async fn receive_direct<S: Write>(
     let mut pieces = DirectPieces::new(encoding, data);
     let mut piece = [0u8; PIECE_LEN];
     while let Some(n) = pieces.next_piece(&mut piece)? {
+        // Never more than `size` to the sink, as link downloads: the rest is only counted.
+        if written.saturating_add(n as u64) > size {
+            let mut received = written.saturating_add(n as u64);
+            while let Some(n) = pieces.next_piece(&mut piece)? {
+                received = received.saturating_add(n as u64);
+            }
+            return Err(ReceiveError::SizeMismatch {
+                expected: size,
+                received,
+            });
+        }
         sink.write_all(piece.get(..n).unwrap_or_default())
             .await
             .map_err(sink_error)?;
@@ -813,19 +831,32 @@ impl<I: Iterator<Item = char>> DirectPieces<I> {
     }
 }
 
-/// The `checksum` string of a payload's metadata, if it has one.
+/// The `checksum` string of a payload's metadata, if it has one. A `checksum` that is not a
+/// string is [`LinkError::BadChecksum`], one longer than this SDK holds
+/// [`ReceiveError::OverCapacity`]: either would otherwise leave the download unverified.
 fn checksum_text(
     metadata: &JsonObject<{ contract::MESSAGE_PAYLOAD_METADATA_MAX_BYTES }>,
-) -> Option<heapless::String<80>> {
+) -> Result<Option<heapless::String<80>>, ReceiveError> {
     let mut reader = crate::json::Reader::new(metadata.as_str().as_bytes());
-    reader.begin_object().ok()?;
-    let mut key: heapless::String<16> = heapless::String::new();
-    while let Ok(Some(_)) = reader.next_key(&mut key) {
-        if key == "checksum" {
-            let mut out = heapless::String::new();
-            return reader.string_into(&mut out).ok().map(|()| out);
-        }
-        reader.skip_value().ok()?;
+    // A JsonObject holds a well-formed object: the reader's errors below cannot happen.
+    if reader.begin_object().is_err() {
+        return Ok(None);
     }
-    None
+    let mut key: heapless::String<16> = heapless::String::new();
+    while let Ok(Some(fits)) = reader.next_key(&mut key) {
+        if fits == crate::json::Key::Fits && key == "checksum" {
+            let mut out = heapless::String::new();
+            return match reader.string_into(&mut out) {
+                Ok(()) => Ok(Some(out)),
+                Err(crate::json::JsonError::TooLong { .. }) => Err(ReceiveError::OverCapacity {
+                    field: "metadata.checksum",
+                }),
+                Err(_) => Err(ReceiveError::Link(LinkError::BadChecksum)),
+            };
+        }
+        if reader.skip_value().is_err() {
+            break;
+        }
+    }
+    Ok(None)
 }

@@ -266,6 +266,56 @@ async fn publishing_checks_max_payload_and_arguments_before_sending() {
     );
 }
 
+/// Issue 14: a subject, reply subject, queue group or header holding a separator would start
+/// another protocol command (nats-server splits at tabs too); every path refuses it, and
+/// nothing reaches the transport.
+#[tokio::test]
+async fn separators_in_subjects_queue_groups_and_headers_are_refused_before_sending() {
+    let (mut rx, mut tx) = ([0u8; 256], [0u8; 256]);
+    let mut client = connected(b"", 64, &mut rx, &mut tx).await;
+    for bad in ["", "a\tb", "a\rb", "a\nPUB x 1", "a b", "a\u{7f}", "a\u{0}"] {
+        let subject = Err(Error::InvalidArgument("subject"));
+        assert_eq!(client.publish(bad, None, b"x").await, subject, "{bad:?}");
+        assert_eq!(client.subscribe(bad, None).await.map(|_| ()), subject);
+        assert_eq!(
+            client.publish_with_headers(bad, None, &[], b"x").await,
+            subject
+        );
+        let reply = Err(Error::InvalidArgument("reply subject"));
+        assert_eq!(client.publish("s", Some(bad), b"x").await, reply);
+        assert_eq!(
+            client.publish_with_headers("s", Some(bad), &[], b"x").await,
+            reply
+        );
+        assert_eq!(
+            client.subscribe("s", Some(bad)).await.map(|_| ()),
+            Err(Error::InvalidArgument("queue group"))
+        );
+        assert_eq!(
+            client
+                .publish_with_headers("s", None, &[(bad, "v")], b"x")
+                .await,
+            Err(Error::InvalidArgument("header name"))
+        );
+    }
+    for value in ["v\r\nPUB x 1", "v\n", "v\r"] {
+        assert_eq!(
+            client
+                .publish_with_headers("s", None, &[("X-A", value)], b"x")
+                .await,
+            Err(Error::InvalidArgument("header"))
+        );
+    }
+    let written = client.into_transport().written;
+    let after_handshake =
+        &written[written.windows(6).position(|w| w == b"PING\r\n").unwrap() + 6..];
+    assert!(
+        after_handshake.is_empty(),
+        "{:?}",
+        String::from_utf8_lossy(after_handshake)
+    );
+}
+
 #[tokio::test]
 async fn unanswered_pings_make_the_connection_stale() {
     let (mut rx, mut tx) = ([0u8; 256], [0u8; 256]);

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use embedded_io_adapters::tokio_1::FromTokio;
 use natsbridge_embedded::backoff::Backoff;
-use natsbridge_embedded::http::{Connector, HttpError};
+use natsbridge_embedded::http::{Connector, HttpError, Url};
 use natsbridge_embedded::link::{AllowedHosts, LinkError};
 use natsbridge_embedded::smart::{Links, ReceiveError, smartreceive};
 use natsbridge_embedded::{MessagePayload, Transport};
@@ -52,6 +52,8 @@ async fn receive<C: Connector>(
     payload: &MessagePayload,
     attempts: u32,
 ) -> (Result<u64, ReceiveError>, Vec<u8>) {
+    let port = Url::parse(&payload.data).expect("an http link").port;
+    let allowed = format!("127.0.0.1:{port}");
     let mut work = [0u8; 1024];
     let mut links = Links {
         connector,
@@ -63,8 +65,8 @@ async fn receive<C: Connector>(
         },
         delay: async |ms: u32| tokio::time::sleep(Duration::from_millis(ms.into())).await,
         random: pseudo_random(),
-        // The misbehaving file server listens on loopback.
-        allowed_hosts: AllowedHosts::Only(&["127.0.0.1"]),
+        // The misbehaving file server listens on loopback (the allow rule is host:port).
+        allowed_hosts: AllowedHosts::Only(&[allowed.as_str()]),
         max_size: 64 << 20,
     };
     let mut sink = Collect::default();

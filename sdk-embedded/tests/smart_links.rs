@@ -63,7 +63,12 @@ fn put_uploader<'a>(url: &'a str, work: &'a mut [u8]) -> HttpUploader<'a, TokioC
     }
 }
 
-fn links(work: &mut [u8]) -> Links<'_, TokioConnector, impl AsyncFnMut(u32), impl FnMut() -> u32> {
+/// What `smartreceive` needs to fetch links from the file server at `server` (its host and
+/// port only).
+fn links<'a>(
+    work: &'a mut [u8],
+    server: &'a str,
+) -> Links<'a, TokioConnector, impl AsyncFnMut(u32), impl FnMut() -> u32> {
     Links {
         connector: TokioConnector,
         work,
@@ -72,7 +77,7 @@ fn links(work: &mut [u8]) -> Links<'_, TokioConnector, impl AsyncFnMut(u32), imp
             tokio::time::sleep(std::time::Duration::from_millis(ms.into())).await
         },
         random: pseudo_random(),
-        allowed_hosts: AllowedHosts::Only(&["127.0.0.1"]),
+        allowed_hosts: AllowedHosts::FileServerOf(server),
         max_size: 64 << 20,
     }
 }
@@ -134,7 +139,7 @@ async fn direct_and_link_payloads_round_trip_through_nats_and_nginx() {
     );
 
     let mut work = [0u8; 1024];
-    let mut links = links(&mut work);
+    let mut links = links(&mut work, &nginx_url);
     let mut first = Collect::default();
     assert_eq!(
         smartreceive(&received.payloads[0], &mut first, &mut links).await,
@@ -215,7 +220,7 @@ async fn payloads_move_to_links_until_the_envelope_fits_max_payload() {
     assert_eq!(transports[0], Transport::Link);
     assert_eq!(transports[2], Transport::Direct);
     let mut work = [0u8; 512];
-    let mut links = links(&mut work);
+    let mut links = links(&mut work, &nginx_url);
     for (payload, expected) in received.payloads.iter().zip(&data) {
         let mut sink = Collect::default();
         smartreceive(payload, &mut sink, &mut links).await.unwrap();
@@ -277,7 +282,8 @@ async fn downloads_retry_while_the_file_server_is_down() {
     let data = pattern(100_000, 9);
     std::fs::create_dir_all(nginx.root().join("p")).unwrap();
     std::fs::write(nginx.root().join("p/file"), &data).unwrap();
-    let payload = link_payload(&format!("{}/p/file", nginx.url()), &data);
+    let nginx_url = nginx.url();
+    let payload = link_payload(&format!("{nginx_url}/p/file"), &data);
     nginx.stop();
 
     let delays = Cell::new(0);
@@ -299,7 +305,7 @@ async fn downloads_retry_while_the_file_server_is_down() {
             }
         },
         random: pseudo_random(),
-        allowed_hosts: AllowedHosts::Only(&["127.0.0.1"]),
+        allowed_hosts: AllowedHosts::FileServerOf(&nginx_url),
         max_size: 64 << 20,
     };
     let mut sink = Collect::default();
@@ -327,6 +333,7 @@ async fn permanent_failures_are_reported_at_once() {
     let nginx = Nginx::start();
     let data = pattern(5000, 3);
     std::fs::write(nginx.root().join("f"), &data).unwrap();
+    let nginx_url = nginx.url();
     let delays = Cell::new(0);
     let mut work = [0u8; 512];
     let mut links = Links {
@@ -335,7 +342,7 @@ async fn permanent_failures_are_reported_at_once() {
         backoff: Backoff::default(),
         delay: async |_: u32| delays.set(delays.get() + 1),
         random: pseudo_random(),
-        allowed_hosts: AllowedHosts::Only(&["127.0.0.1"]),
+        allowed_hosts: AllowedHosts::FileServerOf(&nginx_url),
         max_size: 64 << 20,
     };
     let url = format!("{}/f", nginx.url());
@@ -457,7 +464,7 @@ async fn round_trip_through_serve_files(method: UploadMethod) {
     assert!(link.starts_with(url.as_str()), "{link}");
     let payload = link_payload(&link, &data);
     let mut download_work = [0u8; 1024];
-    let mut links = links(&mut download_work);
+    let mut links = links(&mut download_work, &url);
     let mut sink = Collect::default();
     let size = smartreceive(&payload, &mut sink, &mut links).await.unwrap();
     assert_eq!(size, data.len() as u64);

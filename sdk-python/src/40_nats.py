@@ -121,6 +121,21 @@ def _no_delay(sock):
         pass
 
 
+def _recv_collecting(sock, n):
+    # sock.recv(n), or None when its buffer does not fit the heap. On a small heap it may
+    # not fit while garbage from earlier work is still reachable from the stack: collect
+    # once at this depth and try again; the caller then raises its own error instead of
+    # leaking a MemoryError.
+    try:
+        return sock.recv(n)
+    except MemoryError:
+        gc.collect()
+    try:
+        return sock.recv(n)
+    except MemoryError:
+        return None
+
+
 def _send_all(sock, data):
     # sendall where the port has it; a loop over send() elsewhere.
     if hasattr(sock, "sendall"):
@@ -335,18 +350,11 @@ class NatsClient:
         return True
 
     def _recv_chunk(self):
-        # On a small heap the receive buffer may not fit while garbage from earlier work is
-        # still reachable from the stack: collect once at this depth and try again, then give
-        # up with a connection error instead of leaking a MemoryError to the caller.
-        try:
-            return self.sock.recv(_RECV_SIZE)
-        except MemoryError:
-            gc.collect()
-        try:
-            return self.sock.recv(_RECV_SIZE)
-        except MemoryError:
+        chunk = _recv_collecting(self.sock, _RECV_SIZE)
+        if chunk is None:
             raise self._lost("out of memory for a %d-byte receive buffer (%d bytes held)"
                              % (_RECV_SIZE, len(self._buf)))
+        return chunk
 
     def _read_line(self, timeout):
         while True:

@@ -55,7 +55,10 @@ def http_url(url, kind=KIND_INVALID_INPUT):
         ok = not [c for c in hostport if c not in _HOST_CHARS and c != ":"]
     if not ok or not hostport:
         raise NatsBridgeError(kind, url, "%r: the host must be a name or address, without user@ or backslashes" % url)
-    host, port = _split_host_port(hostport, 443 if scheme == "https" else 80, url)
+    try:
+        host, port = _split_host_port(hostport, 443 if scheme == "https" else 80, url)
+    except NatsBridgeError as e:
+        raise NatsBridgeError(kind, url, e.detail)
     if not host:
         raise NatsBridgeError(kind, url, "%r: no host" % url)
     out = []
@@ -86,9 +89,11 @@ class _HttpReader:
     def more(self):
         # One recv into the buffer; False when the peer closed.
         try:
-            chunk = self._recv()
+            chunk = _recv_collecting(self.sock, _CHUNK)
         except OSError as e:
             raise NatsBridgeError(KIND_DOWNLOAD, self.url, "receive failed: %s" % e)
+        if chunk is None:
+            raise NatsBridgeError(KIND_DOWNLOAD, self.url, "out of memory for a %d-byte receive buffer" % _CHUNK)
         self.buf += chunk
         if self.min_bytes:
             self.window_bytes += len(chunk)
@@ -98,18 +103,6 @@ class _HttpReader:
                 self.window_start = _ticks_ms()
                 self.window_bytes = 0
         return bool(chunk)
-
-    def _recv(self):
-        # As NatsClient._recv_chunk: on a small heap, collect once and try again, then a
-        # connection error instead of a bare MemoryError.
-        try:
-            return self.sock.recv(_CHUNK)
-        except MemoryError:
-            gc.collect()
-        try:
-            return self.sock.recv(_CHUNK)
-        except MemoryError:
-            raise NatsBridgeError(KIND_DOWNLOAD, self.url, "out of memory for a %d-byte receive buffer" % _CHUNK)
 
     def line(self):
         while True:

@@ -136,22 +136,23 @@ def nginx():
     return child
 
 
-def helper_server():
-    """helper_server.py (flaky downloads, failures on demand, a Plik API stand-in)."""
+def _http_script(name):
+    # A started HTTP server script of this folder taking its port; .url is http://127.0.0.1:PORT.
     port = free_port()
-    child = Child("helper_server.py", [sys.executable, os.path.join(HERE, "helper_server.py"), str(port)], port, None)
-    wait_for_port(port, child.proc, "helper_server.py")
+    child = Child(name, [sys.executable, os.path.join(HERE, name), str(port)], port, None)
+    wait_for_port(port, child.proc, name)
     child.url = "http://127.0.0.1:%d" % port
     return child
+
+
+def helper_server():
+    """helper_server.py (flaky downloads, failures on demand, a Plik API stand-in)."""
+    return _http_script("helper_server.py")
 
 
 def hostile_http():
     """hostile_http.py (records the bytes it receives, sends broken responses)."""
-    port = free_port()
-    child = Child("hostile_http.py", [sys.executable, os.path.join(HERE, "hostile_http.py"), str(port)], port, None)
-    wait_for_port(port, child.proc, "hostile_http.py")
-    child.url = "http://127.0.0.1:%d" % port
-    return child
+    return _http_script("hostile_http.py")
 
 
 def garbage_nats():

@@ -160,8 +160,9 @@ async fn receive_all<N: Network>(
         backoff: Backoff::default(),
         delay: async |ms: u32| tokio::time::sleep(Duration::from_millis(ms.into())).await,
         random: common::random(),
-        // Every file server of the matrix (ours and the peer's nginx) listens on loopback.
-        allowed_hosts: AllowedHosts::Only(&["127.0.0.1"]),
+        // Every file server of the matrix (ours and the peer's nginx) listens on loopback, on
+        // ports this agent is not told (the allow rule is host:port): it trusts every sender.
+        allowed_hosts: AllowedHosts::AnyHostTrustingEverySender,
         max_size: MAX_LINK_BYTES,
     };
     let mut out = Vec::new();
