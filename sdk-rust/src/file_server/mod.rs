@@ -320,6 +320,13 @@ impl FileServer {
     }
 }
 
+/// Checks a request path as the server does before touching the disk: the checked path
+/// (percent-encoded again) or the refusal. For fuzzing and tools; not a stable API.
+#[doc(hidden)]
+pub fn check_request_path(raw: &str) -> Result<String, String> {
+    paths::StoredPath::from_url_path(raw).map(|path| path.to_url_path())
+}
+
 fn is_per_connection(error: &io::Error) -> bool {
     matches!(
         error.kind(),
