@@ -10,7 +10,7 @@ use crate::json::{BufferFull, Key, Reader, Writer};
 #[allow(unused_imports)]
 use crate::message::{
     Rule, copy_object, copy_text, read_alias, read_bool, read_message, read_number, read_object,
-    read_optional, read_signed, read_text, read_text_view, read_view, write_key,
+    read_optional, read_signed, read_text, read_text_view, read_view, set_text, write_key,
 };
 use crate::{At, DecodeError, JsonObject, JsonObjectView, JsonStr, Message, MessageView};
 
@@ -271,18 +271,58 @@ impl MessageEnvelopeFields<'_> {
     /// capacity: a value that does not fit is `over_capacity` naming its place (`at` is the
     /// place of `out`, [`At::Root`] for a whole message), never truncated.
     pub fn apply_to(&self, out: &mut MessageEnvelope, at: &At<'_>) -> Result<(), DecodeError> {
-        out.correlation_id = copy_text(self.correlation_id, &at.key("correlation_id"))?;
-        out.msg_id = copy_text(self.msg_id, &at.key("msg_id"))?;
-        out.timestamp = copy_text(self.timestamp, &at.key("timestamp"))?;
-        out.send_to = copy_text(self.send_to, &at.key("send_to"))?;
-        out.msg_purpose = copy_text(self.msg_purpose, &at.key("msg_purpose"))?;
-        out.sender_name = copy_text(self.sender_name, &at.key("sender_name"))?;
-        out.sender_id = copy_text(self.sender_id, &at.key("sender_id"))?;
-        out.receiver_name = copy_text(self.receiver_name, &at.key("receiver_name"))?;
-        out.receiver_id = copy_text(self.receiver_id, &at.key("receiver_id"))?;
-        out.reply_to = copy_text(self.reply_to, &at.key("reply_to"))?;
-        out.reply_to_msg_id = copy_text(self.reply_to_msg_id, &at.key("reply_to_msg_id"))?;
-        out.broker_url = copy_text(self.broker_url, &at.key("broker_url"))?;
+        set_text(
+            out.correlation_id.as_mut_view(),
+            self.correlation_id,
+            &at.key("correlation_id"),
+        )?;
+        set_text(out.msg_id.as_mut_view(), self.msg_id, &at.key("msg_id"))?;
+        set_text(
+            out.timestamp.as_mut_view(),
+            self.timestamp,
+            &at.key("timestamp"),
+        )?;
+        set_text(out.send_to.as_mut_view(), self.send_to, &at.key("send_to"))?;
+        set_text(
+            out.msg_purpose.as_mut_view(),
+            self.msg_purpose,
+            &at.key("msg_purpose"),
+        )?;
+        set_text(
+            out.sender_name.as_mut_view(),
+            self.sender_name,
+            &at.key("sender_name"),
+        )?;
+        set_text(
+            out.sender_id.as_mut_view(),
+            self.sender_id,
+            &at.key("sender_id"),
+        )?;
+        set_text(
+            out.receiver_name.as_mut_view(),
+            self.receiver_name,
+            &at.key("receiver_name"),
+        )?;
+        set_text(
+            out.receiver_id.as_mut_view(),
+            self.receiver_id,
+            &at.key("receiver_id"),
+        )?;
+        set_text(
+            out.reply_to.as_mut_view(),
+            self.reply_to,
+            &at.key("reply_to"),
+        )?;
+        set_text(
+            out.reply_to_msg_id.as_mut_view(),
+            self.reply_to_msg_id,
+            &at.key("reply_to_msg_id"),
+        )?;
+        set_text(
+            out.broker_url.as_mut_view(),
+            self.broker_url,
+            &at.key("broker_url"),
+        )?;
         out.metadata = copy_object(self.metadata, &at.key("metadata"))?;
         Ok(())
     }
@@ -324,8 +364,12 @@ impl MessagePayloadFields<'_> {
     /// capacity: a value that does not fit is `over_capacity` naming its place (`at` is the
     /// place of `out`, [`At::Root`] for a whole message), never truncated.
     pub fn apply_to(&self, out: &mut MessagePayload, at: &At<'_>) -> Result<(), DecodeError> {
-        out.id = copy_text(self.id, &at.key("id"))?;
-        out.dataname = copy_text(self.dataname, &at.key("dataname"))?;
+        set_text(out.id.as_mut_view(), self.id, &at.key("id"))?;
+        set_text(
+            out.dataname.as_mut_view(),
+            self.dataname,
+            &at.key("dataname"),
+        )?;
         out.payload_type = self.payload_type.clone();
         out.metadata = copy_object(self.metadata, &at.key("metadata"))?;
         Ok(())

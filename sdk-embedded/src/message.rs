@@ -308,3 +308,22 @@ pub(crate) fn write_key(w: &mut Writer<'_>, first: &mut bool, key: &str) -> Resu
     *first = false;
     w.raw(key)
 }
+
+/// Sets `out` to `text` for a send-side field at `at` (one copy of the code for every
+/// capacity): `over_capacity` naming the field when it does not fit, never truncated.
+// Used by the generated code when the schema has such a field.
+#[allow(dead_code)]
+pub(crate) fn set_text(
+    out: &mut heapless::string::StringView,
+    text: &str,
+    at: &At<'_>,
+) -> Result<(), DecodeError> {
+    out.clear();
+    out.push_str(text).map_err(|_| {
+        at.error(
+            ErrorKind::OverCapacity,
+            0,
+            "longer than its capacity in this SDK",
+        )
+    })
+}

@@ -261,8 +261,12 @@ pub async fn smartsend<T: Read + Write, U: Uploader>(
     let root = At::Root;
     fields.apply_to(envelope, &root).map_err(SendError::Field)?;
     if envelope.send_to.is_empty() {
-        envelope.send_to =
-            crate::message::copy_text(subject, &root.key("send_to")).map_err(SendError::Field)?;
+        crate::message::set_text(
+            envelope.send_to.as_mut_view(),
+            subject,
+            &root.key("send_to"),
+        )
+        .map_err(SendError::Field)?;
     }
     for id in [&mut envelope.correlation_id, &mut envelope.msg_id] {
         if id.is_empty() {
@@ -398,34 +402,47 @@ async fn set_link<U: Uploader, E>(
     };
     payload.data.clear();
     payload.data.push_str(&url).map_err(|_| over("data"))?;
-    // The caller's metadata with the checksum added, canonicalised again by
-    // `JsonObject::parse`; the checksum of a link payload is the SDK's to write.
-    if checksum_text(&payload.metadata).is_some() {
-        return Err(SendError::Field(at.key("metadata").error(
-            crate::ErrorKind::InvalidInput,
-            0,
-            "a link payload's checksum is written by the SDK",
-        )));
-    }
-    let mut metadata: heapless::String<{ contract::MESSAGE_PAYLOAD_METADATA_MAX_BYTES }> =
-        heapless::String::new();
-    let pushed = (|| {
-        metadata.push_str("{\"checksum\":\"")?;
-        metadata.push_str(&link::checksum_of(outgoing.data))?;
-        metadata.push('"')?;
-        let rest = payload.metadata.as_str();
-        let inner = rest
-            .get(1..rest.len().saturating_sub(1))
-            .unwrap_or_default();
-        if !inner.is_empty() {
-            metadata.push(',')?;
-            metadata.push_str(inner)?;
-        }
-        metadata.push('}')
-    })();
-    pushed.map_err(|_| over("metadata"))?;
-    payload.metadata = JsonObject::parse(&metadata).map_err(|_| over("metadata"))?;
+    payload.metadata =
+        link_metadata(&payload.metadata, outgoing.data).map_err(|error| match error {
+            Some(error) => SendError::Field(at.key("metadata").error(error, 0, LINK_CHECKSUM)),
+            None => over("metadata"),
+        })?;
     Ok(())
+}
+
+const LINK_CHECKSUM: &str = "a link payload's checksum is written by the SDK";
+
+type PayloadMetadata = JsonObject<{ contract::MESSAGE_PAYLOAD_METADATA_MAX_BYTES }>;
+
+/// The caller's `metadata` with the `checksum` of `data` added, canonicalised again by
+/// `JsonObject::parse`: `Err(None)` when it does not fit, `Err(Some(invalid_input))` when the
+/// caller gave a checksum (the SDK writes it for a link payload).
+#[inline(never)]
+fn link_metadata(
+    metadata: &PayloadMetadata,
+    data: &[u8],
+) -> Result<PayloadMetadata, Option<crate::ErrorKind>> {
+    if checksum_text(metadata).is_some() {
+        return Err(Some(crate::ErrorKind::InvalidInput));
+    }
+    let mut text: heapless::String<{ contract::MESSAGE_PAYLOAD_METADATA_MAX_BYTES }> =
+        heapless::String::new();
+    let inner = metadata.as_str();
+    let inner = inner
+        .get(1..inner.len().saturating_sub(1))
+        .unwrap_or_default();
+    let pushed = (|| {
+        text.push_str("{\"checksum\":\"")?;
+        text.push_str(&link::checksum_of(data))?;
+        text.push('"')?;
+        if !inner.is_empty() {
+            text.push(',')?;
+            text.push_str(inner)?;
+        }
+        text.push('}')
+    })();
+    pushed.map_err(|_| None)?;
+    JsonObject::parse(&text).map_err(|_| None)
 }
 
 /// Why [`smartreceive`] could not deliver a payload.
@@ -834,9 +851,7 @@ impl<I: Iterator<Item = char>> DirectPieces<I> {
 /// The `checksum` string of a payload's metadata, if it has one. A `checksum` that is not a
 /// string is [`LinkError::BadChecksum`], one longer than this SDK holds
 /// [`ReceiveError::OverCapacity`]: either would otherwise leave the download unverified.
-fn checksum_text(
-    metadata: &JsonObject<{ contract::MESSAGE_PAYLOAD_METADATA_MAX_BYTES }>,
-) -> Result<Option<heapless::String<80>>, ReceiveError> {
+fn checksum_text(metadata: &PayloadMetadata) -> Result<Option<heapless::String<80>>, ReceiveError> {
     let mut reader = crate::json::Reader::new(metadata.as_str().as_bytes());
     // A JsonObject holds a well-formed object: the reader's errors below cannot happen.
     if reader.begin_object().is_err() {

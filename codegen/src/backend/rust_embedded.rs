@@ -704,6 +704,9 @@ fn fields_view(model: &Model, s: &Struct) -> FieldsView {
                     "out.{name} = match &self.{name} {{ Some(value) => Some({}), None => None }};",
                     owned_value(&field.ty, "value", true, &at)
                 )
+            } else if let FieldType::String { .. } = field.ty {
+                // In place, one copy of the code for every capacity.
+                format!("set_text(out.{name}.as_mut_view(), self.{name}, {at})?;")
             } else {
                 format!(
                     "out.{name} = {};",
