@@ -49,10 +49,16 @@ impl Runtime {
         }
     }
 
-    fn command(self, built: &Built) -> Command {
-        match self {
-            Std => Command::new(&built.std_agent),
-            NoStd => Command::new(&built.no_std_agent),
+    fn command(self, built: &Built) -> Result<Command, String> {
+        let agent = |built: &Result<PathBuf, String>| {
+            built
+                .as_ref()
+                .map(Command::new)
+                .map_err(|e| format!("the {} agent did not build: {e}", self.name()))
+        };
+        Ok(match self {
+            Std => agent(&built.std_agent)?,
+            NoStd => agent(&built.no_std_agent)?,
             CPython | MicroPython => {
                 let program = if self == CPython {
                     "python3".into()
@@ -63,7 +69,7 @@ impl Runtime {
                 command.arg(&built.python_agent);
                 command
             }
-        }
+        })
     }
 }
 
@@ -79,7 +85,7 @@ impl Agent {
         let what = format!("{} {}", runtime.name(), args.join(" "));
         let stderr = std::fs::File::create(log).map_err(|e| format!("{}: {e}", log.display()))?;
         let mut child = runtime
-            .command(built)
+            .command(built)?
             .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -277,6 +283,10 @@ fn exchange(built: &Built, nats: &str, job: &Job<'_>, logs: &Path) -> Result<Str
 pub fn run_variant(variant: &Variant, built: &Built, nats: &str, outcome: &mut Outcome) {
     let logs = drill_dir().join(&variant.name).join("logs");
     let _ = std::fs::create_dir_all(&logs);
+    outcome.record(
+        format!("{}: the example firmware builds", variant.name),
+        built.firmware.clone(),
+    );
     let mut jobs = Vec::new();
     for (n, (case, check)) in variant.cases().enumerate() {
         let routes: Vec<(Option<Runtime>, Runtime)> = if check.inject.is_some() {

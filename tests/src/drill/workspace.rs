@@ -13,9 +13,13 @@ use super::{ALL_TYPES, Variant, agents, drill_dir, root, timed};
 /// What a prepared variant runs: its scratch workspace and agent programs.
 pub struct Built {
     pub ws: PathBuf,
-    pub std_agent: PathBuf,
-    pub no_std_agent: PathBuf,
+    /// The std agent, or why it did not build.
+    pub std_agent: Result<PathBuf, String>,
+    /// The no_std agent, or why it did not build.
+    pub no_std_agent: Result<PathBuf, String>,
     pub python_agent: PathBuf,
+    /// Whether the example firmware built.
+    pub firmware: Result<(), String>,
 }
 
 /// Writes `bytes` to `path` unless it already holds them.
@@ -147,24 +151,26 @@ pub fn prepare(variant: &Variant) -> Result<Built, String> {
             )
         },
     )?;
-    timed(
-        &format!("[{}] build the SDKs and agents", variant.name),
-        || {
-            let build = [
-                "build",
-                "-p",
-                "natsbridge",
-                "--example",
-                "drill_std",
-                "-p",
-                "natsbridge-embedded",
-                "--example",
-                "drill_no_std",
-            ];
-            cargo(&ws, &target, &[&build[..], &quiet[..]].concat())
-        },
-    )?;
-    timed(
+    // Each agent builds on its own, so one SDK's failure does not hide the others' checks.
+    let bin = slot.join("bin");
+    std::fs::create_dir_all(&bin).map_err(|e| e.to_string())?;
+    let build = |package: &str, example: &str| -> Result<PathBuf, String> {
+        timed(
+            &format!("[{}] build {package} and {example}", variant.name),
+            || {
+                let args = ["build", "-p", package, "--example", example];
+                cargo(&ws, &target, &[&args[..], &quiet[..]].concat())
+            },
+        )?;
+        // The next variant's build replaces target/debug/examples/*: keep this one's.
+        let to = bin.join(example);
+        std::fs::copy(target.join("debug/examples").join(example), &to)
+            .map_err(|e| format!("{example}: {e}"))?;
+        Ok(to)
+    };
+    let std_agent = build("natsbridge", "drill_std");
+    let no_std_agent = build("natsbridge-embedded", "drill_no_std");
+    let firmware = timed(
         &format!(
             "[{}] build the example firmware (thumbv7em-none-eabihf)",
             variant.name
@@ -176,20 +182,12 @@ pub fn prepare(variant: &Variant) -> Result<Built, String> {
                 &["build", "--release", "--quiet", "--offline", "--locked"],
             )
         },
-    )?;
-    // The next variant's build replaces target/debug/examples/*: keep this variant's agents.
-    let bin = slot.join("bin");
-    std::fs::create_dir_all(&bin).map_err(|e| e.to_string())?;
-    let keep = |name: &str| -> Result<PathBuf, String> {
-        let to = bin.join(name);
-        std::fs::copy(target.join("debug/examples").join(name), &to)
-            .map_err(|e| format!("{name}: {e}"))?;
-        Ok(to)
-    };
+    );
     Ok(Built {
-        std_agent: keep("drill_std")?,
-        no_std_agent: keep("drill_no_std")?,
+        std_agent,
+        no_std_agent,
         python_agent,
+        firmware,
         ws,
     })
 }
