@@ -73,7 +73,7 @@ KIND_NOT_JSON = "not_json"
 KIND_NOT_OBJECT = "not_object"
 # A key without a default is missing.
 KIND_MISSING_KEY = "missing_key"
-# A key has the wrong JSON type (including null for an optional key).
+# A key has the wrong JSON type (null reads as absent for an optional key).
 KIND_WRONG_TYPE = "wrong_type"
 # A value is of the right JSON type but not allowed: an unknown value of a closed
 # enumeration, a const or format that does not match, a number out of range, a payload

@@ -422,7 +422,7 @@ fn link_metadata(
     metadata: &PayloadMetadata,
     data: &[u8],
 ) -> Result<PayloadMetadata, Option<crate::ErrorKind>> {
-    if checksum_text(metadata).is_some() {
+    if !matches!(checksum_text(metadata), Ok(None)) {
         return Err(Some(crate::ErrorKind::InvalidInput));
     }
     let mut text: heapless::String<{ contract::MESSAGE_PAYLOAD_METADATA_MAX_BYTES }> =
@@ -500,7 +500,7 @@ impl core::error::Error for ReceiveError {}
 
 impl ReceiveError {
     /// The shared kind (the schema's x-error-kinds): `bad_base64`, `size_mismatch`,
-    /// `over_capacity` for the caller's buffer, `download` for a failed HTTP exchange, the
+    /// `over_capacity` for the caller's buffer or a field it cannot hold, `download` for a failed HTTP exchange, the
     /// link's otherwise, `io` for the sink.
     pub fn kind(&self) -> crate::ErrorKind {
         match self {
@@ -512,13 +512,14 @@ impl ReceiveError {
             )) => crate::ErrorKind::Download,
             ReceiveError::Link(e) => e.kind(),
             ReceiveError::Sink(_) => crate::ErrorKind::Io,
+            ReceiveError::OverCapacity { .. } => crate::ErrorKind::OverCapacity,
         }
     }
 }
 
 /// Decodes a direct payload into `buf` and returns the serialized data (WIRE.md section 7:
 /// base64 for `base64` and `arrow-ipc`, the text itself for `json` and `none`). An owned
-/// payload holds at most 2,048 characters of `data`; [`decode_direct_view`] has no such limit.
+/// payload holds at most [`contract::MESSAGE_PAYLOAD_DATA_MAX_BYTES`] characters of `data`; [`decode_direct_view`] has no such limit.
 pub fn decode_direct<'b>(
     payload: &MessagePayload,
     buf: &'b mut [u8],

@@ -44,7 +44,7 @@ pub enum ErrorKind {
     NotObject,
     /// A key without a default is missing.
     MissingKey,
-    /// A key has the wrong JSON type (including null for an optional key).
+    /// A key has the wrong JSON type (null reads as absent for an optional key).
     WrongType,
     /// A value is of the right JSON type but not allowed: an unknown value of a closed enumeration,
     /// a const or format that does not match, a number out of range, a payload whose data does not
