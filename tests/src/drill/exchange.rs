@@ -130,17 +130,20 @@ impl Drop for Agent {
     }
 }
 
-/// Numbers equal by value (`-2` and `-2.0`), everything else structurally; `null` expected
-/// also matches an absent key (see [`field_of`]).
+/// Numbers equal by value (`-2` and `-2.0`), everything else structurally; a member that is
+/// `null` matches an absent one (an optional field left out).
 pub fn same(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
         (Value::Array(x), Value::Array(y)) => {
             x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(a, b))
         }
-        (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
-        }
+        (Value::Object(x), Value::Object(y)) => x.keys().chain(y.keys()).all(|k| {
+            same(
+                x.get(k).unwrap_or(&Value::Null),
+                y.get(k).unwrap_or(&Value::Null),
+            )
+        }),
         _ => a == b,
     }
 }

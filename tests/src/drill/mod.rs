@@ -21,8 +21,9 @@ use std::time::Instant;
 
 use serde_json::Value;
 
-/// One assertion of a change: a field set by a sender (`value`) or a raw message edited
-/// by `inject` (a JSON Patch of a canonical message), and what the receiver reads back.
+/// One assertion of a change: a field set by a sender (`value`), a raw message edited by
+/// `inject` (a JSON Patch of a canonical message), or neither (a field no caller sets, a
+/// constant), and what the receiver reads back.
 #[derive(Debug, Clone)]
 pub struct Check {
     /// `envelope` or `payload` (the first payload).
