@@ -57,11 +57,13 @@ def serialize(data, payload_type, at=""):
         writer.write_table(data)
         writer.close()
         return sink.getvalue().to_pybytes()
-    if payload_type == "table" or payload_type in _BYTES_TYPES:
+    # The bytes types, and any other type the schema lets senders send (a variant's new one):
+    # its data is the bytes given (WIRE.md section 4).
+    if payload_type == "table" or payload_type in _BYTES_TYPES or payload_type in PayloadType.SENT:
         if not isinstance(data, (bytes, bytearray, memoryview)):
             raise _wrong_type(data, at, "bytes for a %s payload" % payload_type)
         return data if isinstance(data, (bytes, bytearray)) else bytes(data)
-    raise NatsBridgeError(KIND_BAD_VALUE, at, "unknown payload type %r (one of text, dictionary, table, %s)" % (payload_type, ", ".join(_BYTES_TYPES)))
+    raise NatsBridgeError(KIND_BAD_VALUE, at, "unknown payload type %r (one of %s)" % (payload_type, ", ".join(PayloadType.SENT)))
 
 
 PYARROW_MIN = (14, 0, 1)  # older pyarrow runs code from crafted IPC data (CVE-2023-47248)

@@ -229,8 +229,8 @@ def make_invalid():
             device=device("SN-8", (1.0, 2.0)))
     invalid("reading_value_missing", "A reading without its required value.",
             set_(["readings"], [{"ok": True}]), "missing_key", "readings[0].value")
-    invalid("number_out_of_range", "ratio is 1e400, beyond the f64 range (WIRE.md section 9).",
-            set_(["ratio"], "__RAW__"), "bad_value", "ratio", raw="1e400")
+    invalid("number_out_of_range", "ratio is 1e400, which no double can hold: refused while parsing, as not JSON (WIRE.md section 9, as the v1 golden number_out_of_range).",
+            set_(["ratio"], "__RAW__"), "not_json", "", raw="1e400")
     invalid("integer_with_fraction", "offset is 1.0, a number with a fraction part.",
             set_(["offset"], "__RAW__"), "wrong_type", "offset", raw="1.0")
     invalid("integer_beyond_i64", "offset is 2^63, beyond the i64 range.",

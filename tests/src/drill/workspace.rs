@@ -101,6 +101,14 @@ fn read_json(path: &Path) -> Result<Value, String> {
     serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
 }
 
+/// The workspace's target folder (`CARGO_TARGET_DIR`, or `target/` of the checkout).
+fn workspace_target() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => root().join("target"),
+    }
+}
+
 /// Copies, patches, regenerates and builds a variant.
 pub fn prepare(variant: &Variant) -> Result<Built, String> {
     let slot = drill_dir().join(&variant.name);
@@ -136,7 +144,13 @@ pub fn prepare(variant: &Variant) -> Result<Built, String> {
     let python_agent = ws.join("drill-agents/agent.py");
     sync(&python_agent, agents::python_agent(variant).as_bytes())?;
 
+    // The generator builds in the drill's own small target folder: a `natsbridge-codegen`
+    // built from the scratch copy must never replace the workspace's (it would regenerate the
+    // scratch copy when run from the workspace). The agents build in the workspace's own
+    // target folder, selected with `--workspace` so that features unify as in the test step
+    // and every dependency built there is reused: only the workspace's crates build again.
     let target = drill_dir().join("target");
+    let sdk_target = workspace_target();
     let quiet = ["--quiet", "--offline", "--locked"];
     timed(
         &format!(
@@ -158,13 +172,13 @@ pub fn prepare(variant: &Variant) -> Result<Built, String> {
         timed(
             &format!("[{}] build {package} and {example}", variant.name),
             || {
-                let args = ["build", "-p", package, "--example", example];
-                cargo(&ws, &target, &[&args[..], &quiet[..]].concat())
+                let args = ["build", "--workspace", "--example", example];
+                cargo(&ws, &sdk_target, &[&args[..], &quiet[..]].concat())
             },
         )?;
         // The next variant's build replaces target/debug/examples/*: keep this one's.
         let to = bin.join(example);
-        std::fs::copy(target.join("debug/examples").join(example), &to)
+        std::fs::copy(sdk_target.join("debug/examples").join(example), &to)
             .map_err(|e| format!("{example}: {e}"))?;
         Ok(to)
     };
