@@ -240,7 +240,7 @@ fn template() -> Box<MessageEnvelope> {
 }
 
 /// Sends `payloads` with the header fields of `envelope` (a template) on `subject` through the
-/// file server `files`.
+/// file server `files`; the `msg_id` sent (the SDK fills an empty one).
 async fn send<N: Network>(
     net: &mut N,
     client: &mut Nats<'_, N>,
@@ -249,7 +249,7 @@ async fn send<N: Network>(
     payloads: &[Outgoing<'_>],
     options: &SendOptions,
     files: &str,
-) -> Result<(), String> {
+) -> Result<String, String> {
     let mut work = [0u8; 1024];
     let mut uploader = HttpUploader {
         connector: net.http(),
@@ -284,8 +284,8 @@ async fn send<N: Network>(
         common::random(),
     )
     .await
-    .map(|_| ())
-    .map_err(|e| e.to_string())
+    .map_err(|e| e.to_string())?;
+    Ok(scratch.msg_id.to_string())
 }
 
 fn outgoing(message: &common::CaseMessage) -> Vec<Outgoing<'_>> {
@@ -351,7 +351,7 @@ pub async fn run<N: Network>(net: &mut N, args: &[String]) -> Result<(), String>
                 )
                 .await
                 {
-                    Ok(()) => print(&json!({"sent": envelope.msg_id.as_str()})),
+                    Ok(msg_id) => print(&json!({"sent": msg_id})),
                     Err(e) => print(&json!({"error": e})),
                 }
             }
