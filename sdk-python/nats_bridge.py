@@ -296,21 +296,25 @@ def _write_value(out, v):
     elif isinstance(v, float):
         out.append(_float_text(v))
     elif isinstance(v, dict):
+        # Written into a list of its own and joined: the caller's list gets one piece per
+        # object, not three per key (a long list wants one large block of a small heap).
+        part = []
         sep = "{"
         for k in sorted(v):
-            out.append(sep)
-            out.append(_quote(k))
-            out.append(":")
-            _write_value(out, v[k])
+            part.append(sep + _quote(k) + ":")
+            _write_value(part, v[k])
             sep = ","
-        out.append("}" if sep == "," else "{}")
+        part.append("}" if sep == "," else "{}")
+        out.append("".join(part))
     elif isinstance(v, (list, tuple)):
+        part = []
         sep = "["
         for item in v:
-            out.append(sep)
-            _write_value(out, item)
+            part.append(sep)
+            _write_value(part, item)
             sep = ","
-        out.append("]" if sep == "," else "[]")
+        part.append("]" if sep == "," else "[]")
+        out.append("".join(part))
     else:
         raise TypeError("cannot write %s as JSON" % type(v).__name__)
 
@@ -1147,7 +1151,12 @@ except ImportError:
     import socket
 
 
-_RECV_SIZE = 2048  # bytes asked of each recv() for protocol lines and small messages
+import sys
+
+# MicroPython: a board's heap, where a large buffer is the allocation that fails first.
+_SMALL_HEAP = sys.implementation.name == "micropython"
+# Bytes asked of each recv() for protocol lines and small messages.
+_RECV_SIZE = 1024 if _SMALL_HEAP else 4096
 _MAX_LINE = 8192  # a control line (INFO of a large cluster included) longer than this is garbage
 
 
@@ -1758,12 +1767,12 @@ class NatsClient:
 # ---- hand-written: sdk-python/src/50_link.py ----
 
 # The link transport (WIRE.md section 6) over a plain HTTP/1.1 client: uploads with the
-# Plik API or HTTP PUT, downloads streamed in 2 KiB chunks to memory, a file or a callback,
+# Plik API or HTTP PUT, downloads streamed in chunks (1 KiB on MicroPython) to memory, a file or a callback,
 # with retries (exponential backoff, full jitter) and the size and sha256 verified.
 #
 # One request per connection (Connection: close); https only where the port has ssl.
 
-_CHUNK = 2048
+_CHUNK = 1024 if _SMALL_HEAP else 65536  # bytes read at a time from an HTTP body
 _SAFE_PATH = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~"
 
 
@@ -1795,7 +1804,7 @@ def http_url(url, kind=KIND_INVALID_INPUT):
     i = url.find("://")
     scheme = url[:i].lower() if i > 0 else ""
     if scheme not in ("http", "https"):
-        raise NatsBridgeError(kind, url, "only http:// and https:// URLs are supported")
+        raise NatsBridgeError(KIND_LINK_REFUSED, url, "only http:// and https:// URLs are supported")
     rest = url[i + 3:]
     end = len(rest)
     for sep in "/?#":  # the host part ends at the first of these (RFC 3986 section 3.2)
@@ -2243,11 +2252,13 @@ def serialize(data, payload_type, at=""):
         writer.write_table(data)
         writer.close()
         return sink.getvalue().to_pybytes()
-    if payload_type == "table" or payload_type in _BYTES_TYPES:
+    # The bytes types, and any other type the schema lets senders send (a variant's new one):
+    # its data is the bytes given (WIRE.md section 4).
+    if payload_type == "table" or payload_type in _BYTES_TYPES or payload_type in PayloadType.SENT:
         if not isinstance(data, (bytes, bytearray, memoryview)):
             raise _wrong_type(data, at, "bytes for a %s payload" % payload_type)
         return data if isinstance(data, (bytes, bytearray)) else bytes(data)
-    raise NatsBridgeError(KIND_BAD_VALUE, at, "unknown payload type %r (one of text, dictionary, table, %s)" % (payload_type, ", ".join(_BYTES_TYPES)))
+    raise NatsBridgeError(KIND_BAD_VALUE, at, "unknown payload type %r (one of %s)" % (payload_type, ", ".join(PayloadType.SENT)))
 
 
 PYARROW_MIN = (14, 0, 1)  # older pyarrow runs code from crafted IPC data (CVE-2023-47248)

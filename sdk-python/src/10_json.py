@@ -168,21 +168,25 @@ def _write_value(out, v):
     elif isinstance(v, float):
         out.append(_float_text(v))
     elif isinstance(v, dict):
+        # Written into a list of its own and joined: the caller's list gets one piece per
+        # object, not three per key (a long list wants one large block of a small heap).
+        part = []
         sep = "{"
         for k in sorted(v):
-            out.append(sep)
-            out.append(_quote(k))
-            out.append(":")
-            _write_value(out, v[k])
+            part.append(sep + _quote(k) + ":")
+            _write_value(part, v[k])
             sep = ","
-        out.append("}" if sep == "," else "{}")
+        part.append("}" if sep == "," else "{}")
+        out.append("".join(part))
     elif isinstance(v, (list, tuple)):
+        part = []
         sep = "["
         for item in v:
-            out.append(sep)
-            _write_value(out, item)
+            part.append(sep)
+            _write_value(part, item)
             sep = ","
-        out.append("]" if sep == "," else "[]")
+        part.append("]" if sep == "," else "[]")
+        out.append("".join(part))
     else:
         raise TypeError("cannot write %s as JSON" % type(v).__name__)
 

@@ -14,7 +14,12 @@ except ImportError:
     import socket
 
 
-_RECV_SIZE = 2048  # bytes asked of each recv() for protocol lines and small messages
+import sys
+
+# MicroPython: a board's heap, where a large buffer is the allocation that fails first.
+_SMALL_HEAP = sys.implementation.name == "micropython"
+# Bytes asked of each recv() for protocol lines and small messages.
+_RECV_SIZE = 1024 if _SMALL_HEAP else 4096
 _MAX_LINE = 8192  # a control line (INFO of a large cluster included) longer than this is garbage
 
 

@@ -1,10 +1,10 @@
 # The link transport (WIRE.md section 6) over a plain HTTP/1.1 client: uploads with the
-# Plik API or HTTP PUT, downloads streamed in 2 KiB chunks to memory, a file or a callback,
+# Plik API or HTTP PUT, downloads streamed in chunks (1 KiB on MicroPython) to memory, a file or a callback,
 # with retries (exponential backoff, full jitter) and the size and sha256 verified.
 #
 # One request per connection (Connection: close); https only where the port has ssl.
 
-_CHUNK = 2048
+_CHUNK = 1024 if _SMALL_HEAP else 65536  # bytes read at a time from an HTTP body
 _SAFE_PATH = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~"
 
 
@@ -36,7 +36,7 @@ def http_url(url, kind=KIND_INVALID_INPUT):
     i = url.find("://")
     scheme = url[:i].lower() if i > 0 else ""
     if scheme not in ("http", "https"):
-        raise NatsBridgeError(kind, url, "only http:// and https:// URLs are supported")
+        raise NatsBridgeError(KIND_LINK_REFUSED, url, "only http:// and https:// URLs are supported")
     rest = url[i + 3:]
     end = len(rest)
     for sep in "/?#":  # the host part ends at the first of these (RFC 3986 section 3.2)

@@ -38,7 +38,14 @@ def run(group, name):
             return "got %s at %r" % (e.kind, e.at)
         return "not refused"
     env = nb.MessageEnvelope.from_json(raw)
-    if group == "canonical" and env.to_json().encode("utf-8") != raw:
+    if group != "canonical":
+        return None
+    # A board would not hold the message, its decoded envelope and the text written again
+    # at once: let the envelope go before comparing the two texts.
+    out = env.to_json()
+    env = None
+    gc.collect()
+    if out.encode("utf-8") != raw:
         return "re-encoded bytes differ"
     return None
 

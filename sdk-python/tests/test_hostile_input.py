@@ -179,7 +179,7 @@ def test_memory_is_taken_as_data_arrives_and_bounded_per_envelope():
     url = hostile + "/record/" + token
     e = raises("too_large", nb.smartreceive, _links([url] * 5, [3000] * 5), fileserver_url=hostile, max_in_memory=10000, **FAST)
     assert e.at == "payloads[3] (f.bin)" and "10000" in str(e), str(e)
-    e = raises("too_large", nb.smartreceive, _links([url] * 2, [600000000] * 2), fileserver_url=hostile, **FAST)
+    e = raises("too_large", nb.smartreceive, _links([url] * 2, [200000000] * 2), fileserver_url=hostile, **FAST)  # 400 MB over the default budget (MAX_IN_MEMORY_BYTES, 256 MiB)
     assert e.at == "payloads[1] (f.bin)", str(e)
     assert _seen(token) == 0, "a payload was fetched before the budget was checked"
     chunks = []

@@ -1,5 +1,5 @@
 //! The Python SDK (`sdk-python/nats_bridge.py`) against the goldens, on CPython, on the
-//! MicroPython unix port, and on a 64 KiB MicroPython heap; the whole suite against real
+//! MicroPython unix port, and on a 72 KiB MicroPython heap; the whole suite against real
 //! servers (`sdk-python/tests/run_all.py`); plus `py_compile` of every
 //! Python source. A missing interpreter or tool fails the test with the command that
 //! installs it: nothing is skipped.
@@ -64,14 +64,14 @@ fn python_sdk_passes_its_tests_on_micropython() {
 
 /// A board holds the module in flash (precompiled or frozen), not in RAM: this test puts
 /// it and the small golden runner precompiled into a ROMFS image (`sdk-python/tests/romfs.py`,
-/// mpy-cross and mpremote's image builder) and runs them from there on a 64 KiB heap beside
+/// mpy-cross and mpremote's image builder) and runs them from there on a 72 KiB heap beside
 /// the image, the bytecode running in place as from flash.
 #[test]
-fn python_sdk_decodes_every_golden_on_a_64k_micropython_heap() {
+fn python_sdk_decodes_every_golden_on_a_72k_micropython_heap() {
     let output = run(
         Command::new("python3")
             .arg(sdk_dir().join("tests/romfs.py"))
-            .args(["64K", "small_heap_goldens"])
+            .args(["72K", "small_heap_goldens"])
             .arg(sdk_dir().join("nats_bridge.py"))
             .arg(sdk_dir().join("tests/small_heap_goldens.py"))
             .env("NATSBRIDGE_ROOT", workspace_root()),
@@ -90,7 +90,7 @@ fn python_sdk_decodes_every_golden_on_a_64k_micropython_heap() {
         }
     }
     assert_success(
-        "python3 sdk-python/tests/romfs.py 64K small_heap_goldens (micropython, 64 KiB heap)",
+        "python3 sdk-python/tests/romfs.py 72K small_heap_goldens (micropython, 72 KiB heap)",
         &output,
     );
 }

@@ -5,7 +5,7 @@
 //! no hand edit. A change that needs one fails: the build failing is the signal.
 //!
 //! Changes that can live together form a variant (`"variant"` in each file), built once in
-//! `target/drill/<variant>/ws` (the same path every run, so builds are incremental) with one
+//! `target/drill/ws` (the same path every run, so builds are incremental) with one
 //! shared target folder. Each check of each change is asserted on its own:
 //! std -> CPython, CPython -> no_std, no_std -> MicroPython, MicroPython -> std, or, for a
 //! receive-side change, a raw message published to all four receivers. The `all-types`

@@ -1,5 +1,5 @@
 //! The scratch workspace of a variant: the git-tracked files of this workspace copied into
-//! `target/drill/<variant>/ws` (only files whose bytes changed are written, so builds stay
+//! `target/drill/ws` (only files whose bytes changed are written, so builds stay
 //! incremental), the patched schema, the agents, then the README's regenerate command and
 //! the builds, with one target folder shared by every variant.
 
@@ -101,18 +101,13 @@ fn read_json(path: &Path) -> Result<Value, String> {
     serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
 }
 
-/// The workspace's target folder (`CARGO_TARGET_DIR`, or `target/` of the checkout).
-fn workspace_target() -> PathBuf {
-    match std::env::var_os("CARGO_TARGET_DIR") {
-        Some(dir) => PathBuf::from(dir),
-        None => root().join("target"),
-    }
-}
-
 /// Copies, patches, regenerates and builds a variant.
 pub fn prepare(variant: &Variant) -> Result<Built, String> {
     let slot = drill_dir().join(&variant.name);
-    let ws = slot.join("ws");
+    // One scratch copy for every variant, prepared and run one after the other: a copy per
+    // variant would give the same artifact names to different sources in the shared target
+    // folder (see above), and cargo would take the previous variant's build for fresh.
+    let ws = drill_dir().join("ws");
     let files = timed(&format!("[{}] copy the workspace", variant.name), || {
         copy_workspace(&ws)
     })?;
@@ -144,13 +139,11 @@ pub fn prepare(variant: &Variant) -> Result<Built, String> {
     let python_agent = ws.join("drill-agents/agent.py");
     sync(&python_agent, agents::python_agent(variant).as_bytes())?;
 
-    // The generator builds in the drill's own small target folder: a `natsbridge-codegen`
-    // built from the scratch copy must never replace the workspace's (it would regenerate the
-    // scratch copy when run from the workspace). The agents build in the workspace's own
-    // target folder, selected with `--workspace` so that features unify as in the test step
-    // and every dependency built there is reused: only the workspace's crates build again.
+    // One target folder for the drill, never the workspace's own: cargo names the artifacts
+    // of a path package by its path relative to the workspace root, so a scratch copy's
+    // `natsbridge` would take the place of the workspace's and be taken for fresh.
     let target = drill_dir().join("target");
-    let sdk_target = workspace_target();
+    let sdk_target = target.clone();
     let quiet = ["--quiet", "--offline", "--locked"];
     timed(
         &format!(
@@ -172,7 +165,7 @@ pub fn prepare(variant: &Variant) -> Result<Built, String> {
         timed(
             &format!("[{}] build {package} and {example}", variant.name),
             || {
-                let args = ["build", "--workspace", "--example", example];
+                let args = ["build", "-p", package, "--example", example];
                 cargo(&ws, &sdk_target, &[&args[..], &quiet[..]].concat())
             },
         )?;
