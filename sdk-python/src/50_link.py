@@ -4,7 +4,7 @@
 #
 # One request per connection (Connection: close); https only where the port has ssl.
 
-_CHUNK = 1024 if _SMALL_HEAP else 65536  # bytes read at a time from an HTTP body
+_CHUNK = 1024 if _SMALL_HEAP else 4096  # bytes read at a time from an HTTP body
 _SAFE_PATH = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~"
 
 
