@@ -55,6 +55,7 @@ async fn receive<C: Connector>(
     let port = Url::parse(&payload.data).expect("an http link").port;
     let allowed = format!("127.0.0.1:{port}");
     let mut work = [0u8; 1024];
+    let allowed_hosts = [allowed.as_str()];
     let mut links = Links {
         connector,
         work: &mut work,
@@ -66,7 +67,7 @@ async fn receive<C: Connector>(
         delay: async |ms: u32| tokio::time::sleep(Duration::from_millis(ms.into())).await,
         random: pseudo_random(),
         // The misbehaving file server listens on loopback (the allow rule is host:port).
-        allowed_hosts: AllowedHosts::Only(&[allowed.as_str()]),
+        allowed_hosts: AllowedHosts::Only(&allowed_hosts),
         max_size: 64 << 20,
     };
     let mut sink = Collect::default();
