@@ -307,11 +307,6 @@ def _envelope_of(msg):
     return MessageEnvelope.from_json(msg)
 
 
-# bytes: the most link payload bytes one envelope may make smartreceive hold in memory (the
-# sum of the declared sizes of the links it does not stream to download_to), unless told
-DEFAULT_MAX_IN_MEMORY = MAX_IN_MEMORY_BYTES
-
-
 def _allows(entry, scheme, host, port):
     # Whether the allow entry "host[:port]" (no port: the scheme's default port) is host:port.
     h, p = _split_host_port(entry.strip(), 443 if scheme == "https" else 80, entry)
@@ -432,7 +427,7 @@ def _download_to_folder(folder, p, where, fetch):
 
 def smartreceive(msg, fileserver_download_handler=None, max_retries=MAX_RETRIES, base_delay=BASE_DELAY_MS, max_delay=MAX_DELAY_MS,
                  download_to=None, arrow_tables=None, fileserver_url=None, allowed_hosts=None, allow_any_host=False,
-                 max_download=MAX_DOWNLOAD_BYTES, with_envelope=False, max_in_memory=DEFAULT_MAX_IN_MEMORY):
+                 max_download=MAX_DOWNLOAD_BYTES, with_envelope=False, max_in_memory=MAX_IN_MEMORY_BYTES):
     """The payloads of a received envelope as a list of (dataname, data, type); with
     with_envelope=True, (envelope, that list), the MessageEnvelope holding every
     field of the schema as an attribute (env.payloads[i] the payloads' fields).

@@ -161,6 +161,16 @@ fn python(value: &Value) -> String {
 /// The data of the drill's one payload, and its type.
 const DATA: &str = "hello from the drill";
 
+/// Where an agent reads the field a check is about: `{envelope}.payloads[0].FIELD` for a
+/// payload field, `{envelope}.FIELD` for an envelope field.
+fn place(envelope: &str, check: &Check) -> String {
+    if check.level == "payload" {
+        format!("{envelope}.payloads[0].{}", check.field)
+    } else {
+        format!("{envelope}.{}", check.field)
+    }
+}
+
 /// The std SDK's agent (`sdk-rust/examples/drill_std.rs`).
 pub fn std_agent(variant: &Variant, schema: &Value) -> String {
     let types = Types { schema };
@@ -190,11 +200,7 @@ pub fn std_agent(variant: &Variant, schema: &Value) -> String {
             }
         }
         let _ = writeln!(sends, "        {case:?} => (vec![{payload}], {options}),");
-        let place = if check.level == "payload" {
-            format!("received.envelope.payloads[0].{}", check.field)
-        } else {
-            format!("received.envelope.{}", check.field)
-        };
+        let place = place("received.envelope", check);
         let _ = writeln!(reads, "        {case:?} => format!(\"{{:?}}\", {place}),");
     }
     STD_TEMPLATE
@@ -268,11 +274,7 @@ pub fn no_std_agent(variant: &Variant, schema: &Value, api: NoStdApi) -> String 
             }
         };
         let _ = writeln!(sends, "{line}");
-        let place = if check.level == "payload" {
-            format!("envelope.payloads[0].{}", check.field)
-        } else {
-            format!("envelope.{}", check.field)
-        };
+        let place = place("envelope", check);
         let _ = writeln!(reads, "        {case:?} => format!(\"{{:?}}\", {place}),");
     }
     let send = match api {
@@ -313,11 +315,7 @@ pub fn python_agent(variant: &Variant) -> String {
             sends,
             "    if case == {case:?}:\n        return nb.smartsend(subject, [({dataname}, {data}, {ptype}{fields})], nats_url=nats, client=c, fileserver_url=None{kwargs})"
         );
-        let place = if check.level == "payload" {
-            format!("env.payloads[0].{}", check.field)
-        } else {
-            format!("env.{}", check.field)
-        };
+        let place = place("env", check);
         let _ = writeln!(reads, "    if case == {case:?}:\n        return {place}");
     }
     PYTHON_TEMPLATE

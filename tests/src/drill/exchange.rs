@@ -113,14 +113,31 @@ impl Agent {
         serde_json::from_str(&line).map_err(|_| format!("`{}` printed {line:?}", self.what))
     }
 
-    /// Every line until the agent exits.
-    fn all_lines(mut self) -> Vec<Value> {
-        let _ = self.child.wait();
-        self.lines
-            .try_iter()
-            .filter_map(|l| serde_json::from_str(&l).ok())
-            .collect()
+    /// Every line until the agent exits, and how it exited.
+    fn all_lines(mut self) -> (Vec<Value>, String) {
+        let status = match self.child.wait() {
+            Ok(status) => status.to_string(),
+            Err(e) => format!("not known ({e})"),
+        };
+        // The reader thread may still be draining the pipe after the exit: read until it
+        // hangs up at end of file (a line limit guards against a grandchild holding the pipe).
+        let mut lines = Vec::new();
+        while let Ok(line) = self.lines.recv_timeout(LINE_LIMIT) {
+            lines.extend(serde_json::from_str::<Value>(&line).ok());
+        }
+        (lines, status)
     }
+}
+
+/// The last lines of an agent's log (its stderr), for a failure message.
+fn log_tail(log: &Path) -> String {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    lines[lines.len().saturating_sub(6)..]
+        .iter()
+        .map(|l| l.chars().take(300).collect::<String>())
+        .collect::<Vec<_>>()
+        .join(" | ")
 }
 
 impl Drop for Agent {
@@ -364,7 +381,7 @@ fn goldens(built: &Built, logs: &Path, outcome: &mut Outcome) {
         for runtime in RUNTIMES {
             let log = logs.join(format!("goldens.{group}.{}.log", runtime.name()));
             let dir_arg = dir.to_string_lossy().into_owned();
-            let lines = match Agent::start(runtime, built, &["goldens", &dir_arg], &log) {
+            let (lines, status) = match Agent::start(runtime, built, &["goldens", &dir_arg], &log) {
                 Ok(agent) => agent.all_lines(),
                 Err(e) => {
                     outcome.record(
@@ -375,7 +392,17 @@ fn goldens(built: &Built, logs: &Path, outcome: &mut Outcome) {
                 }
             };
             for name in &names {
-                let result = judge_golden(&dir, name, runtime, &lines);
+                let result = judge_golden(&dir, name, runtime, &lines).map_err(|e| {
+                    if lines.iter().any(|l| l["id"] == name.as_str()) {
+                        e
+                    } else {
+                        format!(
+                            "{e}: the agent exited with {status}; its log {} ends: {}",
+                            log.display(),
+                            log_tail(&log)
+                        )
+                    }
+                });
                 outcome.record(
                     format!("{ALL_TYPES}: golden {group}/{name} {}", runtime.name()),
                     result,

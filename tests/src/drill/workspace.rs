@@ -74,6 +74,9 @@ fn cargo(dir: &Path, target: &Path, args: &[&str]) -> Result<(), String> {
     let output = Command::new(cargo)
         .current_dir(dir)
         .env("CARGO_TARGET_DIR", target)
+        // Every variant rewrites the same sources in place: whole-crate builds, not rustc's
+        // incremental cache, so one variant's stale pieces can never reach another's link.
+        .env("CARGO_INCREMENTAL", "0")
         .env_remove("RUSTFLAGS")
         .args(args)
         .output()
@@ -87,12 +90,20 @@ fn cargo(dir: &Path, target: &Path, args: &[&str]) -> Result<(), String> {
         .filter(|l| l.starts_with("error") || l.trim_start().starts_with("-->"))
         .take(12)
         .collect();
+    // A linker's or a build script's own words come after cargo's "error: linking ... failed":
+    // the last lines say why (a missing symbol, a full disk, a killed process).
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    let tail = lines[lines.len().saturating_sub(8)..]
+        .iter()
+        .map(|l| l.chars().take(400).collect::<String>())
+        .collect::<Vec<_>>();
     Err(format!(
-        "`cargo {}` in {} failed ({}): {}",
+        "`cargo {}` in {} failed ({}): {} || the end of its output: {}",
         args.join(" "),
         dir.display(),
         output.status,
-        errors.join(" | ")
+        errors.join(" | "),
+        tail.join(" | ")
     ))
 }
 
@@ -143,7 +154,6 @@ pub fn prepare(variant: &Variant) -> Result<Built, String> {
     // of a path package by its path relative to the workspace root, so a scratch copy's
     // `natsbridge` would take the place of the workspace's and be taken for fresh.
     let target = drill_dir().join("target");
-    let sdk_target = target.clone();
     let quiet = ["--quiet", "--offline", "--locked"];
     timed(
         &format!(
@@ -166,12 +176,12 @@ pub fn prepare(variant: &Variant) -> Result<Built, String> {
             &format!("[{}] build {package} and {example}", variant.name),
             || {
                 let args = ["build", "-p", package, "--example", example];
-                cargo(&ws, &sdk_target, &[&args[..], &quiet[..]].concat())
+                cargo(&ws, &target, &[&args[..], &quiet[..]].concat())
             },
         )?;
         // The next variant's build replaces target/debug/examples/*: keep this one's.
         let to = bin.join(example);
-        std::fs::copy(sdk_target.join("debug/examples").join(example), &to)
+        std::fs::copy(target.join("debug/examples").join(example), &to)
             .map_err(|e| format!("{example}: {e}"))?;
         Ok(to)
     };
