@@ -441,8 +441,13 @@ fn encode(envelope: &MessageEnvelope) -> String {
     }
 }
 
+/// A generator seeded per process and per moment: agents run side by side, and a seed of
+/// the process id alone gave neighbours the same probe subject (each read the other's probe).
 fn random() -> impl FnMut() -> u32 {
-    common::xorshift(std::process::id() | 1)
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    common::xorshift((std::process::id().rotate_left(16) ^ nanos) | 1)
 }
 
 async fn receive_payloads(envelope: &MessageEnvelope) -> Result<(), Failure> {
@@ -498,11 +503,13 @@ async fn run(args: &[String]) -> Result<Value, Failure> {
         round_trip(&mut client).await?;
         return Ok(json!({"sent": envelope}));
     }
-    client.subscribe(subject, None).await.map_err(other)?;
+    let sid = client.subscribe(subject, None).await.map_err(other)?;
     round_trip(&mut client).await?;
     println!("{}", json!({"ready": true}));
     loop {
-        if let Event::Message(m) = client.next_event().await.map_err(other)? {
+        if let Event::Message(m) = client.next_event().await.map_err(other)?
+            && m.sid == sid
+        {
             let envelope = decode(m.payload)?;
             receive_payloads(&envelope).await?;
             let encoded: Value = serde_json::from_str(&encode(&envelope)).unwrap_or_default();
