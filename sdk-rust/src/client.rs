@@ -418,6 +418,12 @@ impl Client {
     /// above it; while the envelope is larger than the server's `max_payload`, the largest
     /// direct payloads move to `link`. Nothing is published when anything fails.
     ///
+    /// Returns once the message is queued on the connection, without waiting for the server
+    /// (as async-nats `publish` does): a burst of sends goes out in few writes. Call
+    /// [`flush`](Self::flush) before exiting, or to know the server has them; the one-call
+    /// [`smartsend`](crate::smartsend) and `natsbridge send` flush before they return.
+    /// JetStream sends (`SendOptions::jetstream`) still wait for the stream's acknowledgement.
+    ///
     /// # Errors
     /// [`ErrorKind::TooLarge`] when a payload must go `link` and no file server is
     /// configured; [`ErrorKind::Upload`], [`ErrorKind::Io`], [`ErrorKind::InvalidInput`];
@@ -465,14 +471,13 @@ impl Client {
         Ok(envelope)
     }
 
-    /// Counts `bytes` against the reconnect buffer while the connection is down; `true` when
-    /// connected.
-    fn reserve_while_disconnected(&self, subject: &str, bytes: u64) -> Result<bool, Error> {
+    /// Counts `bytes` against the reconnect buffer while the connection is down.
+    fn reserve_while_disconnected(&self, subject: &str, bytes: u64) -> Result<(), Error> {
         use async_nats::connection::State;
         let inner = &self.inner;
         if inner.nats.connection_state() == State::Connected {
             inner.disconnected_bytes.store(0, Ordering::SeqCst);
-            return Ok(true);
+            return Ok(());
         }
         let budget = inner.reconnect_buffer_bytes;
         let reserved =
@@ -482,7 +487,7 @@ impl Client {
                     held.checked_add(bytes).filter(|total| *total <= budget)
                 });
         match reserved {
-            Ok(_) => Ok(false),
+            Ok(_) => Ok(()),
             Err(held) => Err(Error::new(
                 ErrorKind::ReconnectBufferFull,
                 subject,
@@ -495,7 +500,7 @@ impl Client {
 
     async fn publish(&self, subject: &str, reply_to: &str, body: Bytes) -> Result<(), Error> {
         let nats = &self.inner.nats;
-        let connected = self.reserve_while_disconnected(subject, body.len() as u64)?;
+        self.reserve_while_disconnected(subject, body.len() as u64)?;
         let published = if reply_to.is_empty() {
             nats.publish(subject.to_owned(), body).await
         } else {
@@ -503,12 +508,29 @@ impl Client {
                 .await
         };
         published.map_err(|e| nats_error(subject, "cannot publish", e))?;
-        if !connected {
-            return Ok(()); // buffered: it goes out once reconnected
-        }
-        nats.flush()
+        // Queued for the connection's writer task (held until the reconnect while
+        // disconnected); `flush` waits for the server.
+        Ok(())
+    }
+
+    /// Waits until the server has processed everything this client published so far (a
+    /// round trip to the server after the connection's writer handed the earlier frames to
+    /// the socket): after it, every subscriber that was listening has been sent them.
+    /// [`smartsend`](Self::smartsend) returns once its frame is queued, as async-nats
+    /// `publish` does; call this before exiting, or where the sender must know the server
+    /// has the messages. While disconnected it waits for the reconnect (at most the
+    /// connection's request timeout).
+    ///
+    /// # Errors
+    /// [`ErrorKind::Nats`] when the connection fails or the server does not answer in time.
+    pub async fn flush(&self) -> Result<(), Error> {
+        let url = &self.inner.url;
+        self.inner
+            .nats
+            .flush()
             .await
-            .map_err(|e| nats_error(subject, "cannot flush the publish", e))
+            .map_err(|e| nats_error(url, "cannot flush", e))?;
+        self.confirm_with_server(url).await
     }
 
     async fn publish_jetstream(

@@ -575,3 +575,47 @@ async fn the_one_call_form_reuses_its_connection() {
         assert_eq!(received.envelope.sender_name, "script");
     }
 }
+
+/// `smartsend` only queues its frame; `flush` waits for the server. A sender whose runtime
+/// ends right after its flush (as a program exits) still delivers every message of a burst.
+#[tokio::test]
+async fn a_burst_of_smartsends_then_flush_delivers_all_even_when_the_sender_stops_at_once() {
+    const BURST: usize = 2000;
+    let server = NatsServer::start();
+    let listener = natsbridge::connect(&server.url()).await.unwrap();
+    let mut inbox = listener.subscribe("burst").await.unwrap();
+    let url = server.url();
+    let sent: Vec<String> = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let ids = runtime.block_on(async {
+            let sender = natsbridge::connect(&url).await.unwrap();
+            let mut ids = Vec::with_capacity(BURST);
+            for n in 0..BURST {
+                let payload = vec![Payload::binary("n", n.to_string().into_bytes())];
+                let envelope = sender
+                    .smartsend("burst", payload, &SendOptions::new())
+                    .await
+                    .unwrap();
+                ids.push(envelope.msg_id);
+            }
+            sender.flush().await.unwrap();
+            ids
+        });
+        // The connection's writer task dies with the runtime, as at a program's exit.
+        runtime.shutdown_background();
+        ids
+    })
+    .join()
+    .unwrap();
+    for (n, want) in sent.iter().enumerate() {
+        let received = within("the burst", inbox.next()).await.unwrap().unwrap();
+        assert_eq!(&received.envelope.msg_id, want, "message {n} in order");
+        assert_eq!(
+            received.payloads[0].data.as_bytes().map(|b| b.to_vec()),
+            Some(n.to_string().into_bytes())
+        );
+    }
+}
