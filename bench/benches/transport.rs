@@ -104,6 +104,7 @@ async fn ours_stream(sender: &Client, receiver: &Client, payload: Bytes, count: 
             .await
             .expect("smartsend");
     }
+    sender.flush().await.expect("flush");
     receiving.await.expect("the receiver finishes");
     started.elapsed().as_secs_f64()
 }

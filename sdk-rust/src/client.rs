@@ -2,9 +2,10 @@
 //! patterns of the original editions (smartsend, smartreceive, subscribe, request/reply,
 //! JetStream publish and durable receive).
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -332,6 +333,7 @@ impl ConnectOptions {
                 ),
                 reconnect_buffer_bytes: self.reconnect_buffer_bytes,
                 disconnected_bytes: AtomicU64::new(0),
+                replies: tokio::sync::OnceCell::new(),
                 nats,
                 jetstream,
                 url: url.to_owned(),
@@ -385,6 +387,118 @@ struct Inner {
     reconnect_buffer_bytes: u64,
     /// Bytes published since the connection was last seen down (reset when seen up).
     disconnected_bytes: AtomicU64,
+    /// The one reply subscription of every request with a generated inbox, made on the first.
+    replies: tokio::sync::OnceCell<Replies>,
+}
+
+/// How many replies one waiting request holds before further ones are dropped (a request
+/// takes the first whose `reply_to_msg_id` matches; the bound keeps a flood of strangers on
+/// its inbox from growing memory).
+const REPLIES_HELD: usize = 16;
+
+/// The waiting requests by their token, each with the channel its replies go to.
+type Waiting = Arc<Mutex<HashMap<u64, tokio::sync::mpsc::Sender<async_nats::Message>>>>;
+
+fn waiting_requests(
+    waiting: &Waiting,
+) -> std::sync::MutexGuard<'_, HashMap<u64, tokio::sync::mpsc::Sender<async_nats::Message>>> {
+    waiting
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// One wildcard subscription `{prefix}.*` for every request of a client (as async-nats and
+/// nats.go multiplex theirs): request `n` asks for replies on `{prefix}.{n}`, and a task
+/// hands each message on that subject to the request waiting for it.
+struct Replies {
+    prefix: String,
+    next: AtomicU64,
+    waiting: Waiting,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Replies {
+    async fn subscribe(nats: &async_nats::Client) -> Result<Replies, Error> {
+        let prefix = nats.new_inbox();
+        let wildcard = format!("{prefix}.*");
+        let mut subscriber = nats
+            .subscribe(wildcard.clone())
+            .await
+            .map_err(|e| nats_error(&wildcard, "cannot subscribe", e))?;
+        let waiting = Waiting::default();
+        let route = waiting.clone();
+        let tokens = format!("{prefix}.");
+        let task = tokio::spawn(async move {
+            while let Some(message) = subscriber.next().await {
+                let token = message.subject.as_str().strip_prefix(tokens.as_str());
+                let Some(token) = token.and_then(|t| t.parse::<u64>().ok()) else {
+                    continue;
+                };
+                let sender = waiting_requests(&route).get(&token).cloned();
+                if let Some(sender) = sender {
+                    let _ = sender.try_send(message); // full: a stranger's flood, dropped
+                }
+            }
+            // The connection closed: the waiting requests see their channels end.
+            waiting_requests(&route).clear();
+        });
+        Ok(Replies {
+            prefix,
+            next: AtomicU64::new(0),
+            waiting,
+            task,
+        })
+    }
+
+    /// A new reply subject, and the replies that arrive on it until the guard is dropped.
+    fn wait(&self) -> (String, WaitingReply<'_>) {
+        let token = self.next.fetch_add(1, Ordering::Relaxed);
+        let (sender, messages) = tokio::sync::mpsc::channel(REPLIES_HELD);
+        waiting_requests(&self.waiting).insert(token, sender);
+        let reply = WaitingReply {
+            replies: self,
+            token,
+            messages,
+        };
+        (format!("{}.{token}", self.prefix), reply)
+    }
+}
+
+impl Drop for Replies {
+    fn drop(&mut self) {
+        // The task holds the subscription (and so the connection): it ends with the client.
+        self.task.abort();
+    }
+}
+
+/// One request's place in [`Replies`], given up when dropped (answered, timed out or
+/// cancelled).
+struct WaitingReply<'a> {
+    replies: &'a Replies,
+    token: u64,
+    messages: tokio::sync::mpsc::Receiver<async_nats::Message>,
+}
+
+impl Drop for WaitingReply<'_> {
+    fn drop(&mut self) {
+        waiting_requests(&self.replies.waiting).remove(&self.token);
+    }
+}
+
+/// Where a request's replies come from: the client's shared inbox or, for a reply subject
+/// the caller named, a subscription of its own.
+enum ReplyStream<'a> {
+    Shared(WaitingReply<'a>),
+    Own(async_nats::Subscriber),
+}
+
+impl ReplyStream<'_> {
+    async fn next(&mut self) -> Option<async_nats::Message> {
+        match self {
+            ReplyStream::Shared(waiting) => waiting.messages.recv().await,
+            ReplyStream::Own(subscriber) => subscriber.next().await,
+        }
+    }
 }
 
 fn nats_error(at: &str, what: &str, error: impl std::fmt::Display) -> Error {
@@ -417,6 +531,12 @@ impl Client {
     /// Each payload goes `direct` below the size threshold and `link` (uploaded first) at or
     /// above it; while the envelope is larger than the server's `max_payload`, the largest
     /// direct payloads move to `link`. Nothing is published when anything fails.
+    ///
+    /// Returns once the message is queued on the connection, without waiting for the server
+    /// (as async-nats `publish` does): a burst of sends goes out in few writes. Call
+    /// [`flush`](Self::flush) before exiting, or to know the server has them; the one-call
+    /// [`smartsend`](crate::smartsend) and `natsbridge send` flush before they return.
+    /// JetStream sends (`SendOptions::jetstream`) still wait for the stream's acknowledgement.
     ///
     /// # Errors
     /// [`ErrorKind::TooLarge`] when a payload must go `link` and no file server is
@@ -465,14 +585,13 @@ impl Client {
         Ok(envelope)
     }
 
-    /// Counts `bytes` against the reconnect buffer while the connection is down; `true` when
-    /// connected.
-    fn reserve_while_disconnected(&self, subject: &str, bytes: u64) -> Result<bool, Error> {
+    /// Counts `bytes` against the reconnect buffer while the connection is down.
+    fn reserve_while_disconnected(&self, subject: &str, bytes: u64) -> Result<(), Error> {
         use async_nats::connection::State;
         let inner = &self.inner;
         if inner.nats.connection_state() == State::Connected {
             inner.disconnected_bytes.store(0, Ordering::SeqCst);
-            return Ok(true);
+            return Ok(());
         }
         let budget = inner.reconnect_buffer_bytes;
         let reserved =
@@ -482,7 +601,7 @@ impl Client {
                     held.checked_add(bytes).filter(|total| *total <= budget)
                 });
         match reserved {
-            Ok(_) => Ok(false),
+            Ok(_) => Ok(()),
             Err(held) => Err(Error::new(
                 ErrorKind::ReconnectBufferFull,
                 subject,
@@ -495,7 +614,7 @@ impl Client {
 
     async fn publish(&self, subject: &str, reply_to: &str, body: Bytes) -> Result<(), Error> {
         let nats = &self.inner.nats;
-        let connected = self.reserve_while_disconnected(subject, body.len() as u64)?;
+        self.reserve_while_disconnected(subject, body.len() as u64)?;
         let published = if reply_to.is_empty() {
             nats.publish(subject.to_owned(), body).await
         } else {
@@ -503,12 +622,29 @@ impl Client {
                 .await
         };
         published.map_err(|e| nats_error(subject, "cannot publish", e))?;
-        if !connected {
-            return Ok(()); // buffered: it goes out once reconnected
-        }
-        nats.flush()
+        // Queued for the connection's writer task (held until the reconnect while
+        // disconnected); `flush` waits for the server.
+        Ok(())
+    }
+
+    /// Waits until the server has processed everything this client published so far (a
+    /// round trip to the server after the connection's writer handed the earlier frames to
+    /// the socket): after it, every subscriber that was listening has been sent them.
+    /// [`smartsend`](Self::smartsend) returns once its frame is queued, as async-nats
+    /// `publish` does; call this before exiting, or where the sender must know the server
+    /// has the messages. While disconnected it waits for the reconnect (at most the
+    /// connection's request timeout).
+    ///
+    /// # Errors
+    /// [`ErrorKind::Nats`] when the connection fails or the server does not answer in time.
+    pub async fn flush(&self) -> Result<(), Error> {
+        let url = &self.inner.url;
+        self.inner
+            .nats
+            .flush()
             .await
-            .map_err(|e| nats_error(subject, "cannot flush the publish", e))
+            .map_err(|e| nats_error(url, "cannot flush", e))?;
+        self.confirm_with_server(url).await
     }
 
     async fn publish_jetstream(
@@ -637,7 +773,9 @@ impl Client {
     /// Sends a request and waits for the reply whose `reply_to_msg_id` is the request's
     /// `msg_id` (other messages on the reply subject are ignored).
     ///
-    /// The reply subject is a new inbox unless the options name one.
+    /// The reply subject is a new subject under the client's one reply subscription (a
+    /// wildcard inbox made on the first request, shared by all), unless the options name
+    /// one, which is then subscribed for this request alone.
     ///
     /// # Errors
     /// [`ErrorKind::NoResponders`] when nobody listens on `subject` (with the default reply
@@ -651,20 +789,27 @@ impl Client {
         timeout: Duration,
     ) -> Result<Received, Error> {
         let fresh_inbox = options.fields.reply_to.is_empty();
-        let reply_to = if fresh_inbox {
-            self.inner.nats.new_inbox()
-        } else {
-            options.fields.reply_to.clone()
-        };
-        // No confirmation round trip: the server handles this SUB before the request published
+        // No confirmation round trip: the server handles a SUB before the request published
         // after it on the same connection, so no reply can arrive before it.
-        crate::checks::check_subject("reply_to", &reply_to)?;
-        let mut replies = self
-            .inner
-            .nats
-            .subscribe(reply_to.clone())
-            .await
-            .map_err(|e| nats_error(&reply_to, "cannot subscribe", e))?;
+        let (reply_to, mut replies) = if fresh_inbox {
+            let shared = self
+                .inner
+                .replies
+                .get_or_try_init(|| Replies::subscribe(&self.inner.nats))
+                .await?;
+            let (reply_to, waiting) = shared.wait();
+            (reply_to, ReplyStream::Shared(waiting))
+        } else {
+            let reply_to = options.fields.reply_to.clone();
+            crate::checks::check_subject("reply_to", &reply_to)?;
+            let subscriber = self
+                .inner
+                .nats
+                .subscribe(reply_to.clone())
+                .await
+                .map_err(|e| nats_error(&reply_to, "cannot subscribe", e))?;
+            (reply_to, ReplyStream::Own(subscriber))
+        };
         let request = self
             .smartsend(
                 subject,

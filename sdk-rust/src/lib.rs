@@ -31,7 +31,8 @@
 //!         vec![Payload::text("caption", "my cat"), Payload::image("cat.png", photo)],
 //!         &SendOptions::new().sender_name("alice"),
 //!     )
-//!     .await?;
+//!     .await?; // queued, not waited for: `flush` waits until the server has it
+//! client.flush().await?;
 //!
 //! if let Some(received) = inbox.next().await {
 //!     for payload in received?.payloads {

@@ -22,7 +22,8 @@ fn connections() -> &'static Mutex<HashMap<String, Client>> {
 /// Sends `payloads` to `subject` as the original `smartsend(subject, data, nats_url=..., ...)`
 /// did: connects to the options' `nats_url` (default `nats://localhost:4222`) on first use
 /// and reuses that connection for later calls with the same URL. Link payloads go to the
-/// options' `fileserver_url` (Plik API).
+/// options' `fileserver_url` (Plik API). Unlike [`Client::smartsend`] it flushes before it
+/// returns: the server has the message (a round trip per call; use a [`Client`] for bursts).
 ///
 /// The connection lives in the tokio runtime that made it: call this from one runtime (use a
 /// [`Client`] when you run several).
@@ -55,7 +56,10 @@ pub async fn smartsend(
             }
         }
     };
-    client.smartsend(subject, payloads, options).await
+    let sent = client.smartsend(subject, payloads, options).await?;
+    // Nothing reported sent may be lost when the program exits right after.
+    client.flush().await?;
+    Ok(sent)
 }
 
 /// How the one-call [`smartreceive`] downloads link payloads.

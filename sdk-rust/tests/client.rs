@@ -575,3 +575,125 @@ async fn the_one_call_form_reuses_its_connection() {
         assert_eq!(received.envelope.sender_name, "script");
     }
 }
+
+/// `smartsend` only queues its frame; `flush` waits for the server. A sender whose runtime
+/// ends right after its flush (as a program exits) still delivers every message of a burst.
+#[tokio::test]
+async fn a_burst_of_smartsends_then_flush_delivers_all_even_when_the_sender_stops_at_once() {
+    const BURST: usize = 2000;
+    let server = NatsServer::start();
+    let listener = natsbridge::connect(&server.url()).await.unwrap();
+    let mut inbox = listener.subscribe("burst").await.unwrap();
+    let url = server.url();
+    let sent: Vec<String> = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let ids = runtime.block_on(async {
+            let sender = natsbridge::connect(&url).await.unwrap();
+            let mut ids = Vec::with_capacity(BURST);
+            for n in 0..BURST {
+                let payload = vec![Payload::binary("n", n.to_string().into_bytes())];
+                let envelope = sender
+                    .smartsend("burst", payload, &SendOptions::new())
+                    .await
+                    .unwrap();
+                ids.push(envelope.msg_id);
+            }
+            sender.flush().await.unwrap();
+            ids
+        });
+        // The connection's writer task dies with the runtime, as at a program's exit.
+        runtime.shutdown_background();
+        ids
+    })
+    .join()
+    .unwrap();
+    for (n, want) in sent.iter().enumerate() {
+        let received = within("the burst", inbox.next()).await.unwrap().unwrap();
+        assert_eq!(&received.envelope.msg_id, want, "message {n} in order");
+        assert_eq!(
+            received.payloads[0].data.as_bytes().map(|b| b.to_vec()),
+            Some(n.to_string().into_bytes())
+        );
+    }
+}
+
+/// Requests share one wildcard reply subscription: many at once, answered in the reverse
+/// order of their arrival, each get their own reply (matched by `reply_to_msg_id`, the
+/// correlation id kept), and the server saw one reply SUB, not one per request.
+#[tokio::test]
+async fn concurrent_requests_share_one_reply_subscription_and_each_gets_its_own_answer() {
+    const REQUESTS: usize = 100;
+    let server = NatsServer::builder().extra_config("trace: true").start();
+    let client = natsbridge::connect(&server.url()).await.unwrap();
+    let responder = natsbridge::connect(&server.url()).await.unwrap();
+    let mut requests = responder.subscribe("service.many").await.unwrap();
+    let serve = tokio::spawn(async move {
+        let mut asked = Vec::new();
+        for _ in 0..REQUESTS {
+            asked.push(requests.next().await.unwrap().unwrap());
+        }
+        let reply_subjects: Vec<String> =
+            asked.iter().map(|r| r.envelope.reply_to.clone()).collect();
+        for request in asked.iter().rev() {
+            let text = request.payloads[0].data.as_text().unwrap().to_uppercase();
+            responder
+                .reply(
+                    request,
+                    vec![Payload::text("answer", text)],
+                    &SendOptions::new(),
+                )
+                .await
+                .unwrap();
+        }
+        reply_subjects
+    });
+    let ask = |n: usize| {
+        let client = client.clone();
+        async move {
+            let options = SendOptions::new().correlation_id(format!("conversation-{n}"));
+            let question = vec![Payload::text("question", format!("ask {n}"))];
+            let reply = client
+                .request("service.many", question, &options, Duration::from_secs(30))
+                .await
+                .unwrap();
+            (n, reply)
+        }
+    };
+    let replies = within(
+        "the requests",
+        futures_util::future::join_all((0..REQUESTS).map(ask)),
+    )
+    .await;
+    for (n, reply) in &replies {
+        assert_eq!(reply.payloads[0].data.as_text(), Some(&*format!("ASK {n}")));
+        assert_eq!(reply.envelope.correlation_id, format!("conversation-{n}"));
+    }
+    let subjects = serve.await.unwrap();
+    let prefix = |s: &String| s.rsplit_once('.').unwrap().0.to_owned();
+    let mut distinct = subjects.clone();
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(distinct.len(), REQUESTS, "one reply subject per request");
+    assert!(
+        subjects.iter().all(|s| prefix(s) == prefix(&subjects[0])),
+        "under one inbox prefix: {subjects:?}"
+    );
+    let log = server.log();
+    let reply_subs = log
+        .lines()
+        .filter(|l| l.contains("<<- [SUB ") && l.contains(&prefix(&subjects[0])))
+        .count();
+    assert_eq!(reply_subs, 1, "one SUB for every reply inbox:\n{log}");
+    // The shared subscription still reports no responders and timeouts per request.
+    let none = SendOptions::new();
+    let nobody = client.request("nobody.here", vec![], &none, Duration::from_secs(5));
+    let error = within("no responders", nobody).await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::NoResponders, "{error}");
+    let _silent = client.subscribe("silent.here").await.unwrap();
+    let silent = client.request("silent.here", vec![], &none, Duration::from_millis(300));
+    let error = within("the timeout", silent).await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Timeout, "{error}");
+}

@@ -371,6 +371,7 @@ async fn run(args: &[String]) -> Result<Value, Error> {
     if args[0] == "send" {
         let (payloads, options) = cases(case);
         let envelope = client.smartsend(subject, payloads, &options).await?;
+        client.flush().await?;
         return Ok(json!({"sent": envelope.msg_id}));
     }
     let mut inbox = client.subscribe(subject).await?;

@@ -101,6 +101,8 @@ pub async fn run(args: SendArgs) -> Result<(), Error> {
     let sent = client
         .smartsend(&args.subject, payloads, &args.envelope.options()?)
         .await?;
+    // smartsend only queues the message: the server has it before the program exits.
+    client.flush().await?;
     print!("sent {}", crate::show::envelope(&sent));
     for (index, payload) in sent.payloads.iter().enumerate() {
         println!("{}", crate::show::payload_line(index, payload));

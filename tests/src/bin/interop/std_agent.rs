@@ -114,10 +114,15 @@ pub async fn run(args: &[String]) -> Result<(), String> {
                 } else {
                     &client
                 };
-                match sender
+                // The server has each message before the agent reports it sent (and exits).
+                let sent = match sender
                     .smartsend(subject, to_payloads(message)?, &options)
                     .await
                 {
+                    Ok(envelope) => sender.flush().await.map(|()| envelope),
+                    Err(e) => Err(e),
+                };
+                match sent {
                     Ok(envelope) => {
                         let links: Vec<&str> = envelope
                             .payloads
@@ -157,6 +162,7 @@ pub async fn run(args: &[String]) -> Result<(), String> {
                 .reply(&request, echo, &SendOptions::new())
                 .await
                 .map_err(|e| e.to_string())?;
+            client.flush().await.map_err(|e| e.to_string())?;
             Ok(())
         }
         "request" => {
