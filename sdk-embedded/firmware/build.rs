@@ -1,9 +1,17 @@
-//! Puts `memory.x` where cortex-m-rt's `link.x` finds it.
+// Named memory-board.x, not memory.x: the linker would find a memory.x here before build.rs's copy.
+//! Puts the board's memory layout as `memory.x` where cortex-m-rt's `link.x` finds it.
 use std::path::PathBuf;
 
 fn main() {
     let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
-    std::fs::copy("memory.x", out.join("memory.x")).expect("copying memory.x");
+    // The mps2-an386 port (QEMU) has its own memory layout.
+    let memory = if std::env::var_os("CARGO_FEATURE_MPS2_AN386").is_some() {
+        "memory-mps2-an386.x"
+    } else {
+        "memory-board.x"
+    };
+    std::fs::copy(memory, out.join("memory.x")).expect("copying the memory layout");
     println!("cargo:rustc-link-search={}", out.display());
-    println!("cargo:rerun-if-changed=memory.x");
+    println!("cargo:rerun-if-changed=memory-board.x");
+    println!("cargo:rerun-if-changed=memory-mps2-an386.x");
 }

@@ -22,18 +22,37 @@ use embassy_time_queue_utils::Queue;
 /// What the rest of the firmware gets from the board.
 pub struct Board {
     /// The network interface.
-    pub driver: NoDevice,
+    pub driver: Device,
     /// A seed for the TCP/IP stack's own randomness.
     pub seed: u64,
 }
 
+/// The network driver of this board.
+#[cfg(not(feature = "mps2-an386"))]
+pub type Device = NoDevice;
+/// The network driver of this board: QEMU's `mps2-an386` has a LAN9118.
+#[cfg(feature = "mps2-an386")]
+pub type Device = embassy_net_lan9118::Lan9118;
+
 /// Brings the board up: clocks, time, network.
 pub fn init() -> Board {
     let peripherals = cortex_m::Peripherals::take().expect("peripherals are taken once");
-    // The core clock of the example part; change it to yours.
-    start_time(peripherals.SYST, 16_000_000);
+    #[cfg(not(feature = "mps2-an386"))]
+    let driver = {
+        // The core clock of the example part; change it to yours.
+        start_time(peripherals.SYST, 16_000_000);
+        NoDevice
+    };
+    #[cfg(feature = "mps2-an386")]
+    let driver = {
+        // The MPS2 FPGA images run the core at 25 MHz.
+        start_time(peripherals.SYST, 25_000_000);
+        // Safety: the LAN9118 sits at this address on MPS2 boards, used by nothing else.
+        unsafe { embassy_net_lan9118::Lan9118::new(embassy_net_lan9118::MPS2_BASE) }
+            .expect("a LAN9118 at 0x4020_0000")
+    };
     Board {
-        driver: NoDevice,
+        driver,
         seed: u64::from(random()) << 32 | u64::from(random()),
     }
 }

@@ -7,6 +7,8 @@
 #![no_main]
 // The measurement baseline leaves the NATSBridge half unused.
 #![cfg_attr(feature = "network-only", allow(dead_code))]
+// The mps2-an386 port leaves the stand-in driver (`board::NoDevice`) unused.
+#![cfg_attr(feature = "mps2-an386", allow(dead_code))]
 
 mod board;
 
@@ -28,7 +30,11 @@ use natsbridge_embedded::{EnvelopeFields, Message, MessageEnvelope, PayloadType}
 use static_cell::StaticCell;
 
 /// Where NATS runs: a DNS name (from DHCP's DNS servers) or an address.
+#[cfg(not(feature = "mps2-an386"))]
 const NATS_HOST: &str = "nats.local";
+/// QEMU's user networking: the host's loopback is 10.0.2.2.
+#[cfg(feature = "mps2-an386")]
+const NATS_HOST: &str = "10.0.2.2";
 const NATS_PORT: u16 = 4222;
 /// Where link payloads are uploaded (HTTP PUT: nginx WebDAV or `natsbridge serve-files`).
 const FILE_SERVER: &str = "http://files.local:8080";
@@ -76,7 +82,7 @@ fn main() -> ! {
 }
 
 #[embassy_executor::task]
-async fn network(mut runner: embassy_net::Runner<'static, board::NoDevice>) -> ! {
+async fn network(mut runner: embassy_net::Runner<'static, board::Device>) -> ! {
     runner.run().await
 }
 
