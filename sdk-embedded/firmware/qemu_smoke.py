@@ -4,8 +4,8 @@ Proves: the LAN9118 driver, DHCP from QEMU's user networking and a TCP connectio
 host's loopback (10.0.2.2) work, and the firmware's client connects, subscribes to
 device.commands and announces itself with a JSON envelope on device.status.
 
-The firmware's NATS port is fixed at 4222 (a const in main.rs): the test fails, naming the
-port, when something else holds it. Prints QEMU's output on failure (the server logs to
+The test picks a free loopback port for nats-server and builds the firmware with it
+(NATSBRIDGE_QEMU_NATS_PORT). Prints QEMU's output on failure (the server logs to
 target/qemu-nats.log). Needs qemu-system-arm, nats-server and nats-py.
 """
 import asyncio
@@ -20,17 +20,14 @@ import nats
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ELF = os.path.join(HERE, "target/thumbv7em-none-eabihf/release/natsbridge-firmware-example")
-PORT = 4222
+PORT = None  # set by main(): a free loopback port
 TIMEOUT_S = 60
 
 
-def port_free(port):
+def free_port():
     with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 async def scenario():
@@ -57,11 +54,13 @@ async def scenario():
 
 
 def main():
+    global PORT
     start = time.time()
-    subprocess.run(["cargo", "build", "--release", "--features", "mps2-an386"],
-                   cwd=HERE, check=True)
-    if not port_free(PORT):
-        sys.exit("qemu_smoke: 127.0.0.1:%d is taken; the firmware's NATS port is fixed" % PORT)
+    PORT = free_port()
+    env = dict(os.environ, NATSBRIDGE_QEMU_NATS_PORT=str(PORT))
+    subprocess.run(["cargo", "build", "--release", "--locked", "--features", "mps2-an386"],
+                   cwd=HERE, env=env, check=True)
+    print("qemu_smoke: firmware built for NATS at 10.0.2.2:%d (%.1f s)" % (PORT, time.time() - start))
     log = open(os.path.join(HERE, "target/qemu-nats.log"), "w")
     server = subprocess.Popen(["nats-server", "-a", "127.0.0.1", "-p", str(PORT)],
                               stdout=log, stderr=subprocess.STDOUT)

@@ -35,7 +35,38 @@ const NATS_HOST: &str = "nats.local";
 /// QEMU's user networking: the host's loopback is 10.0.2.2.
 #[cfg(feature = "mps2-an386")]
 const NATS_HOST: &str = "10.0.2.2";
+#[cfg(not(feature = "mps2-an386"))]
 const NATS_PORT: u16 = 4222;
+/// The host's NATS port under QEMU: `NATSBRIDGE_QEMU_NATS_PORT` at build time (the test picks a
+/// free loopback port and builds with it), 4222 when unset.
+#[cfg(feature = "mps2-an386")]
+const NATS_PORT: u16 = match option_env!("NATSBRIDGE_QEMU_NATS_PORT") {
+    Some(text) => parse_port(text),
+    None => 4222,
+};
+
+/// A decimal port number at compile time; anything else stops the build.
+#[cfg(feature = "mps2-an386")]
+const fn parse_port(text: &str) -> u16 {
+    let bytes = text.as_bytes();
+    assert!(!bytes.is_empty(), "NATSBRIDGE_QEMU_NATS_PORT is empty");
+    let mut value: u32 = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        let digit = bytes[i];
+        assert!(
+            digit.is_ascii_digit(),
+            "NATSBRIDGE_QEMU_NATS_PORT is not a number"
+        );
+        value = value * 10 + (digit - b'0') as u32;
+        assert!(
+            value <= u16::MAX as u32,
+            "NATSBRIDGE_QEMU_NATS_PORT is over 65535"
+        );
+        i += 1;
+    }
+    value as u16
+}
 /// Where link payloads are uploaded (HTTP PUT: nginx WebDAV or `natsbridge serve-files`).
 const FILE_SERVER: &str = "http://files.local:8080";
 const COMMANDS: &str = "device.commands";
