@@ -156,7 +156,10 @@ async fn each_small_frame_is_one_write_and_nothing_is_flushed() {
     .expect("smartsend");
     let (writes, flushes) = take(&log);
     assert_eq!(writes.len(), 1, "smartsend is one write: {writes:?}");
-    assert!(writes[0] > len, "the whole frame: {writes:?} for {len} bytes of JSON");
+    assert!(
+        writes[0] > len,
+        "the whole frame: {writes:?} for {len} bytes of JSON"
+    );
     assert_eq!(flushes, 0);
     assert_eq!(next_payload(&mut sub).await, &out[..len]);
 }
