@@ -79,14 +79,9 @@ where
     .expect("connect");
     let sid = sub.subscribe(SUBJECT, None).await.expect("subscribe");
     let (mut rx, mut tx) = (vec![0u8; 2048], vec![0u8; 2048]);
-    let mut client = Client::connect(
-        transport(port).await,
-        &mut rx,
-        &mut tx,
-        &ConnectOptions::new(),
-    )
-    .await
-    .expect("connect");
+    let mut client = Client::connect(sender, &mut rx, &mut tx, &ConnectOptions::new())
+        .await
+        .expect("connect");
     settle(&mut sub, sid).await;
     let data: Vec<u8> = (0..SIZE).map(|i| i as u8).collect();
     let outgoing = [Outgoing::new("reading.bin", PayloadType::Binary, &data)];

@@ -216,6 +216,8 @@ pub struct Client<'buf, T> {
     keepalive: Keepalive,
     next_ping_at: Option<u64>,
     pings_outstanding: u8,
+    /// Bytes were written since the last flush: flush before waiting for the server.
+    unflushed: bool,
 }
 
 impl<'buf, T: Read + Write> Client<'buf, T> {
@@ -242,6 +244,7 @@ impl<'buf, T: Read + Write> Client<'buf, T> {
             keepalive: Keepalive::default(),
             next_ping_at: None,
             pings_outstanding: 0,
+            unflushed: false,
         };
         match client.next_control().await? {
             Control::Info(info) => client.info = info,
@@ -410,12 +413,17 @@ impl<'buf, T: Read + Write> Client<'buf, T> {
     ///
     /// [`publish`](Self::publish), [`subscribe`](Self::subscribe) and the other writes hand
     /// their frame to the transport and return without flushing and without a server round
-    /// trip, like async-nats `publish`: a burst of publishes costs no wait each. Call `flush`
-    /// before closing the transport, or when a later step depends on the bytes having left.
+    /// trip, like async-nats `publish`: a burst of publishes costs no wait each. The client
+    /// flushes by itself before it waits to read from the server (in
+    /// [`next_event`](Self::next_event) and the handshake), so a buffering transport (a TLS
+    /// stream) never holds a frame the server is waiting for. Call `flush` before closing the
+    /// transport, or when a later step depends on the bytes having left.
     /// For proof that the server has *handled* them, publish to a subject of your own and
     /// wait for the message to come back (the server handles a connection in order).
     pub async fn flush(&mut self) -> Result<(), Error<T::Error>> {
-        self.transport.flush().await.map_err(Error::Transport)
+        self.transport.flush().await.map_err(Error::Transport)?;
+        self.unflushed = false;
+        Ok(())
     }
 
     /// Waits for the next message (or oversized message, or server error) and returns it,
@@ -581,6 +589,7 @@ impl<'buf, T: Read + Write> Client<'buf, T> {
         let tail = rest.len().min(capacity.saturating_sub(2));
         let (middle, tail) = rest.split_at(rest.len() - tail);
         if !middle.is_empty() {
+            self.unflushed = true;
             self.transport
                 .write_all(middle)
                 .await
@@ -601,6 +610,7 @@ impl<'buf, T: Read + Write> Client<'buf, T> {
     }
 
     async fn write_tx(&mut self, len: usize) -> Result<(), Error<T::Error>> {
+        self.unflushed = true;
         let bytes = self.tx.get(..len).unwrap_or_default();
         self.transport
             .write_all(bytes)
@@ -629,8 +639,13 @@ impl<'buf, T: Read + Write> Client<'buf, T> {
         }
     }
 
-    /// Reads more bytes into the receive buffer.
+    /// Reads more bytes into the receive buffer, after flushing what was written since the
+    /// last flush (a buffering transport, such as a TLS stream, sends only then, and the
+    /// server may be waiting for it).
     async fn fill(&mut self) -> Result<(), Error<T::Error>> {
+        if self.unflushed {
+            self.flush().await?;
+        }
         if self.rx_start > 0 {
             self.rx.copy_within(self.rx_start..self.rx_end, 0);
             self.rx_end -= self.rx_start;

@@ -300,3 +300,50 @@ async fn an_http_request_head_and_small_body_are_one_write() {
         assert!(request.starts_with(b"PUT /upload/a.bin HTTP/1.1\r\n"));
     }
 }
+
+#[tokio::test]
+async fn a_buffering_transport_is_flushed_before_the_client_waits_to_read() {
+    // A tokio BufWriter sends nothing until flushed, as a TLS stream does: the handshake and
+    // a publish to our own subscription still complete, with one flush per wait.
+    let server = NatsServer::start();
+    let stream = TcpStream::connect(("127.0.0.1", server.port()))
+        .await
+        .unwrap();
+    stream.set_nodelay(true).unwrap();
+    let log = Log::default();
+    let transport = Counting {
+        inner: FromTokio::new(tokio::io::BufWriter::with_capacity(64 * 1024, stream)),
+        log: log.clone(),
+    };
+    let (mut rx, mut tx) = (vec![0u8; 2048], vec![0u8; 512]);
+    let mut client = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        Client::connect(transport, &mut rx, &mut tx, &ConnectOptions::new()),
+    )
+    .await
+    .expect("the handshake does not stall on an unflushed CONNECT")
+    .expect("connect");
+    assert!(
+        log.borrow().flushes >= 1,
+        "flushed before waiting for the PONG"
+    );
+    client.subscribe("buffered", None).await.unwrap();
+    for i in 0..3 {
+        client
+            .publish("buffered", None, format!("m{i}").as_bytes())
+            .await
+            .unwrap();
+    }
+    take(&log);
+    for i in 0..3 {
+        let got = tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            next_payload(&mut client),
+        )
+        .await
+        .expect("the publishes were flushed before waiting");
+        assert_eq!(got, format!("m{i}").as_bytes());
+    }
+    let (_, flushes) = take(&log);
+    assert_eq!(flushes, 1, "one flush for the burst, none per message");
+}
