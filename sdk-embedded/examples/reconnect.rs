@@ -64,6 +64,7 @@ async fn session(address: &str, subject: &str, rx: &mut [u8], tx: &mut [u8]) -> 
     let stream = TcpStream::connect(address)
         .await
         .map_err(|e| e.to_string())?;
+    stream.set_nodelay(true).map_err(|e| e.to_string())?;
     let options = ConnectOptions::new().name("natsbridge-reconnect-example");
     let mut client = Client::connect(FromTokio::new(stream), rx, tx, &options)
         .await

@@ -198,8 +198,10 @@ enum Leftover {
 /// [`Event::Oversized`] and skipped) and the server's `INFO` line during connect (about
 /// 300 to 600 bytes on a single server; more when the server lists cluster URLs). The send
 /// buffer must hold the longest control line (`HPUB` + subject + reply subject + 40 bytes)
-/// plus headers, and the `CONNECT` line (about 200 bytes plus name and credentials); message
-/// bodies are written straight from the caller's slice.
+/// plus headers, and the `CONNECT` line (about 200 bytes plus name and credentials). A
+/// message whose whole frame (line, headers, body, `\r\n`) fits the send buffer is copied
+/// there and handed to the transport in one write, so size it for your usual messages; a
+/// larger one takes two or three writes (see [`Client::publish`]).
 pub struct Client<'buf, T> {
     transport: T,
     rx: &'buf mut [u8],
@@ -214,6 +216,8 @@ pub struct Client<'buf, T> {
     keepalive: Keepalive,
     next_ping_at: Option<u64>,
     pings_outstanding: u8,
+    /// Bytes were written since the last flush: flush before waiting for the server.
+    unflushed: bool,
 }
 
 impl<'buf, T: Read + Write> Client<'buf, T> {
@@ -240,6 +244,7 @@ impl<'buf, T: Read + Write> Client<'buf, T> {
             keepalive: Keepalive::default(),
             next_ping_at: None,
             pings_outstanding: 0,
+            unflushed: false,
         };
         match client.next_control().await? {
             Control::Info(info) => client.info = info,
@@ -340,6 +345,12 @@ impl<'buf, T: Read + Write> Client<'buf, T> {
 
     /// Publishes `payload` on `subject`. Fails with [`Error::PayloadTooLarge`] before sending
     /// anything when the payload exceeds the server's `max_payload`.
+    ///
+    /// Returns once the frame is handed to the transport: no flush and no server round trip
+    /// (call [`flush`](Self::flush) for that). A frame that fits the send buffer is one
+    /// write; a larger one is the line with the body's head, then the rest with the closing
+    /// `\r\n` when that fits the buffer (two writes), else the body's middle straight from
+    /// `payload` in between (three).
     pub async fn publish(
         &mut self,
         subject: &str,
@@ -396,9 +407,23 @@ impl<'buf, T: Read + Write> Client<'buf, T> {
         self.send_tx(len, Some(payload)).await
     }
 
-    /// Flushes the transport.
+    /// Waits until everything written so far has left: the transport's `flush` (embassy-net:
+    /// until the server's TCP stack acknowledged every byte; a tokio stream writes straight
+    /// into the kernel and has nothing to wait for).
+    ///
+    /// [`publish`](Self::publish), [`subscribe`](Self::subscribe) and the other writes hand
+    /// their frame to the transport and return without flushing and without a server round
+    /// trip, like async-nats `publish`: a burst of publishes costs no wait each. The client
+    /// flushes by itself before it waits to read from the server (in
+    /// [`next_event`](Self::next_event) and the handshake), so a buffering transport (a TLS
+    /// stream) never holds a frame the server is waiting for. Call `flush` before closing the
+    /// transport, or when a later step depends on the bytes having left.
+    /// For proof that the server has *handled* them, publish to a subject of your own and
+    /// wait for the message to come back (the server handles a connection in order).
     pub async fn flush(&mut self) -> Result<(), Error<T::Error>> {
-        self.transport.flush().await.map_err(Error::Transport)
+        self.transport.flush().await.map_err(Error::Transport)?;
+        self.unflushed = false;
+        Ok(())
     }
 
     /// Waits for the next message (or oversized message, or server error) and returns it,
@@ -534,34 +559,63 @@ impl<'buf, T: Read + Write> Client<'buf, T> {
         self.send_tx(len, None).await
     }
 
-    /// Sends the first `len` bytes of the send buffer, then, for a message, its `body` and
-    /// the `\r\n` that ends it (a body of zero bytes still needs it).
+    /// Hands the first `len` bytes of the send buffer to the transport, then, for a message,
+    /// its `body` and the `\r\n` that ends it (a body of zero bytes still needs it). Nothing
+    /// is flushed: see [`flush`](Self::flush).
+    ///
+    /// A frame that fits the send buffer goes out in one write. A larger one takes two: the
+    /// line with as much of the body as fits, then the rest with the `\r\n` when that fits
+    /// the buffer; otherwise three, the middle of the body written straight from `body`.
     async fn send_tx(&mut self, len: usize, body: Option<&[u8]>) -> Result<(), Error<T::Error>> {
         let Some(body) = body else {
-            return self.write_all_tx(len).await;
+            return self.write_tx(len).await;
         };
-        // A small body goes out in one write with its line.
-        if let Some(slot) = self.tx.get_mut(len..len + body.len() + 2) {
-            let (text, end) = slot.split_at_mut(body.len());
-            text.copy_from_slice(body);
-            end.copy_from_slice(b"\r\n");
-            return self.write_all_tx(len + body.len() + 2).await;
+        let capacity = self.tx.len();
+        // The head of the body that fits after the line (all of it, with the CRLF, when the
+        // frame fits).
+        let head = if len + body.len() + 2 <= capacity {
+            body.len()
+        } else {
+            body.len().min(capacity.saturating_sub(len))
+        };
+        let (first, rest) = body.split_at(head);
+        let mut filled = self.fill_tx(len, first);
+        if rest.is_empty() && filled + 2 <= capacity {
+            filled = self.fill_tx(filled, b"\r\n");
+            return self.write_tx(filled).await;
         }
-        let line = self.tx.get(..len).unwrap_or_default();
-        let io = Error::Transport;
-        self.transport.write_all(line).await.map_err(io)?;
-        self.transport.write_all(body).await.map_err(io)?;
-        self.transport.write_all(b"\r\n").await.map_err(io)?;
-        self.transport.flush().await.map_err(io)
+        self.write_tx(filled).await?;
+        // The tail that goes with the CRLF in the last write, from the send buffer.
+        let tail = rest.len().min(capacity.saturating_sub(2));
+        let (middle, tail) = rest.split_at(rest.len() - tail);
+        if !middle.is_empty() {
+            self.unflushed = true;
+            self.transport
+                .write_all(middle)
+                .await
+                .map_err(Error::Transport)?;
+        }
+        let end = self.fill_tx(0, tail);
+        let end = self.fill_tx(end, b"\r\n");
+        self.write_tx(end).await
     }
 
-    async fn write_all_tx(&mut self, len: usize) -> Result<(), Error<T::Error>> {
+    /// Copies `bytes` into the send buffer at `at` (they fit: the callers checked) and
+    /// returns the end.
+    fn fill_tx(&mut self, at: usize, bytes: &[u8]) -> usize {
+        if let Some(slot) = self.tx.get_mut(at..at + bytes.len()) {
+            slot.copy_from_slice(bytes);
+        }
+        at + bytes.len()
+    }
+
+    async fn write_tx(&mut self, len: usize) -> Result<(), Error<T::Error>> {
+        self.unflushed = true;
         let bytes = self.tx.get(..len).unwrap_or_default();
         self.transport
             .write_all(bytes)
             .await
-            .map_err(Error::Transport)?;
-        self.transport.flush().await.map_err(Error::Transport)
+            .map_err(Error::Transport)
     }
 
     /// Consumes the frame of the event returned last time, or starts skipping it.
@@ -585,8 +639,13 @@ impl<'buf, T: Read + Write> Client<'buf, T> {
         }
     }
 
-    /// Reads more bytes into the receive buffer.
+    /// Reads more bytes into the receive buffer, after flushing what was written since the
+    /// last flush (a buffering transport, such as a TLS stream, sends only then, and the
+    /// server may be waiting for it).
     async fn fill(&mut self) -> Result<(), Error<T::Error>> {
+        if self.unflushed {
+            self.flush().await?;
+        }
         if self.rx_start > 0 {
             self.rx.copy_within(self.rx_start..self.rx_end, 0);
             self.rx_end -= self.rx_start;

@@ -158,7 +158,9 @@ const CHUNK_SIZE_START: Chunk = Chunk::Size {
 /// with [`Response::next_piece`].
 ///
 /// `headers` are extra request headers; `body` pieces are sent one after the other with their
-/// total as `Content-Length` (no body and no `Content-Length` when `body` is `None`).
+/// total as `Content-Length` (no body and no `Content-Length` when `body` is `None`). The head
+/// and the leading pieces that fit `work` with it are one write; the rest are written straight
+/// from their slices.
 pub async fn request<'w, 'c, C: Connector>(
     connector: &'c mut C,
     work: &'w mut [u8],
@@ -202,8 +204,21 @@ pub async fn request<'w, 'c, C: Connector>(
     let io = |e: <C::Connection<'c> as embedded_io_async::ErrorType>::Error| {
         HttpError::Transport(e.kind())
     };
-    connection.write_all(&work[..head_len]).await.map_err(io)?;
-    for piece in body.unwrap_or_default() {
+    // The head and the leading body pieces that fit the work buffer go out in one write;
+    // pieces after the first that does not fit are written straight from the caller's slices.
+    let pieces = body.unwrap_or_default();
+    let mut filled = head_len;
+    let mut copied = 0;
+    for piece in pieces {
+        let Some(slot) = work.get_mut(filled..filled + piece.len()) else {
+            break;
+        };
+        slot.copy_from_slice(piece);
+        filled += piece.len();
+        copied += 1;
+    }
+    connection.write_all(&work[..filled]).await.map_err(io)?;
+    for piece in pieces.get(copied..).unwrap_or_default() {
         connection.write_all(piece).await.map_err(io)?;
     }
     connection.flush().await.map_err(io)?;

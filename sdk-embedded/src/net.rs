@@ -53,7 +53,9 @@ pub async fn resolve(stack: Stack<'_>, host: &str) -> Result<IpAddress, NetError
 }
 
 /// Opens a TCP connection to `host:port` (an address or a DNS name) with the caller's socket
-/// buffers; hand the socket to [`crate::client::Client::connect`].
+/// buffers, Nagle's algorithm off (smoltcp has it on: each small frame would otherwise wait
+/// for the server's delayed ACK of the previous one); hand the socket to
+/// [`crate::client::Client::connect`].
 pub async fn connect<'s>(
     stack: Stack<'s>,
     rx_buffer: &'s mut [u8],
@@ -63,6 +65,7 @@ pub async fn connect<'s>(
 ) -> Result<TcpSocket<'s>, NetError> {
     let address = resolve(stack, host).await?;
     let mut socket = TcpSocket::new(stack, rx_buffer, tx_buffer);
+    socket.set_nagle_enabled(false);
     socket
         .connect((address, port))
         .await

@@ -249,10 +249,10 @@ async fn connect<'b>(
     rx: &'b mut [u8],
     tx: &'b mut [u8],
 ) -> Client<'b, FromTokio<TcpStream>> {
-    let stream = TcpStream::connect(("127.0.0.1", server.port()))
+    let stream = common::connect("127.0.0.1", server.port())
         .await
         .expect("connecting to nats-server");
-    Client::connect(FromTokio::new(stream), rx, tx, &ConnectOptions::new())
+    Client::connect(stream, rx, tx, &ConnectOptions::new())
         .await
         .expect("connect")
 }

@@ -12,6 +12,7 @@ async fn tcp(server: &NatsServer) -> FromTokio<TcpStream> {
     let stream = TcpStream::connect(("127.0.0.1", server.port()))
         .await
         .expect("connecting to nats-server");
+    stream.set_nodelay(true).expect("no-delay");
     FromTokio::new(stream)
 }
 

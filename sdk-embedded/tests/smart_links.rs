@@ -34,10 +34,8 @@ async fn connect<'b>(
     rx: &'b mut [u8],
     tx: &'b mut [u8],
 ) -> Client<'b, FromTokio<TcpStream>> {
-    let stream = TcpStream::connect(("127.0.0.1", server.port()))
-        .await
-        .unwrap();
-    Client::connect(FromTokio::new(stream), rx, tx, &ConnectOptions::new())
+    let stream = common::connect("127.0.0.1", server.port()).await.unwrap();
+    Client::connect(stream, rx, tx, &ConnectOptions::new())
         .await
         .expect("connect")
 }

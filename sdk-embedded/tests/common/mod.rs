@@ -15,8 +15,15 @@ impl Connector for TokioConnector {
     type Connection<'c> = FromTokio<TcpStream>;
     type Error = std::io::Error;
     async fn connect(&mut self, host: &str, port: u16) -> std::io::Result<FromTokio<TcpStream>> {
-        Ok(FromTokio::new(TcpStream::connect((host, port)).await?))
+        connect(host, port).await
     }
+}
+
+/// A tokio TCP connection with no-delay set (as every SDK sets it), as a no_std transport.
+pub async fn connect(host: &str, port: u16) -> std::io::Result<FromTokio<TcpStream>> {
+    let stream = TcpStream::connect((host, port)).await?;
+    stream.set_nodelay(true)?;
+    Ok(FromTokio::new(stream))
 }
 
 /// Collects what it is given and remembers the largest piece.
@@ -83,5 +90,62 @@ pub fn mutate(
             1 | 2 => bytes.insert(at, bytes[at]),
             _ => bytes.truncate(at.max(1)),
         }
+    }
+}
+
+/// What a [`Counting`] transport passed on: the size of each write, and the flushes.
+#[derive(Debug, Default)]
+pub struct WriteLog {
+    pub writes: Vec<usize>,
+    pub flushes: usize,
+}
+
+/// A shared [`WriteLog`], readable while the transport is in use.
+pub type Log = std::rc::Rc<std::cell::RefCell<WriteLog>>;
+
+/// A transport that logs the writes and flushes it passes on.
+pub struct Counting<T> {
+    pub inner: T,
+    pub log: Log,
+}
+
+impl<T: embedded_io_async::ErrorType> embedded_io_async::ErrorType for Counting<T> {
+    type Error = T::Error;
+}
+
+impl<T: embedded_io_async::Read> embedded_io_async::Read for Counting<T> {
+    async fn read(&mut self, buf: &mut [u8]) -> Result<usize, T::Error> {
+        self.inner.read(buf).await
+    }
+}
+
+impl<T: embedded_io_async::Write> embedded_io_async::Write for Counting<T> {
+    async fn write(&mut self, buf: &[u8]) -> Result<usize, T::Error> {
+        let n = self.inner.write(buf).await?;
+        self.log.borrow_mut().writes.push(n);
+        Ok(n)
+    }
+
+    async fn flush(&mut self) -> Result<(), T::Error> {
+        self.log.borrow_mut().flushes += 1;
+        self.inner.flush().await
+    }
+}
+
+/// Opens connections of the connector it holds, each wrapped in [`Counting`] on one log.
+pub struct CountingConnector<C>(pub C, pub Log);
+
+impl<C: Connector> Connector for CountingConnector<C> {
+    type Connection<'c>
+        = Counting<C::Connection<'c>>
+    where
+        Self: 'c;
+    type Error = C::Error;
+    async fn connect(&mut self, host: &str, port: u16) -> Result<Self::Connection<'_>, C::Error> {
+        let inner = self.0.connect(host, port).await?;
+        Ok(Counting {
+            inner,
+            log: self.1.clone(),
+        })
     }
 }

@@ -43,6 +43,9 @@ impl Network for TokioNetwork {
         let stream = TcpStream::connect((host, port))
             .await
             .map_err(|e| format!("{host}:{port}: {e}"))?;
+        stream
+            .set_nodelay(true)
+            .map_err(|e| format!("{host}:{port}: {e}"))?;
         Ok(FromTokio::new(stream))
     }
 
