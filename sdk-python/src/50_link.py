@@ -2,7 +2,7 @@
 # Plik API or HTTP PUT, downloads streamed in chunks (1 KiB on MicroPython) to memory, a file or a callback,
 # with retries (exponential backoff, full jitter) and the size and sha256 verified.
 #
-# One request per connection (Connection: close); https only where the port has ssl.
+# One request per connection (Connection: close); https verified as tls_defaults() says.
 
 _CHUNK = 1024 if _SMALL_HEAP else 4096  # bytes read at a time from an HTTP body
 _SAFE_PATH = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~"
@@ -126,16 +126,6 @@ class _HttpReader:
         data = self.buf[:limit]
         self.buf = self.buf[len(data):]
         return data
-
-
-def _tls_wrap(sock, host, url):
-    try:
-        import ssl
-    except ImportError:
-        raise NatsBridgeError(KIND_LINK_REFUSED, url, "https needs the ssl module, which this port lacks")
-    if hasattr(ssl, "create_default_context"):
-        return ssl.create_default_context().wrap_socket(sock, server_hostname=host)
-    return ssl.wrap_socket(sock, server_hostname=host)
 
 
 def http_request(method, url, body=None, headers=None, sink=None, timeout=10.0, min_rate=0):
