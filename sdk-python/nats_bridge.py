@@ -1263,6 +1263,112 @@ def _no_delay(sock):
         pass
 
 
+# TLS for tls:// servers, servers that require it and https links: the certificate chain
+# and the host name are verified unless a caller opts out. tls_defaults() sets the CA file
+# (PEM or DER) every connection uses when it names none; CPython falls back to the system
+# store, MicroPython (no store) needs a CA file or an explicit verify=False.
+_TLS = [None, True]
+
+
+def tls_defaults(ca_file=None, verify=True):
+    """Sets the CA file (PEM or DER; None: CPython's system store) and verification
+    (verify=False connects to any certificate: unsafe, for a port or server that cannot
+    verify) of every TLS connection that does not name its own."""
+    _TLS[0] = ca_file
+    _TLS[1] = verify
+
+
+def _ca_der(ca_file):
+    # The first certificate of a PEM or DER file as DER (MicroPython's mbedtls takes DER).
+    import binascii
+    data = open(ca_file, "rb").read()
+    i = data.find(b"-----BEGIN CERTIFICATE-----")
+    if i < 0:
+        return data
+    j = data.find(b"-----END", i)
+    return binascii.a2b_base64(b"".join(data[i + 27:j].split()))
+
+
+class _MpTls:
+    # MicroPython's TLS socket without settimeout: non-blocking reads and writes, waiting
+    # on the raw socket with poll (a timeout in mbedtls's own blocking read breaks it).
+
+    def __init__(self, raw, tls):
+        import select
+        self.raw = raw
+        self.tls = tls
+        self.timeout = 5.0
+        self.poll = select.poll()
+        self.poll.register(raw)
+        tls.setblocking(False)
+        self.select = select
+
+    def settimeout(self, t):
+        self.timeout = t
+
+    def _wait(self, event):
+        self.poll.modify(self.raw, event)
+        if not self.poll.poll(int(self.timeout * 1000) if self.timeout is not None else -1):
+            raise OSError(110)
+
+    def recv(self, n):
+        while True:
+            data = self.tls.recv(n)
+            if data is not None:
+                return data
+            self._wait(self.select.POLLIN)
+
+    def recv_into(self, mv):
+        while True:
+            n = self.tls.recv_into(mv)
+            if n is not None:
+                return n
+            self._wait(self.select.POLLIN)
+
+    def sendall(self, data):
+        mv = memoryview(data)
+        while mv:
+            n = self.tls.write(mv)
+            if n:
+                mv = mv[n:]
+            else:
+                self._wait(self.select.POLLOUT)
+
+    def close(self):
+        self.tls.close()
+
+
+def _tls_wrap(sock, host, url, ca_file=None, verify=None):
+    # sock as a TLS client socket for host, verified per tls_defaults() unless ca_file or
+    # verify say otherwise; NatsBridgeError connect naming url when the handshake fails
+    # (a certificate no trusted CA signed, another host's name, no ssl module).
+    ca_file = _TLS[0] if ca_file is None else ca_file
+    verify = _TLS[1] if verify is None else verify
+    try:
+        import ssl
+    except ImportError:
+        raise NatsBridgeError(KIND_CONNECT, url, "TLS needs the ssl module, which this port lacks")
+    try:
+        if hasattr(ssl, "create_default_context"):  # CPython
+            ctx = ssl.create_default_context(cafile=ca_file)
+            if not verify:
+                ctx.check_hostname = False
+                ctx.verify_mode = ssl.CERT_NONE
+            return ctx.wrap_socket(sock, server_hostname=host)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        if verify:
+            if ca_file is None:
+                raise NatsBridgeError(KIND_CONNECT, url, "this port has no system certificate store: name a CA file (tls_ca_file, tls_defaults) or opt out with tls_verify=False")
+            ctx.verify_mode = ssl.CERT_REQUIRED
+            ctx.load_verify_locations(cadata=_ca_der(ca_file))
+        else:
+            ctx.verify_mode = ssl.CERT_NONE
+        return _MpTls(sock, ctx.wrap_socket(sock, server_hostname=host))
+    except (OSError, ValueError) as e:
+        sock.close()
+        raise NatsBridgeError(KIND_CONNECT, url, "TLS handshake with %s failed: %s" % (host, ("%s" % e).strip()))
+
+
 def _recv_collecting(sock, n):
     # sock.recv(n), or None when its buffer does not fit the heap. On a small heap it may
     # not fit while garbage from earlier work is still reachable from the stack: collect
@@ -1326,8 +1432,10 @@ def _parse_headers(block):
 
 
 class NatsClient:
-    """A NATS connection. url is nats://[user:password@|token@]host[:port];
-    user/password or token given here win over the URL's. timeout (seconds) bounds
+    """A NATS connection. url is nats:// or tls://[user:password@|token@]host[:port];
+    user/password or token given here win over the URL's. tls:// and servers that
+    require TLS get a TLS connection verified against tls_ca_file (default: see
+    tls_defaults()); tls_verify=False opts out of verification. timeout (seconds) bounds
     connect, flush, request and the reading of a started message.
 
         c = NatsClient("nats://127.0.0.1:4222")
@@ -1338,11 +1446,15 @@ class NatsClient:
         c.close()
     """
 
-    def __init__(self, url="nats://localhost:4222", user=None, password=None, token=None, name="nats_bridge", timeout=5.0):
+    def __init__(self, url="nats://localhost:4222", user=None, password=None, token=None, name="nats_bridge", timeout=5.0,
+                 tls_ca_file=None, tls_verify=None):
         self.url = url
         scheme, userinfo, self.host, self.port, _ = parse_url(url, "nats", 4222)
-        if scheme not in ("nats", "tcp"):
-            raise NatsBridgeError(KIND_INVALID_INPUT, url, "only nats:// URLs are supported (no TLS)")
+        if scheme not in ("nats", "tcp", "tls"):
+            raise NatsBridgeError(KIND_INVALID_INPUT, url, "only nats:// and tls:// URLs are supported")
+        self.tls = scheme == "tls"
+        self.tls_ca_file = tls_ca_file
+        self.tls_verify = tls_verify
         if userinfo and user is None and token is None:
             if ":" in userinfo:
                 user, password = userinfo.split(":", 1)
@@ -1381,8 +1493,8 @@ class NatsClient:
             if line is None or not line.startswith(b"INFO "):
                 raise NatsBridgeError(KIND_PROTOCOL, self.url, "expected INFO, got %r" % line)
             self._on_info(line)
-            if self.server_info.get("tls_required"):
-                raise NatsBridgeError(KIND_CONNECT, self.url, "the server requires TLS; nats_bridge speaks plain nats:// only")
+            if self.tls or self.server_info.get("tls_required"):
+                self.sock = _tls_wrap(self.sock, self.host, self.url, self.tls_ca_file, self.tls_verify)
             opts = {"verbose": False, "pedantic": False, "lang": "python", "version": "1",
                     "protocol": 1, "headers": True, "no_responders": True, "name": self.name}
             if self.user is not None:
@@ -1770,7 +1882,7 @@ class NatsClient:
 # Plik API or HTTP PUT, downloads streamed in chunks (1 KiB on MicroPython) to memory, a file or a callback,
 # with retries (exponential backoff, full jitter) and the size and sha256 verified.
 #
-# One request per connection (Connection: close); https only where the port has ssl.
+# One request per connection (Connection: close); https verified as tls_defaults() says.
 
 _CHUNK = 1024 if _SMALL_HEAP else 4096  # bytes read at a time from an HTTP body
 _SAFE_PATH = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~"
@@ -1896,26 +2008,9 @@ class _HttpReader:
         return data
 
 
-def _tls_wrap(sock, host, url):
-    try:
-        import ssl
-    except ImportError:
-        raise NatsBridgeError(KIND_LINK_REFUSED, url, "https needs the ssl module, which this port lacks")
-    if hasattr(ssl, "create_default_context"):
-        return ssl.create_default_context().wrap_socket(sock, server_hostname=host)
-    return ssl.wrap_socket(sock, server_hostname=host)
-
-
-def http_request(method, url, body=None, headers=None, sink=None, timeout=10.0, min_rate=0):
-    """Sends one HTTP/1.1 request and returns (status, headers, body).
-
-    body is bytes, str or a list of bytes sent one after the other. headers is a dict.
-    The response headers come back as a dict with lower-case names. A 2xx body is
-    passed chunk by chunk to sink(chunk) when sink is given (body is then None),
-    else returned as bytes; other bodies are returned, cut at 4096 bytes.
-    NatsBridgeError connect or download when the server cannot be reached or hangs up, sends
-    nothing for timeout seconds or, with min_rate, fewer than min_rate bytes/s over
-    any timeout seconds of the response."""
+def _request_head(method, url, body, headers):
+    # (scheme, host, port, request head bytes, body parts) of one HTTP/1.1 request, as
+    # http_request and the asyncio client send it.
     scheme, host, port, path = http_url(url)
     if isinstance(body, (bytes, bytearray, memoryview, str)):
         body = [body]
@@ -1933,12 +2028,26 @@ def http_request(method, url, body=None, headers=None, sink=None, timeout=10.0, 
             raise NatsBridgeError(KIND_INVALID_INPUT, "header %s" % k, "%r: %r: no control characters in a header" % (k, v))
         head.append("%s: %s\r\n" % (k, v))
     head.append("\r\n")
+    return scheme, host, port, "".join(head).encode("utf-8"), parts
+
+
+def http_request(method, url, body=None, headers=None, sink=None, timeout=10.0, min_rate=0):
+    """Sends one HTTP/1.1 request and returns (status, headers, body).
+
+    body is bytes, str or a list of bytes sent one after the other. headers is a dict.
+    The response headers come back as a dict with lower-case names. A 2xx body is
+    passed chunk by chunk to sink(chunk) when sink is given (body is then None),
+    else returned as bytes; other bodies are returned, cut at 4096 bytes.
+    NatsBridgeError connect or download when the server cannot be reached or hangs up, sends
+    nothing for timeout seconds or, with min_rate, fewer than min_rate bytes/s over
+    any timeout seconds of the response."""
+    scheme, host, port, head, parts = _request_head(method, url, body, headers)
     sock = _open_socket(host, port, timeout, url)
     try:
         if scheme == "https":
             sock = _tls_wrap(sock, host, url)
         try:
-            _send_all(sock, "".join(head).encode("utf-8"))
+            _send_all(sock, head)
             for b in parts:
                 for i in range(0, len(b), 65536):
                     _send_all(sock, memoryview(b)[i:i + 65536])
@@ -2135,61 +2244,84 @@ def download(url, size=None, checksum=None, sink=None, max_retries=MAX_RETRIES, 
     (dataname) and the detail naming the URL: kinds download, size_mismatch,
     checksum_mismatch."""
     at = dataname or url
-    want_hex = None
-    if checksum:
-        if not isinstance(checksum, str) or not checksum.startswith("sha256:"):
-            raise NatsBridgeError(KIND_BAD_VALUE, at, "unsupported checksum %r" % checksum)
-        want_hex = checksum[7:].lower()
+    want_hex = _want_hex(checksum, at)
     write, rewind = _sink_writer(sink) if sink is not None else (None, None)
     attempt = 0
     while True:
-        state = [hashlib.sha256(), 0, None]  # hasher, bytes so far, memory buffer
-
-        def take(chunk):
-            n = state[1] + len(chunk)
-            if size is not None and n > size:
-                raise NatsBridgeError(KIND_SIZE_MISMATCH, at, "%s sent more than the %d bytes announced" % (url, size))
-            state[0].update(chunk)
-            if write is None and state[2] is None:
-                # allocated once the server sends the body, not before connecting: a message
-                # naming a huge size and a dead link costs nothing (filled in place with a known
-                # size: no regrowing on a small heap)
-                state[2] = bytearray(size) if size is not None else bytearray()
-            if write is not None:
-                write(chunk)
-            elif size is None:
-                state[2].extend(chunk)
-            else:
-                state[2][state[1]:n] = chunk
-            state[1] = n
-
+        got = _Body(url, at, size, write)
         try:
-            status, headers, body = http_request("GET", url, sink=take, timeout=timeout, min_rate=min_rate)
+            status, headers, body = http_request("GET", url, sink=got.take, timeout=timeout, min_rate=min_rate)
             problem = None if 200 <= status < 300 else "HTTP %d" % status
             transient = status >= 500 or status == 429
         except NatsBridgeError as e:
             if e.kind != KIND_DOWNLOAD and e.kind != KIND_CONNECT:
                 raise
             problem = e.detail
-            transient = state[1] == 0 or write is None or rewind is not None
+            transient = got.n == 0 or write is None or rewind is not None
         if problem is None:
             break
         attempt += 1
         if not transient or attempt >= max_retries:
             raise NatsBridgeError(KIND_DOWNLOAD, at, "GET %s failed after %d attempt(s): %s" % (url, attempt, problem))
-        if state[1] and rewind is not None:
+        if got.n and rewind is not None:
             rewind()
         _sleep_ms(backoff_delay_ms(attempt - 1, base_delay, max_delay))
-    n = state[1]
-    if size is not None and n != size:
-        raise NatsBridgeError(KIND_SIZE_MISMATCH, at, "%s gave %d bytes, the payload says %d" % (url, n, size))
-    if want_hex is not None:
-        got_hex = binascii.hexlify(state[0].digest()).decode("ascii")
-        if got_hex != want_hex:
-            raise NatsBridgeError(KIND_CHECKSUM_MISMATCH, at, "%s gave bytes with sha256 %s, the payload says %s" % (url, got_hex, want_hex))
-    if write is not None:
-        return n
-    return bytes(state[2]) if state[2] is not None else b""
+    return got.finish(want_hex)
+
+
+def _want_hex(checksum, at):
+    # The hex digest a "sha256:<hex>" checksum wants (None without one).
+    if not checksum:
+        return None
+    if not isinstance(checksum, str) or not checksum.startswith("sha256:"):
+        raise NatsBridgeError(KIND_BAD_VALUE, at, "unsupported checksum %r" % checksum)
+    return checksum[7:].lower()
+
+
+class _Body:
+    # What one attempt of a download received: hashed, held to the announced size, written
+    # to write(chunk) or to a buffer allocated once the server sends the body, not before
+    # connecting (a message naming a huge size and a dead link costs nothing; filled in
+    # place with a known size: no regrowing on a small heap).
+
+    def __init__(self, url, at, size, write):
+        self.url = url
+        self.at = at
+        self.size = size
+        self.write = write
+        self.hasher = hashlib.sha256()
+        self.n = 0
+        self.buf = None
+
+    def take(self, chunk):
+        n = self.n + len(chunk)
+        size = self.size
+        if size is not None and n > size:
+            raise NatsBridgeError(KIND_SIZE_MISMATCH, self.at, "%s sent more than the %d bytes announced" % (self.url, size))
+        self.hasher.update(chunk)
+        if self.write is not None:
+            self.write(chunk)
+        elif self.buf is None:
+            self.buf = bytearray(size) if size is not None else bytearray()
+        if self.write is None:
+            if size is None:
+                self.buf.extend(chunk)
+            else:
+                self.buf[self.n:n] = chunk
+        self.n = n
+
+    def finish(self, want_hex):
+        # The bytes (or their count, streamed) once size and checksum are verified.
+        url, n = self.url, self.n
+        if self.size is not None and n != self.size:
+            raise NatsBridgeError(KIND_SIZE_MISMATCH, self.at, "%s gave %d bytes, the payload says %d" % (url, n, self.size))
+        if want_hex is not None:
+            got_hex = binascii.hexlify(self.hasher.digest()).decode("ascii")
+            if got_hex != want_hex:
+                raise NatsBridgeError(KIND_CHECKSUM_MISMATCH, self.at, "%s gave bytes with sha256 %s, the payload says %s" % (url, got_hex, want_hex))
+        if self.write is not None:
+            return n
+        return bytes(self.buf) if self.buf is not None else b""
 
 # ---- hand-written: sdk-python/src/60_smart.py ----
 

@@ -126,6 +126,112 @@ def _no_delay(sock):
         pass
 
 
+# TLS for tls:// servers, servers that require it and https links: the certificate chain
+# and the host name are verified unless a caller opts out. tls_defaults() sets the CA file
+# (PEM or DER) every connection uses when it names none; CPython falls back to the system
+# store, MicroPython (no store) needs a CA file or an explicit verify=False.
+_TLS = [None, True]
+
+
+def tls_defaults(ca_file=None, verify=True):
+    """Sets the CA file (PEM or DER; None: CPython's system store) and verification
+    (verify=False connects to any certificate: unsafe, for a port or server that cannot
+    verify) of every TLS connection that does not name its own."""
+    _TLS[0] = ca_file
+    _TLS[1] = verify
+
+
+def _ca_der(ca_file):
+    # The first certificate of a PEM or DER file as DER (MicroPython's mbedtls takes DER).
+    import binascii
+    data = open(ca_file, "rb").read()
+    i = data.find(b"-----BEGIN CERTIFICATE-----")
+    if i < 0:
+        return data
+    j = data.find(b"-----END", i)
+    return binascii.a2b_base64(b"".join(data[i + 27:j].split()))
+
+
+class _MpTls:
+    # MicroPython's TLS socket without settimeout: non-blocking reads and writes, waiting
+    # on the raw socket with poll (a timeout in mbedtls's own blocking read breaks it).
+
+    def __init__(self, raw, tls):
+        import select
+        self.raw = raw
+        self.tls = tls
+        self.timeout = 5.0
+        self.poll = select.poll()
+        self.poll.register(raw)
+        tls.setblocking(False)
+        self.select = select
+
+    def settimeout(self, t):
+        self.timeout = t
+
+    def _wait(self, event):
+        self.poll.modify(self.raw, event)
+        if not self.poll.poll(int(self.timeout * 1000) if self.timeout is not None else -1):
+            raise OSError(110)
+
+    def recv(self, n):
+        while True:
+            data = self.tls.recv(n)
+            if data is not None:
+                return data
+            self._wait(self.select.POLLIN)
+
+    def recv_into(self, mv):
+        while True:
+            n = self.tls.recv_into(mv)
+            if n is not None:
+                return n
+            self._wait(self.select.POLLIN)
+
+    def sendall(self, data):
+        mv = memoryview(data)
+        while mv:
+            n = self.tls.write(mv)
+            if n:
+                mv = mv[n:]
+            else:
+                self._wait(self.select.POLLOUT)
+
+    def close(self):
+        self.tls.close()
+
+
+def _tls_wrap(sock, host, url, ca_file=None, verify=None):
+    # sock as a TLS client socket for host, verified per tls_defaults() unless ca_file or
+    # verify say otherwise; NatsBridgeError connect naming url when the handshake fails
+    # (a certificate no trusted CA signed, another host's name, no ssl module).
+    ca_file = _TLS[0] if ca_file is None else ca_file
+    verify = _TLS[1] if verify is None else verify
+    try:
+        import ssl
+    except ImportError:
+        raise NatsBridgeError(KIND_CONNECT, url, "TLS needs the ssl module, which this port lacks")
+    try:
+        if hasattr(ssl, "create_default_context"):  # CPython
+            ctx = ssl.create_default_context(cafile=ca_file)
+            if not verify:
+                ctx.check_hostname = False
+                ctx.verify_mode = ssl.CERT_NONE
+            return ctx.wrap_socket(sock, server_hostname=host)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        if verify:
+            if ca_file is None:
+                raise NatsBridgeError(KIND_CONNECT, url, "this port has no system certificate store: name a CA file (tls_ca_file, tls_defaults) or opt out with tls_verify=False")
+            ctx.verify_mode = ssl.CERT_REQUIRED
+            ctx.load_verify_locations(cadata=_ca_der(ca_file))
+        else:
+            ctx.verify_mode = ssl.CERT_NONE
+        return _MpTls(sock, ctx.wrap_socket(sock, server_hostname=host))
+    except (OSError, ValueError) as e:
+        sock.close()
+        raise NatsBridgeError(KIND_CONNECT, url, "TLS handshake with %s failed: %s" % (host, ("%s" % e).strip()))
+
+
 def _recv_collecting(sock, n):
     # sock.recv(n), or None when its buffer does not fit the heap. On a small heap it may
     # not fit while garbage from earlier work is still reachable from the stack: collect
@@ -189,8 +295,10 @@ def _parse_headers(block):
 
 
 class NatsClient:
-    """A NATS connection. url is nats://[user:password@|token@]host[:port];
-    user/password or token given here win over the URL's. timeout (seconds) bounds
+    """A NATS connection. url is nats:// or tls://[user:password@|token@]host[:port];
+    user/password or token given here win over the URL's. tls:// and servers that
+    require TLS get a TLS connection verified against tls_ca_file (default: see
+    tls_defaults()); tls_verify=False opts out of verification. timeout (seconds) bounds
     connect, flush, request and the reading of a started message.
 
         c = NatsClient("nats://127.0.0.1:4222")
@@ -201,11 +309,15 @@ class NatsClient:
         c.close()
     """
 
-    def __init__(self, url="nats://localhost:4222", user=None, password=None, token=None, name="nats_bridge", timeout=5.0):
+    def __init__(self, url="nats://localhost:4222", user=None, password=None, token=None, name="nats_bridge", timeout=5.0,
+                 tls_ca_file=None, tls_verify=None):
         self.url = url
         scheme, userinfo, self.host, self.port, _ = parse_url(url, "nats", 4222)
-        if scheme not in ("nats", "tcp"):
-            raise NatsBridgeError(KIND_INVALID_INPUT, url, "only nats:// URLs are supported (no TLS)")
+        if scheme not in ("nats", "tcp", "tls"):
+            raise NatsBridgeError(KIND_INVALID_INPUT, url, "only nats:// and tls:// URLs are supported")
+        self.tls = scheme == "tls"
+        self.tls_ca_file = tls_ca_file
+        self.tls_verify = tls_verify
         if userinfo and user is None and token is None:
             if ":" in userinfo:
                 user, password = userinfo.split(":", 1)
@@ -244,8 +356,8 @@ class NatsClient:
             if line is None or not line.startswith(b"INFO "):
                 raise NatsBridgeError(KIND_PROTOCOL, self.url, "expected INFO, got %r" % line)
             self._on_info(line)
-            if self.server_info.get("tls_required"):
-                raise NatsBridgeError(KIND_CONNECT, self.url, "the server requires TLS; nats_bridge speaks plain nats:// only")
+            if self.tls or self.server_info.get("tls_required"):
+                self.sock = _tls_wrap(self.sock, self.host, self.url, self.tls_ca_file, self.tls_verify)
             opts = {"verbose": False, "pedantic": False, "lang": "python", "version": "1",
                     "protocol": 1, "headers": True, "no_responders": True, "name": self.name}
             if self.user is not None:

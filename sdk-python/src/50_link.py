@@ -2,7 +2,7 @@
 # Plik API or HTTP PUT, downloads streamed in chunks (1 KiB on MicroPython) to memory, a file or a callback,
 # with retries (exponential backoff, full jitter) and the size and sha256 verified.
 #
-# One request per connection (Connection: close); https only where the port has ssl.
+# One request per connection (Connection: close); https verified as tls_defaults() says.
 
 _CHUNK = 1024 if _SMALL_HEAP else 4096  # bytes read at a time from an HTTP body
 _SAFE_PATH = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~"
@@ -128,26 +128,9 @@ class _HttpReader:
         return data
 
 
-def _tls_wrap(sock, host, url):
-    try:
-        import ssl
-    except ImportError:
-        raise NatsBridgeError(KIND_LINK_REFUSED, url, "https needs the ssl module, which this port lacks")
-    if hasattr(ssl, "create_default_context"):
-        return ssl.create_default_context().wrap_socket(sock, server_hostname=host)
-    return ssl.wrap_socket(sock, server_hostname=host)
-
-
-def http_request(method, url, body=None, headers=None, sink=None, timeout=10.0, min_rate=0):
-    """Sends one HTTP/1.1 request and returns (status, headers, body).
-
-    body is bytes, str or a list of bytes sent one after the other. headers is a dict.
-    The response headers come back as a dict with lower-case names. A 2xx body is
-    passed chunk by chunk to sink(chunk) when sink is given (body is then None),
-    else returned as bytes; other bodies are returned, cut at 4096 bytes.
-    NatsBridgeError connect or download when the server cannot be reached or hangs up, sends
-    nothing for timeout seconds or, with min_rate, fewer than min_rate bytes/s over
-    any timeout seconds of the response."""
+def _request_head(method, url, body, headers):
+    # (scheme, host, port, request head bytes, body parts) of one HTTP/1.1 request, as
+    # http_request and the asyncio client send it.
     scheme, host, port, path = http_url(url)
     if isinstance(body, (bytes, bytearray, memoryview, str)):
         body = [body]
@@ -165,12 +148,26 @@ def http_request(method, url, body=None, headers=None, sink=None, timeout=10.0, 
             raise NatsBridgeError(KIND_INVALID_INPUT, "header %s" % k, "%r: %r: no control characters in a header" % (k, v))
         head.append("%s: %s\r\n" % (k, v))
     head.append("\r\n")
+    return scheme, host, port, "".join(head).encode("utf-8"), parts
+
+
+def http_request(method, url, body=None, headers=None, sink=None, timeout=10.0, min_rate=0):
+    """Sends one HTTP/1.1 request and returns (status, headers, body).
+
+    body is bytes, str or a list of bytes sent one after the other. headers is a dict.
+    The response headers come back as a dict with lower-case names. A 2xx body is
+    passed chunk by chunk to sink(chunk) when sink is given (body is then None),
+    else returned as bytes; other bodies are returned, cut at 4096 bytes.
+    NatsBridgeError connect or download when the server cannot be reached or hangs up, sends
+    nothing for timeout seconds or, with min_rate, fewer than min_rate bytes/s over
+    any timeout seconds of the response."""
+    scheme, host, port, head, parts = _request_head(method, url, body, headers)
     sock = _open_socket(host, port, timeout, url)
     try:
         if scheme == "https":
             sock = _tls_wrap(sock, host, url)
         try:
-            _send_all(sock, "".join(head).encode("utf-8"))
+            _send_all(sock, head)
             for b in parts:
                 for i in range(0, len(b), 65536):
                     _send_all(sock, memoryview(b)[i:i + 65536])
@@ -367,58 +364,81 @@ def download(url, size=None, checksum=None, sink=None, max_retries=MAX_RETRIES, 
     (dataname) and the detail naming the URL: kinds download, size_mismatch,
     checksum_mismatch."""
     at = dataname or url
-    want_hex = None
-    if checksum:
-        if not isinstance(checksum, str) or not checksum.startswith("sha256:"):
-            raise NatsBridgeError(KIND_BAD_VALUE, at, "unsupported checksum %r" % checksum)
-        want_hex = checksum[7:].lower()
+    want_hex = _want_hex(checksum, at)
     write, rewind = _sink_writer(sink) if sink is not None else (None, None)
     attempt = 0
     while True:
-        state = [hashlib.sha256(), 0, None]  # hasher, bytes so far, memory buffer
-
-        def take(chunk):
-            n = state[1] + len(chunk)
-            if size is not None and n > size:
-                raise NatsBridgeError(KIND_SIZE_MISMATCH, at, "%s sent more than the %d bytes announced" % (url, size))
-            state[0].update(chunk)
-            if write is None and state[2] is None:
-                # allocated once the server sends the body, not before connecting: a message
-                # naming a huge size and a dead link costs nothing (filled in place with a known
-                # size: no regrowing on a small heap)
-                state[2] = bytearray(size) if size is not None else bytearray()
-            if write is not None:
-                write(chunk)
-            elif size is None:
-                state[2].extend(chunk)
-            else:
-                state[2][state[1]:n] = chunk
-            state[1] = n
-
+        got = _Body(url, at, size, write)
         try:
-            status, headers, body = http_request("GET", url, sink=take, timeout=timeout, min_rate=min_rate)
+            status, headers, body = http_request("GET", url, sink=got.take, timeout=timeout, min_rate=min_rate)
             problem = None if 200 <= status < 300 else "HTTP %d" % status
             transient = status >= 500 or status == 429
         except NatsBridgeError as e:
             if e.kind != KIND_DOWNLOAD and e.kind != KIND_CONNECT:
                 raise
             problem = e.detail
-            transient = state[1] == 0 or write is None or rewind is not None
+            transient = got.n == 0 or write is None or rewind is not None
         if problem is None:
             break
         attempt += 1
         if not transient or attempt >= max_retries:
             raise NatsBridgeError(KIND_DOWNLOAD, at, "GET %s failed after %d attempt(s): %s" % (url, attempt, problem))
-        if state[1] and rewind is not None:
+        if got.n and rewind is not None:
             rewind()
         _sleep_ms(backoff_delay_ms(attempt - 1, base_delay, max_delay))
-    n = state[1]
-    if size is not None and n != size:
-        raise NatsBridgeError(KIND_SIZE_MISMATCH, at, "%s gave %d bytes, the payload says %d" % (url, n, size))
-    if want_hex is not None:
-        got_hex = binascii.hexlify(state[0].digest()).decode("ascii")
-        if got_hex != want_hex:
-            raise NatsBridgeError(KIND_CHECKSUM_MISMATCH, at, "%s gave bytes with sha256 %s, the payload says %s" % (url, got_hex, want_hex))
-    if write is not None:
-        return n
-    return bytes(state[2]) if state[2] is not None else b""
+    return got.finish(want_hex)
+
+
+def _want_hex(checksum, at):
+    # The hex digest a "sha256:<hex>" checksum wants (None without one).
+    if not checksum:
+        return None
+    if not isinstance(checksum, str) or not checksum.startswith("sha256:"):
+        raise NatsBridgeError(KIND_BAD_VALUE, at, "unsupported checksum %r" % checksum)
+    return checksum[7:].lower()
+
+
+class _Body:
+    # What one attempt of a download received: hashed, held to the announced size, written
+    # to write(chunk) or to a buffer allocated once the server sends the body, not before
+    # connecting (a message naming a huge size and a dead link costs nothing; filled in
+    # place with a known size: no regrowing on a small heap).
+
+    def __init__(self, url, at, size, write):
+        self.url = url
+        self.at = at
+        self.size = size
+        self.write = write
+        self.hasher = hashlib.sha256()
+        self.n = 0
+        self.buf = None
+
+    def take(self, chunk):
+        n = self.n + len(chunk)
+        size = self.size
+        if size is not None and n > size:
+            raise NatsBridgeError(KIND_SIZE_MISMATCH, self.at, "%s sent more than the %d bytes announced" % (self.url, size))
+        self.hasher.update(chunk)
+        if self.write is not None:
+            self.write(chunk)
+        elif self.buf is None:
+            self.buf = bytearray(size) if size is not None else bytearray()
+        if self.write is None:
+            if size is None:
+                self.buf.extend(chunk)
+            else:
+                self.buf[self.n:n] = chunk
+        self.n = n
+
+    def finish(self, want_hex):
+        # The bytes (or their count, streamed) once size and checksum are verified.
+        url, n = self.url, self.n
+        if self.size is not None and n != self.size:
+            raise NatsBridgeError(KIND_SIZE_MISMATCH, self.at, "%s gave %d bytes, the payload says %d" % (url, n, self.size))
+        if want_hex is not None:
+            got_hex = binascii.hexlify(self.hasher.digest()).decode("ascii")
+            if got_hex != want_hex:
+                raise NatsBridgeError(KIND_CHECKSUM_MISMATCH, self.at, "%s gave bytes with sha256 %s, the payload says %s" % (url, got_hex, want_hex))
+        if self.write is not None:
+            return n
+        return bytes(self.buf) if self.buf is not None else b""

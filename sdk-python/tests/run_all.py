@@ -3,7 +3,7 @@ cases on a 64 KiB MicroPython heap (the code in a ROMFS image, as in a board's f
 
     python3 sdk-python/tests/run_all.py [--only cpython|micropython|small-heap] [--tests a,b]
 
-Servers (servers.py): nats-server x4, nginx WebDAV, helper_server.py, the misbehaving
+Servers (servers.py): a test CA (openssl), nats-server x5 (one requiring TLS), nginx WebDAV (and https), helper_server.py, the misbehaving
 file server `faulty-http` of tests/support (NATSBRIDGE_FAULTY_HTTP names the binary; its
 tests fail without it) and, when NATSBRIDGE_SERVE_FILES names the `natsbridge` binary,
 `natsbridge serve-files`. Without
@@ -25,7 +25,7 @@ sys.path.insert(0, HERE)
 import romfs  # noqa: E402
 import servers  # noqa: E402
 
-FULL_SUITE = ["test_smart_goldens", "test_nats", "test_link", "test_bad_input", "test_link_safety",
+FULL_SUITE = ["test_smart_goldens", "test_nats", "test_tls", "test_link", "test_bad_input", "test_link_safety",
               "test_faulty_http", "test_hostile_input", "test_fuzz_readers"]
 CPYTHON_ONLY = ["test_nats_py_peer", "test_reconnect_fault"]
 SMALL_SUITE = ["test_small", "test_bad_input"]
@@ -46,6 +46,10 @@ class Servers:
     def __enter__(self):
         try:
             start = self.children.append
+            self.tmp = tempfile.mkdtemp(prefix="natsbridge-py-")
+            ca = servers.test_ca(self.tmp)
+            secure = servers.nats_server(tls=ca)
+            start(secure)
             main = servers.nats_server(jetstream=True)
             start(main)
             small = servers.nats_server(max_payload=65536, ping_interval="1s")
@@ -54,7 +58,7 @@ class Servers:
             start(users)
             token = servers.nats_server(token="t0ken")
             start(token)
-            webdav = servers.nginx()
+            webdav = servers.nginx(tls=ca)
             start(webdav)
             helper = servers.helper_server()
             start(helper)
@@ -65,7 +69,6 @@ class Servers:
             faulty = servers.faulty_http(os.environ.get("NATSBRIDGE_FAULTY_HTTP"))
             if faulty:
                 start(faulty)
-            self.tmp = tempfile.mkdtemp(prefix="natsbridge-py-")
             large = bytes((i * 7) % 251 for i in range(LARGE_SIZE))
             os.mkdir(os.path.join(webdav.root, "large"))
             with open(os.path.join(webdav.root, "large", "pattern.bin"), "wb") as f:
@@ -79,6 +82,10 @@ class Servers:
                 "NATSBRIDGE_NATS_TOKEN_URL": token.url,
                 "NATSBRIDGE_WEBDAV_URL": webdav.url,
                 "NATSBRIDGE_WEBDAV_ROOT": webdav.root,
+                "NATSBRIDGE_HTTPS_URL": webdav.https_url,
+                "NATSBRIDGE_TLS_URL": secure.url,
+                "NATSBRIDGE_TLS_CA": ca["ca"],
+                "NATSBRIDGE_TLS_OTHER_CA": ca["other_ca"],
                 "NATSBRIDGE_HELPER_URL": helper.url,
                 "NATSBRIDGE_GARBAGE_NATS_URL": garbage.url,
                 "NATSBRIDGE_HOSTILE_URL": hostile.url,

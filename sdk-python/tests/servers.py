@@ -68,11 +68,36 @@ class Child:
             shutil.rmtree(self.workdir, ignore_errors=True)
 
 
-def nats_server(max_payload=None, jetstream=False, user=None, password=None, token=None, ping_interval=None):
-    """A started nats-server; .url is nats://127.0.0.1:PORT (without credentials)."""
-    workdir = tempfile.mkdtemp(prefix="natsbridge-nats-")
-    port = free_port()
+def test_ca(workdir):
+    """A test CA made with the openssl CLI in workdir: {"ca": PEM, "cert"/"key": a server
+    certificate for the name localhost only (127.0.0.1 is another host to it) signed by it, "other_ca": a CA that signed
+    nothing here (a client trusting only it must refuse the server)}."""
+    openssl = program("openssl")
+    paths = dict((k, os.path.join(workdir, k + ".pem")) for k in ("ca", "ca_key", "cert", "key", "csr", "other_ca", "other_key"))
+    ext = os.path.join(workdir, "san.ext")
+    with open(ext, "w") as f:
+        f.write("subjectAltName=DNS:localhost\n")
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    for argv in (
+        ["req", "-x509"] + ec + ["-keyout", paths["ca_key"], "-out", paths["ca"], "-days", "2", "-subj", "/CN=natsbridge test CA"],
+        ["req", "-x509"] + ec + ["-keyout", paths["other_key"], "-out", paths["other_ca"], "-days", "2", "-subj", "/CN=untrusted CA"],
+        ["req"] + ec + ["-keyout", paths["key"], "-out", paths["csr"], "-subj", "/CN=localhost"],
+        ["x509", "-req", "-in", paths["csr"], "-CA", paths["ca"], "-CAkey", paths["ca_key"], "-CAcreateserial",
+         "-out", paths["cert"], "-days", "2", "-extfile", ext],
+    ):
+        subprocess.check_call([openssl] + argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return paths
+
+
+def nats_server(max_payload=None, jetstream=False, user=None, password=None, token=None, ping_interval=None, tls=None, port=None, workdir=None):
+    """A started nats-server; .url is nats://127.0.0.1:PORT (without credentials). tls, a
+    test_ca() dict, makes it require TLS with that server certificate. port and workdir
+    restart a killed server where it was (its JetStream store kept)."""
+    workdir = workdir or tempfile.mkdtemp(prefix="natsbridge-nats-")
+    port = port or free_port()
     conf = ["listen: 127.0.0.1:%d" % port]
+    if tls:
+        conf.append('tls { cert_file: "%s", key_file: "%s" }' % (tls["cert"], tls["key"]))
     if max_payload:
         conf.append("max_payload: %d" % max_payload)
     if ping_interval:
@@ -117,22 +142,39 @@ http {
             dav_access user:rw group:r all:r;
         }
     }
-}
+%(https)s}
+"""
+
+NGINX_HTTPS = """    server {
+        listen 127.0.0.1:%(port)d ssl;
+        ssl_certificate %(cert)s;
+        ssl_certificate_key %(key)s;
+        root %(dir)s/root;
+    }
 """
 
 
-def nginx():
-    """A started nginx serving .root with WebDAV PUT/DELETE; .url is http://127.0.0.1:PORT."""
+def nginx(tls=None):
+    """A started nginx serving .root with WebDAV PUT/DELETE; .url is http://127.0.0.1:PORT.
+    With tls (a test_ca() dict) it also serves .root read-only at .https_url,
+    https://localhost:PORT."""
     workdir = tempfile.mkdtemp(prefix="natsbridge-nginx-")
     os.mkdir(os.path.join(workdir, "root"))
     port = free_port()
+    https = ""
+    if tls:
+        https_port = free_port()
+        https = NGINX_HTTPS % {"port": https_port, "cert": tls["cert"], "key": tls["key"], "dir": workdir}
     path = os.path.join(workdir, "nginx.conf")
     with open(path, "w") as f:
-        f.write(NGINX_CONF % {"dir": workdir, "port": port})
+        f.write(NGINX_CONF % {"dir": workdir, "port": port, "https": https})
     child = Child("nginx", [program("nginx"), "-c", path, "-p", workdir], port, workdir)
     wait_for_port(port, child.proc, "nginx")
     child.url = "http://127.0.0.1:%d" % port
     child.root = os.path.join(workdir, "root")
+    if tls:
+        wait_for_port(https_port, child.proc, "nginx https")
+        child.https_url = "https://localhost:%d" % https_port
     return child
 
 

@@ -147,7 +147,7 @@ def test_urls_are_refused_clearly():
     e = raises("link_refused", nb.download, "ftp://example.org/x.bin", 1)
     assert "ftp://example.org/x.bin" in str(e)
     raises("invalid_input", nb.download, "http://127.0.0.1:notaport/x", 1)
-    raises("invalid_input", nb.NatsClient, "tls://127.0.0.1:4222")
+    raises("invalid_input", nb.NatsClient, "ws://127.0.0.1:4222")
     assert nb.parse_url("https://h/x", "http", 443) == ("https", "", "h", 443, "/x")
     assert nb.parse_url("nats://u:p@[::1]:4333", "nats", 4222) == ("nats", "u:p", "::1", 4333, "/")
 
