@@ -25,7 +25,7 @@ sys.path.insert(0, HERE)
 import romfs  # noqa: E402
 import servers  # noqa: E402
 
-FULL_SUITE = ["test_smart_goldens", "test_nats", "test_tls", "test_link", "test_bad_input", "test_link_safety",
+FULL_SUITE = ["test_smart_goldens", "test_nats", "test_tls", "test_aio", "test_link", "test_bad_input", "test_link_safety",
               "test_faulty_http", "test_hostile_input", "test_fuzz_readers"]
 CPYTHON_ONLY = ["test_nats_py_peer", "test_reconnect_fault"]
 SMALL_SUITE = ["test_small", "test_bad_input"]

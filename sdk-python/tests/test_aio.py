@@ -1,0 +1,178 @@
+# The asyncio API (nats_bridge_aio.py) on both interpreters against the suite's real
+# nats-server (JetStream) and nginx WebDAV: publish/subscribe as an async iterator,
+# request/respond, JetStream publish with ack, smartsend/smartreceive direct and by link
+# (in memory and streamed to a folder), and the loop running on while a download runs.
+
+try:
+    import asyncio
+except ImportError:
+    import uasyncio as asyncio
+
+import nats_bridge as nb
+import nats_bridge_aio as aio
+from nbtest import FAST, need, pattern, read, unique
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+def test_publish_subscribe_as_an_async_iterator():
+    async def main():
+        c = await aio.connect(need("NATSBRIDGE_NATS_URL"))
+        try:
+            subject = unique("aio")
+            sub = await c.subscribe(subject)
+            for i in range(3):
+                await c.publish(subject, "m%d" % i, headers={"X-N": i} if i == 2 else None)
+            got = []
+            async for msg in sub:
+                got.append(bytes(msg.data))
+                if len(got) == 3:
+                    assert msg.headers == {"X-N": "2"}, msg.headers
+                    break
+            assert got == [b"m0", b"m1", b"m2"], got
+            try:
+                await sub.next(0.2)
+                raise AssertionError("a message that was never sent")
+            except nb.NatsBridgeError as e:
+                assert e.kind == nb.KIND_TIMEOUT, e
+        finally:
+            await c.close()
+    run(main())
+
+
+def test_request_with_timeout_and_no_responders():
+    async def main():
+        c = await aio.connect(need("NATSBRIDGE_NATS_URL"))
+        try:
+            subject = unique("aio.svc")
+            sub = await c.subscribe(subject)
+
+            async def serve():
+                async for msg in sub:
+                    await msg.respond(b"re:" + bytes(msg.data))
+
+            task = asyncio.create_task(serve())
+            reply = await c.request(subject, b"ping", timeout=2)
+            assert reply.data == b"re:ping", reply
+            task.cancel()
+            try:
+                await c.request(unique("aio.nobody"), b"x", timeout=2)
+                raise AssertionError("no error")
+            except nb.NatsBridgeError as e:
+                assert e.kind == nb.KIND_NO_RESPONDERS, e
+            await sub.unsubscribe()
+            try:
+                await c.request(subject, b"x", timeout=0.3)
+                raise AssertionError("no error")
+            except nb.NatsBridgeError as e:
+                assert e.kind in (nb.KIND_TIMEOUT, nb.KIND_NO_RESPONDERS), e
+        finally:
+            await c.close()
+    run(main())
+
+
+def test_jetstream_publish_with_ack_and_dedup():
+    async def main():
+        c = await aio.connect(need("NATSBRIDGE_NATS_URL"))
+        try:
+            name = "AIO" + nb.uuid4()[:8]
+            subject = "aio.js.%s" % name
+            cfg = '{"name": "%s", "subjects": ["%s"], "storage": "memory"}' % (name, subject)
+            created = nb.loads((await c.request("$JS.API.STREAM.CREATE." + name, cfg)).data)
+            assert "error" not in created, created
+            a = await c.jetstream_publish(subject, b"one", msg_id="id-1")
+            b = await c.jetstream_publish(subject, b"one", msg_id="id-1")
+            assert a["stream"] == name and a["seq"] == 1 and b.get("duplicate") is True, (a, b)
+            try:
+                await c.jetstream_publish(unique("aio.nostream"), b"x")
+                raise AssertionError("no error")
+            except nb.NatsBridgeError as e:
+                assert e.kind == nb.KIND_NO_RESPONDERS, e
+            await c.request("$JS.API.STREAM.DELETE." + name, b"")
+        finally:
+            await c.close()
+    run(main())
+
+
+def test_smartsend_smartreceive_direct_and_link_while_the_loop_runs():
+    async def main():
+        c = await aio.connect(need("NATSBRIDGE_NATS_URL"))
+        webdav = need("NATSBRIDGE_WEBDAV_URL")
+        ticks = [0]
+
+        async def ticker():
+            while True:
+                ticks[0] += 1
+                await asyncio.sleep(0.001)
+
+        t = asyncio.create_task(ticker())
+        try:
+            subject = unique("aio.smart")
+            sub = await c.subscribe(subject)
+            big = pattern(60000)
+            data = [("msg", "hello", "text"), ("cfg", {"a": 1}, "dictionary"), ("big.bin", big, "binary")]
+            env = await aio.smartsend(subject, data, client=c, fileserver_url=webdav,
+                                      fileserver_upload_handler=aio.http_put_upload, size_threshold=1000)
+            assert [p.transport for p in env.payloads] == ["direct", "direct", "link"], env.payloads
+            assert env.payloads[2].data.startswith(webdav), env.payloads[2].data
+            msg = await sub.next(5)
+            before = ticks[0]
+            got = await aio.smartreceive(msg, fileserver_url=webdav, **FAST)
+            assert got == [("msg", "hello", "text"), ("cfg", {"a": 1}, "dictionary"), ("big.bin", big, "binary")], [g[0] for g in got]
+            assert ticks[0] > before, "the loop stood still during the download"
+            folder = need("NATSBRIDGE_TMP")
+            got = await aio.smartreceive(msg, fileserver_url=webdav, download_to=folder, **FAST)
+            assert read(got[2][1]) == big, got[2][1]
+            # the policy of the blocking API: a host nobody allowed is refused before any fetch
+            try:
+                await aio.smartreceive(msg)
+                raise AssertionError("no error")
+            except nb.NatsBridgeError as e:
+                assert e.kind == nb.KIND_LINK_REFUSED, e
+        finally:
+            t.cancel()
+            await c.close()
+    run(main())
+
+
+def test_the_one_call_form_and_a_corrupted_link():
+    async def main():
+        url = need("NATSBRIDGE_NATS_URL")
+        webdav = need("NATSBRIDGE_WEBDAV_URL")
+        c = await aio.connect(url)
+        try:
+            subject = unique("aio.one")
+            sub = await c.subscribe(subject)
+            env = await aio.smartsend(subject, [("t", "one call", "text")], nats_url=url)
+            msg = await sub.next(5)
+            assert (await aio.smartreceive(msg)) == [("t", "one call", "text")]
+            assert env.broker_url == url
+            env = await aio.smartsend(subject, [("b", pattern(3000), "binary")], is_publish=False,
+                                      fileserver_url=webdav, fileserver_upload_handler=aio.http_put_upload, size_threshold=10)
+            env.payloads[0].metadata["checksum"] = "sha256:" + "0" * 64
+            try:
+                await aio.smartreceive(env.to_json(), fileserver_url=webdav, **FAST)
+                raise AssertionError("no error")
+            except nb.NatsBridgeError as e:
+                assert e.kind == nb.KIND_CHECKSUM_MISMATCH, e
+        finally:
+            await c.close()
+            await aio.close_connections()
+    run(main())
+
+
+def test_connect_errors_are_clear():
+    async def main():
+        try:
+            await aio.connect("nats://127.0.0.1:%s" % need("NATSBRIDGE_CLOSED_URL").rsplit(":", 1)[1], timeout=2)
+            raise AssertionError("no error")
+        except nb.NatsBridgeError as e:
+            assert e.kind == nb.KIND_CONNECT, e
+        try:
+            await aio.connect(need("NATSBRIDGE_NATS_USER_URL"), user="alice", password="wrong", timeout=2)
+            raise AssertionError("no error")
+        except nb.NatsBridgeError as e:
+            assert e.kind == nb.KIND_CONNECT and "refused" in e.detail, e
+    run(main())
