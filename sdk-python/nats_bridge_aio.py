@@ -177,16 +177,18 @@ class AsyncClient:
         except Exception as e:
             writer.close()
             raise NatsBridgeError(nb.KIND_CONNECT, self.url, "lost while connecting: %s" % (e or type(e).__name__))
-        held, self._held, self._held_bytes = self._held, [], 0
-        try:
-            for frame in held:
-                writer.write(frame)
-            await writer.drain()
-        except Exception as e:
-            writer.close()
-            self._held, self._held_bytes = held, sum_len(held)
-            raise NatsBridgeError(nb.KIND_CONNECT, self.url, "lost while sending held frames: %s" % e)
-        self._writer = writer
+        while self._held:  # also what is published while the held frames drain
+            held, self._held, self._held_bytes = self._held, [], 0
+            try:
+                for frame in held:
+                    writer.write(frame)
+                await writer.drain()
+            except Exception as e:
+                writer.close()
+                self._held = held + self._held
+                self._held_bytes = sum_len(self._held)
+                raise NatsBridgeError(nb.KIND_CONNECT, self.url, "lost while sending held frames: %s" % e)
+        self._writer = writer  # no await since the last check: nothing is left behind in _held
 
     async def _run(self):
         attempt = 0

@@ -27,7 +27,7 @@ import servers  # noqa: E402
 
 FULL_SUITE = ["test_smart_goldens", "test_nats", "test_tls", "test_aio", "test_link", "test_bad_input", "test_link_safety",
               "test_faulty_http", "test_hostile_input", "test_fuzz_readers"]
-CPYTHON_ONLY = ["test_nats_py_peer", "test_reconnect_fault"]
+CPYTHON_ONLY = ["test_nats_py_peer", "test_reconnect_fault", "test_aio_reconnect"]
 SMALL_SUITE = ["test_small", "test_bad_input"]
 SERVE_FILES_TESTS = ["test_serve_files"]
 UPLOAD_TOKEN = "upload-s3cret"

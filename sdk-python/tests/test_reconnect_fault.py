@@ -41,11 +41,12 @@ class RestartableNats:
 
 
 class Subscriber:
-    """reconnect_client.py under an interpreter; its lines arrive in a queue."""
+    """A client script (args: its path and arguments) under an interpreter (argv); its
+    lines arrive in a queue."""
 
-    def __init__(self, argv, url, subject):
-        env = dict(os.environ, MICROPYPATH=os.path.dirname(HERE) + ":" + HERE, PYTHONPATH=os.path.dirname(HERE) + ":" + HERE)
-        self.proc = subprocess.Popen(argv + [os.path.join(HERE, "reconnect_client.py"), url, subject],
+    def __init__(self, argv, args):
+        env = dict(os.environ, MICROPYPATH=".frozen:" + os.path.dirname(HERE) + ":" + HERE, PYTHONPATH=os.path.dirname(HERE) + ":" + HERE)
+        self.proc = subprocess.Popen(argv + args,
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
         self.lines = queue.Queue()
         self.seen = []
@@ -56,7 +57,8 @@ class Subscriber:
             self.lines.put(line.decode("utf-8", "replace").strip())
         self.lines.put(None)
 
-    def wait_for(self, want, timeout=30.0):
+    def wait_for(self, want, timeout=30.0, prefix=False):
+        """Waits for the line want (with prefix, a line starting with it)."""
         deadline = time.monotonic() + timeout
         while True:
             try:
@@ -66,7 +68,7 @@ class Subscriber:
             if line is None:
                 raise AssertionError("the subscriber exited (%s) before %r; saw %r" % (self.proc.wait(), want, self.seen[-8:]))
             self.seen.append(line)
-            if line == want:
+            if line == want or (prefix and line.startswith(want)):
                 return
 
     def stop(self):
@@ -87,7 +89,7 @@ def _run(interpreter):
     sub = None
     pub = nb.NatsClient(server.url, timeout=2.0).connect()
     try:
-        sub = Subscriber(interpreter, server.url, subject)
+        sub = Subscriber(interpreter, [os.path.join(HERE, "reconnect_client.py"), server.url, subject])
         sub.wait_for("ready")
         _publish(pub, subject, range(0, 50))
         sub.wait_for("got 49")
