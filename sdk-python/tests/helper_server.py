@@ -8,6 +8,8 @@ GET /short/N/NAME       announces N bytes, sends half, hangs up (a connection er
 GET /drop-once/N/NAME   like /short the first time, then the N bytes
 GET /bytes/N/NAME       N bytes: byte i is (i * 7) % 251
 GET /count/PATH         how many requests PATH has had, as decimal text
+GET /drip/N/MS/NAME     N bytes of the /bytes pattern, 256 bytes every MS milliseconds (a slow
+                        file server: the asyncio download must not stall the loop)
 POST /upload, POST /file/ID, GET /file/ID/FID/NAME
                         a stand-in for the Plik API subset of WIRE.md section 6, so the
                         Plik client runs on every run; the real server is serve-files.
@@ -18,6 +20,7 @@ import json
 import re
 import sys
 import threading
+import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -54,6 +57,19 @@ class Handler(BaseHTTPRequestHandler):
             self.reply(200, str(COUNTS.get(self.path[6:], 0)).encode())
             return
         seen = self.count()
+        m = re.match(r"^/drip/(\d+)/(\d+)/", self.path)
+        if m:
+            n, ms = int(m.group(1)), int(m.group(2))
+            body = pattern(n)
+            self.send_response(200)
+            self.send_header("Content-Length", str(n))
+            self.send_header("Connection", "close")
+            self.end_headers()
+            for i in range(0, n, 256):
+                time.sleep(ms / 1000.0)
+                self.wfile.write(body[i:i + 256])
+                self.wfile.flush()
+            return
         m = re.match(r"^/(flaky|status|short|drop-once|bytes)/(\d+)/", self.path)
         if m:
             kind, n = m.group(1), int(m.group(2))

@@ -1,12 +1,19 @@
 # The asyncio API (nats_bridge_aio.py) on both interpreters against the suite's real
 # nats-server (JetStream) and nginx WebDAV: publish/subscribe as an async iterator,
 # request/respond, JetStream publish with ack, smartsend/smartreceive direct and by link
-# (in memory and streamed to a folder), and the loop running on while a download runs.
+# (in memory and streamed to a folder), a 5 MB link streamed to a file, and the loop
+# running on while a slow file server dribbles a link. test_aio_small.py runs the small
+# cases again on a small MicroPython heap.
 
 try:
     import asyncio
 except ImportError:
     import uasyncio as asyncio
+
+try:
+    import os
+except ImportError:
+    import uos as os
 
 import nats_bridge as nb
 import nats_bridge_aio as aio
@@ -26,11 +33,15 @@ def test_publish_subscribe_as_an_async_iterator():
             for i in range(3):
                 await c.publish(subject, "m%d" % i, headers={"X-N": i} if i == 2 else None)
             got = []
-            async for msg in sub:
-                got.append(bytes(msg.data))
-                if len(got) == 3:
-                    assert msg.headers == {"X-N": "2"}, msg.headers
-                    break
+
+            async def take():
+                async for msg in sub:
+                    got.append(bytes(msg.data))
+                    if len(got) == 3:
+                        assert msg.headers == {"X-N": "2"}, msg.headers
+                        break
+
+            await asyncio.wait_for(take(), 5)
             assert got == [b"m0", b"m1", b"m2"], got
             try:
                 await sub.next(0.2)
@@ -149,17 +160,17 @@ def test_the_one_call_form_and_a_corrupted_link():
             msg = await sub.next(5)
             assert (await aio.smartreceive(msg)) == [("t", "one call", "text")]
             assert env.broker_url == url
-            env = await aio.smartsend(subject, [("b", pattern(3000), "binary")], is_publish=False,
-                                      fileserver_url=webdav, fileserver_upload_handler=aio.http_put_upload, size_threshold=10)
-            env.payloads[0].metadata["checksum"] = "sha256:" + "0" * 64
-            try:
-                await aio.smartreceive(env.to_json(), fileserver_url=webdav, **FAST)
-                raise AssertionError("no error")
-            except nb.NatsBridgeError as e:
-                assert e.kind == nb.KIND_CHECKSUM_MISMATCH, e
         finally:
             await c.close()
             await aio.close_connections()
+        env = await aio.smartsend(subject, [("b", pattern(300), "binary")], is_publish=False,
+                                  fileserver_url=webdav, fileserver_upload_handler=aio.http_put_upload, size_threshold=10)
+        env.payloads[0].metadata["checksum"] = "sha256:" + "0" * 64
+        try:
+            await aio.smartreceive(env.to_json(), fileserver_url=webdav, **FAST)
+            raise AssertionError("no error")
+        except nb.NatsBridgeError as e:
+            assert e.kind == nb.KIND_CHECKSUM_MISMATCH, e
     run(main())
 
 
@@ -176,3 +187,55 @@ def test_connect_errors_are_clear():
         except nb.NatsBridgeError as e:
             assert e.kind == nb.KIND_CONNECT and "refused" in e.detail, e
     run(main())
+
+
+def test_a_slow_file_server_does_not_stall_the_loop():
+    # helper_server.py's /drip sends 256 bytes every 100 ms (about 1.5 s in all, another
+    # process); a task ticking every 10 ms must keep ticking through the download:
+    # a blocking read would stop it for the whole transfer. Streamed to a sink that
+    # counts (download checks the size and checksum), as a board would take it.
+    n = 15 * 256
+    checksum = "sha256:" + nb.sha256_hex(pattern(n))
+    url = "%s/drip/%d/100/%s" % (need("NATSBRIDGE_HELPER_URL"), n, unique("drip"))
+    got = []
+    state = {"ticks": 0, "gap": 0, "last": nb._ticks_ms()}
+
+    async def ticker():
+        while True:
+            await asyncio.sleep(0.01)
+            state["gap"] = max(state["gap"], nb._ms_since(state["last"]))
+            state["last"] = nb._ticks_ms()
+            state["ticks"] += 1
+
+    async def main():
+        t = asyncio.create_task(ticker())
+        try:
+            start = nb._ticks_ms()
+            count = await aio.download(url, n, checksum, lambda chunk: got.append(len(chunk)), **FAST)
+            took = nb._ms_since(start)
+        finally:
+            t.cancel()
+        assert count == n and sum(got) == n and len(got) >= 10, (count, got)
+        assert took >= 1000, "the server did not dribble: %d ms" % took
+        assert state["ticks"] >= took // 40, "%d ticks in %d ms" % (state["ticks"], took)
+        assert state["gap"] < 400, "the loop stood still for %d ms during the download" % state["gap"]
+    run(main())
+
+
+def test_a_multi_megabyte_link_streams_to_a_file():
+    size = int(need("NATSBRIDGE_LARGE_SIZE"))
+    payload = nb.MessagePayload("large-aio.bin", "binary", "link", "none", size, need("NATSBRIDGE_LARGE_URL"),
+                                id="p-1", metadata={"checksum": "sha256:" + need("NATSBRIDGE_LARGE_SHA256")})
+    tmp = need("NATSBRIDGE_TMP")
+    got = run(aio.smartreceive(nb.MessageEnvelope([payload]).to_json(), download_to=tmp, fileserver_url=need("NATSBRIDGE_WEBDAV_URL")))
+    assert got[0][0] == "large-aio.bin" and got[0][1].startswith(tmp + "/large-aio"), got
+    assert os.stat(got[0][1])[6] == size
+    os.remove(got[0][1])
+
+
+def test_the_packages_ship_the_asyncio_module():
+    # pip (pyproject.toml) and mip (package.json) install nats_bridge_aio.py beside nats_bridge.py
+    sdk = need("NATSBRIDGE_ROOT") + "/sdk-python"
+    urls = nb.loads(read(sdk + "/package.json"))["urls"]
+    assert ["nats_bridge_aio.py", "nats_bridge_aio.py"] in urls and ["nats_bridge.py", "nats_bridge.py"] in urls, urls
+    assert 'py-modules = ["nats_bridge", "nats_bridge_aio"]' in read(sdk + "/pyproject.toml").decode("utf-8")
