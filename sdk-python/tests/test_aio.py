@@ -17,7 +17,7 @@ except ImportError:
 
 import nats_bridge as nb
 import nats_bridge_aio as aio
-from nbtest import FAST, need, pattern, read, unique
+from nbtest import FAST, GOLDEN_DIR, need, pattern, read, unique
 
 
 def run(coro):
@@ -239,3 +239,22 @@ def test_the_packages_ship_the_asyncio_module():
     urls = nb.loads(read(sdk + "/package.json"))["urls"]
     assert ["nats_bridge_aio.py", "nats_bridge_aio.py"] in urls and ["nats_bridge.py", "nats_bridge.py"] in urls, urls
     assert 'py-modules = ["nats_bridge", "nats_bridge_aio"]' in read(sdk + "/pyproject.toml").decode("utf-8")
+
+
+def test_the_readme_example_runs():
+    # sdk-python/README.md's asyncio program as it stands, its three settings lines pointed
+    # at this run's servers (helper_server.py is the Plik stand-in); it asserts as it goes.
+    text = read(need("NATSBRIDGE_ROOT") + "/sdk-python/README.md").decode("utf-8")
+    start = text.index("```python", text.index("## Use: asyncio")) + len("```python")
+    code = text[start:text.index("```", start)]
+    table = nb.smartreceive(read(GOLDEN_DIR + "/canonical/table_arrow_ipc.msg"))[0][1]
+    settings = {"NATS_URL": repr(need("NATSBRIDGE_NATS_URL")), "FILESERVER_URL": repr(need("NATSBRIDGE_HELPER_URL")),
+                "TABLE_IPC": repr(table)}
+    lines = []
+    for line in code.split("\n"):
+        name = line.split(" = ")[0]
+        if name in settings:
+            line = "%s = %s" % (name, settings.pop(name))
+        lines.append(line)
+    assert not settings, "the README example no longer sets %s" % list(settings)
+    exec("\n".join(lines), {"__name__": "readme_example"})
