@@ -38,7 +38,7 @@ UPLOAD_TOKEN = "upload-s3cret"
 MAX_UPLOAD = 8 * 1024 * 1024
 SMALL_HEAP = os.environ.get("NATSBRIDGE_SMALL_HEAP", "72K")  # 64K until the issue-13/14/15 merge grew the import footprint to 36.8 KB  # beside the code, which is in a ROMFS image
 # the asyncio API beside it: nats_bridge + asyncio + nats_bridge_aio import about 50 KB; its
-# small cases pass from 100K (measured 2026-12-03, MicroPython 1.29 unix port; README)
+# small cases pass from about 102K (measured 2026-12-03, MicroPython 1.29 unix port; README)
 AIO_SMALL_HEAP = os.environ.get("NATSBRIDGE_AIO_SMALL_HEAP", "112K")
 LARGE_SIZE = 5 * 1000 * 1000  # the link payload the small heap streams to a file
 
