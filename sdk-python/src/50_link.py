@@ -410,8 +410,15 @@ class _Body:
         self.size = size
         self.write = write
         self.hasher = hashlib.sha256()
+        self.sha256 = None
         self.n = 0
         self.buf = None
+
+    def digest(self):
+        # The SHA-256 of what came, computed once (a MicroPython hash is final after digest()).
+        if self.sha256 is None:
+            self.sha256 = self.hasher.digest()
+        return self.sha256
 
     def take(self, chunk):
         n = self.n + len(chunk)
@@ -436,7 +443,7 @@ class _Body:
         if self.size is not None and n != self.size:
             raise NatsBridgeError(KIND_SIZE_MISMATCH, self.at, "%s gave %d bytes, the payload says %d" % (url, n, self.size))
         if want_hex is not None:
-            got_hex = binascii.hexlify(self.hasher.digest()).decode("ascii")
+            got_hex = binascii.hexlify(self.digest()).decode("ascii")
             if got_hex != want_hex:
                 raise NatsBridgeError(KIND_CHECKSUM_MISMATCH, self.at, "%s gave bytes with sha256 %s, the payload says %s" % (url, got_hex, want_hex))
         if self.write is not None:
