@@ -22,12 +22,13 @@ SDK = os.path.dirname(HERE)
 ROOT = os.path.dirname(SDK)
 sys.path.insert(0, HERE)
 
+import object_seed  # noqa: E402
 import romfs  # noqa: E402
 import servers  # noqa: E402
 
 FULL_SUITE = ["test_smart_goldens", "test_nats", "test_tls", "test_link", "test_bad_input", "test_link_safety",
-              "test_faulty_http", "test_hostile_input", "test_fuzz_readers"]
-CPYTHON_ONLY = ["test_nats_py_peer", "test_reconnect_fault"]
+              "test_faulty_http", "test_hostile_input", "test_fuzz_readers", "test_object_store"]
+CPYTHON_ONLY = ["test_nats_py_peer", "test_reconnect_fault", "test_object_store_std"]
 SMALL_SUITE = ["test_small", "test_bad_input"]
 SERVE_FILES_TESTS = ["test_serve_files"]
 UPLOAD_TOKEN = "upload-s3cret"
@@ -98,6 +99,7 @@ class Servers:
                 "NATSBRIDGE_LARGE_SIZE": str(LARGE_SIZE),
                 "NATSBRIDGE_LARGE_SHA256": hashlib.sha256(large).hexdigest(),
             })
+            self.env.update(object_seed.seed(main.url, large, self.tmp, os.environ.get("NATSBRIDGE_SERVE_FILES")))
             if self.with_serve_files:
                 binary = os.environ["NATSBRIDGE_SERVE_FILES"]
                 files = servers.serve_files(binary, UPLOAD_TOKEN, MAX_UPLOAD)
