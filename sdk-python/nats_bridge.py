@@ -1172,8 +1172,8 @@ def _check_token(value, what):
     # or 0x7f there would end it or start another command (nats-server splits at tabs too).
     if not isinstance(value, str) or not value:
         raise NatsBridgeError(KIND_INVALID_INPUT, what, "%r: a %s must be a non-empty str" % (value, what))
-    for c in value:
-        if ord(c) <= 0x20 or ord(c) == 0x7F:
+    for b in value.encode("utf-8"):  # bytes: each character a str yields on MicroPython is interned for good
+        if b <= 0x20 or b == 0x7F:
             raise NatsBridgeError(KIND_INVALID_INPUT, what, "%r: a %s must not hold spaces or control characters" % (value, what))
 
 
@@ -1475,8 +1475,7 @@ class NatsClient:
         self._inbox = None
         self._inbox_sid = None
         self._responses = {}
-        self._awaiting = {}  # reply subjects of the requests waiting for an answer
-        self._streams = {}  # reply subject -> write(chunk) taking that answer's body in pieces
+        self._awaiting = {}  # reply subjects of the requests waiting for an answer -> True, or write (request())
         self._pending = []  # messages of subscriptions without callback, for wait_msg()
         self._next_token = 1
 
@@ -1623,8 +1622,8 @@ class NatsClient:
             if not self._fill(timeout):
                 return None
 
-    def _read_exact(self, n, crlf=True):
-        # n bytes and (crlf) their trailing CRLF, waiting at most timeout per recv. A large
+    def _read_exact(self, n):
+        # n bytes and their trailing CRLF, waiting at most timeout per recv. A large
         # body is read straight into its own bytearray: no regrowing buffer.
         if len(self._buf) >= n:
             data = self._buf[:n]
@@ -1638,8 +1637,6 @@ class NatsClient:
             while have < n:
                 have += self._recv_into(mv[have:])
             mv = None
-        if not crlf:
-            return data
         while len(self._buf) < 2:
             if not self._fill(self.timeout):
                 raise self._lost("timed out in the middle of a message")
@@ -1706,9 +1703,40 @@ class NatsClient:
             raise self._bad("bad message line %r" % line[:120])
         if total > self.max_payload:
             raise self._bad("a message of %d bytes is over the server's max_payload of %d" % (total, self.max_payload))
-        write = self._streams.get(subject) if sid == self._inbox_sid and subject not in self._responses else None
-        if write is not None and hdr_len:
-            return self._on_streamed(subject, sid, reply, hdr_len, total, write)
+        write = self._awaiting.get(subject, True) if sid == self._inbox_sid and subject not in self._responses else True
+        if write is not True and hdr_len >= 12:
+            # the answer to a request() with write: its headers held, a body without a
+            # status (a stored message) passed to write in pieces of at most _RECV_SIZE
+            # bytes, never held whole; a status answer (404 ...) is kept whole (small)
+            block = self._read_exact(hdr_len - 2)  # the block ends in a blank line: its CRLF checked here
+            try:
+                status, headers = _parse_headers(block)
+            except UnicodeError:
+                raise self._bad("message headers are not UTF-8")
+            body = self._read_exact(total - hdr_len) if status else None
+            left = 0 if status else total - hdr_len
+            failed = None  # what write raised: the rest is read (the stream stays in step), then raised
+            while left > 0:
+                if not self._buf and not self._fill(self.timeout):
+                    raise self._lost("timed out in the middle of a message")
+                piece = self._buf
+                if len(piece) > left:
+                    piece = piece[:left]
+                    self._buf = self._buf[left:]
+                else:  # the whole buffer, not a copy of it
+                    self._buf = b""
+                left -= len(piece)
+                if failed is None:
+                    try:
+                        write(piece)
+                    except Exception as e:
+                        failed = e
+            if body is None:
+                self._read_exact(0)
+            if failed is not None:
+                raise failed
+            self._responses[subject] = NatsMsg(self, subject, sid, reply, body, headers, status)
+            return True
         body = self._read_exact(total)
         status, headers = "", {}
         if hdr_len:
@@ -1732,39 +1760,6 @@ class NatsClient:
         else:
             sub[2](msg)
         return msg
-
-    def _on_streamed(self, subject, sid, reply, hdr_len, total, write):
-        # The answer to a request_streamed(): its headers held, a body without a status
-        # (a stored message) passed to write in pieces of at most _RECV_SIZE bytes, never
-        # held whole; a status answer (404 ...) is kept as an ordinary small message.
-        block = self._read_exact(hdr_len, False)
-        try:
-            status, headers = _parse_headers(block)
-        except UnicodeError:
-            raise self._bad("message headers are not UTF-8")
-        if status:
-            body = self._read_exact(total - hdr_len)
-        else:
-            body = None
-            left = total - hdr_len
-            failed = None  # what write raised: the rest is read (the stream stays in step), then raised
-            while left > 0:
-                if not self._buf and not self._fill(self.timeout):
-                    raise self._lost("timed out in the middle of a message")
-                piece = self._buf[:left]
-                self._buf = self._buf[len(piece):]
-                left -= len(piece)
-                if failed is None:
-                    try:
-                        write(piece)
-                    except Exception as e:
-                        failed = e
-            self._read_exact(0)
-            if failed is not None:
-                raise failed
-        if subject in self._awaiting:
-            self._responses[subject] = NatsMsg(self, subject, sid, reply, body, headers, status)
-        return True
 
     def wait_msg(self, timeout=None):
         """Returns the next message: one of a subscription without callback that
@@ -1869,17 +1864,13 @@ class NatsClient:
         self._subs.pop(sid, None)
         self._send(("UNSUB %d\r\n" % sid).encode("utf-8"))
 
-    def request(self, subject, data, timeout=None, headers=None):
+    def request(self, subject, data, timeout=None, headers=None, write=None):
         """Publishes data with a fresh reply subject and returns the first NatsMsg that
         answers; NatsBridgeError timeout after timeout seconds, no_responders when no
-        one subscribes to subject."""
-        return self.request_streamed(subject, data, None, timeout, headers)
-
-    def request_streamed(self, subject, data, write, timeout=None, headers=None):
-        """request(), with the body of an answer that has headers and no status (a
-        JetStream direct get's stored message) passed to write(chunk) in pieces as it
-        arrives, never held whole (the NatsMsg returned then has data None); an answer
-        with a status (404, 503, ...) or without headers comes back as request() gives it."""
+        one subscribes to subject. With write, the body of an answer that has headers
+        and no status (a JetStream direct get's stored message) is passed to
+        write(chunk) in pieces as it arrives, never held whole (the NatsMsg then has
+        data None); what write raises is raised once the message is read."""
         if timeout is None:
             timeout = self.timeout
         _check_token(subject, "subject")
@@ -1890,9 +1881,7 @@ class NatsClient:
             self._send(("SUB %s.* %d\r\n" % (self._inbox, self._inbox_sid)).encode("utf-8"))
         reply = "%s.%d" % (self._inbox, self._next_token)
         self._next_token += 1
-        self._awaiting[reply] = True
-        if write is not None:
-            self._streams[reply] = write
+        self._awaiting[reply] = write or True
         try:
             self.publish(subject, data, reply, headers)
             start = _ticks_ms()
@@ -1902,7 +1891,6 @@ class NatsClient:
                     raise NatsBridgeError(KIND_TIMEOUT, subject, "no reply within %s s" % timeout)
         finally:
             self._awaiting.pop(reply, None)
-            self._streams.pop(reply, None)
         msg = self._responses.pop(reply)
         if msg.status == "503":
             raise NatsBridgeError(KIND_NO_RESPONDERS, subject, "no one subscribes to %s" % subject)
@@ -1946,7 +1934,7 @@ def quote_path(name):
 
 
 _TARGET_ESCAPE = b'"<>\\^`{|}'  # bytes a request target must not carry raw (RFC 3986), beside non-ASCII
-_HOST_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._"
+_HOST_CHARS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._:"
 
 
 def http_url(url, kind=KIND_INVALID_INPUT):
@@ -1959,8 +1947,8 @@ def http_url(url, kind=KIND_INVALID_INPUT):
     a port that is not 1 to 65535, or another scheme."""
     if not isinstance(url, str):
         raise NatsBridgeError(kind, repr(url), "a URL must be a str")
-    for c in url:
-        if ord(c) <= 0x20 or ord(c) == 0x7F:
+    for b in url.encode("utf-8"):  # bytes: each character a str yields on MicroPython is a qstr for good
+        if b <= 0x20 or b == 0x7F:
             raise NatsBridgeError(kind, url, "%r: a URL must not hold spaces or control characters" % url)
     i = url.find("://")
     scheme = url[:i].lower() if i > 0 else ""
@@ -1979,9 +1967,9 @@ def http_url(url, kind=KIND_INVALID_INPUT):
     if not target.startswith("/"):
         target = "/" + target
     if hostport.startswith("["):
-        ok = hostport.find("]") > 1 and not [c for c in hostport[1:hostport.find("]")] if c not in "0123456789abcdefABCDEF:."]
+        ok = hostport.find("]") > 1 and not [b for b in hostport[1:hostport.find("]")].encode("utf-8") if b not in b"0123456789abcdefABCDEF:."]
     else:
-        ok = not [c for c in hostport if c not in _HOST_CHARS and c != ":"]
+        ok = not [b for b in hostport.encode("utf-8") if b not in _HOST_CHARS]
     if not ok or not hostport:
         raise NatsBridgeError(kind, url, "%r: the host must be a name or address, without user@ or backslashes" % url)
     try:
@@ -2391,32 +2379,15 @@ class _Body:
 # chunk count and digest and the payload's size and checksum.
 
 OBJECT_STORE_SCHEME = "nats-object-store://"
-OBJECT_CHUNK_SIZE = 128 * 1024  # as async-nats (the std SDK) writes objects
-_BUCKET_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
-_NUID_CHARS = _BUCKET_CHARS
+# Few names and short strings here: each is a qstr, and on a small heap the qstr pool that
+# fills up grows by some 7 KB at once (JSON bodies are therefore format strings).
+# Bucket names and nuids; text from a message is checked as bytes: on MicroPython each
+# character a str yields is interned, for good, as a qstr.
+_TOKEN_BYTES = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
 
 
-def _unquote_path(segment):
-    # The str a percent-encoded URL path segment stands for; None when an escape is
-    # broken or the bytes are not UTF-8.
-    out = bytearray()
-    raw = segment.encode("utf-8")
-    i = 0
-    while i < len(raw):
-        c = raw[i]
-        if c == 0x25:  # %
-            h = raw[i + 1:i + 3]
-            if len(h) != 2 or [b for b in h if b not in b"0123456789abcdefABCDEF"]:
-                return None
-            out.append(int(h.decode("ascii"), 16))
-            i += 3
-        else:
-            out.append(c)
-            i += 1
-    try:
-        return bytes(out).decode("utf-8")
-    except UnicodeError:
-        return None
+def _is_token(text):
+    return bool(text) and not [b for b in text.encode("utf-8") if b not in _TOKEN_BYTES]
 
 
 def _b64url(data):
@@ -2424,32 +2395,42 @@ def _b64url(data):
     return _b64_bytes(data).decode("ascii").replace("+", "-").replace("/", "_")
 
 
-def _bucket_ok(bucket):
-    return bool(bucket) and not [c for c in bucket if c not in _BUCKET_CHARS]
-
-
 def object_store_link(url, kind=KIND_LINK_REFUSED):
     """(bucket, object name) of nats-object-store://BUCKET/PAYLOAD-ID/DATANAME (the
     object is "PAYLOAD-ID/DATANAME", both percent-decoded). NatsBridgeError kind naming
     the URL for anything else: a bucket outside A-Z a-z 0-9 _ - (no wildcards, dots or
-    spaces), a missing part, a broken escape."""
+    spaces), a missing part, a broken escape, spaces or control characters."""
     if not isinstance(url, str) or not url.startswith(OBJECT_STORE_SCHEME):
         raise NatsBridgeError(kind, repr(url), "not a %s link" % OBJECT_STORE_SCHEME)
     parts = url[len(OBJECT_STORE_SCHEME):].split("/")
-    if len(parts) != 3 or not _bucket_ok(parts[0]):
-        raise NatsBridgeError(kind, url, "%r: not %sBUCKET/PAYLOAD-ID/DATANAME with a bucket of A-Z a-z 0-9 _ -" % (url, OBJECT_STORE_SCHEME))
-    payload_id, dataname = _unquote_path(parts[1]), _unquote_path(parts[2])
-    if not payload_id or dataname is None or [c for c in url if ord(c) <= 0x20 or ord(c) == 0x7F]:
-        raise NatsBridgeError(kind, url, "%r: the payload id and dataname must be percent-encoded UTF-8, without spaces or control characters" % url)
-    return parts[0], "%s/%s" % (payload_id, dataname)
+    out = []
+    for part in parts[1:]:
+        raw = part.encode("utf-8")
+        text = bytearray()
+        i = 0
+        while i < len(raw):
+            h = raw[i + 1:i + 3] if raw[i] == 0x25 else b""  # %XX
+            if raw[i] == 0x25 and (len(h) != 2 or [b for b in h if b not in b"0123456789abcdefABCDEF"]):
+                text = None
+                break
+            text.append(int(h.decode("ascii"), 16) if h else raw[i])
+            i += 3 if h else 1
+        try:
+            out.append(bytes(text).decode("utf-8") if text is not None else None)
+        except UnicodeError:
+            out.append(None)
+    if len(parts) != 3 or not _is_token(parts[0]) or not out[0] or out[1] is None or \
+            [b for b in url.encode("utf-8") if b <= 0x20 or b == 0x7F]:
+        raise NatsBridgeError(kind, url, "%r: not %sBUCKET/PAYLOAD-ID/DATANAME with a bucket of A-Z a-z 0-9 _ - and percent-encoded UTF-8 without spaces or control characters" % (url, OBJECT_STORE_SCHEME))
+    return parts[0], "%s/%s" % (out[0], out[1])
 
 
 def _direct_get(client, bucket, request, url, write=None):
-    # One JetStream direct get on OBJ_<bucket>: the answer (its body streamed to write
-    # when given), or None when the stream has no such message.
-    api = "$JS.API.DIRECT.GET.OBJ_%s" % bucket
+    # One JetStream direct get on OBJ_<bucket> (request: the JSON text): the answer (its
+    # body streamed to write when given), or None when the stream has no such message.
+    api = "$JS.API.DIRECT.GET.OBJ_" + bucket
     try:
-        msg = client.request_streamed(api, dumps(request).encode("utf-8"), write)
+        msg = client.request(api, request.encode("utf-8"), None, None, write)
     except NatsBridgeError as e:
         if e.kind == KIND_NO_RESPONDERS:
             raise NatsBridgeError(KIND_DOWNLOAD, url, "no Object Store bucket %r answers direct gets on %s (no such bucket, or its stream lacks allow_direct)" % (bucket, client.url))
@@ -2461,10 +2442,19 @@ def _direct_get(client, bucket, request, url, write=None):
     return msg
 
 
-def _object_info(client, bucket, name, url, size):
-    # The object's info, checked to be what an Object Store writes for this name and
-    # to add up with the payload's size.
-    got = _direct_get(client, bucket, {"last_by_subj": "$O.%s.M.%s" % (bucket, _b64url(name.encode("utf-8")))}, url)
+def read_object(client, url, size=None, checksum=None, sink=None, dataname=""):
+    """The bytes of the Object Store link url read over client (a connected
+    NatsClient), or, with sink (an object with write() or a callable), their count,
+    streamed there chunk by chunk (pieces of at most 1 KiB on MicroPython: a 5 MB
+    object fits a small heap). Verified against the object's info (its name, bucket,
+    size, chunk count and SHA-256 digest) and against size and checksum
+    ("sha256:<hex>") when given. The bucket is not checked against an allow list here:
+    smartreceive does that. Errors are NatsBridgeError naming the payload (dataname) or
+    the URL: link_refused, download, bad_value, size_mismatch, checksum_mismatch, jetstream."""
+    at = dataname or url
+    bucket, name = object_store_link(url)
+    want_hex = _want_hex(checksum, at)
+    got = _direct_get(client, bucket, '{"last_by_subj":"$O.%s.M.%s"}' % (bucket, _b64url(name.encode("utf-8"))), url)
     if got is None:
         raise NatsBridgeError(KIND_DOWNLOAD, url, "no object %r in the bucket %r" % (name, bucket))
     try:
@@ -2473,122 +2463,93 @@ def _object_info(client, bucket, name, url, size):
         raise NatsBridgeError(KIND_BAD_VALUE, url, "the object info is not JSON: %s" % e.detail)
     if not isinstance(info, dict):
         raise NatsBridgeError(KIND_BAD_VALUE, url, "the object info is not a JSON object")
-    for key, types in (("name", str), ("bucket", str), ("nuid", str), ("size", int), ("chunks", int), ("digest", str)):
-        value = info.get(key)
-        if not isinstance(value, types) or isinstance(value, bool):
-            raise NatsBridgeError(KIND_BAD_VALUE, url, "the object info's %s is %r, not a %s" % (key, value, "string" if types is str else "whole number"))
-    if info.get("deleted"):
+    # the object info's fields, each checked: strings, then whole numbers
+    keys = "name bucket nuid digest size chunks deleted options link".split(" ")
+    fields = []
+    for k in keys:  # (a loop: a comprehension is one more allocation on a fragmented heap)
+        fields.append(info.get(k))
+    for i in range(6):
+        value = fields[i]
+        if not isinstance(value, str if i < 4 else int) or isinstance(value, bool):
+            raise NatsBridgeError(KIND_BAD_VALUE, url, "the object info's %s is %r (name, bucket, nuid and digest are strings, size and chunks whole numbers)" % (keys[i], value))
+    nuid, digest, n, chunks = fields[2], fields[3], fields[4], fields[5]
+    if fields[6]:
         raise NatsBridgeError(KIND_DOWNLOAD, url, "the object %r was deleted" % name)
-    if info["name"] != name or info["bucket"] != bucket:
-        raise NatsBridgeError(KIND_BAD_VALUE, url, "the object info names %r in %r, not %r in %r" % (info["name"], info["bucket"], name, bucket))
-    if not info["nuid"] or [c for c in info["nuid"] if c not in _NUID_CHARS]:
-        raise NatsBridgeError(KIND_BAD_VALUE, url, "the object info's nuid %r is not a NATS subject token" % info["nuid"])
-    options = info.get("options")
-    if isinstance(options, dict) and options.get("link"):
+    if fields[0] != name or fields[1] != bucket:
+        raise NatsBridgeError(KIND_BAD_VALUE, url, "the object info names %r in %r, not %r in %r" % (fields[0], fields[1], name, bucket))
+    if not _is_token(nuid):
+        raise NatsBridgeError(KIND_BAD_VALUE, url, "the object info's nuid %r is not a NATS subject token" % nuid)
+    if isinstance(fields[7], dict) and fields[7].get(keys[8]):
         raise NatsBridgeError(KIND_LINK_REFUSED, url, "the object is a link to another object, which is not followed")
-    n, chunks = info["size"], info["chunks"]
     if n < 0 or chunks < 0 or (chunks == 0) != (n == 0) or chunks > n:
         raise NatsBridgeError(KIND_BAD_VALUE, url, "the object info's %d chunks do not add up to %d bytes" % (chunks, n))
     if size is not None and n != size:
         raise NatsBridgeError(KIND_SIZE_MISMATCH, url, "the object is %d bytes, the payload says %d" % (n, size))
-    if not info["digest"].startswith("SHA-256="):
-        raise NatsBridgeError(KIND_BAD_VALUE, url, "unsupported object digest %r" % info["digest"][:80])
-    return info
-
-
-def read_object(client, url, size=None, checksum=None, sink=None, dataname=""):
-    """The bytes of the Object Store link url read over client (a connected
-    NatsClient), or, with sink (an object with write() or a callable), their count,
-    streamed there chunk by chunk (pieces of at most 1 KiB on MicroPython: a 5 MB
-    object fits a 64 KiB heap). Verified against the object's info (size, chunk count,
-    SHA-256 digest) and size and checksum ("sha256:<hex>") when given. The bucket is
-    not checked against an allow list here: smartreceive does that. Errors are
-    NatsBridgeError naming the payload (dataname) or the URL: link_refused,
-    download, bad_value, size_mismatch, checksum_mismatch, jetstream."""
-    at = dataname or url
-    bucket, name = object_store_link(url)
-    want_hex = _want_hex(checksum, at)
-    info = _object_info(client, bucket, name, url, size)
+    if not digest.startswith("SHA-256="):
+        raise NatsBridgeError(KIND_BAD_VALUE, url, "unsupported object digest %r" % digest[:80])
+    info = fields = keys = None
     write = _sink_writer(sink)[0] if sink is not None else None
-    got = _Body(url, at, info["size"], write)
-    subject = "$O.%s.C.%s" % (bucket, info["nuid"])
+    got = _Body(url, at, n, write)
     seq = 1
-    for i in range(info["chunks"]):
-        msg = _direct_get(client, bucket, {"seq": seq, "next_by_subj": subject}, url, got.take)
+    for i in range(chunks):
+        msg = _direct_get(client, bucket, '{"seq":%d,"next_by_subj":"$O.%s.C.%s"}' % (seq, bucket, nuid), url, got.take)
         if msg is None:
-            raise NatsBridgeError(KIND_SIZE_MISMATCH, at, "%s: chunk %d of the %d the object info counts is missing (%d bytes came)" % (url, i + 1, info["chunks"], got.n))
+            raise NatsBridgeError(KIND_SIZE_MISMATCH, at, "%s: chunk %d of the %d the object info counts is missing (%d bytes came)" % (url, i + 1, chunks, got.n))
         found = _digits(msg.headers.get("Nats-Sequence", ""), "0123456789", 10)
         if found is None or found < seq:
             raise NatsBridgeError(KIND_JETSTREAM, url, "a direct get answered without a usable Nats-Sequence header: %r" % msg.headers)
         seq = found + 1
     got.finish(None)  # the size the object info gives (== the payload's, checked above)
-    if "SHA-256=" + _b64url(got.digest()) != info["digest"]:
-        raise NatsBridgeError(KIND_CHECKSUM_MISMATCH, at, "%s: the chunks' SHA-256 is not the object's digest %s" % (url, info["digest"]))
+    if "SHA-256=" + _b64url(got.digest()) != digest:
+        raise NatsBridgeError(KIND_CHECKSUM_MISMATCH, at, "%s: the chunks' SHA-256 is not the object's digest %s" % (url, digest))
     return got.finish(want_hex)
 
 
-def _js_ack(client, subject, data, url, headers=None):
-    # A JetStream publish waiting for the stream's ack; upload errors naming url.
+def _js_request(client, subject, data, url, headers=None):
+    # A JetStream API request or publish: its JSON answer, a dict without "error" (an
+    # API answer of error code 404 comes back as None); upload errors naming url.
     try:
         msg = client.request(subject, data, None, headers)
-        ack = loads(msg.data)
-    except NatsBridgeError as e:
-        raise NatsBridgeError(KIND_UPLOAD, url, "publishing to %s failed: %s" % (subject, e.detail))
-    if not isinstance(ack, dict) or "error" in ack or "stream" not in ack:
-        raise NatsBridgeError(KIND_UPLOAD, url, "the stream refused the publish to %s: %r" % (subject, bytes(msg.data[:200])))
-
-
-def _js_api(client, subject, request, url):
-    # A JetStream API request's JSON answer (a dict); upload errors naming url.
-    try:
-        answer = loads(client.request(subject, dumps(request).encode("utf-8")).data)
+        answer = loads(msg.data)
     except NatsBridgeError as e:
         raise NatsBridgeError(KIND_UPLOAD, url, "%s failed (is JetStream enabled?): %s" % (subject, e.detail))
-    if not isinstance(answer, dict):
-        raise NatsBridgeError(KIND_UPLOAD, url, "%s answered %r" % (subject, answer))
+    error = answer.get("error") if isinstance(answer, dict) else answer
+    if isinstance(error, dict) and error.get("code") == 404:
+        return None
+    if error or not isinstance(answer, dict):
+        raise NatsBridgeError(KIND_UPLOAD, url, "%s was refused: %r" % (subject, bytes(msg.data[:300])))
     return answer
 
 
-def _object_bucket(client, bucket, url):
-    # Opens the stream of bucket, created as async-nats creates an Object Store bucket.
-    answer = _js_api(client, "$JS.API.STREAM.INFO.OBJ_%s" % bucket, {}, url)
-    error = answer.get("error")
-    if not error:
-        return
-    if not isinstance(error, dict) or error.get("code") != 404:
-        raise NatsBridgeError(KIND_UPLOAD, url, "cannot open the Object Store bucket %r: %r" % (bucket, error))
-    config = {"name": "OBJ_%s" % bucket, "subjects": ["$O.%s.C.>" % bucket, "$O.%s.M.>" % bucket], "retention": "limits",
-              "storage": "file", "discard": "new", "num_replicas": 1, "allow_rollup_hdrs": True, "allow_direct": True}
-    answer = _js_api(client, "$JS.API.STREAM.CREATE.OBJ_%s" % bucket, config, url)
-    if answer.get("error"):
-        raise NatsBridgeError(KIND_UPLOAD, url, "cannot create the Object Store bucket %r: %r" % (bucket, answer["error"]))
-
-
-def object_store_upload(client, bucket, dataname, data, payload_id="", chunk_size=OBJECT_CHUNK_SIZE):
-    """Puts data (bytes) into the JetStream Object Store bucket (created when missing,
-    as the std SDK creates it) over client, a connected NatsClient, as the object
-    "PAYLOAD-ID/DATANAME" in chunks of chunk_size bytes, each acknowledged, then its
-    info; returns {"status": 200, "uploadid": payload_id, "fileid": dataname, "url":
+def object_store_upload(client, bucket, dataname, data, payload_id="", chunk_size=131072):
+    """Puts data (bytes) into the JetStream Object Store bucket over client, a
+    connected NatsClient, as the std SDK does: the bucket's stream created when missing
+    (OBJ_<bucket>, direct gets allowed), the object "PAYLOAD-ID/DATANAME" in chunks of
+    chunk_size bytes (128 KiB, as async-nats writes them), each acknowledged, then its
+    info. bucket may also be given as "nats-object-store://BUCKET". Returns {"status": 200,
+    "uploadid": payload_id, "fileid": dataname, "url":
     "nats-object-store://BUCKET/PAYLOAD-ID/DATANAME"} (percent-encoded), the link every
     SDK of this edition reads. NatsBridgeError upload naming that URL on failure,
     invalid_input for a bucket outside A-Z a-z 0-9 _ -."""
     payload_id = payload_id or uuid4()
-    if not isinstance(bucket, str) or not _bucket_ok(bucket):
+    if isinstance(bucket, str) and bucket.startswith(OBJECT_STORE_SCHEME):
+        bucket = bucket[len(OBJECT_STORE_SCHEME):].rstrip("/")
+    if not isinstance(bucket, str) or not _is_token(bucket):
         raise NatsBridgeError(KIND_INVALID_INPUT, "bucket", "%r: an Object Store bucket is A-Z a-z 0-9 _ - only" % (bucket,))
     url = "%s%s/%s/%s" % (OBJECT_STORE_SCHEME, bucket, quote_path(payload_id), quote_path(dataname))
-    _object_bucket(client, bucket, url)
+    if _js_request(client, "$JS.API.STREAM.INFO.OBJ_" + bucket, b"", url) is None:
+        _js_request(client, "$JS.API.STREAM.CREATE.OBJ_" + bucket, ('{"name":"OBJ_%s","subjects":["$O.%s.C.>","$O.%s.M.>"],"retention":"limits","storage":"file","discard":"new","num_replicas":1,"allow_rollup_hdrs":true,"allow_direct":true}' % (bucket, bucket, bucket)).encode("utf-8"), url)
     nuid = uuid4().replace("-", "")
-    subject = "$O.%s.C.%s" % (bucket, nuid)
     view = memoryview(data)
     chunks = 0
     for i in range(0, len(data), chunk_size):
-        _js_ack(client, subject, bytes(view[i:i + chunk_size]), url)  # bytes: MicroPython joins no memoryview
+        _js_request(client, "$O.%s.C.%s" % (bucket, nuid), bytes(view[i:i + chunk_size]), url)  # bytes: MicroPython joins no memoryview
         chunks += 1
     view = None
     name = "%s/%s" % (payload_id, dataname)
-    info = {"name": name, "bucket": bucket, "nuid": nuid, "size": len(data), "chunks": chunks, "mtime": utc_timestamp(),
-            "digest": "SHA-256=" + _b64url(hashlib.sha256(data).digest()), "options": {"max_chunk_size": chunk_size}}
-    _js_ack(client, "$O.%s.M.%s" % (bucket, _b64url(name.encode("utf-8"))), dumps(info).encode("utf-8"), url, {"Nats-Rollup": "sub"})
+    info = '{"name":%s,"bucket":"%s","nuid":"%s","size":%d,"chunks":%d,"mtime":"%s","digest":"SHA-256=%s","options":{"max_chunk_size":%d}}' % (
+        dumps(name), bucket, nuid, len(data), chunks, utc_timestamp(), _b64url(hashlib.sha256(data).digest()), chunk_size)
+    _js_request(client, "$O.%s.M.%s" % (bucket, _b64url(name.encode("utf-8"))), info.encode("utf-8"), url, {"Nats-Rollup": "sub"})
     return {"status": 200, "uploadid": payload_id, "fileid": dataname, "url": url}
 
 
@@ -2597,13 +2558,7 @@ def object_store_handler(client):
     over client (a connected NatsClient): fileserver_url is then
     "nats-object-store://BUCKET". smartsend uses it by itself, over its own client, when
     fileserver_url names a bucket so and no other handler is given."""
-
-    def upload(fileserver_url, dataname, data, payload_id="", token=None):
-        if not isinstance(fileserver_url, str) or not fileserver_url.startswith(OBJECT_STORE_SCHEME):
-            raise NatsBridgeError(KIND_INVALID_INPUT, "fileserver_url", "%r: the Object Store handler wants nats-object-store://BUCKET" % (fileserver_url,))
-        return object_store_upload(client, fileserver_url[len(OBJECT_STORE_SCHEME):].rstrip("/"), dataname, data, payload_id)
-
-    return upload
+    return lambda fileserver_url, dataname, data, payload_id="", token=None: object_store_upload(client, fileserver_url, dataname, data, payload_id)
 
 # ---- hand-written: sdk-python/src/60_smart.py ----
 
@@ -2945,8 +2900,9 @@ def _check_link(p, at, fileserver_url, allowed_hosts, allow_any_host, max_downlo
         raise NatsBridgeError(KIND_TOO_LARGE, where, "%s: %d bytes are over the cap of %d" % (p.data, p.size, max_download))
 
 
-def _check_object_link(p, at, allowed_buckets, allow_any_bucket, max_download):
-    # An Object Store link is read only from an allowed bucket, never over the cap.
+def _object_client(p, at, allowed_buckets, allow_any_bucket, max_download, client, msg):
+    # The NATS connection to read an Object Store link over (client=, else the one msg
+    # came on), once the link is one: from an allowed bucket, not over the cap.
     where = "%s (%s)" % (at, p.dataname)
     try:
         bucket = object_store_link(p.data)[0]
@@ -2956,13 +2912,9 @@ def _check_object_link(p, at, allowed_buckets, allow_any_bucket, max_download):
         raise NatsBridgeError(KIND_LINK_REFUSED, where, "%r: the Object Store bucket %r is not allowed (allowed: %s; pass allowed_buckets=[\"BUCKET\"] or allow_any_bucket=True)" % (p.data, bucket, ", ".join(allowed_buckets or ()) or "none"))
     if p.size > max_download:
         raise NatsBridgeError(KIND_TOO_LARGE, where, "%s: %d bytes are over the cap of %d" % (p.data, p.size, max_download))
-
-
-def _nats_of(client, msg, where, url):
-    # The NATS connection that reads an Object Store link: client=, else the one msg came on.
     client = client if client is not None else getattr(msg, "client", None)
     if not isinstance(client, NatsClient):
-        raise NatsBridgeError(KIND_INVALID_INPUT, where, "%s: an Object Store link is read over NATS: pass client= (a connected NatsClient), or the NatsMsg itself" % url)
+        raise NatsBridgeError(KIND_INVALID_INPUT, where, "%s: an Object Store link is read over NATS: pass client= (a connected NatsClient), or the NatsMsg itself" % p.data)
     return client
 
 
@@ -3106,8 +3058,7 @@ def smartreceive(msg, fileserver_download_handler=None, max_retries=MAX_RETRIES,
             where = "%s (%s)" % (at, p.dataname)
             nats = None
             if isinstance(p.data, str) and p.data.startswith(OBJECT_STORE_SCHEME) and (fileserver_download_handler is None or download_to is not None):
-                _check_object_link(p, at, allowed_buckets, allow_any_bucket, max_download)
-                nats = _nats_of(client, msg, where, p.data)
+                nats = _object_client(p, at, allowed_buckets, allow_any_bucket, max_download, client, msg)
             elif fileserver_download_handler is None or download_to is not None:
                 _check_link(p, at, fileserver_url, allowed_hosts, allow_any_host, max_download)
             if download_to is not None:

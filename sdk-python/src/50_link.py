@@ -17,7 +17,7 @@ def quote_path(name):
 
 
 _TARGET_ESCAPE = b'"<>\\^`{|}'  # bytes a request target must not carry raw (RFC 3986), beside non-ASCII
-_HOST_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._"
+_HOST_CHARS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._:"
 
 
 def http_url(url, kind=KIND_INVALID_INPUT):
@@ -30,8 +30,8 @@ def http_url(url, kind=KIND_INVALID_INPUT):
     a port that is not 1 to 65535, or another scheme."""
     if not isinstance(url, str):
         raise NatsBridgeError(kind, repr(url), "a URL must be a str")
-    for c in url:
-        if ord(c) <= 0x20 or ord(c) == 0x7F:
+    for b in url.encode("utf-8"):  # bytes: each character a str yields on MicroPython is a qstr for good
+        if b <= 0x20 or b == 0x7F:
             raise NatsBridgeError(kind, url, "%r: a URL must not hold spaces or control characters" % url)
     i = url.find("://")
     scheme = url[:i].lower() if i > 0 else ""
@@ -50,9 +50,9 @@ def http_url(url, kind=KIND_INVALID_INPUT):
     if not target.startswith("/"):
         target = "/" + target
     if hostport.startswith("["):
-        ok = hostport.find("]") > 1 and not [c for c in hostport[1:hostport.find("]")] if c not in "0123456789abcdefABCDEF:."]
+        ok = hostport.find("]") > 1 and not [b for b in hostport[1:hostport.find("]")].encode("utf-8") if b not in b"0123456789abcdefABCDEF:."]
     else:
-        ok = not [c for c in hostport if c not in _HOST_CHARS and c != ":"]
+        ok = not [b for b in hostport.encode("utf-8") if b not in _HOST_CHARS]
     if not ok or not hostport:
         raise NatsBridgeError(kind, url, "%r: the host must be a name or address, without user@ or backslashes" % url)
     try:

@@ -336,8 +336,9 @@ def _check_link(p, at, fileserver_url, allowed_hosts, allow_any_host, max_downlo
         raise NatsBridgeError(KIND_TOO_LARGE, where, "%s: %d bytes are over the cap of %d" % (p.data, p.size, max_download))
 
 
-def _check_object_link(p, at, allowed_buckets, allow_any_bucket, max_download):
-    # An Object Store link is read only from an allowed bucket, never over the cap.
+def _object_client(p, at, allowed_buckets, allow_any_bucket, max_download, client, msg):
+    # The NATS connection to read an Object Store link over (client=, else the one msg
+    # came on), once the link is one: from an allowed bucket, not over the cap.
     where = "%s (%s)" % (at, p.dataname)
     try:
         bucket = object_store_link(p.data)[0]
@@ -347,13 +348,9 @@ def _check_object_link(p, at, allowed_buckets, allow_any_bucket, max_download):
         raise NatsBridgeError(KIND_LINK_REFUSED, where, "%r: the Object Store bucket %r is not allowed (allowed: %s; pass allowed_buckets=[\"BUCKET\"] or allow_any_bucket=True)" % (p.data, bucket, ", ".join(allowed_buckets or ()) or "none"))
     if p.size > max_download:
         raise NatsBridgeError(KIND_TOO_LARGE, where, "%s: %d bytes are over the cap of %d" % (p.data, p.size, max_download))
-
-
-def _nats_of(client, msg, where, url):
-    # The NATS connection that reads an Object Store link: client=, else the one msg came on.
     client = client if client is not None else getattr(msg, "client", None)
     if not isinstance(client, NatsClient):
-        raise NatsBridgeError(KIND_INVALID_INPUT, where, "%s: an Object Store link is read over NATS: pass client= (a connected NatsClient), or the NatsMsg itself" % url)
+        raise NatsBridgeError(KIND_INVALID_INPUT, where, "%s: an Object Store link is read over NATS: pass client= (a connected NatsClient), or the NatsMsg itself" % p.data)
     return client
 
 
@@ -497,8 +494,7 @@ def smartreceive(msg, fileserver_download_handler=None, max_retries=MAX_RETRIES,
             where = "%s (%s)" % (at, p.dataname)
             nats = None
             if isinstance(p.data, str) and p.data.startswith(OBJECT_STORE_SCHEME) and (fileserver_download_handler is None or download_to is not None):
-                _check_object_link(p, at, allowed_buckets, allow_any_bucket, max_download)
-                nats = _nats_of(client, msg, where, p.data)
+                nats = _object_client(p, at, allowed_buckets, allow_any_bucket, max_download, client, msg)
             elif fileserver_download_handler is None or download_to is not None:
                 _check_link(p, at, fileserver_url, allowed_hosts, allow_any_host, max_download)
             if download_to is not None:
