@@ -6,7 +6,9 @@ cases on a 64 KiB MicroPython heap (the code in a ROMFS image, as in a board's f
 Servers (servers.py): a test CA (openssl), nats-server x5 (one requiring TLS), nginx WebDAV (and https), helper_server.py, the misbehaving
 file server `faulty-http` of tests/support (NATSBRIDGE_FAULTY_HTTP names the binary; its
 tests fail without it) and, when NATSBRIDGE_SERVE_FILES names the `natsbridge` binary,
-`natsbridge serve-files`. Without
+`natsbridge serve-files`; and an Object Store bucket on the JetStream server holding the
+large pattern, linked by an envelope the std SDK sent (object_seed.py; this module sends it,
+loudly, without the binary). Without
 that variable the serve-files tests FAIL, unless --without-serve-files is given, which
 leaves them out and says so loudly. Exits 1 when anything failed.
 """
