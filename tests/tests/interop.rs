@@ -38,8 +38,7 @@ fn every_runtime_reaches_every_runtime_and_every_sdk_meets_the_goldens() {
         let python = |side: &Value| side == "cpython" || side == "micropython";
         let (sender, receiver) = (&cell["sender"], &cell["receiver"]);
         let object_store = usize::from(
-            (sender == "std" && receiver == "std")
-                || (sender == "std" && python(receiver))
+            (sender == "std" && (receiver == "std" || python(receiver)))
                 || (python(sender) && receiver == "std"),
         );
         let expected_cases = cases::send_batch().len() + 1 + object_store;

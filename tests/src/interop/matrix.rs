@@ -46,8 +46,7 @@ pub fn run_pair(
     // Object Store links: between std SDKs, and between std and the Python module (both
     // interpreters, both ways: it reads them over plain NATS direct gets, issue 19)
     let python = |r: Runtime| matches!(r, Runtime::CPython | Runtime::MicroPython);
-    if (sender, receiver) == (Runtime::Std, Runtime::Std)
-        || (sender == Runtime::Std && python(receiver))
+    if (sender == Runtime::Std && (receiver == Runtime::Std || python(receiver)))
         || (python(sender) && receiver == Runtime::Std)
     {
         batches.push((
