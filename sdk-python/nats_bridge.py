@@ -1172,8 +1172,8 @@ def _check_token(value, what):
     # or 0x7f there would end it or start another command (nats-server splits at tabs too).
     if not isinstance(value, str) or not value:
         raise NatsBridgeError(KIND_INVALID_INPUT, what, "%r: a %s must be a non-empty str" % (value, what))
-    for c in value:
-        if ord(c) <= 0x20 or ord(c) == 0x7F:
+    for b in value.encode("utf-8"):  # bytes: each character a str yields on MicroPython is interned for good
+        if b <= 0x20 or b == 0x7F:
             raise NatsBridgeError(KIND_INVALID_INPUT, what, "%r: a %s must not hold spaces or control characters" % (value, what))
 
 
@@ -1475,7 +1475,7 @@ class NatsClient:
         self._inbox = None
         self._inbox_sid = None
         self._responses = {}
-        self._awaiting = {}  # reply subjects of the requests waiting for an answer
+        self._awaiting = {}  # reply subjects of the requests waiting for an answer -> True, or write (request())
         self._pending = []  # messages of subscriptions without callback, for wait_msg()
         self._next_token = 1
 
@@ -1703,6 +1703,40 @@ class NatsClient:
             raise self._bad("bad message line %r" % line[:120])
         if total > self.max_payload:
             raise self._bad("a message of %d bytes is over the server's max_payload of %d" % (total, self.max_payload))
+        write = self._awaiting.get(subject, True) if sid == self._inbox_sid and subject not in self._responses else True
+        if write is not True and hdr_len >= 12:
+            # the answer to a request() with write: its headers held, a body without a
+            # status (a stored message) passed to write in pieces of at most _RECV_SIZE
+            # bytes, never held whole; a status answer (404 ...) is kept whole (small)
+            block = self._read_exact(hdr_len - 2)  # the block ends in a blank line: its CRLF checked here
+            try:
+                status, headers = _parse_headers(block)
+            except UnicodeError:
+                raise self._bad("message headers are not UTF-8")
+            body = self._read_exact(total - hdr_len) if status else None
+            left = 0 if status else total - hdr_len
+            failed = None  # what write raised: the rest is read (the stream stays in step), then raised
+            while left > 0:
+                if not self._buf and not self._fill(self.timeout):
+                    raise self._lost("timed out in the middle of a message")
+                piece = self._buf
+                if len(piece) > left:
+                    piece = piece[:left]
+                    self._buf = self._buf[left:]
+                else:  # the whole buffer, not a copy of it
+                    self._buf = b""
+                left -= len(piece)
+                if failed is None:
+                    try:
+                        write(piece)
+                    except Exception as e:
+                        failed = e
+            if body is None:
+                self._read_exact(0)
+            if failed is not None:
+                raise failed
+            self._responses[subject] = NatsMsg(self, subject, sid, reply, body, headers, status)
+            return True
         body = self._read_exact(total)
         status, headers = "", {}
         if hdr_len:
@@ -1830,10 +1864,13 @@ class NatsClient:
         self._subs.pop(sid, None)
         self._send(("UNSUB %d\r\n" % sid).encode("utf-8"))
 
-    def request(self, subject, data, timeout=None, headers=None):
+    def request(self, subject, data, timeout=None, headers=None, write=None):
         """Publishes data with a fresh reply subject and returns the first NatsMsg that
         answers; NatsBridgeError timeout after timeout seconds, no_responders when no
-        one subscribes to subject."""
+        one subscribes to subject. With write, the body of an answer that has headers
+        and no status (a JetStream direct get's stored message) is passed to
+        write(chunk) in pieces as it arrives, never held whole (the NatsMsg then has
+        data None); what write raises is raised once the message is read."""
         if timeout is None:
             timeout = self.timeout
         _check_token(subject, "subject")
@@ -1844,7 +1881,7 @@ class NatsClient:
             self._send(("SUB %s.* %d\r\n" % (self._inbox, self._inbox_sid)).encode("utf-8"))
         reply = "%s.%d" % (self._inbox, self._next_token)
         self._next_token += 1
-        self._awaiting[reply] = True
+        self._awaiting[reply] = write or True
         try:
             self.publish(subject, data, reply, headers)
             start = _ticks_ms()
@@ -1897,7 +1934,7 @@ def quote_path(name):
 
 
 _TARGET_ESCAPE = b'"<>\\^`{|}'  # bytes a request target must not carry raw (RFC 3986), beside non-ASCII
-_HOST_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._"
+_HOST_CHARS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._:"
 
 
 def http_url(url, kind=KIND_INVALID_INPUT):
@@ -1910,8 +1947,8 @@ def http_url(url, kind=KIND_INVALID_INPUT):
     a port that is not 1 to 65535, or another scheme."""
     if not isinstance(url, str):
         raise NatsBridgeError(kind, repr(url), "a URL must be a str")
-    for c in url:
-        if ord(c) <= 0x20 or ord(c) == 0x7F:
+    for b in url.encode("utf-8"):  # bytes: each character a str yields on MicroPython is a qstr for good
+        if b <= 0x20 or b == 0x7F:
             raise NatsBridgeError(kind, url, "%r: a URL must not hold spaces or control characters" % url)
     i = url.find("://")
     scheme = url[:i].lower() if i > 0 else ""
@@ -1930,9 +1967,9 @@ def http_url(url, kind=KIND_INVALID_INPUT):
     if not target.startswith("/"):
         target = "/" + target
     if hostport.startswith("["):
-        ok = hostport.find("]") > 1 and not [c for c in hostport[1:hostport.find("]")] if c not in "0123456789abcdefABCDEF:."]
+        ok = hostport.find("]") > 1 and not [b for b in hostport[1:hostport.find("]")].encode("utf-8") if b not in b"0123456789abcdefABCDEF:."]
     else:
-        ok = not [c for c in hostport if c not in _HOST_CHARS and c != ":"]
+        ok = not [b for b in hostport.encode("utf-8") if b not in _HOST_CHARS]
     if not ok or not hostport:
         raise NatsBridgeError(kind, url, "%r: the host must be a name or address, without user@ or backslashes" % url)
     try:
@@ -2290,8 +2327,15 @@ class _Body:
         self.size = size
         self.write = write
         self.hasher = hashlib.sha256()
+        self.sha256 = None
         self.n = 0
         self.buf = None
+
+    def digest(self):
+        # The SHA-256 of what came, computed once (a MicroPython hash is final after digest()).
+        if self.sha256 is None:
+            self.sha256 = self.hasher.digest()
+        return self.sha256
 
     def take(self, chunk):
         n = self.n + len(chunk)
@@ -2316,12 +2360,205 @@ class _Body:
         if self.size is not None and n != self.size:
             raise NatsBridgeError(KIND_SIZE_MISMATCH, self.at, "%s gave %d bytes, the payload says %d" % (url, n, self.size))
         if want_hex is not None:
-            got_hex = binascii.hexlify(self.hasher.digest()).decode("ascii")
+            got_hex = binascii.hexlify(self.digest()).decode("ascii")
             if got_hex != want_hex:
                 raise NatsBridgeError(KIND_CHECKSUM_MISMATCH, self.at, "%s gave bytes with sha256 %s, the payload says %s" % (url, got_hex, want_hex))
         if self.write is not None:
             return n
         return bytes(self.buf) if self.buf is not None else b""
+
+# ---- hand-written: sdk-python/src/55_object_store.py ----
+
+# Link payloads in a NATS JetStream Object Store bucket (nats-object-store://BUCKET/
+# PAYLOAD-ID/DATANAME, as the std SDK writes them), over the plain NATS client: no HTTP
+# file server. The layout is the Object Store's (NATS ADR-20), as async-nats writes it:
+# the stream OBJ_<bucket> holds the object's info (JSON) on $O.<bucket>.M.<base64url of
+# the name> and its chunks (128 KiB) on $O.<bucket>.C.<nuid>; the info's digest is
+# "SHA-256=<base64url>". Reads are JetStream direct gets (a plain request; each chunk's
+# body streamed into the sink, never held whole), verified against the info's size,
+# chunk count and digest and the payload's size and checksum.
+
+OBJECT_STORE_SCHEME = "nats-object-store://"
+# Few names and short strings here: each is a qstr, and on a small heap the qstr pool that
+# fills up grows by some 7 KB at once (JSON bodies are therefore format strings).
+# Bucket names and nuids; text from a message is checked as bytes: on MicroPython each
+# character a str yields is interned, for good, as a qstr.
+_TOKEN_BYTES = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
+
+
+def _is_token(text):
+    return bool(text) and not [b for b in text.encode("utf-8") if b not in _TOKEN_BYTES]
+
+
+def _b64url(data):
+    # Base64url ("=" padded) of bytes, as str: the Object Store's names and digests.
+    return _b64_bytes(data).decode("ascii").replace("+", "-").replace("/", "_")
+
+
+def object_store_link(url, kind=KIND_LINK_REFUSED):
+    """(bucket, object name) of nats-object-store://BUCKET/PAYLOAD-ID/DATANAME (the
+    object is "PAYLOAD-ID/DATANAME", both percent-decoded). NatsBridgeError kind naming
+    the URL for anything else: a bucket outside A-Z a-z 0-9 _ - (no wildcards, dots or
+    spaces), a missing part, a broken escape, spaces or control characters."""
+    if not isinstance(url, str) or not url.startswith(OBJECT_STORE_SCHEME):
+        raise NatsBridgeError(kind, repr(url), "not a %s link" % OBJECT_STORE_SCHEME)
+    parts = url[len(OBJECT_STORE_SCHEME):].split("/")
+    out = []
+    for part in parts[1:]:
+        raw = part.encode("utf-8")
+        text = bytearray()
+        i = 0
+        while i < len(raw):
+            h = raw[i + 1:i + 3] if raw[i] == 0x25 else b""  # %XX
+            if raw[i] == 0x25 and (len(h) != 2 or [b for b in h if b not in b"0123456789abcdefABCDEF"]):
+                text = None
+                break
+            text.append(int(h.decode("ascii"), 16) if h else raw[i])
+            i += 3 if h else 1
+        try:
+            out.append(bytes(text).decode("utf-8") if text is not None else None)
+        except UnicodeError:
+            out.append(None)
+    if len(parts) != 3 or not _is_token(parts[0]) or not out[0] or out[1] is None or \
+            [b for b in url.encode("utf-8") if b <= 0x20 or b == 0x7F]:
+        raise NatsBridgeError(kind, url, "%r: not %sBUCKET/PAYLOAD-ID/DATANAME with a bucket of A-Z a-z 0-9 _ - and percent-encoded UTF-8 without spaces or control characters" % (url, OBJECT_STORE_SCHEME))
+    return parts[0], "%s/%s" % (out[0], out[1])
+
+
+def _direct_get(client, bucket, request, url, write=None):
+    # One JetStream direct get on OBJ_<bucket> (request: the JSON text): the answer (its
+    # body streamed to write when given), or None when the stream has no such message.
+    api = "$JS.API.DIRECT.GET.OBJ_" + bucket
+    try:
+        msg = client.request(api, request.encode("utf-8"), None, None, write)
+    except NatsBridgeError as e:
+        if e.kind == KIND_NO_RESPONDERS:
+            raise NatsBridgeError(KIND_DOWNLOAD, url, "no Object Store bucket %r answers direct gets on %s (no such bucket, or its stream lacks allow_direct)" % (bucket, client.url))
+        raise NatsBridgeError(e.kind, url, "%s: %s" % (api, e.detail))
+    if msg.status == "404":
+        return None
+    if msg.status:
+        raise NatsBridgeError(KIND_JETSTREAM, url, "%s answered status %s %s" % (api, msg.status, msg.headers))
+    return msg
+
+
+def read_object(client, url, size=None, checksum=None, sink=None, dataname=""):
+    """The bytes of the Object Store link url read over client (a connected
+    NatsClient), or, with sink (an object with write() or a callable), their count,
+    streamed there chunk by chunk (pieces of at most 1 KiB on MicroPython: a 5 MB
+    object fits a small heap). Verified against the object's info (its name, bucket,
+    size, chunk count and SHA-256 digest) and against size and checksum
+    ("sha256:<hex>") when given. The bucket is not checked against an allow list here:
+    smartreceive does that. Errors are NatsBridgeError naming the payload (dataname) or
+    the URL: link_refused, download, bad_value, size_mismatch, checksum_mismatch, jetstream."""
+    at = dataname or url
+    bucket, name = object_store_link(url)
+    want_hex = _want_hex(checksum, at)
+    got = _direct_get(client, bucket, '{"last_by_subj":"$O.%s.M.%s"}' % (bucket, _b64url(name.encode("utf-8"))), url)
+    if got is None:
+        raise NatsBridgeError(KIND_DOWNLOAD, url, "no object %r in the bucket %r" % (name, bucket))
+    try:
+        info = loads(got.data)
+    except NatsBridgeError as e:
+        raise NatsBridgeError(KIND_BAD_VALUE, url, "the object info is not JSON: %s" % e.detail)
+    if not isinstance(info, dict):
+        raise NatsBridgeError(KIND_BAD_VALUE, url, "the object info is not a JSON object")
+    # the object info's fields, each checked: strings, then whole numbers
+    keys = "name bucket nuid digest size chunks deleted options link".split(" ")
+    fields = []
+    for k in keys:  # (a loop: a comprehension is one more allocation on a fragmented heap)
+        fields.append(info.get(k))
+    for i in range(6):
+        value = fields[i]
+        if not isinstance(value, str if i < 4 else int) or isinstance(value, bool):
+            raise NatsBridgeError(KIND_BAD_VALUE, url, "the object info's %s is %r (name, bucket, nuid and digest are strings, size and chunks whole numbers)" % (keys[i], value))
+    nuid, digest, n, chunks = fields[2], fields[3], fields[4], fields[5]
+    if fields[6]:
+        raise NatsBridgeError(KIND_DOWNLOAD, url, "the object %r was deleted" % name)
+    if fields[0] != name or fields[1] != bucket:
+        raise NatsBridgeError(KIND_BAD_VALUE, url, "the object info names %r in %r, not %r in %r" % (fields[0], fields[1], name, bucket))
+    if not _is_token(nuid):
+        raise NatsBridgeError(KIND_BAD_VALUE, url, "the object info's nuid %r is not a NATS subject token" % nuid)
+    if isinstance(fields[7], dict) and fields[7].get(keys[8]):
+        raise NatsBridgeError(KIND_LINK_REFUSED, url, "the object is a link to another object, which is not followed")
+    if n < 0 or chunks < 0 or (chunks == 0) != (n == 0) or chunks > n:
+        raise NatsBridgeError(KIND_BAD_VALUE, url, "the object info's %d chunks do not add up to %d bytes" % (chunks, n))
+    if size is not None and n != size:
+        raise NatsBridgeError(KIND_SIZE_MISMATCH, url, "the object is %d bytes, the payload says %d" % (n, size))
+    if not digest.startswith("SHA-256="):
+        raise NatsBridgeError(KIND_BAD_VALUE, url, "unsupported object digest %r" % digest[:80])
+    info = fields = keys = None
+    write = _sink_writer(sink)[0] if sink is not None else None
+    got = _Body(url, at, n, write)
+    seq = 1
+    for i in range(chunks):
+        msg = _direct_get(client, bucket, '{"seq":%d,"next_by_subj":"$O.%s.C.%s"}' % (seq, bucket, nuid), url, got.take)
+        if msg is None:
+            raise NatsBridgeError(KIND_SIZE_MISMATCH, at, "%s: chunk %d of the %d the object info counts is missing (%d bytes came)" % (url, i + 1, chunks, got.n))
+        found = _digits(msg.headers.get("Nats-Sequence", ""), "0123456789", 10)
+        if found is None or found < seq:
+            raise NatsBridgeError(KIND_JETSTREAM, url, "a direct get answered without a usable Nats-Sequence header: %r" % msg.headers)
+        seq = found + 1
+    got.finish(None)  # the size the object info gives (== the payload's, checked above)
+    if "SHA-256=" + _b64url(got.digest()) != digest:
+        raise NatsBridgeError(KIND_CHECKSUM_MISMATCH, at, "%s: the chunks' SHA-256 is not the object's digest %s" % (url, digest))
+    return got.finish(want_hex)
+
+
+def _js_request(client, subject, data, url, headers=None):
+    # A JetStream API request or publish: its JSON answer, a dict without "error" (an
+    # API answer of error code 404 comes back as None); upload errors naming url.
+    try:
+        msg = client.request(subject, data, None, headers)
+        answer = loads(msg.data)
+    except NatsBridgeError as e:
+        raise NatsBridgeError(KIND_UPLOAD, url, "%s failed (is JetStream enabled?): %s" % (subject, e.detail))
+    error = answer.get("error") if isinstance(answer, dict) else answer
+    if isinstance(error, dict) and error.get("code") == 404:
+        return None
+    if error or not isinstance(answer, dict):
+        raise NatsBridgeError(KIND_UPLOAD, url, "%s was refused: %r" % (subject, bytes(msg.data[:300])))
+    return answer
+
+
+def object_store_upload(client, bucket, dataname, data, payload_id="", chunk_size=131072):
+    """Puts data (bytes) into the JetStream Object Store bucket over client, a
+    connected NatsClient, as the std SDK does: the bucket's stream created when missing
+    (OBJ_<bucket>, direct gets allowed), the object "PAYLOAD-ID/DATANAME" in chunks of
+    chunk_size bytes (128 KiB, as async-nats writes them), each acknowledged, then its
+    info. bucket may also be given as "nats-object-store://BUCKET". Returns {"status": 200,
+    "uploadid": payload_id, "fileid": dataname, "url":
+    "nats-object-store://BUCKET/PAYLOAD-ID/DATANAME"} (percent-encoded), the link every
+    SDK of this edition reads. NatsBridgeError upload naming that URL on failure,
+    invalid_input for a bucket outside A-Z a-z 0-9 _ -."""
+    payload_id = payload_id or uuid4()
+    if isinstance(bucket, str) and bucket.startswith(OBJECT_STORE_SCHEME):
+        bucket = bucket[len(OBJECT_STORE_SCHEME):].rstrip("/")
+    if not isinstance(bucket, str) or not _is_token(bucket):
+        raise NatsBridgeError(KIND_INVALID_INPUT, "bucket", "%r: an Object Store bucket is A-Z a-z 0-9 _ - only" % (bucket,))
+    url = "%s%s/%s/%s" % (OBJECT_STORE_SCHEME, bucket, quote_path(payload_id), quote_path(dataname))
+    if _js_request(client, "$JS.API.STREAM.INFO.OBJ_" + bucket, b"", url) is None:
+        _js_request(client, "$JS.API.STREAM.CREATE.OBJ_" + bucket, ('{"name":"OBJ_%s","subjects":["$O.%s.C.>","$O.%s.M.>"],"retention":"limits","storage":"file","discard":"new","num_replicas":1,"allow_rollup_hdrs":true,"allow_direct":true}' % (bucket, bucket, bucket)).encode("utf-8"), url)
+    nuid = uuid4().replace("-", "")
+    view = memoryview(data)
+    chunks = 0
+    for i in range(0, len(data), chunk_size):
+        _js_request(client, "$O.%s.C.%s" % (bucket, nuid), bytes(view[i:i + chunk_size]), url)  # bytes: MicroPython joins no memoryview
+        chunks += 1
+    view = None
+    name = "%s/%s" % (payload_id, dataname)
+    info = '{"name":%s,"bucket":"%s","nuid":"%s","size":%d,"chunks":%d,"mtime":"%s","digest":"SHA-256=%s","options":{"max_chunk_size":%d}}' % (
+        dumps(name), bucket, nuid, len(data), chunks, utc_timestamp(), _b64url(hashlib.sha256(data).digest()), chunk_size)
+    _js_request(client, "$O.%s.M.%s" % (bucket, _b64url(name.encode("utf-8"))), info.encode("utf-8"), url, {"Nats-Rollup": "sub"})
+    return {"status": 200, "uploadid": payload_id, "fileid": dataname, "url": url}
+
+
+def object_store_handler(client):
+    """A smartsend fileserver_upload_handler putting link payloads into the Object Store
+    over client (a connected NatsClient): fileserver_url is then
+    "nats-object-store://BUCKET". smartsend uses it by itself, over its own client, when
+    fileserver_url names a bucket so and no other handler is given."""
+    return lambda fileserver_url, dataname, data, payload_id="", token=None: object_store_upload(client, fileserver_url, dataname, data, payload_id)
 
 # ---- hand-written: sdk-python/src/60_smart.py ----
 
@@ -2534,7 +2771,8 @@ def smartsend(subject, data, nats_url="nats://localhost:4222", fileserver_url="h
     A payload of size_threshold bytes or more is uploaded with
     fileserver_upload_handler(fileserver_url, dataname, bytes, payload_id,
     fileserver_token) (plik_upload or http_put_upload, or your own returning a dict
-    with "url") and sent as a link; so are the largest direct ones while the envelope
+    with "url"; with fileserver_url "nats-object-store://BUCKET" and no handler given,
+    object_store_handler(client): the JetStream Object Store over the NATS connection) and sent as a link; so are the largest direct ones while the envelope
     exceeds the server's max_payload. With fileserver_url None such an envelope fails
     before anything is published. reply_to is also the NATS reply subject.
     jetstream=True publishes with Nats-Msg-Id and waits for the stream's ack.
@@ -2553,6 +2791,8 @@ def smartsend(subject, data, nats_url="nats://localhost:4222", fileserver_url="h
     one_call = is_publish and client is None  # flushes before returning: nothing reported sent is lost
     if one_call:
         client = connection(nats_url)
+    if fileserver_upload_handler is plik_upload and isinstance(fileserver_url, str) and fileserver_url.startswith(OBJECT_STORE_SCHEME):
+        fileserver_upload_handler = object_store_handler(client if client is not None else connection(nats_url))
     if max_payload is None:
         max_payload = client.max_payload if client is not None else DEFAULT_MAX_PAYLOAD
     raws = []
@@ -2660,6 +2900,24 @@ def _check_link(p, at, fileserver_url, allowed_hosts, allow_any_host, max_downlo
         raise NatsBridgeError(KIND_TOO_LARGE, where, "%s: %d bytes are over the cap of %d" % (p.data, p.size, max_download))
 
 
+def _object_client(p, at, allowed_buckets, allow_any_bucket, max_download, client, msg):
+    # The NATS connection to read an Object Store link over (client=, else the one msg
+    # came on), once the link is one: from an allowed bucket, not over the cap.
+    where = "%s (%s)" % (at, p.dataname)
+    try:
+        bucket = object_store_link(p.data)[0]
+    except NatsBridgeError as e:
+        raise NatsBridgeError(e.kind, where, e.detail)
+    if not allow_any_bucket and bucket not in (allowed_buckets or ()):
+        raise NatsBridgeError(KIND_LINK_REFUSED, where, "%r: the Object Store bucket %r is not allowed (allowed: %s; pass allowed_buckets=[\"BUCKET\"] or allow_any_bucket=True)" % (p.data, bucket, ", ".join(allowed_buckets or ()) or "none"))
+    if p.size > max_download:
+        raise NatsBridgeError(KIND_TOO_LARGE, where, "%s: %d bytes are over the cap of %d" % (p.data, p.size, max_download))
+    client = client if client is not None else getattr(msg, "client", None)
+    if not isinstance(client, NatsClient):
+        raise NatsBridgeError(KIND_INVALID_INPUT, where, "%s: an Object Store link is read over NATS: pass client= (a connected NatsClient), or the NatsMsg itself" % p.data)
+    return client
+
+
 def _check_in_memory(env, download_to, max_in_memory):
     # Before any download: the link payloads that would be held in memory, counted each
     # time they are named, stay within max_in_memory bytes.
@@ -2754,7 +3012,8 @@ def _download_to_folder(folder, p, where, fetch):
 
 def smartreceive(msg, fileserver_download_handler=None, max_retries=MAX_RETRIES, base_delay=BASE_DELAY_MS, max_delay=MAX_DELAY_MS,
                  download_to=None, arrow_tables=None, fileserver_url=None, allowed_hosts=None, allow_any_host=False,
-                 max_download=MAX_DOWNLOAD_BYTES, with_envelope=False, max_in_memory=MAX_IN_MEMORY_BYTES):
+                 max_download=MAX_DOWNLOAD_BYTES, with_envelope=False, max_in_memory=MAX_IN_MEMORY_BYTES,
+                 allowed_buckets=None, allow_any_bucket=False, client=None):
     """The payloads of a received envelope as a list of (dataname, data, type); with
     with_envelope=True, (envelope, that list), the MessageEnvelope holding every
     field of the schema as an attribute (env.payloads[i] the payloads' fields).
@@ -2780,6 +3039,13 @@ def smartreceive(msg, fileserver_download_handler=None, max_retries=MAX_RETRIES,
     link_refused, too_large, before anything is fetched); redirects are not followed.
     URLs with spaces or control characters, user@ or backslashes in the host are
     link_refused. A custom fileserver_download_handler decides for itself.
+
+    Object Store links (nats-object-store://BUCKET/PAYLOAD-ID/DATANAME, std senders with
+    --upload object-store, smartsend to "nats-object-store://BUCKET") are read with
+    read_object() over client (a connected NatsClient; default: the client msg came
+    on, when msg is a NatsMsg), only from the buckets of allowed_buckets
+    (allow_any_bucket=True: any the account reads), with the same caps, sinks and
+    verification (plus the object's own size, chunk count and digest).
     Errors: NatsBridgeError naming the payload (payloads[i].data ...).
     """
     env = _envelope_of(msg)
@@ -2789,13 +3055,19 @@ def smartreceive(msg, fileserver_download_handler=None, max_retries=MAX_RETRIES,
         p = env.payloads[i]
         at = "payloads[%d]" % i
         if p.transport == "link":
-            if fileserver_download_handler is None or download_to is not None:
+            where = "%s (%s)" % (at, p.dataname)
+            nats = None
+            if isinstance(p.data, str) and p.data.startswith(OBJECT_STORE_SCHEME) and (fileserver_download_handler is None or download_to is not None):
+                nats = _object_client(p, at, allowed_buckets, allow_any_bucket, max_download, client, msg)
+            elif fileserver_download_handler is None or download_to is not None:
                 _check_link(p, at, fileserver_url, allowed_hosts, allow_any_host, max_download)
             if download_to is not None:
-                where = "%s (%s)" % (at, p.dataname)
 
                 def fetch(sink):
-                    download(p.data, p.size, p.metadata.get("checksum"), sink, max_retries, base_delay, max_delay, where)
+                    if nats is not None:
+                        read_object(nats, p.data, p.size, p.metadata.get("checksum"), sink, where)
+                    else:
+                        download(p.data, p.size, p.metadata.get("checksum"), sink, max_retries, base_delay, max_delay, where)
                     return sink
 
                 if isinstance(download_to, str):
@@ -2807,8 +3079,10 @@ def smartreceive(msg, fileserver_download_handler=None, max_retries=MAX_RETRIES,
             if fileserver_download_handler is not None:
                 raw = fileserver_download_handler(p.data, max_retries, base_delay, max_delay, env.correlation_id)
                 _verify(raw, p, at)
+            elif nats is not None:
+                raw = read_object(nats, p.data, p.size, p.metadata.get("checksum"), None, where)
             else:
-                raw = download(p.data, p.size, p.metadata.get("checksum"), None, max_retries, base_delay, max_delay, "%s (%s)" % (at, p.dataname))
+                raw = download(p.data, p.size, p.metadata.get("checksum"), None, max_retries, base_delay, max_delay, where)
         elif p.encoding == "base64" or p.encoding == "arrow-ipc":
             raw = b64decode(p.data, at + ".data")
         else:  # json, none: the text itself

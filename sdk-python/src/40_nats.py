@@ -35,8 +35,8 @@ def _check_token(value, what):
     # or 0x7f there would end it or start another command (nats-server splits at tabs too).
     if not isinstance(value, str) or not value:
         raise NatsBridgeError(KIND_INVALID_INPUT, what, "%r: a %s must be a non-empty str" % (value, what))
-    for c in value:
-        if ord(c) <= 0x20 or ord(c) == 0x7F:
+    for b in value.encode("utf-8"):  # bytes: each character a str yields on MicroPython is interned for good
+        if b <= 0x20 or b == 0x7F:
             raise NatsBridgeError(KIND_INVALID_INPUT, what, "%r: a %s must not hold spaces or control characters" % (value, what))
 
 
@@ -338,7 +338,7 @@ class NatsClient:
         self._inbox = None
         self._inbox_sid = None
         self._responses = {}
-        self._awaiting = {}  # reply subjects of the requests waiting for an answer
+        self._awaiting = {}  # reply subjects of the requests waiting for an answer -> True, or write (request())
         self._pending = []  # messages of subscriptions without callback, for wait_msg()
         self._next_token = 1
 
@@ -566,6 +566,40 @@ class NatsClient:
             raise self._bad("bad message line %r" % line[:120])
         if total > self.max_payload:
             raise self._bad("a message of %d bytes is over the server's max_payload of %d" % (total, self.max_payload))
+        write = self._awaiting.get(subject, True) if sid == self._inbox_sid and subject not in self._responses else True
+        if write is not True and hdr_len >= 12:
+            # the answer to a request() with write: its headers held, a body without a
+            # status (a stored message) passed to write in pieces of at most _RECV_SIZE
+            # bytes, never held whole; a status answer (404 ...) is kept whole (small)
+            block = self._read_exact(hdr_len - 2)  # the block ends in a blank line: its CRLF checked here
+            try:
+                status, headers = _parse_headers(block)
+            except UnicodeError:
+                raise self._bad("message headers are not UTF-8")
+            body = self._read_exact(total - hdr_len) if status else None
+            left = 0 if status else total - hdr_len
+            failed = None  # what write raised: the rest is read (the stream stays in step), then raised
+            while left > 0:
+                if not self._buf and not self._fill(self.timeout):
+                    raise self._lost("timed out in the middle of a message")
+                piece = self._buf
+                if len(piece) > left:
+                    piece = piece[:left]
+                    self._buf = self._buf[left:]
+                else:  # the whole buffer, not a copy of it
+                    self._buf = b""
+                left -= len(piece)
+                if failed is None:
+                    try:
+                        write(piece)
+                    except Exception as e:
+                        failed = e
+            if body is None:
+                self._read_exact(0)
+            if failed is not None:
+                raise failed
+            self._responses[subject] = NatsMsg(self, subject, sid, reply, body, headers, status)
+            return True
         body = self._read_exact(total)
         status, headers = "", {}
         if hdr_len:
@@ -693,10 +727,13 @@ class NatsClient:
         self._subs.pop(sid, None)
         self._send(("UNSUB %d\r\n" % sid).encode("utf-8"))
 
-    def request(self, subject, data, timeout=None, headers=None):
+    def request(self, subject, data, timeout=None, headers=None, write=None):
         """Publishes data with a fresh reply subject and returns the first NatsMsg that
         answers; NatsBridgeError timeout after timeout seconds, no_responders when no
-        one subscribes to subject."""
+        one subscribes to subject. With write, the body of an answer that has headers
+        and no status (a JetStream direct get's stored message) is passed to
+        write(chunk) in pieces as it arrives, never held whole (the NatsMsg then has
+        data None); what write raises is raised once the message is read."""
         if timeout is None:
             timeout = self.timeout
         _check_token(subject, "subject")
@@ -707,7 +744,7 @@ class NatsClient:
             self._send(("SUB %s.* %d\r\n" % (self._inbox, self._inbox_sid)).encode("utf-8"))
         reply = "%s.%d" % (self._inbox, self._next_token)
         self._next_token += 1
-        self._awaiting[reply] = True
+        self._awaiting[reply] = write or True
         try:
             self.publish(subject, data, reply, headers)
             start = _ticks_ms()

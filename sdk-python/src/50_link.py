@@ -17,7 +17,7 @@ def quote_path(name):
 
 
 _TARGET_ESCAPE = b'"<>\\^`{|}'  # bytes a request target must not carry raw (RFC 3986), beside non-ASCII
-_HOST_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._"
+_HOST_CHARS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._:"
 
 
 def http_url(url, kind=KIND_INVALID_INPUT):
@@ -30,8 +30,8 @@ def http_url(url, kind=KIND_INVALID_INPUT):
     a port that is not 1 to 65535, or another scheme."""
     if not isinstance(url, str):
         raise NatsBridgeError(kind, repr(url), "a URL must be a str")
-    for c in url:
-        if ord(c) <= 0x20 or ord(c) == 0x7F:
+    for b in url.encode("utf-8"):  # bytes: each character a str yields on MicroPython is a qstr for good
+        if b <= 0x20 or b == 0x7F:
             raise NatsBridgeError(kind, url, "%r: a URL must not hold spaces or control characters" % url)
     i = url.find("://")
     scheme = url[:i].lower() if i > 0 else ""
@@ -50,9 +50,9 @@ def http_url(url, kind=KIND_INVALID_INPUT):
     if not target.startswith("/"):
         target = "/" + target
     if hostport.startswith("["):
-        ok = hostport.find("]") > 1 and not [c for c in hostport[1:hostport.find("]")] if c not in "0123456789abcdefABCDEF:."]
+        ok = hostport.find("]") > 1 and not [b for b in hostport[1:hostport.find("]")].encode("utf-8") if b not in b"0123456789abcdefABCDEF:."]
     else:
-        ok = not [c for c in hostport if c not in _HOST_CHARS and c != ":"]
+        ok = not [b for b in hostport.encode("utf-8") if b not in _HOST_CHARS]
     if not ok or not hostport:
         raise NatsBridgeError(kind, url, "%r: the host must be a name or address, without user@ or backslashes" % url)
     try:
@@ -410,8 +410,15 @@ class _Body:
         self.size = size
         self.write = write
         self.hasher = hashlib.sha256()
+        self.sha256 = None
         self.n = 0
         self.buf = None
+
+    def digest(self):
+        # The SHA-256 of what came, computed once (a MicroPython hash is final after digest()).
+        if self.sha256 is None:
+            self.sha256 = self.hasher.digest()
+        return self.sha256
 
     def take(self, chunk):
         n = self.n + len(chunk)
@@ -436,7 +443,7 @@ class _Body:
         if self.size is not None and n != self.size:
             raise NatsBridgeError(KIND_SIZE_MISMATCH, self.at, "%s gave %d bytes, the payload says %d" % (url, n, self.size))
         if want_hex is not None:
-            got_hex = binascii.hexlify(self.hasher.digest()).decode("ascii")
+            got_hex = binascii.hexlify(self.digest()).decode("ascii")
             if got_hex != want_hex:
                 raise NatsBridgeError(KIND_CHECKSUM_MISMATCH, self.at, "%s gave bytes with sha256 %s, the payload says %s" % (url, got_hex, want_hex))
         if self.write is not None:

@@ -207,7 +207,8 @@ def smartsend(subject, data, nats_url="nats://localhost:4222", fileserver_url="h
     A payload of size_threshold bytes or more is uploaded with
     fileserver_upload_handler(fileserver_url, dataname, bytes, payload_id,
     fileserver_token) (plik_upload or http_put_upload, or your own returning a dict
-    with "url") and sent as a link; so are the largest direct ones while the envelope
+    with "url"; with fileserver_url "nats-object-store://BUCKET" and no handler given,
+    object_store_handler(client): the JetStream Object Store over the NATS connection) and sent as a link; so are the largest direct ones while the envelope
     exceeds the server's max_payload. With fileserver_url None such an envelope fails
     before anything is published. reply_to is also the NATS reply subject.
     jetstream=True publishes with Nats-Msg-Id and waits for the stream's ack.
@@ -226,6 +227,8 @@ def smartsend(subject, data, nats_url="nats://localhost:4222", fileserver_url="h
     one_call = is_publish and client is None  # flushes before returning: nothing reported sent is lost
     if one_call:
         client = connection(nats_url)
+    if fileserver_upload_handler is plik_upload and isinstance(fileserver_url, str) and fileserver_url.startswith(OBJECT_STORE_SCHEME):
+        fileserver_upload_handler = object_store_handler(client if client is not None else connection(nats_url))
     if max_payload is None:
         max_payload = client.max_payload if client is not None else DEFAULT_MAX_PAYLOAD
     raws = []
@@ -333,6 +336,24 @@ def _check_link(p, at, fileserver_url, allowed_hosts, allow_any_host, max_downlo
         raise NatsBridgeError(KIND_TOO_LARGE, where, "%s: %d bytes are over the cap of %d" % (p.data, p.size, max_download))
 
 
+def _object_client(p, at, allowed_buckets, allow_any_bucket, max_download, client, msg):
+    # The NATS connection to read an Object Store link over (client=, else the one msg
+    # came on), once the link is one: from an allowed bucket, not over the cap.
+    where = "%s (%s)" % (at, p.dataname)
+    try:
+        bucket = object_store_link(p.data)[0]
+    except NatsBridgeError as e:
+        raise NatsBridgeError(e.kind, where, e.detail)
+    if not allow_any_bucket and bucket not in (allowed_buckets or ()):
+        raise NatsBridgeError(KIND_LINK_REFUSED, where, "%r: the Object Store bucket %r is not allowed (allowed: %s; pass allowed_buckets=[\"BUCKET\"] or allow_any_bucket=True)" % (p.data, bucket, ", ".join(allowed_buckets or ()) or "none"))
+    if p.size > max_download:
+        raise NatsBridgeError(KIND_TOO_LARGE, where, "%s: %d bytes are over the cap of %d" % (p.data, p.size, max_download))
+    client = client if client is not None else getattr(msg, "client", None)
+    if not isinstance(client, NatsClient):
+        raise NatsBridgeError(KIND_INVALID_INPUT, where, "%s: an Object Store link is read over NATS: pass client= (a connected NatsClient), or the NatsMsg itself" % p.data)
+    return client
+
+
 def _check_in_memory(env, download_to, max_in_memory):
     # Before any download: the link payloads that would be held in memory, counted each
     # time they are named, stay within max_in_memory bytes.
@@ -427,7 +448,8 @@ def _download_to_folder(folder, p, where, fetch):
 
 def smartreceive(msg, fileserver_download_handler=None, max_retries=MAX_RETRIES, base_delay=BASE_DELAY_MS, max_delay=MAX_DELAY_MS,
                  download_to=None, arrow_tables=None, fileserver_url=None, allowed_hosts=None, allow_any_host=False,
-                 max_download=MAX_DOWNLOAD_BYTES, with_envelope=False, max_in_memory=MAX_IN_MEMORY_BYTES):
+                 max_download=MAX_DOWNLOAD_BYTES, with_envelope=False, max_in_memory=MAX_IN_MEMORY_BYTES,
+                 allowed_buckets=None, allow_any_bucket=False, client=None):
     """The payloads of a received envelope as a list of (dataname, data, type); with
     with_envelope=True, (envelope, that list), the MessageEnvelope holding every
     field of the schema as an attribute (env.payloads[i] the payloads' fields).
@@ -453,6 +475,13 @@ def smartreceive(msg, fileserver_download_handler=None, max_retries=MAX_RETRIES,
     link_refused, too_large, before anything is fetched); redirects are not followed.
     URLs with spaces or control characters, user@ or backslashes in the host are
     link_refused. A custom fileserver_download_handler decides for itself.
+
+    Object Store links (nats-object-store://BUCKET/PAYLOAD-ID/DATANAME, std senders with
+    --upload object-store, smartsend to "nats-object-store://BUCKET") are read with
+    read_object() over client (a connected NatsClient; default: the client msg came
+    on, when msg is a NatsMsg), only from the buckets of allowed_buckets
+    (allow_any_bucket=True: any the account reads), with the same caps, sinks and
+    verification (plus the object's own size, chunk count and digest).
     Errors: NatsBridgeError naming the payload (payloads[i].data ...).
     """
     env = _envelope_of(msg)
@@ -462,13 +491,19 @@ def smartreceive(msg, fileserver_download_handler=None, max_retries=MAX_RETRIES,
         p = env.payloads[i]
         at = "payloads[%d]" % i
         if p.transport == "link":
-            if fileserver_download_handler is None or download_to is not None:
+            where = "%s (%s)" % (at, p.dataname)
+            nats = None
+            if isinstance(p.data, str) and p.data.startswith(OBJECT_STORE_SCHEME) and (fileserver_download_handler is None or download_to is not None):
+                nats = _object_client(p, at, allowed_buckets, allow_any_bucket, max_download, client, msg)
+            elif fileserver_download_handler is None or download_to is not None:
                 _check_link(p, at, fileserver_url, allowed_hosts, allow_any_host, max_download)
             if download_to is not None:
-                where = "%s (%s)" % (at, p.dataname)
 
                 def fetch(sink):
-                    download(p.data, p.size, p.metadata.get("checksum"), sink, max_retries, base_delay, max_delay, where)
+                    if nats is not None:
+                        read_object(nats, p.data, p.size, p.metadata.get("checksum"), sink, where)
+                    else:
+                        download(p.data, p.size, p.metadata.get("checksum"), sink, max_retries, base_delay, max_delay, where)
                     return sink
 
                 if isinstance(download_to, str):
@@ -480,8 +515,10 @@ def smartreceive(msg, fileserver_download_handler=None, max_retries=MAX_RETRIES,
             if fileserver_download_handler is not None:
                 raw = fileserver_download_handler(p.data, max_retries, base_delay, max_delay, env.correlation_id)
                 _verify(raw, p, at)
+            elif nats is not None:
+                raw = read_object(nats, p.data, p.size, p.metadata.get("checksum"), None, where)
             else:
-                raw = download(p.data, p.size, p.metadata.get("checksum"), None, max_retries, base_delay, max_delay, "%s (%s)" % (at, p.dataname))
+                raw = download(p.data, p.size, p.metadata.get("checksum"), None, max_retries, base_delay, max_delay, where)
         elif p.encoding == "base64" or p.encoding == "arrow-ipc":
             raw = b64decode(p.data, at + ".data")
         else:  # json, none: the text itself

@@ -9,7 +9,9 @@ AIO_SMALL_HEAP; with --tests, only when test_aio or test_aio_small is named.
 Servers (servers.py): a test CA (openssl), nats-server x5 (one requiring TLS), nginx WebDAV (and https), helper_server.py, the misbehaving
 file server `faulty-http` of tests/support (NATSBRIDGE_FAULTY_HTTP names the binary; its
 tests fail without it) and, when NATSBRIDGE_SERVE_FILES names the `natsbridge` binary,
-`natsbridge serve-files`. Without
+`natsbridge serve-files`; and an Object Store bucket on the JetStream server holding the
+large pattern, linked by an envelope the std SDK sent (object_seed.py; this module sends it,
+loudly, without the binary). Without
 that variable the serve-files tests FAIL, unless --without-serve-files is given, which
 leaves them out and says so loudly. Exits 1 when anything failed.
 """
@@ -25,12 +27,14 @@ SDK = os.path.dirname(HERE)
 ROOT = os.path.dirname(SDK)
 sys.path.insert(0, HERE)
 
+import object_seed  # noqa: E402
 import romfs  # noqa: E402
 import servers  # noqa: E402
 
-FULL_SUITE = ["test_smart_goldens", "test_nats", "test_tls", "test_aio", "test_link", "test_bad_input", "test_link_safety",
-              "test_faulty_http", "test_hostile_input", "test_fuzz_readers"]
-CPYTHON_ONLY = ["test_nats_py_peer", "test_reconnect_fault", "test_aio_reconnect"]
+FULL_SUITE = ["test_smart_goldens", "test_nats", "test_tls", "test_aio", "test_link", "test_bad_input",
+              "test_link_safety", "test_faulty_http", "test_hostile_input", "test_fuzz_readers",
+              "test_object_store"]
+CPYTHON_ONLY = ["test_nats_py_peer", "test_reconnect_fault", "test_aio_reconnect", "test_object_store_std"]
 SMALL_SUITE = ["test_small", "test_bad_input"]
 AIO_SMALL_SUITE = ["test_aio_small"]  # the asyncio API's small cases (test_aio.py's, imported)
 SERVE_FILES_TESTS = ["test_serve_files"]
@@ -105,6 +109,7 @@ class Servers:
                 "NATSBRIDGE_LARGE_SIZE": str(LARGE_SIZE),
                 "NATSBRIDGE_LARGE_SHA256": hashlib.sha256(large).hexdigest(),
             })
+            self.env.update(object_seed.seed(main.url, large, self.tmp, os.environ.get("NATSBRIDGE_SERVE_FILES")))
             if self.with_serve_files:
                 binary = os.environ["NATSBRIDGE_SERVE_FILES"]
                 files = servers.serve_files(binary, UPLOAD_TOKEN, MAX_UPLOAD)

@@ -41,6 +41,25 @@ def test_multi_megabyte_link_payload_streams_to_a_file():
     assert os.stat(tmp + "/large.bin")[6] == size
 
 
+def test_multi_megabyte_object_store_link_streams_to_a_file():
+    # issue 19 item 3: the std sender's 128 KiB chunks (run_all.py recorded its envelope)
+    # come through a JetStream direct get in pieces of 1 KiB, never a whole chunk
+    size = int(need("NATSBRIDGE_LARGE_SIZE"))
+    tmp = need("NATSBRIDGE_TMP") + "/small-object"
+    os.mkdir(tmp)
+    f = open(need("NATSBRIDGE_OBJECT_MSG"), "rb")
+    body = f.read()
+    f.close()
+    c = nb.NatsClient(need("NATSBRIDGE_NATS_URL")).connect()
+    try:
+        gc.collect()
+        got = nb.smartreceive(body, client=c, allowed_buckets=[need("NATSBRIDGE_OBJECT_BUCKET")], download_to=tmp)
+    finally:
+        c.close()
+    assert got == [("large-object.bin", tmp + "/large-object.bin", "binary")], got
+    assert os.stat(tmp + "/large-object.bin")[6] == size
+
+
 def test_small_link_upload_and_download():
     webdav = need("NATSBRIDGE_WEBDAV_URL")
     data = b"0123456789abcdef" * 64

@@ -13,6 +13,7 @@ sys.path.insert(0, _here + "/../../sdk-python")
 import nats_bridge as nb
 
 SENDER = "interop-python"
+BUCKET = "interop-links"  # the Object Store bucket of the object_store cases (the std agent's)
 
 
 def out(value):
@@ -21,7 +22,9 @@ def out(value):
 
 # Every file server of the matrix (ours and the peer's nginx) listens on loopback, on ports
 # this agent is not told (the allow rule is host:port): the matrix trusts every sender.
-LINKS = {"allow_any_host": True}
+# Object Store links are read from the matrix's bucket only, over the agent's connection
+# (client() adds it).
+LINKS = {"allow_any_host": True, "allowed_buckets": [BUCKET]}
 
 
 def serialized(data, payload_type):
@@ -69,13 +72,14 @@ def read_case_file(path):
             else:
                 data = raw
             items.append((p["dataname"], data, t))
-        messages.append((items, m["jetstream"]))
+        messages.append((items, m["jetstream"], m.get("object_store") is True))
     return spec["size_threshold"], messages
 
 
 def client(nats):
     c = nb.NatsClient(nats, name=SENDER, timeout=20.0)
     c.connect()
+    LINKS["client"] = c
     return c
 
 
@@ -108,11 +112,11 @@ def receive(nats, files, subject, count):
 def send(nats, files, subject, case_file):
     threshold, messages = read_case_file(case_file)
     c = client(nats)
-    for items, jetstream in messages:
+    for items, jetstream, object_store in messages:
         try:
-            env = nb.smartsend(subject, items, nats_url=nats, fileserver_url=files, size_threshold=threshold,
-                               client=c, jetstream=jetstream, sender_name=SENDER)
-            out({"sent": env.msg_id})
+            env = nb.smartsend(subject, items, nats_url=nats, fileserver_url="nats-object-store://" + BUCKET if object_store else files,
+                               size_threshold=threshold, client=c, jetstream=jetstream, sender_name=SENDER)
+            out({"sent": env.msg_id, "links": [p.data for p in env.payloads if p.transport == "link"]})
         except Exception as e:
             out({"error": "%s: %s" % (type(e).__name__, e)})
     c.flush()

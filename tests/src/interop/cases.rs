@@ -163,8 +163,8 @@ pub fn request_message() -> MessageSpec {
     }
 }
 
-/// The std SDK's own link transport, sent only from std to std: a link payload through the
-/// JetStream Object Store, fetched over NATS.
+/// A link payload through the JetStream Object Store, fetched over NATS: sent between std
+/// SDKs and between std and the Python module (see `matrix::run_pair`).
 pub fn object_store_messages() -> Vec<MessageSpec> {
     vec![MessageSpec {
         case: "link/object-store".into(),

@@ -43,7 +43,12 @@ pub fn run_pair(
     work: &Path,
 ) -> Vec<CaseResult> {
     let mut batches = vec![(cases::send_batch(), &files.batch, "batch")];
-    if (sender, receiver) == (Runtime::Std, Runtime::Std) {
+    // Object Store links: between std SDKs, and between std and the Python module (both
+    // interpreters, both ways: it reads them over plain NATS direct gets, issue 19)
+    let python = |r: Runtime| matches!(r, Runtime::CPython | Runtime::MicroPython);
+    if (sender == Runtime::Std && (receiver == Runtime::Std || python(receiver)))
+        || (python(sender) && receiver == Runtime::Std)
+    {
         batches.push((
             cases::object_store_messages(),
             &files.object_store,
