@@ -54,12 +54,36 @@ fn listen(server: &NatsServer, subject: &str, dir: &Path, count: usize, extra: &
     }
 }
 
-/// Waits for `listen` to exit successfully; returns its standard output and error.
+/// How long `listen` may take to receive its `--count` messages and exit.
+const LISTEN_LIMIT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Waits for `listen` to exit successfully; returns its standard output and error. A
+/// listener still running after [`LISTEN_LIMIT`] is killed and the test fails with what it
+/// printed (a lost message must fail the test, not hang it).
 fn finish(mut running: Running) -> (String, String) {
-    let mut stdout = String::new();
-    std::io::Read::read_to_string(running.child.stdout.as_mut().unwrap(), &mut stdout).unwrap();
-    let status = running.child.wait().unwrap();
+    let mut stdout_pipe = running.child.stdout.take().unwrap();
+    let stdout = std::thread::spawn(move || {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut stdout_pipe, &mut text).unwrap();
+        text
+    });
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = running.child.try_wait().unwrap() {
+            break Some(status);
+        }
+        if started.elapsed() > LISTEN_LIMIT {
+            let _ = running.child.kill();
+            let _ = running.child.wait();
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let stdout = stdout.join().unwrap();
     let stderr = running.stderr.take().unwrap().join().unwrap();
+    let status = status.unwrap_or_else(|| {
+        panic!("listen did not finish within {LISTEN_LIMIT:?}: {stdout}{stderr}")
+    });
     assert!(status.success(), "listen failed: {stdout}{stderr}");
     (stdout, stderr)
 }
@@ -156,6 +180,8 @@ fn listen_keeps_every_payload_inside_its_folder_and_goes_on_after_a_bad_message(
             .smartsend("hostile", payloads, &SendOptions::new())
             .await
             .unwrap();
+        // smartsend returns once the frame is queued: the client must not go before it is out.
+        client.flush().await.unwrap();
     });
     let (out, err) = finish(listener);
     assert!(
