@@ -14,4 +14,11 @@ fn main() {
     println!("cargo:rustc-link-search={}", out.display());
     println!("cargo:rerun-if-changed=memory-board.x");
     println!("cargo:rerun-if-changed=memory-mps2-an386.x");
+    // The QEMU port's file server: the host's loopback (10.0.2.2) at the port its test chose.
+    let files_port = std::env::var("NATSBRIDGE_QEMU_FILES_PORT").unwrap_or_else(|_| "8080".into());
+    let port: u16 = files_port
+        .parse()
+        .unwrap_or_else(|_| panic!("NATSBRIDGE_QEMU_FILES_PORT is not a port: {files_port:?}"));
+    println!("cargo:rustc-env=NATSBRIDGE_QEMU_FILE_SERVER=http://10.0.2.2:{port}");
+    println!("cargo:rerun-if-env-changed=NATSBRIDGE_QEMU_FILES_PORT");
 }
