@@ -12,7 +12,6 @@
 
 mod board;
 
-use core::fmt::Write as _;
 use core::panic::PanicInfo;
 
 use embassy_executor::{Executor, Spawner};
@@ -21,6 +20,7 @@ use embassy_net::{Stack, StackResources};
 use embassy_time::{Instant, Timer};
 use natsbridge_embedded::backoff::Backoff;
 use natsbridge_embedded::client::{Client, Event};
+use natsbridge_embedded::json::Writer;
 use natsbridge_embedded::link::{AllowedHosts, FileServer, UploadMethod};
 use natsbridge_embedded::net::{self, TcpConnector};
 use natsbridge_embedded::protocol::ConnectOptions;
@@ -398,23 +398,34 @@ impl Receipt {
     }
 
     /// Adds one payload's line; a line that does not fit ends the receipt with `...`. Names
-    /// come from the network: anything but printable ASCII is written as `?`.
+    /// come from the network: anything but printable ASCII is written as `?`. (Written with
+    /// the SDK's JSON writer, not `core::fmt`, which would add kilobytes of flash.)
     fn line(&mut self, dataname: &str, bytes: u64, error: Option<&str>) {
-        let mut line: heapless::String<192> = heapless::String::new();
+        let mut name: heapless::String<128> = heapless::String::new();
         for c in dataname.chars() {
-            let _ = line.push(if c.is_ascii_graphic() { c } else { '?' });
+            let _ = name.push(if c.is_ascii_graphic() { c } else { '?' });
         }
-        let _ = match error {
-            None => writeln!(line, " {bytes} ok"),
-            Some(kind) => writeln!(line, " {bytes} error {kind}"),
-        };
-        if self.text.len() + line.len() + 4 > RECEIPT_CAPACITY {
+        let mut buf = [0u8; 192];
+        let mut line = Writer::new(&mut buf);
+        let written = line
+            .raw(&name)
+            .and_then(|()| line.raw(" "))
+            .and_then(|()| line.unsigned(bytes))
+            .and_then(|()| match error {
+                None => line.raw(" ok\n"),
+                Some(kind) => line
+                    .raw(" error ")
+                    .and_then(|()| line.raw(kind))
+                    .and_then(|()| line.raw("\n")),
+            });
+        let text = core::str::from_utf8(line.written()).unwrap_or_default();
+        if written.is_err() || self.text.len() + text.len() + 4 > RECEIPT_CAPACITY {
             if !self.text.ends_with("...\n") {
                 let _ = self.text.push_str("...\n");
             }
             return;
         }
-        let _ = self.text.push_str(&line);
+        let _ = self.text.push_str(text);
     }
 }
 
