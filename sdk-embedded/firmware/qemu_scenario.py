@@ -17,6 +17,8 @@ The firmware (Cortex-M4, LAN9118 driver, DHCP from QEMU's user networking) must:
 Runs in a network namespace of its own (`unshare -n`, as root) where 10.0.2.2, which the guest
 uses for the host, is also a loopback address: the host's CLIs and the guest then name the file
 server by the same URL. Prints each step's time; on failure, QEMU's output and the servers' logs.
+`qemu_scenario.py --smallest` searches, buffer by buffer, the smallest sizes with which the
+scenario still passes (build.rs's NATSBRIDGE_FW_BUFFERS; a few minutes: one build and run each).
 Needs qemu-system-arm, nats-server, `ip`, `unshare` and the CLI (target/debug/natsbridge, built
 by the workspace's `cargo test`; NATSBRIDGE_CLI names another).
 """
@@ -36,7 +38,11 @@ CLI = os.environ.get("NATSBRIDGE_CLI", os.path.join(ROOT, "target/debug/natsbrid
 HOST = "10.0.2.2"  # the host as the guest sees it; a loopback address in our namespace
 CAPTURE_BYTES = 65539  # board::CAPTURE_BYTES
 LINK_BYTES = 250000
-STEP_TIMEOUT_S = 60
+STEP_TIMEOUT_S = int(os.environ.get("NATSBRIDGE_QEMU_STEP_TIMEOUT", "60"))
+# build.rs's BUFFERS table: the firmware's buffers and their default sizes.
+BUFFERS = [("nats_socket_rx", 2048), ("nats_socket_tx", 2048), ("nats_rx", 4096), ("nats_tx", 512),
+           ("http_socket_rx", 1024), ("http_socket_tx", 1024), ("http_work", 1024),
+           ("envelope_text", 4096)]
 STARTED = time.time()
 
 
@@ -243,6 +249,62 @@ def inner():
     log("ok")
 
 
+def build(env):
+    """Builds the firmware (outside the namespace: cargo may need the registry)."""
+    subprocess.run(["cargo", "build", "--release", "--locked", "--features", "mps2-an386"],
+                   cwd=HERE, env=env, check=True)
+
+
+def run_in_namespace(env, quiet=False):
+    """Runs the scenario in a network namespace of its own; returns its exit status."""
+    env = dict(env, NATSBRIDGE_QEMU_IN_NETNS="1")
+    setup = "ip link set lo up && ip addr add %s/32 dev lo && exec %s %s" % (
+        HOST, sys.executable, os.path.abspath(__file__))
+    output = subprocess.DEVNULL if quiet else None
+    try:
+        return subprocess.run(["unshare", "-n", "sh", "-c", setup], env=env, stdout=output,
+                              stderr=output).returncode
+    except OSError as error:
+        raise SystemExit("qemu_scenario FAILED: cannot run unshare -n (%s): it needs root" % error)
+
+
+def smallest(env):
+    """For each buffer in turn (the others at their defaults), the smallest size in 64-byte
+    steps with which the whole scenario passes: halving from the default, then bisecting."""
+    env = dict(env, NATSBRIDGE_QEMU_STEP_TIMEOUT="20")
+
+    def passes(name, size):
+        trial = dict(env, NATSBRIDGE_FW_BUFFERS="%s=%d" % (name, size))
+        subprocess.run(["cargo", "build", "--release", "--locked", "--quiet", "--features",
+                        "mps2-an386"], cwd=HERE, env=trial, check=True)
+        ok = run_in_namespace(trial, quiet=True) == 0
+        log("%s = %d: %s" % (name, size, "passes" if ok else "fails"))
+        return ok
+
+    results = []
+    for name, default in BUFFERS:
+        good, bad = default, None
+        while good // 2 >= 64 and bad is None:
+            if passes(name, good // 2):
+                good //= 2
+            else:
+                bad = good // 2
+        bad = bad if bad is not None else 0
+        while good - bad > 64:
+            middle = (good + bad) // 2 // 64 * 64
+            if middle <= bad or middle >= good:
+                break
+            if passes(name, middle):
+                good = middle
+            else:
+                bad = middle
+        results.append((name, default, good))
+    print("| buffer | default | smallest that passes (64-byte steps) |")
+    print("|---|---|---|")
+    for name, default, good in results:
+        print("| `%s` | %d | %d |" % (name, default, good))
+
+
 def main():
     if os.environ.get("NATSBRIDGE_QEMU_IN_NETNS") == "1":
         inner()
@@ -256,18 +318,13 @@ def main():
                          "`cargo build -p natsbridge`, or set NATSBRIDGE_CLI)" % CLI)
     env = dict(os.environ, NATSBRIDGE_QEMU_NATS_PORT=str(free_port()),
                NATSBRIDGE_QEMU_FILES_PORT=str(free_port()))
-    # Built outside the namespace: cargo may need the registry.
-    subprocess.run(["cargo", "build", "--release", "--locked", "--features", "mps2-an386"],
-                   cwd=HERE, env=env, check=True)
+    if sys.argv[1:] == ["--smallest"]:
+        smallest(env)
+        return
+    build(env)
     log("firmware built for NATS at %s:%s, files at %s:%s" % (
         HOST, env["NATSBRIDGE_QEMU_NATS_PORT"], HOST, env["NATSBRIDGE_QEMU_FILES_PORT"]))
-    env["NATSBRIDGE_QEMU_IN_NETNS"] = "1"
-    setup = "ip link set lo up && ip addr add %s/32 dev lo && exec %s %s" % (
-        HOST, sys.executable, os.path.abspath(__file__))
-    try:
-        code = subprocess.run(["unshare", "-n", "sh", "-c", setup], env=env).returncode
-    except OSError as error:
-        raise SystemExit("qemu_scenario FAILED: cannot run unshare -n (%s): it needs root" % error)
+    code = run_in_namespace(env)
     if code != 0:
         raise SystemExit("qemu_scenario FAILED (exit %d)" % code)
 

@@ -78,16 +78,20 @@ const FILE_SERVER: &str = env!("NATSBRIDGE_QEMU_FILE_SERVER");
 const COMMANDS: &str = "device.commands";
 const STATUS: &str = "device.status";
 
+// The buffer sizes: `NATS_SOCKET_RX` and the rest, from build.rs's table (its defaults, or
+// `NATSBRIDGE_FW_BUFFERS` at build time).
+include!(concat!(env!("OUT_DIR"), "/buffers.rs"));
+
 /// Every buffer the firmware uses, in one static block (see the README's sizing table).
 struct Memory {
-    nats_socket_rx: [u8; 2048],
-    nats_socket_tx: [u8; 2048],
-    nats_rx: [u8; 4096],
-    nats_tx: [u8; 512],
-    http_socket_rx: [u8; 1024],
-    http_socket_tx: [u8; 1024],
-    http_work: [u8; 1024],
-    envelope_text: [u8; 4096],
+    nats_socket_rx: [u8; NATS_SOCKET_RX],
+    nats_socket_tx: [u8; NATS_SOCKET_TX],
+    nats_rx: [u8; NATS_RX],
+    nats_tx: [u8; NATS_TX],
+    http_socket_rx: [u8; HTTP_SOCKET_RX],
+    http_socket_tx: [u8; HTTP_SOCKET_TX],
+    http_work: [u8; HTTP_WORK],
+    envelope_text: [u8; ENVELOPE_TEXT],
     envelope: MessageEnvelope,
 }
 
@@ -104,14 +108,14 @@ fn main() -> ! {
     let resources = RESOURCES.init(StackResources::new());
     let (stack, runner) = embassy_net::new(board.driver, config, resources, board.seed);
     let memory = MEMORY.init_with(|| Memory {
-        nats_socket_rx: [0; 2048],
-        nats_socket_tx: [0; 2048],
-        nats_rx: [0; 4096],
-        nats_tx: [0; 512],
-        http_socket_rx: [0; 1024],
-        http_socket_tx: [0; 1024],
-        http_work: [0; 1024],
-        envelope_text: [0; 4096],
+        nats_socket_rx: [0; NATS_SOCKET_RX],
+        nats_socket_tx: [0; NATS_SOCKET_TX],
+        nats_rx: [0; NATS_RX],
+        nats_tx: [0; NATS_TX],
+        http_socket_rx: [0; HTTP_SOCKET_RX],
+        http_socket_tx: [0; HTTP_SOCKET_TX],
+        http_work: [0; HTTP_WORK],
+        envelope_text: [0; ENVELOPE_TEXT],
         envelope: MessageEnvelope::default(),
     });
     EXECUTOR.init(Executor::new()).run(|spawner: Spawner| {
