@@ -27,6 +27,25 @@ pub trait Connector {
     -> Result<Self::Connection<'_>, Self::Error>;
 }
 
+/// A borrowed connector connects as the connector does: one connector can serve uploads
+/// ([`HttpUploader`](crate::smart::HttpUploader)) and downloads
+/// ([`Links`](crate::smart::Links)) in turn.
+impl<C: Connector> Connector for &mut C {
+    type Connection<'c>
+        = C::Connection<'c>
+    where
+        Self: 'c;
+    type Error = C::Error;
+
+    async fn connect(
+        &mut self,
+        host: &str,
+        port: u16,
+    ) -> Result<Self::Connection<'_>, Self::Error> {
+        (**self).connect(host, port).await
+    }
+}
+
 /// Why an HTTP exchange failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HttpError {

@@ -7,6 +7,10 @@
 //!    embassy-rp do), enable it and delete [`SysTickTime`]; otherwise keep it and pass your
 //!    core clock to [`start_time`].
 //! 3. [`random`]: read your chip's hardware RNG (ids and retry jitter need real randomness).
+//!
+//! Also here, per board: [`capture`] (the data a status carries: a camera frame, a sensor
+//! log), [`shutdown`] and [`panicked`] (a real board resets; the QEMU port exits through
+//! semihosting with a status its test checks).
 
 use core::cell::{Cell, RefCell};
 use core::sync::atomic::{AtomicBool, AtomicUsize};
@@ -171,6 +175,136 @@ fn SysTick() {
 }
 
 static RANDOM_STATE: Mutex<Cell<u32>> = Mutex::new(Cell::new(0x9e37_79b9));
+
+/// The board's capture: none on the example board (a real firmware returns its sensor data).
+#[cfg(not(feature = "mps2-an386"))]
+pub fn capture() -> &'static [u8] {
+    &[]
+}
+
+/// The QEMU port's capture: [`CAPTURE_BYTES`] of a fixed pattern (byte `i` is bits 13..20 of
+/// `i * 2654435761` in 32 bits), which its test recomputes to check the upload.
+#[cfg(feature = "mps2-an386")]
+pub fn capture() -> &'static [u8] {
+    &CAPTURE
+}
+
+/// The size of the QEMU port's capture: well over what travels direct, not a power of two.
+#[cfg(feature = "mps2-an386")]
+pub const CAPTURE_BYTES: usize = 65_539;
+
+#[cfg(feature = "mps2-an386")]
+static CAPTURE: [u8; CAPTURE_BYTES] = {
+    let mut bytes = [0u8; CAPTURE_BYTES];
+    let mut i = 0;
+    while i < CAPTURE_BYTES {
+        bytes[i] = ((i as u32).wrapping_mul(2_654_435_761) >> 13) as u8;
+        i += 1;
+    }
+    bytes
+};
+
+/// Ends the firmware on request (`msg_purpose` `shutdown`): a real board resets.
+#[cfg(not(feature = "mps2-an386"))]
+pub fn shutdown() -> ! {
+    cortex_m::peripheral::SCB::sys_reset()
+}
+
+/// Ends the firmware on request: QEMU prints the stack's high-water mark and exits with
+/// status 0 (semihosting).
+#[cfg(feature = "mps2-an386")]
+pub fn shutdown() -> ! {
+    let (used, size) = stack::high_water();
+    cortex_m_semihosting::hprintln!("stack high-water mark: {} of {} bytes", used, size);
+    cortex_m_semihosting::debug::exit(cortex_m_semihosting::debug::EXIT_SUCCESS);
+    loop {
+        cortex_m::asm::wfi();
+    }
+}
+
+/// A panic: a real board waits for its watchdog (or a debugger).
+#[cfg(not(feature = "mps2-an386"))]
+pub fn panicked(_: &core::panic::PanicInfo) -> ! {
+    loop {
+        cortex_m::asm::wfi();
+    }
+}
+
+/// A panic: QEMU prints it and exits with status 1 (semihosting), so a test sees a failure,
+/// not a hang.
+#[cfg(feature = "mps2-an386")]
+pub fn panicked(info: &core::panic::PanicInfo) -> ! {
+    cortex_m_semihosting::hprintln!("firmware panicked: {}", info);
+    cortex_m_semihosting::debug::exit(cortex_m_semihosting::debug::EXIT_FAILURE);
+    loop {
+        cortex_m::asm::wfi();
+    }
+}
+
+/// Fills the free stack with a pattern, first thing at boot, so that [`shutdown`] can report
+/// how deep the stack ever went (the QEMU port; a real board measures with its debugger).
+pub fn paint_stack() {
+    #[cfg(feature = "mps2-an386")]
+    stack::paint();
+}
+
+/// The stack measured by painting: cortex-m-rt's stack runs down from `_stack_start` (the end
+/// of RAM) to `_stack_end` (the end of static data).
+#[cfg(feature = "mps2-an386")]
+mod stack {
+    const PAINT: u32 = 0x5aa5_c33c;
+
+    unsafe extern "C" {
+        static mut _stack_end: u32;
+        static _stack_start: u32;
+    }
+
+    fn bounds() -> (*mut u32, usize) {
+        let bottom = &raw mut _stack_end;
+        let top = &raw const _stack_start as usize;
+        (bottom, top)
+    }
+
+    /// Paints from the bottom of the stack to just below the current stack pointer.
+    pub fn paint() {
+        let (bottom, _) = bounds();
+        let sp = cortex_m::register::msp::read() as usize;
+        let mut word = bottom;
+        // 64 bytes of margin below the live frame.
+        while (word as usize) + 64 < sp {
+            // Safety: between the end of static data and the live stack frame, nothing is in
+            // use this early at boot; volatile keeps the writes.
+            unsafe { core::ptr::write_volatile(word, PAINT) };
+            word = word.wrapping_add(1);
+        }
+    }
+
+    /// (bytes of stack ever used, bytes of stack there are).
+    pub fn high_water() -> (usize, usize) {
+        let (bottom, top) = bounds();
+        let mut word = bottom;
+        // Safety: reads of the RAM between the end of static data and the stack pointer.
+        while (word as usize) < top && unsafe { core::ptr::read_volatile(word) } == PAINT {
+            word = word.wrapping_add(1);
+        }
+        (top - word as usize, top - bottom as usize)
+    }
+}
+
+/// Mixes a value that differs from boot to boot into [`random`]'s state (the QEMU port has
+/// no RNG: the SysTick count when the network came up, which follows the host's clock).
+pub fn stir_random(entropy: u32) {
+    critical_section::with(|cs| {
+        let state = RANDOM_STATE.borrow(cs);
+        let mixed = state.get() ^ entropy.wrapping_mul(0x85eb_ca6b);
+        state.set(if mixed == 0 { 0x9e37_79b9 } else { mixed });
+    });
+}
+
+/// The SysTick counter (counts down at the core clock between millisecond ticks).
+pub fn systick_now() -> u32 {
+    cortex_m::peripheral::SYST::get_current()
+}
 
 /// A random number. This port has no RNG and uses a xorshift generator: replace it with
 /// your chip's hardware RNG.
