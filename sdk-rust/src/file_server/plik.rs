@@ -4,10 +4,11 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use futures_util::{Stream, StreamExt};
+use futures_util::Stream;
 use hyper::StatusCode;
 use serde_json::json;
 
@@ -162,17 +163,39 @@ where
     E: Into<Box<dyn std::error::Error + Send + Sync>> + 'static,
 {
     // multer keeps what it has not handed out yet (a preamble, part headers, a body with no
-    // boundary at all) in memory: refuse once that passes the overhead, whatever the limit.
-    let handed_out = Arc::new(AtomicU64::new(0));
-    let read = AtomicU64::new(0);
-    let counted = Arc::clone(&handed_out);
-    let body = body.map(move |chunk| {
-        let chunk = chunk.map_err(Into::<BoxError>::into)?;
-        let before = read.fetch_add(chunk.len() as u64, Ordering::Relaxed);
-        if before.saturating_sub(counted.load(Ordering::Relaxed)) > MULTIPART_OVERHEAD_BYTES {
-            return Err(Box::new(OverheadExceeded) as BoxError);
+    // boundary at all) in memory, and reads all the body that is ready before handing any of
+    // it out. So it reads at most MULTIPART_OVERHEAD_BYTES ahead of what it handed out of the
+    // file part. At that bound the body is not ready (backpressure: multer parses what it
+    // holds); if multer then hands out nothing, what it holds is overhead, and is refused.
+    let ahead = Arc::new(ReadAhead::default());
+    let counted = Arc::clone(&ahead);
+    let mut body = Box::pin(body);
+    let mut progress_at_bound = None;
+    let body = futures_util::stream::poll_fn(move |cx| {
+        let held = counted
+            .read
+            .load(Ordering::Relaxed)
+            .saturating_sub(counted.handed_out.load(Ordering::Relaxed));
+        if held > MULTIPART_OVERHEAD_BYTES {
+            let progress = counted.progress.load(Ordering::Relaxed);
+            if progress_at_bound == Some(progress) {
+                return Poll::Ready(Some(Err(Box::new(OverheadExceeded) as BoxError)));
+            }
+            progress_at_bound = Some(progress);
+            // Polled again at once, after multer has parsed its buffer.
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
         }
-        Ok(chunk)
+        progress_at_bound = None;
+        body.as_mut().poll_next(cx).map(|next| {
+            next.map(|chunk| {
+                let chunk = chunk.map_err(Into::<BoxError>::into)?;
+                counted
+                    .read
+                    .fetch_add(chunk.len() as u64, Ordering::Relaxed);
+                Ok(chunk)
+            })
+        })
     });
     let mut constraints = multer::Constraints::new();
     if let Some(limit) = max_upload_bytes {
@@ -182,6 +205,7 @@ where
     let mut multipart = multer::Multipart::with_constraints(body, boundary, constraints);
     let mut stored = None;
     while let Some(mut field) = multipart.next_field().await.map_err(multipart_refusal)? {
+        ahead.progress.fetch_add(1, Ordering::Relaxed);
         if field.name() != Some("file") {
             continue; // other form fields are read past and ignored
         }
@@ -198,7 +222,10 @@ where
         paths::file_name(&file_name).map_err(|e| Refusal::bad_request(format!("filename: {e}")))?;
         let mut upload = store.start_upload().await?.with_limit(max_upload_bytes);
         while let Some(chunk) = field.chunk().await.map_err(multipart_refusal)? {
-            handed_out.fetch_add(chunk.len() as u64, Ordering::Relaxed);
+            ahead
+                .handed_out
+                .fetch_add(chunk.len() as u64, Ordering::Relaxed);
+            ahead.progress.fetch_add(1, Ordering::Relaxed);
             match upload.write(&chunk).await {
                 Ok(()) => {}
                 Err(WriteError::TooLarge { limit }) => {
@@ -250,6 +277,17 @@ pub fn too_large(what: &str, limit: u64) -> Refusal {
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
+/// How far multer has read ahead of what it handed out of the file part.
+#[derive(Debug, Default)]
+struct ReadAhead {
+    /// Body bytes read from the connection.
+    read: AtomicU64,
+    /// File-part bytes multer handed out.
+    handed_out: AtomicU64,
+    /// Fields and chunks multer handed out: unchanged across a wait at the bound means stuck.
+    progress: AtomicU64,
+}
+
 /// The multipart body held more than [`MULTIPART_OVERHEAD_BYTES`] outside its file part.
 #[derive(Debug)]
 struct OverheadExceeded;
@@ -284,6 +322,72 @@ fn multipart_refusal(error: multer::Error) -> Refusal {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A `multipart/form-data` body holding `file` as the part `file`, in `piece`-byte chunks.
+    fn form(file: &[u8], piece: usize) -> Vec<Result<Bytes, std::io::Error>> {
+        let mut body = b"--b0undary\r\nContent-Disposition: form-data; name=\"file\"; \
+                         filename=\"big.bin\"\r\n\r\n"
+            .to_vec();
+        body.extend_from_slice(file);
+        body.extend_from_slice(b"\r\n--b0undary--\r\n");
+        body.chunks(piece)
+            .map(|chunk| Ok(Bytes::copy_from_slice(chunk)))
+            .collect()
+    }
+
+    /// A client faster than the server: every chunk is ready at once, and multer reads all
+    /// that is ready before handing any out. The read-ahead bound must wait, not refuse.
+    #[tokio::test]
+    async fn a_fast_large_upload_is_stored_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let file: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
+        let body = futures_util::stream::iter(form(&file, 16 * 1024));
+        let answer = receive_file(&store, "up", "b0undary".into(), body, None)
+            .await
+            .unwrap_or_else(|refusal| panic!("refused: {}", refusal.message));
+        assert_eq!(answer["fileSize"], 3_000_000);
+        let id = answer["id"].as_str().unwrap();
+        let stored = std::fs::read(
+            dir.path()
+                .join(PLIK_FOLDER)
+                .join("up")
+                .join(id)
+                .join("big.bin"),
+        )
+        .unwrap();
+        assert!(stored == file, "the stored file differs from the upload");
+    }
+
+    /// Outside the file part the bound still refuses: a preamble with no boundary in it.
+    #[tokio::test]
+    async fn a_body_without_a_boundary_is_refused_at_the_overhead() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let chunks: Vec<Result<Bytes, std::io::Error>> = (0..64)
+            .map(|_| Ok(Bytes::from(vec![b'x'; 16 * 1024])))
+            .collect();
+        let refusal = receive_file(
+            &store,
+            "up",
+            "b0undary".into(),
+            futures_util::stream::iter(chunks),
+            None,
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(
+            refusal.status,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "{}",
+            refusal.message
+        );
+        assert!(
+            refusal.message.contains("outside its file part"),
+            "{}",
+            refusal.message
+        );
+    }
 
     #[test]
     fn secrets_compare_by_content() {
