@@ -138,7 +138,12 @@ async fn next<'c, T: Read + Write>(client: &'c mut Client<'_, T>) -> Result<Even
 async fn next_envelope<T: Read + Write>(
     client: &mut Client<'_, T>,
 ) -> Result<(Box<MessageEnvelope>, String), String> {
-    match next(client).await? {
+    envelope_of(next(client).await?)
+}
+
+/// The envelope an event carries and the NATS reply subject it came with.
+fn envelope_of(event: Event<'_>) -> Result<(Box<MessageEnvelope>, String), String> {
+    match event {
         Event::Message(m) => {
             let envelope = MessageEnvelope::decode(m.payload).map_err(|e| e.to_string())?;
             Ok((
@@ -325,7 +330,10 @@ pub async fn run<N: Network>(net: &mut N, args: &[String]) -> Result<(), String>
             subscribe_confirmed(&mut client, subject).await?;
             print(&json!({"ready": true}));
             for _ in 0..count {
-                match next_envelope(&mut client).await {
+                // A lost connection ends the agent (this client has no reconnect of its own;
+                // the soak starts it again); a bad message is a line and it goes on.
+                let event = next(&mut client).await?;
+                match envelope_of(event) {
                     Ok((envelope, _)) => print(&received_line(net, &envelope).await),
                     Err(e) => print(&json!({"error": e})),
                 }
