@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::NATS_SERVER_INSTALL;
-use crate::process::{ChildGuard, free_port, program, stop_server};
+use crate::process::{ChildGuard, STARTUP_LIMIT, free_port, program, stop_server};
 
 /// Options for a [`NatsServer`]; start it with [`NatsServerBuilder::start`].
 #[derive(Debug, Clone)]
@@ -56,16 +56,24 @@ impl NatsServerBuilder {
     /// start; the test then fails loudly.
     pub fn start(self) -> NatsServer {
         let dir = tempfile::tempdir().expect("a temporary folder for nats-server");
-        let port = free_port();
         let config = dir.path().join("nats.conf");
-        std::fs::write(&config, self.config(port, dir.path())).expect("writing nats.conf");
         let mut server = NatsServer {
-            port,
+            port: 0,
             config,
             guard: None,
             _dir: dir,
         };
-        server.launch();
+        // A port free a moment ago can be taken before the server binds it: then another port.
+        for attempt in 1.. {
+            server.port = free_port();
+            std::fs::write(&server.config, self.config(server.port, server._dir.path()))
+                .expect("writing nats.conf");
+            match server.try_launch() {
+                Ok(()) => break,
+                Err(log) if attempt < 5 && log.contains("address already in use") => continue,
+                Err(log) => panic!("{log}"),
+            }
+        }
         server
     }
 
@@ -154,11 +162,19 @@ impl NatsServer {
     }
 
     fn launch(&mut self) {
+        self.try_launch().unwrap_or_else(|log| panic!("{log}"));
+    }
+
+    /// Starts the server and waits until it says it is ready: a connection to the port alone
+    /// could reach another test's server that holds it. `Err` with the log when it exits.
+    fn try_launch(&mut self) -> Result<(), String> {
         let mut command = Command::new(program("nats-server"));
         command.arg("-c").arg(&self.config);
         let log = self.log_path();
         let mut guard = ChildGuard::spawn(command, "nats-server", &log, NATS_SERVER_INSTALL);
+        guard.wait_for_line_containing("Server is ready", &log, STARTUP_LIMIT)?;
         guard.wait_for_port(self.port, &log);
         self.guard = Some(guard);
+        Ok(())
     }
 }

@@ -7,7 +7,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// How long a server may take to accept its first connection before the test fails.
-const STARTUP_LIMIT: Duration = Duration::from_secs(20);
+pub(crate) const STARTUP_LIMIT: Duration = Duration::from_secs(20);
 
 /// The program to run for `name`: `name` itself when it is on `PATH`, else the file of that
 /// name in the scripts folder of `python3` (pip's console scripts, which pyenv and user
@@ -40,13 +40,39 @@ pub fn program(name: &str) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// A loopback port that was free a moment ago (the OS picked it for a listener that is
-/// closed again before this returns).
+/// A loopback port that was free a moment ago, from below the kernel's ephemeral range: the
+/// OS hands ports of that range to every outgoing connection (and to `bind(0)`), so a port
+/// taken from it can be in use by a client socket, or picked again by another test, before
+/// the server binds it. Below it only other tests' servers pick, at random.
 pub fn free_port() -> u16 {
+    let ephemeral_low = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|range| range.split_whitespace().next()?.parse::<u16>().ok())
+        .unwrap_or(32768);
+    const LOWEST: u16 = 10_000;
+    if ephemeral_low > LOWEST + 1_000 {
+        for _ in 0..200 {
+            let port = LOWEST + (random_u64() % u64::from(ephemeral_low - LOWEST)) as u16;
+            if TcpListener::bind((Ipv4Addr::LOCALHOST, port)).is_ok() {
+                return port;
+            }
+        }
+    }
     TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
         .and_then(|listener| listener.local_addr())
         .map(|addr| addr.port())
         .expect("binding 127.0.0.1:0 to find a free port")
+}
+
+/// A random number from the standard library's per-process hash keys and a counter.
+fn random_u64() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+    hasher.write_u32(std::process::id());
+    hasher.finish()
 }
 
 /// A running child process, killed and reaped on drop.
@@ -113,27 +139,53 @@ impl ChildGuard {
         log: &Path,
         limit: Duration,
     ) -> String {
+        self.wait_for_line(&format!("a line starting {prefix:?}"), log, limit, |line| {
+            line.strip_prefix(prefix).map(str::to_owned)
+        })
+        .unwrap_or_else(|text| panic!("{text}"))
+    }
+
+    /// Waits until the child's `log` has a line holding `needle`. `Err` with the log when the
+    /// child exits first (a server that could not bind its port, for one); panics when `limit`
+    /// passes.
+    pub(crate) fn wait_for_line_containing(
+        &mut self,
+        needle: &str,
+        log: &Path,
+        limit: Duration,
+    ) -> Result<(), String> {
+        self.wait_for_line(&format!("{needle:?}"), log, limit, |line| {
+            line.contains(needle).then_some(String::new())
+        })
+        .map(drop)
+    }
+
+    fn wait_for_line(
+        &mut self,
+        what: &str,
+        log: &Path,
+        limit: Duration,
+        matches: impl Fn(&str) -> Option<String>,
+    ) -> Result<String, String> {
         let started = Instant::now();
         loop {
             let text = std::fs::read_to_string(log).unwrap_or_default();
             // Only whole lines: the child may be halfway through writing one.
             let whole_lines = text.rsplit_once('\n').map_or("", |(lines, _)| lines);
-            if let Some(rest) = whole_lines
-                .lines()
-                .find_map(|line| line.strip_prefix(prefix))
-            {
-                return rest.to_owned();
+            if let Some(found) = whole_lines.lines().find_map(&matches) {
+                return Ok(found);
             }
             let child = self.child.as_mut().expect("a running child");
             if let Ok(Some(status)) = child.try_wait() {
-                panic!(
-                    "{} exited with {status} before printing {prefix:?}:\n{text}",
+                let text = std::fs::read_to_string(log).unwrap_or_default();
+                return Err(format!(
+                    "{} exited with {status} before printing {what}:\n{text}",
                     self.what
-                );
+                ));
             }
             assert!(
                 started.elapsed() < limit,
-                "{} did not print {prefix:?} within {limit:?}:\n{text}",
+                "{} did not print {what} within {limit:?}:\n{text}",
                 self.what
             );
             std::thread::sleep(Duration::from_millis(20));
