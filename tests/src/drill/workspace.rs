@@ -193,9 +193,15 @@ pub fn prepare(variant: &Variant) -> Result<Built, String> {
             variant.name
         ),
         || {
+            let firmware = ws.join("sdk-embedded/firmware");
+            let target = drill_dir().join("firmware-target");
+            // The firmware is a workspace of its own: on a fresh machine nothing before the
+            // drill has downloaded its dependencies (cortex-m-rt, ...), so fetch them first
+            // (a no-op once they are in cargo's cache); the build itself stays offline.
+            cargo(&firmware, &target, &["fetch", "--quiet", "--locked"])?;
             cargo(
-                &ws.join("sdk-embedded/firmware"),
-                &drill_dir().join("firmware-target"),
+                &firmware,
+                &target,
                 &["build", "--release", "--quiet", "--offline", "--locked"],
             )
         },
