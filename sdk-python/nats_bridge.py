@@ -3279,14 +3279,17 @@ class MessageEnvelope(_Struct):
       sender_id (str, default ""; also read from senderId): UUID v4 of the sending
           client, fixed for the life of the client or process.
       receiver_name (str, default ""; also read from receiverName): Name of the intended
-          receiver; empty means broadcast.
+          receiver; empty means broadcast. A reply takes the request's sender_name when
+          the caller gives none.
       receiver_id (str, default ""; also read from receiverId): Identifier of the
-          intended receiver; empty means any.
+          intended receiver; empty means any. A reply takes the request's sender_id when
+          the caller gives none.
       reply_to (str, default ""; also read from replyTo): Subject to send a reply to;
           empty means no reply is expected. A sender also uses it as the NATS reply
           subject of the publish.
       reply_to_msg_id (str, default ""; also read from replyToMsgId): msg_id of the
-          message this one answers; empty when it answers none.
+          message this one answers; empty when it answers none. A reply takes the
+          request's msg_id when the caller gives none.
       broker_url (str, default ""; also read from brokerURL, BrokerURL): NATS URL the
           sender was connected to.
       metadata (dict, default {}; also read from note): Free-form application data about

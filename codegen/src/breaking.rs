@@ -207,6 +207,8 @@ rules! {
     TypeRemoved => "TYPE_REMOVED",
     /// What a sender fills in changed (`x-sender-fills`).
     SenderFillChanged => "SENDER_FILL_CHANGED",
+    /// What a reply takes from its request changed (`x-reply-fills`).
+    ReplyFillChanged => "REPLY_FILL_CHANGED",
     /// A contract constant (`x-constants`) changed or is gone.
     ConstantChanged => "CONSTANT_CHANGED",
     /// A contract constant is new.
@@ -503,6 +505,23 @@ impl Check<'_> {
                     format!("receivers now also read \"{alias}\""),
                 );
             }
+        }
+        if old.reply_fill != new.reply_fill {
+            self.push(
+                Rule::ReplyFillChanged,
+                path.to_string(),
+                Impact::safe(),
+                format!(
+                    "a reply now fills \"{}\" with {} (was {})",
+                    new.name,
+                    new.reply_fill
+                        .as_deref()
+                        .map_or("the default".to_string(), |f| format!("the request's {f}")),
+                    old.reply_fill
+                        .as_deref()
+                        .map_or("the default".to_string(), |f| format!("the request's {f}")),
+                ),
+            );
         }
         if old.sender_fill != new.sender_fill {
             let api = old.settable() != new.settable();

@@ -95,6 +95,9 @@ pub struct Field {
     /// What a sender puts here when the caller gives nothing (`x-sender-fills`); `None` means
     /// the caller's value, or the default.
     pub sender_fill: Option<SenderFill>,
+    /// The envelope field of a request whose value a reply takes here when the caller leaves
+    /// this one unset (`x-reply-fills`): `receiver_name` takes the request's `sender_name`.
+    pub reply_fill: Option<String>,
 }
 
 impl Field {

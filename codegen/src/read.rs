@@ -62,6 +62,7 @@ const PROPERTY_KEYWORDS: &[&str] = &[
     "x-aliases",
     "x-max-bytes",
     "x-sender-fills",
+    "x-reply-fills",
 ];
 /// Keywords allowed on the `items` of an array.
 const ITEM_KEYWORDS: &[&str] = &[
@@ -339,11 +340,41 @@ impl Reader<'_> {
             }
             fields.push(field);
         }
+        self.reply_fills(&fields, pointer)?;
         Ok(Struct {
             name,
             description,
             fields,
         })
+    }
+
+    /// `x-reply-fills` belongs on the envelope (the root) and names one of its string fields
+    /// that every message carries.
+    fn reply_fills(&self, fields: &[Field], pointer: &str) -> Result<()> {
+        for field in fields {
+            let Some(source) = &field.reply_fill else {
+                continue;
+            };
+            let at = format!("{pointer}/properties/{}/x-reply-fills", field.name);
+            if !pointer.is_empty() {
+                return Err(self.error(&at, "only the envelope's own fields are filled by a reply"));
+            }
+            match fields.iter().find(|f| f.name == *source) {
+                Some(f) if matches!(f.ty, FieldType::String { .. }) && !f.optional => {}
+                Some(_) => {
+                    return Err(self.error(
+                        &at,
+                        format!("\"{source}\" must be a string every message carries (required or with a default)"),
+                    ));
+                }
+                None => {
+                    return Err(
+                        self.error(&at, format!("\"{source}\" is not a field of the envelope"))
+                    );
+                }
+            }
+        }
+        Ok(())
     }
 
     fn required<'v>(
@@ -423,6 +454,31 @@ impl Reader<'_> {
                 Some(fill)
             }
         };
+        let reply_fill = match obj.get("x-reply-fills") {
+            None => None,
+            Some(value) => {
+                let fill_pointer = format!("{pointer}/x-reply-fills");
+                let source = value.as_str().ok_or_else(|| {
+                    self.error(&fill_pointer, "must name a field of the request (a string)")
+                })?;
+                if !matches!(ty, FieldType::String { constant: None, .. }) {
+                    return Err(self.error(&fill_pointer, "only a string can be filled this way"));
+                }
+                if required && default.is_none() && sender_fill.is_none() {
+                    return Err(self.error(
+                        &fill_pointer,
+                        "a reply fills only a field the caller may leave unset: give it a default",
+                    ));
+                }
+                if sender_fill == Some(SenderFill::Computed) {
+                    return Err(self.error(
+                        &fill_pointer,
+                        "a computed field is not the caller's to leave unset",
+                    ));
+                }
+                Some(source.to_string())
+            }
+        };
         let optional = !required && default.is_none();
         if let FieldType::String {
             constant: Some(constant),
@@ -444,6 +500,7 @@ impl Reader<'_> {
             default,
             optional,
             sender_fill,
+            reply_fill,
         })
     }
 

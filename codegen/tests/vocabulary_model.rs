@@ -118,6 +118,21 @@ fn what_stays_refused_names_its_path() {
             serde_json::json!({"description": "x", "anyOf": []}),
             "/properties/bad/anyOf",
         ),
+        (
+            "reply fill from no field",
+            serde_json::json!({"description": "x", "type": "string", "default": "", "x-max-bytes": 4, "x-reply-fills": "no_such_field"}),
+            "/properties/bad/x-reply-fills",
+        ),
+        (
+            "reply fill of a number",
+            serde_json::json!({"description": "x", "type": "integer", "minimum": 0, "default": 0, "x-reply-fills": "bad"}),
+            "/properties/bad/x-reply-fills",
+        ),
+        (
+            "reply fill from a field a message may lack",
+            serde_json::json!({"description": "x", "type": "string", "x-max-bytes": 4, "x-reply-fills": "bad"}),
+            "/properties/bad/x-reply-fills",
+        ),
     ];
     for (what, property, pointer) in cases {
         let mut schema = base.clone();

@@ -228,14 +228,17 @@ pub struct MessageEnvelopeFields<'a> {
     pub sender_name: &'a str,
     /// UUID v4 of the sending client, fixed for the life of the client or process.
     pub sender_id: &'a str,
-    /// Name of the intended receiver; empty means broadcast.
+    /// Name of the intended receiver; empty means broadcast. A reply takes the request's
+    /// sender_name when the caller gives none.
     pub receiver_name: &'a str,
-    /// Identifier of the intended receiver; empty means any.
+    /// Identifier of the intended receiver; empty means any. A reply takes the request's sender_id
+    /// when the caller gives none.
     pub receiver_id: &'a str,
     /// Subject to send a reply to; empty means no reply is expected. A sender also uses it as the
     /// NATS reply subject of the publish.
     pub reply_to: &'a str,
-    /// msg_id of the message this one answers; empty when it answers none.
+    /// msg_id of the message this one answers; empty when it answers none. A reply takes the
+    /// request's msg_id when the caller gives none.
     pub reply_to_msg_id: &'a str,
     /// NATS URL the sender was connected to.
     pub broker_url: &'a str,
@@ -417,14 +420,17 @@ pub struct MessageEnvelope {
     pub sender_name: String<64>,
     /// UUID v4 of the sending client, fixed for the life of the client or process.
     pub sender_id: String<64>,
-    /// Name of the intended receiver; empty means broadcast.
+    /// Name of the intended receiver; empty means broadcast. A reply takes the request's
+    /// sender_name when the caller gives none.
     pub receiver_name: String<64>,
-    /// Identifier of the intended receiver; empty means any.
+    /// Identifier of the intended receiver; empty means any. A reply takes the request's sender_id
+    /// when the caller gives none.
     pub receiver_id: String<64>,
     /// Subject to send a reply to; empty means no reply is expected. A sender also uses it as the
     /// NATS reply subject of the publish.
     pub reply_to: String<256>,
-    /// msg_id of the message this one answers; empty when it answers none.
+    /// msg_id of the message this one answers; empty when it answers none. A reply takes the
+    /// request's msg_id when the caller gives none.
     pub reply_to_msg_id: String<64>,
     /// NATS URL the sender was connected to.
     pub broker_url: String<256>,
@@ -1031,14 +1037,17 @@ pub struct MessageEnvelopeView<'a> {
     pub sender_name: JsonStr<'a>,
     /// UUID v4 of the sending client, fixed for the life of the client or process.
     pub sender_id: JsonStr<'a>,
-    /// Name of the intended receiver; empty means broadcast.
+    /// Name of the intended receiver; empty means broadcast. A reply takes the request's
+    /// sender_name when the caller gives none.
     pub receiver_name: JsonStr<'a>,
-    /// Identifier of the intended receiver; empty means any.
+    /// Identifier of the intended receiver; empty means any. A reply takes the request's sender_id
+    /// when the caller gives none.
     pub receiver_id: JsonStr<'a>,
     /// Subject to send a reply to; empty means no reply is expected. A sender also uses it as the
     /// NATS reply subject of the publish.
     pub reply_to: JsonStr<'a>,
-    /// msg_id of the message this one answers; empty when it answers none.
+    /// msg_id of the message this one answers; empty when it answers none. A reply takes the
+    /// request's msg_id when the caller gives none.
     pub reply_to_msg_id: JsonStr<'a>,
     /// NATS URL the sender was connected to.
     pub broker_url: JsonStr<'a>,

@@ -852,9 +852,10 @@ impl Client {
             })
     }
 
-    /// Answers `request`: sends to its `reply_to` (or its NATS reply subject), with
-    /// `reply_to_msg_id` set to its `msg_id`, its correlation id kept, and its sender as the
-    /// receiver.
+    /// Answers `request`: sends to its `reply_to` (or its NATS reply subject), with what the
+    /// schema's `x-reply-fills` take from the request where `options` leave them unset
+    /// ([`EnvelopeFields::fill_reply`](crate::EnvelopeFields::fill_reply)): `reply_to_msg_id`
+    /// its `msg_id`, its correlation id kept, and its sender as the receiver.
     ///
     /// # Errors
     /// [`ErrorKind::InvalidInput`] when the request names no reply subject; the errors of
@@ -884,17 +885,8 @@ impl Client {
         // The subject comes from the request: a hostile one must not reach the wire.
         crate::checks::check_subject("reply_to", &subject)?;
         let mut options = options.clone();
-        let fields = &mut options.fields;
-        fields.reply_to_msg_id = asked.msg_id.clone();
-        if fields.correlation_id.is_none() {
-            fields.correlation_id = Some(asked.correlation_id.clone());
-        }
-        if fields.receiver_name.is_empty() {
-            fields.receiver_name = asked.sender_name.clone();
-        }
-        if fields.receiver_id.is_empty() {
-            fields.receiver_id = asked.sender_id.clone();
-        }
+        // What the reply takes from the request is the schema's (`x-reply-fills`).
+        options.fields.fill_reply(asked);
         self.smartsend(&subject, payloads, &options).await
     }
 

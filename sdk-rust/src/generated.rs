@@ -179,14 +179,17 @@ pub struct MessageEnvelope {
     pub sender_name: String,
     /// UUID v4 of the sending client, fixed for the life of the client or process.
     pub sender_id: String,
-    /// Name of the intended receiver; empty means broadcast.
+    /// Name of the intended receiver; empty means broadcast. A reply takes the request's
+    /// sender_name when the caller gives none.
     pub receiver_name: String,
-    /// Identifier of the intended receiver; empty means any.
+    /// Identifier of the intended receiver; empty means any. A reply takes the request's sender_id
+    /// when the caller gives none.
     pub receiver_id: String,
     /// Subject to send a reply to; empty means no reply is expected. A sender also uses it as the
     /// NATS reply subject of the publish.
     pub reply_to: String,
-    /// msg_id of the message this one answers; empty when it answers none.
+    /// msg_id of the message this one answers; empty when it answers none. A reply takes the
+    /// request's msg_id when the caller gives none.
     pub reply_to_msg_id: String,
     /// NATS URL the sender was connected to.
     pub broker_url: String,
@@ -404,14 +407,17 @@ pub struct EnvelopeFields {
     pub sender_name: String,
     /// UUID v4 of the sending client, fixed for the life of the client or process.
     pub sender_id: Option<String>,
-    /// Name of the intended receiver; empty means broadcast.
+    /// Name of the intended receiver; empty means broadcast. A reply takes the request's
+    /// sender_name when the caller gives none.
     pub receiver_name: String,
-    /// Identifier of the intended receiver; empty means any.
+    /// Identifier of the intended receiver; empty means any. A reply takes the request's sender_id
+    /// when the caller gives none.
     pub receiver_id: String,
     /// Subject to send a reply to; empty means no reply is expected. A sender also uses it as the
     /// NATS reply subject of the publish.
     pub reply_to: String,
-    /// msg_id of the message this one answers; empty when it answers none.
+    /// msg_id of the message this one answers; empty when it answers none. A reply takes the
+    /// request's msg_id when the caller gives none.
     pub reply_to_msg_id: String,
     /// NATS URL the sender was connected to.
     pub broker_url: Option<String>,
@@ -538,6 +544,23 @@ impl EnvelopeFields {
         };
         store().map_err(wire::invalid_input)
     }
+
+    /// Fills what a reply to `asked` takes from it where these fields leave it unset (the
+    /// schema's `x-reply-fills`); [`Client::reply`](crate::Client::reply) calls it.
+    pub fn fill_reply(&mut self, asked: &MessageEnvelope) {
+        if self.correlation_id.is_none() {
+            self.correlation_id = Some(asked.correlation_id.clone());
+        }
+        if self.receiver_name.is_empty() {
+            self.receiver_name = asked.sender_name.clone();
+        }
+        if self.receiver_id.is_empty() {
+            self.receiver_id = asked.sender_id.clone();
+        }
+        if self.reply_to_msg_id.is_empty() {
+            self.reply_to_msg_id = asked.msg_id.clone();
+        }
+    }
     /// The message with these fields, unset sender fills filled from `fills`, and the fields
     /// the sender computes (or that have no default) as given.
     // One argument per such field, as the schema has them.
@@ -614,13 +637,15 @@ impl SendOptions {
         self
     }
 
-    /// Name of the intended receiver; empty means broadcast.
+    /// Name of the intended receiver; empty means broadcast. A reply takes the request's
+    /// sender_name when the caller gives none.
     pub fn receiver_name(mut self, value: impl Into<String>) -> Self {
         self.fields.receiver_name = value.into();
         self
     }
 
-    /// Identifier of the intended receiver; empty means any.
+    /// Identifier of the intended receiver; empty means any. A reply takes the request's sender_id
+    /// when the caller gives none.
     pub fn receiver_id(mut self, value: impl Into<String>) -> Self {
         self.fields.receiver_id = value.into();
         self
@@ -633,7 +658,8 @@ impl SendOptions {
         self
     }
 
-    /// msg_id of the message this one answers; empty when it answers none.
+    /// msg_id of the message this one answers; empty when it answers none. A reply takes the
+    /// request's msg_id when the caller gives none.
     pub fn reply_to_msg_id(mut self, value: impl Into<String>) -> Self {
         self.fields.reply_to_msg_id = value.into();
         self

@@ -291,6 +291,10 @@ async fn request_and_reply_match_by_msg_id_and_keep_the_correlation_id() {
     assert_eq!(reply.envelope, sent_reply);
     assert_eq!(reply.envelope.correlation_id, "conversation-1");
     assert_eq!(reply.envelope.receiver_id, client.sender_id());
+    assert_eq!(
+        reply.envelope.receiver_name, "NATSBridge",
+        "the request's sender_name"
+    );
     assert_eq!(reply.payloads[0].data.as_text(), Some("SHOUT"));
 }
 

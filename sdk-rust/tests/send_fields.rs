@@ -156,3 +156,30 @@ fn fields_set_by_name_are_decoded_and_checked() {
     }
     assert!(!EnvelopeFields::NAMES.contains(&"payloads"));
 }
+
+#[tokio::test]
+async fn a_reply_takes_from_its_request_only_what_the_caller_left_unset() {
+    let asked = compose(
+        EnvelopeComposer::new("nats://h:4222", SENDER),
+        &SendOptions::new()
+            .sender_name("asker")
+            .correlation_id("conversation-9"),
+    )
+    .await;
+    let mut unset = EnvelopeFields::default();
+    unset.fill_reply(&asked);
+    assert_eq!(unset.receiver_name, "asker");
+    assert_eq!(unset.receiver_id, SENDER);
+    assert_eq!(unset.reply_to_msg_id, asked.msg_id);
+    assert_eq!(unset.correlation_id.as_deref(), Some("conversation-9"));
+
+    let mut set = SendOptions::new()
+        .receiver_name("someone-else")
+        .correlation_id("conversation-10")
+        .fields()
+        .clone();
+    set.fill_reply(&asked);
+    assert_eq!(set.receiver_name, "someone-else");
+    assert_eq!(set.correlation_id.as_deref(), Some("conversation-10"));
+    assert_eq!(set.receiver_id, SENDER);
+}

@@ -80,6 +80,10 @@ struct SenderView {
     params: Vec<(String, String)>,
     /// `name: expression` lines building the message.
     build: Vec<String>,
+    /// The envelope's send surface: it has `fill_reply`, whose statements are `reply`.
+    replies: bool,
+    /// One statement per `x-reply-fills` field, reading the request `asked`.
+    reply: Vec<String>,
 }
 
 struct SenderFieldView {
@@ -361,6 +365,7 @@ fn sender_view(s: &Struct, name: &str, builder: &str, prefix: &str) -> SenderVie
     let mut fields = Vec::new();
     let mut params = Vec::new();
     let mut build = Vec::new();
+    let mut reply = Vec::new();
     for field in &s.fields {
         let fname = &field.name;
         if let FieldType::String {
@@ -440,6 +445,21 @@ fn sender_view(s: &Struct, name: &str, builder: &str, prefix: &str) -> SenderVie
                 body: format!("self.fields.{fname} = {};", wrap("value")),
             }],
         };
+        if let Some(source) = &field.reply_fill {
+            reply.push(match (&field.default, stored_type.starts_with("Option<")) {
+                (_, true) => format!(
+                    "if self.{fname}.is_none() {{ self.{fname} = Some(asked.{source}.clone()); }}"
+                ),
+                (Some(DefaultValue::String(text)), false) if text.is_empty() => format!(
+                    "if self.{fname}.is_empty() {{ self.{fname} = asked.{source}.clone(); }}"
+                ),
+                (Some(DefaultValue::String(text)), false) => format!(
+                    "if self.{fname} == {} {{ self.{fname} = asked.{source}.clone(); }}",
+                    rust_str(text)
+                ),
+                (_, false) => unreachable!("the reader refuses x-reply-fills on a non-string"),
+            });
+        }
         let decoded = convert(&field.ty, "at");
         let set_from_json = if field.optional {
             format!(
@@ -466,5 +486,7 @@ fn sender_view(s: &Struct, name: &str, builder: &str, prefix: &str) -> SenderVie
         fields,
         params,
         build,
+        replies: name == "EnvelopeFields",
+        reply,
     }
 }

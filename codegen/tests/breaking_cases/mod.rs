@@ -122,13 +122,13 @@ pub fn cases() -> Vec<Case> {
             name: "default removed (now required)",
             old: nothing,
             new: |s| {
-                envelope_props(s)["receiver_id"]
+                envelope_props(s)["msg_purpose"]
                     .as_object_mut()
                     .unwrap()
                     .remove("default");
             },
             expect: &[
-                "DEFAULT_REMOVED /properties/receiver_id wire+api old->new receivers:std,no_std,python api:std,no_std,python",
+                "DEFAULT_REMOVED /properties/msg_purpose wire+api old->new receivers:std,no_std,python api:std,no_std,python",
             ],
         },
         Case {
@@ -553,8 +553,19 @@ pub fn cases() -> Vec<Case> {
         Case {
             name: "a field becomes computed by the SDK",
             old: nothing,
-            new: |s| envelope_props(s)["receiver_id"]["x-sender-fills"] = json!("computed"),
-            expect: &["SENDER_FILL_CHANGED /properties/receiver_id api api:std,no_std,python"],
+            new: |s| envelope_props(s)["sender_name"]["x-sender-fills"] = json!("computed"),
+            expect: &["SENDER_FILL_CHANGED /properties/sender_name api api:std,no_std,python"],
+        },
+        Case {
+            name: "a reply stops filling a field from its request",
+            old: nothing,
+            new: |s| {
+                envelope_props(s)["receiver_name"]
+                    .as_object_mut()
+                    .unwrap()
+                    .shift_remove("x-reply-fills");
+            },
+            expect: &["REPLY_FILL_CHANGED /properties/receiver_name safe"],
         },
         Case {
             name: "constant changed",
