@@ -322,16 +322,27 @@ fn envelopes() {
         if payload_bytes >= 64 * 1024 {
             let large_from = size.min(64 * 1024);
             let held = |f: &mut dyn FnMut()| large_allocations(large_from, f) as f64;
-            let ours_held = held(&mut || drop(our_decode())) / payload_bytes as f64;
-            let base_held = held(&mut || drop(baseline_decode(&body))) / payload_bytes as f64;
-            note(
-                "B2",
-                &format!(
-                    "decode {case}: buffers of {} or more allocated per received envelope: \
-                     {ours_held:.2} x the payload bytes for natsbridge, {base_held:.2} x for the \
-                     baseline (the body itself, in the socket buffer, is not counted)",
+            let goal = if count == 1 {
+                Goal::AtMost(1.1)
+            } else {
+                Goal::None
+            };
+            Comparison {
+                bench: "B2",
+                case: format!(
+                    "held per received {case} (buffers of {} or more, x the payload; the body \
+                     itself is not counted)",
                     size_name(large_from)
                 ),
+                ours: "natsbridge Client::receive_body".into(),
+                baseline: "serde_json::Value + base64 crate".into(),
+                unit: "x payload",
+                better: Better::Lower,
+                goal,
+            }
+            .run(
+                || held(&mut || drop(our_decode())) / payload_bytes as f64,
+                || held(&mut || drop(baseline_decode(&body))) / payload_bytes as f64,
             );
         }
     }

@@ -687,7 +687,7 @@ impl Client {
     pub async fn receive_body(&self, body: &[u8]) -> Result<Received, Error> {
         self.inner
             .fetcher
-            .receive(MessageEnvelope::from_json(body)?)
+            .receive(MessageEnvelope::from_json_split(body)?)
             .await
     }
 
@@ -828,11 +828,13 @@ impl Client {
                         format!("no responder listens on {subject:?}"),
                     ));
                 }
-                let Ok(envelope) = MessageEnvelope::from_json(&message.payload) else {
+                let Ok(split) = MessageEnvelope::from_json_split(&message.payload) else {
                     continue;
                 };
-                if envelope.reply_to_msg_id == request.msg_id {
-                    return self.smartreceive(&message).await;
+                if split.envelope.reply_to_msg_id == request.msg_id {
+                    let mut received = self.inner.fetcher.receive(split).await?;
+                    received.reply_subject = message.reply.as_ref().map(|r| r.to_string());
+                    return Ok(received);
                 }
             }
             Err(nats_error(
@@ -969,7 +971,7 @@ impl DurableReceiver {
                 )));
             }
         };
-        let outcome = match MessageEnvelope::from_json(&message.payload) {
+        let outcome = match MessageEnvelope::from_json_split(&message.payload) {
             Err(error) => Err((error, AckKind::Term)),
             Ok(envelope) => self
                 .client

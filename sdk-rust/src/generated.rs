@@ -211,65 +211,94 @@ impl<'de> Deserialize<'de> for MessageEnvelope {
 }
 
 impl MessageEnvelope {
+    /// The keys a receiver reads `correlation_id` from: its name first, then its aliases.
+    pub const CORRELATION_ID_KEYS: &'static [&'static str] = &["correlation_id", "correlationId"];
+    /// The keys a receiver reads `msg_id` from: its name first, then its aliases.
+    pub const MSG_ID_KEYS: &'static [&'static str] = &["msg_id", "msgId"];
+    /// The keys a receiver reads `timestamp` from: its name first, then its aliases.
+    pub const TIMESTAMP_KEYS: &'static [&'static str] = &["timestamp"];
+    /// The keys a receiver reads `send_to` from: its name first, then its aliases.
+    pub const SEND_TO_KEYS: &'static [&'static str] = &["send_to", "sendTo"];
+    /// The keys a receiver reads `msg_purpose` from: its name first, then its aliases.
+    pub const MSG_PURPOSE_KEYS: &'static [&'static str] = &["msg_purpose", "msgPurpose"];
+    /// The keys a receiver reads `sender_name` from: its name first, then its aliases.
+    pub const SENDER_NAME_KEYS: &'static [&'static str] = &["sender_name", "senderName"];
+    /// The keys a receiver reads `sender_id` from: its name first, then its aliases.
+    pub const SENDER_ID_KEYS: &'static [&'static str] = &["sender_id", "senderId"];
+    /// The keys a receiver reads `receiver_name` from: its name first, then its aliases.
+    pub const RECEIVER_NAME_KEYS: &'static [&'static str] = &["receiver_name", "receiverName"];
+    /// The keys a receiver reads `receiver_id` from: its name first, then its aliases.
+    pub const RECEIVER_ID_KEYS: &'static [&'static str] = &["receiver_id", "receiverId"];
+    /// The keys a receiver reads `reply_to` from: its name first, then its aliases.
+    pub const REPLY_TO_KEYS: &'static [&'static str] = &["reply_to", "replyTo"];
+    /// The keys a receiver reads `reply_to_msg_id` from: its name first, then its aliases.
+    pub const REPLY_TO_MSG_ID_KEYS: &'static [&'static str] = &["reply_to_msg_id", "replyToMsgId"];
+    /// The keys a receiver reads `broker_url` from: its name first, then its aliases.
+    pub const BROKER_URL_KEYS: &'static [&'static str] = &["broker_url", "brokerURL", "BrokerURL"];
+    /// The keys a receiver reads `metadata` from: its name first, then its aliases.
+    pub const METADATA_KEYS: &'static [&'static str] = &["metadata", "note"];
+    /// The keys a receiver reads `payloads` from: its name first, then its aliases.
+    pub const PAYLOADS_KEYS: &'static [&'static str] = &["payloads"];
+
     /// Decodes a JSON value, applying the schema's aliases and defaults and ignoring unknown
     /// keys; errors name the key at fault relative to `at`. A key wins over its aliases, and an
     /// earlier alias over a later one.
     pub fn from_value(value: Value, at: &At<'_>) -> Result<Self, Error> {
         let mut object = wire::structure(value, at)?;
         Ok(Self {
-            correlation_id: match wire::take(&mut object, &["correlation_id", "correlationId"]) {
+            correlation_id: match wire::take(&mut object, Self::CORRELATION_ID_KEYS) {
                 Some(value) => wire::string(value, &at.key("correlation_id"))?,
                 None => String::new(),
             },
-            msg_id: match wire::take(&mut object, &["msg_id", "msgId"]) {
+            msg_id: match wire::take(&mut object, Self::MSG_ID_KEYS) {
                 Some(value) => wire::string(value, &at.key("msg_id"))?,
                 None => String::new(),
             },
-            timestamp: match wire::take(&mut object, &["timestamp"]) {
+            timestamp: match wire::take(&mut object, Self::TIMESTAMP_KEYS) {
                 Some(value) => wire::string(value, &at.key("timestamp"))?,
                 None => String::new(),
             },
-            send_to: match wire::take(&mut object, &["send_to", "sendTo"]) {
+            send_to: match wire::take(&mut object, Self::SEND_TO_KEYS) {
                 Some(value) => wire::string(value, &at.key("send_to"))?,
                 None => String::new(),
             },
-            msg_purpose: match wire::take(&mut object, &["msg_purpose", "msgPurpose"]) {
+            msg_purpose: match wire::take(&mut object, Self::MSG_PURPOSE_KEYS) {
                 Some(value) => wire::string(value, &at.key("msg_purpose"))?,
                 None => "chat".to_string(),
             },
-            sender_name: match wire::take(&mut object, &["sender_name", "senderName"]) {
+            sender_name: match wire::take(&mut object, Self::SENDER_NAME_KEYS) {
                 Some(value) => wire::string(value, &at.key("sender_name"))?,
                 None => "NATSBridge".to_string(),
             },
-            sender_id: match wire::take(&mut object, &["sender_id", "senderId"]) {
+            sender_id: match wire::take(&mut object, Self::SENDER_ID_KEYS) {
                 Some(value) => wire::string(value, &at.key("sender_id"))?,
                 None => String::new(),
             },
-            receiver_name: match wire::take(&mut object, &["receiver_name", "receiverName"]) {
+            receiver_name: match wire::take(&mut object, Self::RECEIVER_NAME_KEYS) {
                 Some(value) => wire::string(value, &at.key("receiver_name"))?,
                 None => String::new(),
             },
-            receiver_id: match wire::take(&mut object, &["receiver_id", "receiverId"]) {
+            receiver_id: match wire::take(&mut object, Self::RECEIVER_ID_KEYS) {
                 Some(value) => wire::string(value, &at.key("receiver_id"))?,
                 None => String::new(),
             },
-            reply_to: match wire::take(&mut object, &["reply_to", "replyTo"]) {
+            reply_to: match wire::take(&mut object, Self::REPLY_TO_KEYS) {
                 Some(value) => wire::string(value, &at.key("reply_to"))?,
                 None => String::new(),
             },
-            reply_to_msg_id: match wire::take(&mut object, &["reply_to_msg_id", "replyToMsgId"]) {
+            reply_to_msg_id: match wire::take(&mut object, Self::REPLY_TO_MSG_ID_KEYS) {
                 Some(value) => wire::string(value, &at.key("reply_to_msg_id"))?,
                 None => String::new(),
             },
-            broker_url: match wire::take(&mut object, &["broker_url", "brokerURL", "BrokerURL"]) {
+            broker_url: match wire::take(&mut object, Self::BROKER_URL_KEYS) {
                 Some(value) => wire::string(value, &at.key("broker_url"))?,
                 None => String::new(),
             },
-            metadata: match wire::take(&mut object, &["metadata", "note"]) {
+            metadata: match wire::take(&mut object, Self::METADATA_KEYS) {
                 Some(value) => wire::object(value, &at.key("metadata"))?,
                 None => serde_json::Map::new(),
             },
-            payloads: match wire::take(&mut object, &["payloads"]) {
+            payloads: match wire::take(&mut object, Self::PAYLOADS_KEYS) {
                 Some(value) => wire::array(value, &at.key("payloads"), MessagePayload::from_value)?,
                 None => return Err(wire::missing(&at.key("payloads"))),
             },
@@ -319,21 +348,38 @@ impl<'de> Deserialize<'de> for MessagePayload {
 }
 
 impl MessagePayload {
+    /// The keys a receiver reads `id` from: its name first, then its aliases.
+    pub const ID_KEYS: &'static [&'static str] = &["id"];
+    /// The keys a receiver reads `dataname` from: its name first, then its aliases.
+    pub const DATANAME_KEYS: &'static [&'static str] = &["dataname"];
+    /// The keys a receiver reads `payload_type` from: its name first, then its aliases.
+    pub const PAYLOAD_TYPE_KEYS: &'static [&'static str] = &["payload_type", "type"];
+    /// The keys a receiver reads `transport` from: its name first, then its aliases.
+    pub const TRANSPORT_KEYS: &'static [&'static str] = &["transport"];
+    /// The keys a receiver reads `encoding` from: its name first, then its aliases.
+    pub const ENCODING_KEYS: &'static [&'static str] = &["encoding"];
+    /// The keys a receiver reads `size` from: its name first, then its aliases.
+    pub const SIZE_KEYS: &'static [&'static str] = &["size"];
+    /// The keys a receiver reads `data` from: its name first, then its aliases.
+    pub const DATA_KEYS: &'static [&'static str] = &["data"];
+    /// The keys a receiver reads `metadata` from: its name first, then its aliases.
+    pub const METADATA_KEYS: &'static [&'static str] = &["metadata"];
+
     /// Decodes a JSON value, applying the schema's aliases and defaults and ignoring unknown
     /// keys; errors name the key at fault relative to `at`. A key wins over its aliases, and an
     /// earlier alias over a later one.
     pub fn from_value(value: Value, at: &At<'_>) -> Result<Self, Error> {
         let mut object = wire::structure(value, at)?;
         Ok(Self {
-            id: match wire::take(&mut object, &["id"]) {
+            id: match wire::take(&mut object, Self::ID_KEYS) {
                 Some(value) => wire::string(value, &at.key("id"))?,
                 None => String::new(),
             },
-            dataname: match wire::take(&mut object, &["dataname"]) {
+            dataname: match wire::take(&mut object, Self::DATANAME_KEYS) {
                 Some(value) => wire::string(value, &at.key("dataname"))?,
                 None => return Err(wire::missing(&at.key("dataname"))),
             },
-            payload_type: match wire::take(&mut object, &["payload_type", "type"]) {
+            payload_type: match wire::take(&mut object, Self::PAYLOAD_TYPE_KEYS) {
                 Some(value) => wire::enumeration(
                     value,
                     &at.key("payload_type"),
@@ -342,7 +388,7 @@ impl MessagePayload {
                 )?,
                 None => return Err(wire::missing(&at.key("payload_type"))),
             },
-            transport: match wire::take(&mut object, &["transport"]) {
+            transport: match wire::take(&mut object, Self::TRANSPORT_KEYS) {
                 Some(value) => wire::enumeration(
                     value,
                     &at.key("transport"),
@@ -351,7 +397,7 @@ impl MessagePayload {
                 )?,
                 None => return Err(wire::missing(&at.key("transport"))),
             },
-            encoding: match wire::take(&mut object, &["encoding"]) {
+            encoding: match wire::take(&mut object, Self::ENCODING_KEYS) {
                 Some(value) => wire::enumeration(
                     value,
                     &at.key("encoding"),
@@ -360,15 +406,15 @@ impl MessagePayload {
                 )?,
                 None => return Err(wire::missing(&at.key("encoding"))),
             },
-            size: match wire::take(&mut object, &["size"]) {
+            size: match wire::take(&mut object, Self::SIZE_KEYS) {
                 Some(value) => wire::unsigned(value, &at.key("size"))?,
                 None => return Err(wire::missing(&at.key("size"))),
             },
-            data: match wire::take(&mut object, &["data"]) {
+            data: match wire::take(&mut object, Self::DATA_KEYS) {
                 Some(value) => wire::string(value, &at.key("data"))?,
                 None => return Err(wire::missing(&at.key("data"))),
             },
-            metadata: match wire::take(&mut object, &["metadata"]) {
+            metadata: match wire::take(&mut object, Self::METADATA_KEYS) {
                 Some(value) => wire::object(value, &at.key("metadata"))?,
                 None => serde_json::Map::new(),
             },

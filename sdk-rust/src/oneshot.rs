@@ -87,5 +87,7 @@ impl ReceiveOptions {
 /// As [`Client::smartreceive`].
 pub async fn smartreceive(body: &[u8], options: &ReceiveOptions) -> Result<Received, Error> {
     let fetcher = Fetcher::new(options.links.clone(), options.retry, None, None);
-    fetcher.receive(MessageEnvelope::from_json(body)?).await
+    fetcher
+        .receive(MessageEnvelope::from_json_split(body)?)
+        .await
 }

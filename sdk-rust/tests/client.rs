@@ -86,10 +86,23 @@ async fn round_trip(
     let sent = client.smartsend(subject, payloads, options).await.unwrap();
     let received = within("receiving", inbox.next()).await.unwrap().unwrap();
     assert_eq!(
-        received.envelope, sent,
+        received.envelope,
+        as_received(&sent),
         "the receiver sees the envelope that was sent"
     );
     received
+}
+
+/// `sent` as a receiver holds it: a direct payload's data is in `Received::payloads`, its
+/// base64 text not kept in the envelope.
+fn as_received(sent: &natsbridge::MessageEnvelope) -> natsbridge::MessageEnvelope {
+    let mut envelope = sent.clone();
+    for payload in &mut envelope.payloads {
+        if payload.transport == Transport::Direct {
+            payload.data.clear();
+        }
+    }
+    envelope
 }
 
 #[tokio::test]
@@ -288,7 +301,7 @@ async fn request_and_reply_match_by_msg_id_and_keep_the_correlation_id() {
     .await
     .unwrap();
     let sent_reply = serve.await.unwrap();
-    assert_eq!(reply.envelope, sent_reply);
+    assert_eq!(reply.envelope, as_received(&sent_reply));
     assert_eq!(reply.envelope.correlation_id, "conversation-1");
     assert_eq!(reply.envelope.receiver_id, client.sender_id());
     assert_eq!(

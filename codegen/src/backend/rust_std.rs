@@ -55,6 +55,8 @@ struct FieldView {
     rust_type: String,
     /// Every key that may hold the field, canonical first, as a Rust slice literal.
     keys: String,
+    /// The associated const holding `keys` (`DATA_KEYS`), for code that reads the JSON itself.
+    keys_const: String,
     /// Not required and without a default: `Option<T>`, `null` reads as absent.
     optional: bool,
     /// Turns `value: serde_json::Value` into the field's type, with `?`.
@@ -285,6 +287,18 @@ fn struct_view(model: &Model, s: &Struct) -> StructView {
                 attrs,
                 rust_type,
                 keys: format!("&[{keys}]"),
+                keys_const: format!(
+                    "{}_KEYS",
+                    field
+                        .name
+                        .chars()
+                        .map(|c| if c.is_ascii_alphanumeric() {
+                            c.to_ascii_uppercase()
+                        } else {
+                            '_'
+                        })
+                        .collect::<String>()
+                ),
                 optional: field.optional,
                 convert: convert(&field.ty, &at),
                 missing,
