@@ -444,9 +444,17 @@ fn slow_retries() -> RetryPolicy {
 }
 
 async fn sent_link(nginx: &Nginx, server: &NatsServer) -> (Client, async_nats::Message, String) {
+    sent_link_of(nginx, server, 2048).await
+}
+
+async fn sent_link_of(
+    nginx: &Nginx,
+    server: &NatsServer,
+    size: usize,
+) -> (Client, async_nats::Message, String) {
     let client = put_client(server, nginx, slow_retries()).await;
     let mut inbox = client.raw_subscribe("faults").await.unwrap();
-    let payloads = vec![Payload::binary("victim.bin", vec![1u8; 2048])];
+    let payloads = vec![Payload::binary("victim.bin", vec![1u8; size])];
     let sent = client
         .smartsend("faults", payloads, &SendOptions::new().size_threshold(1))
         .await
@@ -494,6 +502,34 @@ async fn a_checksum_or_size_mismatch_fails_at_once() {
         .await
         .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::SizeMismatch, "{error}");
+}
+
+/// Payloads from 1 MiB up are hashed on a thread beside the download: a changed byte in the
+/// middle of one is still caught, and an unchanged one still passes.
+#[tokio::test]
+async fn a_large_download_hashed_beside_it_is_verified() {
+    let server = NatsServer::start();
+    let nginx = Nginx::start();
+    let size = 3 << 20;
+    let (client, message, url) = sent_link_of(&nginx, &server, size).await;
+    let received = within("a good download", client.smartreceive(&message))
+        .await
+        .unwrap();
+    assert_eq!(
+        received.payloads[0].data,
+        Data::Bytes(vec![1u8; size].into())
+    );
+    let path = nginx
+        .root()
+        .join(url.trim_start_matches(&format!("{}/", nginx.url())));
+    let mut bytes = vec![1u8; size];
+    bytes[size / 2] = 0;
+    std::fs::write(&path, bytes).unwrap();
+    let error = within("a permanent failure", client.smartreceive(&message))
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::ChecksumMismatch, "{error}");
+    assert_eq!(error.at(), url);
 }
 
 #[tokio::test]

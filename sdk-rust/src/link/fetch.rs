@@ -6,10 +6,11 @@ use std::io;
 use std::pin::Pin;
 use std::time::Instant;
 
-use futures_util::TryStreamExt;
+use bytes::Bytes;
+use futures_util::{Stream, StreamExt, TryStreamExt};
 use sha2::{Digest, Sha256};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio_util::io::StreamReader;
+use tokio::io::{AsyncWrite, AsyncWriteExt};
+use tokio_util::io::ReaderStream;
 
 use super::object_store::{OBJECT_STORE_SCHEME, parse_link};
 use super::{LinkPolicy, Progress};
@@ -45,13 +46,71 @@ enum Failure {
     Permanent(Error),
 }
 
-type Reader = Pin<Box<dyn AsyncRead + Send>>;
+/// A download's body as the transport hands it over: chunks written to the sink as they are,
+/// without a copy through a read buffer.
+type Chunks = Pin<Box<dyn Stream<Item = io::Result<Bytes>> + Send>>;
+
+/// Chunk size of Object Store reads (HTTP bodies come in the chunks hyper reads).
+const OBJECT_CHUNK: usize = 128 * 1024;
+
+/// Payloads of at least this many bytes are hashed on a blocking thread beside the download.
+const HASH_BESIDE_FROM: u64 = 1 << 20;
 
 /// Bytes of one download so far, kept across attempts so a retry resumes where the last
 /// attempt broke off.
 struct Progressed {
     written: u64,
-    hasher: Sha256,
+    /// `None` when the envelope carries no checksum: nothing to compare a hash with.
+    hasher: Option<Hasher>,
+}
+
+/// The SHA-256 of a download, computed as its chunks arrive: inline for small payloads, on a
+/// blocking thread for large ones, so the next chunk is received while the last is hashed
+/// (at most [`Hasher::QUEUED`] chunks wait; the download waits when the hash falls behind).
+enum Hasher {
+    Inline(Sha256),
+    Beside {
+        chunks: tokio::sync::mpsc::Sender<Bytes>,
+        digest: tokio::task::JoinHandle<String>,
+    },
+}
+
+impl Hasher {
+    const QUEUED: usize = 8;
+
+    fn new(size: u64) -> Self {
+        if size < HASH_BESIDE_FROM {
+            return Hasher::Inline(Sha256::new());
+        }
+        let (chunks, mut queue) = tokio::sync::mpsc::channel::<Bytes>(Self::QUEUED);
+        let digest = tokio::task::spawn_blocking(move || {
+            let mut hasher = Sha256::new();
+            while let Some(chunk) = queue.blocking_recv() {
+                hasher.update(&chunk);
+            }
+            hex(&hasher.finalize())
+        });
+        Hasher::Beside { chunks, digest }
+    }
+
+    async fn update(&mut self, chunk: Bytes) {
+        match self {
+            Hasher::Inline(hasher) => hasher.update(&chunk),
+            // A hashing thread that is gone shows in `finish`.
+            Hasher::Beside { chunks, .. } => drop(chunks.send(chunk).await),
+        }
+    }
+
+    /// Lower-case hex of the hash, or `None` when the hashing thread failed.
+    async fn finish(self) -> Option<String> {
+        match self {
+            Hasher::Inline(hasher) => Some(hex(&hasher.finalize())),
+            Hasher::Beside { chunks, digest } => {
+                drop(chunks);
+                digest.await.ok()
+            }
+        }
+    }
 }
 
 impl Fetcher {
@@ -91,7 +150,7 @@ impl Fetcher {
         }
         let mut done = Progressed {
             written: 0,
-            hasher: Sha256::new(),
+            hasher: expected.sha256.map(|_| Hasher::new(expected.size)),
         };
         let attempts = self.retry.max_retries.max(1);
         let (mut last_kind, mut last_failure) = (ErrorKind::Download, String::new());
@@ -138,8 +197,14 @@ impl Fetcher {
                 ),
             ));
         }
-        if let Some(want) = expected.sha256 {
-            let got = hex(&done.hasher.finalize());
+        if let (Some(want), Some(hasher)) = (expected.sha256, done.hasher) {
+            let Some(got) = hasher.finish().await else {
+                return Err(self.error(
+                    expected,
+                    ErrorKind::Io,
+                    "the thread hashing the download failed",
+                ));
+            };
             if got != want {
                 return Err(self.error(
                     expected,
@@ -165,30 +230,32 @@ impl Fetcher {
         done: &mut Progressed,
         sink: &mut Sink<'_>,
     ) -> Result<(), Failure> {
-        let (mut reader, mut skip) = self.open(expected, done.written).await?;
-        let mut buffer = vec![0u8; 64 * 1024];
+        let (mut chunks, mut skip) = self.open(expected, done.written).await?;
         let mut speed = SpeedWindow::new(&self.policy);
         loop {
-            let read = tokio::time::timeout_at(speed.ends(), reader.read(&mut buffer)).await;
-            let n = match read {
+            // `next` is cancel-safe: a timeout loses no chunk.
+            let read = tokio::time::timeout_at(speed.ends(), chunks.next()).await;
+            let mut chunk = match read {
                 Err(_) => {
                     speed.check(0)?;
                     continue;
                 }
-                Ok(Ok(0)) => return Ok(()),
-                Ok(Ok(n)) => n,
-                Ok(Err(e)) => {
+                Ok(None) => return Ok(()),
+                Ok(Some(Ok(chunk))) => chunk,
+                Ok(Some(Err(e))) => {
                     return Err(Failure::Transient(
                         ErrorKind::Download,
                         format!("the transfer broke off: {e}"),
                     ));
                 }
             };
-            speed.check(n as u64)?;
-            let mut chunk = &buffer[..n];
+            speed.check(chunk.len() as u64)?;
             let skipped = skip.min(chunk.len() as u64) as usize;
-            chunk = &chunk[skipped..];
+            chunk = chunk.slice(skipped..);
             skip -= skipped as u64;
+            if chunk.is_empty() {
+                continue;
+            }
             if done.written + chunk.len() as u64 > expected.size {
                 return Err(Failure::Permanent(self.error(
                     expected,
@@ -199,15 +266,17 @@ impl Fetcher {
                     ),
                 )));
             }
-            sink.write_all(chunk).await.map_err(|e| {
+            sink.write_all(&chunk).await.map_err(|e| {
                 Failure::Permanent(self.error(
                     expected,
                     ErrorKind::Io,
                     &format!("cannot write the data: {e}"),
                 ))
             })?;
-            done.hasher.update(chunk);
             done.written += chunk.len() as u64;
+            if let Some(hasher) = &mut done.hasher {
+                hasher.update(chunk).await;
+            }
             if let Some(progress) = &self.progress {
                 progress(expected.dataname, done.written, expected.size);
             }
@@ -216,7 +285,7 @@ impl Fetcher {
 
     /// Opens the URL from byte `offset` on; returns the reader and how many leading bytes of
     /// it to drop (a server that ignores `Range` starts from 0 again).
-    async fn open(&self, expected: &Expected<'_>, offset: u64) -> Result<(Reader, u64), Failure> {
+    async fn open(&self, expected: &Expected<'_>, offset: u64) -> Result<(Chunks, u64), Failure> {
         if expected.url.starts_with(OBJECT_STORE_SCHEME) {
             return self.open_object(expected, offset).await;
         }
@@ -282,15 +351,17 @@ impl Fetcher {
                 ),
             )));
         }
-        let body = response.bytes_stream().map_err(io::Error::other);
-        Ok((Box::pin(StreamReader::new(body)), skip))
+        Ok((
+            Box::pin(response.bytes_stream().map_err(io::Error::other)),
+            skip,
+        ))
     }
 
     async fn open_object(
         &self,
         expected: &Expected<'_>,
         offset: u64,
-    ) -> Result<(Reader, u64), Failure> {
+    ) -> Result<(Chunks, u64), Failure> {
         let Some((bucket, name)) = parse_link(expected.url) else {
             return Err(Failure::Permanent(self.error(
                 expected,
@@ -312,7 +383,10 @@ impl Fetcher {
             )
         })?;
         match store.get(&name).await {
-            Ok(object) => Ok((Box::pin(object), offset)),
+            Ok(object) => Ok((
+                Box::pin(ReaderStream::with_capacity(object, OBJECT_CHUNK)),
+                offset,
+            )),
             Err(e) if e.kind() == async_nats::jetstream::object_store::GetErrorKind::NotFound => {
                 Err(Failure::Permanent(self.error(
                     expected,

@@ -49,15 +49,14 @@ impl LinkBackend for HttpPut {
     fn upload<'a>(&'a self, upload: Upload) -> BoxFuture<'a, Result<String, Error>> {
         Box::pin(async move {
             let url = self.url_for(&upload.payload_id, &upload.dataname);
-            let body = upload
-                .body()
+            let body = http_body(&upload)
                 .await
                 .map_err(|e| upload_error(&url, &e.to_string()))?;
             let mut request = self
                 .http
                 .put(&url)
                 .header(reqwest::header::CONTENT_LENGTH, upload.size)
-                .body(reqwest::Body::wrap_stream(body));
+                .body(body);
             if let Some(token) = &self.bearer_token {
                 request = request.bearer_auth(token);
             }
@@ -138,12 +137,11 @@ impl LinkBackend for Plik {
                 self.base_url,
                 encode_path_segment(&created.id)
             );
-            let body = upload
-                .body()
+            let body = http_body(&upload)
                 .await
                 .map_err(|e| upload_error(&url, &e.to_string()))?;
             let file_name = link_file_name(&upload.dataname);
-            let part = Part::stream_with_length(reqwest::Body::wrap_stream(body), upload.size)
+            let part = Part::stream_with_length(body, upload.size)
                 .file_name(file_name.clone())
                 .mime_str("application/octet-stream")
                 .expect("a valid MIME type");
@@ -191,4 +189,13 @@ async fn expect_success(
         url,
         &format!("the server answered {status}: {}", answer.trim()),
     ))
+}
+
+/// An upload's HTTP body: bytes in memory go as one buffer (hyper writes it without a chunk
+/// stream) unless progress is reported, files and progress as a stream of chunks.
+async fn http_body(upload: &Upload) -> std::io::Result<reqwest::Body> {
+    match upload.in_memory() {
+        Some(bytes) => Ok(reqwest::Body::from(bytes)),
+        None => Ok(reqwest::Body::wrap_stream(upload.body().await?)),
+    }
 }

@@ -117,6 +117,15 @@ impl Upload {
             .boxed())
     }
 
+    /// The bytes, when they are in memory and no progress is reported: a backend can hand
+    /// them over in one piece instead of as a stream of chunks.
+    pub fn in_memory(&self) -> Option<Bytes> {
+        match (&self.body, &self.progress) {
+            (Body::Bytes(bytes), None) => Some(bytes.clone()),
+            _ => None,
+        }
+    }
+
     /// The whole body in memory (for backends that cannot stream; avoid for large payloads).
     pub async fn body_bytes(&self) -> std::io::Result<Bytes> {
         match &self.body {

@@ -60,15 +60,21 @@ impl LinkBackend for ObjectStore {
                 encode_path_segment(&upload.dataname)
             );
             let store = self.store().await?;
-            let body = upload
-                .body()
-                .await
-                .map_err(|e| Error::new(ErrorKind::Upload, &url, e.to_string()))?;
-            let mut reader = StreamReader::new(body);
-            store
-                .put(name.as_str(), &mut reader)
-                .await
-                .map_err(|e| Error::new(ErrorKind::Upload, &url, format!("upload failed: {e}")))?;
+            let failed = |e: &dyn std::fmt::Display| {
+                Error::new(ErrorKind::Upload, &url, format!("upload failed: {e}"))
+            };
+            // Bytes in memory are read in place; files and progress go through the chunk stream.
+            let put = match upload.in_memory() {
+                Some(bytes) => store.put(name.as_str(), &mut bytes.as_ref()).await,
+                None => {
+                    let body = upload
+                        .body()
+                        .await
+                        .map_err(|e| Error::new(ErrorKind::Upload, &url, e.to_string()))?;
+                    store.put(name.as_str(), &mut StreamReader::new(body)).await
+                }
+            };
+            put.map_err(|e| failed(&e))?;
             Ok(url)
         })
     }
