@@ -312,22 +312,53 @@ impl<'a> EnvelopeComposer<'a> {
                 ),
             ));
         };
-        let (body, sha256) = match &item.source {
-            Source::Bytes(bytes) => (Body::Bytes(bytes.clone()), hex(&Sha256::digest(bytes))),
-            Source::File(path) => (Body::File(path.clone()), file_sha256(path, dataname).await?),
+        let (body, hashed) = match &item.source {
+            Source::Bytes(bytes) => {
+                let bytes = bytes.clone();
+                let hashed = tokio::task::spawn_blocking({
+                    let bytes = bytes.clone();
+                    move || Ok(hex(&Sha256::digest(&bytes)))
+                });
+                (Body::Bytes(bytes), hashed)
+            }
+            Source::File(path) => {
+                let (path, name) = (path.clone(), dataname.clone());
+                (
+                    Body::File(path.clone()),
+                    tokio::spawn(async move { file_sha256(&path, &name).await }),
+                )
+            }
         };
-        let upload = Upload {
+        let hashed = async {
+            hashed.await.map_err(|e| {
+                Error::new(
+                    ErrorKind::Io,
+                    format!("payload {dataname:?}"),
+                    format!("hashing the payload failed: {e}"),
+                )
+            })?
+        };
+        let mut upload = Upload {
             payload_id: item.message.id.clone(),
             dataname: dataname.clone(),
             size: item.size,
-            sha256: sha256.clone(),
+            sha256: None,
             body,
             progress: self.progress.clone(),
         };
-        let url = link
-            .upload(upload)
-            .await
-            .map_err(|e| e.within(&format!("payload {dataname:?}")))?;
+        let uploaded = async |upload| {
+            link.upload(upload)
+                .await
+                .map_err(|e| e.within(&format!("payload {dataname:?}")))
+        };
+        // The hash runs on another thread; the upload waits for it only if the backend needs it.
+        let (sha256, url) = if link.needs_sha256() {
+            let sha256 = hashed.await?;
+            upload.sha256 = Some(sha256.clone());
+            (sha256, uploaded(upload).await?)
+        } else {
+            tokio::try_join!(hashed, uploaded(upload))?
+        };
         let mut message = item.message.clone();
         message
             .metadata

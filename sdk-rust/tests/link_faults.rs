@@ -259,3 +259,57 @@ async fn redirects_are_not_followed() {
     );
     assert!(error.message().contains("redirect"), "{error}");
 }
+
+/// Records what each upload was handed, as a backend that needs the hash first, or not.
+struct Recording {
+    needs: bool,
+    seen: std::sync::Mutex<Vec<Option<String>>>,
+}
+
+impl LinkBackend for Recording {
+    fn upload<'a>(&'a self, upload: Upload) -> BoxFuture<'a, Result<String, Error>> {
+        Box::pin(async move {
+            self.seen.lock().unwrap().push(upload.sha256.clone());
+            Ok(format!("http://127.0.0.1:1/{}", upload.payload_id))
+        })
+    }
+
+    fn needs_sha256(&self) -> bool {
+        self.needs
+    }
+}
+
+#[tokio::test]
+async fn a_backend_gets_the_hash_first_only_if_it_needs_it_and_the_checksum_is_the_same() {
+    let data = pattern(300_000);
+    let want = {
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(&data);
+        digest
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    };
+    for needs in [true, false] {
+        let backend = Recording {
+            needs,
+            seen: Default::default(),
+        };
+        let envelope = EnvelopeComposer::new("nats://127.0.0.1:4222", "sender")
+            .link_backend(Some(&backend))
+            .compose(
+                "hashes",
+                vec![Payload::binary("a.bin", data.clone())],
+                &SendOptions::new().size_threshold(1),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            envelope.payloads[0].metadata["checksum"],
+            format!("sha256:{want}"),
+            "needs_sha256 {needs}"
+        );
+        let seen = backend.seen.lock().unwrap().clone();
+        assert_eq!(seen, vec![needs.then(|| want.clone())]);
+    }
+}

@@ -68,6 +68,10 @@ impl LinkBackend for HttpPut {
             Ok(url)
         })
     }
+
+    fn needs_sha256(&self) -> bool {
+        false
+    }
 }
 
 /// Uploads through the Plik API: `POST /upload` creates an upload, `POST /file/{id}` adds the
@@ -166,6 +170,10 @@ impl LinkBackend for Plik {
                 encode_path_segment(&file_name)
             ))
         })
+    }
+
+    fn needs_sha256(&self) -> bool {
+        false
     }
 }
 

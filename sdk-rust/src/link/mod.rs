@@ -47,11 +47,23 @@ pub trait LinkBackend: Send + Sync {
     /// Stores the payload and returns the URL it can be downloaded from. Errors should be of
     /// kind [`ErrorKind::Upload`](crate::ErrorKind::Upload) and name the URL.
     fn upload<'a>(&'a self, upload: Upload) -> BoxFuture<'a, Result<String, Error>>;
+
+    /// Whether [`upload`](Self::upload) needs the payload's SHA-256 in [`Upload::sha256`]
+    /// (to send it to the store, say). `true` unless a backend says otherwise; when `false`,
+    /// the hash is computed on another thread while the upload runs and `Upload::sha256` is
+    /// `None`. The envelope's checksum is the same either way.
+    fn needs_sha256(&self) -> bool {
+        true
+    }
 }
 
 impl<T: LinkBackend + ?Sized> LinkBackend for Arc<T> {
     fn upload<'a>(&'a self, upload: Upload) -> BoxFuture<'a, Result<String, Error>> {
         (**self).upload(upload)
+    }
+
+    fn needs_sha256(&self) -> bool {
+        (**self).needs_sha256()
     }
 }
 
@@ -67,8 +79,9 @@ pub struct Upload {
     pub dataname: String,
     /// Its size in bytes.
     pub size: u64,
-    /// Its SHA-256, lower-case hex (what the envelope's checksum will say).
-    pub sha256: String,
+    /// Its SHA-256, lower-case hex (what the envelope's checksum will say), when the backend
+    /// [needs it](LinkBackend::needs_sha256) before uploading.
+    pub sha256: Option<String>,
     pub(crate) body: Body,
     pub(crate) progress: Option<Progress>,
 }

@@ -78,6 +78,10 @@ impl LinkBackend for ObjectStore {
             Ok(url)
         })
     }
+
+    fn needs_sha256(&self) -> bool {
+        false
+    }
 }
 
 /// Splits an Object Store link into its bucket and object name.
