@@ -85,6 +85,7 @@ async fn ours_stream(sender: &Client, receiver: &Client, payload: Bytes, count: 
         .subscribe("bench.b3.ours")
         .await
         .expect("subscribe");
+    settle(receiver.nats()).await;
     let size = payload.len();
     let started = Instant::now();
     let receiving = tokio::spawn(async move {
@@ -148,6 +149,9 @@ async fn end_to_end() {
     let server = NatsServer::start();
     let (sender, receiver) = (connect(&server).await, connect(&server).await);
     let largest = largest_direct(&sender).await;
+    // The probes are only queued (smartsend does not wait): they must reach the server before
+    // B3 subscribes to their subject, or its first round receives the last probe (CI failed so).
+    sender.flush().await.expect("flush the probes");
     note(
         "B3",
         &format!(
