@@ -200,6 +200,28 @@ async fn the_object_store_carries_link_payloads_without_a_file_server() {
 }
 
 #[tokio::test]
+async fn an_object_store_bucket_deleted_between_messages_is_made_again() {
+    let server = NatsServer::start();
+    let client = ConnectOptions::new()
+        .object_store("natsbridge-again")
+        .connect(&server.url())
+        .await
+        .unwrap();
+    let options = SendOptions::new().size_threshold(1000);
+    for round in 0..3u8 {
+        let payloads = vec![Payload::binary("round.bin", vec![round; 50_000])];
+        let received = round_trip(&client, "objects", payloads.clone(), &options).await;
+        assert_same(&payloads, &received.payloads, Transport::Link);
+        // Both the sender and the receiver now hold the opened bucket; take it away under them.
+        client
+            .jetstream()
+            .delete_object_store("natsbridge-again")
+            .await
+            .unwrap();
+    }
+}
+
+#[tokio::test]
 async fn a_large_link_payload_streams_to_a_file() {
     let server = NatsServer::start();
     let nginx = Nginx::start();

@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tokio_util::io::ReaderStream;
 
-use super::object_store::{OBJECT_STORE_SCHEME, parse_link};
+use super::object_store::{OBJECT_STORE_SCHEME, OpenBuckets, parse_link};
 use super::{LinkPolicy, Progress};
 use crate::{Error, ErrorKind, RetryPolicy};
 
@@ -36,6 +36,8 @@ pub(crate) struct Fetcher {
     pub retry: RetryPolicy,
     pub progress: Option<Progress>,
     pub policy: LinkPolicy,
+    /// Object Store buckets opened by earlier downloads.
+    pub buckets: OpenBuckets,
 }
 
 enum Failure {
@@ -127,6 +129,7 @@ impl Fetcher {
             retry,
             progress,
             policy,
+            buckets: OpenBuckets::default(),
         }
     }
 
@@ -376,13 +379,17 @@ impl Fetcher {
                 "an Object Store link needs a NATS connection: receive it with a Client",
             )));
         };
-        let store = jetstream.get_object_store(&bucket).await.map_err(|e| {
+        let store = self.buckets.open(jetstream, &bucket).await.map_err(|e| {
             Failure::Transient(
                 ErrorKind::Download,
                 format!("cannot open bucket {bucket:?}: {e}"),
             )
         })?;
-        match store.get(&name).await {
+        let object = store.get(&name).await;
+        if object.is_err() {
+            self.buckets.forget(&bucket);
+        }
+        match object {
             Ok(object) => Ok((
                 Box::pin(ReaderStream::with_capacity(object, OBJECT_CHUNK)),
                 offset,

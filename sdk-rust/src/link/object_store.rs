@@ -1,6 +1,10 @@
 //! Link payloads in a NATS JetStream Object Store bucket: no extra server, and it scales with
 //! the NATS cluster. Links look like `nats-object-store://{bucket}/{payload id}/{dataname}`.
 
+use std::sync::{Arc, Mutex};
+
+use async_nats::jetstream::Context;
+use async_nats::jetstream::object_store::{self, ObjectStore as Bucket};
 use futures_util::future::BoxFuture;
 use tokio_util::io::StreamReader;
 
@@ -16,27 +20,34 @@ pub const OBJECT_STORE_SCHEME: &str = "nats-object-store://";
 #[derive(Clone)]
 pub struct ObjectStore {
     bucket: String,
-    jetstream: async_nats::jetstream::Context,
+    jetstream: Context,
+    opened: OpenBuckets,
 }
 
 impl ObjectStore {
     /// The bucket `bucket` on the JetStream of `jetstream`.
-    pub fn new(jetstream: async_nats::jetstream::Context, bucket: impl Into<String>) -> Self {
+    pub fn new(jetstream: Context, bucket: impl Into<String>) -> Self {
         ObjectStore {
             bucket: bucket.into(),
             jetstream,
+            opened: OpenBuckets::default(),
         }
     }
 
-    async fn store(&self) -> Result<async_nats::jetstream::object_store::ObjectStore, Error> {
-        if let Ok(store) = self.jetstream.get_object_store(&self.bucket).await {
-            return Ok(store);
+    /// The bucket, opened now or created now, or opened before (then the flag is true).
+    async fn store(&self) -> Result<(Bucket, bool), Error> {
+        if let Some(store) = self.opened.get(&self.bucket) {
+            return Ok((store, true));
         }
-        let config = async_nats::jetstream::object_store::Config {
+        if let Ok(store) = self.opened.open(&self.jetstream, &self.bucket).await {
+            return Ok((store, false));
+        }
+        let config = object_store::Config {
             bucket: self.bucket.clone(),
             ..Default::default()
         };
-        self.jetstream
+        let store = self
+            .jetstream
             .create_object_store(config)
             .await
             .map_err(|e| {
@@ -45,7 +56,67 @@ impl ObjectStore {
                     format!("{OBJECT_STORE_SCHEME}{}", self.bucket),
                     format!("cannot open or create the Object Store bucket: {e}"),
                 )
-            })
+            })?;
+        self.opened.keep(&self.bucket, &store);
+        Ok((store, false))
+    }
+}
+
+/// Puts the upload's bytes into `store` as `name`: bytes in memory are read in place, files
+/// and uploads with progress go through the chunk stream.
+async fn put(store: &Bucket, name: &str, upload: &Upload) -> Result<(), String> {
+    let put = match upload.in_memory() {
+        Some(bytes) => store.put(name, &mut bytes.as_ref()).await,
+        None => {
+            let body = upload.body().await.map_err(|e| e.to_string())?;
+            store.put(name, &mut StreamReader::new(body)).await
+        }
+    };
+    put.map(drop).map_err(|e| e.to_string())
+}
+
+/// Buckets already opened, so that a transfer does not first ask JetStream for the bucket's
+/// info (a server round trip). Holds a few; a bucket whose use failed is opened again next time.
+#[derive(Clone, Default)]
+pub(crate) struct OpenBuckets(Arc<Mutex<Vec<(String, Bucket)>>>);
+
+impl OpenBuckets {
+    /// At most this many buckets are held; the oldest goes first.
+    const HELD: usize = 8;
+
+    /// The bucket opened before under this name.
+    pub fn get(&self, name: &str) -> Option<Bucket> {
+        let held = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        held.iter().find(|(n, _)| n == name).map(|(_, b)| b.clone())
+    }
+
+    /// Remembers `bucket` under `name`.
+    pub fn keep(&self, name: &str, bucket: &Bucket) {
+        let mut held = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        held.retain(|(n, _)| n != name);
+        if held.len() == Self::HELD {
+            held.remove(0);
+        }
+        held.push((name.to_owned(), bucket.clone()));
+    }
+
+    /// Forgets the bucket `name` (its last use failed: it may have been deleted).
+    pub fn forget(&self, name: &str) {
+        let mut held = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        held.retain(|(n, _)| n != name);
+    }
+
+    /// The bucket `name`, opened now or before.
+    pub async fn open(&self, jetstream: &Context, name: &str) -> Result<Bucket, String> {
+        if let Some(bucket) = self.get(name) {
+            return Ok(bucket);
+        }
+        let bucket = jetstream
+            .get_object_store(name)
+            .await
+            .map_err(|e| e.to_string())?;
+        self.keep(name, &bucket);
+        Ok(bucket)
     }
 }
 
@@ -59,22 +130,24 @@ impl LinkBackend for ObjectStore {
                 encode_path_segment(&upload.payload_id),
                 encode_path_segment(&upload.dataname)
             );
-            let store = self.store().await?;
             let failed = |e: &dyn std::fmt::Display| {
                 Error::new(ErrorKind::Upload, &url, format!("upload failed: {e}"))
             };
-            // Bytes in memory are read in place; files and progress go through the chunk stream.
-            let put = match upload.in_memory() {
-                Some(bytes) => store.put(name.as_str(), &mut bytes.as_ref()).await,
-                None => {
-                    let body = upload
-                        .body()
-                        .await
-                        .map_err(|e| Error::new(ErrorKind::Upload, &url, e.to_string()))?;
-                    store.put(name.as_str(), &mut StreamReader::new(body)).await
-                }
+            let (store, opened_before) = self.store().await?;
+            let Err(first) = put(&store, &name, &upload).await else {
+                return Ok(url);
             };
-            put.map_err(|e| failed(&e))?;
+            // The bucket may have been deleted since it was opened: open (or create) it again
+            // and try once more. A bucket opened just now failed for another reason.
+            self.opened.forget(&self.bucket);
+            if !opened_before {
+                return Err(failed(&first));
+            }
+            let (store, _) = self.store().await?;
+            if let Err(e) = put(&store, &name, &upload).await {
+                self.opened.forget(&self.bucket);
+                return Err(failed(&e));
+            }
             Ok(url)
         })
     }
