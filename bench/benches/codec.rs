@@ -218,7 +218,7 @@ fn our_encode(payloads: &[Payload]) -> Vec<u8> {
         .now_or_never()
         .expect("composing direct payloads never waits")
         .expect("the envelope composes")
-        .to_json_vec()
+        .to_json_vec_mut()
 }
 
 /// B2: envelope encode and decode, ours (std; no_std views for decode) against the baseline.
@@ -254,7 +254,7 @@ fn envelopes() {
         };
         b2(
             "encode",
-            "natsbridge EnvelopeComposer + to_json_vec",
+            "natsbridge EnvelopeComposer + to_json_vec_mut",
             Goal::None,
         )
         .run(

@@ -414,39 +414,24 @@ struct Replies {
     prefix: String,
     next: AtomicU64,
     waiting: Waiting,
-    task: tokio::task::JoinHandle<()>,
+    /// The wildcard subscription. No task reads it: the waiting request that holds the lock
+    /// does, hands other requests' replies to their channels and lets go once its own came.
+    subscriber: tokio::sync::Mutex<async_nats::Subscriber>,
 }
 
 impl Replies {
     async fn subscribe(nats: &async_nats::Client) -> Result<Replies, Error> {
         let prefix = nats.new_inbox();
         let wildcard = format!("{prefix}.*");
-        let mut subscriber = nats
+        let subscriber = nats
             .subscribe(wildcard.clone())
             .await
             .map_err(|e| nats_error(&wildcard, "cannot subscribe", e))?;
-        let waiting = Waiting::default();
-        let route = waiting.clone();
-        let tokens = format!("{prefix}.");
-        let task = tokio::spawn(async move {
-            while let Some(message) = subscriber.next().await {
-                let token = message.subject.as_str().strip_prefix(tokens.as_str());
-                let Some(token) = token.and_then(|t| t.parse::<u64>().ok()) else {
-                    continue;
-                };
-                let sender = waiting_requests(&route).get(&token).cloned();
-                if let Some(sender) = sender {
-                    let _ = sender.try_send(message); // full: a stranger's flood, dropped
-                }
-            }
-            // The connection closed: the waiting requests see their channels end.
-            waiting_requests(&route).clear();
-        });
         Ok(Replies {
             prefix,
             next: AtomicU64::new(0),
-            waiting,
-            task,
+            waiting: Waiting::default(),
+            subscriber: tokio::sync::Mutex::new(subscriber),
         })
     }
 
@@ -462,12 +447,14 @@ impl Replies {
         };
         (format!("{}.{token}", self.prefix), reply)
     }
-}
 
-impl Drop for Replies {
-    fn drop(&mut self) {
-        // The task holds the subscription (and so the connection): it ends with the client.
-        self.task.abort();
+    /// The request token of a message on `{prefix}.{token}`.
+    fn token_of(&self, message: &async_nats::Message) -> Option<u64> {
+        let subject = message
+            .subject
+            .as_str()
+            .strip_prefix(self.prefix.as_str())?;
+        subject.strip_prefix('.')?.parse().ok()
     }
 }
 
@@ -477,6 +464,35 @@ struct WaitingReply<'a> {
     replies: &'a Replies,
     token: u64,
     messages: tokio::sync::mpsc::Receiver<async_nats::Message>,
+}
+
+impl WaitingReply<'_> {
+    /// The next reply for this request; `None` once the connection has closed.
+    async fn next(&mut self) -> Option<async_nats::Message> {
+        tokio::select! {
+            biased;
+            message = self.messages.recv() => message,
+            mut subscriber = self.replies.subscriber.lock() => {
+                // Nobody else reads the subscription now; a reply handed on before is here.
+                if let Ok(message) = self.messages.try_recv() {
+                    return Some(message);
+                }
+                loop {
+                    let message = subscriber.next().await?;
+                    match self.replies.token_of(&message) {
+                        Some(token) if token == self.token => return Some(message),
+                        Some(token) => {
+                            let sender = waiting_requests(&self.replies.waiting).get(&token).cloned();
+                            if let Some(sender) = sender {
+                                let _ = sender.try_send(message); // full: a stranger's flood, dropped
+                            }
+                        }
+                        None => {}
+                    }
+                }
+            }
+        }
+    }
 }
 
 impl Drop for WaitingReply<'_> {
@@ -495,7 +511,7 @@ enum ReplyStream<'a> {
 impl ReplyStream<'_> {
     async fn next(&mut self) -> Option<async_nats::Message> {
         match self {
-            ReplyStream::Shared(waiting) => waiting.messages.recv().await,
+            ReplyStream::Shared(waiting) => waiting.next().await,
             ReplyStream::Own(subscriber) => subscriber.next().await,
         }
     }
@@ -568,14 +584,14 @@ impl Client {
         if let Some(name) = &self.inner.sender_name {
             composer = composer.sender_name(name);
         }
-        let envelope = composer
+        let mut envelope = composer
             .link_backend(link)
             .size_threshold(self.inner.size_threshold)
             .max_envelope_bytes(limit)
             .progress(self.inner.progress.clone())
             .compose(subject, payloads, options)
             .await?;
-        let body = Bytes::from(envelope.to_json_vec());
+        let body = Bytes::from(envelope.to_json_vec_mut());
         if options.jetstream {
             self.publish_jetstream(subject, &envelope.msg_id, body)
                 .await?;

@@ -37,6 +37,204 @@ impl MessageEnvelope {
     }
 }
 
+impl MessageEnvelope {
+    /// The same bytes as [`to_json_vec`](Self::to_json_vec), faster for large payloads: each
+    /// payload's `data` that needs no JSON escapes (base64, URLs) is set aside while the rest
+    /// is serialized and then written as it is, not scanned character by character (hence
+    /// `&mut`). The envelope is unchanged afterwards. `Client::smartsend` uses it.
+    pub fn to_json_vec_mut(&mut self) -> Vec<u8> {
+        self.with_data_aside(|envelope, aside| {
+            let mut out = Vec::with_capacity(aside.bytes + 1024);
+            write_spliced(&mut out, envelope, aside);
+            out
+        })
+    }
+
+    /// The length of [`to_json_vec`](Self::to_json_vec), counted without building the text
+    /// (and without scanning the data that needs no escapes).
+    pub(crate) fn json_len(&mut self) -> usize {
+        struct Counter(usize);
+        impl std::io::Write for Counter {
+            fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+                self.0 += bytes.len();
+                Ok(bytes.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        self.with_data_aside(|envelope, aside| {
+            let mut counter = Counter(0);
+            write_spliced(&mut counter, envelope, aside);
+            counter.0
+        })
+    }
+
+    /// Runs `f` with the payloads' escape-free `data` taken out of the envelope (left empty)
+    /// and held in a [`DataAside`], then puts it back.
+    fn with_data_aside<R>(&mut self, f: impl FnOnce(&MessageEnvelope, &DataAside) -> R) -> R {
+        let mut aside = DataAside {
+            data: Vec::with_capacity(self.payloads.len()),
+            bytes: 0,
+        };
+        for payload in &mut self.payloads {
+            let plain = payload.data.len() >= SPLICED_FROM && needs_no_escape(&payload.data);
+            aside.bytes += if plain { payload.data.len() } else { 0 };
+            aside
+                .data
+                .push(plain.then(|| std::mem::take(&mut payload.data)));
+        }
+        let result = f(self, &aside);
+        for (payload, data) in self.payloads.iter_mut().zip(aside.data) {
+            if let Some(data) = data {
+                payload.data = data;
+            }
+        }
+        result
+    }
+}
+
+/// Shorter `data` is written the usual way: setting it aside would cost more than it saves.
+const SPLICED_FROM: usize = 256;
+
+/// Whether serde_json writes `text` as it is: no quote, backslash or control character.
+fn needs_no_escape(text: &str) -> bool {
+    // A plain loop over bytes, which the compiler vectorizes.
+    text.bytes().fold(true, |plain, b| {
+        plain & (b >= 0x20) & (b != b'"') & (b != b'\\')
+    })
+}
+
+/// Payloads' `data` set aside while the rest of an envelope is serialized, in payload order
+/// (`None`: left in the envelope, written the usual way).
+struct DataAside {
+    data: Vec<Option<String>>,
+    bytes: usize,
+}
+
+fn write_spliced<W: std::io::Write>(writer: W, envelope: &MessageEnvelope, aside: &DataAside) {
+    let formatter = SplicingFormatter {
+        aside,
+        payload: 0,
+        depth: 0,
+        key: String::new(),
+        in_key: false,
+        in_payloads: false,
+        at_data: false,
+    };
+    use serde::Serialize;
+    envelope
+        .serialize(&mut serde_json::Serializer::with_formatter(
+            writer, formatter,
+        ))
+        .expect("an envelope always serializes: keys are strings");
+}
+
+/// The canonical formatter, which also writes each set-aside `data` into the empty string that
+/// stands for it: the value of key `data` in an object of the array under the envelope's key
+/// `payloads` (canonical keys: the sender writes no aliases).
+struct SplicingFormatter<'a> {
+    aside: &'a DataAside,
+    /// The payload whose object is being written, counted from 0.
+    payload: usize,
+    /// Objects and arrays open around the writer: 1 in the envelope, 2 in its payloads array,
+    /// 3 in a payload.
+    depth: usize,
+    /// The last key read at depth 1 or 3.
+    key: String,
+    in_key: bool,
+    in_payloads: bool,
+    /// The string being written is a payload's `data`.
+    at_data: bool,
+}
+
+impl serde_json::ser::Formatter for SplicingFormatter<'_> {
+    fn write_f64<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        value: f64,
+    ) -> std::io::Result<()> {
+        crate::wire::CanonicalFormatter.write_f64(w, value)
+    }
+
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.depth += 1;
+        if self.depth == 2 && self.key == MessageEnvelope::PAYLOADS_KEYS[0] {
+            self.in_payloads = true;
+        }
+        w.write_all(b"[")
+    }
+
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        if self.depth == 2 {
+            self.in_payloads = false;
+        }
+        self.depth -= 1;
+        w.write_all(b"]")
+    }
+
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.depth += 1;
+        w.write_all(b"{")
+    }
+
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        if self.depth == 3 && self.in_payloads {
+            self.payload += 1;
+        }
+        self.depth -= 1;
+        w.write_all(b"}")
+    }
+
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        if self.depth == 1 || self.depth == 3 {
+            self.in_key = true;
+            self.key.clear();
+        }
+        if first { Ok(()) } else { w.write_all(b",") }
+    }
+
+    fn end_object_key<W: ?Sized + std::io::Write>(&mut self, _: &mut W) -> std::io::Result<()> {
+        self.in_key = false;
+        Ok(())
+    }
+
+    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.at_data =
+            self.depth == 3 && self.in_payloads && self.key == MessagePayload::DATA_KEYS[0];
+        w.write_all(b":")
+    }
+
+    fn end_object_value<W: ?Sized + std::io::Write>(&mut self, _: &mut W) -> std::io::Result<()> {
+        self.at_data = false;
+        Ok(())
+    }
+
+    fn write_string_fragment<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        if self.in_key {
+            self.key.push_str(fragment);
+        }
+        w.write_all(fragment.as_bytes())
+    }
+
+    fn end_string<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        if self.at_data
+            && let Some(Some(data)) = self.aside.data.get(self.payload)
+        {
+            w.write_all(data.as_bytes())?;
+        }
+        w.write_all(b"\"")
+    }
+}
+
 /// A decoded envelope whose payloads' `data` text is still where it was received: the base64
 /// of a direct payload is decoded straight from the message body, never copied into a `String`.
 pub(crate) struct SplitEnvelope<'a> {
@@ -278,5 +476,56 @@ mod tests {
         assert_eq!(error.kind(), ErrorKind::NotObject);
         let error = MessageEnvelope::from_json(br#"{"payloads":[]} x"#).unwrap_err();
         assert_eq!(error.kind(), ErrorKind::NotJson);
+    }
+    #[test]
+    fn the_splicing_encoder_writes_the_canonical_bytes() {
+        let long = "QUFB".repeat(100);
+        let escaped = format!("{}\\\"q\\\\\\u0001", "x".repeat(300));
+        let payload = |name: &str, data: &str, metadata: &str| {
+            format!(
+                r#"{{"dataname":"{name}","payload_type":"text","transport":"direct","encoding":"none","size":1,"metadata":{metadata},"data":"{data}"}}"#
+            )
+        };
+        let cases = [
+            // One long payload with no escapes: spliced.
+            format!(
+                r#"{{"msg_id":"m","payloads":[{}]}}"#,
+                payload("a", &long, "{}")
+            ),
+            // Long data with escapes, short data, and long data after them.
+            format!(
+                r#"{{"msg_id":"m","payloads":[{},{},{}]}}"#,
+                payload("a", &escaped, "{}"),
+                payload("b", "QUFB", "{}"),
+                payload("c", &long, "{}")
+            ),
+            // Keys named data and payloads at other depths, holding long strings.
+            format!(
+                r#"{{"msg_id":"m","metadata":{{"data":"{long}","payloads":[{{"data":"{long}"}}]}},"payloads":[{}]}}"#,
+                payload(
+                    "a",
+                    &long,
+                    &format!(r#"{{"data":"{long}","x":{{"data":[1.5,"{long}"]}}}}"#)
+                )
+            ),
+            // No payloads at all.
+            r#"{"msg_id":"m","payloads":[]}"#.to_string(),
+        ];
+        for case in &cases {
+            let mut envelope = MessageEnvelope::from_json(case.as_bytes()).unwrap();
+            let before = envelope.clone();
+            let want = envelope.to_json_vec();
+            assert_eq!(
+                String::from_utf8(envelope.to_json_vec_mut()).unwrap(),
+                String::from_utf8(want.clone()).unwrap()
+            );
+            assert_eq!(envelope.json_len(), want.len());
+            assert_eq!(envelope, before, "the envelope is unchanged afterwards");
+        }
+        // The first case's data is the one set aside, and the third case's payload data only.
+        for (case, spliced) in [(&cases[0], long.len()), (&cases[2], long.len())] {
+            let mut envelope = MessageEnvelope::from_json(case.as_bytes()).unwrap();
+            assert_eq!(envelope.with_data_aside(|_, aside| aside.bytes), spliced);
+        }
     }
 }

@@ -260,7 +260,7 @@ impl<'a> EnvelopeComposer<'a> {
             if self.max_envelope_bytes == usize::MAX {
                 return Ok(envelope);
             }
-            let length = json_length(&envelope);
+            let length = envelope.json_len();
             if length <= self.max_envelope_bytes {
                 return Ok(envelope);
             }
@@ -389,23 +389,6 @@ async fn encode_direct(item: &Pending) -> Result<MessagePayload, Error> {
         data: crate::wire::base64_encode(&bytes),
         ..item.message.clone()
     })
-}
-
-/// The length of [`MessageEnvelope::to_json`], counted without building the text.
-fn json_length(envelope: &MessageEnvelope) -> usize {
-    struct Counter(usize);
-    impl std::io::Write for Counter {
-        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-            self.0 += bytes.len();
-            Ok(bytes.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let mut counter = Counter(0);
-    crate::wire::write_canonical(&mut counter, envelope).expect("an envelope always serializes");
-    counter.0
 }
 
 async fn payload_size(payload: &Payload) -> Result<u64, Error> {

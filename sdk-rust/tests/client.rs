@@ -772,3 +772,45 @@ async fn concurrent_requests_share_one_reply_subscription_and_each_gets_its_own_
     let error = within("the timeout", silent).await.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Timeout, "{error}");
 }
+
+/// The waiting requests take turns reading the shared reply subscription: one that times out
+/// while reading it hands over to the others, before and after its timeout.
+#[tokio::test]
+async fn a_request_timing_out_while_others_wait_does_not_hold_up_their_replies() {
+    let server = NatsServer::start();
+    let client = natsbridge::connect(&server.url()).await.unwrap();
+    let responder = natsbridge::connect(&server.url()).await.unwrap();
+    let _silent = client.subscribe("silent.turns").await.unwrap();
+    let mut requests = responder.subscribe("echo.turns").await.unwrap();
+    tokio::spawn(async move {
+        while let Some(Ok(request)) = requests.next().await {
+            let text = request.payloads[0].data.as_text().unwrap().to_owned();
+            let answer = vec![Payload::text("answer", text)];
+            responder
+                .reply(&request, answer, &SendOptions::new())
+                .await
+                .unwrap();
+        }
+    });
+    let none = SendOptions::new();
+    let ask = |text: &'static str| {
+        let client = client.clone();
+        async move {
+            let question = vec![Payload::text("question", text)];
+            let reply = client
+                .request("echo.turns", question, &SendOptions::new(), PATIENCE)
+                .await
+                .unwrap();
+            assert_eq!(reply.payloads[0].data.as_text(), Some(text));
+        }
+    };
+    // The silent request asks first, so it is the one reading when the echo's answer comes.
+    let silent = client.request("silent.turns", vec![], &none, Duration::from_millis(500));
+    let during = async {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        ask("during").await;
+    };
+    let (timed_out, ()) = within("the requests", futures_util::future::join(silent, during)).await;
+    assert_eq!(timed_out.unwrap_err().kind(), ErrorKind::Timeout);
+    within("a request after the timeout", ask("after")).await;
+}
