@@ -315,7 +315,7 @@ def main():
             raise SystemExit("qemu_scenario FAILED: %s is not installed" % program)
     if not os.access(CLI, os.X_OK):
         raise SystemExit("qemu_scenario FAILED: no CLI at %s (run the workspace's cargo test or "
-                         "`cargo build -p natsbridge`, or set NATSBRIDGE_CLI)" % CLI)
+                         "`cargo build -p natsbridge-cli`, or set NATSBRIDGE_CLI)" % CLI)
     env = dict(os.environ, NATSBRIDGE_QEMU_NATS_PORT=str(free_port()),
                NATSBRIDGE_QEMU_FILES_PORT=str(free_port()))
     if sys.argv[1:] == ["--smallest"]:

@@ -48,6 +48,9 @@ pub mod smart;
 
 pub use error::{At, DecodeError, MAX_PLACE_DEPTH, Place, Segment};
 pub use generated::*;
+/// heapless, re-exported: the generated types hold its `String`s and `Vec`s, so callers build
+/// them with the version this crate was built with.
+pub use heapless;
 pub use json_str::{Chars, JsonObjectView, JsonStr};
 pub use message::{Message, MessageView};
 pub use object::JsonObject;

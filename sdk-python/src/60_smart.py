@@ -310,10 +310,16 @@ def _envelope_of(msg):
     return MessageEnvelope.from_json(msg)
 
 
+# The loopback's spellings, one host for the allow rule (as in the std SDK): a sender on the
+# original's default fileserver_url "http://localhost:8080" reaches a receiver allowing 127.0.0.1.
+_LOOPBACK = ("localhost", "127.0.0.1", "::1")
+
+
 def _allows(entry, scheme, host, port):
     # Whether the allow entry "host[:port]" (no port: the scheme's default port) is host:port.
     h, p = _split_host_port(entry.strip(), 443 if scheme == "https" else 80, entry)
-    return h.lower() == host and p == port
+    h = h.lower()
+    return (h == host or (h in _LOOPBACK and host.lower() in _LOOPBACK)) and p == port
 
 
 def _check_link(p, at, fileserver_url, allowed_hosts, allow_any_host, max_download):

@@ -30,7 +30,12 @@ def test_links_to_hosts_not_allowed_are_refused_without_a_request():
     assert nb.smartreceive(msg, fileserver_url=helper, **FAST) == want
     assert nb.smartreceive(msg, allowed_hosts=["files.example", "127.0.0.1:" + helper.rsplit(":", 1)[1]], **FAST) == want
     assert nb.smartreceive(msg, allow_any_host=True, **FAST) == want
-    assert http_count(helper, path) == 3
+    # localhost is the loopback's other spelling: the same host, on the same port only.
+    port = helper.rsplit(":", 1)[1]
+    assert nb.smartreceive(msg, allowed_hosts=["localhost:" + port], **FAST) == want
+    assert nb.smartreceive(_link(helper.replace("127.0.0.1", "localhost") + path, 300), fileserver_url=helper, **FAST) == want
+    raises("link_refused", nb.smartreceive, msg, allowed_hosts=["localhost:1", "127.0.0.2:" + port], **FAST)
+    assert http_count(helper, path) == 5
 
 
 def test_links_other_than_http_are_refused():

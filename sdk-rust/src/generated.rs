@@ -429,6 +429,19 @@ impl MessagePayload {
     }
 }
 
+/// One field a sender may set, as the schema describes it: for programs that build their
+/// options from the schema (the `natsbridge` CLI makes a flag of each).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FieldInfo {
+    /// The canonical key.
+    pub name: &'static str,
+    /// The JSON type the field takes: `string`, `object`, `integer`, `number`, `boolean`,
+    /// `array`.
+    pub json_type: &'static str,
+    /// The schema's description.
+    pub description: &'static str,
+}
+
 /// What a sender may set of a [`MessageEnvelope`], at the schema's defaults; fields the sender
 /// fills (ids, time, subject) are `None` until set. [`SendOptions`] holds one and has a
 /// setter per field.
@@ -510,6 +523,76 @@ impl EnvelopeFields {
         "reply_to_msg_id",
         "broker_url",
         "metadata",
+    ];
+
+    /// Every field [`set`](Self::set) knows with its JSON type and description, in schema
+    /// order.
+    pub const FIELDS: &'static [FieldInfo] = &[
+        FieldInfo {
+            name: "correlation_id",
+            json_type: "string",
+            description: "Identifier shared by every message of one conversation or workflow. Senders generate a UUID v4 (lower case, hyphenated) when the caller gives none; a reply keeps the correlation id of the request.",
+        },
+        FieldInfo {
+            name: "msg_id",
+            json_type: "string",
+            description: "Identifier of this message: a new UUID v4 per message. JetStream publishing sends it as the Nats-Msg-Id header for de-duplication.",
+        },
+        FieldInfo {
+            name: "timestamp",
+            json_type: "string",
+            description: "Send time, UTC, RFC 3339 with milliseconds and a Z suffix, for example 2026-11-25T11:52:26.123Z.",
+        },
+        FieldInfo {
+            name: "send_to",
+            json_type: "string",
+            description: "NATS subject the message was published on, for example chat.room1 or /chat/room1.",
+        },
+        FieldInfo {
+            name: "msg_purpose",
+            json_type: "string",
+            description: "What the message is for: chat by default; ACK, NACK, updateStatus and shutdown are also in use.",
+        },
+        FieldInfo {
+            name: "sender_name",
+            json_type: "string",
+            description: "Human-readable name of the sending application.",
+        },
+        FieldInfo {
+            name: "sender_id",
+            json_type: "string",
+            description: "UUID v4 of the sending client, fixed for the life of the client or process.",
+        },
+        FieldInfo {
+            name: "receiver_name",
+            json_type: "string",
+            description: "Name of the intended receiver; empty means broadcast. A reply takes the request's sender_name when the caller gives none.",
+        },
+        FieldInfo {
+            name: "receiver_id",
+            json_type: "string",
+            description: "Identifier of the intended receiver; empty means any. A reply takes the request's sender_id when the caller gives none.",
+        },
+        FieldInfo {
+            name: "reply_to",
+            json_type: "string",
+            description: "Subject to send a reply to; empty means no reply is expected. A sender also uses it as the NATS reply subject of the publish.",
+        },
+        FieldInfo {
+            name: "reply_to_msg_id",
+            json_type: "string",
+            description: "msg_id of the message this one answers; empty when it answers none. A reply takes the request's msg_id when the caller gives none.",
+        },
+        FieldInfo {
+            name: "broker_url",
+            json_type: "string",
+            description: "NATS URL the sender was connected to.",
+        },
+        FieldInfo {
+            name: "metadata",
+            json_type: "object",
+            description: "Free-form application data about the whole message. Canonical form sorts its keys by code point.",
+        },
     ];
 
     /// Sets the field `name` from a JSON value, decoded as a receiver decodes it (for programs
@@ -762,6 +845,21 @@ impl Default for PayloadFields {
 impl PayloadFields {
     /// Every field name [`set`](Self::set) knows, in schema order.
     pub const NAMES: &'static [&'static str] = &["id", "metadata"];
+
+    /// Every field [`set`](Self::set) knows with its JSON type and description, in schema
+    /// order.
+    pub const FIELDS: &'static [FieldInfo] = &[
+        FieldInfo {
+            name: "id",
+            json_type: "string",
+            description: "Identifier of this payload: a new UUID v4 per payload.",
+        },
+        FieldInfo {
+            name: "metadata",
+            json_type: "object",
+            description: "Free-form data about this payload; a link payload carries checksum = sha256:<64 lower-case hex> of the serialized data.",
+        },
+    ];
 
     /// Sets the field `name` from a JSON value, decoded as a receiver decodes it (for programs
     /// that take field names at run time: `natsbridge send --field trace_id=abc`); `null`

@@ -6,6 +6,30 @@
 //! [`Client::smartreceive`] gives them back, downloading links with retries and verifying
 //! size and checksum.
 //!
+//! ```
+//! use futures_util::StreamExt;
+//! use natsbridge::{Data, Payload, SendOptions};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), natsbridge::Error> {
+//! # let server = natsbridge_test_support::NatsServer::start(); // a real nats-server
+//! # let url = server.url();
+//! let client = natsbridge::connect(&url).await?; // url: "nats://127.0.0.1:4222"
+//! let mut inbox = client.subscribe("chat.room1").await?;
+//!
+//! let config = natsbridge::serde_json::json!({"wifi_ssid": "lab", "update_interval": 60});
+//! let payloads = vec![
+//!     Payload::text("caption", "hello"),
+//!     Payload::dictionary("config", &config)?,
+//! ];
+//! client.smartsend("chat.room1", payloads, &SendOptions::new()).await?;
+//!
+//! let received = inbox.next().await.expect("a message")?;
+//! assert_eq!(received.payloads[0].data, Data::Text("hello".into()));
+//! assert_eq!(received.payloads[1].data, Data::Json(config));
+//! # Ok(()) }
+//! ```
+//!
 //! # A guide
 //!
 //! ```no_run
@@ -96,3 +120,6 @@ pub use send::{DEFAULT_SIZE_THRESHOLD, EnvelopeComposer, SendOptions};
 
 /// Async-nats, re-exported so that callers use the version this crate was built with.
 pub use async_nats;
+/// serde_json, re-exported: payload APIs take and return its values (`Payload::dictionary`,
+/// `Data::Json`, `EnvelopeFields::set`).
+pub use serde_json;

@@ -55,9 +55,7 @@ fn chat_sends_and_receives_a_text_and_an_image() {
 #[test]
 fn large_file_goes_as_a_link_and_streams_to_disk() {
     let server = NatsServer::start();
-    let files = ServeFiles::builder()
-        .binary(env!("CARGO_BIN_EXE_natsbridge"))
-        .start();
+    let files = ServeFiles::start();
     let out = run(
         "large_file",
         &[("NATS_URL", server.url()), ("FILESERVER_URL", files.url())],

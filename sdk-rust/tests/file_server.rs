@@ -1,7 +1,6 @@
 //! The file server against a real HTTP client (reqwest), a Plik client in CPython `requests`
 //! (the Python edition's library) and, where a client would tidy the request up first (`..`,
 //! broken bodies), raw HTTP/1.1 over a TCP socket.
-#![cfg(feature = "file-server")]
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

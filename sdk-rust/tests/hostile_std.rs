@@ -2,7 +2,6 @@
 //! `nats-server` (and a real `natsbridge serve-files`): a `reply_to` that would inject NATS
 //! protocol, links to other ports of an allowed host, links into buckets nobody allowed, and
 //! envelopes that would make an in-memory receive hold far more than it should.
-#![cfg(feature = "cli")]
 
 use std::time::Duration;
 
@@ -14,7 +13,6 @@ use natsbridge::{
 };
 use natsbridge_test_support::{NatsServer, ServeFiles, free_port};
 
-const NATSBRIDGE: &str = env!("CARGO_BIN_EXE_natsbridge");
 /// A safety net so that a broken test fails instead of hanging; never a speed assertion.
 const PATIENCE: Duration = Duration::from_secs(120);
 
@@ -188,7 +186,7 @@ async fn a_link_to_another_port_of_the_file_server_host_is_refused() {
     let server = NatsServer::builder()
         .extra_config(&format!("http: 127.0.0.1:{monitoring}"))
         .start();
-    let files = ServeFiles::builder().binary(NATSBRIDGE).start();
+    let files = ServeFiles::start();
     let client = ConnectOptions::new()
         .plik(files.url())
         .connect(&server.url())
@@ -205,7 +203,7 @@ async fn a_link_to_another_port_of_the_file_server_host_is_refused() {
     assert!(error.message().contains(&monitoring.to_string()), "{error}");
 
     // host:port entries allow exactly that port.
-    let other = ServeFiles::builder().binary(NATSBRIDGE).start();
+    let other = ServeFiles::start();
     let sent = ConnectOptions::new()
         .plik(other.url())
         .connect(&server.url())
@@ -285,7 +283,7 @@ async fn object_store_links_into_other_buckets_are_refused() {
 #[tokio::test]
 async fn one_file_named_many_times_cannot_exhaust_an_in_memory_receiver() {
     let server = NatsServer::start();
-    let files = ServeFiles::builder().binary(NATSBRIDGE).start();
+    let files = ServeFiles::start();
     let client = ConnectOptions::new()
         .plik(files.url())
         .connect(&server.url())

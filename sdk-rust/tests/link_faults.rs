@@ -196,15 +196,30 @@ async fn links_to_other_hosts_or_schemes_are_refused_without_a_request() {
         (ErrorKind::LinkRefused, url.as_str())
     );
     assert!(error.message().contains("127.0.0.1"), "{error}");
-    // The same server by another name is another host.
-    let by_name = String::from_utf8(body.clone())
+    // Another address of this machine is another host ...
+    let by_address = String::from_utf8(body.clone())
         .unwrap()
-        .replace("127.0.0.1", "localhost");
-    let error = receive(&server, by_name.as_bytes(), quick_retries(1), |l| l)
+        .replace("127.0.0.1", "127.0.0.2");
+    let error = receive(&server, by_address.as_bytes(), quick_retries(1), |l| l)
         .await
         .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::LinkRefused, "{error}");
     assert_eq!(server.requests("ok", &name), 0, "no request was made");
+    // ... but `localhost` is the loopback's other spelling (the original editions' default
+    // `fileserver_url`), the same host and port as the allowed `127.0.0.1`.
+    let by_name = String::from_utf8(body.clone())
+        .unwrap()
+        .replace("127.0.0.1", "localhost");
+    let received = receive(&server, by_name.as_bytes(), quick_retries(1), |l| l).await;
+    assert_eq!(
+        received.unwrap().payloads[0].data,
+        Data::Bytes(pattern(100).into())
+    );
+    assert_eq!(
+        server.requests("ok", &name),
+        1,
+        "one request, by the name localhost"
+    );
     for scheme_url in ["file:///etc/passwd", "ftp://127.0.0.1/x"] {
         let other = String::from_utf8(body.clone())
             .unwrap()

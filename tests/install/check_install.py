@@ -131,7 +131,7 @@ def cargo_install_the_cli(scratch, nats_url):
     # earlier steps did not build for the release profile is built here.
     env = dict(os.environ, CARGO_TARGET_DIR=os.environ.get("CARGO_TARGET_DIR", str(REPO / "target")))
     started = time.monotonic()
-    run(["cargo", "install", "--quiet", "--locked", "--path", "sdk-rust", "--root", root], cwd=REPO, env=env)
+    run(["cargo", "install", "--quiet", "--locked", "--path", "cli", "--root", root], cwd=REPO, env=env)
     print("cargo install: %.0f s" % (time.monotonic() - started))
     cli = root / "bin" / "natsbridge"
     version = run([cli, "--version"]).strip()

@@ -99,6 +99,10 @@ struct SenderFieldView {
     setters: Vec<SetterView>,
     /// The statement of `set` storing `value: serde_json::Value` at `at`, with `?`.
     set_from_json: String,
+    /// The schema's description as a Rust string literal (for `FIELDS`).
+    description: String,
+    /// The JSON type `set` takes: `string`, `object`, `integer`, ...
+    json_type: &'static str,
 }
 
 struct SetterView {
@@ -371,6 +375,18 @@ fn needs_check(model: &Model, name: &str) -> bool {
 
 /// Whether a sender stores `field` in the fields struct (it has a default, is optional or is
 /// filled by the sender) rather than passing it to `into_message`.
+/// The JSON type a field's value takes, as JSON Schema names it.
+fn json_type(ty: &FieldType) -> &'static str {
+    match ty {
+        FieldType::String { .. } | FieldType::Enum(_) => "string",
+        FieldType::Bool => "boolean",
+        FieldType::Unsigned | FieldType::Signed => "integer",
+        FieldType::Number => "number",
+        FieldType::Struct(_) | FieldType::FreeObject { .. } => "object",
+        FieldType::Array { .. } => "array",
+    }
+}
+
 fn stored(field: &Field) -> bool {
     field.settable() && (field.default.is_some() || field.optional || field.sender_fill.is_some())
 }
@@ -489,6 +505,8 @@ fn sender_view(s: &Struct, name: &str, builder: &str, prefix: &str) -> SenderVie
             default,
             setters,
             set_from_json,
+            description: rust_str(&field.description),
+            json_type: json_type(&field.ty),
         });
     }
     let uses_fills = build.iter().any(|line| line.contains("fills."));

@@ -287,7 +287,7 @@ impl LinkPolicy {
             .ok_or_else(|| refused("the link names no host".to_owned()))?;
         let port = parsed.port_or_known_default();
         let allows = |entry: &AllowedHost| {
-            entry.host == host
+            same_host(&entry.host, &host)
                 && match entry.port {
                     Some(wanted) => port == Some(wanted),
                     None => parsed.port().is_none(), // the scheme's default port
@@ -315,6 +315,15 @@ impl LinkPolicy {
     }
 }
 
+/// Whether two lower-case hosts name the same machine: equal, or both spellings of this
+/// machine's loopback (`localhost`, `127.0.0.1`, `::1`), so that a receiver allowing
+/// `127.0.0.1:8080` takes a link to `localhost:8080` from a sender using the original editions'
+/// default `fileserver_url`. Names are not resolved: `localhost` is never another machine.
+fn same_host(allowed: &str, host: &str) -> bool {
+    let loopback = |h: &str| matches!(h, "localhost" | "127.0.0.1" | "::1");
+    allowed == host || (loopback(allowed) && loopback(host))
+}
+
 /// `a, b` or `none`.
 fn list<T: std::fmt::Display>(entries: &[T]) -> String {
     if entries.is_empty() {
@@ -338,10 +347,20 @@ mod tests {
             .allow_bucket("b");
         assert!(policy.check_url("http://127.0.0.1:8080/x").is_ok());
         assert!(policy.check_url("nats-object-store://b/i/n").is_ok());
+        // The loopback's spellings are one host; its other ports and look-alikes are not.
+        for url in [
+            "http://localhost:8080/x",
+            "http://LocalHost:8080/x",
+            "http://[::1]:8080/x",
+        ] {
+            assert!(policy.check_url(url).is_ok(), "{url}");
+        }
         for url in [
             "http://127.0.0.1:9999/x",
             "http://127.0.0.1/x",
-            "http://localhost:8080/x",
+            "http://localhost:9999/x",
+            "http://localhost.example.com:8080/x",
+            "http://127.0.0.2:8080/x",
             "https://10.0.0.1/x",
             "file:///etc/passwd",
             "ftp://127.0.0.1/x",

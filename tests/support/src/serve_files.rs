@@ -38,7 +38,7 @@ impl ServeFilesBuilder {
         self
     }
 
-    /// Runs this `natsbridge` program (in the `natsbridge` crate's own tests,
+    /// Runs this `natsbridge` program (in the `natsbridge-cli` crate's own tests,
     /// `env!("CARGO_BIN_EXE_natsbridge")`) instead of locating it (see [`ServeFiles::start`]).
     pub fn binary(mut self, path: impl Into<PathBuf>) -> Self {
         self.binary = Some(path.into());
@@ -85,7 +85,7 @@ impl ServeFilesBuilder {
 impl ServeFiles {
     /// Starts `natsbridge serve-files` with no limits on a free port in a new temporary
     /// folder. The program is `$NATSBRIDGE_BIN` when set, else built once per test process
-    /// with `cargo build -p natsbridge --bin natsbridge` (into `$CARGO_TARGET_DIR` or the
+    /// with `cargo build -p natsbridge-cli --bin natsbridge` (into `$CARGO_TARGET_DIR` or the
     /// workspace's `target/`).
     ///
     /// # Panics
@@ -151,7 +151,7 @@ impl ServeFiles {
         }
         command.args(&options.extra_args);
         let log = self.dir.path().join("serve-files.log");
-        let install = "cargo build -p natsbridge --bin natsbridge";
+        let install = "cargo build -p natsbridge-cli --bin natsbridge";
         let mut guard = ChildGuard::spawn(command, "natsbridge serve-files", &log, install);
         let port =
             guard.wait_for_line_prefix("listening on http://127.0.0.1:", &log, STARTUP_LIMIT);
@@ -167,7 +167,7 @@ impl ServeFiles {
 pub fn natsbridge_binary() -> PathBuf {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
     BUILT
-        .get_or_init(|| cargo_built_binary("natsbridge", "natsbridge", "NATSBRIDGE_BIN"))
+        .get_or_init(|| cargo_built_binary("natsbridge-cli", "natsbridge", "NATSBRIDGE_BIN"))
         .clone()
 }
 

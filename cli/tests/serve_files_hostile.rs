@@ -2,7 +2,6 @@
 //! never end or hold no boundary, overwrites and deletes by strangers, slow and idle clients,
 //! too many connections and uploads, Windows drive, stream and device names. Each talks raw
 //! HTTP/1.1 over a socket, as an attacker would.
-#![cfg(feature = "cli")]
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, TcpStream};

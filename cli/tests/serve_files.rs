@@ -1,6 +1,5 @@
 //! `natsbridge serve-files` as users run it: the real program, its `listening on` line, its
 //! flags, its errors and its exit on Ctrl-C.
-#![cfg(feature = "cli")]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;

@@ -1,10 +1,11 @@
-//! `natsbridge listen`: prints each envelope on a subject and saves its payloads into a
-//! folder (large link payloads streamed to disk), never outside it.
+//! `natsbridge listen`: prints each envelope on a subject (for people, or one JSON object per
+//! line with `--json`) and saves its payloads into a folder, never outside it.
 
 use std::path::PathBuf;
 
 use futures_util::StreamExt;
-use natsbridge::{Client, Data, Error, ErrorKind, MessageEnvelope, PayloadType};
+use natsbridge::{Client, Data, Error, ErrorKind, MessageEnvelope, PayloadType, Transport};
+use serde_json::{Value, json};
 
 use crate::connection::ConnectionArgs;
 use crate::progress::Bars;
@@ -21,6 +22,12 @@ pub struct ListenArgs {
     /// Exit after this many messages.
     #[arg(long)]
     count: Option<usize>,
+    /// Print one JSON object per message on standard output, for scripts: `{"subject", "envelope",
+    /// "saved"}`, the envelope as received (a direct payload's `data` left out: it is in the
+    /// file) and each payload's `saved_to` path; a message that fails prints `{"subject",
+    /// "error": {"kind", "at", "message"}}`.
+    #[arg(long)]
+    json: bool,
     #[command(flatten)]
     connection: ConnectionArgs,
 }
@@ -46,22 +53,78 @@ pub async fn run(args: ListenArgs) -> Result<(), Error> {
         };
         let Some(message) = message else { break };
         seen += 1;
-        if let Err(error) = save(&client, &message.payload, &args.dir).await {
-            eprintln!(
+        let saved = save(
+            &client,
+            &message.subject,
+            &message.payload,
+            &args.dir,
+            args.json,
+        )
+        .await;
+        match (saved, args.json) {
+            (Ok(()), _) => {}
+            (Err(error), true) => println!("{}", failure_line(&message.subject, &error)),
+            (Err(error), false) => eprintln!(
                 "{}",
                 show::clean(&format!(
                     "natsbridge: a message on {} failed: {error}",
                     message.subject
                 ))
-            );
+            ),
         }
     }
     Ok(())
 }
 
-/// Prints one message and saves its payloads; the first failing payload stops it.
-async fn save(client: &Client, body: &[u8], dir: &std::path::Path) -> Result<(), Error> {
+/// The `--json` line of a message that failed.
+fn failure_line(subject: &str, error: &Error) -> Value {
+    json!({
+        "subject": subject,
+        "error": {"kind": error.kind().to_string(), "at": error.at(), "message": error.message()},
+    })
+}
+
+/// The `--json` line of a message whose payloads were saved at `paths`.
+fn saved_line(subject: &str, envelope: &MessageEnvelope, paths: &[std::path::PathBuf]) -> Value {
+    let mut value = serde_json::to_value(envelope).unwrap_or(Value::Null);
+    if let Some(payloads) = value.get_mut("payloads").and_then(Value::as_array_mut) {
+        for (payload, source) in payloads.iter_mut().zip(&envelope.payloads) {
+            if source.transport == Transport::Direct
+                && let Some(object) = payload.as_object_mut()
+            {
+                object.remove("data");
+            }
+        }
+    }
+    json!({
+        "subject": subject,
+        "envelope": value,
+        "saved": envelope.payloads.iter().zip(paths).map(|(payload, path)| json!({
+            "dataname": payload.dataname,
+            "saved_to": path.display().to_string(),
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// Saves one message's payloads and prints it; the first failing payload stops it.
+async fn save(
+    client: &Client,
+    subject: &str,
+    body: &[u8],
+    dir: &std::path::Path,
+    json: bool,
+) -> Result<(), Error> {
     let envelope = MessageEnvelope::from_json(body)?;
+    if json {
+        let mut paths = Vec::with_capacity(envelope.payloads.len());
+        for (index, payload) in envelope.payloads.iter().enumerate() {
+            let path = show::unused_path(dir, &payload.dataname);
+            client.payload_to_file(&envelope, index, &path).await?;
+            paths.push(path);
+        }
+        println!("{}", saved_line(subject, &envelope, &paths));
+        return Ok(());
+    }
     print!("{}", show::envelope(&envelope));
     for (index, payload) in envelope.payloads.iter().enumerate() {
         let path = show::unused_path(dir, &payload.dataname);

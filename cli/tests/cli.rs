@@ -398,3 +398,91 @@ fn listen_prints_escape_sequences_escaped_and_saves_windows_names_plainly() {
         "{out}"
     );
 }
+
+/// Named payloads, payload and envelope metadata and schema field flags on `send`; one JSON
+/// object per message from `listen --json`; a link named with `localhost` taken by a
+/// listener whose `--fileserver` says `127.0.0.1`.
+#[test]
+fn listen_json_reports_named_payloads_fields_and_where_each_was_saved() {
+    let server = NatsServer::start();
+    let files = serve_files();
+    let work = tempfile::tempdir().unwrap();
+    let photo = work.path().join("cat.png");
+    std::fs::write(&photo, vec![7u8; 3000]).unwrap();
+    let received = work.path().join("received");
+    let listener = listen(
+        &server,
+        "chat.json",
+        &received,
+        1,
+        &["--json", "--fileserver", &files.url()],
+    );
+    let localhost = files.url().replace("127.0.0.1", "localhost");
+    let sent = send(
+        &server,
+        &[
+            "chat.json",
+            "--text",
+            "note=hi there",
+            "--json",
+            r#"config={"ssid":"lab"}"#,
+            "--file",
+            &format!("avatar={}", photo.display()),
+            "--payload-metadata",
+            "avatar:width=640",
+            "--metadata",
+            "site=lab",
+            "--receiver-id",
+            "device-7",
+            "--reply-to-msg-id",
+            "m-1",
+            "--size-threshold",
+            "2000",
+            "--fileserver",
+            &localhost,
+        ],
+    );
+    assert!(
+        sent.status.success(),
+        "send failed: {}{}",
+        String::from_utf8_lossy(&sent.stdout),
+        String::from_utf8_lossy(&sent.stderr)
+    );
+    let (out, err) = finish(listener);
+    let line: serde_json::Value = serde_json::from_str(out.trim())
+        .unwrap_or_else(|e| panic!("listen --json printed no JSON line ({e}): {out}{err}"));
+    assert_eq!(line["subject"], "chat.json", "{line}");
+    let envelope = &line["envelope"];
+    assert_eq!(envelope["receiver_id"], "device-7", "{line}");
+    assert_eq!(envelope["reply_to_msg_id"], "m-1", "{line}");
+    assert_eq!(envelope["metadata"]["site"], "lab", "{line}");
+    let payloads = envelope["payloads"].as_array().unwrap();
+    let names: Vec<&str> = payloads
+        .iter()
+        .map(|p| p["dataname"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["note", "config", "avatar"], "{line}");
+    assert!(
+        payloads[0].get("data").is_none(),
+        "direct data is in the file: {line}"
+    );
+    assert_eq!(payloads[2]["transport"], "link", "{line}");
+    assert!(
+        payloads[2]["data"]
+            .as_str()
+            .unwrap()
+            .starts_with(&localhost),
+        "{line}"
+    );
+    assert_eq!(payloads[2]["metadata"]["width"], 640, "{line}");
+    let saved = line["saved"].as_array().unwrap();
+    assert_eq!(saved.len(), 3, "{line}");
+    for (entry, want) in saved
+        .iter()
+        .zip([&b"hi there"[..], br#"{"ssid":"lab"}"#, &[7u8; 3000]])
+    {
+        let path = entry["saved_to"].as_str().unwrap();
+        assert!(Path::new(path).starts_with(&received), "{path}");
+        assert_eq!(std::fs::read(path).unwrap(), want, "{path}");
+    }
+}
