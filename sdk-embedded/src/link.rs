@@ -107,17 +107,28 @@ impl AllowedHosts<'_> {
     pub fn allows(&self, host: &str, port: u16) -> bool {
         match self {
             AllowedHosts::FileServerOf(url) => Url::parse(url)
-                .is_ok_and(|server| server.host.eq_ignore_ascii_case(host) && server.port == port),
+                .is_ok_and(|server| same_host(server.host, host) && server.port == port),
             AllowedHosts::Only(entries) => entries.iter().any(|entry| {
                 let (name, entry_port) = match entry.rsplit_once(':') {
                     Some((name, p)) => (name, p.parse().ok()),
                     None => (*entry, Some(80)),
                 };
-                name.eq_ignore_ascii_case(host) && entry_port == Some(port)
+                same_host(name, host) && entry_port == Some(port)
             }),
             AllowedHosts::AnyHostTrustingEverySender => true,
         }
     }
+}
+
+/// Whether two hosts name the same machine: equal without regard to case, or both spellings
+/// of the loopback (`localhost`, `127.0.0.1`, `::1` bare or in brackets), as in the std and
+/// Python SDKs. Names are not resolved.
+fn same_host(allowed: &str, host: &str) -> bool {
+    let loopback = |h: &str| {
+        let h = h.trim_start_matches('[').trim_end_matches(']');
+        h.eq_ignore_ascii_case("localhost") || h == "127.0.0.1" || h == "::1"
+    };
+    allowed.eq_ignore_ascii_case(host) || (loopback(allowed) && loopback(host))
 }
 
 /// What a downloaded body must be.

@@ -253,6 +253,12 @@ async fn another_port_of_an_allowed_host_is_refused() {
     assert_eq!((result, bytes), (Ok(data.len() as u64), data));
     assert!(AllowedHosts::Only(&["files.local"]).allows("FILES.local", 80));
     assert!(!AllowedHosts::Only(&["files.local:x"]).allows("files.local", 80));
+    // The loopback's spellings are one host (as in the std and Python SDKs), on its port only.
+    let loopback = AllowedHosts::Only(&["127.0.0.1:8080"]);
+    assert!(loopback.allows("localhost", 8080) && loopback.allows("::1", 8080));
+    assert!(!loopback.allows("localhost", 8081) && !loopback.allows("127.0.0.2", 8080));
+    let own_server = AllowedHosts::FileServerOf("http://localhost:8080");
+    assert!(own_server.allows("127.0.0.1", 8080) && !own_server.allows("localhost.evil", 8080));
 }
 
 #[tokio::test]

@@ -1,6 +1,6 @@
 # A large payload over the link transport: uploaded to a file server, only its URL in the
 # envelope; the receiver streams it to a file, so a small board can take megabytes.
-#     FILESERVER_URL=http://127.0.0.1:8080 python3 large_payload_link.py
+#     FILESERVER_URL=http://localhost:8080 python3 large_payload_link.py
 # UPLOAD=put uses HTTP PUT (nginx WebDAV), else the Plik API (natsbridge serve-files).
 import os
 import sys

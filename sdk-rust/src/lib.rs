@@ -14,7 +14,7 @@
 //! # async fn main() -> Result<(), natsbridge::Error> {
 //! # let server = natsbridge_test_support::NatsServer::start(); // a real nats-server
 //! # let url = server.url();
-//! let client = natsbridge::connect(&url).await?; // url: "nats://127.0.0.1:4222"
+//! let client = natsbridge::connect(&url).await?; // url: "nats://localhost:4222"
 //! let mut inbox = client.subscribe("chat.room1").await?;
 //!
 //! let config = natsbridge::serde_json::json!({"wifi_ssid": "lab", "update_interval": 60});
@@ -40,8 +40,8 @@
 //! # async fn run() -> Result<(), natsbridge::Error> {
 //! // Connect once; link payloads go to a file server (`natsbridge serve-files`, nginx, Plik).
 //! let client = ConnectOptions::new()
-//!     .http_put("http://127.0.0.1:8080")
-//!     .connect("nats://127.0.0.1:4222")
+//!     .http_put("http://localhost:8080")
+//!     .connect("nats://localhost:4222")
 //!     .await?;
 //!
 //! // Receive: each message comes out decoded, link payloads downloaded.
