@@ -11,6 +11,12 @@
 //! `tests/goldens.rs` holds the goldens to themselves: the reference receiver, the JSON
 //! Schema and the canonical writer must all agree with every `.expect.json`.
 
+/// The top-level README's Rust examples, compiled as doc tests (the quick start's commands run
+/// in `cli/tests/readme.rs`).
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeExamples;
+
 pub mod drill;
 pub mod embedded_view;
 pub mod golden;
