@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use futures_util::StreamExt;
-use natsbridge::{Client, Data, Error, ErrorKind, MessageEnvelope, PayloadType, Transport};
+use natsbridge::{Client, Data, Error, ErrorKind, MessageEnvelope, PayloadType, Place, Transport};
 use serde_json::{Value, json};
 
 use crate::connection::ConnectionArgs;
@@ -35,8 +35,14 @@ pub struct ListenArgs {
 /// Listens until Ctrl-C (or `--count` messages); a message that fails is reported on
 /// standard error and listening goes on.
 pub async fn run(args: ListenArgs) -> Result<(), Error> {
-    std::fs::create_dir_all(&args.dir)
-        .map_err(|e| Error::new(ErrorKind::Io, args.dir.display().to_string(), e.to_string()))?;
+    std::fs::create_dir_all(&args.dir).map_err(|e| {
+        Error::located(
+            ErrorKind::Io,
+            Place::File(args.dir.clone()),
+            "cannot create the folder",
+        )
+        .with_source(e)
+    })?;
     let bars = Bars::default();
     let client = args.connection.connect(&bars).await?;
     let mut messages = client.raw_subscribe(&args.subject).await?;
@@ -67,8 +73,9 @@ pub async fn run(args: ListenArgs) -> Result<(), Error> {
             (Err(error), false) => eprintln!(
                 "{}",
                 show::clean(&format!(
-                    "natsbridge: a message on {} failed: {error}",
-                    message.subject
+                    "natsbridge: a message on {} failed: {}",
+                    message.subject,
+                    error.display_chain()
                 ))
             ),
         }
@@ -80,7 +87,12 @@ pub async fn run(args: ListenArgs) -> Result<(), Error> {
 fn failure_line(subject: &str, error: &Error) -> Value {
     json!({
         "subject": subject,
-        "error": {"kind": error.kind().to_string(), "at": error.at(), "message": error.message()},
+        "error": {
+            "kind": error.kind().to_string(),
+            "at": error.at(),
+            "message": error.message(),
+            "cause": std::error::Error::source(error).map(|_| error.display_chain()),
+        },
     })
 }
 

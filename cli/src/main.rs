@@ -82,7 +82,14 @@ async fn main() -> ExitCode {
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("natsbridge: {}", show::clean(&error.to_string()));
+            // The error and its causes, as anyhow's `{:#}` prints them.
+            let mut text = error.to_string();
+            let mut cause = error.source();
+            while let Some(inner) = cause {
+                text = format!("{text}: {inner}");
+                cause = inner.source();
+            }
+            eprintln!("natsbridge: {}", show::clean(&text));
             ExitCode::FAILURE
         }
     }

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use natsbridge::{Error, ErrorKind, Payload, PayloadType};
+use natsbridge::{Error, ErrorKind, Payload, PayloadType, Place};
 
 /// What to send.
 #[derive(Debug, clap::Args)]
@@ -183,8 +183,14 @@ fn file_payload(spec: &str) -> Result<Payload, Error> {
     let payload_type = payload_type.unwrap_or_else(|| type_from_extension(&path));
     if payload_type == PayloadType::Dictionary {
         // Sent in canonical form (compact, keys sorted), so it must parse as JSON first.
-        let text =
-            std::fs::read(&path).map_err(|e| Error::new(ErrorKind::Io, at(), e.to_string()))?;
+        let text = std::fs::read(&path).map_err(|e| {
+            Error::located(
+                ErrorKind::Io,
+                Place::File(path.clone()),
+                "cannot read the file",
+            )
+            .with_source(e)
+        })?;
         let value: serde_json::Value = serde_json::from_slice(&text)
             .map_err(|e| invalid(at(), format!("a dictionary file must hold JSON: {e}")))?;
         return Payload::dictionary(dataname, &value);

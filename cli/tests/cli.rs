@@ -399,6 +399,31 @@ fn listen_prints_escape_sequences_escaped_and_saves_windows_names_plainly() {
     );
 }
 
+/// `listen --json` reports a message that fails as one JSON object: kind, place, message and
+/// the cause underneath (here serde_json's), and goes on.
+#[test]
+fn listen_json_reports_a_failed_message_with_its_cause() {
+    let server = NatsServer::start();
+    let work = tempfile::tempdir().unwrap();
+    let listener = listen(&server, "bad.json", &work.path().join("in"), 1, &["--json"]);
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let client = natsbridge::connect(&server.url()).await.unwrap();
+        client.nats().publish("bad.json", "{".into()).await.unwrap();
+        client.flush().await.unwrap();
+    });
+    let (out, err) = finish(listener);
+    let line: serde_json::Value = serde_json::from_str(out.trim())
+        .unwrap_or_else(|e| panic!("listen --json printed no JSON line ({e}): {out}{err}"));
+    assert_eq!(line["subject"], "bad.json", "{line}");
+    assert_eq!(line["error"]["kind"], "not_json", "{line}");
+    assert_eq!(line["error"]["message"], "not JSON", "{line}");
+    let cause = line["error"]["cause"].as_str().unwrap_or_default();
+    assert!(
+        cause.starts_with("not JSON (not_json): ") && cause.contains("EOF"),
+        "the chain with serde_json's error: {line}"
+    );
+}
+
 /// Named payloads, payload and envelope metadata and schema field flags on `send`; one JSON
 /// object per message from `listen --json`; a link named with `localhost` taken by a
 /// listener whose `--fileserver` says `127.0.0.1`.

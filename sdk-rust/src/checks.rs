@@ -10,7 +10,7 @@ use crate::{Error, ErrorKind};
 /// `reply_to`, `subject`).
 pub(crate) fn check_subject(what: &str, subject: &str) -> Result<(), Error> {
     if subject.is_empty() {
-        return Err(Error::new(
+        return Err(Error::field(
             ErrorKind::InvalidInput,
             what,
             format!("{what} is empty; a NATS subject is needed"),
@@ -21,7 +21,7 @@ pub(crate) fn check_subject(what: &str, subject: &str) -> Result<(), Error> {
         .enumerate()
         .find(|(_, b)| *b <= 0x20 || *b == 0x7f)
     {
-        Some((at, byte)) => Err(Error::new(
+        Some((at, byte)) => Err(Error::field(
             ErrorKind::InvalidInput,
             what,
             format!(
@@ -37,14 +37,14 @@ pub(crate) fn check_subject(what: &str, subject: &str) -> Result<(), Error> {
 /// a name holding anything but visible ASCII other than `:`.
 pub(crate) fn check_header(name: &str, value: &str) -> Result<(), Error> {
     if name.is_empty() || name.bytes().any(|b| !b.is_ascii_graphic() || b == b':') {
-        return Err(Error::new(
+        return Err(Error::field(
             ErrorKind::InvalidInput,
             "headers",
             format!("header name {name:?} is refused (visible ASCII without ':' only)"),
         ));
     }
     if value.contains(['\r', '\n']) {
-        return Err(Error::new(
+        return Err(Error::field(
             ErrorKind::InvalidInput,
             "headers",
             format!("the value {value:?} of header {name} holds CR or LF, which is refused"),

@@ -14,7 +14,7 @@ use futures_util::stream::{BoxStream, StreamExt};
 use crate::link::{Fetcher, HttpPut, LinkBackend, LinkPolicy, ObjectStore, Plik, Progress, Sink};
 use crate::send::{DEFAULT_SIZE_THRESHOLD, EnvelopeComposer};
 use crate::{
-    Error, ErrorKind, MessageEnvelope, Payload, Received, RetryPolicy, SendOptions, clock,
+    Error, ErrorKind, MessageEnvelope, Payload, Place, Received, RetryPolicy, SendOptions, clock,
 };
 
 /// The header JetStream de-duplicates on (WIRE.md section 1).
@@ -282,25 +282,23 @@ impl ConnectOptions {
     /// # Errors
     /// [`ErrorKind::Connect`] naming the URL: unreachable, refused auth, TLS failure.
     pub async fn connect(self, url: &str) -> Result<Client, Error> {
-        let connect_error = |message: String| Error::new(ErrorKind::Connect, url, message);
+        let connect_error = |message: String| Error::url(ErrorKind::Connect, url, message);
         let mut nats_options = self.nats;
         if let Some(path) = &self.credentials_file {
             nats_options = nats_options.credentials_file(path).await.map_err(|e| {
-                connect_error(format!(
-                    "cannot read credentials file {}: {e}",
-                    path.display()
-                ))
+                connect_error(format!("cannot read credentials file {}", path.display()))
+                    .with_source(e)
             })?;
         }
         let addresses: Vec<async_nats::ServerAddr> = url
             .split(',')
             .map(|u| u.trim().parse())
             .collect::<Result<_, _>>()
-            .map_err(|e| connect_error(format!("not a NATS URL: {e}")))?;
+            .map_err(|e| connect_error("not a NATS URL".into()).with_source(e))?;
         let nats = nats_options
             .connect(addresses)
             .await
-            .map_err(|e| connect_error(format!("cannot connect: {e}")))?;
+            .map_err(|e| connect_error("cannot connect".into()).with_source(e))?;
         let jetstream = async_nats::jetstream::new(nats.clone());
         let policy = match &self.link {
             LinkChoice::Plik(url) | LinkChoice::HttpPut(url) => self.link_policy.allow_host_of(url),
@@ -426,7 +424,7 @@ impl Replies {
         let subscriber = nats
             .subscribe(wildcard.clone())
             .await
-            .map_err(|e| nats_error(&wildcard, "cannot subscribe", e))?;
+            .map_err(|e| nats_error(Place::subject(&wildcard), "cannot subscribe", e))?;
         Ok(Replies {
             prefix,
             next: AtomicU64::new(0),
@@ -517,8 +515,13 @@ impl ReplyStream<'_> {
     }
 }
 
-fn nats_error(at: &str, what: &str, error: impl std::fmt::Display) -> Error {
-    Error::new(ErrorKind::Nats, at, format!("{what}: {error}"))
+/// A failure of async-nats doing `what` at `place`, the async-nats error as its source.
+fn nats_error(
+    place: Place,
+    what: &str,
+    error: impl std::error::Error + Send + Sync + 'static,
+) -> Error {
+    Error::located(ErrorKind::Nats, place, what).with_source(error)
 }
 
 impl Client {
@@ -618,11 +621,12 @@ impl Client {
                 });
         match reserved {
             Ok(_) => Ok(()),
-            Err(held) => Err(Error::new(
+            Err(held) => Err(Error::subject(
                 ErrorKind::ReconnectBufferFull,
                 subject,
                 format!(
-                    "disconnected from NATS: {held} bytes already wait for the reconnect,                      {bytes} more would pass the reconnect buffer of {budget} bytes"
+                    "disconnected from NATS: {held} bytes already wait for the reconnect, \
+                     {bytes} more would pass the reconnect buffer of {budget} bytes"
                 ),
             )),
         }
@@ -637,7 +641,7 @@ impl Client {
             nats.publish_with_reply(subject.to_owned(), reply_to.to_owned(), body)
                 .await
         };
-        published.map_err(|e| nats_error(subject, "cannot publish", e))?;
+        published.map_err(|e| nats_error(Place::subject(subject), "cannot publish", e))?;
         // Queued for the connection's writer task (held until the reconnect while
         // disconnected); `flush` waits for the server.
         Ok(())
@@ -659,8 +663,8 @@ impl Client {
             .nats
             .flush()
             .await
-            .map_err(|e| nats_error(url, "cannot flush", e))?;
-        self.confirm_with_server(url).await
+            .map_err(|e| nats_error(Place::url(url), "cannot flush", e))?;
+        self.confirm_with_server(Place::url(url)).await
     }
 
     async fn publish_jetstream(
@@ -669,9 +673,7 @@ impl Client {
         msg_id: &str,
         body: Bytes,
     ) -> Result<(), Error> {
-        let jetstream_error = |what: &str, e: &dyn std::fmt::Display| {
-            Error::new(ErrorKind::Jetstream, subject, format!("{what}: {e}"))
-        };
+        let jetstream_error = |what: &str| Error::subject(ErrorKind::Jetstream, subject, what);
         crate::checks::check_header(MSG_ID_HEADER, msg_id)?;
         let mut headers = async_nats::HeaderMap::new();
         headers.insert(MSG_ID_HEADER, msg_id);
@@ -680,9 +682,9 @@ impl Client {
             .jetstream
             .publish_with_headers(subject.to_owned(), headers, body)
             .await
-            .map_err(|e| jetstream_error("cannot publish", &e))?;
+            .map_err(|e| jetstream_error("cannot publish").with_source(e))?;
         ack.await
-            .map_err(|e| jetstream_error("no acknowledgement from a stream", &e))?;
+            .map_err(|e| jetstream_error("no acknowledgement from a stream").with_source(e))?;
         Ok(())
     }
 
@@ -764,22 +766,22 @@ impl Client {
             .nats
             .subscribe(subject.to_owned())
             .await
-            .map_err(|e| nats_error(subject, "cannot subscribe", e))?;
-        self.confirm_with_server(subject).await?;
+            .map_err(|e| nats_error(Place::subject(subject), "cannot subscribe", e))?;
+        self.confirm_with_server(Place::subject(subject)).await?;
         Ok(subscriber)
     }
 
     /// Waits until the server has processed everything sent so far, by a request that nobody
     /// answers (the server's "no responders" comes back after our earlier operations were
     /// handled). After a SUB, messages sent from any connection reach the subscription.
-    async fn confirm_with_server(&self, subject: &str) -> Result<(), Error> {
+    async fn confirm_with_server(&self, place: Place) -> Result<(), Error> {
         use async_nats::RequestErrorKind;
         let probe = self.inner.nats.new_inbox();
         match self.inner.nats.request(probe, Bytes::new()).await {
             Ok(_) => Ok(()),
             Err(e) if e.kind() == RequestErrorKind::NoResponders => Ok(()),
             Err(e) => Err(nats_error(
-                subject,
+                place,
                 "cannot confirm the subscription with the server",
                 e,
             )),
@@ -823,7 +825,7 @@ impl Client {
                 .nats
                 .subscribe(reply_to.clone())
                 .await
-                .map_err(|e| nats_error(&reply_to, "cannot subscribe", e))?;
+                .map_err(|e| nats_error(Place::subject(&reply_to), "cannot subscribe", e))?;
             (reply_to, ReplyStream::Own(subscriber))
         };
         let request = self
@@ -838,7 +840,7 @@ impl Client {
                 // The server answers a request nobody listens to with a 503 status on our own
                 // inbox (a shared reply subject may carry other requests' statuses).
                 if fresh_inbox && message.status == Some(async_nats::StatusCode::NO_RESPONDERS) {
-                    return Err(Error::new(
+                    return Err(Error::subject(
                         ErrorKind::NoResponders,
                         subject,
                         format!("no responder listens on {subject:?}"),
@@ -853,16 +855,16 @@ impl Client {
                     return Ok(received);
                 }
             }
-            Err(nats_error(
+            Err(Error::subject(
+                ErrorKind::Nats,
                 &reply_to,
-                "the reply subscription ended",
-                "connection closed",
+                "the reply subscription ended: connection closed",
             ))
         };
         tokio::time::timeout(timeout, wait)
             .await
             .unwrap_or_else(|_| {
-                Err(Error::new(
+                Err(Error::subject(
                     ErrorKind::Timeout,
                     subject,
                     format!("no reply to message {} within {timeout:?}", request.msg_id),
@@ -891,7 +893,7 @@ impl Client {
             asked.reply_to.clone()
         };
         if subject.is_empty() {
-            return Err(Error::new(
+            return Err(Error::field(
                 ErrorKind::InvalidInput,
                 "reply_to",
                 format!(
@@ -920,11 +922,11 @@ impl Client {
         filter_subject: &str,
     ) -> Result<DurableReceiver, Error> {
         use async_nats::jetstream::consumer::pull;
-        let jetstream_error = |what: &str, e: &dyn std::fmt::Display| {
-            Error::new(
+        let jetstream_error = |what: &str| {
+            Error::located(
                 ErrorKind::Jetstream,
-                format!("{stream}/{durable}"),
-                format!("{what}: {e}"),
+                Place::Consumer(format!("{stream}/{durable}")),
+                what,
             )
         };
         let stream_handle = self
@@ -932,7 +934,7 @@ impl Client {
             .jetstream
             .get_stream(stream)
             .await
-            .map_err(|e| jetstream_error("no such stream", &e))?;
+            .map_err(|e| jetstream_error("no such stream").with_source(e))?;
         let consumer = stream_handle
             .get_or_create_consumer(
                 durable,
@@ -943,11 +945,11 @@ impl Client {
                 },
             )
             .await
-            .map_err(|e| jetstream_error("cannot create the consumer", &e))?;
+            .map_err(|e| jetstream_error("cannot create the consumer").with_source(e))?;
         let messages = consumer
             .messages()
             .await
-            .map_err(|e| jetstream_error("cannot read the consumer", &e))?;
+            .map_err(|e| jetstream_error("cannot read the consumer").with_source(e))?;
         Ok(DurableReceiver {
             client: self.clone(),
             messages,
@@ -980,11 +982,12 @@ impl DurableReceiver {
         let message = match self.messages.next().await? {
             Ok(message) => message,
             Err(e) => {
-                return Some(Err(Error::new(
+                return Some(Err(Error::located(
                     ErrorKind::Jetstream,
-                    &self.name,
-                    format!("cannot receive: {e}"),
-                )));
+                    Place::Consumer(self.name.clone()),
+                    "cannot receive",
+                )
+                .with_source(e)));
             }
         };
         let outcome = match MessageEnvelope::from_json_split(&message.payload) {
@@ -998,11 +1001,12 @@ impl DurableReceiver {
                 .map_err(|error| (error, AckKind::Nak(Some(REDELIVERY_DELAY)))),
         };
         let ack_error = |e: async_nats::Error| {
-            Error::new(
+            let error = Error::located(
                 ErrorKind::Jetstream,
-                &self.name,
-                format!("cannot acknowledge: {e}"),
-            )
+                Place::Consumer(self.name.clone()),
+                "cannot acknowledge",
+            );
+            error.with_boxed_source(e)
         };
         Some(match outcome {
             Ok(received) => match message.double_ack().await {

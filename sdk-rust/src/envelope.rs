@@ -263,7 +263,7 @@ impl MessageEnvelope {
         let (value, side) = Level::Envelope
             .deserialize(&mut deserializer)
             .and_then(|parsed| deserializer.end().map(|()| parsed))
-            .map_err(|e| Error::new(ErrorKind::NotJson, "", format!("not JSON: {e}")))?;
+            .map_err(|e| Error::new(ErrorKind::NotJson, "", "not JSON").with_source(e))?;
         let envelope = Self::from_value(value, &At::Root)?;
         let Side::Payloads(texts) = side else {
             // Only an envelope without payloads decodes without them (and then it has none).

@@ -659,7 +659,7 @@ impl EnvelopeFields {
                     self.metadata = wire::object(value, at)?;
                 }
                 _ => {
-                    return Err(Error::new(
+                    return Err(Error::field(
                         crate::ErrorKind::InvalidInput,
                         name,
                         format!(
@@ -881,7 +881,7 @@ impl PayloadFields {
                     self.metadata = wire::object(value, at)?;
                 }
                 _ => {
-                    return Err(Error::new(
+                    return Err(Error::field(
                         crate::ErrorKind::InvalidInput,
                         name,
                         format!(

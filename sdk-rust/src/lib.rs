@@ -79,9 +79,10 @@
 //! * JetStream: [`SendOptions::jetstream`] publishes with acknowledgement and
 //!   `Nats-Msg-Id`; [`Client::durable_receiver`] acknowledges only decoded, downloaded
 //!   messages.
-//! * Errors: one [`Error`] with an [`ErrorKind`] to match on; its place names the field,
-//!   payload or URL at fault. The kinds, and the numbers of the contract ([`contract`]),
-//!   are generated from the schema.
+//! * Errors: one [`Error`] with an [`ErrorKind`] to match on, a typed [`Place`] (the field,
+//!   payload, URL or subject at fault) and, where async-nats, HTTP, I/O or JSON failed
+//!   underneath, that error as `source()`. The kinds, and the numbers of the contract
+//!   ([`contract`]), are generated from the schema.
 //! * Every envelope field a sender may set has a [`SendOptions`] setter named as the field,
 //!   every payload field a `Payload::with_<field>` setter; both generated from the schema
 //!   ([`EnvelopeFields`], [`PayloadFields`]).
@@ -110,7 +111,7 @@ pub use client::{
     Client, ConnectOptions, DEFAULT_RECONNECT_BUFFER_BYTES, DurableReceiver, RECONNECT_BACKOFF,
     connect,
 };
-pub use error::Error;
+pub use error::{Error, Place};
 pub use generated::*;
 pub use oneshot::{DEFAULT_NATS_URL, ReceiveOptions, smartreceive, smartsend};
 pub use payload::{Data, Payload, ReceivedPayload, Source};

@@ -74,16 +74,17 @@ impl Payload {
     ) -> Result<Self, Error> {
         let dataname = dataname.into();
         let value = serde_json::to_value(value).map_err(|e| {
-            Error::new(
+            Error::payload_error(
                 ErrorKind::InvalidInput,
-                format!("payload {dataname:?}"),
-                format!("the dictionary does not serialize to JSON: {e}"),
+                &dataname,
+                "the dictionary does not serialize to JSON",
             )
+            .with_source(e)
         })?;
         if !(value.is_object() || value.is_array()) {
-            return Err(Error::new(
+            return Err(Error::payload_error(
                 ErrorKind::InvalidInput,
-                format!("payload {dataname:?}"),
+                &dataname,
                 "a dictionary payload must be a JSON object or array",
             ));
         }
@@ -182,11 +183,12 @@ impl Payload {
     ) -> Result<Self, Error> {
         let dataname = dataname.into();
         let fail = |e: arrow_schema::ArrowError| {
-            Error::new(
+            Error::payload_error(
                 ErrorKind::InvalidInput,
-                format!("payload {dataname:?}"),
-                format!("the table does not serialize as Arrow IPC: {e}"),
+                &dataname,
+                "the table does not serialize as Arrow IPC",
             )
+            .with_source(e)
         };
         let mut out = Vec::new();
         let mut writer =
@@ -246,15 +248,16 @@ impl Data {
             "text" => String::from_utf8(bytes.into())
                 .map(Data::Text)
                 .map_err(|_| {
-                    Error::new(ErrorKind::BadValue, at, "a text payload that is not UTF-8")
+                    Error::field(ErrorKind::BadValue, at, "a text payload that is not UTF-8")
                 }),
             "dictionary" | "jsontable" => {
                 serde_json::from_slice(&bytes).map(Data::Json).map_err(|e| {
-                    Error::new(
+                    Error::field(
                         ErrorKind::BadValue,
                         at,
-                        format!("a {payload_type} payload that is not JSON: {e}"),
+                        format!("a {payload_type} payload that is not JSON"),
                     )
+                    .with_source(e)
                 })
             }
             _ => Ok(Data::Bytes(bytes)),
@@ -280,18 +283,11 @@ impl Data {
         let reader =
             arrow_ipc::reader::StreamReader::try_new(std::io::Cursor::new(bytes.clone()), None)
                 .map_err(|e| {
-                    Error::new(
-                        ErrorKind::BadValue,
-                        "data",
-                        format!("not an Arrow IPC stream: {e}"),
-                    )
+                    Error::field(ErrorKind::BadValue, "data", "not an Arrow IPC stream")
+                        .with_source(e)
                 })?;
         reader.collect::<Result<Vec<_>, _>>().map_err(|e| {
-            Error::new(
-                ErrorKind::BadValue,
-                "data",
-                format!("not an Arrow IPC stream: {e}"),
-            )
+            Error::field(ErrorKind::BadValue, "data", "not an Arrow IPC stream").with_source(e)
         })
     }
 }

@@ -8,7 +8,8 @@ use bytes::Bytes;
 use crate::envelope::SplitEnvelope;
 use crate::link::{Expected, Fetcher, Sink};
 use crate::{
-    Data, Encoding, Error, ErrorKind, MessageEnvelope, MessagePayload, ReceivedPayload, Transport,
+    Data, Encoding, Error, ErrorKind, MessageEnvelope, MessagePayload, Place, ReceivedPayload,
+    Transport,
 };
 
 /// The buffer a link payload received in memory starts with (it grows as data arrives).
@@ -52,7 +53,7 @@ pub(crate) fn direct_bytes(
 ) -> Result<Bytes, Error> {
     let bytes = match payload.encoding {
         Encoding::Base64 | Encoding::ArrowIpc => crate::wire::base64_decode(data).map_err(|e| {
-            Error::new(
+            Error::field(
                 ErrorKind::BadBase64,
                 format!("payloads[{index}].data"),
                 format!("payload {:?} is not valid base64: {e}", payload.dataname),
@@ -61,7 +62,7 @@ pub(crate) fn direct_bytes(
         Encoding::Json | Encoding::None => data.as_bytes().to_vec(),
     };
     if bytes.len() as u64 != payload.size {
-        return Err(Error::new(
+        return Err(Error::field(
             ErrorKind::SizeMismatch,
             format!("payloads[{index}].size"),
             format!(
@@ -90,7 +91,7 @@ fn checksum(payload: &MessagePayload, index: usize) -> Result<Option<&str>, Erro
         });
     match hex {
         Some(hex) => Ok(Some(hex)),
-        None => Err(Error::new(
+        None => Err(Error::field(
             ErrorKind::BadValue,
             format!("payloads[{index}].metadata.checksum"),
             format!(
@@ -134,7 +135,7 @@ impl Fetcher {
         }
         let cap = self.policy.in_memory_cap();
         if linked > cap {
-            return Err(Error::new(
+            return Err(Error::field(
                 ErrorKind::TooLarge,
                 "payloads",
                 format!(
@@ -203,7 +204,7 @@ impl Fetcher {
     ) -> Result<u64, Error> {
         use tokio::io::AsyncWriteExt;
         let payload = envelope.payloads.get(index).ok_or_else(|| {
-            Error::new(
+            Error::field(
                 ErrorKind::InvalidInput,
                 format!("payloads[{index}]"),
                 format!("the envelope has {} payloads", envelope.payloads.len()),
@@ -214,8 +215,8 @@ impl Fetcher {
                 let bytes = direct_bytes(payload, &payload.data, index)?;
                 sink.write_all(&bytes)
                     .await
-                    .map_err(|e| io_error(payload, &e))?;
-                sink.flush().await.map_err(|e| io_error(payload, &e))?;
+                    .map_err(|e| io_error(payload, e))?;
+                sink.flush().await.map_err(|e| io_error(payload, e))?;
             }
             Transport::Link => self.fetch(&expected(payload, index)?, sink).await?,
         }
@@ -236,11 +237,16 @@ impl Fetcher {
             .unwrap_or_default();
         let temporary = path.with_file_name(format!(".{name}.{}.part", crate::clock::new_id()));
         let file_error = |e: std::io::Error, p: &Path| {
-            Error::new(
+            let error = Error::located(
                 ErrorKind::Io,
-                p.display().to_string(),
-                format!("cannot write the payload: {e}"),
-            )
+                Place::File(p.to_owned()),
+                "cannot write the payload",
+            );
+            match envelope.payloads.get(index) {
+                Some(payload) => error.with_payload(&payload.dataname),
+                None => error,
+            }
+            .with_source(e)
         };
         let mut file = tokio::fs::File::create(&temporary)
             .await
@@ -262,10 +268,7 @@ impl Fetcher {
     }
 }
 
-fn io_error(payload: &MessagePayload, error: &std::io::Error) -> Error {
-    Error::new(
-        ErrorKind::Io,
-        format!("payload {:?}", payload.dataname),
-        format!("cannot write the data: {error}"),
-    )
+fn io_error(payload: &MessagePayload, error: std::io::Error) -> Error {
+    Error::payload_error(ErrorKind::Io, &payload.dataname, "cannot write the data")
+        .with_source(error)
 }

@@ -286,9 +286,9 @@ impl<'a> EnvelopeComposer<'a> {
                 ));
             };
             if self.link.is_none() {
-                return Err(Error::new(
+                return Err(Error::payload_error(
                     ErrorKind::TooLarge,
-                    format!("payload {:?}", item.message.dataname),
+                    &item.message.dataname,
                     format!(
                         "the envelope would be {length} bytes, over the server's limit of {} bytes, \
                          and no file server is configured to send this {}-byte payload as a link",
@@ -303,9 +303,9 @@ impl<'a> EnvelopeComposer<'a> {
     async fn upload(&self, item: &Pending) -> Result<MessagePayload, Error> {
         let dataname = &item.message.dataname;
         let Some(link) = self.link else {
-            return Err(Error::new(
+            return Err(Error::payload_error(
                 ErrorKind::TooLarge,
-                format!("payload {dataname:?}"),
+                dataname,
                 format!(
                     "{} bytes must go as a link (size_threshold or max_payload), but no file server is configured",
                     item.size
@@ -331,9 +331,9 @@ impl<'a> EnvelopeComposer<'a> {
         };
         let hashed = async {
             hashed.await.map_err(|e| {
-                Error::new(
+                Error::payload_error(
                     ErrorKind::Io,
-                    format!("payload {dataname:?}"),
+                    dataname,
                     format!("hashing the payload failed: {e}"),
                 )
             })?
@@ -349,7 +349,7 @@ impl<'a> EnvelopeComposer<'a> {
         let uploaded = async |upload| {
             link.upload(upload)
                 .await
-                .map_err(|e| e.within(&format!("payload {dataname:?}")))
+                .map_err(|e| e.about_payload(dataname))
         };
         // The hash runs on another thread; the upload waits for it only if the backend needs it.
         let (sha256, url) = if link.needs_sha256() {
@@ -379,7 +379,7 @@ async fn encode_direct(item: &Pending) -> Result<MessagePayload, Error> {
         Source::File(path) => Bytes::from(
             tokio::fs::read(path)
                 .await
-                .map_err(|e| file_error(path, &item.message.dataname, &e))?,
+                .map_err(|e| file_error(path, &item.message.dataname, e))?,
         ),
     };
     Ok(MessagePayload {
@@ -397,21 +397,21 @@ async fn payload_size(payload: &Payload) -> Result<u64, Error> {
         Source::File(path) => tokio::fs::metadata(path)
             .await
             .map(|m| m.len())
-            .map_err(|e| file_error(path, &payload.dataname, &e)),
+            .map_err(|e| file_error(path, &payload.dataname, e)),
     }
 }
 
 async fn file_sha256(path: &std::path::Path, dataname: &str) -> Result<String, Error> {
     let mut file = tokio::fs::File::open(path)
         .await
-        .map_err(|e| file_error(path, dataname, &e))?;
+        .map_err(|e| file_error(path, dataname, e))?;
     let mut hasher = Sha256::new();
     let mut buffer = vec![0u8; 64 * 1024];
     loop {
         let n = file
             .read(&mut buffer)
             .await
-            .map_err(|e| file_error(path, dataname, &e))?;
+            .map_err(|e| file_error(path, dataname, e))?;
         if n == 0 {
             return Ok(hex(&hasher.finalize()));
         }
@@ -419,12 +419,13 @@ async fn file_sha256(path: &std::path::Path, dataname: &str) -> Result<String, E
     }
 }
 
-fn file_error(path: &std::path::Path, dataname: &str, error: &std::io::Error) -> Error {
-    Error::new(
+fn file_error(path: &std::path::Path, dataname: &str, error: std::io::Error) -> Error {
+    Error::payload_error(
         ErrorKind::Io,
-        format!("payload {dataname:?}"),
-        format!("cannot read {}: {error}", path.display()),
+        dataname,
+        format!("cannot read {}", path.display()),
     )
+    .with_source(error)
 }
 
 /// Refuses subjects NATS cannot carry: empty, or holding a byte <= 0x20 or 0x7f.

@@ -34,7 +34,7 @@ impl<'a> At<'a> {
 
     /// An error of `kind` at this place.
     pub fn error(&self, kind: ErrorKind, message: impl Into<String>) -> Error {
-        Error::new(kind, self.to_string(), message)
+        Error::field(kind, self.to_string(), message)
     }
 }
 
@@ -181,7 +181,11 @@ pub fn formatted(value: Value, at: &At<'_>, format: Format) -> Result<String, Er
 /// A decoding error turned into the caller's: `invalid_input` at the same place, for values
 /// a program gives by name ([`EnvelopeFields::set`](crate::EnvelopeFields::set)).
 pub fn invalid_input(error: Error) -> Error {
-    Error::new(ErrorKind::InvalidInput, error.at(), error.message())
+    Error::located(
+        ErrorKind::InvalidInput,
+        error.place().clone(),
+        error.message(),
+    )
 }
 
 /// The send-side check of a string with a `format`: `invalid_input` when a non-empty text

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use natsbridge::{
-    Client, ConnectOptions, Data, ErrorKind, Payload, PayloadType, Received, RetryPolicy,
-    SendOptions, Transport,
+    Client, ConnectOptions, Data, ErrorKind, Payload, PayloadType, Place, Received, RetryPolicy,
+    SendOptions, Transport, async_nats,
 };
 use natsbridge_test_support::{NatsServer, Nginx};
 
@@ -497,6 +497,8 @@ async fn a_404_fails_at_once_naming_the_payload_and_the_url() {
         .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Download);
     assert_eq!(error.at(), url);
+    assert_eq!(error.place(), &Place::Url(url.clone()));
+    assert_eq!(error.payload(), Some("victim.bin"));
     assert!(
         error.message().contains("victim.bin") && error.message().contains("404"),
         "{error}"
@@ -581,7 +583,15 @@ async fn bad_input_is_refused_with_a_clear_error() {
         .await
         .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Io);
+    assert_eq!(error.payload(), Some("gone"));
     assert!(error.to_string().contains("/nonexistent/file"), "{error}");
+    let cause = std::error::Error::source(&error).expect("the I/O error as the source");
+    assert_eq!(
+        cause.downcast_ref::<std::io::Error>().map(|e| e.kind()),
+        Some(std::io::ErrorKind::NotFound),
+        "{}",
+        error.display_chain()
+    );
     let error = ConnectOptions::new()
         .connect("nats://127.0.0.1:1")
         .await
@@ -590,6 +600,25 @@ async fn bad_input_is_refused_with_a_clear_error() {
     assert_eq!(
         (error.kind(), error.at()),
         (ErrorKind::Connect, "nats://127.0.0.1:1")
+    );
+    assert_eq!(error.place(), &Place::url("nats://127.0.0.1:1"));
+    // async-nats's error is the source: a caller can match on it, a chain prints it once.
+    let cause = std::error::Error::source(&error).expect("a source");
+    assert!(
+        cause.downcast_ref::<async_nats::ConnectError>().is_some(),
+        "{cause:?}"
+    );
+    // (async-nats's ConnectError prints its own source too, so the chain goes on after it.)
+    assert!(
+        error
+            .display_chain()
+            .starts_with(&format!("{error}: {cause}")),
+        "{}",
+        error.display_chain()
+    );
+    assert!(
+        !error.message().contains("refused"),
+        "the message does not repeat the cause: {error}"
     );
 }
 

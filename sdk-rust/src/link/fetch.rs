@@ -177,11 +177,12 @@ impl Fetcher {
     }
 
     fn error(&self, expected: &Expected<'_>, kind: ErrorKind, message: &str) -> Error {
-        Error::new(
+        Error::url(
             kind,
             expected.url,
             format!("payload {:?}: {message}", expected.dataname),
         )
+        .with_payload(expected.dataname)
     }
 
     async fn verify(

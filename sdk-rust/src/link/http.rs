@@ -51,7 +51,7 @@ impl LinkBackend for HttpPut {
             let url = self.url_for(&upload.payload_id, &upload.dataname);
             let body = http_body(&upload)
                 .await
-                .map_err(|e| upload_error(&url, &e.to_string()))?;
+                .map_err(|e| upload_failed(&url, e))?;
             let mut request = self
                 .http
                 .put(&url)
@@ -60,10 +60,7 @@ impl LinkBackend for HttpPut {
             if let Some(token) = &self.bearer_token {
                 request = request.bearer_auth(token);
             }
-            let response = request
-                .send()
-                .await
-                .map_err(|e| upload_error(&url, &e.to_string()))?;
+            let response = request.send().await.map_err(|e| upload_failed(&url, e))?;
             expect_success(&url, response).await?;
             Ok(url)
         })
@@ -118,16 +115,10 @@ impl Plik {
         if let Some(token) = &self.plik_token {
             request = request.header("X-PlikToken", token);
         }
-        let response = request
-            .send()
-            .await
-            .map_err(|e| upload_error(&url, &e.to_string()))?;
+        let response = request.send().await.map_err(|e| upload_failed(&url, e))?;
         let response = expect_success(&url, response).await?;
         response.json().await.map_err(|e| {
-            upload_error(
-                &url,
-                &format!("the answer is not an upload (id, uploadToken): {e}"),
-            )
+            upload_error(&url, "the answer is not an upload (id, uploadToken)").with_source(e)
         })
     }
 }
@@ -143,7 +134,7 @@ impl LinkBackend for Plik {
             );
             let body = http_body(&upload)
                 .await
-                .map_err(|e| upload_error(&url, &e.to_string()))?;
+                .map_err(|e| upload_failed(&url, e))?;
             let file_name = link_file_name(&upload.dataname);
             let part = Part::stream_with_length(body, upload.size)
                 .file_name(file_name.clone())
@@ -156,12 +147,12 @@ impl LinkBackend for Plik {
                 .multipart(Form::new().part("file", part))
                 .send()
                 .await
-                .map_err(|e| upload_error(&url, &e.to_string()))?;
+                .map_err(|e| upload_failed(&url, e))?;
             let response = expect_success(&url, response).await?;
             let file: AddedFile = response
                 .json()
                 .await
-                .map_err(|e| upload_error(&url, &format!("the answer is not a file (id): {e}")))?;
+                .map_err(|e| upload_error(&url, "the answer is not a file (id)").with_source(e))?;
             Ok(format!(
                 "{}/file/{}/{}/{}",
                 self.base_url,
@@ -178,7 +169,12 @@ impl LinkBackend for Plik {
 }
 
 fn upload_error(url: &str, message: &str) -> Error {
-    Error::new(ErrorKind::Upload, url, format!("upload failed: {message}"))
+    Error::url(ErrorKind::Upload, url, format!("upload failed: {message}"))
+}
+
+/// An upload to `url` that failed with `cause` (its source).
+fn upload_failed(url: &str, cause: impl std::error::Error + Send + Sync + 'static) -> Error {
+    Error::url(ErrorKind::Upload, url, "upload failed").with_source(cause)
 }
 
 /// Passes a 2xx response through; turns anything else into an upload error naming the URL,

@@ -51,11 +51,12 @@ impl ObjectStore {
             .create_object_store(config)
             .await
             .map_err(|e| {
-                Error::new(
+                Error::url(
                     ErrorKind::Upload,
                     format!("{OBJECT_STORE_SCHEME}{}", self.bucket),
-                    format!("cannot open or create the Object Store bucket: {e}"),
+                    "cannot open or create the Object Store bucket",
                 )
+                .with_source(e)
             })?;
         self.opened.keep(&self.bucket, &store);
         Ok((store, false))
@@ -131,7 +132,7 @@ impl LinkBackend for ObjectStore {
                 encode_path_segment(&upload.dataname)
             );
             let failed = |e: &dyn std::fmt::Display| {
-                Error::new(ErrorKind::Upload, &url, format!("upload failed: {e}"))
+                Error::url(ErrorKind::Upload, &url, format!("upload failed: {e}"))
             };
             let (store, opened_before) = self.store().await?;
             let Err(first) = put(&store, &name, &upload).await else {

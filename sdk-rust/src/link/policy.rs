@@ -261,7 +261,7 @@ impl LinkPolicy {
     /// [`ErrorKind::LinkRefused`] naming the URL: another scheme, no host, or a host that is
     /// not allowed.
     pub fn check_url(&self, url: &str) -> Result<(), Error> {
-        let refused = |why: String| Error::new(ErrorKind::LinkRefused, url, why);
+        let refused = |why: String| Error::url(ErrorKind::LinkRefused, url, why);
         if let Some(rest) = url.strip_prefix(OBJECT_STORE_SCHEME) {
             let bucket = rest.split('/').next().unwrap_or_default();
             return match &self.allowed_buckets {
