@@ -33,7 +33,7 @@ import servers  # noqa: E402
 
 FULL_SUITE = ["test_smart_goldens", "test_nats", "test_tls", "test_aio", "test_link", "test_bad_input",
               "test_link_safety", "test_faulty_http", "test_hostile_input", "test_fuzz_readers",
-              "test_object_store"]
+              "test_object_store", "test_readme"]
 CPYTHON_ONLY = ["test_nats_py_peer", "test_reconnect_fault", "test_aio_reconnect", "test_object_store_std"]
 SMALL_SUITE = ["test_small", "test_bad_input"]
 AIO_SMALL_SUITE = ["test_aio_small"]  # the asyncio API's small cases (test_aio.py's, imported)
@@ -65,7 +65,7 @@ class Servers:
             start(main)
             small = servers.nats_server(max_payload=65536, ping_interval="1s")
             start(small)
-            users = servers.nats_server(user="alice", password="s3cret")
+            users = servers.nats_server(user="alice", password="s3cret", jetstream=True)  # JetStream: test_readme
             start(users)
             token = servers.nats_server(token="t0ken")
             start(token)
