@@ -473,6 +473,109 @@ impl<'buf, T: Read + Write> Client<'buf, T> {
         }
     }
 
+    /// Reads the message that [`next_event`](Self::next_event) just reported as
+    /// [`Event::Oversized`] instead of skipping it: its header block is copied into `headers`
+    /// and its body written to `body` piece by piece as it arrives, so a message far larger
+    /// than the receive buffer (a 128 KiB Object Store chunk, say) passes through it. Returns
+    /// the lengths of the two; the frame is consumed whatever happens, so the connection stays
+    /// usable after [`ReadError::Sink`] and [`ReadError::HeadersTooLarge`] (the rest of the
+    /// message is then skipped, and `body` may hold part of it).
+    pub async fn read_oversized<W: Write>(
+        &mut self,
+        headers: &mut [u8],
+        body: &mut W,
+    ) -> Result<Streamed, ReadError<T::Error, W::Error>> {
+        let Leftover::Skip(frame_len) = self.leftover else {
+            return Err(ReadError::NotOversized);
+        };
+        self.leftover = Leftover::Nothing;
+        let buffered = self.rx.get(self.rx_start..self.rx_end).unwrap_or_default();
+        let (total_len, headers_len) = match protocol::parse(buffered, self.control_line_limit())? {
+            Parsed::Incomplete {
+                pending: Some(header),
+            } => (header.total_len, header.headers_len.unwrap_or(0)),
+            // Cannot happen: the event came from this very frame.
+            _ => return Err(ReadError::NotOversized),
+        };
+        // Frame offsets: control line up to `head_start`, then the headers, the body, `\r\n`.
+        let head_start = frame_len - 2 - total_len;
+        let body_start = head_start + headers_len;
+        let body_end = frame_len - 2;
+        let mut failure = (headers_len > headers.len()).then_some(ReadError::HeadersTooLarge {
+            needed: headers_len,
+        });
+        let mut at = 0; // frame offset of rx_start
+        while at < frame_len {
+            if self.rx_start == self.rx_end {
+                self.rx_start = 0;
+                self.rx_end = 0;
+                if self.unflushed {
+                    self.flush().await?;
+                }
+                let n = self
+                    .transport
+                    .read(self.rx)
+                    .await
+                    .map_err(Error::Transport)?;
+                if n == 0 {
+                    return Err(Error::Closed.into());
+                }
+                self.rx_end = n;
+            }
+            let available = (self.rx_end - self.rx_start).min(frame_len - at);
+            let piece = self
+                .rx
+                .get(self.rx_start..self.rx_start + available)
+                .unwrap_or_default();
+            // The part of `piece` in each region of the frame.
+            let region = |from: usize, to: usize| {
+                let start = from.clamp(at, at + available) - at;
+                let end = to.clamp(at, at + available) - at;
+                start..end
+            };
+            if failure.is_none() {
+                let head = region(head_start, body_start);
+                if !head.is_empty() {
+                    // Offsets in `headers`: frame offset minus `head_start`.
+                    let slot = (at + head.start - head_start)..(at + head.end - head_start);
+                    if let Some(slot) = headers.get_mut(slot) {
+                        slot.copy_from_slice(piece.get(head).unwrap_or_default());
+                    }
+                }
+                let fresh = piece.get(region(body_start, body_end)).unwrap_or_default();
+                if !fresh.is_empty()
+                    && let Err(e) = body.write_all(fresh).await
+                {
+                    failure = Some(ReadError::Sink(e));
+                }
+            }
+            let piece = self
+                .rx
+                .get(self.rx_start..self.rx_start + available)
+                .unwrap_or_default();
+            for (i, &byte) in piece
+                .get(region(body_end, frame_len))
+                .unwrap_or_default()
+                .iter()
+                .enumerate()
+            {
+                let offset = body_end.max(at) + i;
+                if byte != b"\r\n"[offset - body_end] {
+                    return Err(Error::Protocol(ProtocolError::MissingCrlf { offset }).into());
+                }
+            }
+            self.rx_start += available;
+            at += available;
+        }
+        match failure {
+            Some(failure) => Err(failure),
+            None => Ok(Streamed {
+                headers_len,
+                body_len: total_len - headers_len,
+            }),
+        }
+    }
+
     /// Gives the transport back (to close it, say).
     pub fn into_transport(self) -> T {
         self.transport
@@ -688,6 +791,62 @@ impl<'buf, T: Read + Write> Client<'buf, T> {
         Ok(())
     }
 }
+
+/// What [`Client::read_oversized`] read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Streamed {
+    /// Bytes of the header block copied into the caller's `headers` (0 for a `MSG`).
+    pub headers_len: usize,
+    /// Bytes of the body written to the caller's sink.
+    pub body_len: usize,
+}
+
+/// Why [`Client::read_oversized`] failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReadError<E, W> {
+    /// The connection failed, as for [`Client::next_event`]: reconnect.
+    Nats(Error<E>),
+    /// The body's sink failed; the rest of the message was skipped, the connection is fine.
+    Sink(W),
+    /// The header block is longer than the caller's `headers` buffer; the message was
+    /// skipped, the connection is fine.
+    HeadersTooLarge {
+        /// The header block's length.
+        needed: usize,
+    },
+    /// The last event was not [`Event::Oversized`]: there is nothing to read.
+    NotOversized,
+}
+
+impl<E, W> From<Error<E>> for ReadError<E, W> {
+    fn from(error: Error<E>) -> Self {
+        ReadError::Nats(error)
+    }
+}
+
+impl<E, W> From<ProtocolError> for ReadError<E, W> {
+    fn from(error: ProtocolError) -> Self {
+        ReadError::Nats(Error::Protocol(error))
+    }
+}
+
+impl<E: fmt::Debug, W: fmt::Debug> fmt::Display for ReadError<E, W> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ReadError::Nats(e) => write!(f, "{e}"),
+            ReadError::Sink(e) => write!(f, "the sink failed: {e:?}"),
+            ReadError::HeadersTooLarge { needed } => {
+                write!(
+                    f,
+                    "a header block of {needed} bytes does not fit the headers buffer"
+                )
+            }
+            ReadError::NotOversized => f.write_str("no oversized message to read"),
+        }
+    }
+}
+
+impl<E: fmt::Debug, W: fmt::Debug> core::error::Error for ReadError<E, W> {}
 
 /// A control operation consumed by [`Client::step`].
 enum Control {

@@ -44,7 +44,7 @@ impl LinkError {
     /// The shared kind: that of the HTTP failure, `size_mismatch`, `checksum_mismatch`,
     /// `bad_value` for checksum metadata, `io` for the sink, `upload` for the file server's
     /// answer or a missing file server, `invalid_input` for a data name, `link_refused` for a
-    /// host not allowed, `too_large`.
+    /// host not allowed or an Object Store link given to the HTTP path, `too_large`.
     pub fn kind(&self) -> ErrorKind {
         match self {
             LinkError::Http(e) => e.kind(),
@@ -54,7 +54,7 @@ impl LinkError {
             LinkError::Sink(_) => ErrorKind::Io,
             LinkError::BadAnswer(_) | LinkError::NoFileServer => ErrorKind::Upload,
             LinkError::BadName => ErrorKind::InvalidInput,
-            LinkError::HostNotAllowed => ErrorKind::LinkRefused,
+            LinkError::HostNotAllowed | LinkError::ObjectStoreLink => ErrorKind::LinkRefused,
             LinkError::TooLarge { .. } => ErrorKind::TooLarge,
         }
     }

@@ -4,7 +4,8 @@
 //! * [`protocol`]: a sans-IO NATS codec; [`client`]: a NATS client over any
 //!   `embedded-io-async` transport, in caller buffers.
 //! * [`smart`]: `smartsend` / `smartreceive`; [`link`] and [`http`]: link payloads uploaded
-//!   and streamed over a second transport; [`backoff`]: retry waits with jitter.
+//!   and streamed over a second transport; [`object_store`]: Object Store links read over
+//!   NATS with JetStream direct gets; [`backoff`]: retry waits with jitter.
 //! * `net` (feature `embassy-net`): TCP connections with embassy-net by address or DNS name.
 //!
 //! * Borrowed views ([`MessageEnvelopeView`], [`MessageView`]): envelopes decoded without a
@@ -42,6 +43,7 @@ mod message;
 #[cfg(feature = "embassy-net")]
 pub mod net;
 mod object;
+pub mod object_store;
 pub mod protocol;
 mod sha256;
 pub mod smart;

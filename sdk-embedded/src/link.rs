@@ -45,6 +45,9 @@ pub enum LinkError {
     /// The link names a host the receiver does not allow ([`AllowedHosts`]); nothing was
     /// fetched.
     HostNotAllowed,
+    /// The link is an Object Store link (`nats-object-store://`), read over NATS with
+    /// [`smart::receive_object`](crate::smart::receive_object), not over HTTP; nothing was fetched.
+    ObjectStoreLink,
     /// The payload's declared `size` is over the receiver's cap; nothing was fetched.
     TooLarge {
         /// The payload's `size`.
@@ -71,6 +74,9 @@ impl fmt::Display for LinkError {
             LinkError::BadName => f.write_str("link URL too long or data name not allowed"),
             LinkError::NoFileServer => f.write_str("needs a link and no file server is configured"),
             LinkError::HostNotAllowed => f.write_str("link host is not an allowed host"),
+            LinkError::ObjectStoreLink => {
+                f.write_str("an Object Store link: read it over NATS with smart::receive_object")
+            }
             LinkError::TooLarge { size, limit } => {
                 write!(f, "link payload of {size} bytes is over the cap of {limit}")
             }

@@ -653,6 +653,9 @@ where
     R: FnMut() -> u32,
     S: Write,
 {
+    if url.starts_with(crate::object_store::SCHEME) {
+        return Err(ReceiveError::Link(LinkError::ObjectStoreLink));
+    }
     let sha256 = match checksum {
         Some(text) => Some(link::parse_checksum(text).map_err(ReceiveError::Link)?),
         None => None,
@@ -686,6 +689,38 @@ where
         LinkError::Sink(kind) => ReceiveError::Sink(kind),
         other => ReceiveError::Link(other),
     })
+}
+
+/// Delivers a link payload in the NATS Object Store (`nats-object-store://BUCKET/...`, what
+/// std senders with an Object Store upload send) into `sink` over `client`, a NATS
+/// connection of its own: see [`read_object`](crate::object_store::read_object) for the
+/// checks. Only the buckets of `reads.allowed_buckets` are read. `smartreceive` answers such
+/// a payload with [`LinkError::ObjectStoreLink`]: call this instead when
+/// [`is_object_store_link`] says so.
+pub async fn receive_object<T: Read + Write, S: Write>(
+    payload: &MessagePayload,
+    sink: &mut S,
+    client: &mut crate::client::Client<'_, T>,
+    reads: &mut crate::object_store::ObjectReads<'_>,
+    random: impl FnMut() -> u32,
+) -> Result<u64, crate::object_store::ObjectError<T::Error>> {
+    use crate::object_store::ObjectError;
+    let sha256 = match checksum_text(&payload.metadata) {
+        Ok(Some(text)) => Some(link::parse_checksum(&text).map_err(|_| ObjectError::BadChecksum)?),
+        Ok(None) => None,
+        Err(_) => return Err(ObjectError::BadChecksum),
+    };
+    let expected = Expected {
+        size: payload.size,
+        sha256,
+    };
+    crate::object_store::read_object(client, &payload.data, expected, sink, reads, random).await
+}
+
+/// Whether `payload` is a link into the NATS Object Store, for [`receive_object`].
+#[must_use]
+pub fn is_object_store_link(payload: &MessagePayload) -> bool {
+    payload.transport == Transport::Link && payload.data.starts_with(crate::object_store::SCHEME)
 }
 
 /// Writes a direct payload's data, given as characters, into `sink` piece by piece (decoded

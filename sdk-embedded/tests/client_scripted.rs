@@ -355,3 +355,149 @@ async fn mutated_streams_end_in_an_error_never_a_panic() {
         );
     }
 }
+
+fn hmsg(subject: &str, sid: u64, headers: &[u8], payload: &[u8]) -> Vec<u8> {
+    let total = headers.len() + payload.len();
+    let mut out = format!("HMSG {subject} {sid} {} {total}\r\n", headers.len()).into_bytes();
+    out.extend_from_slice(headers);
+    out.extend_from_slice(payload);
+    out.extend_from_slice(b"\r\n");
+    out
+}
+
+/// A sink that fails once it has taken `limit` bytes.
+struct Failing {
+    taken: Vec<u8>,
+    limit: usize,
+}
+
+impl embedded_io_async::ErrorType for Failing {
+    type Error = embedded_io_async::ErrorKind;
+}
+
+impl embedded_io_async::Write for Failing {
+    async fn write(&mut self, buf: &[u8]) -> Result<usize, embedded_io_async::ErrorKind> {
+        if self.taken.len() + buf.len() > self.limit {
+            return Err(embedded_io_async::ErrorKind::OutOfMemory);
+        }
+        self.taken.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    async fn flush(&mut self) -> Result<(), embedded_io_async::ErrorKind> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn oversized_messages_stream_through_the_buffer_whole_and_in_sync() {
+    use natsbridge_embedded::client::{ReadError, Streamed};
+    let headers = b"NATS/1.0\r\nNats-Sequence: 7\r\n\r\n";
+    let body: Vec<u8> = (0..5000u32).map(|i| (i % 251) as u8).collect();
+    let mut stream = hmsg("s", 1, headers, &body);
+    stream.extend(msg("s", 1, &body[..3000]));
+    stream.extend(b"PING\r\n");
+    stream.extend(hmsg("s", 1, headers, &body)); // the sink fails midway
+    stream.extend(hmsg("s", 1, headers, &body)); // the headers buffer is too small
+    stream.extend(msg("s", 2, b"after"));
+    for piece in [1, 3, 64, 100, 4096] {
+        let (mut rx, mut tx) = (vec![0u8; 100], [0u8; 256]);
+        let mut client = connected(&stream, piece, &mut rx, &mut tx).await;
+        let mut header_buf = [0u8; 64];
+        let mut sink = Failing {
+            taken: Vec::new(),
+            limit: usize::MAX,
+        };
+        let Ok(Event::Oversized { size: 5030, .. }) = client.next_event().await else {
+            panic!("reads of {piece}: the first message is not oversized");
+        };
+        let streamed = client.read_oversized(&mut header_buf, &mut sink).await;
+        assert_eq!(
+            streamed,
+            Ok(Streamed {
+                headers_len: headers.len(),
+                body_len: body.len()
+            }),
+            "reads of {piece}"
+        );
+        assert_eq!(&header_buf[..headers.len()], headers);
+        assert!(sink.taken == body, "reads of {piece}: the body differs");
+        // A plain MSG, oversized too: no headers.
+        assert!(matches!(
+            client.next_event().await,
+            Ok(Event::Oversized { size: 3000, .. })
+        ));
+        sink.taken.clear();
+        let streamed = client
+            .read_oversized(&mut header_buf, &mut sink)
+            .await
+            .unwrap();
+        assert_eq!((streamed.headers_len, streamed.body_len), (0, 3000));
+        assert!(sink.taken == body[..3000]);
+        // Read twice: nothing more to read.
+        let again = client.read_oversized(&mut header_buf, &mut sink).await;
+        assert_eq!(again, Err(ReadError::NotOversized));
+
+        assert!(matches!(
+            client.next_event().await,
+            Ok(Event::Oversized { .. })
+        ));
+        let mut failing = Failing {
+            taken: Vec::new(),
+            limit: 1000,
+        };
+        let failed = client.read_oversized(&mut header_buf, &mut failing).await;
+        assert_eq!(
+            failed,
+            Err(ReadError::Sink(embedded_io_async::ErrorKind::OutOfMemory))
+        );
+
+        assert!(matches!(
+            client.next_event().await,
+            Ok(Event::Oversized { .. })
+        ));
+        let mut small = [0u8; 8];
+        let refused = client.read_oversized(&mut small, &mut sink).await;
+        assert_eq!(
+            refused,
+            Err(ReadError::HeadersTooLarge {
+                needed: headers.len()
+            })
+        );
+
+        // Still in sync: the next message arrives whole.
+        match client.next_event().await {
+            Ok(Event::Message(m)) => assert_eq!((m.sid, m.payload), (2, &b"after"[..])),
+            other => panic!("reads of {piece}: {other:?}"),
+        }
+        assert_eq!(client.next_event().await.unwrap_err(), Error::Closed);
+    }
+}
+
+#[tokio::test]
+async fn a_wrong_length_in_a_streamed_message_is_a_protocol_error() {
+    use natsbridge_embedded::client::ReadError;
+    let mut stream = msg("s", 1, &[b'x'; 300]);
+    let end = stream.len() - 2;
+    stream[end] = b'y'; // no \r\n where the length says
+    let (mut rx, mut tx) = (vec![0u8; 100], [0u8; 256]);
+    let mut client = connected(&stream, 50, &mut rx, &mut tx).await;
+    assert!(matches!(
+        client.next_event().await,
+        Ok(Event::Oversized { .. })
+    ));
+    let mut sink = Failing {
+        taken: Vec::new(),
+        limit: usize::MAX,
+    };
+    let result = client.read_oversized(&mut [0u8; 16], &mut sink).await;
+    assert!(
+        matches!(
+            result,
+            Err(ReadError::Nats(Error::Protocol(
+                ProtocolError::MissingCrlf { .. }
+            )))
+        ),
+        "{result:?}"
+    );
+}

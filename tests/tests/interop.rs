@@ -33,12 +33,13 @@ fn every_runtime_reaches_every_runtime_and_every_sdk_meets_the_goldens() {
     let matrix = json["matrix"].as_array().expect("the matrix cells");
     assert_eq!(matrix.len(), 36, "6 senders × 6 receivers");
     for cell in matrix {
-        // std to std, and std to and from the Python module (both interpreters), also
-        // carry a link through the JetStream Object Store.
+        // std to std, std to and from the Python module (both interpreters) and std to the
+        // no_std SDK (both networks) also carry a link through the JetStream Object Store.
         let python = |side: &Value| side == "cpython" || side == "micropython";
+        let no_std = |side: &Value| side == "no_std-tokio" || side == "no_std-embassy";
         let (sender, receiver) = (&cell["sender"], &cell["receiver"]);
         let object_store = usize::from(
-            (sender == "std" && (receiver == "std" || python(receiver)))
+            (sender == "std" && (receiver == "std" || python(receiver) || no_std(receiver)))
                 || (python(sender) && receiver == "std"),
         );
         let expected_cases = cases::send_batch().len() + 1 + object_store;

@@ -60,6 +60,8 @@ pub struct MsgHeader<'a> {
     pub reply_to: Option<&'a str>,
     /// Header and body bytes announced by the control line.
     pub total_len: usize,
+    /// Of those, the header block's bytes (`HMSG`); `None` for a `MSG`.
+    pub headers_len: Option<usize>,
     /// Bytes of the whole frame: control line, `\r\n`, headers, body, `\r\n`. A receive buffer
     /// smaller than this can never hold the message.
     pub frame_len: usize,
@@ -259,6 +261,7 @@ fn message<'a>(
             sid,
             reply_to,
             total_len,
+            headers_len,
             frame_len,
         };
         // A wrong length shows as soon as the bytes where `\r\n` belongs have arrived.

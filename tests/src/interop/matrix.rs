@@ -43,10 +43,13 @@ pub fn run_pair(
     work: &Path,
 ) -> Vec<CaseResult> {
     let mut batches = vec![(cases::send_batch(), &files.batch, "batch")];
-    // Object Store links: between std SDKs, and between std and the Python module (both
-    // interpreters, both ways: it reads them over plain NATS direct gets, issue 19)
+    // Object Store links: between std SDKs, between std and the Python module (both
+    // interpreters, both ways), and from std to the no_std SDK; Python and no_std read them
+    // over plain NATS direct gets (issue 19)
     let python = |r: Runtime| matches!(r, Runtime::CPython | Runtime::MicroPython);
-    if (sender == Runtime::Std && (receiver == Runtime::Std || python(receiver)))
+    let no_std = |r: Runtime| matches!(r, Runtime::NoStdTokio | Runtime::NoStdEmbassy);
+    if (sender == Runtime::Std
+        && (receiver == Runtime::Std || python(receiver) || no_std(receiver)))
         || (python(sender) && receiver == Runtime::Std)
     {
         batches.push((

@@ -4,6 +4,10 @@ use serde_json::{Value, json};
 
 pub use natsbridge_tests::interop::cases::sha256_hex;
 
+/// The JetStream Object Store bucket of the `object_store` cases: the std sender links into
+/// it, and the receivers read from it only (only allowed buckets are read).
+pub const OBJECT_BUCKET: &str = "interop-links";
+
 /// One payload of a case file, its bytes read.
 pub struct CasePayload {
     pub dataname: String,

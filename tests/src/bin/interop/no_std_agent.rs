@@ -8,6 +8,7 @@ use embedded_io_async::{Read, Write};
 use natsbridge_embedded::backoff::Backoff;
 use natsbridge_embedded::client::{Client, Event};
 use natsbridge_embedded::link::{AllowedHosts, FileServer, UploadMethod};
+use natsbridge_embedded::object_store::ObjectReads;
 use natsbridge_embedded::protocol::ConnectOptions;
 use natsbridge_embedded::smart::{self, HttpUploader, Links, Outgoing, ReceiveError, SendOptions};
 use natsbridge_embedded::{EnvelopeFields, Message, MessageEnvelope, PayloadType};
@@ -156,39 +157,63 @@ fn envelope_of(event: Event<'_>) -> Result<(Box<MessageEnvelope>, String), Strin
     }
 }
 
-/// Each payload of `envelope`, delivered by `smart::smartreceive`.
+/// Each payload of `envelope`, delivered by `smart::smartreceive`, or by
+/// `smart::receive_object` over a second connection to `nats` for Object Store links (a read
+/// needs a connection of its own: the first one keeps receiving the matrix's messages).
 async fn receive_all<N: Network>(
     net: &mut N,
+    nats: &str,
     envelope: &MessageEnvelope,
-) -> Result<Vec<Vec<u8>>, (usize, ReceiveError)> {
+) -> Result<Vec<Vec<u8>>, String> {
     let mut work = vec![0u8; 4096];
-    let mut links = Links {
-        connector: net.http(),
-        work: &mut work,
-        backoff: Backoff::default(),
-        delay: async |ms: u32| tokio::time::sleep(Duration::from_millis(ms.into())).await,
-        random: common::random(),
-        // Every file server of the matrix (ours and the peer's nginx) listens on loopback, on
-        // ports this agent is not told (the allow rule is host:port): it trusts every sender.
-        allowed_hosts: AllowedHosts::AnyHostTrustingEverySender,
-        max_size: MAX_LINK_BYTES,
-    };
     let mut out = Vec::new();
     for (i, payload) in envelope.payloads.iter().enumerate() {
         let mut sink = Collect::default();
-        smart::smartreceive(payload, &mut sink, &mut links)
+        let failed = |e: &dyn std::fmt::Debug| format!("payloads[{i}]: {e:?}");
+        if smart::is_object_store_link(payload) {
+            // A small receive buffer, as on a device: 128 KiB chunks stream through it.
+            let (mut rx, mut tx) = (vec![0u8; 4096], vec![0u8; 512]);
+            let mut reader = connect(net, nats, &mut rx, &mut tx).await?;
+            let mut headers = [0u8; 512];
+            let mut reads = ObjectReads {
+                allowed_buckets: &[common::OBJECT_BUCKET],
+                max_size: MAX_LINK_BYTES,
+                headers: &mut headers,
+            };
+            smart::receive_object(
+                payload,
+                &mut sink,
+                &mut reader,
+                &mut reads,
+                common::random(),
+            )
             .await
-            .map_err(|e| (i, e))?;
+            .map_err(|e| failed(&e))?;
+        } else {
+            let mut links = Links {
+                connector: net.http(),
+                work: &mut work,
+                backoff: Backoff::default(),
+                delay: async |ms: u32| tokio::time::sleep(Duration::from_millis(ms.into())).await,
+                random: common::random(),
+                // Every file server of the matrix (ours and the peer's nginx) listens on
+                // loopback, on ports this agent is not told (the allow rule is host:port): it
+                // trusts every sender.
+                allowed_hosts: AllowedHosts::AnyHostTrustingEverySender,
+                max_size: MAX_LINK_BYTES,
+            };
+            smart::smartreceive(payload, &mut sink, &mut links)
+                .await
+                .map_err(|e| failed(&e))?;
+        }
         out.push(sink.bytes);
     }
     Ok(out)
 }
 
-async fn received_line<N: Network>(net: &mut N, envelope: &MessageEnvelope) -> Value {
-    match receive_all(net, envelope).await {
-        Err((i, e)) => {
-            json!({"msg_id": envelope.msg_id.as_str(), "error": format!("payloads[{i}]: {e:?}")})
-        }
+async fn received_line<N: Network>(net: &mut N, nats: &str, envelope: &MessageEnvelope) -> Value {
+    match receive_all(net, nats, envelope).await {
+        Err(e) => json!({"msg_id": envelope.msg_id.as_str(), "error": e}),
         Ok(data) => {
             let payloads: Vec<Value> = envelope
                 .payloads
@@ -334,7 +359,7 @@ pub async fn run<N: Network>(net: &mut N, args: &[String]) -> Result<(), String>
                 // the soak starts it again); a bad message is a line and it goes on.
                 let event = next(&mut client).await?;
                 match envelope_of(event) {
-                    Ok((envelope, _)) => print(&received_line(net, &envelope).await),
+                    Ok((envelope, _)) => print(&received_line(net, nats, &envelope).await),
                     Err(e) => print(&json!({"error": e})),
                 }
             }
@@ -374,9 +399,7 @@ pub async fn run<N: Network>(net: &mut N, args: &[String]) -> Result<(), String>
             subscribe_confirmed(&mut client, subject).await?;
             print(&json!({"ready": true}));
             let (request, nats_reply) = next_envelope(&mut client).await?;
-            let data = receive_all(net, &request)
-                .await
-                .map_err(|(i, e)| format!("payloads[{i}]: {e:?}"))?;
+            let data = receive_all(net, nats, &request).await?;
             let echo: Vec<Outgoing<'_>> = request
                 .payloads
                 .iter()
@@ -437,7 +460,7 @@ pub async fn run<N: Network>(net: &mut N, args: &[String]) -> Result<(), String>
                 }
             };
             match tokio::time::timeout(Duration::from_secs(20), wait).await {
-                Ok(Ok(reply)) => print(&received_line(net, &reply).await),
+                Ok(Ok(reply)) => print(&received_line(net, nats, &reply).await),
                 Ok(Err(e)) => print(&json!({"error": e})),
                 Err(_) => print(&json!({"error": "no reply within 20 s"})),
             }

@@ -12,8 +12,7 @@ use serde_json::{Value, json};
 
 use crate::common::{self, print};
 
-/// The JetStream Object Store bucket of the `object_store` cases.
-const BUCKET: &str = "interop-links";
+use crate::common::OBJECT_BUCKET as BUCKET;
 
 async fn connect(nats: &str, files: &str, threshold: u64) -> Result<Client, String> {
     connect_with(ConnectOptions::new().plik(files), nats, threshold).await
