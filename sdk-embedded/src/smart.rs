@@ -207,6 +207,8 @@ impl<E: fmt::Debug> fmt::Display for SendError<E> {
     }
 }
 
+impl<E: fmt::Debug> core::error::Error for SendError<E> {}
+
 /// Writes a new UUID v4 (lower case, hyphenated) from the caller's random source.
 pub fn uuid_v4(mut random: impl FnMut() -> u32) -> heapless::String<36> {
     let mut bytes = [0u8; 16];
