@@ -287,3 +287,71 @@ fn the_cli_readme_example_works_as_written() {
     // listen without --dir saves into ./received
     assert_received(&session, "note", &big);
 }
+
+/// The `serve-files` command of "Run your own file server", as written (continuation lines
+/// joined, `127.0.0.1:8080` moved to a free port): without its `[optional]` flags and with
+/// all of them, each prints the line the README shows and serves.
+#[test]
+fn the_readme_serve_files_command_runs_as_written() {
+    let doc = read_doc("../README.md");
+    let section = doc
+        .split("## Run your own file server")
+        .nth(1)
+        .expect("the README's file server section");
+    let block = section
+        .split("```sh\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n```").next())
+        .expect("its sh block");
+    let (command, printed) = block
+        .split_once("\n# ")
+        .expect("the command, then what it prints as a comment");
+    let command = command.replace("\\\n", " ");
+    let bare: String = command
+        .split('[')
+        .enumerate()
+        .map(|(i, part)| {
+            if i == 0 {
+                part
+            } else {
+                part.split_once(']').map_or("", |(_, rest)| rest)
+            }
+        })
+        .collect();
+    let every_flag = command.replace(['[', ']'], "");
+    for line in [bare, every_flag] {
+        let port = free_port().to_string();
+        let work = tempfile::tempdir().unwrap();
+        let line = line
+            .replace("127.0.0.1:8080", &format!("127.0.0.1:{port}"))
+            .replacen("natsbridge ", &format!("{BINARY} "), 1);
+        let mut child = Command::new("sh")
+            .args(["-c", &format!("exec {line}")])
+            .current_dir(work.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first)
+            .unwrap();
+        let child = Killed(child);
+        assert_eq!(
+            first.trim_end(),
+            printed.trim().replace("8080", &port),
+            "{line}"
+        );
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", port.parse::<u16>().unwrap()))
+            .unwrap_or_else(|e| panic!("{line}: not serving: {e}"));
+        std::io::Write::write_all(
+            &mut stream,
+            b"GET /nothing/here HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        )
+        .unwrap();
+        let mut answer = String::new();
+        std::io::Read::read_to_string(&mut stream, &mut answer).unwrap();
+        assert!(answer.starts_with("HTTP/1.1 404"), "{line}: {answer}");
+        drop(child);
+    }
+}
