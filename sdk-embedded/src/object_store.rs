@@ -76,6 +76,9 @@ pub enum ObjectError<E> {
     /// A direct get answered with this status (not 404 or 503), or without a usable
     /// `Nats-Sequence` header (`None`).
     JetStream(Option<u16>),
+    /// The object's info message is larger than the client's receive buffer (or than any
+    /// Object Store writes); it was skipped, the connection is fine.
+    InfoTooLarge,
     /// A chunk's header block is longer than [`ObjectReads::headers`].
     HeadersTooLarge {
         /// The header block's length.
@@ -135,6 +138,9 @@ impl<E: fmt::Debug> fmt::Display for ObjectError<E> {
             ObjectError::JetStream(None) => {
                 f.write_str("a direct get answered without a usable Nats-Sequence header")
             }
+            ObjectError::InfoTooLarge => {
+                f.write_str("the object's info message does not fit the client's receive buffer")
+            }
             ObjectError::HeadersTooLarge { needed } => {
                 write!(
                     f,
@@ -157,7 +163,7 @@ impl<E> ObjectError<E> {
     /// The shared kind (the schema's x-error-kinds): `link_refused` for a link not read,
     /// `too_large`, `download` for what the bucket lacks, `bad_value` for a broken object
     /// info, `size_mismatch`, `checksum_mismatch`, `jetstream`, `over_capacity` for the headers
-    /// buffer, `nats` for an interleaved message, `io` for the sink, the client's otherwise.
+    /// or receive buffer, `nats` for an interleaved message, `io` for the sink, the client's otherwise.
     pub fn kind(&self) -> crate::ErrorKind {
         use crate::ErrorKind as K;
         match self {
@@ -170,7 +176,7 @@ impl<E> ObjectError<E> {
             ObjectError::SizeMismatch { .. } => K::SizeMismatch,
             ObjectError::ChecksumMismatch => K::ChecksumMismatch,
             ObjectError::JetStream(_) => K::Jetstream,
-            ObjectError::HeadersTooLarge { .. } => K::OverCapacity,
+            ObjectError::HeadersTooLarge { .. } | ObjectError::InfoTooLarge => K::OverCapacity,
             ObjectError::Interleaved { .. } => K::Nats,
             ObjectError::Sink(_) => K::Io,
             ObjectError::Nats(e) => e.kind(),
@@ -240,6 +246,8 @@ pub struct ObjectReads<'a> {
 /// the sink, and the SHA-256 of the whole compared with the object's digest and with
 /// `expected.sha256` when given. `random` names the reply inbox.
 ///
+/// The client's receive buffer must hold the object's info message (its `HMSG` line,
+/// headers and JSON: about 500 bytes for a short name); the chunks may be any size.
 /// `client` should be a connection of its own: a message of another subscription arriving
 /// meanwhile ends the read with [`ObjectError::Interleaved`]. There is no timeout here (the
 /// server answers every direct get, with the message, 404 or 503); run it in a `select`
@@ -328,14 +336,20 @@ async fn read_chunks<T: Read + Write, S: Write>(
     client.publish(api, Some(reply_to), body).await?;
     let info = loop {
         match client.next_event().await? {
-            Event::Message(msg) if msg.sid == sid => {
+            Event::Message(msg) if msg.sid == sid && msg.subject == reply_to => {
                 answer_status(msg.status())?.ok_or(ObjectError::NotFound)?;
                 break parse_info(msg.payload, link)?;
             }
+            // Not the answer to this request: skipped (none other is outstanding).
+            Event::Message(msg) if msg.sid == sid => {}
             Event::Message(msg) => return Err(ObjectError::Interleaved { sid: msg.sid }),
-            Event::Oversized { sid: s, .. } if s == sid => {
-                return Err(ObjectError::BadInfo("length"));
+            // An info larger than the receive buffer.
+            Event::Oversized {
+                sid: s, subject, ..
+            } if s == sid && subject == reply_to => {
+                return Err(ObjectError::InfoTooLarge);
             }
+            Event::Oversized { sid: s, .. } if s == sid => {}
             Event::Oversized { sid, .. } => return Err(ObjectError::Interleaved { sid }),
             Event::ServerError(_) => {}
         }
@@ -373,7 +387,7 @@ async fn read_chunks<T: Read + Write, S: Write>(
         client.publish(api, Some(reply_to), body).await?;
         let found = loop {
             match client.next_event().await? {
-                Event::Message(msg) if msg.sid == sid => {
+                Event::Message(msg) if msg.sid == sid && msg.subject == reply_to => {
                     if answer_status(msg.status())?.is_none() {
                         // The stream has no further chunk: fewer than the info counts.
                         return Err(ObjectError::SizeMismatch {
@@ -388,8 +402,11 @@ async fn read_chunks<T: Read + Write, S: Write>(
                         .map_err(|e| verified.error(e))?;
                     break found;
                 }
+                Event::Message(msg) if msg.sid == sid => {}
                 Event::Message(msg) => return Err(ObjectError::Interleaved { sid: msg.sid }),
-                Event::Oversized { sid: s, .. } if s == sid => {
+                Event::Oversized {
+                    sid: s, subject, ..
+                } if s == sid && subject == reply_to => {
                     let headers = &mut *reads.headers;
                     let streamed = match client.read_oversized(headers, &mut verified).await {
                         Ok(streamed) => streamed,
@@ -414,6 +431,7 @@ async fn read_chunks<T: Read + Write, S: Write>(
                     }
                     break sequence(block);
                 }
+                Event::Oversized { sid: s, .. } if s == sid => {}
                 Event::Oversized { sid, .. } => return Err(ObjectError::Interleaved { sid }),
                 Event::ServerError(_) => {}
             }

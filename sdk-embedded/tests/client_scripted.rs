@@ -5,56 +5,14 @@
 
 mod common;
 
-use std::collections::VecDeque;
+use common::Scripted;
+
 use std::convert::Infallible;
 
 use natsbridge_embedded::client::{Client, Error, Event, Keepalive};
 use natsbridge_embedded::protocol::{ConnectOptions, ProtocolError};
 
 const INFO: &[u8] = b"INFO {\"server_id\":\"s\",\"max_payload\":100,\"headers\":true}\r\n";
-
-/// Replays `incoming` in reads of at most `piece` bytes, then reports the connection closed;
-/// records everything written.
-struct Scripted {
-    incoming: VecDeque<u8>,
-    piece: usize,
-    written: Vec<u8>,
-}
-
-impl Scripted {
-    fn new(incoming: &[u8], piece: usize) -> Self {
-        Scripted {
-            incoming: incoming.iter().copied().collect(),
-            piece,
-            written: Vec::new(),
-        }
-    }
-}
-
-impl embedded_io_async::ErrorType for Scripted {
-    type Error = Infallible;
-}
-
-impl embedded_io_async::Read for Scripted {
-    async fn read(&mut self, buf: &mut [u8]) -> Result<usize, Infallible> {
-        let n = buf.len().min(self.piece).min(self.incoming.len());
-        for slot in &mut buf[..n] {
-            *slot = self.incoming.pop_front().unwrap();
-        }
-        Ok(n)
-    }
-}
-
-impl embedded_io_async::Write for Scripted {
-    async fn write(&mut self, buf: &[u8]) -> Result<usize, Infallible> {
-        self.written.extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    async fn flush(&mut self) -> Result<(), Infallible> {
-        Ok(())
-    }
-}
 
 fn msg(subject: &str, sid: u64, payload: &[u8]) -> Vec<u8> {
     let mut out = format!("MSG {subject} {sid} {}\r\n", payload.len()).into_bytes();

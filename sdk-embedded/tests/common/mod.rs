@@ -149,3 +149,46 @@ impl<C: Connector> Connector for CountingConnector<C> {
         })
     }
 }
+
+/// Replays `incoming` in reads of at most `piece` bytes, then reports the connection closed;
+/// records everything written.
+pub struct Scripted {
+    pub incoming: std::collections::VecDeque<u8>,
+    pub piece: usize,
+    pub written: Vec<u8>,
+}
+
+impl Scripted {
+    pub fn new(incoming: &[u8], piece: usize) -> Self {
+        Scripted {
+            incoming: incoming.iter().copied().collect(),
+            piece,
+            written: Vec::new(),
+        }
+    }
+}
+
+impl embedded_io_async::ErrorType for Scripted {
+    type Error = Infallible;
+}
+
+impl embedded_io_async::Read for Scripted {
+    async fn read(&mut self, buf: &mut [u8]) -> Result<usize, Infallible> {
+        let n = buf.len().min(self.piece).min(self.incoming.len());
+        for slot in &mut buf[..n] {
+            *slot = self.incoming.pop_front().unwrap();
+        }
+        Ok(n)
+    }
+}
+
+impl embedded_io_async::Write for Scripted {
+    async fn write(&mut self, buf: &[u8]) -> Result<usize, Infallible> {
+        self.written.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    async fn flush(&mut self) -> Result<(), Infallible> {
+        Ok(())
+    }
+}
