@@ -507,20 +507,7 @@ impl<'buf, T: Read + Write> Client<'buf, T> {
         let mut at = 0; // frame offset of rx_start
         while at < frame_len {
             if self.rx_start == self.rx_end {
-                self.rx_start = 0;
-                self.rx_end = 0;
-                if self.unflushed {
-                    self.flush().await?;
-                }
-                let n = self
-                    .transport
-                    .read(self.rx)
-                    .await
-                    .map_err(Error::Transport)?;
-                if n == 0 {
-                    return Err(Error::Closed.into());
-                }
-                self.rx_end = n;
+                self.fill().await?;
             }
             let available = (self.rx_end - self.rx_start).min(frame_len - at);
             let piece = self
@@ -549,10 +536,6 @@ impl<'buf, T: Read + Write> Client<'buf, T> {
                     failure = Some(ReadError::Sink(e));
                 }
             }
-            let piece = self
-                .rx
-                .get(self.rx_start..self.rx_start + available)
-                .unwrap_or_default();
             for (i, &byte) in piece
                 .get(region(body_end, frame_len))
                 .unwrap_or_default()

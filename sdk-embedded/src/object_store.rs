@@ -12,7 +12,7 @@ use core::fmt;
 use embedded_io_async::{Error as _, ErrorKind, ErrorType, Read, Write};
 
 use crate::client::{self, Client, Event, ReadError};
-use crate::json::{Key, Reader, Writer};
+use crate::json::{BufferFull, Key, Reader, Writer};
 use crate::link::Expected;
 use crate::sha256::Sha256;
 
@@ -305,14 +305,10 @@ async fn read_chunks<T: Read + Write, S: Write>(
 ) -> Result<u64, ObjectError<T::Error>> {
     // `$JS.API.DIRECT.GET.OBJ_` + bucket, and the request bodies, in one stack buffer each.
     let mut api = [0u8; 32 + BUCKET_CAPACITY];
-    let api = {
-        let mut w = Writer::new(&mut api);
-        w.raw("$JS.API.DIRECT.GET.OBJ_")
-            .and_then(|()| w.raw(link.bucket))
-            .map_err(|_| ObjectError::BadLink)?;
-        let len = w.len();
-        core::str::from_utf8(api.get(..len).unwrap_or_default()).unwrap_or_default()
-    };
+    let api = written(&mut api, |w| {
+        w.raw("$JS.API.DIRECT.GET.OBJ_")?;
+        w.raw(link.bucket)
+    })?;
     // The longer request: the chunk's, with its sequence number and nuid.
     let mut request = [0u8; 96 + BUCKET_CAPACITY + ENCODED_NAME_CAPACITY + NUID_CAPACITY];
     let mut reply = [0u8; 64];
@@ -328,12 +324,16 @@ async fn read_chunks<T: Read + Write, S: Write>(
         };
     }
     let meta = core::str::from_utf8(meta).unwrap_or_default();
-    let body = json_request(
-        &mut request,
-        &[r#"{"last_by_subj":"$O."#, link.bucket, ".M.", meta, r#""}"#],
-    )?;
+    // Every part of the requests is a token or base64url: nothing needs escaping.
+    let body = written(&mut request, |w| {
+        w.raw(r#"{"last_by_subj":"$O."#)?;
+        w.raw(link.bucket)?;
+        w.raw(".M.")?;
+        w.raw(meta)?;
+        w.raw(r#""}"#)
+    })?;
     let reply_to = reply_subject(&mut reply, inbox, 0)?;
-    client.publish(api, Some(reply_to), body).await?;
+    client.publish(api, Some(reply_to), body.as_bytes()).await?;
     let info = loop {
         match client.next_event().await? {
             Event::Message(msg) if msg.sid == sid && msg.subject == reply_to => {
@@ -365,26 +365,20 @@ async fn read_chunks<T: Read + Write, S: Write>(
         hasher: Sha256::new(),
         written: 0,
         size: expected.size,
-        over: None,
     };
     let mut seq: u64 = 1;
     for token in 1..=info.chunks {
-        let mut digits = [0u8; 20];
-        let seq_text = decimal(seq, &mut digits);
-        let body = json_request(
-            &mut request,
-            &[
-                r#"{"seq":"#,
-                seq_text,
-                r#","next_by_subj":"$O."#,
-                link.bucket,
-                ".C.",
-                &info.nuid,
-                r#""}"#,
-            ],
-        )?;
+        let body = written(&mut request, |w| {
+            w.raw(r#"{"seq":"#)?;
+            w.unsigned(seq)?;
+            w.raw(r#","next_by_subj":"$O."#)?;
+            w.raw(link.bucket)?;
+            w.raw(".C.")?;
+            w.raw(&info.nuid)?;
+            w.raw(r#""}"#)
+        })?;
         let reply_to = reply_subject(&mut reply, inbox, token)?;
-        client.publish(api, Some(reply_to), body).await?;
+        client.publish(api, Some(reply_to), body.as_bytes()).await?;
         let found = loop {
             match client.next_event().await? {
                 Event::Message(msg) if msg.sid == sid && msg.subject == reply_to => {
@@ -627,31 +621,21 @@ fn reply_subject<'b, E>(
     inbox: &str,
     token: u64,
 ) -> Result<&'b str, ObjectError<E>> {
-    let mut w = Writer::new(buf);
-    w.raw(inbox)
-        .and_then(|()| w.unsigned(token))
-        .map_err(|_| ObjectError::BadLink)?;
-    let len = w.len();
-    Ok(core::str::from_utf8(buf.get(..len).unwrap_or_default()).unwrap_or_default())
+    written(buf, |w| {
+        w.raw(inbox)?;
+        w.unsigned(token)
+    })
 }
 
-/// The concatenation of `parts` (a direct get's JSON request; every part is a token or
-/// base64url, so nothing needs escaping) as bytes in `buf`.
-fn json_request<'b, E>(buf: &'b mut [u8], parts: &[&str]) -> Result<&'b [u8], ObjectError<E>> {
+/// What `write` writes into `buf`, as text; [`ObjectError::BadLink`] when it does not fit
+/// (the buffers are sized for the longest bucket, name and nuid a link can hold).
+fn written<E>(
+    buf: &mut [u8],
+    write: impl FnOnce(&mut Writer<'_>) -> Result<(), BufferFull>,
+) -> Result<&str, ObjectError<E>> {
     let mut w = Writer::new(buf);
-    for part in parts {
-        w.raw(part).map_err(|_| ObjectError::BadLink)?;
-    }
-    let len = w.len();
-    Ok(buf.get(..len).unwrap_or_default())
-}
-
-/// `n` in decimal, in `buf`.
-fn decimal(n: u64, buf: &mut [u8; 20]) -> &str {
-    let mut w = Writer::new(buf);
-    let _ = w.unsigned(n);
-    let len = w.len();
-    core::str::from_utf8(buf.get(..len).unwrap_or_default()).unwrap_or_default()
+    write(&mut w).map_err(|_| ObjectError::BadLink)?;
+    Ok(core::str::from_utf8(w.into_written()).unwrap_or_default())
 }
 
 /// A NATS subject token of `A-Z a-z 0-9 _ -` (bucket names, nuids).
@@ -692,22 +676,16 @@ struct Verified<'s, S> {
     hasher: Sha256,
     written: u64,
     size: u64,
-    /// Bytes the chunks held beyond `size`, when they did.
-    over: Option<u64>,
 }
 
 impl<S: Write> Verified<'_, S> {
     fn error<E>(&self, error: VerifyError) -> ObjectError<E> {
-        match (error, self.over) {
-            (VerifyError::Over, Some(received)) => ObjectError::SizeMismatch {
+        match error {
+            VerifyError::Over { received } => ObjectError::SizeMismatch {
                 expected: self.size,
                 received,
             },
-            (VerifyError::Sink(kind), _) => ObjectError::Sink(kind),
-            (VerifyError::Over, None) => ObjectError::SizeMismatch {
-                expected: self.size,
-                received: self.written,
-            },
+            VerifyError::Sink(kind) => ObjectError::Sink(kind),
         }
     }
 }
@@ -715,8 +693,8 @@ impl<S: Write> Verified<'_, S> {
 /// A write through [`Verified`] that failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum VerifyError {
-    /// More bytes than the payload's `size`.
-    Over,
+    /// More bytes than the payload's `size`: this many had come with the refused write.
+    Over { received: u64 },
     /// The caller's sink failed.
     Sink(ErrorKind),
 }
@@ -724,7 +702,7 @@ enum VerifyError {
 impl fmt::Display for VerifyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            VerifyError::Over => f.write_str("more bytes than the payload's size"),
+            VerifyError::Over { .. } => f.write_str("more bytes than the payload's size"),
             VerifyError::Sink(kind) => write!(f, "the sink failed: {kind:?}"),
         }
     }
@@ -735,7 +713,7 @@ impl core::error::Error for VerifyError {}
 impl embedded_io_async::Error for VerifyError {
     fn kind(&self) -> ErrorKind {
         match self {
-            VerifyError::Over => ErrorKind::InvalidData,
+            VerifyError::Over { .. } => ErrorKind::InvalidData,
             VerifyError::Sink(kind) => *kind,
         }
     }
@@ -749,8 +727,7 @@ impl<S: Write> Write for Verified<'_, S> {
     async fn write(&mut self, buf: &[u8]) -> Result<usize, VerifyError> {
         let after = self.written.saturating_add(buf.len() as u64);
         if after > self.size {
-            self.over = Some(after);
-            return Err(VerifyError::Over);
+            return Err(VerifyError::Over { received: after });
         }
         self.sink
             .write_all(buf)
