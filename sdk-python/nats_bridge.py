@@ -1247,6 +1247,9 @@ def _open_socket(host, port, timeout, url):
         sock.close()
         raise NatsBridgeError(KIND_CONNECT, url, "cannot connect: %s" % e)
     _no_delay(sock)
+    if not hasattr(sock, "recv_into"):  # MicroPython
+        sock = _MpStream(sock, sock)
+        sock.settimeout(timeout)
     return sock
 
 
@@ -1289,19 +1292,22 @@ def _ca_der(ca_file):
     return binascii.a2b_base64(b"".join(data[i + 27:j].split()))
 
 
-class _MpTls:
-    # MicroPython's TLS socket without settimeout: non-blocking reads and writes, waiting
-    # on the raw socket with poll (a timeout in mbedtls's own blocking read breaks it).
+class _MpStream:
+    # A MicroPython socket (plain or TLS) read like CPython's: recv_into returns what has
+    # arrived (a blocking readinto would wait to fill the whole buffer) and settimeout is
+    # honoured by waiting on the raw socket with poll, the stream itself non-blocking (a
+    # timeout inside mbedtls's own blocking read breaks the session).
 
-    def __init__(self, raw, tls):
+    def __init__(self, raw, stream):
         import select
         self.raw = raw
-        self.tls = tls
+        self.stream = stream
         self.timeout = 5.0
         self.poll = select.poll()
         self.poll.register(raw)
-        tls.setblocking(False)
+        stream.setblocking(False)
         self.select = select
+        self.read = getattr(stream, "recv_into", None) or stream.readinto
 
     def settimeout(self, t):
         self.timeout = t
@@ -1311,16 +1317,9 @@ class _MpTls:
         if not self.poll.poll(int(self.timeout * 1000) if self.timeout is not None else -1):
             raise OSError(110)
 
-    def recv(self, n):
-        while True:
-            data = self.tls.recv(n)
-            if data is not None:
-                return data
-            self._wait(self.select.POLLIN)
-
     def recv_into(self, mv):
         while True:
-            n = self.tls.recv_into(mv)
+            n = self.read(mv)
             if n is not None:
                 return n
             self._wait(self.select.POLLIN)
@@ -1328,14 +1327,14 @@ class _MpTls:
     def sendall(self, data):
         mv = memoryview(data)
         while mv:
-            n = self.tls.write(mv)
+            n = self.stream.write(mv)
             if n:
                 mv = mv[n:]
             else:
                 self._wait(self.select.POLLOUT)
 
     def close(self):
-        self.tls.close()
+        self.stream.close()
 
 
 def _tls_wrap(sock, host, url, ca_file=None, verify=None):
@@ -1344,6 +1343,11 @@ def _tls_wrap(sock, host, url, ca_file=None, verify=None):
     # (a certificate no trusted CA signed, another host's name, no ssl module).
     ca_file = _TLS[0] if ca_file is None else ca_file
     verify = _TLS[1] if verify is None else verify
+    if isinstance(sock, _MpStream):  # the handshake blocks, within the connection's timeout
+        timeout = sock.timeout
+        sock = sock.raw
+        sock.setblocking(True)
+        sock.settimeout(timeout)
     try:
         import ssl
     except ImportError:
@@ -1363,23 +1367,22 @@ def _tls_wrap(sock, host, url, ca_file=None, verify=None):
             ctx.load_verify_locations(cadata=_ca_der(ca_file))
         else:
             ctx.verify_mode = ssl.CERT_NONE
-        return _MpTls(sock, ctx.wrap_socket(sock, server_hostname=host))
+        return _MpStream(sock, ctx.wrap_socket(sock, server_hostname=host))
     except (OSError, ValueError) as e:
         sock.close()
         raise NatsBridgeError(KIND_CONNECT, url, "TLS handshake with %s failed: %s" % (host, ("%s" % e).strip()))
 
 
-def _recv_collecting(sock, n):
-    # sock.recv(n), or None when its buffer does not fit the heap. On a small heap it may
-    # not fit while garbage from earlier work is still reachable from the stack: collect
-    # once at this depth and try again; the caller then raises its own error instead of
-    # leaking a MemoryError.
+def _receive_buffer(n):
+    # The bytearray(n) a connection reads into, made once for it (a recv per read would
+    # allocate and shrink a buffer each time, fragmenting a small heap); None when it does
+    # not fit even after one collection, and the caller raises its own error.
     try:
-        return sock.recv(n)
+        return bytearray(n)
     except MemoryError:
         gc.collect()
     try:
-        return sock.recv(n)
+        return bytearray(n)
     except MemoryError:
         return None
 
@@ -1469,6 +1472,7 @@ class NatsClient:
         self.server_info = {}
         self.max_payload = DEFAULT_MAX_PAYLOAD
         self._buf = b""
+        self._rbuf = None  # the receive buffer (_recv_chunk), kept across reconnects
         self._subs = {}
         self._next_sid = 1
         self._pongs = 0
@@ -1604,11 +1608,12 @@ class NatsClient:
         return True
 
     def _recv_chunk(self):
-        chunk = _recv_collecting(self.sock, _RECV_SIZE)
-        if chunk is None:
-            raise self._lost("out of memory for a %d-byte receive buffer (%d bytes held)"
-                             % (_RECV_SIZE, len(self._buf)))
-        return chunk
+        if self._rbuf is None:
+            self._rbuf = _receive_buffer(_RECV_SIZE)
+            if self._rbuf is None:
+                raise self._lost("out of memory for a %d-byte receive buffer (%d bytes held)"
+                                 % (_RECV_SIZE, len(self._buf)))
+        return memoryview(self._rbuf)[:self.sock.recv_into(self._rbuf)]
 
     def _read_line(self, timeout):
         while True:
@@ -1649,10 +1654,7 @@ class NatsClient:
         # Fills the start of the memoryview mv; the number of bytes, never 0.
         try:
             self.sock.settimeout(self.timeout)
-            if hasattr(self.sock, "recv_into"):
-                n = self.sock.recv_into(mv)
-            else:
-                n = self.sock.readinto(mv)
+            n = self.sock.recv_into(mv)
         except OSError as e:
             raise self._lost("receive failed in the middle of a message: %s" % e)
         if not n:
@@ -1998,6 +2000,7 @@ class _HttpReader:
         self.sock = sock
         self.url = url
         self.buf = b""
+        self.chunk = None  # the receive buffer, made at the first read
         self.min_bytes = min_rate * window_ms // 1000
         self.window_ms = window_ms
         self.window_start = _ticks_ms()
@@ -2005,12 +2008,14 @@ class _HttpReader:
 
     def more(self):
         # One recv into the buffer; False when the peer closed.
+        if self.chunk is None:
+            self.chunk = _receive_buffer(_CHUNK)
+            if self.chunk is None:
+                raise NatsBridgeError(KIND_DOWNLOAD, self.url, "out of memory for a %d-byte receive buffer" % _CHUNK)
         try:
-            chunk = _recv_collecting(self.sock, _CHUNK)
+            chunk = memoryview(self.chunk)[:self.sock.recv_into(self.chunk)]
         except OSError as e:
             raise NatsBridgeError(KIND_DOWNLOAD, self.url, "receive failed: %s" % e)
-        if chunk is None:
-            raise NatsBridgeError(KIND_DOWNLOAD, self.url, "out of memory for a %d-byte receive buffer" % _CHUNK)
         self.buf += chunk
         if self.min_bytes:
             self.window_bytes += len(chunk)

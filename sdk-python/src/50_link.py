@@ -81,6 +81,7 @@ class _HttpReader:
         self.sock = sock
         self.url = url
         self.buf = b""
+        self.chunk = None  # the receive buffer, made at the first read
         self.min_bytes = min_rate * window_ms // 1000
         self.window_ms = window_ms
         self.window_start = _ticks_ms()
@@ -88,12 +89,14 @@ class _HttpReader:
 
     def more(self):
         # One recv into the buffer; False when the peer closed.
+        if self.chunk is None:
+            self.chunk = _receive_buffer(_CHUNK)
+            if self.chunk is None:
+                raise NatsBridgeError(KIND_DOWNLOAD, self.url, "out of memory for a %d-byte receive buffer" % _CHUNK)
         try:
-            chunk = _recv_collecting(self.sock, _CHUNK)
+            chunk = memoryview(self.chunk)[:self.sock.recv_into(self.chunk)]
         except OSError as e:
             raise NatsBridgeError(KIND_DOWNLOAD, self.url, "receive failed: %s" % e)
-        if chunk is None:
-            raise NatsBridgeError(KIND_DOWNLOAD, self.url, "out of memory for a %d-byte receive buffer" % _CHUNK)
         self.buf += chunk
         if self.min_bytes:
             self.window_bytes += len(chunk)

@@ -340,34 +340,27 @@ def test_smartsend_on_a_client_writes_one_frame_and_the_one_call_form_flushes():
         nb.close_connections()
 
 
-class _RecordingSocketModule:
-    """Stands in for the socket module inside nats_bridge and records setsockopt calls."""
+class _RecordingSocket(_CountingSocket):
+    """Wraps a socket and records its setsockopt calls."""
 
-    def __init__(self, real):
-        self._real = real
-        self.options = []
+    def __init__(self, sock, options):
+        _CountingSocket.__init__(self, sock)
+        self.options = options
 
-    def socket(self, *args):
-        module = self
-
-        class Recording(_CountingSocket):
-            def setsockopt(self, level, option, value):
-                module.options.append((level, option, value))
-                return self._sock.setsockopt(level, option, value)
-
-        return Recording(self._real.socket(*args))
-
-    def __getattr__(self, name):
-        return getattr(self._real, name)
+    def setsockopt(self, level, option, value):
+        self.options.append((level, option, value))
+        return self._sock.setsockopt(level, option, value)
 
 
 def test_connections_set_tcp_nodelay():
-    real = nb.socket
-    nb.socket = recording = _RecordingSocketModule(real)
+    # the module's own _no_delay, given each new connection's real socket behind a recorder
+    real = nb._no_delay
+    options = []
+    nb._no_delay = lambda sock: real(_RecordingSocket(sock, options))
     try:
         c = connected()
         c.close()
     finally:
-        nb.socket = real
-    want = (getattr(real, "IPPROTO_TCP", 6), getattr(real, "TCP_NODELAY", 1), 1)
-    assert want == (6, 1, 1) and recording.options == [want], recording.options
+        nb._no_delay = real
+    want = (getattr(nb.socket, "IPPROTO_TCP", 6), getattr(nb.socket, "TCP_NODELAY", 1), 1)
+    assert want == (6, 1, 1) and options == [want], options
