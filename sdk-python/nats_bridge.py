@@ -1387,6 +1387,61 @@ def _receive_buffer(n):
         return None
 
 
+class _Received:
+    # The bytes received and not yet consumed: buf[r:w] of one bytearray that recv_into
+    # fills in place (no allocation per read, so a small heap does not fragment); it is
+    # made at the first read and grows only for a line longer than it.
+
+    def __init__(self, size):
+        self.size = size
+        self.buf = None
+        self.r = self.w = 0
+
+    def __len__(self):
+        return self.w - self.r
+
+    def room(self):
+        # A memoryview of the free space after the held bytes, which move to the front
+        # (or into a buffer twice the size, when they fill it) first if little is left;
+        # None when memory is short.
+        buf = self.buf
+        if buf is None:
+            buf = self.buf = _receive_buffer(self.size)
+            if buf is None:
+                return None
+        n = self.w - self.r
+        if self.r and len(buf) - self.w < len(buf) // 4:
+            if n <= self.r:  # apart: copied without a temporary
+                memoryview(buf)[:n] = memoryview(buf)[self.r:self.w]
+            else:
+                buf[:n] = buf[self.r:self.w]
+            self.r, self.w = 0, n
+        elif self.w == len(buf):
+            bigger = _receive_buffer(2 * len(buf))
+            if bigger is None:
+                return None
+            memoryview(bigger)[:n] = memoryview(buf)[self.r:self.w]
+            buf = self.buf = bigger
+            self.r, self.w = 0, n
+        return memoryview(buf)[self.w:]
+
+    def view(self, limit, end=None):
+        # Up to limit of the held bytes (with end: those before index end, and the two
+        # after it) as a memoryview of the buffer, consumed: valid until the next read (a
+        # file's write or a hash takes it without a copy; bytes() keeps it).
+        start = self.r
+        stop = min(start + limit, self.w) if end is None else end
+        self.r = stop if end is None else end + 2
+        if self.r >= self.w:
+            self.r = self.w = 0
+        return memoryview(self.buf)[start:stop] if stop > start else memoryview(b"")
+
+    def line(self):
+        # The bytes before the next CRLF, consumed with it; None before one has come.
+        i = self.buf.find(b"\r\n", self.r, self.w) if self.w else -1
+        return bytes(self.view(0, i)) if i >= 0 else None
+
+
 def _send_all(sock, data):
     # sendall where the port has it; a loop over send() elsewhere.
     if hasattr(sock, "sendall"):
@@ -1471,8 +1526,7 @@ class NatsClient:
         self.sock = None
         self.server_info = {}
         self.max_payload = DEFAULT_MAX_PAYLOAD
-        self._buf = b""
-        self._rbuf = None  # the receive buffer (_recv_chunk), kept across reconnects
+        self._in = _Received(_RECV_SIZE)  # what has been received, kept across reconnects
         self._subs = {}
         self._next_sid = 1
         self._pongs = 0
@@ -1508,8 +1562,10 @@ class NatsClient:
                 opts["auth_token"] = self.token
             self._send(b"CONNECT " + dumps(opts).encode("utf-8") + b"\r\n")
             self.flush()
-        except NatsBridgeError:
+        except NatsBridgeError as e:
             self.close()
+            if e.kind == KIND_NATS:  # lost in the handshake (a server refusing credentials may reset it before its -ERR is read)
+                raise NatsBridgeError(KIND_CONNECT, self.url, "lost while connecting: %s" % e.detail)
             raise
         except OSError as e:
             self.close()
@@ -1556,7 +1612,7 @@ class NatsClient:
             except OSError:
                 pass
         self.sock = None
-        self._buf = b""
+        self._in.r = self._in.w = 0
 
     def _on_info(self, line):
         try:
@@ -1592,62 +1648,51 @@ class NatsClient:
         # One recv into the buffer; False on timeout. Raises when the server closed.
         if self.sock is None:
             raise NatsBridgeError(KIND_NATS, self.url, "not connected")
+        room = self._in.room()
+        if room is None:  # a small heap, and a server that sends no CRLF
+            raise self._bad("out of memory for the receive buffer, holding %d bytes without CRLF" % len(self._in))
         try:
             self.sock.settimeout(timeout)
-            chunk = self._recv_chunk()
+            n = self.sock.recv_into(room)
         except OSError as e:
             if _is_timeout(e):
                 return False
             raise self._lost("receive failed: %s" % e)
-        if not chunk:
+        if not n:
             raise self._lost("the server closed the connection")
-        try:
-            self._buf += chunk
-        except MemoryError:  # a small heap, and a server that sends no CRLF
-            raise self._bad("out of memory holding %d bytes without CRLF" % len(self._buf))
+        self._in.w += n
         return True
-
-    def _recv_chunk(self):
-        if self._rbuf is None:
-            self._rbuf = _receive_buffer(_RECV_SIZE)
-            if self._rbuf is None:
-                raise self._lost("out of memory for a %d-byte receive buffer (%d bytes held)"
-                                 % (_RECV_SIZE, len(self._buf)))
-        return memoryview(self._rbuf)[:self.sock.recv_into(self._rbuf)]
 
     def _read_line(self, timeout):
         while True:
-            i = self._buf.find(b"\r\n")
-            if i >= 0:
-                line = self._buf[:i]
-                self._buf = self._buf[i + 2:]
+            line = self._in.line()
+            if line is not None:
                 return line
-            if len(self._buf) > _MAX_LINE:
-                raise self._bad("no CRLF within %d bytes: %r..." % (_MAX_LINE, self._buf[:40]))
+            if len(self._in) > _MAX_LINE:
+                raise self._bad("no CRLF within %d bytes: %r..." % (_MAX_LINE, bytes(self._in.view(40))))
             if not self._fill(timeout):
                 return None
 
     def _read_exact(self, n):
         # n bytes and their trailing CRLF, waiting at most timeout per recv. A large
         # body is read straight into its own bytearray: no regrowing buffer.
-        if len(self._buf) >= n:
-            data = self._buf[:n]
-            self._buf = self._buf[n:]
+        if len(self._in) >= n:
+            data = bytes(self._in.view(n))
         else:
             data = bytearray(n)
-            have = len(self._buf)
-            data[:have] = self._buf
-            self._buf = b""
+            have = len(self._in)
             mv = memoryview(data)
+            if have:
+                mv[:have] = memoryview(self._in.buf)[self._in.r:self._in.w]
+                self._in.r = self._in.w = 0
             while have < n:
                 have += self._recv_into(mv[have:])
             mv = None
-        while len(self._buf) < 2:
+        while len(self._in) < 2:
             if not self._fill(self.timeout):
                 raise self._lost("timed out in the middle of a message")
-        if self._buf[:2] != b"\r\n":
+        if bytes(self._in.view(2)) != b"\r\n":
             raise self._bad("a message body is not followed by CRLF: its byte count is wrong")
-        self._buf = self._buf[2:]
         return data
 
     def _recv_into(self, mv):
@@ -1719,14 +1764,9 @@ class NatsClient:
             left = 0 if status else total - hdr_len
             failed = None  # what write raised: the rest is read (the stream stays in step), then raised
             while left > 0:
-                if not self._buf and not self._fill(self.timeout):
+                if not self._in and not self._fill(self.timeout):
                     raise self._lost("timed out in the middle of a message")
-                piece = self._buf
-                if len(piece) > left:
-                    piece = piece[:left]
-                    self._buf = self._buf[left:]
-                else:  # the whole buffer, not a copy of it
-                    self._buf = b""
+                piece = self._in.view(left)  # write is a _Body's take (request())
                 left -= len(piece)
                 if failed is None:
                     try:
@@ -1788,7 +1828,7 @@ class NatsClient:
         returns a message (or None)."""
         last = None
         while not self._pending:
-            got = self._process_op(0.001 if not self._buf else self.timeout)
+            got = self._process_op(0.001 if not self._in else self.timeout)
             if got is None:
                 return last
             if got is not True:
@@ -1883,6 +1923,8 @@ class NatsClient:
             self._send(("SUB %s.* %d\r\n" % (self._inbox, self._inbox_sid)).encode("utf-8"))
         reply = "%s.%d" % (self._inbox, self._next_token)
         self._next_token += 1
+        if write is not None:  # the pieces are views of the receive buffer: a caller's write gets copies
+            write = write.take if isinstance(write, _Body) else _copying(write)
         self._awaiting[reply] = write or True
         try:
             self.publish(subject, data, reply, headers)
@@ -1999,8 +2041,7 @@ class _HttpReader:
     def __init__(self, sock, url, min_rate=0, window_ms=0):
         self.sock = sock
         self.url = url
-        self.buf = b""
-        self.chunk = None  # the receive buffer, made at the first read
+        self.got = _Received(_CHUNK)  # what has been received and not yet read
         self.min_bytes = min_rate * window_ms // 1000
         self.window_ms = window_ms
         self.window_start = _ticks_ms()
@@ -2008,46 +2049,42 @@ class _HttpReader:
 
     def more(self):
         # One recv into the buffer; False when the peer closed.
-        if self.chunk is None:
-            self.chunk = _receive_buffer(_CHUNK)
-            if self.chunk is None:
-                raise NatsBridgeError(KIND_DOWNLOAD, self.url, "out of memory for a %d-byte receive buffer" % _CHUNK)
+        room = self.got.room()
+        if room is None:
+            raise NatsBridgeError(KIND_DOWNLOAD, self.url, "out of memory for the receive buffer (%d bytes held)" % len(self.got))
         try:
-            chunk = memoryview(self.chunk)[:self.sock.recv_into(self.chunk)]
+            n = self.sock.recv_into(room)
         except OSError as e:
             raise NatsBridgeError(KIND_DOWNLOAD, self.url, "receive failed: %s" % e)
-        self.buf += chunk
+        self.got.w += n
         if self.min_bytes:
-            self.window_bytes += len(chunk)
+            self.window_bytes += n
             if _ms_since(self.window_start) >= self.window_ms:
                 if self.window_bytes < self.min_bytes:
                     raise NatsBridgeError(KIND_DOWNLOAD, self.url, "timed out: %d bytes in %d ms, below the low-speed limit of %d bytes" % (self.window_bytes, self.window_ms, self.min_bytes))
                 self.window_start = _ticks_ms()
                 self.window_bytes = 0
-        return bool(chunk)
+        return n > 0
 
     def line(self):
         while True:
-            i = self.buf.find(b"\r\n")
-            if i >= 0:
-                line = self.buf[:i]
-                self.buf = self.buf[i + 2:]
+            line = self.got.line()
+            if line is not None:
                 try:
                     return line.decode("utf-8")
                 except UnicodeError:
                     raise _protocol(self, "a response header line that is not UTF-8: %r" % line[:80])
-            if len(self.buf) > 16384:
+            if len(self.got) > 16384:
                 raise NatsBridgeError(KIND_PROTOCOL, self.url, "response header line too long")
             if not self.more():
                 raise NatsBridgeError(KIND_DOWNLOAD, self.url, "the server closed the connection before answering")
 
     def take(self, limit):
-        # Up to limit bytes (b"" at the end of the stream).
-        if not self.buf and not self.more():
+        # Up to limit bytes (empty at the end of the stream), as a memoryview valid until
+        # the next read.
+        if not self.got and not self.more():
             return b""
-        data = self.buf[:limit]
-        self.buf = self.buf[len(data):]
-        return data
+        return self.got.view(limit)
 
 
 def _request_head(method, url, body, headers):
@@ -2083,6 +2120,8 @@ def http_request(method, url, body=None, headers=None, sink=None, timeout=10.0, 
     NatsBridgeError connect or download when the server cannot be reached or hangs up, sends
     nothing for timeout seconds or, with min_rate, fewer than min_rate bytes/s over
     any timeout seconds of the response."""
+    if sink is not None:  # the chunks are views of the receive buffer: a caller's sink gets copies
+        sink = sink.take if isinstance(sink, _Body) else _copying(sink)
     scheme, host, port, head, parts = _request_head(method, url, body, headers)
     sock = _open_socket(host, port, timeout, url)
     try:
@@ -2126,7 +2165,7 @@ def _read_response(r, method, sink):
         if keep is not None:
             keep(chunk)
         elif ok or kept[0] < 4096:
-            got.append(chunk)
+            got.append(bytes(chunk))
             kept[0] += len(chunk)
 
     if "chunked" in headers.get("transfer-encoding", "").lower():
@@ -2265,16 +2304,23 @@ def http_put_upload(fileserver_url, dataname, data, payload_id="", token=None):
 
 
 def _sink_writer(sink):
-    # (write function, rewind function or None) of a file-like object or a callable.
+    # (write function, rewind function or None) of a file-like object or a callable. A
+    # file's write may be given a view of a receive buffer (as io's contract allows); a
+    # callable gets bytes of its own, which it may keep.
     if hasattr(sink, "write"):
         rewind = (lambda: sink.seek(0)) if hasattr(sink, "seek") else None
         return sink.write, rewind
-    return sink, None
+    return _copying(sink), None
+
+
+def _copying(f):
+    # f, called with a bytes copy of each chunk.
+    return lambda chunk: f(bytes(chunk))
 
 
 def download(url, size=None, checksum=None, sink=None, max_retries=MAX_RETRIES, base_delay=BASE_DELAY_MS, max_delay=MAX_DELAY_MS, dataname="", timeout=10.0, min_rate=1024):
     """GETs url and returns its bytes, or, with sink (an object with write() or a
-    callable taking each chunk), streams them there in 2 KiB chunks and returns the
+    callable taking each chunk), streams them there in chunks (1 KiB on MicroPython) and returns the
     number of bytes. size (int) and checksum ("sha256:<hex>") are verified when given.
 
     Transient failures (connection errors, HTTP 5xx and 429) are retried, at most
@@ -2292,7 +2338,7 @@ def download(url, size=None, checksum=None, sink=None, max_retries=MAX_RETRIES, 
     while True:
         got = _Body(url, at, size, write)
         try:
-            status, headers, body = http_request("GET", url, sink=got.take, timeout=timeout, min_rate=min_rate)
+            status, headers, body = http_request("GET", url, sink=got, timeout=timeout, min_rate=min_rate)
             problem = None if 200 <= status < 300 else "HTTP %d" % status
             transient = status >= 500 or status == 429
         except NatsBridgeError as e:
@@ -2497,7 +2543,7 @@ def read_object(client, url, size=None, checksum=None, sink=None, dataname=""):
     got = _Body(url, at, n, write)
     seq = 1
     for i in range(chunks):
-        msg = _direct_get(client, bucket, '{"seq":%d,"next_by_subj":"$O.%s.C.%s"}' % (seq, bucket, nuid), url, got.take)
+        msg = _direct_get(client, bucket, '{"seq":%d,"next_by_subj":"$O.%s.C.%s"}' % (seq, bucket, nuid), url, got)
         if msg is None:
             raise NatsBridgeError(KIND_SIZE_MISMATCH, at, "%s: chunk %d of the %d the object info counts is missing (%d bytes came)" % (url, i + 1, chunks, got.n))
         found = _digits(msg.headers.get("Nats-Sequence", ""), "0123456789", 10)
@@ -2983,6 +3029,22 @@ def _unused_path(os, folder, dataname):
     return "%s/%s-%d%s" % (folder, stem, n, ext)
 
 
+class _FileWriter:
+    # A file's write (given each chunk as a view of the receive buffer, no copy) raising
+    # NatsBridgeError io naming the file and the payload (where).
+
+    def __init__(self, f, path, where):
+        self.f = f
+        self.path = path
+        self.where = where
+
+    def write(self, chunk):
+        try:
+            self.f.write(chunk)
+        except OSError as e:
+            raise NatsBridgeError(KIND_IO, self.where, "cannot write %s: %s" % (self.path, e))
+
+
 def _download_to_folder(folder, p, where, fetch):
     # fetch(sink) downloads p into a hidden temporary file of folder; the file gets its
     # final name only once size and checksum are verified, never over an existing file,
@@ -2995,15 +3057,9 @@ def _download_to_folder(folder, p, where, fetch):
     except OSError as e:
         raise NatsBridgeError(KIND_IO, where, "cannot create %s: %s" % (temp, e))
 
-    def write(chunk):
-        try:
-            f.write(chunk)
-        except OSError as e:
-            raise NatsBridgeError(KIND_IO, where, "cannot write %s: %s" % (temp, e))
-
     done = False
     try:
-        fetch(write)
+        fetch(_FileWriter(f, temp, where))
         f.close()
         path = _unused_path(os, folder, p.dataname)
         try:

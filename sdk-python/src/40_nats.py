@@ -250,6 +250,61 @@ def _receive_buffer(n):
         return None
 
 
+class _Received:
+    # The bytes received and not yet consumed: buf[r:w] of one bytearray that recv_into
+    # fills in place (no allocation per read, so a small heap does not fragment); it is
+    # made at the first read and grows only for a line longer than it.
+
+    def __init__(self, size):
+        self.size = size
+        self.buf = None
+        self.r = self.w = 0
+
+    def __len__(self):
+        return self.w - self.r
+
+    def room(self):
+        # A memoryview of the free space after the held bytes, which move to the front
+        # (or into a buffer twice the size, when they fill it) first if little is left;
+        # None when memory is short.
+        buf = self.buf
+        if buf is None:
+            buf = self.buf = _receive_buffer(self.size)
+            if buf is None:
+                return None
+        n = self.w - self.r
+        if self.r and len(buf) - self.w < len(buf) // 4:
+            if n <= self.r:  # apart: copied without a temporary
+                memoryview(buf)[:n] = memoryview(buf)[self.r:self.w]
+            else:
+                buf[:n] = buf[self.r:self.w]
+            self.r, self.w = 0, n
+        elif self.w == len(buf):
+            bigger = _receive_buffer(2 * len(buf))
+            if bigger is None:
+                return None
+            memoryview(bigger)[:n] = memoryview(buf)[self.r:self.w]
+            buf = self.buf = bigger
+            self.r, self.w = 0, n
+        return memoryview(buf)[self.w:]
+
+    def view(self, limit, end=None):
+        # Up to limit of the held bytes (with end: those before index end, and the two
+        # after it) as a memoryview of the buffer, consumed: valid until the next read (a
+        # file's write or a hash takes it without a copy; bytes() keeps it).
+        start = self.r
+        stop = min(start + limit, self.w) if end is None else end
+        self.r = stop if end is None else end + 2
+        if self.r >= self.w:
+            self.r = self.w = 0
+        return memoryview(self.buf)[start:stop] if stop > start else memoryview(b"")
+
+    def line(self):
+        # The bytes before the next CRLF, consumed with it; None before one has come.
+        i = self.buf.find(b"\r\n", self.r, self.w) if self.w else -1
+        return bytes(self.view(0, i)) if i >= 0 else None
+
+
 def _send_all(sock, data):
     # sendall where the port has it; a loop over send() elsewhere.
     if hasattr(sock, "sendall"):
@@ -334,8 +389,7 @@ class NatsClient:
         self.sock = None
         self.server_info = {}
         self.max_payload = DEFAULT_MAX_PAYLOAD
-        self._buf = b""
-        self._rbuf = None  # the receive buffer (_recv_chunk), kept across reconnects
+        self._in = _Received(_RECV_SIZE)  # what has been received, kept across reconnects
         self._subs = {}
         self._next_sid = 1
         self._pongs = 0
@@ -371,8 +425,10 @@ class NatsClient:
                 opts["auth_token"] = self.token
             self._send(b"CONNECT " + dumps(opts).encode("utf-8") + b"\r\n")
             self.flush()
-        except NatsBridgeError:
+        except NatsBridgeError as e:
             self.close()
+            if e.kind == KIND_NATS:  # lost in the handshake (a server refusing credentials may reset it before its -ERR is read)
+                raise NatsBridgeError(KIND_CONNECT, self.url, "lost while connecting: %s" % e.detail)
             raise
         except OSError as e:
             self.close()
@@ -419,7 +475,7 @@ class NatsClient:
             except OSError:
                 pass
         self.sock = None
-        self._buf = b""
+        self._in.r = self._in.w = 0
 
     def _on_info(self, line):
         try:
@@ -455,62 +511,51 @@ class NatsClient:
         # One recv into the buffer; False on timeout. Raises when the server closed.
         if self.sock is None:
             raise NatsBridgeError(KIND_NATS, self.url, "not connected")
+        room = self._in.room()
+        if room is None:  # a small heap, and a server that sends no CRLF
+            raise self._bad("out of memory for the receive buffer, holding %d bytes without CRLF" % len(self._in))
         try:
             self.sock.settimeout(timeout)
-            chunk = self._recv_chunk()
+            n = self.sock.recv_into(room)
         except OSError as e:
             if _is_timeout(e):
                 return False
             raise self._lost("receive failed: %s" % e)
-        if not chunk:
+        if not n:
             raise self._lost("the server closed the connection")
-        try:
-            self._buf += chunk
-        except MemoryError:  # a small heap, and a server that sends no CRLF
-            raise self._bad("out of memory holding %d bytes without CRLF" % len(self._buf))
+        self._in.w += n
         return True
-
-    def _recv_chunk(self):
-        if self._rbuf is None:
-            self._rbuf = _receive_buffer(_RECV_SIZE)
-            if self._rbuf is None:
-                raise self._lost("out of memory for a %d-byte receive buffer (%d bytes held)"
-                                 % (_RECV_SIZE, len(self._buf)))
-        return memoryview(self._rbuf)[:self.sock.recv_into(self._rbuf)]
 
     def _read_line(self, timeout):
         while True:
-            i = self._buf.find(b"\r\n")
-            if i >= 0:
-                line = self._buf[:i]
-                self._buf = self._buf[i + 2:]
+            line = self._in.line()
+            if line is not None:
                 return line
-            if len(self._buf) > _MAX_LINE:
-                raise self._bad("no CRLF within %d bytes: %r..." % (_MAX_LINE, self._buf[:40]))
+            if len(self._in) > _MAX_LINE:
+                raise self._bad("no CRLF within %d bytes: %r..." % (_MAX_LINE, bytes(self._in.view(40))))
             if not self._fill(timeout):
                 return None
 
     def _read_exact(self, n):
         # n bytes and their trailing CRLF, waiting at most timeout per recv. A large
         # body is read straight into its own bytearray: no regrowing buffer.
-        if len(self._buf) >= n:
-            data = self._buf[:n]
-            self._buf = self._buf[n:]
+        if len(self._in) >= n:
+            data = bytes(self._in.view(n))
         else:
             data = bytearray(n)
-            have = len(self._buf)
-            data[:have] = self._buf
-            self._buf = b""
+            have = len(self._in)
             mv = memoryview(data)
+            if have:
+                mv[:have] = memoryview(self._in.buf)[self._in.r:self._in.w]
+                self._in.r = self._in.w = 0
             while have < n:
                 have += self._recv_into(mv[have:])
             mv = None
-        while len(self._buf) < 2:
+        while len(self._in) < 2:
             if not self._fill(self.timeout):
                 raise self._lost("timed out in the middle of a message")
-        if self._buf[:2] != b"\r\n":
+        if bytes(self._in.view(2)) != b"\r\n":
             raise self._bad("a message body is not followed by CRLF: its byte count is wrong")
-        self._buf = self._buf[2:]
         return data
 
     def _recv_into(self, mv):
@@ -582,14 +627,9 @@ class NatsClient:
             left = 0 if status else total - hdr_len
             failed = None  # what write raised: the rest is read (the stream stays in step), then raised
             while left > 0:
-                if not self._buf and not self._fill(self.timeout):
+                if not self._in and not self._fill(self.timeout):
                     raise self._lost("timed out in the middle of a message")
-                piece = self._buf
-                if len(piece) > left:
-                    piece = piece[:left]
-                    self._buf = self._buf[left:]
-                else:  # the whole buffer, not a copy of it
-                    self._buf = b""
+                piece = self._in.view(left)  # write is a _Body's take (request())
                 left -= len(piece)
                 if failed is None:
                     try:
@@ -651,7 +691,7 @@ class NatsClient:
         returns a message (or None)."""
         last = None
         while not self._pending:
-            got = self._process_op(0.001 if not self._buf else self.timeout)
+            got = self._process_op(0.001 if not self._in else self.timeout)
             if got is None:
                 return last
             if got is not True:
@@ -746,6 +786,8 @@ class NatsClient:
             self._send(("SUB %s.* %d\r\n" % (self._inbox, self._inbox_sid)).encode("utf-8"))
         reply = "%s.%d" % (self._inbox, self._next_token)
         self._next_token += 1
+        if write is not None:  # the pieces are views of the receive buffer: a caller's write gets copies
+            write = write.take if isinstance(write, _Body) else _copying(write)
         self._awaiting[reply] = write or True
         try:
             self.publish(subject, data, reply, headers)

@@ -80,8 +80,7 @@ class _HttpReader:
     def __init__(self, sock, url, min_rate=0, window_ms=0):
         self.sock = sock
         self.url = url
-        self.buf = b""
-        self.chunk = None  # the receive buffer, made at the first read
+        self.got = _Received(_CHUNK)  # what has been received and not yet read
         self.min_bytes = min_rate * window_ms // 1000
         self.window_ms = window_ms
         self.window_start = _ticks_ms()
@@ -89,46 +88,42 @@ class _HttpReader:
 
     def more(self):
         # One recv into the buffer; False when the peer closed.
-        if self.chunk is None:
-            self.chunk = _receive_buffer(_CHUNK)
-            if self.chunk is None:
-                raise NatsBridgeError(KIND_DOWNLOAD, self.url, "out of memory for a %d-byte receive buffer" % _CHUNK)
+        room = self.got.room()
+        if room is None:
+            raise NatsBridgeError(KIND_DOWNLOAD, self.url, "out of memory for the receive buffer (%d bytes held)" % len(self.got))
         try:
-            chunk = memoryview(self.chunk)[:self.sock.recv_into(self.chunk)]
+            n = self.sock.recv_into(room)
         except OSError as e:
             raise NatsBridgeError(KIND_DOWNLOAD, self.url, "receive failed: %s" % e)
-        self.buf += chunk
+        self.got.w += n
         if self.min_bytes:
-            self.window_bytes += len(chunk)
+            self.window_bytes += n
             if _ms_since(self.window_start) >= self.window_ms:
                 if self.window_bytes < self.min_bytes:
                     raise NatsBridgeError(KIND_DOWNLOAD, self.url, "timed out: %d bytes in %d ms, below the low-speed limit of %d bytes" % (self.window_bytes, self.window_ms, self.min_bytes))
                 self.window_start = _ticks_ms()
                 self.window_bytes = 0
-        return bool(chunk)
+        return n > 0
 
     def line(self):
         while True:
-            i = self.buf.find(b"\r\n")
-            if i >= 0:
-                line = self.buf[:i]
-                self.buf = self.buf[i + 2:]
+            line = self.got.line()
+            if line is not None:
                 try:
                     return line.decode("utf-8")
                 except UnicodeError:
                     raise _protocol(self, "a response header line that is not UTF-8: %r" % line[:80])
-            if len(self.buf) > 16384:
+            if len(self.got) > 16384:
                 raise NatsBridgeError(KIND_PROTOCOL, self.url, "response header line too long")
             if not self.more():
                 raise NatsBridgeError(KIND_DOWNLOAD, self.url, "the server closed the connection before answering")
 
     def take(self, limit):
-        # Up to limit bytes (b"" at the end of the stream).
-        if not self.buf and not self.more():
+        # Up to limit bytes (empty at the end of the stream), as a memoryview valid until
+        # the next read.
+        if not self.got and not self.more():
             return b""
-        data = self.buf[:limit]
-        self.buf = self.buf[len(data):]
-        return data
+        return self.got.view(limit)
 
 
 def _request_head(method, url, body, headers):
@@ -164,6 +159,8 @@ def http_request(method, url, body=None, headers=None, sink=None, timeout=10.0, 
     NatsBridgeError connect or download when the server cannot be reached or hangs up, sends
     nothing for timeout seconds or, with min_rate, fewer than min_rate bytes/s over
     any timeout seconds of the response."""
+    if sink is not None:  # the chunks are views of the receive buffer: a caller's sink gets copies
+        sink = sink.take if isinstance(sink, _Body) else _copying(sink)
     scheme, host, port, head, parts = _request_head(method, url, body, headers)
     sock = _open_socket(host, port, timeout, url)
     try:
@@ -207,7 +204,7 @@ def _read_response(r, method, sink):
         if keep is not None:
             keep(chunk)
         elif ok or kept[0] < 4096:
-            got.append(chunk)
+            got.append(bytes(chunk))
             kept[0] += len(chunk)
 
     if "chunked" in headers.get("transfer-encoding", "").lower():
@@ -346,16 +343,23 @@ def http_put_upload(fileserver_url, dataname, data, payload_id="", token=None):
 
 
 def _sink_writer(sink):
-    # (write function, rewind function or None) of a file-like object or a callable.
+    # (write function, rewind function or None) of a file-like object or a callable. A
+    # file's write may be given a view of a receive buffer (as io's contract allows); a
+    # callable gets bytes of its own, which it may keep.
     if hasattr(sink, "write"):
         rewind = (lambda: sink.seek(0)) if hasattr(sink, "seek") else None
         return sink.write, rewind
-    return sink, None
+    return _copying(sink), None
+
+
+def _copying(f):
+    # f, called with a bytes copy of each chunk.
+    return lambda chunk: f(bytes(chunk))
 
 
 def download(url, size=None, checksum=None, sink=None, max_retries=MAX_RETRIES, base_delay=BASE_DELAY_MS, max_delay=MAX_DELAY_MS, dataname="", timeout=10.0, min_rate=1024):
     """GETs url and returns its bytes, or, with sink (an object with write() or a
-    callable taking each chunk), streams them there in 2 KiB chunks and returns the
+    callable taking each chunk), streams them there in chunks (1 KiB on MicroPython) and returns the
     number of bytes. size (int) and checksum ("sha256:<hex>") are verified when given.
 
     Transient failures (connection errors, HTTP 5xx and 429) are retried, at most
@@ -373,7 +377,7 @@ def download(url, size=None, checksum=None, sink=None, max_retries=MAX_RETRIES, 
     while True:
         got = _Body(url, at, size, write)
         try:
-            status, headers, body = http_request("GET", url, sink=got.take, timeout=timeout, min_rate=min_rate)
+            status, headers, body = http_request("GET", url, sink=got, timeout=timeout, min_rate=min_rate)
             problem = None if 200 <= status < 300 else "HTTP %d" % status
             transient = status >= 500 or status == 429
         except NatsBridgeError as e:

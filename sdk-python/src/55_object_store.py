@@ -121,7 +121,7 @@ def read_object(client, url, size=None, checksum=None, sink=None, dataname=""):
     got = _Body(url, at, n, write)
     seq = 1
     for i in range(chunks):
-        msg = _direct_get(client, bucket, '{"seq":%d,"next_by_subj":"$O.%s.C.%s"}' % (seq, bucket, nuid), url, got.take)
+        msg = _direct_get(client, bucket, '{"seq":%d,"next_by_subj":"$O.%s.C.%s"}' % (seq, bucket, nuid), url, got)
         if msg is None:
             raise NatsBridgeError(KIND_SIZE_MISMATCH, at, "%s: chunk %d of the %d the object info counts is missing (%d bytes came)" % (url, i + 1, chunks, got.n))
         found = _digits(msg.headers.get("Nats-Sequence", ""), "0123456789", 10)

@@ -414,6 +414,22 @@ def _unused_path(os, folder, dataname):
     return "%s/%s-%d%s" % (folder, stem, n, ext)
 
 
+class _FileWriter:
+    # A file's write (given each chunk as a view of the receive buffer, no copy) raising
+    # NatsBridgeError io naming the file and the payload (where).
+
+    def __init__(self, f, path, where):
+        self.f = f
+        self.path = path
+        self.where = where
+
+    def write(self, chunk):
+        try:
+            self.f.write(chunk)
+        except OSError as e:
+            raise NatsBridgeError(KIND_IO, self.where, "cannot write %s: %s" % (self.path, e))
+
+
 def _download_to_folder(folder, p, where, fetch):
     # fetch(sink) downloads p into a hidden temporary file of folder; the file gets its
     # final name only once size and checksum are verified, never over an existing file,
@@ -426,15 +442,9 @@ def _download_to_folder(folder, p, where, fetch):
     except OSError as e:
         raise NatsBridgeError(KIND_IO, where, "cannot create %s: %s" % (temp, e))
 
-    def write(chunk):
-        try:
-            f.write(chunk)
-        except OSError as e:
-            raise NatsBridgeError(KIND_IO, where, "cannot write %s: %s" % (temp, e))
-
     done = False
     try:
-        fetch(write)
+        fetch(_FileWriter(f, temp, where))
         f.close()
         path = _unused_path(os, folder, p.dataname)
         try:

@@ -2,8 +2,8 @@
 #
 #     micropython sdk-python/tests/mpy_runner.py test_smart_goldens test_nats ...
 #
-# imports each module and calls its functions named test_* (sorted by name), printing
-# one line per test and a summary;
+# imports each module and calls its functions named test_* (sorted by name; MODULE.TEST: that
+# one alone), printing one line per test and a summary;
 # exits 1 when anything failed or nothing ran. nats_bridge and the test modules are found
 # on sys.path (MICROPYPATH, or this file's folder and its parent).
 
@@ -29,8 +29,10 @@ def main(names):
     passed = 0
     failed = []
     for name in names:
+        name, _, only = name.partition(".")  # test_small.test_x: that one test alone
+        gc.collect()  # what the previous module's tests left: a small heap needs the room for the import
         module = __import__(name)
-        tests = [t for t in dir(module) if t.startswith("test_")]
+        tests = [only] if only else [t for t in dir(module) if t.startswith("test_")]
         tests.sort()
         for t in tests:
             gc.collect()

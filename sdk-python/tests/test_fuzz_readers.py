@@ -111,3 +111,38 @@ def test_mutated_nats_streams_give_messages_or_a_natsbridge_error():
         kinds[kind] = kinds.get(kind, 0) + 1
     print("nats outcomes: %r" % kinds)
     assert len(kinds) >= 2, "the mutations did not reach several outcomes: %r" % kinds
+
+
+def test_the_receive_buffer_gives_the_same_lines_however_the_bytes_are_cut():
+    # nats_bridge._Received, which both readers parse in place: a stream cut into reads of
+    # any size gives the same lines and pieces; a line longer than the buffer grows it (to
+    # the power of two that holds it, never more), held bytes move to the front as it fills.
+    stream = b"INFO {}\r\nMSG a 1 5\r\nhello\r\n" + b"x" * 40 + b"\r\nPING\r\nbody!"
+    want = [b"INFO {}", b"MSG a 1 5", b"hello", b"x" * 40, b"PING"]
+    for size in (1, 2, 3, 7, 8, 64):
+        r = nb._Received(8)
+        got = []
+        pos = 0
+        while len(got) < len(want):
+            line = r.line()
+            if line is not None:
+                got.append(line)
+                continue
+            room = r.room()
+            n = min(len(room), size, len(stream) - pos)
+            assert n > 0, (size, got)
+            room[:n] = stream[pos:pos + n]
+            pos += n
+            r.w += n
+        assert got == want, (size, got)
+        assert len(r.buf) == 64, (size, len(r.buf))
+        while pos < len(stream):  # the rest, taken as pieces of at most 2 bytes
+            room = r.room()
+            room[:1] = stream[pos:pos + 1]
+            pos += 1
+            r.w += 1
+        pieces = []
+        while len(r):
+            pieces.append(bytes(r.view(2)))
+        assert pieces == [b"bo", b"dy", b"!"], pieces
+        assert r.line() is None and (r.r, r.w) == (0, 0)

@@ -1,7 +1,7 @@
 # The small-payload and streaming cases, run again on a 64 KiB MicroPython heap with
 # nats_bridge precompiled (run_all.py), as a microcontroller would run them: a few
 # hundred bytes direct through NATS, and a multi-megabyte link payload streamed to a
-# file in 2 KiB chunks (NATSBRIDGE_LARGE_URL, put on nginx by run_all.py).
+# file in 1 KiB chunks (NATSBRIDGE_LARGE_URL, put on nginx by run_all.py).
 
 import gc
 
@@ -12,6 +12,13 @@ except ImportError:
 
 import nats_bridge as nb
 from nbtest import FAST, need, raises, unique
+
+
+def _fresh_folder(what):
+    # A new folder of NATSBRIDGE_TMP: each case may run alone, in a run of its own (run_all.py)
+    path = "%s/%s" % (need("NATSBRIDGE_TMP"), unique(what))
+    os.mkdir(path)
+    return path
 
 
 def test_small_payloads_round_trip_through_nats():
@@ -34,19 +41,19 @@ def test_multi_megabyte_link_payload_streams_to_a_file():
     size = int(need("NATSBRIDGE_LARGE_SIZE"))
     payload = nb.MessagePayload("large.bin", "binary", "link", "none", size, need("NATSBRIDGE_LARGE_URL"),
                                 id="p-1", metadata={"checksum": "sha256:" + need("NATSBRIDGE_LARGE_SHA256")})
-    tmp = need("NATSBRIDGE_TMP")
+    tmp = _fresh_folder("small-link")
     gc.collect()
     got = nb.smartreceive(nb.MessageEnvelope([payload]).to_json(), download_to=tmp, fileserver_url=need("NATSBRIDGE_WEBDAV_URL"))
     assert got == [("large.bin", tmp + "/large.bin", "binary")], got
     assert os.stat(tmp + "/large.bin")[6] == size
+    os.remove(tmp + "/large.bin")
 
 
 def test_multi_megabyte_object_store_link_streams_to_a_file():
     # issue 19 item 3: the std sender's 128 KiB chunks (run_all.py recorded its envelope)
     # come through a JetStream direct get in pieces of 1 KiB, never a whole chunk
     size = int(need("NATSBRIDGE_LARGE_SIZE"))
-    tmp = need("NATSBRIDGE_TMP") + "/small-object"
-    os.mkdir(tmp)
+    tmp = _fresh_folder("small-object")
     f = open(need("NATSBRIDGE_OBJECT_MSG"), "rb")
     body = f.read()
     f.close()
@@ -58,6 +65,7 @@ def test_multi_megabyte_object_store_link_streams_to_a_file():
         c.close()
     assert got == [("large-object.bin", tmp + "/large-object.bin", "binary")], got
     assert os.stat(tmp + "/large-object.bin")[6] == size
+    os.remove(tmp + "/large-object.bin")
 
 
 def test_small_link_upload_and_download():
