@@ -6,12 +6,12 @@
 
 use heapless::{String, Vec};
 
-use crate::json::{BufferFull, Key, Reader, Writer};
 #[allow(unused_imports)]
-use crate::message::{
+use crate::field::{
     Rule, copy_object, copy_text, read_alias, read_bool, read_message, read_number, read_object,
     read_optional, read_signed, read_text, read_text_view, read_view, set_text, write_key,
 };
+use crate::json::{BufferFull, Key, Reader, Writer};
 use crate::{At, DecodeError, JsonObject, JsonObjectView, JsonStr, Message, MessageView};
 
 /// The numbers the contract fixes (x-constants) and the capacity of every string, object and

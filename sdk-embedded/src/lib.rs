@@ -32,6 +32,7 @@ mod base64;
 mod canonical;
 pub mod client;
 mod error;
+pub mod field;
 pub mod format;
 pub mod generated;
 pub mod http;

@@ -263,7 +263,7 @@ pub async fn smartsend<T: Read + Write, U: Uploader>(
     let root = At::Root;
     fields.apply_to(envelope, &root).map_err(SendError::Field)?;
     if envelope.send_to.is_empty() {
-        crate::message::set_text(
+        crate::field::set_text(
             envelope.send_to.as_mut_view(),
             subject,
             &root.key("send_to"),

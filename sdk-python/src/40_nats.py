@@ -475,7 +475,7 @@ class NatsClient:
             except OSError:
                 pass
         self.sock = None
-        self._in.r = self._in.w = 0
+        self._in.view(len(self._in))  # what was held is dropped (the buffer is kept)
 
     def _on_info(self, line):
         try:
@@ -546,8 +546,7 @@ class NatsClient:
             have = len(self._in)
             mv = memoryview(data)
             if have:
-                mv[:have] = memoryview(self._in.buf)[self._in.r:self._in.w]
-                self._in.r = self._in.w = 0
+                mv[:have] = self._in.view(have)
             while have < n:
                 have += self._recv_into(mv[have:])
             mv = None
