@@ -1272,7 +1272,13 @@ impl Reader<'_> {
             if allowed.contains(&key.as_str()) {
                 continue;
             }
-            let message = if key.starts_with("x-") {
+            let message = if self.kind == SchemaKind::Payloads
+                && ENVELOPE_ONLY_KEYWORDS.contains(&key.as_str())
+            {
+                format!(
+                    "\"{key}\" belongs to the envelope schema: a payload's properties are the caller's to set"
+                )
+            } else if key.starts_with("x-") {
                 format!(
                     "unknown extension keyword \"{key}\" (schema/README.md lists the supported ones)"
                 )
