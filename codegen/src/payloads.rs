@@ -1,6 +1,6 @@
 //! A user's own payload types: a payload schema (JSON Schema draft 2020-12 whose `$defs`
 //! entries are payload types, in the envelope schema's vocabulary) read by the same reader
-//! into the same [`Model`](crate::model::Model), rendered into the user's project.
+//! into the same [`Model`], rendered into the user's project.
 //!
 //! From a `build.rs`, as `prost-build` does (the crate then depends on `natsbridge` only):
 //!

@@ -83,6 +83,29 @@ const PAYLOAD_EXTRA_KEYWORDS: &[&str] = &["maximum"];
 /// Keywords of the envelope that a payload schema refuses: what only the envelope's senders
 /// and replies fill.
 const ENVELOPE_ONLY_KEYWORDS: &[&str] = &["x-sender-fills", "x-reply-fills"];
+/// Type names the generated payload code uses itself (its imports, the Rust prelude), which a
+/// payload type cannot take.
+const PAYLOAD_RESERVED_TYPE_NAMES: &[&str] = &[
+    "At",
+    "Box",
+    "Default",
+    "Deserialize",
+    "Deserializer",
+    "Err",
+    "Error",
+    "None",
+    "Ok",
+    "Option",
+    "Result",
+    "Self",
+    "Serialize",
+    "Serializer",
+    "Some",
+    "String",
+    "TypedPayload",
+    "Value",
+    "Vec",
+];
 /// Keywords allowed on a `$defs` string enumeration.
 const ENUM_KEYWORDS: &[&str] = &[
     "title",
@@ -329,6 +352,12 @@ impl Reader<'_> {
                 return Err(self.error(
                     "",
                     format!("type name \"{name}\" is used twice (give an inline object a title of its own)"),
+                ));
+            }
+            if self.kind == SchemaKind::Payloads && PAYLOAD_RESERVED_TYPE_NAMES.contains(&name) {
+                return Err(self.error(
+                    "",
+                    format!("type name \"{name}\" is taken in the generated code (a name it imports or the language's own); rename the $defs entry or give the inline object a title"),
                 ));
             }
             seen.push(name);
@@ -824,6 +853,10 @@ impl Reader<'_> {
                     Some(m) if self.kind == SchemaKind::Payloads && m.is_i64() => {
                         Ok(FieldType::Signed)
                     }
+                    Some(_) if self.kind == SchemaKind::Payloads => Err(self.error(
+                        &format!("{pointer}/minimum"),
+                        "the minimum of an integer must be an integer",
+                    )),
                     Some(_) => Err(self.error(
                         &format!("{pointer}/minimum"),
                         "minimum must be 0 (an unsigned integer, u64) or absent (a signed integer, i64)",

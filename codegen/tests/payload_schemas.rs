@@ -150,6 +150,18 @@ fn refusals_name_the_schema_path() {
             "does not exist",
         ),
         (
+            with_properties(json!({"n": {"type": "integer", "description": "d", "minimum": 0.5}})),
+            "/$defs/T/properties/n/minimum",
+            "must be an integer",
+        ),
+        (
+            json!({"$schema": "https://json-schema.org/draft/2020-12/schema",
+                "description": "d",
+                "$defs": {"Value": {"type": "object", "description": "t", "properties": {}}}}),
+            "",
+            "type name \"Value\" is taken",
+        ),
+        (
             json!({"$schema": "https://json-schema.org/draft/2020-12/schema",
                 "description": "d", "type": "object", "properties": {}}),
             "/properties",
