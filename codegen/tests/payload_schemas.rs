@@ -280,3 +280,83 @@ fn the_command_writes_checks_and_refuses_what_is_not_yet_there() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// The README's promise for a user's project: a crate that depends on `natsbridge` alone (and
+/// on `natsbridge-codegen` to build) generates its types in `build.rs` into `OUT_DIR`,
+/// includes them and round-trips a value. Ignored by default: it builds a scratch crate
+/// (`cargo test -p natsbridge-codegen --test payload_schemas -- --ignored`).
+#[test]
+#[ignore = "builds a scratch crate with cargo (a minute or two)"]
+fn a_users_crate_builds_its_types_in_build_rs_with_natsbridge_alone() {
+    let root = default_root();
+    let dir = root.join("target/payloads-user-crate");
+    std::fs::remove_dir_all(&dir).ok();
+    std::fs::create_dir_all(dir.join("src")).unwrap();
+    std::fs::copy(
+        root.join(PAYLOADS_EXAMPLE_SCHEMA),
+        dir.join("payloads.schema.json"),
+    )
+    .unwrap();
+    // The workspace's versions, so the build needs nothing new (`--offline`).
+    std::fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
+    let path = |crate_dir: &str| root.join(crate_dir).display().to_string();
+    std::fs::write(
+        dir.join("Cargo.toml"),
+        format!(
+            "[package]\nname = \"payloads-user\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[workspace]\n\n\
+             [dependencies]\nnatsbridge = {{ path = {:?} }}\n\n\
+             [build-dependencies]\nnatsbridge-codegen = {{ path = {:?} }}\n",
+            path("sdk-rust"),
+            path("codegen")
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("build.rs"),
+        r#"fn main() {
+    let out = std::path::PathBuf::from(std::env::var("OUT_DIR").unwrap()).join("payloads.rs");
+    println!("cargo:rerun-if-changed=payloads.schema.json");
+    natsbridge_codegen::payloads::Builder::new("payloads.schema.json")
+        .std(&out)
+        .generate()
+        .unwrap();
+}
+"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("src/main.rs"),
+        r##"pub mod payloads {
+    include!(concat!(env!("OUT_DIR"), "/payloads.rs"));
+}
+use natsbridge::typed::TypedPayload;
+use payloads::{Action, Command};
+
+fn main() {
+    let command = Command { action: Action::ReadSensor, sensor: None };
+    let bytes = command.encode().unwrap();
+    assert_eq!(bytes, br#"{"action":"read_sensor"}"#);
+    assert_eq!(Command::decode(&bytes).unwrap(), command);
+    println!("round trip ok");
+}
+"##,
+    )
+    .unwrap();
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
+    let run = std::process::Command::new(cargo)
+        .args(["run", "--offline", "--quiet"])
+        .current_dir(&dir)
+        .env("CARGO_TARGET_DIR", target)
+        .output()
+        .expect("cargo runs");
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        run.status.success() && stdout.contains("round trip ok"),
+        "{stdout}{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
