@@ -12,6 +12,7 @@ use natsbridge_codegen::{
 
 const USAGE: &str = "usage: natsbridge-codegen [--check] [--root DIR]
        natsbridge-codegen --breaking-against OLD [--allow RULE:PATH]... [--root DIR]
+       natsbridge-codegen payloads SCHEMA --std FILE.rs [--check]
   (no flag)   write every generated file and say which changed
   --check     write nothing; exit 1 naming each stale file
   --root DIR  the workspace root (default: this checkout)
@@ -20,9 +21,17 @@ const USAGE: &str = "usage: natsbridge-codegen [--check] [--root DIR]
               with git, e.g. HEAD~1:schema/natsbridge.schema.json); print one finding per
               change; exit 1 when a wire or api change is not allowed (schema/BREAKING.md)
   --allow RULE:PATH
-              accept one finding on purpose, e.g. CLOSED_ENUM_VALUE_ADDED:/$defs/Transport";
+              accept one finding on purpose, e.g. CLOSED_ENUM_VALUE_ADDED:/$defs/Transport
+  payloads SCHEMA
+              your own payload types: read the payload schema SCHEMA (its $defs entries are
+              the types) and write --std FILE.rs, the std Rust types for the natsbridge crate
+              (--check: write nothing, exit 1 when FILE.rs is stale); --embedded and --python
+              are not yet supported";
 
 fn main() -> ExitCode {
+    if std::env::args().nth(1).as_deref() == Some("payloads") {
+        return payloads(std::env::args().skip(2));
+    }
     let mut mode = Mode::Write;
     let mut root = natsbridge_codegen::default_root();
     let mut against: Option<String> = None;
@@ -166,6 +175,72 @@ fn read_old_schema(root: &std::path::Path, old: &str) -> Result<String, String> 
         return String::from_utf8(output.stdout).map_err(|_| format!("{old}: not UTF-8"));
     }
     Err(format!("{old}: no such file, and not REV:PATH"))
+}
+
+/// `natsbridge-codegen payloads SCHEMA --std FILE.rs [--check]`.
+fn payloads(mut args: impl Iterator<Item = String>) -> ExitCode {
+    let mut schema: Option<String> = None;
+    let mut std_out: Option<String> = None;
+    let mut mode = Mode::Write;
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--std" => match args.next() {
+                Some(file) => std_out = Some(file),
+                None => return usage_error("--std needs a file (FILE.rs)"),
+            },
+            "--embedded" | "--python" => {
+                return usage_error(&format!(
+                    "{arg}: not yet; payload types are generated for the std Rust SDK only (--std)"
+                ));
+            }
+            "--check" => mode = Mode::Check,
+            "-h" | "--help" => {
+                println!("{USAGE}");
+                return ExitCode::SUCCESS;
+            }
+            other if other.starts_with('-') => {
+                return usage_error(&format!("unknown argument {other:?}"));
+            }
+            other if schema.is_none() => schema = Some(other.to_string()),
+            other => return usage_error(&format!("one schema only; {other:?} is a second")),
+        }
+    }
+    let Some(schema) = schema else {
+        return usage_error("payloads needs the payload schema's path");
+    };
+    let Some(std_out) = std_out else {
+        return usage_error("payloads needs an output: --std FILE.rs");
+    };
+    let builder = natsbridge_codegen::payloads::Builder::new(&schema)
+        .std(&std_out)
+        .regenerate_command(format!(
+            "natsbridge-codegen payloads {schema} --std {std_out}"
+        ));
+    match builder.ensure(mode) {
+        Ok(statuses) => {
+            let mut stale = false;
+            for (path, status) in statuses {
+                let word = match status {
+                    FileStatus::Unchanged => "unchanged",
+                    FileStatus::Written => "written  ",
+                    FileStatus::Stale => {
+                        stale = true;
+                        "STALE    "
+                    }
+                };
+                println!("{word} {}", path.display());
+            }
+            if stale {
+                eprintln!("error: the generated file differs from what {schema} gives");
+                return ExitCode::FAILURE;
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 fn usage_error(message: &str) -> ExitCode {

@@ -6,7 +6,12 @@
 pub struct Model {
     /// File name of the schema, as it appears in the do-not-edit preambles.
     pub schema_name: String,
-    /// The message structures, the root (the envelope) first, then in `$defs` order.
+    /// The envelope schema (`schema/`) or a user's payload schema.
+    pub kind: SchemaKind,
+    /// The root's `description` (the envelope's doc comment; a payload schema's summary).
+    pub description: String,
+    /// The message structures: for the envelope, the root first; then in `$defs` order, each
+    /// followed by the inline objects it declares.
     pub structs: Vec<Struct>,
     /// The string enumerations, in `$defs` order.
     pub enums: Vec<Enum>,
@@ -17,10 +22,36 @@ pub struct Model {
     pub error_kinds: Vec<ErrorKindDef>,
 }
 
+/// Which kind of schema a [`Model`] was read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SchemaKind {
+    /// `schema/natsbridge.schema.json`: the root object is the envelope; `x-constants` and
+    /// `x-error-kinds` on the root.
+    Envelope,
+    /// A user's payload schema: no root object; every `$defs` object is a payload type
+    /// (a `dictionary` payload's JSON object), every `$defs` string enumeration a type its
+    /// properties use.
+    Payloads,
+}
+
 impl Model {
-    /// The root structure: the envelope published on NATS.
+    /// The root structure: the envelope published on NATS. Only for [`SchemaKind::Envelope`]
+    /// (a payload schema has no root object).
     pub fn root(&self) -> &Struct {
+        assert_eq!(
+            self.kind,
+            SchemaKind::Envelope,
+            "a payload schema has no root structure"
+        );
         &self.structs[0]
+    }
+
+    /// The payload types of a payload schema: its `$defs` objects, in order (inline objects
+    /// are types of their fields, not payload types). Empty for the envelope schema.
+    pub fn payload_types(&self) -> impl Iterator<Item = &Struct> {
+        self.structs
+            .iter()
+            .filter(|s| self.kind == SchemaKind::Payloads && s.in_defs)
     }
 
     /// The structure named `name`; the reader has checked that every reference resolves.
@@ -49,6 +80,8 @@ pub struct Struct {
     pub name: String,
     pub description: String,
     pub fields: Vec<Field>,
+    /// Declared as a `$defs` entry (not the root, not an inline object property).
+    pub in_defs: bool,
 }
 
 impl Struct {
@@ -98,6 +131,23 @@ pub struct Field {
     /// The envelope field of a request whose value a reply takes here when the caller leaves
     /// this one unset (`x-reply-fills`): `receiver_name` takes the request's `sender_name`.
     pub reply_fill: Option<String>,
+    /// Inclusive bounds of the integer or number the field holds (of each item, for an
+    /// array): `minimum` other than 0 and `maximum`, read in payload schemas only.
+    pub range: Option<Range>,
+}
+
+/// Inclusive bounds of an integer or a number (`minimum`, `maximum`); at least one is set.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Range {
+    pub minimum: Option<Limit>,
+    pub maximum: Option<Limit>,
+}
+
+/// One bound of a [`Range`]: an integer for an integer field, a finite number for a number.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Limit {
+    Integer(i128),
+    Number(f64),
 }
 
 impl Field {

@@ -8,8 +8,8 @@ use serde_json::{Map, Value};
 use std::cell::RefCell;
 
 use crate::model::{
-    Constant, DefaultValue, Enum, EnumValue, ErrorKindDef, Field, FieldType, Model, SenderFill,
-    StringFormat, Struct, pascal_case,
+    Constant, DefaultValue, Enum, EnumValue, ErrorKindDef, Field, FieldType, Limit, Model, Range,
+    SchemaKind, SenderFill, StringFormat, Struct, pascal_case,
 };
 
 /// A schema the generator refuses, with the JSON pointer of the offending node.
@@ -76,6 +76,36 @@ const ITEM_KEYWORDS: &[&str] = &[
     "required",
     "x-max-bytes",
 ];
+/// Keywords allowed on the root of a payload schema, which declares only `$defs`.
+const PAYLOAD_ROOT_KEYWORDS: &[&str] = &["$schema", "$id", "$defs", "title", "description"];
+/// Keywords a payload schema allows on a property or array items besides the envelope's.
+const PAYLOAD_EXTRA_KEYWORDS: &[&str] = &["maximum"];
+/// Keywords of the envelope that a payload schema refuses: what only the envelope's senders
+/// and replies fill.
+const ENVELOPE_ONLY_KEYWORDS: &[&str] = &["x-sender-fills", "x-reply-fills"];
+/// Type names the generated payload code uses itself (its imports, the Rust prelude), which a
+/// payload type cannot take.
+const PAYLOAD_RESERVED_TYPE_NAMES: &[&str] = &[
+    "At",
+    "Box",
+    "Default",
+    "Deserialize",
+    "Deserializer",
+    "Err",
+    "Error",
+    "None",
+    "Ok",
+    "Option",
+    "Result",
+    "Self",
+    "Serialize",
+    "Serializer",
+    "Some",
+    "String",
+    "TypedPayload",
+    "Value",
+    "Vec",
+];
 /// Keywords allowed on a `$defs` string enumeration.
 const ENUM_KEYWORDS: &[&str] = &[
     "title",
@@ -101,10 +131,24 @@ const RESERVED_WORDS: &[&str] = &[
     "False",
 ];
 
-/// Reads `schema` (the text of the file called `schema_name`) into a [`Model`].
+/// Reads the envelope schema `schema` (the text of the file called `schema_name`) into a
+/// [`Model`]: the root object is the envelope.
 pub fn read_schema(schema_name: &str, schema: &str) -> Result<Model, SchemaError> {
+    read(schema_name, schema, SchemaKind::Envelope)
+}
+
+/// Reads a user's payload schema into a [`Model`] of [`SchemaKind::Payloads`]: a root with
+/// `$defs` only, each `$defs` object a payload type, in the envelope's vocabulary (without
+/// free-form objects and the envelope's `x-sender-fills`/`x-reply-fills`; with integer and
+/// number bounds, `minimum` and `maximum`).
+pub fn read_payload_schema(schema_name: &str, schema: &str) -> Result<Model, SchemaError> {
+    read(schema_name, schema, SchemaKind::Payloads)
+}
+
+fn read(schema_name: &str, schema: &str, kind: SchemaKind) -> Result<Model, SchemaError> {
     let mut reader = Reader {
         schema: schema_name,
+        kind,
         defs: Map::new(),
         nested: RefCell::new(Vec::new()),
     };
@@ -118,6 +162,8 @@ pub fn read_schema(schema_name: &str, schema: &str) -> Result<Model, SchemaError
 
 struct Reader<'a> {
     schema: &'a str,
+    /// The envelope or a payload schema: what the root holds, which keywords apply.
+    kind: SchemaKind,
     /// The root's `$defs`, to tell a `$ref` to a structure from one to an enumeration.
     defs: Map<String, Value>,
     /// Structures declared inline in properties, collected while their parents are read.
@@ -152,13 +198,22 @@ impl Reader<'_> {
         };
         let mut model = Model {
             schema_name: self.schema.to_string(),
+            kind: self.kind,
+            description: self.description(root_obj, "")?,
             structs: Vec::new(),
             enums: Vec::new(),
-            constants: self.constants(root_obj)?,
-            error_kinds: self.error_kinds(root_obj)?,
+            constants: Vec::new(),
+            error_kinds: Vec::new(),
         };
-        model.structs.push(self.structure(root, "", None)?);
-        model.structs.extend(self.take_nested());
+        match self.kind {
+            SchemaKind::Envelope => {
+                model.constants = self.constants(root_obj)?;
+                model.error_kinds = self.error_kinds(root_obj)?;
+                model.structs.push(self.structure(root, "", None)?);
+                model.structs.extend(self.take_nested());
+            }
+            SchemaKind::Payloads => self.payload_root(root_obj, &defs)?,
+        }
         for (name, def) in &defs {
             let pointer = format!("/$defs/{name}");
             let def_obj = self.object(def, &pointer)?;
@@ -181,6 +236,49 @@ impl Reader<'_> {
         self.check_references(&model, &defs)?;
         self.check_names(&model)?;
         Ok(model)
+    }
+
+    /// The root of a payload schema: `$defs` and its documentation, nothing of an envelope.
+    fn payload_root(&self, root: &Map<String, Value>, defs: &Map<String, Value>) -> Result<()> {
+        for key in [
+            "properties",
+            "required",
+            "type",
+            "x-constants",
+            "x-error-kinds",
+        ] {
+            if root.contains_key(key) {
+                return Err(self.error(
+                    &format!("/{key}"),
+                    "a payload schema has no root object: its payload types are the $defs entries (x-constants and x-error-kinds belong to the envelope schema)",
+                ));
+            }
+        }
+        self.only_keywords(root, "", PAYLOAD_ROOT_KEYWORDS)?;
+        let has_type = defs
+            .values()
+            .any(|d| d.get("type").and_then(Value::as_str) == Some("object"));
+        if !has_type {
+            return Err(self.error(
+                "/$defs",
+                "a payload schema needs at least one $defs object (a payload type)",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The keywords allowed where `base` lists the envelope's: a payload schema drops the
+    /// envelope's fills and adds bounds.
+    fn keywords<'k>(&self, base: &[&'k str]) -> Vec<&'k str> {
+        match self.kind {
+            SchemaKind::Envelope => base.to_vec(),
+            SchemaKind::Payloads => base
+                .iter()
+                .copied()
+                .filter(|k| !ENVELOPE_ONLY_KEYWORDS.contains(k))
+                .chain(PAYLOAD_EXTRA_KEYWORDS.iter().copied())
+                .collect(),
+        }
     }
 
     fn take_nested(&self) -> Vec<Struct> {
@@ -256,6 +354,12 @@ impl Reader<'_> {
                     format!("type name \"{name}\" is used twice (give an inline object a title of its own)"),
                 ));
             }
+            if self.kind == SchemaKind::Payloads && PAYLOAD_RESERVED_TYPE_NAMES.contains(&name) {
+                return Err(self.error(
+                    "",
+                    format!("type name \"{name}\" is taken in the generated code (a name it imports or the language's own); rename the $defs entry or give the inline object a title"),
+                ));
+            }
             seen.push(name);
         }
         Ok(())
@@ -298,7 +402,9 @@ impl Reader<'_> {
         };
         self.type_name(&name, pointer)?;
         let description = self.description(obj, pointer)?;
-        self.struct_body(name, description, obj, pointer)
+        let mut body = self.struct_body(name, description, obj, pointer)?;
+        body.in_defs = def_name.is_some();
+        Ok(body)
     }
 
     /// The fields of a structure (a `$defs` object, the root, or an inline object property).
@@ -345,6 +451,7 @@ impl Reader<'_> {
             name,
             description,
             fields,
+            in_defs: false,
         })
     }
 
@@ -415,7 +522,7 @@ impl Reader<'_> {
         required: bool,
     ) -> Result<Field> {
         let obj = self.object(node, pointer)?;
-        self.only_keywords(obj, pointer, PROPERTY_KEYWORDS)?;
+        self.only_keywords(obj, pointer, &self.keywords(PROPERTY_KEYWORDS))?;
         self.field_name(key, pointer)?;
         let description = self.description(obj, pointer)?;
         let aliases = match obj.get("x-aliases") {
@@ -430,10 +537,23 @@ impl Reader<'_> {
         }
         let inline_name = || format!("{parent}{}", pascal_case(key));
         let ty = self.value_type(obj, pointer, &inline_name, &description, true)?;
+        let range = match &ty {
+            FieldType::Array { item, .. } => {
+                let items = obj.get("items").and_then(Value::as_object);
+                match items {
+                    Some(items) => self.range(items, &format!("{pointer}/items"), item)?,
+                    None => None,
+                }
+            }
+            other => self.range(obj, pointer, other)?,
+        };
         let default = match obj.get("default") {
             None => None,
             Some(value) => Some(self.default(value, &ty, &format!("{pointer}/default"))?),
         };
+        if let (Some(range), Some(default)) = (&range, &default) {
+            self.default_in_range(default, range, &format!("{pointer}/default"))?;
+        }
         let sender_fill = match obj.get("x-sender-fills") {
             None => None,
             Some(value) => {
@@ -501,7 +621,90 @@ impl Reader<'_> {
             optional,
             sender_fill,
             reply_fill,
+            range,
         })
+    }
+
+    /// The bounds of an integer or a number (payload schemas): `minimum` (besides the 0 that
+    /// makes an integer unsigned) and `maximum`, inclusive, within the type's range.
+    fn range(
+        &self,
+        obj: &Map<String, Value>,
+        pointer: &str,
+        ty: &FieldType,
+    ) -> Result<Option<Range>> {
+        if self.kind != SchemaKind::Payloads {
+            return Ok(None);
+        }
+        let limit = |key: &str| -> Result<Option<Limit>> {
+            let Some(value) = obj.get(key) else {
+                return Ok(None);
+            };
+            let at = format!("{pointer}/{key}");
+            match ty {
+                FieldType::Unsigned | FieldType::Signed => {
+                    let n = value
+                        .as_i64()
+                        .map(i128::from)
+                        .or_else(|| value.as_u64().map(i128::from))
+                        .ok_or_else(|| self.error(&at, "must be an integer"))?;
+                    let (low, high) = if *ty == FieldType::Unsigned {
+                        (0, i128::from(u64::MAX))
+                    } else {
+                        (i128::from(i64::MIN), i128::from(i64::MAX))
+                    };
+                    if n < low || n > high {
+                        return Err(self.error(&at, "out of the integer's range"));
+                    }
+                    Ok(Some(Limit::Integer(n)))
+                }
+                FieldType::Number => match value.as_f64() {
+                    Some(x) if x.is_finite() && value.is_number() => Ok(Some(Limit::Number(x))),
+                    _ => Err(self.error(&at, "must be a finite number")),
+                },
+                _ => Err(self.error(&at, format!("{key} applies to integers and numbers only"))),
+            }
+        };
+        let mut minimum = limit("minimum")?;
+        if *ty == FieldType::Unsigned && minimum == Some(Limit::Integer(0)) {
+            minimum = None; // the type says so already
+        }
+        let maximum = limit("maximum")?;
+        let as_f64 = |l: Limit| match l {
+            Limit::Integer(n) => n as f64,
+            Limit::Number(x) => x,
+        };
+        if let (Some(low), Some(high)) = (minimum, maximum) {
+            let crossed = match (low, high) {
+                (Limit::Integer(a), Limit::Integer(b)) => a > b,
+                (a, b) => as_f64(a) > as_f64(b),
+            };
+            if crossed {
+                return Err(self.error(&format!("{pointer}/maximum"), "is below minimum"));
+            }
+        }
+        Ok((minimum.is_some() || maximum.is_some()).then_some(Range { minimum, maximum }))
+    }
+
+    fn default_in_range(&self, default: &DefaultValue, range: &Range, pointer: &str) -> Result<()> {
+        let value = match default {
+            DefaultValue::Unsigned(n) => i128::from(*n) as f64,
+            DefaultValue::Signed(n) => *n as f64,
+            DefaultValue::Number(x) => *x,
+            _ => return Ok(()),
+        };
+        let below = |l: &Limit| match l {
+            Limit::Integer(n) => value < *n as f64,
+            Limit::Number(x) => value < *x,
+        };
+        let above = |l: &Limit| match l {
+            Limit::Integer(n) => value > *n as f64,
+            Limit::Number(x) => value > *x,
+        };
+        if range.minimum.as_ref().is_some_and(below) || range.maximum.as_ref().is_some_and(above) {
+            return Err(self.error(pointer, "outside minimum and maximum"));
+        }
+        Ok(())
     }
 
     /// The type of a property (`property: true`) or of an array's items.
@@ -533,6 +736,7 @@ impl Reader<'_> {
                     "items",
                     "maxItems",
                     "minimum",
+                    "maximum",
                     "x-max-bytes",
                     "const",
                     "format",
@@ -572,7 +776,7 @@ impl Reader<'_> {
         };
         match ty {
             "string" => {
-                not_here(&["items", "maxItems", "minimum"], "a string")?;
+                not_here(&["items", "maxItems", "minimum", "maximum"], "a string")?;
                 not_here(STRUCTURE, "a string")?;
                 let max_bytes = max_bytes()?;
                 let format = match obj.get("format") {
@@ -616,8 +820,14 @@ impl Reader<'_> {
                 })
             }
             "boolean" | "number" => {
+                let bounded = ty == "number" && self.kind == SchemaKind::Payloads;
+                let refused: &[&str] = if bounded {
+                    &["items", "maxItems", "x-max-bytes", "const", "format"]
+                } else {
+                    &["items", "maxItems", "minimum", "maximum", "x-max-bytes", "const", "format"]
+                };
                 not_here(
-                    &["items", "maxItems", "minimum", "x-max-bytes", "const", "format"],
+                    refused,
                     if ty == "boolean" { "a boolean" } else { "a number" },
                 )?;
                 not_here(STRUCTURE, "a scalar")?;
@@ -636,6 +846,17 @@ impl Reader<'_> {
                 match obj.get("minimum") {
                     None => Ok(FieldType::Signed),
                     Some(m) if m.as_u64() == Some(0) => Ok(FieldType::Unsigned),
+                    // Payload schemas: any integer bound; a non-negative minimum is unsigned.
+                    Some(m) if self.kind == SchemaKind::Payloads && m.is_u64() => {
+                        Ok(FieldType::Unsigned)
+                    }
+                    Some(m) if self.kind == SchemaKind::Payloads && m.is_i64() => {
+                        Ok(FieldType::Signed)
+                    }
+                    Some(_) if self.kind == SchemaKind::Payloads => Err(self.error(
+                        &format!("{pointer}/minimum"),
+                        "the minimum of an integer must be an integer",
+                    )),
                     Some(_) => Err(self.error(
                         &format!("{pointer}/minimum"),
                         "minimum must be 0 (an unsigned integer, u64) or absent (a signed integer, i64)",
@@ -643,7 +864,10 @@ impl Reader<'_> {
                 }
             }
             "object" => {
-                not_here(&["items", "maxItems", "minimum", "const", "format"], "an object")?;
+                not_here(
+                    &["items", "maxItems", "minimum", "maximum", "const", "format"],
+                    "an object",
+                )?;
                 if obj.contains_key("properties") {
                     not_here(&["x-max-bytes"], "an object with properties")?;
                     let name = match obj.get("title") {
@@ -659,6 +883,12 @@ impl Reader<'_> {
                     return Ok(FieldType::Struct(name));
                 }
                 not_here(&["required", "title"], "a free-form object (one without properties)")?;
+                if self.kind == SchemaKind::Payloads {
+                    return Err(self.error(
+                        pointer,
+                        "free-form objects are not supported in payload schemas yet: declare the properties",
+                    ));
+                }
                 if !property {
                     return Err(self.error(
                         pointer,
@@ -678,14 +908,14 @@ impl Reader<'_> {
                 if !property {
                     return Err(self.error(pointer, "arrays of arrays are not supported"));
                 }
-                not_here(&["minimum", "x-max-bytes", "const", "format"], "an array")?;
+                not_here(&["minimum", "maximum", "x-max-bytes", "const", "format"], "an array")?;
                 not_here(STRUCTURE, "an array")?;
                 let items_pointer = format!("{pointer}/items");
                 let items = obj
                     .get("items")
                     .ok_or_else(|| self.error(pointer, "an array needs items"))?;
                 let items = self.object(items, &items_pointer)?;
-                self.only_keywords(items, &items_pointer, ITEM_KEYWORDS)?;
+                self.only_keywords(items, &items_pointer, &self.keywords(ITEM_KEYWORDS))?;
                 let item_name = || format!("{}Item", inline_name());
                 let item_description = match items.get("description").and_then(Value::as_str) {
                     Some(d) => d.trim().to_string(),
@@ -899,8 +1129,9 @@ impl Reader<'_> {
     }
 
     fn check_references(&self, model: &Model, defs: &Map<String, Value>) -> Result<()> {
+        let envelope = model.kind == SchemaKind::Envelope;
         let pointer_of = |s_index: usize, s: &Struct, field: &Field| {
-            let base = if s_index == 0 {
+            let base = if s_index == 0 && envelope {
                 String::new()
             } else if defs.contains_key(&s.name) {
                 format!("/$defs/{}", s.name)
@@ -927,7 +1158,7 @@ impl Reader<'_> {
                         };
                         return Err(self.error(&ref_pointer, format!("#/$defs/{name} {what}")));
                     }
-                    FieldType::Struct(name) if *name == model.root().name => {
+                    FieldType::Struct(name) if envelope && *name == model.root().name => {
                         return Err(self.error(&ref_pointer, "the envelope cannot be nested"));
                     }
                     _ => {}
@@ -1074,7 +1305,13 @@ impl Reader<'_> {
             if allowed.contains(&key.as_str()) {
                 continue;
             }
-            let message = if key.starts_with("x-") {
+            let message = if self.kind == SchemaKind::Payloads
+                && ENVELOPE_ONLY_KEYWORDS.contains(&key.as_str())
+            {
+                format!(
+                    "\"{key}\" belongs to the envelope schema: a payload's properties are the caller's to set"
+                )
+            } else if key.starts_with("x-") {
                 format!(
                     "unknown extension keyword \"{key}\" (schema/README.md lists the supported ones)"
                 )

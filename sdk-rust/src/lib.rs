@@ -105,6 +105,7 @@ mod payload;
 mod receive;
 mod retry;
 mod send;
+pub mod typed;
 pub mod wire;
 
 pub use client::{
@@ -121,6 +122,10 @@ pub use send::{DEFAULT_SIZE_THRESHOLD, EnvelopeComposer, SendOptions};
 
 /// Async-nats, re-exported so that callers use the version this crate was built with.
 pub use async_nats;
+/// serde, re-exported: the payload types that `natsbridge-codegen payloads` generates derive
+/// its traits through this path (`#[serde(crate = "natsbridge::serde")]`), so a crate of
+/// typed payloads depends on `natsbridge` alone.
+pub use serde;
 /// serde_json, re-exported: payload APIs take and return its values (`Payload::dictionary`,
 /// `Data::Json`, `EnvelopeFields::set`).
 pub use serde_json;

@@ -211,6 +211,92 @@ pub fn check_finite(x: &f64, at: &At<'_>) -> Result<(), Error> {
     ))
 }
 
+/// The check of a payload type's string (`x-max-bytes`): more UTF-8 bytes than `max_bytes` is
+/// `over_capacity` (the no_std SDK could not hold it).
+pub fn check_max_bytes(text: &str, at: &At<'_>, max_bytes: usize) -> Result<(), Error> {
+    if text.len() <= max_bytes {
+        return Ok(());
+    }
+    Err(at.error(
+        ErrorKind::OverCapacity,
+        format!(
+            "{} bytes, over the schema's x-max-bytes of {max_bytes}",
+            text.len()
+        ),
+    ))
+}
+
+/// The check of a payload type's array (`maxItems`): more items is `over_capacity`.
+pub fn check_max_items(len: usize, at: &At<'_>, max_items: usize) -> Result<(), Error> {
+    if len <= max_items {
+        return Ok(());
+    }
+    Err(at.error(
+        ErrorKind::OverCapacity,
+        format!("{len} items, over the schema's maxItems of {max_items}"),
+    ))
+}
+
+/// The check of a payload type's integer against the schema's inclusive `minimum` and
+/// `maximum`: outside is `bad_value`.
+pub fn check_integer_range<T: Copy + Into<i128> + fmt::Display>(
+    value: &T,
+    at: &At<'_>,
+    minimum: Option<i128>,
+    maximum: Option<i128>,
+) -> Result<(), Error> {
+    let n: i128 = (*value).into();
+    if minimum.is_some_and(|m| n < m) || maximum.is_some_and(|m| n > m) {
+        return Err(at.error(
+            ErrorKind::BadValue,
+            format!("{value} is out of range ({})", range_text(minimum, maximum)),
+        ));
+    }
+    Ok(())
+}
+
+/// The check of a payload type's number against the schema's inclusive `minimum` and
+/// `maximum`: outside is `bad_value` (a non-finite number is refused before).
+pub fn check_number_range(
+    value: &f64,
+    at: &At<'_>,
+    minimum: Option<f64>,
+    maximum: Option<f64>,
+) -> Result<(), Error> {
+    if minimum.is_some_and(|m| *value < m) || maximum.is_some_and(|m| *value > m) {
+        let text = |m: Option<f64>| m.map(number_text);
+        return Err(at.error(
+            ErrorKind::BadValue,
+            format!(
+                "{} is out of range ({})",
+                number_text(*value),
+                range_text(text(minimum), text(maximum))
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn range_text<T: fmt::Display>(minimum: Option<T>, maximum: Option<T>) -> String {
+    match (minimum, maximum) {
+        (Some(low), Some(high)) => format!("{low} to {high}"),
+        (Some(low), None) => format!("at least {low}"),
+        (None, Some(high)) => format!("at most {high}"),
+        (None, None) => "any".to_string(),
+    }
+}
+
+/// The check of a payload type's `const` string: another value is `bad_value`.
+pub fn check_constant(text: &str, at: &At<'_>, expected: &str) -> Result<(), Error> {
+    if text == expected {
+        return Ok(());
+    }
+    Err(at.error(
+        ErrorKind::BadValue,
+        format!("{text:?} is not the only value allowed, {expected:?}"),
+    ))
+}
+
 /// The string formats the schema may declare (`format`), checked on non-empty strings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {

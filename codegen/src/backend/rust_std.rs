@@ -8,8 +8,8 @@ use askama::Template;
 
 use crate::backend::{RustEnumView, rust_doc, rust_str};
 use crate::model::{
-    DefaultValue, Field, FieldType, Model, SenderFill, StringFormat, Struct, pascal_case,
-    upper_snake_case,
+    DefaultValue, Field, FieldType, Limit, Model, Range, SchemaKind, SenderFill, StringFormat,
+    Struct, pascal_case, upper_snake_case,
 };
 
 #[derive(Template)]
@@ -39,6 +39,10 @@ struct ErrorKindView {
 
 struct StructView {
     name: String,
+    /// The name as a Rust string literal (a payload type's `TYPE_NAME`).
+    name_literal: String,
+    /// A `$defs` entry of a payload schema: it implements `natsbridge::typed::TypedPayload`.
+    payload_type: bool,
     doc: String,
     fields: Vec<FieldView>,
     /// The body of `impl Default`, when every field has a default or is optional.
@@ -110,6 +114,40 @@ struct SetterView {
     doc: String,
     params: String,
     body: String,
+}
+
+/// The payload types of a user's payload schema, as the std file written into their project.
+#[derive(Template)]
+#[template(path = "rust_std_payloads.rs.jinja", escape = "none")]
+struct PayloadsFile {
+    preamble: String,
+    schema_name: String,
+    /// The schema's description, as `//` comment lines.
+    summary: String,
+    structs: Vec<StructView>,
+    enums: Vec<RustEnumView>,
+}
+
+/// Renders the std Rust file of a payload schema (before rustfmt): one serde type per `$defs`
+/// entry (and per inline object), the `$defs` objects implementing
+/// `natsbridge::typed::TypedPayload`. It uses only `natsbridge`'s public API.
+pub fn render_payloads(model: &Model, preamble: &str) -> Result<String, askama::Error> {
+    assert_eq!(model.kind, SchemaKind::Payloads, "a payload schema's model");
+    PayloadsFile {
+        preamble: preamble.to_string(),
+        schema_name: model.schema_name.clone(),
+        summary: crate::backend::wrap(&model.description, 96, 96, "")
+            .iter()
+            .map(|line| format!("// {line}\n"))
+            .collect(),
+        structs: model
+            .structs
+            .iter()
+            .map(|s| struct_view(model, s))
+            .collect(),
+        enums: model.enums.iter().map(RustEnumView::new).collect(),
+    }
+    .render()
 }
 
 /// Renders `sdk-rust/src/generated.rs` (before rustfmt).
@@ -322,16 +360,21 @@ fn struct_view(model: &Model, s: &Struct) -> StructView {
         .filter_map(|f| {
             let at = format!("&at.key({})", rust_str(&f.name));
             let name = &f.name;
+            let check = |value: &str| match model.kind {
+                SchemaKind::Envelope => check(model, &f.ty, value, &at),
+                SchemaKind::Payloads => payload_check(&f.ty, f.range.as_ref(), value, &at),
+            };
             if f.optional {
-                check(model, &f.ty, "value", &at)
-                    .map(|c| format!("if let Some(value) = &self.{name} {{ {c} }}"))
+                check("value").map(|c| format!("if let Some(value) = &self.{name} {{ {c} }}"))
             } else {
-                check(model, &f.ty, &format!("&self.{name}"), &at)
+                check(&format!("&self.{name}"))
             }
         })
         .collect();
     StructView {
         name: s.name.clone(),
+        name_literal: rust_str(&s.name),
+        payload_type: model.kind == SchemaKind::Payloads && s.in_defs,
         doc: rust_doc(&s.description, ""),
         fields,
         default,
@@ -362,6 +405,70 @@ fn check(model: &Model, ty: &FieldType, value: &str, at: &str) -> Option<String>
         }),
         _ => None,
     }
+}
+
+/// The check of a payload type's value (an expression of type `&T`) at `at`: everything a
+/// receiver checks that a Rust value can break (capacities, bounds, formats, `const`, finite
+/// numbers), with a receiver's error kinds (`over_capacity`, `bad_value`).
+fn payload_check(ty: &FieldType, range: Option<&Range>, value: &str, at: &str) -> Option<String> {
+    let limit = |l: Option<Limit>| match l {
+        None => "None".to_string(),
+        Some(Limit::Integer(n)) => format!("Some({n})"),
+        Some(Limit::Number(x)) => format!("Some({x:?}_f64)"),
+    };
+    let range_check = |function: &str| {
+        range.map(|r| {
+            format!(
+                "wire::{function}({value}, {at}, {}, {})?;",
+                limit(r.minimum),
+                limit(r.maximum)
+            )
+        })
+    };
+    let checks: Vec<String> = match ty {
+        FieldType::String {
+            max_bytes,
+            format,
+            constant,
+        } => {
+            let mut checks = vec![format!(
+                "wire::check_max_bytes({value}, {at}, {max_bytes})?;"
+            )];
+            match (constant, format) {
+                (Some(text), _) => checks.push(format!(
+                    "wire::check_constant({value}, {at}, {})?;",
+                    rust_str(text)
+                )),
+                (None, Some(format)) => checks.push(format!(
+                    "wire::check_format({value}, {at}, {})?;",
+                    format_path(*format)
+                )),
+                (None, None) => {}
+            }
+            checks
+        }
+        FieldType::Number => std::iter::once(format!("wire::check_finite({value}, {at})?;"))
+            .chain(range_check("check_number_range"))
+            .collect(),
+        FieldType::Unsigned | FieldType::Signed => {
+            range_check("check_integer_range").into_iter().collect()
+        }
+        FieldType::Struct(name) => vec![format!("{name}::check({value}, {at})?;")],
+        FieldType::Array { item, max_items } => {
+            let list = value.trim_start_matches('&');
+            let mut checks = vec![format!(
+                "wire::check_max_items({list}.len(), {at}, {max_items})?;"
+            )];
+            if let Some(c) = payload_check(item, range, "item", "&list.index(i)") {
+                checks.push(format!(
+                    "let list = {at}; for (i, item) in {list}.iter().enumerate() {{ {c} }}"
+                ));
+            }
+            checks
+        }
+        FieldType::Bool | FieldType::Enum(_) | FieldType::FreeObject { .. } => Vec::new(),
+    };
+    (!checks.is_empty()).then(|| checks.join(" "))
 }
 
 /// Whether the structure `name` has anything a sender checks.

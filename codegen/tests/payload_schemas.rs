@@ -1,0 +1,362 @@
+//! Payload schemas (issue 21): read by the envelope's reader into the same model, with the
+//! refusals naming the schema path; the `payloads` command and the build.rs `Builder`.
+
+use natsbridge_codegen::model::{FieldType, Limit, Range, SchemaKind};
+use natsbridge_codegen::read::read_payload_schema;
+use natsbridge_codegen::{PAYLOADS_EXAMPLE_SCHEMA, default_root, read_schema};
+use serde_json::{Value, json};
+
+fn example_text() -> String {
+    std::fs::read_to_string(default_root().join(PAYLOADS_EXAMPLE_SCHEMA)).expect("the example")
+}
+
+#[test]
+fn the_example_is_read_into_the_model() {
+    let model = read_payload_schema("device.schema.json", &example_text()).expect("accepted");
+    assert_eq!(model.kind, SchemaKind::Payloads);
+    assert!(model.constants.is_empty() && model.error_kinds.is_empty());
+    let types: Vec<&str> = model.payload_types().map(|s| s.name.as_str()).collect();
+    assert_eq!(
+        types,
+        ["DeviceConfig", "SensorReading", "Command", "CommandReply"]
+    );
+    // the inline object is a type, not a payload type
+    assert!(
+        model
+            .structs
+            .iter()
+            .any(|s| s.name == "SensorReadingLocation" && !s.in_defs)
+    );
+    let enums: Vec<&str> = model.enums.iter().map(|e| e.name.as_str()).collect();
+    assert_eq!(enums, ["Unit", "Action"]);
+    let reading = model.struct_named("SensorReading");
+    let names: Vec<&str> = reading.fields.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "sensor", "unit", "value", "offset", "ok", "samples", "location"
+        ]
+    );
+    let offset = reading.field("offset").unwrap();
+    assert_eq!(offset.ty, FieldType::Signed);
+    assert_eq!(
+        offset.range,
+        Some(Range {
+            minimum: Some(Limit::Integer(-1000)),
+            maximum: Some(Limit::Integer(1000)),
+        })
+    );
+    let value = reading.field("value").unwrap();
+    assert_eq!(value.range.unwrap().minimum, Some(Limit::Number(-273.15)));
+    let interval = model
+        .struct_named("DeviceConfig")
+        .field("update_interval")
+        .unwrap();
+    assert_eq!(interval.ty, FieldType::Unsigned);
+    assert_eq!(interval.range.unwrap().minimum, Some(Limit::Integer(1)));
+    assert!(
+        model
+            .struct_named("DeviceConfig")
+            .field("hostname")
+            .unwrap()
+            .optional
+    );
+}
+
+/// A payload schema with one type `T` whose properties are `properties`.
+fn with_properties(properties: Value) -> Value {
+    json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "description": "test payloads",
+        "$defs": {
+            "T": {"type": "object", "description": "a type", "properties": properties}
+        }
+    })
+}
+
+fn refusal(schema: &Value) -> (String, String) {
+    let error = read_payload_schema("p.json", &schema.to_string()).expect_err("refused");
+    (error.pointer, error.message)
+}
+
+#[test]
+fn refusals_name_the_schema_path() {
+    let string = |extra: Value| {
+        let mut s = json!({"type": "string", "description": "d", "x-max-bytes": 8});
+        s.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        s
+    };
+    let cases: Vec<(Value, &str, &str)> = vec![
+        (
+            with_properties(json!({"s": {"type": "string", "description": "d"}})),
+            "/$defs/T/properties/s",
+            "needs x-max-bytes",
+        ),
+        (
+            with_properties(json!({"s": string(json!({"maximum": 3}))})),
+            "/$defs/T/properties/s/maximum",
+            "does not apply to a string",
+        ),
+        (
+            with_properties(json!({"s": string(json!({"x-sender-fills": "uuid4"}))})),
+            "/$defs/T/properties/s/x-sender-fills",
+            "belongs to the envelope schema",
+        ),
+        (
+            with_properties(
+                json!({"o": {"type": "object", "description": "d", "x-max-bytes": 64}}),
+            ),
+            "/$defs/T/properties/o",
+            "free-form objects are not supported in payload schemas",
+        ),
+        (
+            with_properties(
+                json!({"n": {"type": "integer", "description": "d", "minimum": 5, "maximum": 4}}),
+            ),
+            "/$defs/T/properties/n/maximum",
+            "below minimum",
+        ),
+        (
+            with_properties(
+                json!({"n": {"type": "number", "description": "d", "maximum": 1, "default": 2}}),
+            ),
+            "/$defs/T/properties/n/default",
+            "outside minimum and maximum",
+        ),
+        (
+            with_properties(
+                json!({"a": {"type": "array", "description": "d", "maxItems": 2,
+                "items": {"type": "integer", "minimum": -1, "maximum": "x"}}}),
+            ),
+            "/$defs/T/properties/a/items/maximum",
+            "must be an integer",
+        ),
+        (
+            with_properties(json!({"b": {"type": "boolean", "description": "d", "minimum": 0}})),
+            "/$defs/T/properties/b/minimum",
+            "does not apply to a boolean",
+        ),
+        (
+            with_properties(json!({"a": {"type": "array", "description": "d",
+                "items": {"type": "number"}}})),
+            "/$defs/T/properties/a",
+            "needs maxItems",
+        ),
+        (
+            with_properties(json!({"e": {"$ref": "#/$defs/Missing", "description": "d"}})),
+            "/$defs/T/properties/e/$ref",
+            "does not exist",
+        ),
+        (
+            with_properties(json!({"n": {"type": "integer", "description": "d", "minimum": 0.5}})),
+            "/$defs/T/properties/n/minimum",
+            "must be an integer",
+        ),
+        (
+            json!({"$schema": "https://json-schema.org/draft/2020-12/schema",
+                "description": "d",
+                "$defs": {"Value": {"type": "object", "description": "t", "properties": {}}}}),
+            "",
+            "type name \"Value\" is taken",
+        ),
+        (
+            json!({"$schema": "https://json-schema.org/draft/2020-12/schema",
+                "description": "d", "type": "object", "properties": {}}),
+            "/properties",
+            "a payload schema has no root object",
+        ),
+        (
+            json!({"$schema": "https://json-schema.org/draft/2020-12/schema",
+                "description": "d", "x-constants": {}, "$defs": {}}),
+            "/x-constants",
+            "a payload schema has no root object",
+        ),
+        (
+            json!({"$schema": "https://json-schema.org/draft/2020-12/schema",
+                "description": "d", "$defs": {}}),
+            "/$defs",
+            "at least one $defs object",
+        ),
+        (
+            json!({"$schema": "https://json-schema.org/draft/2020-12/schema",
+                "$defs": {"T": {"type": "object", "description": "t", "properties": {}}}}),
+            "",
+            "needs a description",
+        ),
+    ];
+    for (schema, pointer, message) in cases {
+        let (got_pointer, got_message) = refusal(&schema);
+        assert_eq!(got_pointer, pointer, "{got_message}");
+        assert!(
+            got_message.contains(message),
+            "{pointer}: {got_message:?} does not say {message:?}"
+        );
+    }
+}
+
+#[test]
+fn the_envelope_schema_still_refuses_bounds() {
+    let root = default_root();
+    let envelope: Value = serde_json::from_str(
+        &std::fs::read_to_string(root.join(natsbridge_codegen::SCHEMA_PATH)).unwrap(),
+    )
+    .unwrap();
+    for (bound, message) in [
+        (
+            json!({"maximum": 10}),
+            "keyword \"maximum\" is not supported here",
+        ),
+        (json!({"minimum": 5}), "minimum must be 0"),
+    ] {
+        let mut schema = envelope.clone();
+        let size = schema
+            .pointer_mut("/$defs/MessagePayload/properties/size")
+            .expect("the envelope has payloads[].size")
+            .as_object_mut()
+            .unwrap();
+        size.extend(bound.as_object().unwrap().clone());
+        let error = read_schema("s.json", &schema.to_string()).expect_err("refused");
+        assert!(error.message.contains(message), "{error}");
+    }
+}
+
+#[test]
+fn the_command_writes_checks_and_refuses_what_is_not_yet_there() {
+    let binary = env!("CARGO_BIN_EXE_natsbridge-codegen");
+    let dir = std::env::temp_dir().join(format!("natsbridge-payloads-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let schema = default_root().join(PAYLOADS_EXAMPLE_SCHEMA);
+    let out = dir.join("payloads.rs");
+    let run = |args: &[&str]| {
+        std::process::Command::new(binary)
+            .arg("payloads")
+            .arg(&schema)
+            .args(args)
+            .output()
+            .expect("the generator runs")
+    };
+    let out_arg = out.to_str().unwrap();
+    let check = run(&["--std", out_arg, "--check"]);
+    assert_eq!(check.status.code(), Some(1), "missing file is stale");
+    assert!(!out.exists());
+    let write = run(&["--std", out_arg]);
+    assert!(write.status.success(), "{write:?}");
+    let written = std::fs::read_to_string(&out).unwrap();
+    assert!(written.starts_with("// Generated by natsbridge-codegen from "));
+    assert!(written.contains("impl natsbridge::typed::TypedPayload for SensorReading {"));
+    assert!(run(&["--std", out_arg, "--check"]).status.success());
+    let embedded = run(&["--embedded", "x.rs"]);
+    assert_eq!(embedded.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&embedded.stderr).contains("not yet"));
+
+    // The build.rs form writes the same types (its preamble names its own command).
+    let built = dir.join("out_dir/payloads.rs");
+    natsbridge_codegen::payloads::Builder::new(&schema)
+        .std(&built)
+        .generate()
+        .expect("the builder writes");
+    let from_builder = std::fs::read_to_string(&built).unwrap();
+    let body = |text: &str| text.split_once('\n').unwrap().1.to_string();
+    assert_eq!(body(&from_builder), body(&written));
+
+    // A refused schema is an error naming its path.
+    let bad = dir.join("bad.json");
+    std::fs::write(
+        &bad,
+        with_properties(json!({"s": {"type": "string", "description": "d"}})).to_string(),
+    )
+    .unwrap();
+    let error = natsbridge_codegen::payloads::Builder::new(&bad)
+        .std(dir.join("bad.rs"))
+        .generate()
+        .expect_err("refused");
+    assert!(
+        error
+            .to_string()
+            .contains("#/$defs/T/properties/s: needs x-max-bytes"),
+        "{error}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// The README's promise for a user's project: a crate that depends on `natsbridge` alone (and
+/// on `natsbridge-codegen` to build) generates its types in `build.rs` into `OUT_DIR`,
+/// includes them and round-trips a value. Ignored by default: it builds a scratch crate
+/// (`cargo test -p natsbridge-codegen --test payload_schemas -- --ignored`).
+#[test]
+#[ignore = "builds a scratch crate with cargo (a minute or two)"]
+fn a_users_crate_builds_its_types_in_build_rs_with_natsbridge_alone() {
+    let root = default_root();
+    let dir = root.join("target/payloads-user-crate");
+    std::fs::remove_dir_all(&dir).ok();
+    std::fs::create_dir_all(dir.join("src")).unwrap();
+    std::fs::copy(
+        root.join(PAYLOADS_EXAMPLE_SCHEMA),
+        dir.join("payloads.schema.json"),
+    )
+    .unwrap();
+    // The workspace's versions, so the build needs nothing new (`--offline`).
+    std::fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
+    let path = |crate_dir: &str| root.join(crate_dir).display().to_string();
+    std::fs::write(
+        dir.join("Cargo.toml"),
+        format!(
+            "[package]\nname = \"payloads-user\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[workspace]\n\n\
+             [dependencies]\nnatsbridge = {{ path = {:?} }}\n\n\
+             [build-dependencies]\nnatsbridge-codegen = {{ path = {:?} }}\n",
+            path("sdk-rust"),
+            path("codegen")
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("build.rs"),
+        r#"fn main() {
+    let out = std::path::PathBuf::from(std::env::var("OUT_DIR").unwrap()).join("payloads.rs");
+    println!("cargo:rerun-if-changed=payloads.schema.json");
+    natsbridge_codegen::payloads::Builder::new("payloads.schema.json")
+        .std(&out)
+        .generate()
+        .unwrap();
+}
+"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("src/main.rs"),
+        r##"pub mod payloads {
+    include!(concat!(env!("OUT_DIR"), "/payloads.rs"));
+}
+use natsbridge::typed::TypedPayload;
+use payloads::{Action, Command};
+
+fn main() {
+    let command = Command { action: Action::ReadSensor, sensor: None };
+    let bytes = command.encode().unwrap();
+    assert_eq!(bytes, br#"{"action":"read_sensor"}"#);
+    assert_eq!(Command::decode(&bytes).unwrap(), command);
+    println!("round trip ok");
+}
+"##,
+    )
+    .unwrap();
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
+    let run = std::process::Command::new(cargo)
+        .args(["run", "--offline", "--quiet"])
+        .current_dir(&dir)
+        .env("CARGO_TARGET_DIR", target)
+        .output()
+        .expect("cargo runs");
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        run.status.success() && stdout.contains("round trip ok"),
+        "{stdout}{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}

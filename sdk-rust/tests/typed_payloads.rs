@@ -1,0 +1,227 @@
+//! The example payload schema (`codegen/examples/payloads/device.schema.json`) through its
+//! checked-in generated std types: round trips, canonical bytes, and refusals naming the
+//! field. The generated file is compiled as a user's crate would (it uses only `natsbridge`).
+
+// A user's crate would have `pub mod payloads { include!(...) }`; here not every generated
+// item is used.
+#[allow(dead_code)]
+#[path = "../../codegen/examples/payloads/device.rs"]
+mod device;
+
+use device::{
+    Action, Command, CommandReply, DeviceConfig, SensorReading, SensorReadingLocation, Unit,
+};
+use natsbridge::ErrorKind;
+use natsbridge::typed::TypedPayload;
+
+fn reading() -> SensorReading {
+    SensorReading {
+        sensor: "bme280".into(),
+        unit: Unit::Celsius,
+        value: 21.5,
+        offset: -12,
+        ok: true,
+        samples: vec![21.25, 21.5, 21.75, 1e16],
+        location: SensorReadingLocation {
+            room: "lab".into(),
+            floor: -1,
+        },
+    }
+}
+
+fn round_trip<T: TypedPayload + PartialEq + std::fmt::Debug>(value: &T, canonical: &str) {
+    let bytes = value.encode().expect("encodes");
+    assert_eq!(std::str::from_utf8(&bytes).unwrap(), canonical);
+    assert_eq!(&T::decode(&bytes).expect("decodes"), value);
+}
+
+#[test]
+fn values_round_trip_in_their_canonical_bytes() {
+    round_trip(
+        &reading(),
+        r#"{"sensor":"bme280","unit":"celsius","value":21.5,"offset":-12,"ok":true,"samples":[21.25,21.5,21.75,1e+16],"location":{"room":"lab","floor":-1}}"#,
+    );
+    round_trip(
+        &DeviceConfig {
+            wifi_ssid: "lab".into(),
+            wifi_password: "s3cret \"quoted\" é".into(),
+            update_interval: 60,
+            hostname: None,
+        },
+        r#"{"wifi_ssid":"lab","wifi_password":"s3cret \"quoted\" é","update_interval":60}"#,
+    );
+    round_trip(
+        &Command {
+            action: Action::ReadSensor,
+            sensor: None,
+        },
+        r#"{"action":"read_sensor"}"#,
+    );
+    round_trip(
+        &CommandReply {
+            action: Action::ReadSensor,
+            ok: true,
+            message: String::new(),
+            reading: Some(reading()),
+        },
+        r#"{"action":"read_sensor","ok":true,"message":"","reading":{"sensor":"bme280","unit":"celsius","value":21.5,"offset":-12,"ok":true,"samples":[21.25,21.5,21.75,1e+16],"location":{"room":"lab","floor":-1}}}"#,
+    );
+    assert_eq!(SensorReading::TYPE_NAME, "SensorReading");
+    assert_eq!(CommandReply::TYPE_NAME, "CommandReply");
+}
+
+#[test]
+fn receivers_apply_defaults_ignore_unknown_keys_and_read_null_as_absent() {
+    let config = DeviceConfig::decode(
+        br#"{ "wifi_password": "pw", "wifi_ssid": "lab", "hostname": null, "extra": [1] }"#,
+    )
+    .unwrap();
+    assert_eq!(config.update_interval, 60);
+    assert_eq!(config.hostname, None);
+    let reading = SensorReading::decode(
+        br#"{"sensor":"s","unit":"percent","value":40,"ok":false,"location":{"room":"r","floor":0}}"#,
+    )
+    .unwrap();
+    assert_eq!((reading.offset, reading.value), (0, 40.0));
+    assert!(reading.samples.is_empty());
+    // serde users get the same decoding and checks
+    let via_serde: Command =
+        natsbridge::serde_json::from_str(r#"{"action":"restart","sensor":"a"}"#).unwrap();
+    assert_eq!(via_serde.action, Action::Restart);
+    assert!(natsbridge::serde_json::from_str::<Command>(r#"{"action":"jump"}"#).is_err());
+}
+
+/// The error `decode` gives for `json` (a reading, a config or a reply): its kind and place.
+fn refused<T: TypedPayload + std::fmt::Debug>(json: &str) -> (ErrorKind, String) {
+    let error = T::decode(json.as_bytes()).expect_err(json);
+    (error.kind(), error.at().to_string())
+}
+
+const READING: &str =
+    r#""sensor":"s","unit":"celsius","value":1.5,"ok":true,"location":{"room":"r","floor":0}"#;
+
+#[test]
+fn invalid_inputs_are_refused_naming_the_field() {
+    use ErrorKind::*;
+    type Case = ((ErrorKind, String), (ErrorKind, &'static str));
+    let cases: Vec<Case> = vec![
+        // wrong JSON type
+        (
+            refused::<SensorReading>(&format!(r#"{{{READING},"samples":[1,2,"3"]}}"#)),
+            (WrongType, "samples[2]"),
+        ),
+        (
+            refused::<SensorReading>(
+                r#"{"sensor":"s","unit":"celsius","value":1,"ok":1,"location":{"room":"r","floor":0}}"#,
+            ),
+            (WrongType, "ok"),
+        ),
+        (
+            refused::<CommandReply>(&format!(
+                r#"{{"action":"read_sensor","ok":true,"reading":{{{READING},"offset":1.5}}}}"#
+            )),
+            (WrongType, "reading.offset"),
+        ),
+        (refused::<Command>("[1]"), (NotObject, "")),
+        (refused::<Command>("{"), (NotJson, "")),
+        // over a bound
+        (
+            refused::<DeviceConfig>(&format!(
+                r#"{{"wifi_ssid":"{}","wifi_password":""}}"#,
+                "é".repeat(17)
+            )),
+            (OverCapacity, "wifi_ssid"),
+        ),
+        (
+            refused::<CommandReply>(&format!(
+                r#"{{"action":"read_sensor","ok":true,"reading":{{{READING},"samples":[1,2,3,4,5,6,7,8,9]}}}}"#
+            )),
+            (OverCapacity, "reading.samples"),
+        ),
+        // a required key missing
+        (
+            refused::<DeviceConfig>(r#"{"wifi_ssid":"lab"}"#),
+            (MissingKey, "wifi_password"),
+        ),
+        (
+            refused::<SensorReading>(
+                r#"{"sensor":"s","unit":"celsius","value":1,"ok":true,"location":{"room":"r"}}"#,
+            ),
+            (MissingKey, "location.floor"),
+        ),
+        // an unknown enumeration value
+        (
+            refused::<Command>(r#"{"action":"self_destruct"}"#),
+            (BadValue, "action"),
+        ),
+        (
+            refused::<SensorReading>(&format!(r#"{{{READING},"unit":"kelvin"}}"#)),
+            (BadValue, "unit"),
+        ),
+        // out-of-range numbers
+        (
+            refused::<DeviceConfig>(r#"{"wifi_ssid":"a","wifi_password":"b","update_interval":0}"#),
+            (BadValue, "update_interval"),
+        ),
+        (
+            refused::<DeviceConfig>(
+                r#"{"wifi_ssid":"a","wifi_password":"b","update_interval":-5}"#,
+            ),
+            (WrongType, "update_interval"),
+        ),
+        (
+            refused::<SensorReading>(&format!(r#"{{{READING},"value":-300}}"#)),
+            (BadValue, "value"),
+        ),
+        (
+            refused::<SensorReading>(&format!(r#"{{{READING},"offset":1001}}"#)),
+            (BadValue, "offset"),
+        ),
+        (
+            refused::<SensorReading>(&format!(r#"{{{READING},"offset":1e400}}"#)),
+            (NotJson, ""),
+        ),
+        (
+            refused::<SensorReading>(&format!(r#"{{{READING},"offset":99999999999999999999}}"#)),
+            (BadValue, "offset"),
+        ),
+    ];
+    for (got, (kind, at)) in cases {
+        assert_eq!(got, (kind, at.to_string()));
+    }
+}
+
+#[test]
+fn senders_refuse_what_receivers_would_refuse() {
+    let mut bad = reading();
+    bad.samples[2] = f64::NAN;
+    let error = bad.encode().unwrap_err();
+    assert_eq!(
+        (error.kind(), error.at()),
+        (ErrorKind::InvalidInput, "samples[2]")
+    );
+    let mut bad = reading();
+    bad.samples = vec![0.0; 9];
+    let error = bad.encode().unwrap_err();
+    assert_eq!(
+        (error.kind(), error.at()),
+        (ErrorKind::InvalidInput, "samples")
+    );
+    let reply = CommandReply {
+        action: Action::ReadSensor,
+        ok: true,
+        message: String::new(),
+        reading: Some(SensorReading {
+            location: SensorReadingLocation {
+                room: "r".into(),
+                floor: 101,
+            },
+            ..reading()
+        }),
+    };
+    let error = reply.encode().unwrap_err();
+    assert_eq!(
+        (error.kind(), error.at()),
+        (ErrorKind::InvalidInput, "reading.location.floor")
+    );
+}
