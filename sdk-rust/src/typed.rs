@@ -81,3 +81,81 @@ pub trait TypedPayload: Serialize + Sized {
         Self::from_json_value(value)
     }
 }
+
+/// The payload metadata key a typed value's sender sets to its type's name
+/// ([`TypedPayload::TYPE_NAME`]), so that a receiver knows what it holds (schema/WIRE.md,
+/// "Typed payloads").
+pub const SCHEMA_TYPE_KEY: &str = "schema_type";
+
+impl crate::Payload {
+    /// A `dictionary` payload holding `value`: its canonical JSON bytes (keys in schema
+    /// order), with the payload metadata [`SCHEMA_TYPE_KEY`] set to `T::TYPE_NAME`.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidInput`] naming the field and the payload, when the value breaks a
+    /// bound of its schema ([`TypedPayload::validate`]).
+    pub fn typed<T: TypedPayload>(
+        dataname: impl Into<String>,
+        value: &T,
+    ) -> Result<crate::Payload, Error> {
+        let dataname = dataname.into();
+        let bytes = value
+            .encode()
+            .map_err(|e| e.with_payload(dataname.clone()))?;
+        Ok(
+            crate::Payload::new(dataname, crate::PayloadType::Dictionary, bytes)
+                .with_metadata(SCHEMA_TYPE_KEY, T::TYPE_NAME),
+        )
+    }
+}
+
+impl crate::ReceivedPayload {
+    /// The type name the sender gave this payload (metadata [`SCHEMA_TYPE_KEY`]), if any.
+    pub fn schema_type(&self) -> Option<&str> {
+        self.metadata.get(SCHEMA_TYPE_KEY).and_then(Value::as_str)
+    }
+
+    /// This payload's data as a `T`, checked as [`TypedPayload::from_json_value`] does. A
+    /// payload without [`SCHEMA_TYPE_KEY`] (an original edition's, an untyped sender's) is
+    /// decoded as `T`; the untyped [`data`](Self::data) stays as it is whatever happens.
+    ///
+    /// # Errors
+    /// All naming this payload: `bad_value` at `metadata.schema_type` when it names another
+    /// type (or is not a string); `wrong_type` at `payload_type` when the payload is not a
+    /// `dictionary`; otherwise the decoder's error at the field at fault.
+    pub fn typed<T: TypedPayload>(&self) -> Result<T, Error> {
+        match self.metadata.get(SCHEMA_TYPE_KEY) {
+            None => {}
+            Some(Value::String(name)) if name == T::TYPE_NAME => {}
+            Some(other) => {
+                let carried = match other {
+                    Value::String(name) => format!("a {name}"),
+                    other => format!("{other} (not a type name)"),
+                };
+                return Err(Error::field(
+                    ErrorKind::BadValue,
+                    format!("metadata.{SCHEMA_TYPE_KEY}"),
+                    format!("the payload carries {carried}, not a {}", T::TYPE_NAME),
+                )
+                .with_payload(self.dataname.clone()));
+            }
+        }
+        let Some(value) = self
+            .data
+            .as_json()
+            .filter(|_| self.payload_type == crate::PayloadType::Dictionary)
+        else {
+            return Err(Error::field(
+                ErrorKind::WrongType,
+                "payload_type",
+                format!(
+                    "a {} payload, not a dictionary holding a {}",
+                    self.payload_type,
+                    T::TYPE_NAME
+                ),
+            )
+            .with_payload(self.dataname.clone()));
+        };
+        T::from_json_value(value.clone()).map_err(|e| e.with_payload(self.dataname.clone()))
+    }
+}

@@ -225,3 +225,94 @@ fn senders_refuse_what_receivers_would_refuse() {
         (ErrorKind::InvalidInput, "reading.location.floor")
     );
 }
+
+/// Typed values through a real nats-server: sent with `Payload::typed` (the type's name in
+/// the payload metadata), received back with `ReceivedPayload::typed`; a payload of another
+/// type, or not a dictionary, is refused naming the payload, its untyped data kept.
+#[tokio::test]
+async fn typed_values_travel_through_nats_and_a_wrong_type_is_refused() {
+    use futures_util::StreamExt;
+    use natsbridge::typed::SCHEMA_TYPE_KEY;
+    use natsbridge::{Data, Payload, SendOptions};
+
+    let server = natsbridge_test_support::NatsServer::start();
+    let client = natsbridge::connect(&server.url()).await.expect("connects");
+    let mut inbox = client
+        .subscribe("device.7.reading")
+        .await
+        .expect("subscribes");
+    let command = Command {
+        action: Action::ReadSensor,
+        sensor: Some("bme280".into()),
+    };
+    let payloads = vec![
+        Payload::typed("reading", &reading()).expect("a valid reading"),
+        Payload::typed("command", &command).expect("a valid command"),
+        Payload::text("note", "hello"),
+    ];
+    assert_eq!(
+        payloads[0].fields().metadata.get(SCHEMA_TYPE_KEY),
+        Some(&natsbridge::serde_json::json!("SensorReading"))
+    );
+    client
+        .smartsend("device.7.reading", payloads, &SendOptions::new())
+        .await
+        .expect("sent");
+    let received = inbox.next().await.expect("a message").expect("received");
+
+    let got = received.payload("reading").expect("the reading");
+    assert_eq!(got.schema_type(), Some("SensorReading"));
+    assert_eq!(got.typed::<SensorReading>().expect("typed"), reading());
+    let got_command = received.payload("command").expect("the command");
+    assert_eq!(got_command.typed::<Command>().expect("typed"), command);
+
+    let wrong = got.typed::<Command>().unwrap_err();
+    assert_eq!(wrong.kind(), ErrorKind::BadValue, "{wrong}");
+    assert_eq!(wrong.at(), "metadata.schema_type");
+    assert_eq!(wrong.payload(), Some("reading"));
+    assert!(
+        wrong.message().contains("SensorReading") && wrong.message().contains("Command"),
+        "{wrong}"
+    );
+    // the untyped JSON is still there, as the original editions see it
+    assert_eq!(
+        got.data.as_json().and_then(|v| v.get("sensor")),
+        Some(&natsbridge::serde_json::json!("bme280"))
+    );
+    let not_json = received
+        .payload("note")
+        .expect("the note")
+        .typed::<Command>()
+        .unwrap_err();
+    assert_eq!(not_json.kind(), ErrorKind::WrongType, "{not_json}");
+    assert_eq!(not_json.payload(), Some("note"));
+    assert_eq!(
+        received.payload("note").unwrap().data,
+        Data::Text("hello".into())
+    );
+}
+
+/// A dictionary without the type's name (an original edition's, an untyped sender's) is
+/// decoded as the type asked for, with the same checks.
+#[test]
+fn a_dictionary_without_schema_type_is_decoded_as_the_type_asked_for() {
+    let untyped = natsbridge::ReceivedPayload {
+        dataname: "command".into(),
+        data: natsbridge::Data::Json(natsbridge::serde_json::json!({"action": "restart"})),
+        payload_type: natsbridge::PayloadType::Dictionary,
+        transport: natsbridge::Transport::Direct,
+        metadata: Default::default(),
+    };
+    assert_eq!(untyped.schema_type(), None);
+    assert_eq!(
+        untyped.typed::<Command>().expect("typed").action,
+        Action::Restart
+    );
+    let bad = natsbridge::ReceivedPayload {
+        data: natsbridge::Data::Json(natsbridge::serde_json::json!({"action": "explode"})),
+        ..untyped
+    };
+    let error = bad.typed::<Command>().unwrap_err();
+    assert_eq!((error.kind(), error.at()), (ErrorKind::BadValue, "action"));
+    assert_eq!(error.payload(), Some("command"));
+}
