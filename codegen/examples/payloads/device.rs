@@ -24,7 +24,8 @@ pub struct DeviceConfig {
     pub wifi_ssid: String,
     /// The Wi-Fi passphrase (WPA2: at most 63 characters).
     pub wifi_password: String,
-    /// Seconds between two readings, from 1 to a day.
+    /// Seconds between two readings, from 1 to a day (also read from the camelCase updateInterval
+    /// of early firmware).
     pub update_interval: u64,
     /// The name the device announces; absent: the firmware's own.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -48,7 +49,8 @@ impl DeviceConfig {
     /// The keys a receiver reads `wifi_password` from: its name first, then its aliases.
     pub const WIFI_PASSWORD_KEYS: &'static [&'static str] = &["wifi_password"];
     /// The keys a receiver reads `update_interval` from: its name first, then its aliases.
-    pub const UPDATE_INTERVAL_KEYS: &'static [&'static str] = &["update_interval"];
+    pub const UPDATE_INTERVAL_KEYS: &'static [&'static str] =
+        &["update_interval", "updateInterval"];
     /// The keys a receiver reads `hostname` from: its name first, then its aliases.
     pub const HOSTNAME_KEYS: &'static [&'static str] = &["hostname"];
 
