@@ -281,82 +281,93 @@ fn the_command_writes_checks_and_refuses_what_is_not_yet_there() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
-/// The README's promise for a user's project: a crate that depends on `natsbridge` alone (and
-/// on `natsbridge-codegen` to build) generates its types in `build.rs` into `OUT_DIR`,
-/// includes them and round-trips a value. Ignored by default: it builds a scratch crate
-/// (`cargo test -p natsbridge-codegen --test payload_schemas -- --ignored`).
+/// The README's section "Your own payload types", run as written: its `sh` blocks in order
+/// (with `NATSBRIDGE` set to this checkout) in an empty folder, each `rust file=PATH` block
+/// written to PATH of the project first made. Cargo works offline, on the workspace's target
+/// folder, so the crates the workspace has built are not built again.
 #[test]
-#[ignore = "builds a scratch crate with cargo (a minute or two)"]
-fn a_users_crate_builds_its_types_in_build_rs_with_natsbridge_alone() {
+fn the_readme_section_on_payload_types_runs_as_written() {
     let root = default_root();
-    let dir = root.join("target/payloads-user-crate");
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let start = readme
+        .find("## Your own payload types")
+        .expect("README has the section");
+    let section = &readme[start..];
+    let section = &section[..section[3..].find("\n## ").map_or(section.len(), |i| i + 3)];
+    // outside the workspace, as a user's empty folder is (`cargo new` inside it would join it)
+    let dir =
+        std::env::temp_dir().join(format!("natsbridge-payloads-readme-{}", std::process::id()));
     std::fs::remove_dir_all(&dir).ok();
-    std::fs::create_dir_all(dir.join("src")).unwrap();
-    std::fs::copy(
-        root.join(PAYLOADS_EXAMPLE_SCHEMA),
-        dir.join("payloads.schema.json"),
-    )
-    .unwrap();
-    // The workspace's versions, so the build needs nothing new (`--offline`).
-    std::fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
-    let path = |crate_dir: &str| root.join(crate_dir).display().to_string();
-    std::fs::write(
-        dir.join("Cargo.toml"),
-        format!(
-            "[package]\nname = \"payloads-user\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[workspace]\n\n\
-             [dependencies]\nnatsbridge = {{ path = {:?} }}\n\n\
-             [build-dependencies]\nnatsbridge-codegen = {{ path = {:?} }}\n",
-            path("sdk-rust"),
-            path("codegen")
-        ),
-    )
-    .unwrap();
-    std::fs::write(
-        dir.join("build.rs"),
-        r#"fn main() {
-    let out = std::path::PathBuf::from(std::env::var("OUT_DIR").unwrap()).join("payloads.rs");
-    println!("cargo:rerun-if-changed=payloads.schema.json");
-    natsbridge_codegen::payloads::Builder::new("payloads.schema.json")
-        .std(&out)
-        .generate()
-        .unwrap();
-}
-"#,
-    )
-    .unwrap();
-    std::fs::write(
-        dir.join("src/main.rs"),
-        r##"pub mod payloads {
-    include!(concat!(env!("OUT_DIR"), "/payloads.rs"));
-}
-use natsbridge::typed::TypedPayload;
-use payloads::{Action, Command};
-
-fn main() {
-    let command = Command { action: Action::ReadSensor, sensor: None };
-    let bytes = command.encode().unwrap();
-    assert_eq!(bytes, br#"{"action":"read_sensor"}"#);
-    assert_eq!(Command::decode(&bytes).unwrap(), command);
-    println!("round trip ok");
-}
-"##,
-    )
-    .unwrap();
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    std::fs::create_dir_all(&dir).unwrap();
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| root.join("target"));
-    let run = std::process::Command::new(cargo)
-        .args(["run", "--offline", "--quiet"])
-        .current_dir(&dir)
-        .env("CARGO_TARGET_DIR", target)
-        .output()
-        .expect("cargo runs");
-    let stdout = String::from_utf8_lossy(&run.stdout);
+    let mut project = dir.clone();
+    let mut ran = Vec::new();
+    let mut last_stdout = String::new();
+    for block in section.split("```").skip(1).step_by(2) {
+        let (info, body) = block.split_once('\n').unwrap_or((block, ""));
+        if let Some(file) = info.strip_prefix("rust file=") {
+            std::fs::write(project.join(file), body).unwrap();
+            ran.push(format!("wrote {file}"));
+            continue;
+        }
+        assert_eq!(
+            info, "sh",
+            "a block of the section that the test does not know: {info}"
+        );
+        let (status, stdout, stderr, cwd) = run_sh(body, &project, &root, &target);
+        assert!(
+            status,
+            "the README's commands failed:\n{body}\n{stdout}{stderr}"
+        );
+        project = std::path::PathBuf::from(cwd.trim());
+        ran.push(body.trim().to_string());
+        last_stdout = stdout;
+    }
     assert!(
-        run.status.success() && stdout.contains("round trip ok"),
-        "{stdout}{}",
-        String::from_utf8_lossy(&run.stderr)
+        ran.len() >= 4,
+        "the section has fewer blocks than expected: {ran:?}"
+    );
+    assert!(
+        last_stdout.contains("typed round trip ok: {\"sensor\":\"bme280\",\"unit\":\"celsius\",\"value\":21.5,\"offset\":0,\"ok\":true,\"samples\":[21.25,21.75],\"location\":{\"room\":\"lab\",\"floor\":1}}"),
+        "{last_stdout}"
+    );
+    assert!(last_stdout.contains("SensorReading"), "{last_stdout}");
+    assert!(
+        last_stdout.contains("refused:") && last_stdout.contains("unit"),
+        "{last_stdout}"
     );
     std::fs::remove_dir_all(&dir).ok();
+}
+
+/// Runs `script` with `sh -e` in `dir` (cargo offline, on `target`, `NATSBRIDGE` = `root`):
+/// (succeeded, stdout, stderr, the folder the script ended in).
+fn run_sh(
+    script: &str,
+    dir: &std::path::Path,
+    root: &std::path::Path,
+    target: &std::path::Path,
+) -> (bool, String, String, String) {
+    let cwd_file = dir.join(".payloads-readme-cwd");
+    let out = std::process::Command::new("sh")
+        .arg("-ec")
+        .arg(format!(
+            "{script}\npwd > {:?}",
+            cwd_file.display().to_string()
+        ))
+        .current_dir(dir)
+        .env("NATSBRIDGE", root)
+        .env("CARGO_TARGET_DIR", target)
+        .env("CARGO_NET_OFFLINE", "true")
+        .output()
+        .expect("sh runs");
+    let cwd = std::fs::read_to_string(&cwd_file).unwrap_or_default();
+    std::fs::remove_file(&cwd_file).ok();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        cwd,
+    )
 }
