@@ -12,6 +12,8 @@ use crate::model::{
 #[template(path = "rust_embedded.rs.jinja", escape = "none")]
 struct File {
     preamble: String,
+    /// The path of the JSON runtime module (`crate::json` here), for the enumerations.
+    json_path: &'static str,
     schema_name: String,
     key_capacity: usize,
     uses_default_text: bool,
@@ -166,6 +168,7 @@ pub fn render(model: &Model) -> Result<String, askama::Error> {
         envelope_fields: format!("{}Fields", root.name),
         payload_fields,
         preamble: crate::preamble("//"),
+        json_path: "crate::json",
         schema_name: model.schema_name.clone(),
         key_capacity,
         uses_default_text,
