@@ -73,7 +73,7 @@ pub fn outgoing<'a, T: TypedPayload>(
     buf: &'a mut [u8],
 ) -> Result<Outgoing<'a>, DecodeError> {
     let len = value.encode_checked(buf)?.len();
-    let (data, rest) = buf.split_at_mut(len);
+    let (data, rest) = buf.split_at_mut_checked(len).ok_or_else(buffer_too_small)?;
     let mut w = crate::json::Writer::new(rest);
     let written = (|| {
         w.raw("{\"")?;
