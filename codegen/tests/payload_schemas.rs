@@ -266,13 +266,17 @@ fn the_command_writes_checks_and_refuses_what_is_not_yet_there() {
 
     // The build.rs form writes the same types (its preamble names its own command).
     let built = dir.join("out_dir/payloads.rs");
+    let built_embedded = dir.join("out_dir/payloads_embedded.rs");
     natsbridge_codegen::payloads::Builder::new(&schema)
         .std(&built)
+        .embedded(&built_embedded)
         .generate()
         .expect("the builder writes");
     let from_builder = std::fs::read_to_string(&built).unwrap();
     let body = |text: &str| text.split_once('\n').unwrap().1.to_string();
     assert_eq!(body(&from_builder), body(&written));
+    let from_builder = std::fs::read_to_string(&built_embedded).unwrap();
+    assert_eq!(body(&from_builder), body(&written_embedded));
 
     // A refused schema is an error naming its path.
     let bad = dir.join("bad.json");

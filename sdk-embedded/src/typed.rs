@@ -46,6 +46,7 @@ pub trait TypedPayload: Message {
     /// The canonical JSON bytes of this value in `buf`, after [`validate`](Self::validate): a
     /// value a receiver would refuse is not encoded. A `buf` smaller than the text is
     /// `over_capacity`; one of [`MAX_ENCODED_LEN`](Message::MAX_ENCODED_LEN) bytes never is.
+    /// ([`Message::encode`] alone checks nothing: it writes a NaN as `0.0` and any bound.)
     fn encode_checked<'b>(&self, buf: &'b mut [u8]) -> Result<&'b [u8], DecodeError> {
         self.validate()?;
         self.encode(buf).map_err(|_| buffer_too_small())
