@@ -16,7 +16,8 @@
 //! ```
 //!
 //! or from the command line: `natsbridge-codegen payloads payloads.schema.json --std
-//! src/payloads.rs` (and `--check` in CI).
+//! src/payloads.rs` (and `--check` in CI). For firmware (`natsbridge-embedded`), `.embedded(&out)`
+//! or `--embedded src/payloads.rs`.
 
 use std::path::{Path, PathBuf};
 
@@ -24,6 +25,8 @@ use crate::{Error, FileStatus, Mode, backend, model::Model, read};
 
 /// What the payload files are called in errors.
 const STD_OUTPUT: &str = "payload types (std Rust)";
+/// What the no_std payload file is called in errors.
+const EMBEDDED_OUTPUT: &str = "payload types (no_std Rust)";
 
 /// Reads a payload schema (the text of the file called `schema_name`).
 pub fn read_schema(schema_name: &str, schema_text: &str) -> Result<Model, Error> {
@@ -52,6 +55,29 @@ pub fn render_std(
     }
 }
 
+/// The no_std Rust file of a payload schema (for the `natsbridge-embedded` crate), formatted,
+/// starting with the do-not-edit preamble that names `schema_name` and `regenerate`.
+pub fn render_embedded(
+    schema_name: &str,
+    schema_text: &str,
+    regenerate: &str,
+    format: bool,
+) -> Result<String, Error> {
+    let model = read_schema(schema_name, schema_text)?;
+    let preamble = crate::generated_preamble("//", schema_name, regenerate);
+    let source = backend::rust_embedded::render_payloads(&model, &preamble).map_err(|source| {
+        Error::Render {
+            output: EMBEDDED_OUTPUT,
+            source,
+        }
+    })?;
+    if format {
+        crate::rustfmt(EMBEDDED_OUTPUT, &source)
+    } else {
+        Ok(source)
+    }
+}
+
 /// Generates the files of one payload schema (a `build.rs` or the `payloads` command).
 #[derive(Debug, Clone)]
 pub struct Builder {
@@ -59,6 +85,7 @@ pub struct Builder {
     schema_name: Option<String>,
     regenerate: Option<String>,
     std: Option<PathBuf>,
+    embedded: Option<PathBuf>,
     format: bool,
 }
 
@@ -71,6 +98,7 @@ impl Builder {
             schema_name: None,
             regenerate: None,
             std: None,
+            embedded: None,
             format: true,
         }
     }
@@ -79,6 +107,13 @@ impl Builder {
     /// `$OUT_DIR/payloads.rs`.
     pub fn std(mut self, path: impl AsRef<Path>) -> Self {
         self.std = Some(path.as_ref().to_path_buf());
+        self
+    }
+
+    /// Writes the no_std Rust types (for the `natsbridge-embedded` crate: heapless, no
+    /// allocation) to `path`, such as `$OUT_DIR/payloads.rs`.
+    pub fn embedded(mut self, path: impl AsRef<Path>) -> Self {
+        self.embedded = Some(path.as_ref().to_path_buf());
         self
     }
 
@@ -121,6 +156,12 @@ impl Builder {
             outputs.push((
                 path.clone(),
                 render_std(&name, &text, &regenerate, self.format)?,
+            ));
+        }
+        if let Some(path) = &self.embedded {
+            outputs.push((
+                path.clone(),
+                render_embedded(&name, &text, &regenerate, self.format)?,
             ));
         }
         Ok(outputs)

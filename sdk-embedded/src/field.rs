@@ -217,3 +217,107 @@ pub fn set_text(
         )
     })
 }
+
+/// The error of a received value outside the schema's `minimum`/`maximum`.
+fn out_of_range(at: &At<'_>, offset: usize) -> DecodeError {
+    at.error(
+        ErrorKind::BadValue,
+        offset,
+        "outside the schema's minimum and maximum",
+    )
+}
+
+/// The error of a value to send outside the schema's `minimum`/`maximum`.
+fn refused_out_of_range(at: &At<'_>) -> DecodeError {
+    at.error(
+        ErrorKind::InvalidInput,
+        0,
+        "outside the schema's minimum and maximum",
+    )
+}
+
+/// Reads a `u64` at `at` within `min..=max` (the schema's `minimum` and `maximum`; `0` and
+/// `u64::MAX` when absent): a negative number, fraction or exponent is `wrong_type`, a value
+/// outside the bounds `bad_value`.
+pub fn read_unsigned_in(
+    reader: &mut Reader<'_>,
+    at: &At<'_>,
+    min: u64,
+    max: u64,
+) -> Result<u64, DecodeError> {
+    let offset = reader.offset();
+    let value = reader.unsigned().map_err(|e| at.json_error(e))?;
+    if value < min || value > max {
+        return Err(out_of_range(at, offset));
+    }
+    Ok(value)
+}
+
+/// Reads an `i64` at `at` within `min..=max` (`i64::MIN` and `i64::MAX` when absent): as
+/// [`read_signed`], and a value outside the bounds is `bad_value`.
+pub fn read_signed_in(
+    reader: &mut Reader<'_>,
+    at: &At<'_>,
+    min: i64,
+    max: i64,
+) -> Result<i64, DecodeError> {
+    let offset = reader.offset();
+    let value = read_signed(reader, at)?;
+    if value < min || value > max {
+        return Err(out_of_range(at, offset));
+    }
+    Ok(value)
+}
+
+/// Reads a finite `f64` at `at` within `min..=max` (infinities when absent): as
+/// [`read_number`], and a value outside the bounds is `bad_value`.
+pub fn read_number_in(
+    reader: &mut Reader<'_>,
+    at: &At<'_>,
+    min: f64,
+    max: f64,
+) -> Result<f64, DecodeError> {
+    let offset = reader.offset();
+    let value = read_number(reader, at)?;
+    if !(min..=max).contains(&value) {
+        return Err(out_of_range(at, offset));
+    }
+    Ok(value)
+}
+
+/// A sender's check of a `u64` to send at `at`: `invalid_input` outside `min..=max`.
+pub fn check_unsigned(value: u64, at: &At<'_>, min: u64, max: u64) -> Result<(), DecodeError> {
+    if value < min || value > max {
+        return Err(refused_out_of_range(at));
+    }
+    Ok(())
+}
+
+/// A sender's check of an `i64` to send at `at`: `invalid_input` outside `min..=max`.
+pub fn check_signed(value: i64, at: &At<'_>, min: i64, max: i64) -> Result<(), DecodeError> {
+    if value < min || value > max {
+        return Err(refused_out_of_range(at));
+    }
+    Ok(())
+}
+
+/// A sender's check of an `f64` to send at `at`: `invalid_input` when it is NaN or infinite
+/// (no JSON number holds it) or outside `min..=max` (pass infinities for absent bounds).
+pub fn check_number(value: f64, at: &At<'_>, min: f64, max: f64) -> Result<(), DecodeError> {
+    if !value.is_finite() {
+        return Err(at.error(ErrorKind::InvalidInput, 0, "not a finite number"));
+    }
+    if !(min..=max).contains(&value) {
+        return Err(refused_out_of_range(at));
+    }
+    Ok(())
+}
+
+/// A sender's check of a string to send at `at` against `rule` (a `format` or `const`):
+/// `invalid_input` when it does not follow it.
+pub fn check_string(text: &str, at: &At<'_>, rule: Rule) -> Result<(), DecodeError> {
+    check_text(text.chars(), rule, at, 0).map_err(|mut error| {
+        error.kind = ErrorKind::InvalidInput;
+        error
+    })
+}

@@ -8,6 +8,8 @@
 //!   NATS with JetStream direct gets; [`backoff`]: retry waits with jitter.
 //! * `net` (feature `embassy-net`): TCP connections with embassy-net by address or DNS name.
 //!
+//! * [`typed`]: your own payload types (`natsbridge-codegen payloads SCHEMA --embedded
+//!   FILE.rs`): heapless structures sent and received as typed `dictionary` payloads.
 //! * Borrowed views ([`MessageEnvelopeView`], [`MessageView`]): envelopes decoded without a
 //!   copy, strings as [`JsonStr`] pointing into the receive buffer.
 //!
@@ -48,6 +50,7 @@ pub mod object_store;
 pub mod protocol;
 mod sha256;
 pub mod smart;
+pub mod typed;
 
 pub use error::{At, DecodeError, MAX_PLACE_DEPTH, Place, Segment};
 pub use generated::*;

@@ -5,13 +5,16 @@ use askama::Template;
 
 use crate::backend::{RustEnumView, rust_doc, rust_str};
 use crate::model::{
-    DefaultValue, Field, FieldType, Model, StringFormat, Struct, pascal_case, upper_snake_case,
+    DefaultValue, Field, FieldType, Limit, Model, Range, SchemaKind, StringFormat, Struct,
+    pascal_case, upper_snake_case,
 };
 
 #[derive(Template)]
 #[template(path = "rust_embedded.rs.jinja", escape = "none")]
 struct File {
     preamble: String,
+    /// The path of the JSON runtime module (`crate::json` here), for the enumerations.
+    json_path: &'static str,
     schema_name: String,
     key_capacity: usize,
     uses_default_text: bool,
@@ -130,18 +133,8 @@ struct SpellingView {
 
 /// Renders `sdk-embedded/src/generated.rs` (before rustfmt).
 pub fn render(model: &Model) -> Result<String, askama::Error> {
-    let key_capacity = model
-        .structs
-        .iter()
-        .flat_map(|s| &s.fields)
-        .flat_map(|f| std::iter::once(&f.name).chain(&f.aliases))
-        .map(String::len)
-        .max()
-        .unwrap_or(1);
-    let uses_default_text = model.structs.iter().flat_map(|s| &s.fields).any(|f| {
-        matches!(&f.default, Some(DefaultValue::String(s)) if !s.is_empty())
-            || matches!(&f.ty, FieldType::String { constant: Some(c), .. } if !c.is_empty())
-    });
+    let key_capacity = key_capacity(model);
+    let uses_default_text = uses_default_text(model);
     let root = model.root();
     let payload_fields = root
         .field("payloads")
@@ -166,6 +159,7 @@ pub fn render(model: &Model) -> Result<String, askama::Error> {
         envelope_fields: format!("{}Fields", root.name),
         payload_fields,
         preamble: crate::preamble("//"),
+        json_path: "crate::json",
         schema_name: model.schema_name.clone(),
         key_capacity,
         uses_default_text,
@@ -177,6 +171,171 @@ pub fn render(model: &Model) -> Result<String, askama::Error> {
         enums: model.enums.iter().map(RustEnumView::new).collect(),
     }
     .render()
+}
+
+/// The payload types of a user's payload schema, as the no_std file written into their
+/// project: the envelope's structures and enumerations (the same partials), each `$defs`
+/// object implementing `natsbridge_embedded::typed::TypedPayload`.
+#[derive(Template)]
+#[template(path = "rust_embedded_payloads.rs.jinja", escape = "none")]
+struct PayloadsFile {
+    preamble: String,
+    schema_name: String,
+    /// The schema's description, as `//` comment lines.
+    summary: String,
+    /// The path of the JSON runtime module, for the enumerations.
+    json_path: &'static str,
+    key_capacity: usize,
+    uses_default_text: bool,
+    structs: Vec<StructView>,
+    /// Per structure (same order): the sender's checks and whether it is a payload type.
+    payload_structs: Vec<PayloadStructView>,
+    enums: Vec<RustEnumView>,
+}
+
+struct PayloadStructView {
+    name: String,
+    name_literal: String,
+    /// A `$defs` object: it implements `TypedPayload`.
+    payload_type: bool,
+    /// The statements of `check`, each ending in `?;`.
+    checks: Vec<String>,
+}
+
+/// Renders the no_std Rust file of a payload schema (before rustfmt): one heapless structure
+/// per `$defs` object (and per inline object) implementing `natsbridge_embedded::Message`,
+/// the `$defs` objects also `natsbridge_embedded::typed::TypedPayload`, one Rust enum per
+/// string enumeration. It uses only `natsbridge_embedded`'s public API.
+pub fn render_payloads(model: &Model, preamble: &str) -> Result<String, askama::Error> {
+    assert_eq!(model.kind, SchemaKind::Payloads, "a payload schema's model");
+    PayloadsFile {
+        preamble: preamble.to_string(),
+        schema_name: model.schema_name.clone(),
+        summary: crate::backend::wrap(&model.description, 96, 96, "")
+            .iter()
+            .map(|line| format!("// {line}\n"))
+            .collect(),
+        json_path: "natsbridge_embedded::json",
+        key_capacity: key_capacity(model),
+        uses_default_text: uses_default_text(model),
+        structs: model
+            .structs
+            .iter()
+            .map(|s| struct_view(model, s))
+            .collect(),
+        payload_structs: model
+            .structs
+            .iter()
+            .map(|s| PayloadStructView {
+                name: s.name.clone(),
+                name_literal: rust_str(&s.name),
+                payload_type: s.in_defs,
+                checks: s
+                    .fields
+                    .iter()
+                    .filter_map(|f| {
+                        let at = format!("&at.key({})", rust_str(&f.name));
+                        if f.optional {
+                            send_check(&f.ty, f.range.as_ref(), "value", true, &at)
+                                .map(|c| format!("if let Some(value) = &self.{} {{ {c} }}", f.name))
+                        } else {
+                            send_check(
+                                &f.ty,
+                                f.range.as_ref(),
+                                &format!("self.{}", f.name),
+                                false,
+                                &at,
+                            )
+                        }
+                    })
+                    .collect(),
+            })
+            .collect(),
+        enums: model.enums.iter().map(RustEnumView::new).collect(),
+    }
+    .render()
+}
+
+/// The sender's check of `value` (a place of type `ty`, or a reference to one when `by_ref`)
+/// at `at` (an `&At` expression): finite numbers, bounds, formats (`invalid_input`);
+/// capacities hold by the heapless types, enumerations and booleans need none.
+fn send_check(
+    ty: &FieldType,
+    range: Option<&Range>,
+    value: &str,
+    by_ref: bool,
+    at: &str,
+) -> Option<String> {
+    let copy = if by_ref {
+        format!("*{value}")
+    } else {
+        value.to_string()
+    };
+    let borrow = if by_ref {
+        value.to_string()
+    } else {
+        format!("&{value}")
+    };
+    let min_max = |unsigned: bool| match (ty, range) {
+        (FieldType::Number, r) => (
+            number_limit(r.and_then(|r| r.minimum), "f64::NEG_INFINITY"),
+            number_limit(r.and_then(|r| r.maximum), "f64::INFINITY"),
+        ),
+        (_, r) if unsigned => (
+            unsigned_limit(r.and_then(|r| r.minimum), 0),
+            unsigned_limit(r.and_then(|r| r.maximum), u64::MAX),
+        ),
+        (_, r) => (
+            signed_limit(r.and_then(|r| r.minimum), i64::MIN),
+            signed_limit(r.and_then(|r| r.maximum), i64::MAX),
+        ),
+    };
+    match ty {
+        FieldType::Number => {
+            let (min, max) = min_max(false);
+            Some(format!("check_number({copy}, {at}, {min}, {max})?;"))
+        }
+        FieldType::Unsigned if range.is_some() => {
+            let (min, max) = min_max(true);
+            Some(format!("check_unsigned({copy}, {at}, {min}, {max})?;"))
+        }
+        FieldType::Signed if range.is_some() => {
+            let (min, max) = min_max(false);
+            Some(format!("check_signed({copy}, {at}, {min}, {max})?;"))
+        }
+        // The encoder always writes a `const`.
+        FieldType::String {
+            format: Some(_),
+            constant: None,
+            ..
+        } => Some(format!("check_string({borrow}, {at}, {})?;", text_rule(ty))),
+        FieldType::Struct(_) => Some(format!("{value}.check({at})?;")),
+        FieldType::Array { item, .. } => send_check(item, range, "item", true, "&at_list.index(i)")
+            .map(|c| {
+                format!("let at_list = {at}; for (i, item) in {value}.iter().enumerate() {{ {c} }}")
+            }),
+        _ => None,
+    }
+}
+
+/// The longest key or alias of the schema: longer keys are unknown and skipped.
+fn key_capacity(model: &Model) -> usize {
+    model
+        .structs
+        .iter()
+        .flat_map(|s| &s.fields)
+        .flat_map(|f| std::iter::once(&f.name).chain(&f.aliases))
+        .map(String::len)
+        .max()
+        .unwrap_or(1)
+}
+
+/// Whether some structure has a non-empty string default (then `default_text` is generated).
+fn uses_default_text(model: &Model) -> bool {
+    model.structs.iter().flat_map(|s| &s.fields).any(|f| {
+        matches!(&f.default, Some(DefaultValue::String(s)) if !s.is_empty())
+            || matches!(&f.ty, FieldType::String { constant: Some(c), .. } if !c.is_empty())
+    })
 }
 
 fn struct_view(model: &Model, s: &Struct) -> StructView {
@@ -215,8 +374,8 @@ fn struct_view(model: &Model, s: &Struct) -> StructView {
                         name: name.clone(),
                         item: owned_type(item),
                         view_item: view_type_of(model, item),
-                        read_item: read_value(item, false, "at_item"),
-                        view_read_item: read_value(item, true, "at_item"),
+                        read_item: read_ranged(item, field.range.as_ref(), false, "at_item"),
+                        view_read_item: read_ranged(item, field.range.as_ref(), true, "at_item"),
                         max_items: *max_items,
                     });
                     if field.optional {
@@ -234,21 +393,21 @@ fn struct_view(model: &Model, s: &Struct) -> StructView {
                 ty if field.optional => (
                     format!(
                         "read_optional(reader, &{at}, |reader| {}).map(|value| self.{name} = value)",
-                        read_value(ty, false, at.as_str())
+                        read_ranged(ty, field.range.as_ref(), false, at.as_str())
                     ),
                     format!(
                         "read_optional(reader, &{at}, |reader| {}).map(|value| self.{name} = value)",
-                        read_value(ty, true, at.as_str())
+                        read_ranged(ty, field.range.as_ref(), true, at.as_str())
                     ),
                 ),
                 ty => (
                     format!(
                         "{}.map(|value| self.{name} = value)",
-                        read_value(ty, false, at.as_str())
+                        read_ranged(ty, field.range.as_ref(), false, at.as_str())
                     ),
                     format!(
                         "{}.map(|value| self.{name} = value)",
-                        read_value(ty, true, at.as_str())
+                        read_ranged(ty, field.range.as_ref(), true, at.as_str())
                     ),
                 ),
             };
@@ -416,6 +575,70 @@ fn text_rule(ty: &FieldType) -> String {
             ..
         } => "Rule::DateTime".to_string(),
         _ => "Rule::Any".to_string(),
+    }
+}
+
+/// [`read_value`] for a field whose value (each item, for an array) has the bounds `range`
+/// (payload schemas only): a value outside them is `bad_value`.
+fn read_ranged(ty: &FieldType, range: Option<&Range>, view: bool, at: &str) -> String {
+    let Some(range) = range else {
+        return read_value(ty, view, at);
+    };
+    match ty {
+        FieldType::Unsigned => format!(
+            "read_unsigned_in(reader, &{at}, {}, {})",
+            unsigned_limit(range.minimum, 0),
+            unsigned_limit(range.maximum, u64::MAX)
+        ),
+        FieldType::Signed => format!(
+            "read_signed_in(reader, &{at}, {}, {})",
+            signed_limit(range.minimum, i64::MIN),
+            signed_limit(range.maximum, i64::MAX)
+        ),
+        FieldType::Number => format!(
+            "read_number_in(reader, &{at}, {}, {})",
+            number_limit(range.minimum, "f64::NEG_INFINITY"),
+            number_limit(range.maximum, "f64::INFINITY")
+        ),
+        other => read_value(other, view, at),
+    }
+}
+
+/// A bound of a `u64` field as a Rust literal (`absent` when the schema gives none).
+fn unsigned_limit(limit: Option<Limit>, absent: u64) -> String {
+    let value = match limit {
+        Some(Limit::Integer(n)) => u64::try_from(n.max(0)).unwrap_or(u64::MAX),
+        Some(Limit::Number(x)) => x as u64,
+        None => absent,
+    };
+    match value {
+        u64::MAX => "u64::MAX".to_string(),
+        n => n.to_string(),
+    }
+}
+
+/// A bound of an `i64` field as a Rust literal (`absent` when the schema gives none).
+fn signed_limit(limit: Option<Limit>, absent: i64) -> String {
+    let value = match limit {
+        Some(Limit::Integer(n)) => {
+            i64::try_from(n).unwrap_or(if n < 0 { i64::MIN } else { i64::MAX })
+        }
+        Some(Limit::Number(x)) => x as i64,
+        None => absent,
+    };
+    match value {
+        i64::MIN => "i64::MIN".to_string(),
+        i64::MAX => "i64::MAX".to_string(),
+        n => n.to_string(),
+    }
+}
+
+/// A bound of an `f64` field as a Rust literal (`absent` when the schema gives none).
+fn number_limit(limit: Option<Limit>, absent: &str) -> String {
+    match limit {
+        Some(Limit::Integer(n)) => format!("{:?}", n as f64),
+        Some(Limit::Number(x)) => format!("{x:?}"),
+        None => absent.to_string(),
     }
 }
 
