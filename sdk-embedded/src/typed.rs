@@ -125,6 +125,20 @@ pub fn check_schema_type<T: TypedPayload>(metadata: &str) -> Result<(), DecodeEr
     verdict
 }
 
+/// A typed value travels only as a `dictionary` payload (WIRE.md section 10): another
+/// payload type is `wrong_type` at `payload_type`.
+fn check_dictionary(payload_type: &PayloadType) -> Result<(), DecodeError> {
+    if *payload_type == PayloadType::Dictionary {
+        Ok(())
+    } else {
+        Err(At::Root.key("payload_type").error(
+            ErrorKind::WrongType,
+            0,
+            "not a dictionary payload, which a typed value travels as",
+        ))
+    }
+}
+
 /// Why [`receive`] or [`receive_view`] gave no value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TypedError {
@@ -160,6 +174,7 @@ impl core::error::Error for TypedError {}
 /// ([`check_schema_type`]), its data decoded into `buf` (see
 /// [`decode_direct`](crate::smart::decode_direct)) and then as a `T`.
 pub fn receive<T: TypedPayload>(payload: &MessagePayload, buf: &mut [u8]) -> Result<T, TypedError> {
+    check_dictionary(&payload.payload_type).map_err(TypedError::Decode)?;
     check_schema_type::<T>(payload.metadata.as_str()).map_err(TypedError::Decode)?;
     let data = smart::decode_direct(payload, buf).map_err(TypedError::Receive)?;
     T::decode(data).map_err(TypedError::Decode)
@@ -172,6 +187,7 @@ pub fn receive_view<T: TypedPayload>(
     payload: &MessagePayloadView<'_>,
     buf: &mut [u8],
 ) -> Result<T, TypedError> {
+    check_dictionary(&payload.payload_type).map_err(TypedError::Decode)?;
     check_schema_type::<T>(payload.metadata.raw()).map_err(TypedError::Decode)?;
     let data = smart::decode_direct_view(payload, buf).map_err(TypedError::Receive)?;
     T::decode(data).map_err(TypedError::Decode)

@@ -470,6 +470,17 @@ fn typed_values_travel_as_dictionary_payloads_named_in_their_metadata() {
     // The data of another shape: the decoder's error, naming the field.
     let error = typed::receive::<Command>(&received(&data, "{}"), &mut work).unwrap_err();
     assert_eq!(error.kind(), ErrorKind::MissingKey);
+    // Not a dictionary: wrong_type at payload_type, whatever the data.
+    let mut text_payload = received(&data, "{}");
+    text_payload.payload_type = PayloadType::Text;
+    let error = typed::receive::<SensorReading>(&text_payload, &mut work).unwrap_err();
+    let TypedError::Decode(error) = error else {
+        panic!("{error:?}")
+    };
+    assert_eq!(
+        (error.kind, error.at.to_string()),
+        (ErrorKind::WrongType, "payload_type".to_string())
+    );
     // A buffer too small for the data: over_capacity.
     let error = typed::receive::<SensorReading>(&payload, &mut work[..8]).unwrap_err();
     assert_eq!(error.kind(), ErrorKind::OverCapacity);
@@ -486,4 +497,33 @@ fn typed_values_travel_as_dictionary_payloads_named_in_their_metadata() {
     );
     let error = typed::receive_view::<CommandReply>(&view.payloads[0], &mut work).unwrap_err();
     assert_eq!(error.kind(), ErrorKind::BadValue);
+}
+
+/// The answer of `T` to one golden's bytes: `Ok(canonical re-encoding)` or `Err((kind, at))`.
+fn golden_answer<T: TypedPayload>(
+    data: &[u8],
+) -> Result<std::string::String, (std::string::String, std::string::String)> {
+    match T::decode(data) {
+        Ok(value) => {
+            let mut buf = std::vec![0u8; T::MAX_ENCODED_LEN];
+            let bytes = value
+                .encode_checked(&mut buf)
+                .expect("a decoded value re-encodes");
+            Ok(std::str::from_utf8(bytes).unwrap().to_string())
+        }
+        Err(e) => Err((e.kind.to_string(), e.at.to_string())),
+    }
+}
+
+/// `tests/golden/payloads/` (made by `tests/golden/tools/make_payload_goldens.py`), held
+/// as every SDK holds them (`natsbridge_test_support::check_payload_goldens`).
+#[test]
+fn the_payload_goldens_hold() {
+    natsbridge_test_support::check_payload_goldens(|type_name, data| match type_name {
+        "DeviceConfig" => golden_answer::<DeviceConfig>(data),
+        "SensorReading" => golden_answer::<SensorReading>(data),
+        "Command" => golden_answer::<Command>(data),
+        "CommandReply" => golden_answer::<CommandReply>(data),
+        other => panic!("no type {other}"),
+    });
 }

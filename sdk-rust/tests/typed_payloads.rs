@@ -327,63 +327,15 @@ fn golden_answer<T: TypedPayload>(data: &[u8]) -> Result<String, (String, String
     }
 }
 
-/// `tests/golden/payloads/` (made by `tests/golden/tools/make_payload_goldens.py`): every
-/// canonical golden decodes and re-encodes to its own bytes, every accepted one to its
-/// canonical text, every invalid one is refused with the expected kind at the expected field.
+/// `tests/golden/payloads/` (made by `tests/golden/tools/make_payload_goldens.py`), held
+/// as every SDK holds them (`natsbridge_test_support::check_payload_goldens`).
 #[test]
 fn the_payload_goldens_hold() {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/golden/payloads");
-    let mut seen = 0;
-    let mut wrong = Vec::new();
-    for group in ["canonical", "accepted", "invalid"] {
-        let mut names: Vec<_> = std::fs::read_dir(root.join(group))
-            .expect("the payload goldens")
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.to_string_lossy().ends_with(".expect.json"))
-            .collect();
-        names.sort();
-        for expect_path in names {
-            let expect: natsbridge::serde_json::Value =
-                natsbridge::serde_json::from_slice(&std::fs::read(&expect_path).unwrap()).unwrap();
-            let data_path = expect_path
-                .to_string_lossy()
-                .replace(".expect.json", ".json");
-            let data = std::fs::read(&data_path).unwrap();
-            let answer = match expect["type"].as_str().unwrap() {
-                "DeviceConfig" => golden_answer::<DeviceConfig>(&data),
-                "SensorReading" => golden_answer::<SensorReading>(&data),
-                "Command" => golden_answer::<Command>(&data),
-                "CommandReply" => golden_answer::<CommandReply>(&data),
-                other => panic!("{data_path}: no type {other}"),
-            };
-            let wanted = match &expect["error"] {
-                natsbridge::serde_json::Value::Null => {
-                    let canonical = expect["canonical"].as_str().unwrap().to_string();
-                    if group == "canonical" {
-                        assert_eq!(
-                            canonical.as_bytes(),
-                            &data[..],
-                            "{data_path}: canonical bytes"
-                        );
-                    }
-                    Ok(canonical)
-                }
-                error => Err((
-                    error["kind"].as_str().unwrap().to_string(),
-                    error["at"].as_str().unwrap().to_string(),
-                )),
-            };
-            if answer != wanted {
-                wrong.push(format!("{data_path}: got {answer:?}, want {wanted:?}"));
-            }
-            seen += 1;
-        }
-    }
-    assert!(seen >= 30, "only {seen} payload goldens found");
-    assert!(
-        wrong.is_empty(),
-        "{} of {seen} goldens differ:\n{}",
-        wrong.len(),
-        wrong.join("\n")
-    );
+    natsbridge_test_support::check_payload_goldens(|type_name, data| match type_name {
+        "DeviceConfig" => golden_answer::<DeviceConfig>(data),
+        "SensorReading" => golden_answer::<SensorReading>(data),
+        "Command" => golden_answer::<Command>(data),
+        "CommandReply" => golden_answer::<CommandReply>(data),
+        other => panic!("no type {other}"),
+    });
 }

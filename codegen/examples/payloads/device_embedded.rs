@@ -39,7 +39,8 @@ pub struct DeviceConfig {
     pub wifi_ssid: String<32>,
     /// The Wi-Fi passphrase (WPA2: at most 63 characters).
     pub wifi_password: String<64>,
-    /// Seconds between two readings, from 1 to a day.
+    /// Seconds between two readings, from 1 to a day (also read from the camelCase updateInterval
+    /// of early firmware).
     pub update_interval: u64,
     /// The name the device announces; absent: the firmware's own.
     pub hostname: Option<String<32>>,
@@ -67,6 +68,9 @@ impl Message for DeviceConfig {
         // Which spelling set each field: 0 is the key itself, 1.. its aliases in schema order,
         // NOT_SEEN none. A key wins over its aliases, and an earlier alias over a later one.
         let mut ranks = [NOT_SEEN; 4];
+        // An alias whose value is refused does not fail the message at once: a spelling with
+        // higher precedence may still come and win (as in every SDK). Its error waits here.
+        let mut deferred: [Option<DecodeError>; 1] = Default::default();
         let mut key: String<KEY_CAPACITY> = String::new();
         while let Some(fit) = reader.next_key(&mut key).map_err(|e| at.json_error(e))? {
             let known = if fit == Key::Fits { key.as_str() } else { "" };
@@ -85,8 +89,22 @@ impl Message for DeviceConfig {
                 }
                 "update_interval" => {
                     ranks[2] = 0;
+                    deferred[0] = None;
                     read_unsigned_in(reader, &at.key("update_interval"), 1, 86400)
                         .map(|value| self.update_interval = value)?;
+                }
+                "updateInterval" => {
+                    read_alias(
+                        reader,
+                        at,
+                        &mut ranks[2],
+                        1,
+                        &mut deferred[0],
+                        &mut |reader| {
+                            read_unsigned_in(reader, &at.key("update_interval"), 1, 86400)
+                                .map(|value| self.update_interval = value)
+                        },
+                    )?;
                 }
                 "hostname" => {
                     ranks[3] = 0;
@@ -97,6 +115,9 @@ impl Message for DeviceConfig {
                 }
                 _ => reader.skip_value().map_err(|e| at.json_error(e))?,
             }
+        }
+        if let Some(error) = deferred.into_iter().flatten().next() {
+            return Err(error);
         }
         // The keys without a default: (position, name).
         const REQUIRED: &[(usize, &str)] = &[(0, "wifi_ssid"), (1, "wifi_password")];

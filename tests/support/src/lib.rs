@@ -6,6 +6,7 @@
 //! * [`Nginx`]: nginx with WebDAV `PUT`/`DELETE`, the third-party file server of TOOLS.md.
 //! * [`ServeFiles`]: our own file server, the real `natsbridge serve-files` program.
 //! * [`FaultyHttp`]: a misbehaving file server (stops mid-download, truncates, drips).
+//! * [`check_payload_goldens`]: the payload goldens, for each SDK's typed payload decoder.
 //! * [`program`]: where a pip-installed program (`nats-server`, `micropython`) lives.
 //!
 //! A server that cannot start panics with the command that installs it: a test that
@@ -15,6 +16,7 @@ mod cluster;
 mod faulty_http;
 mod nats;
 mod nginx;
+mod payload_goldens;
 mod process;
 mod serve_files;
 
@@ -22,6 +24,7 @@ pub use cluster::NatsCluster;
 pub use faulty_http::{FaultTimes, FaultyHttp};
 pub use nats::{NatsServer, NatsServerBuilder};
 pub use nginx::Nginx;
+pub use payload_goldens::{PayloadAnswer, check_payload_goldens};
 pub use process::{free_port, program};
 pub use serve_files::{ServeFiles, ServeFilesBuilder, faulty_http_binary, natsbridge_binary};
 
