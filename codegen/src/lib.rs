@@ -45,6 +45,8 @@ pub const REGENERATE_COMMAND: &str = "cargo run -p natsbridge-codegen";
 pub const PAYLOADS_EXAMPLE_SCHEMA: &str = "codegen/examples/payloads/device.schema.json";
 /// Its generated std Rust types, checked in (and compiled by `sdk-rust/tests/typed_payloads.rs`).
 pub const PAYLOADS_EXAMPLE_STD: &str = "codegen/examples/payloads/device.rs";
+/// Its generated Python module, checked in (imported by `sdk-python/tests/test_typed_payloads.py`).
+pub const PAYLOADS_EXAMPLE_PYTHON: &str = "codegen/examples/payloads/device_payloads.py";
 
 /// Everything that can go wrong while generating.
 #[derive(Debug)]
@@ -158,6 +160,8 @@ pub fn workspace_outputs(root: &Path) -> Result<Vec<Output>, Error> {
     let example = read_to_string(&root.join(PAYLOADS_EXAMPLE_SCHEMA))?;
     let example_std =
         payloads::render_std(PAYLOADS_EXAMPLE_SCHEMA, &example, REGENERATE_COMMAND, true)?;
+    let example_python =
+        payloads::render_python(PAYLOADS_EXAMPLE_SCHEMA, &example, REGENERATE_COMMAND)?;
     Ok(vec![
         Output {
             path: RUST_STD_PATH,
@@ -174,6 +178,10 @@ pub fn workspace_outputs(root: &Path) -> Result<Vec<Output>, Error> {
         Output {
             path: PAYLOADS_EXAMPLE_STD,
             contents: example_std,
+        },
+        Output {
+            path: PAYLOADS_EXAMPLE_PYTHON,
+            contents: example_python,
         },
     ])
 }

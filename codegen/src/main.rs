@@ -12,7 +12,7 @@ use natsbridge_codegen::{
 
 const USAGE: &str = "usage: natsbridge-codegen [--check] [--root DIR]
        natsbridge-codegen --breaking-against OLD [--allow RULE:PATH]... [--root DIR]
-       natsbridge-codegen payloads SCHEMA --std FILE.rs [--check]
+       natsbridge-codegen payloads SCHEMA [--std FILE.rs] [--python FILE.py] [--check]
   (no flag)   write every generated file and say which changed
   --check     write nothing; exit 1 naming each stale file
   --root DIR  the workspace root (default: this checkout)
@@ -24,9 +24,10 @@ const USAGE: &str = "usage: natsbridge-codegen [--check] [--root DIR]
               accept one finding on purpose, e.g. CLOSED_ENUM_VALUE_ADDED:/$defs/Transport
   payloads SCHEMA
               your own payload types: read the payload schema SCHEMA (its $defs entries are
-              the types) and write --std FILE.rs, the std Rust types for the natsbridge crate
-              (--check: write nothing, exit 1 when FILE.rs is stale); --embedded and --python
-              are not yet supported";
+              the types) and write --std FILE.rs, the std Rust types for the natsbridge crate,
+              and/or --python FILE.py, the Python module (CPython and MicroPython, beside
+              nats_bridge.py and nats_bridge_typed.py) (--check: write nothing, exit 1 when a
+              file is stale); --embedded is not yet supported";
 
 fn main() -> ExitCode {
     if std::env::args().nth(1).as_deref() == Some("payloads") {
@@ -181,6 +182,7 @@ fn read_old_schema(root: &std::path::Path, old: &str) -> Result<String, String> 
 fn payloads(mut args: impl Iterator<Item = String>) -> ExitCode {
     let mut schema: Option<String> = None;
     let mut std_out: Option<String> = None;
+    let mut python_out: Option<String> = None;
     let mut mode = Mode::Write;
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -188,9 +190,13 @@ fn payloads(mut args: impl Iterator<Item = String>) -> ExitCode {
                 Some(file) => std_out = Some(file),
                 None => return usage_error("--std needs a file (FILE.rs)"),
             },
-            "--embedded" | "--python" => {
+            "--python" => match args.next() {
+                Some(file) => python_out = Some(file),
+                None => return usage_error("--python needs a file (FILE.py)"),
+            },
+            "--embedded" => {
                 return usage_error(&format!(
-                    "{arg}: not yet; payload types are generated for the std Rust SDK only (--std)"
+                    "{arg}: not yet; payload types are generated for std Rust (--std) and Python (--python) only"
                 ));
             }
             "--check" => mode = Mode::Check,
@@ -208,14 +214,20 @@ fn payloads(mut args: impl Iterator<Item = String>) -> ExitCode {
     let Some(schema) = schema else {
         return usage_error("payloads needs the payload schema's path");
     };
-    let Some(std_out) = std_out else {
-        return usage_error("payloads needs an output: --std FILE.rs");
-    };
-    let builder = natsbridge_codegen::payloads::Builder::new(&schema)
-        .std(&std_out)
-        .regenerate_command(format!(
-            "natsbridge-codegen payloads {schema} --std {std_out}"
-        ));
+    if std_out.is_none() && python_out.is_none() {
+        return usage_error("payloads needs an output: --std FILE.rs or --python FILE.py");
+    }
+    let mut command = format!("natsbridge-codegen payloads {schema}");
+    let mut builder = natsbridge_codegen::payloads::Builder::new(&schema);
+    if let Some(std_out) = &std_out {
+        command.push_str(&format!(" --std {std_out}"));
+        builder = builder.std(std_out);
+    }
+    if let Some(python_out) = &python_out {
+        command.push_str(&format!(" --python {python_out}"));
+        builder = builder.python(python_out);
+    }
+    let builder = builder.regenerate_command(command);
     match builder.ensure(mode) {
         Ok(statuses) => {
             let mut stale = false;
