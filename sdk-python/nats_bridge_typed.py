@@ -21,7 +21,8 @@ schema order), and the payload's metadata names its type: {"schema_type": "Senso
 A receiver asking for a type refuses a payload whose schema_type names another
 (NatsBridgeError bad_value at payloads[i].metadata.schema_type; the error's .received holds
 the untyped (dataname, data, type) list, .envelope the envelope) and reads a payload without
-one (an original-edition or untyped sender) as the type asked for.
+one (an original-edition or untyped sender) as the type asked for (when several types are
+asked for it, it stays untyped).
 
 Receivers check what the envelope's classes check (JSON types, required keys, enumeration
 values, finite numbers) and, as every SDK does for payload types, the schema's capacities
@@ -140,8 +141,11 @@ class TypedPayload(PayloadStruct):
 
 
 def _decode(classes, data, metadata, at):
-    # data read as the class of classes its metadata's schema_type names (none: the first).
+    # data read as the class of classes its metadata's schema_type names; without one, as
+    # the only class asked, else left as it is (several asked: which one is not known).
     name = metadata.get(SCHEMA_TYPE) if isinstance(metadata, dict) else None
+    if name is None and len(classes) > 1:
+        return data
     cls = classes[0] if name is None else None
     for c in classes:
         if c.TYPE_NAME == name:
@@ -171,8 +175,9 @@ def _classes(types, dataname):
 def typed_payloads(env, items, types):
     """items (smartreceive's (dataname, data, type) list of the envelope env) with each
     dictionary payload asked for read as its type: types is a TypedPayload class, a list
-    of them (the one the payload's schema_type names; without one, the first) or a dict
-    dataname -> class (or list), the other payloads as they came. A payload whose
+    of them (the one the payload's schema_type names; a payload without one is read as
+    the class when one is asked, left untyped when several are) or a dict dataname ->
+    class (or list), the other payloads as they came. A payload whose
     schema_type names a type not asked for is NatsBridgeError bad_value at
     payloads[i].metadata.schema_type; any error's .received is items (untyped) and
     .envelope env."""
