@@ -2,8 +2,9 @@
 //! `cargo run -p natsbridge-codegen -- --check`, so plain `cargo test` catches stale output.
 
 use natsbridge_codegen::{
-    FileStatus, Mode, PAYLOADS_EXAMPLE_SCHEMA, PAYLOADS_EXAMPLE_STD, REGENERATE_COMMAND,
-    default_root, ensure_file_contents, generated_preamble, preamble, workspace_outputs,
+    FileStatus, Mode, PAYLOADS_EXAMPLE_PYTHON, PAYLOADS_EXAMPLE_SCHEMA, PAYLOADS_EXAMPLE_STD,
+    REGENERATE_COMMAND, default_root, ensure_file_contents, generated_preamble, preamble,
+    workspace_outputs,
 };
 
 #[test]
@@ -31,11 +32,12 @@ fn every_generated_file_starts_with_the_preamble() {
         } else {
             "//"
         };
-        let expected = if output.path == PAYLOADS_EXAMPLE_STD {
-            generated_preamble(comment, PAYLOADS_EXAMPLE_SCHEMA, REGENERATE_COMMAND)
-        } else {
-            preamble(comment)
-        };
+        let expected =
+            if output.path == PAYLOADS_EXAMPLE_STD || output.path == PAYLOADS_EXAMPLE_PYTHON {
+                generated_preamble(comment, PAYLOADS_EXAMPLE_SCHEMA, REGENERATE_COMMAND)
+            } else {
+                preamble(comment)
+            };
         assert!(
             output.contents.starts_with(&expected),
             "{} does not start with the do-not-edit preamble",
@@ -77,7 +79,11 @@ fn copy_of_workspace(label: &str) -> std::path::PathBuf {
     use natsbridge_codegen::{
         PYTHON_PARTS_DIR, PYTHON_PATH, RUST_EMBEDDED_PATH, RUST_STD_PATH, SCHEMA_PATH,
     };
-    let payloads = [PAYLOADS_EXAMPLE_SCHEMA, PAYLOADS_EXAMPLE_STD];
+    let payloads = [
+        PAYLOADS_EXAMPLE_SCHEMA,
+        PAYLOADS_EXAMPLE_STD,
+        PAYLOADS_EXAMPLE_PYTHON,
+    ];
     let root = default_root();
     let copy =
         std::env::temp_dir().join(format!("natsbridge-codegen-{label}-{}", std::process::id()));
