@@ -205,3 +205,19 @@ def test_typed_smartsend_on_asyncio():
 
     got = asyncio.run(main())
     assert got == [("config", DeviceConfig("lab", "pw", hostname="dev1"), "dictionary")], got
+
+
+def test_the_readme_block_runs():
+    # sdk-python/README.md "your own payload types", as written but for the NATS URL
+    from test_readme import _block
+
+    code = _block("sdk-python/README.md", "## Use: your own payload types")
+    old = 'NATS_URL = "nats://localhost:4222"'
+    assert old in code, "the README block no longer sets NATS_URL"
+    code = code.replace(old, "NATS_URL = %r" % need("NATSBRIDGE_NATS_URL"))
+    sys.path.insert(0, ROOT + "/codegen/examples/payloads")
+    names = {}
+    exec(code, names)
+    assert [item[1] for item in names["untyped"]][1] == {"action": "read_sensor"}
+    assert isinstance(names["data"], Command) and names["refused"] == ("bad_value", "payloads[0].metadata.schema_type")
+    nb.close_connections()
