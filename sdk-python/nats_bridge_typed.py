@@ -177,7 +177,8 @@ def typed_payloads(env, items, types):
     dictionary payload asked for read as its type: types is a TypedPayload class, a list
     of them (the one the payload's schema_type names; a payload without one is read as
     the class when one is asked, left untyped when several are) or a dict dataname ->
-    class (or list), the other payloads as they came. A payload whose
+    class (or list), the other payloads as they came (and so does a link payload streamed
+    to download_to: its data is the file's path or the sink; read it with from_payload). A payload whose
     schema_type names a type not asked for is NatsBridgeError bad_value at
     payloads[i].metadata.schema_type; any error's .received is items (untyped) and
     .envelope env."""
@@ -185,7 +186,8 @@ def typed_payloads(env, items, types):
     for i in range(len(items)):
         item = items[i]
         classes = _classes(types, item[0])
-        if classes and item[2] == "dictionary":
+        streamed = env.payloads[i].transport == "link" and not isinstance(item[1], (dict, list))  # download_to
+        if classes and item[2] == "dictionary" and not streamed:
             try:
                 item = (item[0], _decode(classes, item[1], env.payloads[i].metadata, "payloads[%d]" % i), item[2])
             except NatsBridgeError as e:

@@ -221,3 +221,23 @@ def test_the_readme_block_runs():
     assert [item[1] for item in names["untyped"]][1] == {"action": "read_sensor"}
     assert isinstance(names["data"], Command) and names["refused"] == ("bad_value", "payloads[0].metadata.schema_type")
     nb.close_connections()
+
+
+def test_a_typed_value_travels_as_a_link_too():
+    url = need("NATSBRIDGE_NATS_URL")
+    webdav = need("NATSBRIDGE_WEBDAV_URL")
+    c = nb.NatsClient(url).connect()
+    try:
+        subject = unique("t.typed.link")
+        c.subscribe(subject)
+        c.flush()
+        reply = CommandReply(Action.READ_SENSOR, True, reading=reading())
+        env = nb.smartsend(subject, [("reply", reply, "dictionary")], nats_url=url, fileserver_url=webdav,
+                           fileserver_upload_handler=nb.http_put_upload, size_threshold=10)
+        assert env.payloads[0].transport == "link" and env.payloads[0].metadata["schema_type"] == "CommandReply"
+        msg = c.wait_msg(5)
+        got = nbt.smartreceive(msg, CommandReply, fileserver_url=webdav)
+        assert got == [("reply", reply, "dictionary")], got
+    finally:
+        c.close()
+        nb.close_connections()
