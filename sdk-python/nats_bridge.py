@@ -2649,7 +2649,8 @@ def close_connections():
 
 def serialize(data, payload_type, at=""):
     """The serialized bytes of data for payload_type (WIRE.md section 4): text as
-    UTF-8, dictionary as canonical JSON, table as Arrow IPC stream bytes (bytes, or a
+    UTF-8, dictionary as canonical JSON (a nats_bridge_typed value: its checked to_json),
+    table as Arrow IPC stream bytes (bytes, or a
     pyarrow Table on CPython), the others as the bytes given. NatsBridgeError
     wrong_type/bad_value naming the payload at."""
     if payload_type == "text":
@@ -2657,6 +2658,8 @@ def serialize(data, payload_type, at=""):
             raise _wrong_type(data, at, "a str for a text payload")
         return data.encode("utf-8")
     if payload_type == "dictionary":
+        if hasattr(data, "TYPE_NAME"):  # a typed payload (nats_bridge_typed): its checked canonical JSON
+            return data.payload_bytes(at)
         if not isinstance(data, (dict, list, tuple)):
             raise _wrong_type(data, at, "a dict or list for a dictionary payload")
         try:
@@ -2858,6 +2861,8 @@ def smartsend(subject, data, nats_url="nats://localhost:4222", fileserver_url="h
         at = "data[%d] (%s)" % (i, item[0])
         pvalues = _payload_fields(extra, at)
         raw = serialize(item[1], item[2], at)
+        if hasattr(item[1], "TYPE_NAME"):  # a typed payload: its type named in the metadata
+            pvalues.setdefault("metadata", {})["schema_type"] = item[1].TYPE_NAME
         if payload_ids is not None and not pvalues.get("id"):
             pvalues["id"] = payload_ids[i]
         raws.append(raw)

@@ -48,6 +48,8 @@ pub const PAYLOADS_EXAMPLE_STD: &str = "codegen/examples/payloads/device.rs";
 /// Its generated no_std Rust types, checked in (compiled by
 /// `sdk-embedded/tests/typed_payloads.rs`).
 pub const PAYLOADS_EXAMPLE_EMBEDDED: &str = "codegen/examples/payloads/device_embedded.rs";
+/// Its generated Python module, checked in (imported by `sdk-python/tests/test_typed_payloads.py`).
+pub const PAYLOADS_EXAMPLE_PYTHON: &str = "codegen/examples/payloads/device_payloads.py";
 
 /// Everything that can go wrong while generating.
 #[derive(Debug)]
@@ -163,6 +165,8 @@ pub fn workspace_outputs(root: &Path) -> Result<Vec<Output>, Error> {
         payloads::render_std(PAYLOADS_EXAMPLE_SCHEMA, &example, REGENERATE_COMMAND, true)?;
     let example_embedded =
         payloads::render_embedded(PAYLOADS_EXAMPLE_SCHEMA, &example, REGENERATE_COMMAND, true)?;
+    let example_python =
+        payloads::render_python(PAYLOADS_EXAMPLE_SCHEMA, &example, REGENERATE_COMMAND)?;
     Ok(vec![
         Output {
             path: RUST_STD_PATH,
@@ -183,6 +187,10 @@ pub fn workspace_outputs(root: &Path) -> Result<Vec<Output>, Error> {
         Output {
             path: PAYLOADS_EXAMPLE_EMBEDDED,
             contents: example_embedded,
+        },
+        Output {
+            path: PAYLOADS_EXAMPLE_PYTHON,
+            contents: example_python,
         },
     ])
 }

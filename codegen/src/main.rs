@@ -12,7 +12,7 @@ use natsbridge_codegen::{
 
 const USAGE: &str = "usage: natsbridge-codegen [--check] [--root DIR]
        natsbridge-codegen --breaking-against OLD [--allow RULE:PATH]... [--root DIR]
-       natsbridge-codegen payloads SCHEMA [--std FILE.rs] [--embedded FILE.rs] [--check]
+       natsbridge-codegen payloads SCHEMA [--std FILE.rs] [--embedded FILE.rs] [--python FILE.py] [--check]
   (no flag)   write every generated file and say which changed
   --check     write nothing; exit 1 naming each stale file
   --root DIR  the workspace root (default: this checkout)
@@ -25,9 +25,10 @@ const USAGE: &str = "usage: natsbridge-codegen [--check] [--root DIR]
   payloads SCHEMA
               your own payload types: read the payload schema SCHEMA (its $defs entries are
               the types) and write --std FILE.rs, the std Rust types for the natsbridge crate,
-              and/or --embedded FILE.rs, the no_std (heapless) types for natsbridge-embedded
-              (--check: write nothing, exit 1 when a file is stale); --python is not yet
-              supported";
+              and/or --embedded FILE.rs, the no_std (heapless) types for natsbridge-embedded,
+              and/or --python FILE.py, the Python module (CPython and MicroPython, beside
+              nats_bridge.py and nats_bridge_typed.py) (--check: write nothing, exit 1 when a
+              file is stale)";
 
 fn main() -> ExitCode {
     if std::env::args().nth(1).as_deref() == Some("payloads") {
@@ -183,6 +184,7 @@ fn payloads(mut args: impl Iterator<Item = String>) -> ExitCode {
     let mut schema: Option<String> = None;
     let mut std_out: Option<String> = None;
     let mut embedded_out: Option<String> = None;
+    let mut python_out: Option<String> = None;
     let mut mode = Mode::Write;
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -194,11 +196,10 @@ fn payloads(mut args: impl Iterator<Item = String>) -> ExitCode {
                 Some(file) => embedded_out = Some(file),
                 None => return usage_error("--embedded needs a file (FILE.rs)"),
             },
-            "--python" => {
-                return usage_error(&format!(
-                    "{arg}: not yet; payload types are generated for Rust only (--std, --embedded)"
-                ));
-            }
+            "--python" => match args.next() {
+                Some(file) => python_out = Some(file),
+                None => return usage_error("--python needs a file (FILE.py)"),
+            },
             "--check" => mode = Mode::Check,
             "-h" | "--help" => {
                 println!("{USAGE}");
@@ -214,8 +215,10 @@ fn payloads(mut args: impl Iterator<Item = String>) -> ExitCode {
     let Some(schema) = schema else {
         return usage_error("payloads needs the payload schema's path");
     };
-    if std_out.is_none() && embedded_out.is_none() {
-        return usage_error("payloads needs an output: --std FILE.rs or --embedded FILE.rs");
+    if std_out.is_none() && embedded_out.is_none() && python_out.is_none() {
+        return usage_error(
+            "payloads needs an output: --std FILE.rs, --embedded FILE.rs or --python FILE.py",
+        );
     }
     let mut regenerate = format!("natsbridge-codegen payloads {schema}");
     let mut builder = natsbridge_codegen::payloads::Builder::new(&schema);
@@ -226,6 +229,10 @@ fn payloads(mut args: impl Iterator<Item = String>) -> ExitCode {
     if let Some(embedded_out) = &embedded_out {
         regenerate.push_str(&format!(" --embedded {embedded_out}"));
         builder = builder.embedded(embedded_out);
+    }
+    if let Some(python_out) = &python_out {
+        regenerate.push_str(&format!(" --python {python_out}"));
+        builder = builder.python(python_out);
     }
     let builder = builder.regenerate_command(regenerate);
     match builder.ensure(mode) {

@@ -27,6 +27,8 @@ use crate::{Error, FileStatus, Mode, backend, model::Model, read};
 const STD_OUTPUT: &str = "payload types (std Rust)";
 /// What the no_std payload file is called in errors.
 const EMBEDDED_OUTPUT: &str = "payload types (no_std Rust)";
+/// What the Python payload module is called in errors.
+const PYTHON_OUTPUT: &str = "payload types (Python)";
 
 /// Reads a payload schema (the text of the file called `schema_name`).
 pub fn read_schema(schema_name: &str, schema_text: &str) -> Result<Model, Error> {
@@ -78,6 +80,21 @@ pub fn render_embedded(
     }
 }
 
+/// The Python module of a payload schema (CPython and MicroPython; it imports
+/// `nats_bridge_typed`), starting with the do-not-edit preamble.
+pub fn render_python(
+    schema_name: &str,
+    schema_text: &str,
+    regenerate: &str,
+) -> Result<String, Error> {
+    let model = read_schema(schema_name, schema_text)?;
+    let preamble = crate::generated_preamble("#", schema_name, regenerate);
+    backend::python::render_payloads(&model, &preamble).map_err(|source| Error::Render {
+        output: PYTHON_OUTPUT,
+        source,
+    })
+}
+
 /// Generates the files of one payload schema (a `build.rs` or the `payloads` command).
 #[derive(Debug, Clone)]
 pub struct Builder {
@@ -86,6 +103,7 @@ pub struct Builder {
     regenerate: Option<String>,
     std: Option<PathBuf>,
     embedded: Option<PathBuf>,
+    python: Option<PathBuf>,
     format: bool,
 }
 
@@ -99,6 +117,7 @@ impl Builder {
             regenerate: None,
             std: None,
             embedded: None,
+            python: None,
             format: true,
         }
     }
@@ -114,6 +133,13 @@ impl Builder {
     /// allocation) to `path`, such as `$OUT_DIR/payloads.rs`.
     pub fn embedded(mut self, path: impl AsRef<Path>) -> Self {
         self.embedded = Some(path.as_ref().to_path_buf());
+        self
+    }
+
+    /// Writes the Python module (for `nats_bridge.py` and `nats_bridge_typed.py`, CPython
+    /// and MicroPython) to `path`, such as `payloads.py`.
+    pub fn python(mut self, path: impl AsRef<Path>) -> Self {
+        self.python = Some(path.as_ref().to_path_buf());
         self
     }
 
@@ -163,6 +189,9 @@ impl Builder {
                 path.clone(),
                 render_embedded(&name, &text, &regenerate, self.format)?,
             ));
+        }
+        if let Some(path) = &self.python {
+            outputs.push((path.clone(), render_python(&name, &text, &regenerate)?));
         }
         Ok(outputs)
     }

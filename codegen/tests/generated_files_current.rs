@@ -2,9 +2,9 @@
 //! `cargo run -p natsbridge-codegen -- --check`, so plain `cargo test` catches stale output.
 
 use natsbridge_codegen::{
-    FileStatus, Mode, PAYLOADS_EXAMPLE_EMBEDDED, PAYLOADS_EXAMPLE_SCHEMA, PAYLOADS_EXAMPLE_STD,
-    REGENERATE_COMMAND, default_root, ensure_file_contents, generated_preamble, preamble,
-    workspace_outputs,
+    FileStatus, Mode, PAYLOADS_EXAMPLE_EMBEDDED, PAYLOADS_EXAMPLE_PYTHON, PAYLOADS_EXAMPLE_SCHEMA,
+    PAYLOADS_EXAMPLE_STD, REGENERATE_COMMAND, default_root, ensure_file_contents,
+    generated_preamble, preamble, workspace_outputs,
 };
 
 #[test]
@@ -32,7 +32,13 @@ fn every_generated_file_starts_with_the_preamble() {
         } else {
             "//"
         };
-        let expected = if [PAYLOADS_EXAMPLE_STD, PAYLOADS_EXAMPLE_EMBEDDED].contains(&output.path) {
+        let expected = if [
+            PAYLOADS_EXAMPLE_STD,
+            PAYLOADS_EXAMPLE_EMBEDDED,
+            PAYLOADS_EXAMPLE_PYTHON,
+        ]
+        .contains(&output.path)
+        {
             generated_preamble(comment, PAYLOADS_EXAMPLE_SCHEMA, REGENERATE_COMMAND)
         } else {
             preamble(comment)
@@ -82,6 +88,7 @@ fn copy_of_workspace(label: &str) -> std::path::PathBuf {
         PAYLOADS_EXAMPLE_SCHEMA,
         PAYLOADS_EXAMPLE_STD,
         PAYLOADS_EXAMPLE_EMBEDDED,
+        PAYLOADS_EXAMPLE_PYTHON,
     ];
     let root = default_root();
     let copy =

@@ -36,7 +36,7 @@ import servers  # noqa: E402
 
 FULL_SUITE = ["test_smart_goldens", "test_nats", "test_tls", "test_aio", "test_link", "test_bad_input",
               "test_link_safety", "test_faulty_http", "test_hostile_input", "test_fuzz_readers",
-              "test_object_store", "test_readme"]
+              "test_object_store", "test_readme", "test_typed_payloads"]
 CPYTHON_ONLY = ["test_nats_py_peer", "test_reconnect_fault", "test_aio_reconnect", "test_object_store_std"]
 SMALL_SUITE = ["test_small", "test_bad_input"]
 AIO_SMALL_SUITE = ["test_aio_small"]  # the asyncio API's small cases (test_aio.py's, imported)

@@ -236,11 +236,13 @@ def test_a_multi_megabyte_link_streams_to_a_file():
 
 
 def test_the_packages_ship_the_asyncio_module():
-    # pip (pyproject.toml) and mip (package.json) install nats_bridge_aio.py beside nats_bridge.py
+    # pip (pyproject.toml) and mip (package.json) install nats_bridge_aio.py (and the typed
+    # payloads' runtime nats_bridge_typed.py) beside nats_bridge.py
     sdk = need("NATSBRIDGE_ROOT") + "/sdk-python"
     urls = nb.loads(read(sdk + "/package.json"))["urls"]
-    assert ["nats_bridge_aio.py", "nats_bridge_aio.py"] in urls and ["nats_bridge.py", "nats_bridge.py"] in urls, urls
-    assert 'py-modules = ["nats_bridge", "nats_bridge_aio"]' in read(sdk + "/pyproject.toml").decode("utf-8")
+    for name in ("nats_bridge.py", "nats_bridge_aio.py", "nats_bridge_typed.py"):
+        assert [name, name] in urls, urls
+    assert 'py-modules = ["nats_bridge", "nats_bridge_aio", "nats_bridge_typed"]' in read(sdk + "/pyproject.toml").decode("utf-8")
 
 
 def test_the_readme_example_runs():

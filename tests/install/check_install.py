@@ -22,6 +22,7 @@ SDK_PYTHON = REPO / "sdk-python"
 ROUND_TRIP = r'''
 import sys
 import nats_bridge
+import nats_bridge_typed  # the typed payloads' runtime is installed beside it
 url, subject = sys.argv[1], sys.argv[2]
 blob = bytes(range(256)) * 40
 c = nats_bridge.NatsClient(url)
@@ -113,7 +114,7 @@ def mip_into_an_empty_lib(scratch, nats_url):
     finally:
         server.kill()
         server.wait()
-    for name in ("nats_bridge.py", "nats_bridge_aio.py"):
+    for name in ("nats_bridge.py", "nats_bridge_aio.py", "nats_bridge_typed.py"):
         if (lib / name).read_bytes() != (SDK_PYTHON / name).read_bytes():
             raise SystemExit("mip installed a %s that differs from sdk-python/%s" % (name, name))
     script = scratch / "mp-cwd" / "round_trip.py"

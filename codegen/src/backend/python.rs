@@ -9,7 +9,8 @@ use askama::Template;
 use crate::backend::wrap;
 
 use crate::model::{
-    DefaultValue, Enum, Field, FieldType, Model, StringFormat, Struct, upper_snake_case,
+    DefaultValue, Enum, Field, FieldType, Limit, Model, SchemaKind, StringFormat, Struct,
+    upper_snake_case,
 };
 
 /// Longest line of a generated docstring, indentation included.
@@ -191,22 +192,116 @@ impl EnumView {
 }
 
 /// One structure as a table (`FIELDS`) on the hand-written base class `_Struct`, whose
-/// generic reader and writer do the work.
+/// generic reader and writer do the work (for a payload schema, on the bases of
+/// `sdk-python/nats_bridge_typed.py`, which add the payload checks).
 struct StructView {
     name: String,
+    /// `_Struct` for the envelope; `TypedPayload` for a payload type, `PayloadStruct` for
+    /// an inline object of a payload schema.
+    base: &'static str,
+    /// `Some("\"Name\"")` for a payload type: its `TYPE_NAME`.
+    type_name: Option<String>,
     doc: String,
+    /// The comment naming the row layout.
+    layout: &'static str,
     /// One tuple literal per field, in canonical order (see [`field_entry`]).
     entries: Vec<String>,
 }
 
 impl StructView {
     fn new(model: &Model, s: &Struct) -> Self {
+        let payloads = model.kind == SchemaKind::Payloads;
         StructView {
             name: s.name.clone(),
+            base: match (payloads, s.in_defs) {
+                (false, _) => "_Struct",
+                (true, true) => "TypedPayload",
+                (true, false) => "PayloadStruct",
+            },
+            type_name: (payloads && s.in_defs).then(|| py_str(&s.name)),
             doc: struct_doc(model, s),
-            entries: s.fields.iter().map(|f| field_entry(model, f)).collect(),
+            layout: if payloads {
+                "(key, kind, default, aliases, capacity, nested, fill, text, minimum, maximum, item_bytes)"
+            } else {
+                "(key, kind, default, aliases, capacity, nested, fill, text)"
+            },
+            entries: s
+                .fields
+                .iter()
+                .map(|f| {
+                    if payloads {
+                        payload_field_entry(model, f)
+                    } else {
+                        field_entry(model, f)
+                    }
+                })
+                .collect(),
         }
     }
+}
+
+/// The generated Python module of a payload schema: the preamble, a docstring, the import of
+/// the runtime (`nats_bridge_typed`), then one class per enumeration and per structure.
+pub fn render_payloads(model: &Model, preamble: &str) -> Result<String, askama::Error> {
+    assert_eq!(model.kind, SchemaKind::Payloads, "a payload schema's model");
+    let mut doc = Doc::new();
+    doc.para(&format!("The payload types of {}.", model.schema_name));
+    doc.para(&model.description);
+    doc.para(
+        "One class per $defs entry (and per inline object), for CPython and MicroPython. \
+         Each $defs object is a nats_bridge_typed.TypedPayload: to_json() writes its canonical \
+         JSON (keys in schema order) after checking every bound, from_json()/from_dict() \
+         read one with the schema's checks, errors naming the field at fault; smartsend \
+         takes an instance as the data of a dictionary payload. It needs nats_bridge.py and \
+         nats_bridge_typed.py beside it.",
+    );
+    PayloadsModuleView {
+        preamble: preamble.trim_end().to_string(),
+        doc: doc.render(0),
+        enums: model.enums.iter().map(EnumView::new).collect(),
+        structs: dependency_order(model)
+            .into_iter()
+            .map(|s| StructView::new(model, s))
+            .collect(),
+    }
+    .render()
+}
+
+#[derive(Template)]
+#[template(path = "python/payloads.jinja", escape = "none")]
+struct PayloadsModuleView {
+    preamble: String,
+    doc: String,
+    enums: Vec<EnumView>,
+    structs: Vec<StructView>,
+}
+
+/// The row of a payload type's field: the envelope's 8 elements ([`field_entry`]), then
+/// `minimum, maximum` (the inclusive bounds of the number, or of each item of an array;
+/// `None` when unbounded) and `item_bytes` (the `x-max-bytes` of each string item of an
+/// array, else 0). A payload row's capacity is enforced (`over_capacity`), as in every SDK.
+fn payload_field_entry(model: &Model, f: &Field) -> String {
+    let limit = |l: Option<Limit>| match l {
+        None => "None".to_string(),
+        Some(Limit::Integer(n)) => n.to_string(),
+        Some(Limit::Number(x)) => format!("{x:?}"),
+    };
+    let (minimum, maximum) = match &f.range {
+        Some(r) => (limit(r.minimum), limit(r.maximum)),
+        None => ("None".to_string(), "None".to_string()),
+    };
+    let item_bytes = match &f.ty {
+        FieldType::Array { item, .. } => match item.as_ref() {
+            FieldType::String { max_bytes, .. } => *max_bytes,
+            _ => 0,
+        },
+        _ => 0,
+    };
+    let row = field_entry(model, f);
+    format!(
+        "{}, {minimum}, {maximum}, {item_bytes})",
+        &row[..row.len() - 1]
+    )
 }
 
 /// The table row of a field: `(key, kind, default, aliases, capacity, nested, fill, text)`, the layout
@@ -357,11 +452,44 @@ fn struct_doc(model: &Model, s: &Struct) -> String {
             &f.description,
         );
     }
-    doc.para(
-        "from_json()/from_dict() check the JSON types and raise NatsBridgeError; unknown keys \
-         are ignored. to_json() writes the canonical form. Python does not enforce the \
-         schema's x-max-bytes and maxItems capacities: only the no_std SDK has them.",
-    );
+    if model.kind == SchemaKind::Payloads {
+        let mut bounds = Vec::new();
+        for f in &s.fields {
+            let Some(r) = &f.range else { continue };
+            let bound = |l: Option<Limit>| match l {
+                None => None,
+                Some(Limit::Integer(n)) => Some(n.to_string()),
+                Some(Limit::Number(x)) => Some(format!("{x}")),
+            };
+            let text = match (bound(r.minimum), bound(r.maximum)) {
+                (Some(low), Some(high)) => format!("from {low} to {high}"),
+                (Some(low), None) => format!("at least {low}"),
+                (None, Some(high)) => format!("at most {high}"),
+                (None, None) => continue,
+            };
+            let what = if matches!(f.ty, FieldType::Array { .. }) {
+                "each item of "
+            } else {
+                ""
+            };
+            bounds.push(format!("{what}{} {text}", f.name));
+        }
+        if !bounds.is_empty() {
+            doc.para(&format!("Bounds: {}.", bounds.join("; ")));
+        }
+        doc.para(
+            "from_json()/from_dict() check the JSON types, the x-max-bytes and maxItems \
+             capacities (over_capacity) and the bounds (bad_value) and raise NatsBridgeError \
+             naming the field; unknown keys are ignored. to_json() checks the same (any \
+             failure is invalid_input) and writes the canonical form.",
+        );
+    } else {
+        doc.para(
+            "from_json()/from_dict() check the JSON types and raise NatsBridgeError; unknown keys \
+             are ignored. to_json() writes the canonical form. Python does not enforce the \
+             schema's x-max-bytes and maxItems capacities: only the no_std SDK has them.",
+        );
+    }
     doc.render(4)
 }
 
