@@ -241,3 +241,42 @@ def test_a_typed_value_travels_as_a_link_too():
     finally:
         c.close()
         nb.close_connections()
+
+
+def _golden_answer(cls, data):
+    # (True, canonical re-encoding) or (False, (kind, at)): what this SDK makes of one golden
+    try:
+        return True, cls.from_json(data).to_json()
+    except nb.NatsBridgeError as e:
+        return False, (e.kind, e.at)
+
+
+def test_the_payload_goldens_hold():
+    # tests/golden/payloads/ (tests/golden/tools/make_payload_goldens.py), as the std and
+    # no_std SDKs hold them: canonical ones re-encode to their own bytes, accepted ones to
+    # their canonical text, invalid ones are refused with the expected kind at the field
+    os = nb._os()
+    types = {"DeviceConfig": DeviceConfig, "SensorReading": SensorReading, "Command": Command, "CommandReply": CommandReply}
+    root = (ROOT or "../..") + "/tests/golden/payloads"
+    seen, wrong = 0, []
+    for group in ("canonical", "accepted", "invalid"):
+        for name in sorted(os.listdir(root + "/" + group)):
+            if not name.endswith(".expect.json"):
+                continue
+            base = "%s/%s/%s" % (root, group, name[:-len(".expect.json")])
+            with open(base + ".expect.json", "rb") as f:
+                expect = nb.loads(f.read())
+            with open(base + ".json", "rb") as f:
+                data = f.read()
+            if expect["error"] is None:
+                want = (True, expect["canonical"])
+                if group == "canonical":
+                    assert data == expect["canonical"].encode("utf-8"), base
+            else:
+                want = (False, (expect["error"]["kind"], expect["error"]["at"]))
+            got = _golden_answer(types[expect["type"]], data)
+            if got != want:
+                wrong.append("%s: got %r, want %r" % (base, got, want))
+            seen += 1
+    assert seen >= 30, seen
+    assert not wrong, "\n".join(wrong)
