@@ -44,14 +44,14 @@ def figures(text):
             out["qstr"] = int(m.group(1))
         if line.startswith("bits "):
             out["machine"] = "WebAssembly port, %s-bit" % line[len("bits "):]
-    if "nats_bridge_aio" not in out or "qstr" not in out:
+    if "nats_bridge_typed" not in out or "qstr" not in out:
         raise SystemExit("FAIL: the probe printed no figures:\n" + text[-3000:])
     return out
 
 
 def unix(tmp):
     image = os.path.join(tmp, "unix.romfs")
-    size = romfs.build_image([os.path.join(SDK, m) for m in ("nats_bridge.py", "nats_bridge_aio.py")] + [os.path.join(HERE, "import_probe.py")], image)
+    size = romfs.build_image([os.path.join(SDK, m) for m in ("nats_bridge.py", "nats_bridge_aio.py", "nats_bridge_typed.py")] + [os.path.join(HERE, "import_probe.py")], image)
     argv, env = romfs.command("512K", "import_probe", image, size, dict(os.environ))
     out = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120)
     got = figures(out.stdout + out.stderr)
@@ -70,7 +70,7 @@ def wasm(tmp):
     with open(stub, "w") as f:
         f.write("# a stub: the WebAssembly port has no sockets; the import measurement sends nothing\n")
     image = os.path.join(tmp, "wasm.romfs")
-    romfs.build_image([os.path.join(SDK, m) for m in ("nats_bridge.py", "nats_bridge_aio.py")] + [os.path.join(HERE, "import_probe.py"), stub], image)
+    romfs.build_image([os.path.join(SDK, m) for m in ("nats_bridge.py", "nats_bridge_aio.py", "nats_bridge_typed.py")] + [os.path.join(HERE, "import_probe.py"), stub], image)
     script = os.path.join(where, "run_import_probe.mjs")
     with open(script, "w") as f:
         f.write(RUN_WASM)
@@ -81,10 +81,11 @@ def wasm(tmp):
 def main():
     with tempfile.TemporaryDirectory(prefix="natsbridge-footprint-") as tmp:
         rows = [unix(tmp), wasm(tmp)]
-    print("| MicroPython 1.29 | nats_bridge | nats_bridge_aio (beside it) | qstr pool after both |")
-    print("|---|---|---|---|")
+    print("| MicroPython 1.29 | nats_bridge | nats_bridge_aio (beside it) | nats_bridge_typed (beside both) | qstr pool after all |")
+    print("|---|---|---|---|---|")
     for r in rows:
-        print("| %s | %.1f KB | %.1f KB | %.1f KB |" % (r["machine"], r["nats_bridge"] / 1000, r["nats_bridge_aio"] / 1000, r["qstr"] / 1000))
+        print("| %s | %.1f KB | %.1f KB | %.1f KB | %.1f KB |" % (r["machine"], r["nats_bridge"] / 1000, r["nats_bridge_aio"] / 1000,
+                                                     r["nats_bridge_typed"] / 1000, r["qstr"] / 1000))
     print("\n32-bit / 64-bit: nats_bridge %.2f, both %.2f" % (rows[1]["nats_bridge"] / rows[0]["nats_bridge"],
           (rows[1]["nats_bridge"] + rows[1]["nats_bridge_aio"]) / (rows[0]["nats_bridge"] + rows[0]["nats_bridge_aio"])))
 

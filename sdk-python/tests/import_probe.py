@@ -1,6 +1,6 @@
 # One import measurement for import_footprint.py: the heap (gc.mem_alloc) and qstr pool
 # each module's import takes, the code in a ROMFS image. Prints one "MODULE BYTES" line
-# per module, then "qstr BYTES" (the pool's total bytes after the imports).
+# per module (each beside the ones before), then "qstr BYTES" (the pool's total bytes after the imports).
 
 import gc
 import micropython
@@ -11,7 +11,7 @@ except ImportError:
     import uasyncio as asyncio  # noqa: F401
 
 gc.collect()
-for name in ("nats_bridge", "nats_bridge_aio"):
+for name in ("nats_bridge", "nats_bridge_aio", "nats_bridge_typed"):
     before = gc.mem_alloc()
     __import__(name)
     gc.collect()
