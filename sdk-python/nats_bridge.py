@@ -1729,7 +1729,25 @@ class NatsClient:
                 self.close()
             raise NatsBridgeError(KIND_NATS, self.url, "the server said: %s" % text)
         elif line.startswith(b"INFO "):
-            self._on_info(line)
+            # An update after the handshake's INFO (nats-server sends one after CONNECT,
+            # a cluster on topology changes): only its max_payload counts here, read in
+            # place, since a small heap mid-transfer has no room for a second INFO object;
+            # server_info stays the handshake's.
+            k = len(line) - 1
+            while k > 5 and line[k] == 32:  # nats-server ends the line with a space
+                k -= 1
+            if line[5:6] != b"{" or line[k] != 125:
+                raise self._bad("an INFO update that is not a JSON object: %r" % line[:80])
+            i = line.find(b'"max_payload":') + 14
+            if i > 13:
+                while i < k and line[i] == 32:
+                    i += 1
+                j = i
+                while j < len(line) and 48 <= line[j] <= 57:
+                    j += 1
+                if j == i or line[j:j + 1] not in b",}":
+                    raise self._bad("an INFO update whose max_payload is not an integer: %r" % line[:120])
+                self.max_payload = int(line[i:j])
         elif line != b"+OK":
             raise self._bad("unknown operation %r" % line[:80])
         return True
@@ -2658,8 +2676,11 @@ def serialize(data, payload_type, at=""):
             raise _wrong_type(data, at, "a str for a text payload")
         return data.encode("utf-8")
     if payload_type == "dictionary":
-        if hasattr(data, "TYPE_NAME"):  # a typed payload (nats_bridge_typed): its checked canonical JSON
-            return data.payload_bytes(at)
+        if isinstance(data, _Struct):  # a typed payload (nats_bridge_typed): its checked canonical JSON
+            try:
+                return data.to_json().encode("utf-8")
+            except NatsBridgeError as e:
+                raise NatsBridgeError(e.kind, at + "." + e.at if at and e.at else at or e.at, e.detail)
         if not isinstance(data, (dict, list, tuple)):
             raise _wrong_type(data, at, "a dict or list for a dictionary payload")
         try:
@@ -2861,8 +2882,8 @@ def smartsend(subject, data, nats_url="nats://localhost:4222", fileserver_url="h
         at = "data[%d] (%s)" % (i, item[0])
         pvalues = _payload_fields(extra, at)
         raw = serialize(item[1], item[2], at)
-        if hasattr(item[1], "TYPE_NAME"):  # a typed payload: its type named in the metadata
-            pvalues.setdefault("metadata", {})["schema_type"] = item[1].TYPE_NAME
+        if isinstance(item[1], _Struct):  # a typed payload: its type (the class's name) in the metadata
+            pvalues.setdefault("metadata", {})["schema_type"] = type(item[1]).__name__
         if payload_ids is not None and not pvalues.get("id"):
             pvalues["id"] = payload_ids[i]
         raws.append(raw)

@@ -592,7 +592,25 @@ class NatsClient:
                 self.close()
             raise NatsBridgeError(KIND_NATS, self.url, "the server said: %s" % text)
         elif line.startswith(b"INFO "):
-            self._on_info(line)
+            # An update after the handshake's INFO (nats-server sends one after CONNECT,
+            # a cluster on topology changes): only its max_payload counts here, read in
+            # place, since a small heap mid-transfer has no room for a second INFO object;
+            # server_info stays the handshake's.
+            k = len(line) - 1
+            while k > 5 and line[k] == 32:  # nats-server ends the line with a space
+                k -= 1
+            if line[5:6] != b"{" or line[k] != 125:
+                raise self._bad("an INFO update that is not a JSON object: %r" % line[:80])
+            i = line.find(b'"max_payload":') + 14
+            if i > 13:
+                while i < k and line[i] == 32:
+                    i += 1
+                j = i
+                while j < len(line) and 48 <= line[j] <= 57:
+                    j += 1
+                if j == i or line[j:j + 1] not in b",}":
+                    raise self._bad("an INFO update whose max_payload is not an integer: %r" % line[:120])
+                self.max_payload = int(line[i:j])
         elif line != b"+OK":
             raise self._bad("unknown operation %r" % line[:80])
         return True

@@ -44,8 +44,11 @@ def serialize(data, payload_type, at=""):
             raise _wrong_type(data, at, "a str for a text payload")
         return data.encode("utf-8")
     if payload_type == "dictionary":
-        if hasattr(data, "TYPE_NAME"):  # a typed payload (nats_bridge_typed): its checked canonical JSON
-            return data.payload_bytes(at)
+        if isinstance(data, _Struct):  # a typed payload (nats_bridge_typed): its checked canonical JSON
+            try:
+                return data.to_json().encode("utf-8")
+            except NatsBridgeError as e:
+                raise NatsBridgeError(e.kind, at + "." + e.at if at and e.at else at or e.at, e.detail)
         if not isinstance(data, (dict, list, tuple)):
             raise _wrong_type(data, at, "a dict or list for a dictionary payload")
         try:
@@ -247,8 +250,8 @@ def smartsend(subject, data, nats_url="nats://localhost:4222", fileserver_url="h
         at = "data[%d] (%s)" % (i, item[0])
         pvalues = _payload_fields(extra, at)
         raw = serialize(item[1], item[2], at)
-        if hasattr(item[1], "TYPE_NAME"):  # a typed payload: its type named in the metadata
-            pvalues.setdefault("metadata", {})["schema_type"] = item[1].TYPE_NAME
+        if isinstance(item[1], _Struct):  # a typed payload: its type (the class's name) in the metadata
+            pvalues.setdefault("metadata", {})["schema_type"] = type(item[1]).__name__
         if payload_ids is not None and not pvalues.get("id"):
             pvalues["id"] = payload_ids[i]
         raws.append(raw)

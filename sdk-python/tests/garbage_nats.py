@@ -29,6 +29,8 @@ SCENARIOS = {
     "bare_newlines": (b"PING\n" * 5000, False),
     "err_not_utf8": (b"-ERR '\xff\xfe'\r\n", False),
     "info_not_an_object": (b"INFO [1,2]\r\n", False),
+    "info_update_max_payload_not_an_integer": (b'INFO {"server_id":"garbage","max_payload":"big"}\r\n', False),
+    "info_update": (b'INFO {"server_id":"garbage","connect_urls":["127.0.0.1:1"],"max_payload":512}\r\nPING\r\n', False),
     "truncated_body": (b"MSG a.b 1 100\r\nonly a few bytes", True),
     "closed_mid_line": (b"MSG a.b 1", True),
 }

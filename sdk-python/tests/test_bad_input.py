@@ -9,6 +9,7 @@ PROTOCOL_ERRORS = [
     "unknown_op", "binary_junk", "msg_missing_args", "msg_negative_size", "msg_size_not_a_number",
     "msg_huge_size", "msg_wrong_byte_count", "hmsg_headers_longer_than_total", "hmsg_headers_not_utf8",
     "subject_not_utf8", "control_line_without_crlf", "bare_newlines", "err_not_utf8", "info_not_an_object",
+    "info_update_max_payload_not_an_integer",
 ]
 
 
@@ -27,6 +28,19 @@ def test_malformed_protocol_is_a_clear_error_and_closes_the_connection():
             assert not c.is_connected(), scenario
         finally:
             c.close()
+
+
+def test_an_info_update_after_the_handshake_changes_max_payload():
+    # read in place, without a second INFO object (a small heap mid-transfer); server_info
+    # stays the handshake's
+    c = _garbage("info_update")
+    try:
+        assert c.wait_msg(1.0) is None  # the INFO update and a PING, answered
+        assert c.is_connected() and c.max_payload == 512, c.max_payload
+        assert c.server_info["max_payload"] == 1048576, c.server_info
+        raises("too_large", c.publish, "a.b", b"x" * 600)
+    finally:
+        c.close()
 
 
 def test_a_connection_cut_mid_message_is_a_nats_error():
