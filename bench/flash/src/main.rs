@@ -5,7 +5,7 @@
 
 #![no_std]
 #![no_main]
-#![allow(clippy::empty_loop)]
+#![allow(clippy::empty_loop, clippy::deref_addrof)]
 
 use core::hint::black_box;
 
