@@ -147,7 +147,7 @@ def run(what, argv, env, cwd=ROOT):
     return code == 0
 
 
-EXAMPLES = ["send_text", "send_config", "text_with_image", "request_reply", "large_payload_link"]
+EXAMPLES = ["send_text", "send_config", "text_with_image", "request_reply", "large_payload_link", "typed_device --device"]
 
 
 def run_examples(what, interpreter, s):
@@ -155,8 +155,9 @@ def run_examples(what, interpreter, s):
     env = dict(s.env, NATS_URL=s.env["NATSBRIDGE_NATS_URL"], FILESERVER_URL=s.env["NATSBRIDGE_WEBDAV_URL"],
                UPLOAD="put", DOWNLOAD_DIR=s.tmp)
     ok = True
-    for name in EXAMPLES:
-        ok = run("%s example %s" % (what, name), interpreter + [os.path.join(SDK, "examples", name + ".py")], env) and ok
+    for example in EXAMPLES:  # a name, then any arguments
+        name, args = example.split()[0], example.split()[1:]
+        ok = run("%s example %s" % (what, example), interpreter + [os.path.join(SDK, "examples", name + ".py")] + args, env) and ok
     return ok
 
 
