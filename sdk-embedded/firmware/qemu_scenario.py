@@ -11,7 +11,13 @@ The firmware (Cortex-M4, LAN9118 driver, DHCP from QEMU's user networking) must:
      compares it with the pattern the firmware generates;
   4. survive a `kill -9` and restart of nats-server (reconnect, resubscribe: a new request is
      answered);
-  5. on `shutdown`, exit through semihosting with status 0. A panic exits with status 1 and
+  5. typed payloads (codegen/examples/payloads/device.schema.json): the firmware publishes a
+     `SensorReading` every 2 s and answers a `Command` with a `CommandReply`. The example peer
+     sdk-python/examples/typed_device.py on CPython and on MicroPython, and the std example
+     sdk-rust/examples/typed_device.rs, each receive a reading and ask for one; every field they
+     decoded is compared with the firmware's values. A command the schema refuses (an unknown
+     action, another type's `schema_type`) gets a receipt naming the error kind;
+  6. on `shutdown`, exit through semihosting with status 0. A panic exits with status 1 and
      prints its message; a hang is a timeout failure, never a pass.
 
 Runs in a network namespace of its own (`unshare -n`, as root) where 10.0.2.2, which the guest
@@ -19,10 +25,13 @@ uses for the host, is also a loopback address: the host's CLIs and the guest the
 server by the same URL. Prints each step's time; on failure, QEMU's output and the servers' logs.
 `qemu_scenario.py --smallest` searches, buffer by buffer, the smallest sizes with which the
 scenario still passes (build.rs's NATSBRIDGE_FW_BUFFERS; a few minutes: one build and run each).
-Needs qemu-system-arm, nats-server, `ip`, `unshare` and the CLI (target/debug/natsbridge, built
-by the workspace's `cargo test`; NATSBRIDGE_CLI names another).
+Needs qemu-system-arm, nats-server, `ip`, `unshare`, `micropython`, the CLI
+(target/debug/natsbridge, built by the workspace's `cargo test`; NATSBRIDGE_CLI names another)
+and the std example (target/debug/examples/typed_device, also built by `cargo test`;
+NATSBRIDGE_TYPED_DEVICE names another).
 """
 import hashlib
+import json
 import os
 import socket
 import subprocess
@@ -38,6 +47,12 @@ CLI = os.environ.get("NATSBRIDGE_CLI", os.path.join(ROOT, "target/debug/natsbrid
 HOST = "10.0.2.2"  # the host as the guest sees it; a loopback address in our namespace
 CAPTURE_BYTES = 65539  # board::CAPTURE_BYTES
 LINK_BYTES = 250000
+TYPED_DEVICE = os.environ.get("NATSBRIDGE_TYPED_DEVICE",
+                              os.path.join(ROOT, "target/debug/examples/typed_device"))
+PYTHON_TYPED_DEVICE = os.path.join(ROOT, "sdk-python/examples/typed_device.py")
+# The firmware's reading (main.rs `reading()`), as the peers print it: one JSON object per line.
+READING = {"sensor": "temp0", "unit": "celsius", "value": 21.5, "offset": -3, "ok": True,
+           "samples": [21.25, 21.5, 21.75], "room": "lab", "floor": 2}
 STEP_TIMEOUT_S = int(os.environ.get("NATSBRIDGE_QEMU_STEP_TIMEOUT", "60"))
 # build.rs's BUFFERS table: the firmware's buffers and their default sizes.
 BUFFERS = [("nats_socket_rx", 2048), ("nats_socket_tx", 2048), ("nats_rx", 4096), ("nats_tx", 512),
@@ -203,6 +218,8 @@ class Scenario:
         log("4. nats-server killed (-9) and restarted: answered again after %.1f s"
             % (time.time() - killed))
 
+        self.typed()
+
         reply = self.request("--purpose", "shutdown", "--text", "bye")
         expect_in(reply, "text 3 ok", "the receipt of shutdown")
         qemu = self.processes["qemu"]
@@ -215,8 +232,48 @@ class Scenario:
         self.outputs["qemu"].thread.join(5)
         mark = self.outputs["qemu"].wait_for(lambda line: "stack high-water mark" in line,
                                              "stack high-water mark from the firmware", 5)
-        log("5. shutdown: the firmware exited through semihosting with status 0; %s"
+        log("6. shutdown: the firmware exited through semihosting with status 0; %s"
             % mark[0].strip())
+
+    def typed(self):
+        """Step 5: the typed example peers against the firmware, every value compared."""
+        env = dict(os.environ, NATS_URL=self.nats_url)
+        peers = [("CPython", [sys.executable, PYTHON_TYPED_DEVICE]),
+                 ("MicroPython", ["micropython", PYTHON_TYPED_DEVICE]),
+                 ("std", [TYPED_DEVICE])]
+        for name, argv in peers:
+            result = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, env=env,
+                                    timeout=STEP_TIMEOUT_S)
+            out = result.stdout.decode(errors="replace")
+            if result.returncode != 0:
+                raise AssertionError("the %s typed peer exited with %d:\n%s%s" % (
+                    name, result.returncode, out, result.stderr.decode(errors="replace")))
+            lines = {}
+            for line in out.splitlines():
+                at, _, text = line.partition(": ")
+                lines[at] = json.loads(text)
+            expected = {"reading": READING, "reply": {"action": "read_sensor", "ok": True, "message": ""},
+                        "reply reading": READING}
+            for at, want in expected.items():
+                got = lines.get(at)
+                if got != want:
+                    raise AssertionError("the %s typed peer's %s: %r, not the firmware's %r\n%s"
+                                         % (name, at, got, want, out))
+        log("5. typed: CPython, MicroPython and std each decoded the firmware's SensorReading and "
+            "its CommandReply to a Command, every field as the firmware sent it")
+        refusals = [
+            (["--json", 'command={"action":"dance"}'], "command 0 error bad_value"),
+            (["--json", 'command={"action":"read_sensor"}', "--payload-metadata",
+              "command:schema_type=SensorReading"], "command 0 error bad_value"),
+            (["--json", 'command={"sensor":"temp0"}'], "command 0 error missing_key"),
+            (["--text", "command=read_sensor"], "command 0 error wrong_type"),
+        ]
+        for args, receipt in refusals:
+            expect_in(self.request(*args), receipt, "the receipt of a refused command")
+        reply = self.request("--json", 'command={"action":"restart"}')
+        expect_in(reply, "not supported by this example", "the reply to an untyped restart command")
+        log("   refused commands (unknown action, another schema_type, no action, not a dictionary) "
+            "got receipts naming the error kind; an untyped command got a typed reply")
 
     def stop(self):
         for process in self.processes.values():
@@ -309,13 +366,17 @@ def main():
     if os.environ.get("NATSBRIDGE_QEMU_IN_NETNS") == "1":
         inner()
         return
-    for program in ("qemu-system-arm", "nats-server", "unshare", "ip"):
+    for program in ("qemu-system-arm", "nats-server", "unshare", "ip", "micropython"):
         if subprocess.run(["sh", "-c", "command -v %s" % program],
                           capture_output=True).returncode != 0:
             raise SystemExit("qemu_scenario FAILED: %s is not installed" % program)
     if not os.access(CLI, os.X_OK):
         raise SystemExit("qemu_scenario FAILED: no CLI at %s (run the workspace's cargo test or "
                          "`cargo build -p natsbridge-cli`, or set NATSBRIDGE_CLI)" % CLI)
+    if not os.access(TYPED_DEVICE, os.X_OK):
+        raise SystemExit("qemu_scenario FAILED: no std typed example at %s (run the workspace's "
+                         "cargo test or `cargo build -p natsbridge --example typed_device`, or set "
+                         "NATSBRIDGE_TYPED_DEVICE)" % TYPED_DEVICE)
     env = dict(os.environ, NATSBRIDGE_QEMU_NATS_PORT=str(free_port()),
                NATSBRIDGE_QEMU_FILES_PORT=str(free_port()))
     if sys.argv[1:] == ["--smallest"]:

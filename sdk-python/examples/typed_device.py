@@ -6,6 +6,7 @@
 #     python3 typed_device.py --device    play the device too (no board needed)
 # The subjects: the device publishes readings on device.readings and answers commands
 # on device.commands (on the subject the Command's reply_to names).
+import json
 import os
 import sys
 
@@ -39,8 +40,9 @@ def answer(msg):
 
 
 def show(r, at):
-    print("%s: sensor=%s unit=%s value=%r offset=%d ok=%r samples=%r room=%s floor=%d"
-          % (at, r.sensor, r.unit, r.value, r.offset, r.ok, r.samples, r.location.room, r.location.floor))
+    # Every field, one JSON line (the firmware's interop test compares each with what was sent).
+    print("%s: %s" % (at, json.dumps({"sensor": r.sensor, "unit": r.unit, "value": r.value, "offset": r.offset, "ok": r.ok,
+                                      "samples": r.samples, "room": r.location.room, "floor": r.location.floor})))
 
 
 def next_on(subject):
@@ -67,7 +69,7 @@ request = nats_bridge.smartsend(COMMANDS, [("command", Command(action=Action.REA
 env, items = nats_bridge_typed.smartreceive(next_on(inbox), CommandReply, with_envelope=True)
 assert env.correlation_id == request.correlation_id and env.reply_to_msg_id == request.msg_id
 reply = items[0][1]
-print("reply: action=%s ok=%r message=%r" % (reply.action, reply.ok, reply.message))
+print("reply: %s" % json.dumps({"action": reply.action, "ok": reply.ok, "message": reply.message}))
 if reply.reading is not None:
     show(reply.reading, "reply reading")
 client.close()
