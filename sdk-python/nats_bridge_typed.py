@@ -114,14 +114,6 @@ class PayloadStruct(nb._Struct):
         self.checked()._write(out)
         return "".join(out)
 
-    def payload_bytes(self, at=""):
-        """The UTF-8 bytes of to_json() for a dictionary payload, errors naming the place
-        after at (smartsend's "data[0] (reading)")."""
-        try:
-            return self.to_json().encode("utf-8")
-        except NatsBridgeError as e:
-            raise NatsBridgeError(e.kind, at + "." + e.at if at and e.at else at or e.at, e.detail)
-
 
 class TypedPayload(PayloadStruct):
     """The base of a payload schema's $defs objects. TYPE_NAME is the $defs key, the same in
