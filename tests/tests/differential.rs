@@ -1,4 +1,5 @@
-//! Differential tests of the envelope decoders: every golden, mutated many times in a fixed,
+//! Differential tests of the envelope decoders and of the typed payloads' decoders (the
+//! example payload schema's generated types): every golden, mutated many times in a fixed,
 //! seeded way, must get the same answer from the std SDK, the no_std SDK and the Python module
 //! on CPython and on MicroPython: the same envelope, or all refuse it (all with `not_json` when
 //! it is not JSON); none may panic or crash. The only allowed difference is the no_std SDK's
@@ -32,8 +33,13 @@ impl Rng {
 const INTERESTING: &[u8] = b"{}[]\":,\\ 0123456789-+.eEtrufalsn\x00\x1f\x7f\xc3\xa9\xff";
 
 fn mutate(message: &[u8], rng: &mut Rng) -> Vec<u8> {
+    mutate_up_to(message, rng, 4)
+}
+
+/// `message` with one to `edits` random edits.
+fn mutate_up_to(message: &[u8], rng: &mut Rng, edits: usize) -> Vec<u8> {
     let mut m = message.to_vec();
-    for _ in 0..=rng.below(3) {
+    for _ in 0..=rng.below(edits - 1) {
         let at = rng.below(m.len());
         match rng.below(6) {
             0 if !m.is_empty() => m[at] = INTERESTING[rng.below(INTERESTING.len())],
@@ -152,7 +158,11 @@ fn mutated_corpus(per_golden: usize) -> Vec<Vec<u8>> {
 /// Runs `sdk-python/tests/decode_lines.py` under `interpreter` on `messages`: one JSON answer
 /// per message.
 fn python_answers(interpreter: &str, install: &str, messages: &[Vec<u8>]) -> Vec<Value> {
-    python_lines(interpreter, install, messages)
+    json_lines(python_lines(interpreter, install, messages))
+}
+
+fn json_lines(lines: Vec<String>) -> Vec<Value> {
+    lines
         .iter()
         .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{line}: {e}")))
         .collect()
@@ -161,6 +171,22 @@ fn python_answers(interpreter: &str, install: &str, messages: &[Vec<u8>]) -> Vec
 /// The output lines of `sdk-python/tests/decode_lines.py` under `interpreter`, one a message.
 fn python_lines(interpreter: &str, install: &str, messages: &[Vec<u8>]) -> Vec<String> {
     use base64::Engine as _;
+    let lines: Vec<String> = messages
+        .iter()
+        .map(|m| base64::engine::general_purpose::STANDARD.encode(m))
+        .collect();
+    run_python(interpreter, install, "decode_lines.py", &[], &lines)
+}
+
+/// Runs `sdk-python/tests/SCRIPT INPUT SDK_DIR EXTRA...` under `interpreter`, INPUT a file of
+/// `lines`; its output lines, one per input line.
+fn run_python(
+    interpreter: &str,
+    install: &str,
+    script: &str,
+    extra: &[&std::path::Path],
+    lines: &[String],
+) -> Vec<String> {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     // A file of its own: tests run in parallel threads of one process.
     static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
@@ -169,15 +195,13 @@ fn python_lines(interpreter: &str, install: &str, messages: &[Vec<u8>]) -> Vec<S
         "differential-{interpreter}-{}-{run}.txt",
         std::process::id()
     ));
-    let lines: String = messages
-        .iter()
-        .map(|m| base64::engine::general_purpose::STANDARD.encode(m) + "\n")
-        .collect();
-    std::fs::write(&input, lines).expect("write the messages");
+    let text: String = lines.iter().map(|line| format!("{line}\n")).collect();
+    std::fs::write(&input, text).expect("write the messages");
     let output = std::process::Command::new(natsbridge_tests::tools::program(interpreter))
-        .arg(root.join("sdk-python/tests/decode_lines.py"))
+        .arg(root.join("sdk-python/tests").join(script))
         .arg(&input)
         .arg(root.join("sdk-python"))
+        .args(extra)
         .output()
         .unwrap_or_else(|e| panic!("cannot run {interpreter} ({e}); install it with `{install}`"));
     std::fs::remove_file(&input).ok();
@@ -186,17 +210,17 @@ fn python_lines(interpreter: &str, install: &str, messages: &[Vec<u8>]) -> Vec<S
         "{interpreter} failed: {}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let lines: Vec<String> = String::from_utf8(output.stdout)
+    let answers: Vec<String> = String::from_utf8(output.stdout)
         .expect("UTF-8 output")
         .lines()
         .map(str::to_string)
         .collect();
     assert_eq!(
+        answers.len(),
         lines.len(),
-        messages.len(),
         "{interpreter}: one answer per message"
     );
-    lines
+    answers
 }
 
 fn python_agrees_with_std(interpreter: &str, install: &str) {
@@ -369,4 +393,162 @@ fn no_std_view_and_owned_decoders_agree_on_mutated_goldens() {
             .collect::<Vec<_>>()
             .join("\n")
     );
+}
+
+// ---- typed payloads: the example payload schema's generated types in every SDK ----
+
+#[allow(dead_code)]
+#[path = "../../codegen/examples/payloads/device.rs"]
+mod std_device;
+
+#[allow(dead_code, unused_imports)]
+mod embedded_device {
+    include!("../../codegen/examples/payloads/device_embedded.rs");
+}
+
+/// Every payload golden (`tests/golden/payloads/`), mutated `per_golden` times with one or two
+/// edits (a payload is a tenth of an envelope's size: more edits leave little that decodes):
+/// (type, data).
+fn mutated_payloads(per_golden: usize) -> Vec<(String, Vec<u8>)> {
+    let mut rng = Rng(0x7e1e_0000_5eed_4321);
+    natsbridge_test_support::payload_goldens()
+        .iter()
+        .flat_map(|g| {
+            (0..per_golden)
+                .map(|_| (g.type_name.clone(), mutate_up_to(&g.data, &mut rng, 2)))
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// What one SDK makes of a typed payload: `{"ok": canonical text}` or
+/// `{"error": kind, "at": place}`, as `decode_payload_lines.py` prints it.
+fn typed_answer<T: natsbridge::typed::TypedPayload>(data: &[u8]) -> Value {
+    match T::decode(data) {
+        Ok(v) => json!({"ok": String::from_utf8(v.encode().expect("re-encodes")).unwrap()}),
+        Err(e) => json!({"error": e.kind().as_str(), "at": e.at()}),
+    }
+}
+
+fn embedded_typed_answer<T: natsbridge_embedded::typed::TypedPayload>(data: &[u8]) -> Value {
+    match T::decode(data) {
+        Ok(v) => {
+            let mut buf = vec![0u8; T::MAX_ENCODED_LEN];
+            let bytes = v.encode_checked(&mut buf).expect("re-encodes");
+            json!({"ok": String::from_utf8(bytes.to_vec()).unwrap()})
+        }
+        Err(e) => json!({"error": e.kind.as_str(), "at": e.at.to_string()}),
+    }
+}
+
+fn std_typed(type_name: &str, data: &[u8]) -> Value {
+    use std_device::*;
+    match type_name {
+        "DeviceConfig" => typed_answer::<DeviceConfig>(data),
+        "SensorReading" => typed_answer::<SensorReading>(data),
+        "Command" => typed_answer::<Command>(data),
+        "CommandReply" => typed_answer::<CommandReply>(data),
+        other => panic!("no type {other}"),
+    }
+}
+
+fn embedded_typed(type_name: &str, data: &[u8]) -> Value {
+    use embedded_device::*;
+    match type_name {
+        "DeviceConfig" => embedded_typed_answer::<DeviceConfig>(data),
+        "SensorReading" => embedded_typed_answer::<SensorReading>(data),
+        "Command" => embedded_typed_answer::<Command>(data),
+        "CommandReply" => embedded_typed_answer::<CommandReply>(data),
+        other => panic!("no type {other}"),
+    }
+}
+
+/// Holds `answers` (one SDK's, one per payload) to the std SDK's: the same canonical text for
+/// every payload both decode; every other payload refused by both, `not_json` by both or by
+/// neither. Which fault is reported when a value has several is each SDK's own (WIRE.md
+/// section 10; the goldens, one fault each, pin kind and place). A crash is a failure.
+fn typed_agree_with_std(sdk: &str, payloads: &[(String, Vec<u8>)], answers: &[Value]) {
+    let (mut decoded, mut refused) = (0, 0);
+    let mut disagreements = Vec::new();
+    for ((type_name, data), answer) in payloads.iter().zip(answers) {
+        let std = std_typed(type_name, data);
+        let alike = match (std.get("error"), answer.get("error")) {
+            (Some(ours), Some(theirs)) => (ours == "not_json") == (theirs == "not_json"),
+            _ => std == *answer,
+        };
+        if alike {
+            if std.get("ok").is_some() {
+                decoded += 1;
+            } else {
+                refused += 1;
+            }
+        } else {
+            disagreements.push(format!(
+                "{type_name} {}: std {std} / {sdk} {answer}",
+                String::from_utf8_lossy(data)
+            ));
+        }
+    }
+    assert!(
+        decoded > payloads.len() / 50 && refused > payloads.len() / 50,
+        "mutations too destructive or too mild: {decoded} decoded, {refused} refused alike"
+    );
+    assert!(
+        disagreements.is_empty(),
+        "{sdk}: {} of {} mutated typed payloads answered differently from the std SDK:\n{}",
+        disagreements.len(),
+        payloads.len(),
+        disagreements
+            .iter()
+            .take(12)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
+
+const TYPED_MUTATIONS_PER_GOLDEN: usize = 200;
+
+#[test]
+fn std_and_no_std_typed_payloads_agree_on_mutated_payload_goldens() {
+    let payloads = mutated_payloads(TYPED_MUTATIONS_PER_GOLDEN);
+    let answers: Vec<Value> = payloads
+        .iter()
+        .map(|(t, data)| embedded_typed(t, data))
+        .collect();
+    typed_agree_with_std("no_std", &payloads, &answers);
+}
+
+fn python_typed_agrees_with_std(interpreter: &str, install: &str) {
+    use base64::Engine as _;
+    let payloads = mutated_payloads(TYPED_MUTATIONS_PER_GOLDEN);
+    let lines: Vec<String> = payloads
+        .iter()
+        .map(|(t, data)| {
+            format!(
+                "{t} {}",
+                base64::engine::general_purpose::STANDARD.encode(data)
+            )
+        })
+        .collect();
+    let examples =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../codegen/examples/payloads");
+    let answers = json_lines(run_python(
+        interpreter,
+        install,
+        "decode_payload_lines.py",
+        &[&examples],
+        &lines,
+    ));
+    typed_agree_with_std(interpreter, &payloads, &answers);
+}
+
+#[test]
+fn cpython_typed_payloads_agree_with_std_on_mutated_payload_goldens() {
+    python_typed_agrees_with_std("python3", "apt-get install -y python3");
+}
+
+#[test]
+fn micropython_typed_payloads_agree_with_std_on_mutated_payload_goldens() {
+    python_typed_agrees_with_std("micropython", natsbridge_tests::tools::MICROPYTHON_INSTALL);
 }

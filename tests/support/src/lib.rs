@@ -24,7 +24,7 @@ pub use cluster::NatsCluster;
 pub use faulty_http::{FaultTimes, FaultyHttp};
 pub use nats::{NatsServer, NatsServerBuilder};
 pub use nginx::Nginx;
-pub use payload_goldens::{PayloadAnswer, check_payload_goldens};
+pub use payload_goldens::{PayloadAnswer, PayloadGolden, check_payload_goldens, payload_goldens};
 pub use process::{free_port, program};
 pub use serve_files::{ServeFiles, ServeFilesBuilder, faulty_http_binary, natsbridge_binary};
 

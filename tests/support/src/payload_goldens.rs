@@ -7,14 +7,24 @@ use std::path::Path;
 /// error `(kind, at)` it reports.
 pub type PayloadAnswer = Result<String, (String, String)>;
 
-/// Holds `answer` (the SDK's decoder: type name and data bytes in, its answer out) to every
-/// payload golden: canonical ones re-encode to their own bytes, accepted ones to their
-/// canonical text, invalid ones are refused with the expected kind at the expected field.
-/// Panics listing every golden that differs.
-pub fn check_payload_goldens(answer: impl Fn(&str, &[u8]) -> PayloadAnswer) {
+/// One payload golden: its type's name (the `$defs` key), its data bytes and where it is.
+pub struct PayloadGolden {
+    /// `canonical`, `accepted` or `invalid`.
+    pub group: &'static str,
+    /// The data file's path.
+    pub path: String,
+    /// The type the golden is decoded as.
+    pub type_name: String,
+    /// The payload's data: the JSON text a receiver decodes.
+    pub data: Vec<u8>,
+    /// The `.expect.json` beside it.
+    pub expect: serde_json::Value,
+}
+
+/// Every golden of `tests/golden/payloads/`, by group and then by name.
+pub fn payload_goldens() -> Vec<PayloadGolden> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../golden/payloads");
-    let mut seen = 0;
-    let mut wrong = Vec::new();
+    let mut goldens = Vec::new();
     for group in ["canonical", "accepted", "invalid"] {
         let mut names: Vec<_> = std::fs::read_dir(root.join(group))
             .unwrap_or_else(|e| panic!("the payload goldens in {}: {e}", root.display()))
@@ -25,37 +35,60 @@ pub fn check_payload_goldens(answer: impl Fn(&str, &[u8]) -> PayloadAnswer) {
         for expect_path in names {
             let expect: serde_json::Value =
                 serde_json::from_slice(&std::fs::read(&expect_path).unwrap()).unwrap();
-            let data_path = expect_path
+            let path = expect_path
                 .to_string_lossy()
                 .replace(".expect.json", ".json");
-            let data = std::fs::read(&data_path).unwrap();
-            let text = |v: &serde_json::Value| v.as_str().expect("a string").to_string();
-            let wanted = match &expect["error"] {
-                serde_json::Value::Null => {
-                    let canonical = text(&expect["canonical"]);
-                    if group == "canonical" {
-                        assert_eq!(
-                            canonical.as_bytes(),
-                            &data[..],
-                            "{data_path}: not canonical"
-                        );
-                    }
-                    Ok(canonical)
-                }
-                error => Err((text(&error["kind"]), text(&error["at"]))),
-            };
-            let got = answer(expect["type"].as_str().expect("a type"), &data);
-            if got != wanted {
-                wrong.push(format!("{data_path}: got {got:?}, want {wanted:?}"));
-            }
-            seen += 1;
+            goldens.push(PayloadGolden {
+                group,
+                data: std::fs::read(&path).unwrap(),
+                type_name: expect["type"].as_str().expect("a type").to_string(),
+                path,
+                expect,
+            });
         }
     }
-    assert!(seen >= 30, "only {seen} payload goldens found");
+    assert!(
+        goldens.len() >= 30,
+        "only {} payload goldens found",
+        goldens.len()
+    );
+    goldens
+}
+
+/// Holds `answer` (the SDK's decoder: type name and data bytes in, its answer out) to every
+/// payload golden: canonical ones re-encode to their own bytes, accepted ones to their
+/// canonical text, invalid ones are refused with the expected kind at the expected field.
+/// Panics listing every golden that differs.
+pub fn check_payload_goldens(answer: impl Fn(&str, &[u8]) -> PayloadAnswer) {
+    let goldens = payload_goldens();
+    let mut wrong = Vec::new();
+    for g in &goldens {
+        let text = |v: &serde_json::Value| v.as_str().expect("a string").to_string();
+        let wanted = match &g.expect["error"] {
+            serde_json::Value::Null => {
+                let canonical = text(&g.expect["canonical"]);
+                if g.group == "canonical" {
+                    assert_eq!(
+                        canonical.as_bytes(),
+                        &g.data[..],
+                        "{}: not canonical",
+                        g.path
+                    );
+                }
+                Ok(canonical)
+            }
+            error => Err((text(&error["kind"]), text(&error["at"]))),
+        };
+        let got = answer(&g.type_name, &g.data);
+        if got != wanted {
+            wrong.push(format!("{}: got {got:?}, want {wanted:?}", g.path));
+        }
+    }
     assert!(
         wrong.is_empty(),
-        "{} of {seen} goldens differ:\n{}",
+        "{} of {} goldens differ:\n{}",
         wrong.len(),
+        goldens.len(),
         wrong.join("\n")
     );
 }
