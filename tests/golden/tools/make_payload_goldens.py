@@ -87,6 +87,9 @@ INVALID = {
     "over_capacity_array": ("SensorReading", "an array one item over its maxItems", reading(samples=[1.0] * 9), "over_capacity", "samples"),
     "unknown_enum_value": ("SensorReading", "a value the enumeration does not have", reading(unit="kelvin"), "bad_value", "unit"),
     "unknown_action": ("Command", "a command the devices do not know", '{"action":"self_destruct"}', "bad_value", "action"),
+    "under_minimum_two_levels_down": ("CommandReply", "an integer below its minimum in the nested object of a property of another payload type", text({"action": "read_sensor", "ok": True, "reading": dict(READING, location={"room": "r", "floor": -6})}), "bad_value", "reading.location.floor"),
+    "wrong_type_negative_unsigned": ("DeviceConfig", "a negative number for an integer of minimum 1 (an unsigned integer in the Rust SDKs): the wrong type, as for the envelope", text(dict(CONFIG, update_interval=-5)), "wrong_type", "update_interval"),
+    "integer_beyond_64_bits": ("SensorReading", "an integer no 64-bit integer holds, though a double does: out of its bounds", reading(offset=0).replace('"offset":0', '"offset":99999999999999999999'), "bad_value", "offset"),
     "number_beyond_double": ("SensorReading", "a number no double holds: not JSON, as for the envelope", reading(value=0).replace('"value":0', '"value":1e400'), "not_json", ""),
 }
 
