@@ -105,9 +105,6 @@ fn receivers_apply_defaults_ignore_unknown_keys_and_read_null_as_absent() {
     assert_eq!(command.sensor.as_deref(), Some("a"));
 }
 
-/// The error `decode` gives for `json`: its kind and place.
-
-/// The cases of sdk-rust/tests/typed_payloads.rs, with the same kinds and places.
 #[test]
 fn senders_refuse_what_receivers_would_refuse() {
     let mut buf = [0u8; CommandReply::MAX_ENCODED_LEN];

@@ -91,8 +91,6 @@ fn receivers_apply_defaults_ignore_unknown_keys_and_read_null_as_absent() {
     assert!(natsbridge::serde_json::from_str::<Command>(r#"{"action":"jump"}"#).is_err());
 }
 
-/// The error `decode` gives for `json` (a reading, a config or a reply): its kind and place.
-
 #[test]
 fn senders_refuse_what_receivers_would_refuse() {
     let mut bad = reading();
