@@ -66,7 +66,7 @@ pub trait TypedPayload: Serialize + Sized {
     /// [`validate`](Self::validate): a value a receiver would refuse is not encoded.
     fn encode(&self) -> Result<Vec<u8>, Error> {
         self.validate()?;
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(128);
         crate::wire::write_canonical(&mut out, self).map_err(|e| {
             Error::new(ErrorKind::InvalidInput, "", "cannot be written as JSON").with_source(e)
         })?;
