@@ -9,6 +9,8 @@ use serde_json::{Map, Value};
 
 use crate::{Error, ErrorKind};
 
+pub mod stream;
+
 /// A place in a message, built on the stack while decoding and only rendered on error:
 /// `payloads[2].size`.
 #[derive(Clone, Copy)]
