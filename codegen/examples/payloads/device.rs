@@ -111,18 +111,19 @@ impl wire::stream::Struct for DeviceConfig {
         mut map: A,
         at: &At<'_>,
     ) -> Result<wire::stream::Field<Self>, A::Error> {
-        const KEYS: &[&str] = &[
-            "wifi_ssid",
-            "wifi_password",
-            "update_interval",
-            "updateInterval",
-            "hostname",
-        ];
         let mut slot_wifi_ssid = [None];
         let mut slot_wifi_password = [None];
         let mut slot_update_interval = [None, None];
         let mut slot_hostname = [None];
-        while let Some(key) = map.next_key_seed(wire::stream::Key(KEYS))? {
+        let keys = |key: &str| match key {
+            "wifi_ssid" => Some(0),
+            "wifi_password" => Some(1),
+            "update_interval" => Some(2),
+            "updateInterval" => Some(3),
+            "hostname" => Some(4),
+            _ => None,
+        };
+        while let Some(key) = map.next_key_seed(wire::stream::Key(keys))? {
             match key {
                 Some(0) => {
                     slot_wifi_ssid[0] = Some(wire::stream::value(
@@ -329,9 +330,6 @@ impl wire::stream::Struct for SensorReading {
         mut map: A,
         at: &At<'_>,
     ) -> Result<wire::stream::Field<Self>, A::Error> {
-        const KEYS: &[&str] = &[
-            "sensor", "unit", "value", "offset", "ok", "samples", "location",
-        ];
         let mut slot_sensor = [None];
         let mut slot_unit = [None];
         let mut slot_value = [None];
@@ -339,7 +337,17 @@ impl wire::stream::Struct for SensorReading {
         let mut slot_ok = [None];
         let mut slot_samples = [None];
         let mut slot_location = [None];
-        while let Some(key) = map.next_key_seed(wire::stream::Key(KEYS))? {
+        let keys = |key: &str| match key {
+            "sensor" => Some(0),
+            "unit" => Some(1),
+            "value" => Some(2),
+            "offset" => Some(3),
+            "ok" => Some(4),
+            "samples" => Some(5),
+            "location" => Some(6),
+            _ => None,
+        };
+        while let Some(key) = map.next_key_seed(wire::stream::Key(keys))? {
             match key {
                 Some(0) => {
                     slot_sensor[0] = Some(wire::stream::value(
@@ -520,10 +528,14 @@ impl wire::stream::Struct for SensorReadingLocation {
         mut map: A,
         at: &At<'_>,
     ) -> Result<wire::stream::Field<Self>, A::Error> {
-        const KEYS: &[&str] = &["room", "floor"];
         let mut slot_room = [None];
         let mut slot_floor = [None];
-        while let Some(key) = map.next_key_seed(wire::stream::Key(KEYS))? {
+        let keys = |key: &str| match key {
+            "room" => Some(0),
+            "floor" => Some(1),
+            _ => None,
+        };
+        while let Some(key) = map.next_key_seed(wire::stream::Key(keys))? {
             match key {
                 Some(0) => {
                     slot_room[0] = Some(wire::stream::value(
@@ -628,10 +640,14 @@ impl wire::stream::Struct for Command {
         mut map: A,
         at: &At<'_>,
     ) -> Result<wire::stream::Field<Self>, A::Error> {
-        const KEYS: &[&str] = &["action", "sensor"];
         let mut slot_action = [None];
         let mut slot_sensor = [None];
-        while let Some(key) = map.next_key_seed(wire::stream::Key(KEYS))? {
+        let keys = |key: &str| match key {
+            "action" => Some(0),
+            "sensor" => Some(1),
+            _ => None,
+        };
+        while let Some(key) = map.next_key_seed(wire::stream::Key(keys))? {
             match key {
                 Some(0) => {
                     slot_action[0] = Some(wire::stream::value(
@@ -778,12 +794,18 @@ impl wire::stream::Struct for CommandReply {
         mut map: A,
         at: &At<'_>,
     ) -> Result<wire::stream::Field<Self>, A::Error> {
-        const KEYS: &[&str] = &["action", "ok", "message", "reading"];
         let mut slot_action = [None];
         let mut slot_ok = [None];
         let mut slot_message = [None];
         let mut slot_reading = [None];
-        while let Some(key) = map.next_key_seed(wire::stream::Key(KEYS))? {
+        let keys = |key: &str| match key {
+            "action" => Some(0),
+            "ok" => Some(1),
+            "message" => Some(2),
+            "reading" => Some(3),
+            _ => None,
+        };
+        while let Some(key) = map.next_key_seed(wire::stream::Key(keys))? {
             match key {
                 Some(0) => {
                     slot_action[0] = Some(wire::stream::value(

@@ -49,15 +49,15 @@ struct StructView {
     default: Option<String>,
     /// The statements of `check` (send-side checks: formats, finite numbers), may be empty.
     checks: Vec<String>,
-    /// Every key of every field (names, then aliases, field by field) as a Rust slice
-    /// literal: the positions the payload types' streaming decoder matches.
-    stream_keys: String,
-    /// One arm per entry of `stream_keys`, in order.
+    /// One arm per key of every field (names, then aliases, field by field): the positions
+    /// the payload types' streaming decoder matches.
     stream_arms: Vec<StreamArm>,
 }
 
 /// A key of the streaming decoder (`wire::stream`): which slot of which field it fills.
 struct StreamArm {
+    /// The key as a Rust string literal.
+    key: String,
     /// The field's slot array (`slot_name`).
     slots: String,
     /// The position of the key among the field's keys.
@@ -407,7 +407,6 @@ fn struct_view(model: &Model, s: &Struct) -> StructView {
             }
         })
         .collect();
-    let mut stream_keys = Vec::new();
     let mut stream_arms = Vec::new();
     for field in &s.fields {
         let read = if field.optional {
@@ -419,8 +418,15 @@ fn struct_view(model: &Model, s: &Struct) -> StructView {
             .chain(&field.aliases)
             .enumerate()
         {
-            stream_keys.push(rust_str(key));
+            // A key listed twice is read at its first place, as `wire::take` finds it.
+            if stream_arms
+                .iter()
+                .any(|arm: &StreamArm| arm.key == rust_str(key))
+            {
+                continue;
+            }
             stream_arms.push(StreamArm {
+                key: rust_str(key),
                 slots: format!("slot_{}", field.name),
                 slot,
                 name_literal: rust_str(&field.name),
@@ -429,7 +435,6 @@ fn struct_view(model: &Model, s: &Struct) -> StructView {
         }
     }
     StructView {
-        stream_keys: format!("&[{}]", stream_keys.join(", ")),
         stream_arms,
         name: s.name.clone(),
         name_literal: rust_str(&s.name),

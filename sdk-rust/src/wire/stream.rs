@@ -47,11 +47,13 @@ pub trait Read: Copy {
     fn from_value(self, value: Value, at: &At<'_>) -> Field<Self::Out>;
 
     /// A JSON string.
+    #[inline]
     fn str(self, text: &str, at: &At<'_>) -> Field<Self::Out> {
         self.from_value(Value::String(text.to_owned()), at)
     }
 
     /// A JSON object.
+    #[inline]
     fn map<'de, A: MapAccess<'de>>(
         self,
         map: A,
@@ -62,6 +64,7 @@ pub trait Read: Copy {
     }
 
     /// A JSON array.
+    #[inline]
     fn seq<'de, A: SeqAccess<'de>>(
         self,
         seq: A,
@@ -72,6 +75,7 @@ pub trait Read: Copy {
     }
 
     /// Reads one JSON value.
+    #[inline]
     fn deserialize<'de, D: Deserializer<'de>>(
         self,
         deserializer: D,
@@ -85,6 +89,7 @@ pub trait Read: Copy {
 pub struct Leaf<T>(pub fn(Value, &At<'_>) -> Result<T, Error>);
 
 impl<T> Clone for Leaf<T> {
+    #[inline]
     fn clone(&self) -> Self {
         *self
     }
@@ -95,6 +100,7 @@ impl<T> Copy for Leaf<T> {}
 impl<T> Read for Leaf<T> {
     type Out = T;
 
+    #[inline]
     fn from_value(self, value: Value, at: &At<'_>) -> Field<T> {
         (self.0)(value, at)
     }
@@ -109,6 +115,7 @@ pub struct Enum<T: 'static> {
 }
 
 impl<T> Clone for Enum<T> {
+    #[inline]
     fn clone(&self) -> Self {
         *self
     }
@@ -119,10 +126,12 @@ impl<T> Copy for Enum<T> {}
 impl<T> Read for Enum<T> {
     type Out = T;
 
+    #[inline]
     fn from_value(self, value: Value, at: &At<'_>) -> Field<T> {
         super::enumeration(value, at, self.expected, self.parse)
     }
 
+    #[inline]
     fn str(self, text: &str, at: &At<'_>) -> Field<T> {
         match (self.parse)(text) {
             Some(value) => Ok(value),
@@ -136,18 +145,21 @@ pub struct Nested<T>(PhantomData<fn() -> T>);
 
 impl<T> Nested<T> {
     /// The reader of a `T`.
+    #[inline]
     pub const fn new() -> Self {
         Nested(PhantomData)
     }
 }
 
 impl<T> Default for Nested<T> {
+    #[inline]
     fn default() -> Self {
         Self::new()
     }
 }
 
 impl<T> Clone for Nested<T> {
+    #[inline]
     fn clone(&self) -> Self {
         *self
     }
@@ -158,10 +170,12 @@ impl<T> Copy for Nested<T> {}
 impl<T: Struct> Read for Nested<T> {
     type Out = T;
 
+    #[inline]
     fn from_value(self, value: Value, at: &At<'_>) -> Field<T> {
         T::from_value(value, at)
     }
 
+    #[inline]
     fn map<'de, A: MapAccess<'de>>(self, map: A, at: &At<'_>) -> Result<Field<T>, A::Error> {
         T::read_map(map, at)
     }
@@ -175,10 +189,12 @@ pub struct List<R>(pub R);
 impl<R: Read> Read for List<R> {
     type Out = Vec<R::Out>;
 
+    #[inline]
     fn from_value(self, value: Value, at: &At<'_>) -> Field<Vec<R::Out>> {
         super::array(value, at, |value, at| self.0.from_value(value, at))
     }
 
+    #[inline]
     fn seq<'de, A: SeqAccess<'de>>(
         self,
         mut seq: A,
@@ -209,6 +225,7 @@ pub struct Optional<R>(pub R);
 impl<R: Read> Read for Optional<R> {
     type Out = Option<R::Out>;
 
+    #[inline]
     fn from_value(self, value: Value, at: &At<'_>) -> Field<Option<R::Out>> {
         match value {
             Value::Null => Ok(None),
@@ -216,6 +233,7 @@ impl<R: Read> Read for Optional<R> {
         }
     }
 
+    #[inline]
     fn deserialize<'de, D: Deserializer<'de>>(
         self,
         deserializer: D,
@@ -234,12 +252,14 @@ pub struct Seed<'a, R> {
 impl<'de, R: Read> DeserializeSeed<'de> for Seed<'_, R> {
     type Value = Field<R::Out>;
 
+    #[inline]
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
         self.read.deserialize(deserializer, self.at)
     }
 }
 
 /// Reads the value of the key just read by `read` at `at`.
+#[inline]
 pub fn value<'de, A: MapAccess<'de>, R: Read>(
     map: &mut A,
     read: R,
@@ -249,28 +269,32 @@ pub fn value<'de, A: MapAccess<'de>, R: Read>(
 }
 
 /// Skips the value of a key no field reads, checking it as JSON.
+#[inline]
 pub fn skip<'de, A: MapAccess<'de>>(map: &mut A) -> Result<(), A::Error> {
     map.next_value::<Skip>().map(|_| ())
 }
 
 /// The value of the first key of a field's keys (its name, then its aliases) that the object
 /// held, the last time it held it.
-pub fn first<T, const N: usize>(slots: [Option<Field<T>>; N]) -> Option<Field<T>> {
-    slots.into_iter().flatten().next()
+#[inline]
+pub fn first<T, const N: usize>(mut slots: [Option<Field<T>>; N]) -> Option<Field<T>> {
+    slots.iter_mut().find_map(Option::take)
 }
 
 /// Builds a field list's value: `build` returns early on the first field in error.
+#[inline]
 pub fn build<T>(build: impl FnOnce() -> Result<T, Error>) -> Result<T, Error> {
     build()
 }
 
-/// A key's position in the type's keys (every field's name and aliases), or `None` for a key
-/// no field reads.
-pub struct Key(pub &'static [&'static str]);
+/// A key's position in the type's keys (every field's name and aliases, field by field), or
+/// `None` for a key no field reads: the generated `match` of the key.
+pub struct Key(pub fn(&str) -> Option<usize>);
 
 impl<'de> DeserializeSeed<'de> for Key {
     type Value = Option<usize>;
 
+    #[inline]
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
         deserializer.deserialize_str(self)
     }
@@ -283,13 +307,15 @@ impl Visitor<'_> for Key {
         f.write_str("a key")
     }
 
+    #[inline]
     fn visit_str<E: serde::de::Error>(self, key: &str) -> Result<Self::Value, E> {
-        Ok(self.0.iter().position(|name| *name == key))
+        Ok((self.0)(key))
     }
 }
 
 /// Decodes the bytes of a whole payload as a `T` (the root object): `not_json` when they are
 /// not JSON, else what the value path would say.
+#[inline]
 pub fn decode<T: Struct>(bytes: &[u8]) -> Result<T, Error> {
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let field = Nested::<T>::new()
@@ -313,47 +339,58 @@ impl<'de, R: Read> Visitor<'de> for ReadVisitor<'_, R> {
         f.write_str("any JSON value")
     }
 
+    #[inline]
     fn visit_bool<E>(self, value: bool) -> Result<Self::Value, E> {
         Ok(self.read.from_value(Value::Bool(value), self.at))
     }
 
+    #[inline]
     fn visit_i64<E>(self, value: i64) -> Result<Self::Value, E> {
         Ok(self.read.from_value(Value::Number(value.into()), self.at))
     }
 
+    #[inline]
     fn visit_u64<E>(self, value: u64) -> Result<Self::Value, E> {
         Ok(self.read.from_value(Value::Number(value.into()), self.at))
     }
 
+    #[inline]
     fn visit_f64<E>(self, value: f64) -> Result<Self::Value, E> {
         let value = Number::from_f64(value).map_or(Value::Null, Value::Number);
         Ok(self.read.from_value(value, self.at))
     }
 
+    #[inline]
     fn visit_str<E>(self, value: &str) -> Result<Self::Value, E> {
         Ok(self.read.str(value, self.at))
     }
 
+    #[inline]
     fn visit_string<E>(self, value: String) -> Result<Self::Value, E> {
         Ok(self.read.from_value(Value::String(value), self.at))
     }
 
+    #[inline]
     fn visit_none<E>(self) -> Result<Self::Value, E> {
         Ok(self.read.from_value(Value::Null, self.at))
     }
 
+    #[inline]
     fn visit_unit<E>(self) -> Result<Self::Value, E> {
         Ok(self.read.from_value(Value::Null, self.at))
     }
 
+    #[inline]
     fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
         deserializer.deserialize_any(self)
     }
 
+    #[inline]
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
         self.read.seq(seq, self.at)
     }
 
+    #[inline]
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
         self.read.map(map, self.at)
     }
@@ -372,14 +409,17 @@ impl<'de, R: Read> Visitor<'de> for OptionVisitor<'_, R> {
         f.write_str("any JSON value")
     }
 
+    #[inline]
     fn visit_none<E>(self) -> Result<Self::Value, E> {
         Ok(Ok(None))
     }
 
+    #[inline]
     fn visit_unit<E>(self) -> Result<Self::Value, E> {
         Ok(Ok(None))
     }
 
+    #[inline]
     fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
         Ok(self.read.deserialize(deserializer, self.at)?.map(Some))
     }
@@ -390,6 +430,7 @@ impl<'de, R: Read> Visitor<'de> for OptionVisitor<'_, R> {
 struct Skip;
 
 impl<'de> Deserialize<'de> for Skip {
+    #[inline]
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         deserializer.deserialize_any(Skip)
     }
@@ -402,43 +443,53 @@ impl<'de> Visitor<'de> for Skip {
         f.write_str("any JSON value")
     }
 
+    #[inline]
     fn visit_bool<E>(self, _: bool) -> Result<Skip, E> {
         Ok(Skip)
     }
 
+    #[inline]
     fn visit_i64<E>(self, _: i64) -> Result<Skip, E> {
         Ok(Skip)
     }
 
+    #[inline]
     fn visit_u64<E>(self, _: u64) -> Result<Skip, E> {
         Ok(Skip)
     }
 
+    #[inline]
     fn visit_f64<E>(self, _: f64) -> Result<Skip, E> {
         Ok(Skip)
     }
 
+    #[inline]
     fn visit_str<E>(self, _: &str) -> Result<Skip, E> {
         Ok(Skip)
     }
 
+    #[inline]
     fn visit_none<E>(self) -> Result<Skip, E> {
         Ok(Skip)
     }
 
+    #[inline]
     fn visit_unit<E>(self) -> Result<Skip, E> {
         Ok(Skip)
     }
 
+    #[inline]
     fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Skip, D::Error> {
         Skip::deserialize(deserializer)
     }
 
+    #[inline]
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Skip, A::Error> {
         while seq.next_element::<Skip>()?.is_some() {}
         Ok(Skip)
     }
 
+    #[inline]
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Skip, A::Error> {
         while map.next_key::<Skip>()?.is_some() {
             map.next_value::<Skip>()?;
