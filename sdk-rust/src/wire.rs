@@ -551,6 +551,8 @@ pub fn number_text(value: f64) -> String {
 /// (the canonical writer's path).
 struct NumberText {
     bytes: [u8; 32],
+    /// The text is `bytes[start..len]`.
+    start: usize,
     len: usize,
 }
 
@@ -574,6 +576,7 @@ impl NumberText {
     fn new(value: f64) -> NumberText {
         let mut out = NumberText {
             bytes: [0; 32],
+            start: 0,
             len: 0,
         };
         if value == 0.0 {
@@ -690,38 +693,43 @@ impl NumberText {
             if scaled >= LIMIT {
                 return false;
             }
-            let m = scaled.round();
-            if m / power != magnitude {
+            // The nearest integer when `scaled` is within 0.25 of one (`f64::round` is a
+            // libm call): `scaled + 0.5` is off by at most 1/8 below 2^50.
+            let m = (scaled + 0.5) as u64;
+            if m as f64 / power != magnitude {
                 continue;
             }
-            // m < 2^50: exact as an integer.
-            let mut digits = [0u8; 20];
-            let mut n = m as u64;
-            let mut i = digits.len();
-            while n > 0 {
-                i -= 1;
-                digits[i] = b'0' + (n % 10) as u8;
-                n /= 10;
-            }
-            let digits = &digits[i..];
-            if value < 0.0 {
-                self.push(b"-");
-            }
+            // Written right to left at the end of the buffer, in one piece: the fraction's
+            // `k` digits (`.0` when none), the point, the integer part, the sign.
+            let bytes = &mut self.bytes;
+            let mut i = bytes.len();
+            let mut n = m;
             if k == 0 {
-                self.push(digits);
-                self.push(b".0");
-            } else if digits.len() > k {
-                let (whole, fraction) = digits.split_at(digits.len() - k);
-                self.push(whole);
-                self.push(b".");
-                self.push(fraction);
+                i -= 2;
+                bytes[i..].copy_from_slice(b".0");
             } else {
-                self.push(b"0.");
-                for _ in 0..k - digits.len() {
-                    self.push(b"0");
+                for _ in 0..k {
+                    i -= 1;
+                    bytes[i] = b'0' + (n % 10) as u8;
+                    n /= 10;
                 }
-                self.push(digits);
+                i -= 1;
+                bytes[i] = b'.';
             }
+            loop {
+                i -= 1;
+                bytes[i] = b'0' + (n % 10) as u8;
+                n /= 10;
+                if n == 0 {
+                    break;
+                }
+            }
+            if value < 0.0 {
+                i -= 1;
+                bytes[i] = b'-';
+            }
+            self.start = i;
+            self.len = bytes.len();
             return true;
         }
         false
@@ -733,7 +741,7 @@ impl NumberText {
     }
 
     fn as_bytes(&self) -> &[u8] {
-        &self.bytes[..self.len]
+        &self.bytes[self.start..self.len]
     }
 
     fn as_str(&self) -> &str {
