@@ -128,35 +128,35 @@ impl wire::stream::Struct for DeviceConfig {
                 Some(0) => {
                     slot_wifi_ssid[0] = Some(wire::stream::value(
                         &mut map,
-                        wire::stream::Leaf(wire::string),
+                        wire::stream::Text,
                         &at.key("wifi_ssid"),
                     )?)
                 }
                 Some(1) => {
                     slot_wifi_password[0] = Some(wire::stream::value(
                         &mut map,
-                        wire::stream::Leaf(wire::string),
+                        wire::stream::Text,
                         &at.key("wifi_password"),
                     )?)
                 }
                 Some(2) => {
                     slot_update_interval[0] = Some(wire::stream::value(
                         &mut map,
-                        wire::stream::Leaf(wire::unsigned),
+                        wire::stream::Unsigned,
                         &at.key("update_interval"),
                     )?)
                 }
                 Some(3) => {
                     slot_update_interval[1] = Some(wire::stream::value(
                         &mut map,
-                        wire::stream::Leaf(wire::unsigned),
+                        wire::stream::Unsigned,
                         &at.key("update_interval"),
                     )?)
                 }
                 Some(4) => {
                     slot_hostname[0] = Some(wire::stream::value(
                         &mut map,
-                        wire::stream::Optional(wire::stream::Leaf(wire::string)),
+                        wire::stream::Optional(wire::stream::Text),
                         &at.key("hostname"),
                     )?)
                 }
@@ -352,7 +352,7 @@ impl wire::stream::Struct for SensorReading {
                 Some(0) => {
                     slot_sensor[0] = Some(wire::stream::value(
                         &mut map,
-                        wire::stream::Leaf(wire::string),
+                        wire::stream::Text,
                         &at.key("sensor"),
                     )?)
                 }
@@ -369,28 +369,28 @@ impl wire::stream::Struct for SensorReading {
                 Some(2) => {
                     slot_value[0] = Some(wire::stream::value(
                         &mut map,
-                        wire::stream::Leaf(wire::number),
+                        wire::stream::Double,
                         &at.key("value"),
                     )?)
                 }
                 Some(3) => {
                     slot_offset[0] = Some(wire::stream::value(
                         &mut map,
-                        wire::stream::Leaf(wire::signed),
+                        wire::stream::Signed,
                         &at.key("offset"),
                     )?)
                 }
                 Some(4) => {
                     slot_ok[0] = Some(wire::stream::value(
                         &mut map,
-                        wire::stream::Leaf(wire::boolean),
+                        wire::stream::Boolean,
                         &at.key("ok"),
                     )?)
                 }
                 Some(5) => {
                     slot_samples[0] = Some(wire::stream::value(
                         &mut map,
-                        wire::stream::List(wire::stream::Leaf(wire::number)),
+                        wire::stream::List(wire::stream::Double),
                         &at.key("samples"),
                     )?)
                 }
@@ -540,14 +540,14 @@ impl wire::stream::Struct for SensorReadingLocation {
                 Some(0) => {
                     slot_room[0] = Some(wire::stream::value(
                         &mut map,
-                        wire::stream::Leaf(wire::string),
+                        wire::stream::Text,
                         &at.key("room"),
                     )?)
                 }
                 Some(1) => {
                     slot_floor[0] = Some(wire::stream::value(
                         &mut map,
-                        wire::stream::Leaf(wire::signed),
+                        wire::stream::Signed,
                         &at.key("floor"),
                     )?)
                 }
@@ -662,7 +662,7 @@ impl wire::stream::Struct for Command {
                 Some(1) => {
                     slot_sensor[0] = Some(wire::stream::value(
                         &mut map,
-                        wire::stream::Optional(wire::stream::Leaf(wire::string)),
+                        wire::stream::Optional(wire::stream::Text),
                         &at.key("sensor"),
                     )?)
                 }
@@ -820,14 +820,14 @@ impl wire::stream::Struct for CommandReply {
                 Some(1) => {
                     slot_ok[0] = Some(wire::stream::value(
                         &mut map,
-                        wire::stream::Leaf(wire::boolean),
+                        wire::stream::Boolean,
                         &at.key("ok"),
                     )?)
                 }
                 Some(2) => {
                     slot_message[0] = Some(wire::stream::value(
                         &mut map,
-                        wire::stream::Leaf(wire::string),
+                        wire::stream::Text,
                         &at.key("message"),
                     )?)
                 }

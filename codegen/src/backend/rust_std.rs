@@ -294,6 +294,15 @@ fn reader(ty: &FieldType) -> String {
         }
         FieldType::Struct(name) => format!("wire::stream::Nested::<{name}>::new()"),
         FieldType::Array { item, .. } => format!("wire::stream::List({})", reader(item)),
+        FieldType::String {
+            constant: None,
+            format: None,
+            ..
+        } => "wire::stream::Text".to_string(),
+        FieldType::Bool => "wire::stream::Boolean".to_string(),
+        FieldType::Unsigned => "wire::stream::Unsigned".to_string(),
+        FieldType::Signed => "wire::stream::Signed".to_string(),
+        FieldType::Number => "wire::stream::Double".to_string(),
         other => format!("wire::stream::Leaf({})", decoder(other)),
     }
 }

@@ -52,6 +52,31 @@ pub trait Read: Copy {
         self.from_value(Value::String(text.to_owned()), at)
     }
 
+    /// A JSON `true` or `false`.
+    #[inline]
+    fn bool(self, value: bool, at: &At<'_>) -> Field<Self::Out> {
+        self.from_value(Value::Bool(value), at)
+    }
+
+    /// A JSON integer that fits `u64`.
+    #[inline]
+    fn u64(self, value: u64, at: &At<'_>) -> Field<Self::Out> {
+        self.from_value(Value::Number(value.into()), at)
+    }
+
+    /// A negative JSON integer that fits `i64`.
+    #[inline]
+    fn i64(self, value: i64, at: &At<'_>) -> Field<Self::Out> {
+        self.from_value(Value::Number(value.into()), at)
+    }
+
+    /// Any other JSON number (a fraction, an exponent, an integer beyond 64 bits).
+    #[inline]
+    fn f64(self, value: f64, at: &At<'_>) -> Field<Self::Out> {
+        let value = Number::from_f64(value).map_or(Value::Null, Value::Number);
+        self.from_value(value, at)
+    }
+
     /// A JSON object.
     #[inline]
     fn map<'de, A: MapAccess<'de>>(
@@ -103,6 +128,122 @@ impl<T> Read for Leaf<T> {
     #[inline]
     fn from_value(self, value: Value, at: &At<'_>) -> Field<T> {
         (self.0)(value, at)
+    }
+}
+
+/// A plain string field (`wire::string`), its text copied once.
+#[derive(Clone, Copy)]
+pub struct Text;
+
+impl Read for Text {
+    type Out = String;
+
+    #[inline]
+    fn from_value(self, value: Value, at: &At<'_>) -> Field<String> {
+        super::string(value, at)
+    }
+
+    #[inline]
+    fn str(self, text: &str, _: &At<'_>) -> Field<String> {
+        Ok(text.to_owned())
+    }
+}
+
+/// A boolean field (`wire::boolean`).
+#[derive(Clone, Copy)]
+pub struct Boolean;
+
+impl Read for Boolean {
+    type Out = bool;
+
+    #[inline]
+    fn from_value(self, value: Value, at: &At<'_>) -> Field<bool> {
+        super::boolean(value, at)
+    }
+
+    #[inline]
+    fn bool(self, value: bool, _: &At<'_>) -> Field<bool> {
+        Ok(value)
+    }
+}
+
+/// A number field (`wire::number`): any JSON number the parser read (always finite).
+#[derive(Clone, Copy)]
+pub struct Double;
+
+impl Read for Double {
+    type Out = f64;
+
+    #[inline]
+    fn from_value(self, value: Value, at: &At<'_>) -> Field<f64> {
+        super::number(value, at)
+    }
+
+    #[inline]
+    fn u64(self, value: u64, _: &At<'_>) -> Field<f64> {
+        Ok(value as f64)
+    }
+
+    #[inline]
+    fn i64(self, value: i64, _: &At<'_>) -> Field<f64> {
+        Ok(value as f64)
+    }
+
+    #[inline]
+    fn f64(self, value: f64, at: &At<'_>) -> Field<f64> {
+        if value.is_finite() {
+            Ok(value)
+        } else {
+            self.from_value(
+                Number::from_f64(value).map_or(Value::Null, Value::Number),
+                at,
+            )
+        }
+    }
+}
+
+/// A signed integer field (`wire::signed`): fractions and out-of-range integers go the
+/// value path for its error.
+#[derive(Clone, Copy)]
+pub struct Signed;
+
+impl Read for Signed {
+    type Out = i64;
+
+    #[inline]
+    fn from_value(self, value: Value, at: &At<'_>) -> Field<i64> {
+        super::signed(value, at)
+    }
+
+    #[inline]
+    fn u64(self, value: u64, at: &At<'_>) -> Field<i64> {
+        match i64::try_from(value) {
+            Ok(value) => Ok(value),
+            Err(_) => self.from_value(Value::Number(value.into()), at),
+        }
+    }
+
+    #[inline]
+    fn i64(self, value: i64, _: &At<'_>) -> Field<i64> {
+        Ok(value)
+    }
+}
+
+/// An unsigned integer field (`wire::unsigned`).
+#[derive(Clone, Copy)]
+pub struct Unsigned;
+
+impl Read for Unsigned {
+    type Out = u64;
+
+    #[inline]
+    fn from_value(self, value: Value, at: &At<'_>) -> Field<u64> {
+        super::unsigned(value, at)
+    }
+
+    #[inline]
+    fn u64(self, value: u64, _: &At<'_>) -> Field<u64> {
+        Ok(value)
     }
 }
 
@@ -341,23 +482,26 @@ impl<'de, R: Read> Visitor<'de> for ReadVisitor<'_, R> {
 
     #[inline]
     fn visit_bool<E>(self, value: bool) -> Result<Self::Value, E> {
-        Ok(self.read.from_value(Value::Bool(value), self.at))
+        Ok(self.read.bool(value, self.at))
     }
 
     #[inline]
     fn visit_i64<E>(self, value: i64) -> Result<Self::Value, E> {
-        Ok(self.read.from_value(Value::Number(value.into()), self.at))
+        // serde_json's value visitor: a non-negative i64 is the same number as a u64.
+        Ok(match u64::try_from(value) {
+            Ok(value) => self.read.u64(value, self.at),
+            Err(_) => self.read.i64(value, self.at),
+        })
     }
 
     #[inline]
     fn visit_u64<E>(self, value: u64) -> Result<Self::Value, E> {
-        Ok(self.read.from_value(Value::Number(value.into()), self.at))
+        Ok(self.read.u64(value, self.at))
     }
 
     #[inline]
     fn visit_f64<E>(self, value: f64) -> Result<Self::Value, E> {
-        let value = Number::from_f64(value).map_or(Value::Null, Value::Number);
-        Ok(self.read.from_value(value, self.at))
+        Ok(self.read.f64(value, self.at))
     }
 
     #[inline]
