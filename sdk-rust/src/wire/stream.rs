@@ -37,44 +37,44 @@ pub trait Struct: Sized {
 }
 
 /// How a field's JSON value becomes a `Self::Out`. The provided methods rebuild the `Value`
-/// the value path would see and call [`from_value`](Read::from_value); readers with a faster
+/// the value path would see and call [`of_value`](Read::of_value); readers with a faster
 /// path override one of them.
 pub trait Read: Copy {
     /// The field's type.
     type Out;
 
     /// The value path of this reader.
-    fn from_value(self, value: Value, at: &At<'_>) -> Field<Self::Out>;
+    fn of_value(self, value: Value, at: &At<'_>) -> Field<Self::Out>;
 
     /// A JSON string.
     #[inline]
     fn str(self, text: &str, at: &At<'_>) -> Field<Self::Out> {
-        self.from_value(Value::String(text.to_owned()), at)
+        self.of_value(Value::String(text.to_owned()), at)
     }
 
     /// A JSON `true` or `false`.
     #[inline]
     fn bool(self, value: bool, at: &At<'_>) -> Field<Self::Out> {
-        self.from_value(Value::Bool(value), at)
+        self.of_value(Value::Bool(value), at)
     }
 
     /// A JSON integer that fits `u64`.
     #[inline]
     fn u64(self, value: u64, at: &At<'_>) -> Field<Self::Out> {
-        self.from_value(Value::Number(value.into()), at)
+        self.of_value(Value::Number(value.into()), at)
     }
 
     /// A negative JSON integer that fits `i64`.
     #[inline]
     fn i64(self, value: i64, at: &At<'_>) -> Field<Self::Out> {
-        self.from_value(Value::Number(value.into()), at)
+        self.of_value(Value::Number(value.into()), at)
     }
 
     /// Any other JSON number (a fraction, an exponent, an integer beyond 64 bits).
     #[inline]
     fn f64(self, value: f64, at: &At<'_>) -> Field<Self::Out> {
         let value = Number::from_f64(value).map_or(Value::Null, Value::Number);
-        self.from_value(value, at)
+        self.of_value(value, at)
     }
 
     /// A JSON object.
@@ -85,7 +85,7 @@ pub trait Read: Copy {
         at: &At<'_>,
     ) -> Result<Field<Self::Out>, A::Error> {
         let value = Value::deserialize(MapAccessDeserializer::new(map))?;
-        Ok(self.from_value(value, at))
+        Ok(self.of_value(value, at))
     }
 
     /// A JSON array.
@@ -96,7 +96,7 @@ pub trait Read: Copy {
         at: &At<'_>,
     ) -> Result<Field<Self::Out>, A::Error> {
         let value = Value::deserialize(SeqAccessDeserializer::new(seq))?;
-        Ok(self.from_value(value, at))
+        Ok(self.of_value(value, at))
     }
 
     /// Reads one JSON value.
@@ -126,7 +126,7 @@ impl<T> Read for Leaf<T> {
     type Out = T;
 
     #[inline]
-    fn from_value(self, value: Value, at: &At<'_>) -> Field<T> {
+    fn of_value(self, value: Value, at: &At<'_>) -> Field<T> {
         (self.0)(value, at)
     }
 }
@@ -139,7 +139,7 @@ impl Read for Text {
     type Out = String;
 
     #[inline]
-    fn from_value(self, value: Value, at: &At<'_>) -> Field<String> {
+    fn of_value(self, value: Value, at: &At<'_>) -> Field<String> {
         super::string(value, at)
     }
 
@@ -157,7 +157,7 @@ impl Read for Boolean {
     type Out = bool;
 
     #[inline]
-    fn from_value(self, value: Value, at: &At<'_>) -> Field<bool> {
+    fn of_value(self, value: Value, at: &At<'_>) -> Field<bool> {
         super::boolean(value, at)
     }
 
@@ -175,7 +175,7 @@ impl Read for Double {
     type Out = f64;
 
     #[inline]
-    fn from_value(self, value: Value, at: &At<'_>) -> Field<f64> {
+    fn of_value(self, value: Value, at: &At<'_>) -> Field<f64> {
         super::number(value, at)
     }
 
@@ -194,7 +194,7 @@ impl Read for Double {
         if value.is_finite() {
             Ok(value)
         } else {
-            self.from_value(
+            self.of_value(
                 Number::from_f64(value).map_or(Value::Null, Value::Number),
                 at,
             )
@@ -211,7 +211,7 @@ impl Read for Signed {
     type Out = i64;
 
     #[inline]
-    fn from_value(self, value: Value, at: &At<'_>) -> Field<i64> {
+    fn of_value(self, value: Value, at: &At<'_>) -> Field<i64> {
         super::signed(value, at)
     }
 
@@ -219,7 +219,7 @@ impl Read for Signed {
     fn u64(self, value: u64, at: &At<'_>) -> Field<i64> {
         match i64::try_from(value) {
             Ok(value) => Ok(value),
-            Err(_) => self.from_value(Value::Number(value.into()), at),
+            Err(_) => self.of_value(Value::Number(value.into()), at),
         }
     }
 
@@ -237,7 +237,7 @@ impl Read for Unsigned {
     type Out = u64;
 
     #[inline]
-    fn from_value(self, value: Value, at: &At<'_>) -> Field<u64> {
+    fn of_value(self, value: Value, at: &At<'_>) -> Field<u64> {
         super::unsigned(value, at)
     }
 
@@ -268,7 +268,7 @@ impl<T> Read for Enum<T> {
     type Out = T;
 
     #[inline]
-    fn from_value(self, value: Value, at: &At<'_>) -> Field<T> {
+    fn of_value(self, value: Value, at: &At<'_>) -> Field<T> {
         super::enumeration(value, at, self.expected, self.parse)
     }
 
@@ -276,7 +276,7 @@ impl<T> Read for Enum<T> {
     fn str(self, text: &str, at: &At<'_>) -> Field<T> {
         match (self.parse)(text) {
             Some(value) => Ok(value),
-            None => self.from_value(Value::String(text.to_owned()), at),
+            None => self.of_value(Value::String(text.to_owned()), at),
         }
     }
 }
@@ -312,7 +312,7 @@ impl<T: Struct> Read for Nested<T> {
     type Out = T;
 
     #[inline]
-    fn from_value(self, value: Value, at: &At<'_>) -> Field<T> {
+    fn of_value(self, value: Value, at: &At<'_>) -> Field<T> {
         T::from_value(value, at)
     }
 
@@ -331,8 +331,8 @@ impl<R: Read> Read for List<R> {
     type Out = Vec<R::Out>;
 
     #[inline]
-    fn from_value(self, value: Value, at: &At<'_>) -> Field<Vec<R::Out>> {
-        super::array(value, at, |value, at| self.0.from_value(value, at))
+    fn of_value(self, value: Value, at: &At<'_>) -> Field<Vec<R::Out>> {
+        super::array(value, at, |value, at| self.0.of_value(value, at))
     }
 
     #[inline]
@@ -367,10 +367,10 @@ impl<R: Read> Read for Optional<R> {
     type Out = Option<R::Out>;
 
     #[inline]
-    fn from_value(self, value: Value, at: &At<'_>) -> Field<Option<R::Out>> {
+    fn of_value(self, value: Value, at: &At<'_>) -> Field<Option<R::Out>> {
         match value {
             Value::Null => Ok(None),
-            value => self.0.from_value(value, at).map(Some),
+            value => self.0.of_value(value, at).map(Some),
         }
     }
 
@@ -459,11 +459,13 @@ impl Visitor<'_> for Key {
 #[inline]
 pub fn decode<T: Struct>(bytes: &[u8]) -> Result<T, Error> {
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let field = Nested::<T>::new()
+    match Nested::<T>::new()
         .deserialize(&mut deserializer, &At::Root)
         .and_then(|field| deserializer.end().map(|()| field))
-        .map_err(|e| Error::new(ErrorKind::NotJson, "", "not JSON").with_source(e))?;
-    field
+    {
+        Ok(field) => field,
+        Err(e) => Err(Error::new(ErrorKind::NotJson, "", "not JSON").with_source(e)),
+    }
 }
 
 /// Builds the `Value` of each scalar as serde_json's own value visitor does, and hands
@@ -511,17 +513,17 @@ impl<'de, R: Read> Visitor<'de> for ReadVisitor<'_, R> {
 
     #[inline]
     fn visit_string<E>(self, value: String) -> Result<Self::Value, E> {
-        Ok(self.read.from_value(Value::String(value), self.at))
+        Ok(self.read.of_value(Value::String(value), self.at))
     }
 
     #[inline]
     fn visit_none<E>(self) -> Result<Self::Value, E> {
-        Ok(self.read.from_value(Value::Null, self.at))
+        Ok(self.read.of_value(Value::Null, self.at))
     }
 
     #[inline]
     fn visit_unit<E>(self) -> Result<Self::Value, E> {
-        Ok(self.read.from_value(Value::Null, self.at))
+        Ok(self.read.of_value(Value::Null, self.at))
     }
 
     #[inline]
