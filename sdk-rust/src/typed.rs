@@ -74,7 +74,9 @@ pub trait TypedPayload: Serialize + Sized {
     }
 
     /// Decodes the JSON bytes of a payload: `not_json` when they are not JSON, otherwise
-    /// what [`from_json_value`](Self::from_json_value) says.
+    /// what [`from_json_value`](Self::from_json_value) says. The generated types override
+    /// it with the same result, reading the bytes straight into the type
+    /// ([`wire::stream`](crate::wire::stream)) instead of through a `Value`.
     fn decode(bytes: &[u8]) -> Result<Self, Error> {
         let value: Value = serde_json::from_slice(bytes)
             .map_err(|e| Error::new(ErrorKind::NotJson, "", "not JSON").with_source(e))?;
