@@ -28,11 +28,11 @@ fn summary<T: Debug>(result: Result<T, Error>) -> Result<String, (ErrorKind, Str
         .map_err(|e| (e.kind(), e.at().to_string(), e.message().to_string()))
 }
 
-fn same<T: TypedPayload + Debug>(bytes: &[u8]) -> Result<(), String> {
+fn same<T: TypedPayload + Debug>(bytes: &[u8]) -> Result<Option<ErrorKind>, String> {
     let streamed = summary(T::decode(bytes));
     let parsed = summary(value_path::<T>(bytes));
     if streamed == parsed {
-        Ok(())
+        Ok(streamed.err().map(|(kind, _, _)| kind))
     } else {
         Err(format!(
             "{} {:?}: decode says {streamed:?}, the value path {parsed:?}",
@@ -42,16 +42,22 @@ fn same<T: TypedPayload + Debug>(bytes: &[u8]) -> Result<(), String> {
     }
 }
 
-fn every_type(bytes: &[u8]) -> Vec<String> {
-    [
+/// The differences, and the answers (`None`: decoded) for the coverage check.
+fn every_type(bytes: &[u8], seen: &mut Vec<Option<ErrorKind>>) -> Vec<String> {
+    let mut wrong = Vec::new();
+    for answer in [
         same::<SensorReading>(bytes),
         same::<DeviceConfig>(bytes),
         same::<Command>(bytes),
         same::<CommandReply>(bytes),
-    ]
-    .into_iter()
-    .filter_map(Result::err)
-    .collect()
+    ] {
+        match answer {
+            Ok(kind) if !seen.contains(&kind) => seen.push(kind),
+            Ok(_) => {}
+            Err(difference) => wrong.push(difference),
+        }
+    }
+    wrong
 }
 
 fn inputs() -> Vec<Vec<u8>> {
@@ -135,8 +141,9 @@ fn inputs() -> Vec<Vec<u8>> {
 fn decode_says_what_the_value_path_says() {
     let inputs = inputs();
     let mut wrong = Vec::new();
+    let mut seen = Vec::new();
     for input in &inputs {
-        wrong.extend(every_type(input));
+        wrong.extend(every_type(input, &mut seen));
     }
     // Random mutations: a byte replaced, removed or duplicated, or a piece of another input
     // spliced in.
@@ -171,7 +178,19 @@ fn decode_says_what_the_value_path_says() {
                 }
             }
         }
-        wrong.extend(every_type(&bytes));
+        wrong.extend(every_type(&bytes, &mut seen));
+    }
+    // The cases reach every answer a receiver gives.
+    for kind in [
+        None,
+        Some(ErrorKind::NotJson),
+        Some(ErrorKind::NotObject),
+        Some(ErrorKind::WrongType),
+        Some(ErrorKind::MissingKey),
+        Some(ErrorKind::BadValue),
+        Some(ErrorKind::OverCapacity),
+    ] {
+        assert!(seen.contains(&kind), "no case answered {kind:?}");
     }
     assert!(
         wrong.is_empty(),
