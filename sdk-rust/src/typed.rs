@@ -66,7 +66,7 @@ pub trait TypedPayload: Serialize + Sized {
     /// [`validate`](Self::validate): a value a receiver would refuse is not encoded.
     fn encode(&self) -> Result<Vec<u8>, Error> {
         self.validate()?;
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(128);
         crate::wire::write_canonical(&mut out, self).map_err(|e| {
             Error::new(ErrorKind::InvalidInput, "", "cannot be written as JSON").with_source(e)
         })?;
@@ -74,7 +74,9 @@ pub trait TypedPayload: Serialize + Sized {
     }
 
     /// Decodes the JSON bytes of a payload: `not_json` when they are not JSON, otherwise
-    /// what [`from_json_value`](Self::from_json_value) says.
+    /// what [`from_json_value`](Self::from_json_value) says. The generated types override
+    /// it with the same result, reading the bytes straight into the type
+    /// ([`wire::stream`](crate::wire::stream)) instead of through a `Value`.
     fn decode(bytes: &[u8]) -> Result<Self, Error> {
         let value: Value = serde_json::from_slice(bytes)
             .map_err(|e| Error::new(ErrorKind::NotJson, "", "not JSON").with_source(e))?;

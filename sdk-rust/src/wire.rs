@@ -9,6 +9,8 @@ use serde_json::{Map, Value};
 
 use crate::{Error, ErrorKind};
 
+pub mod stream;
+
 /// A place in a message, built on the stack while decoding and only rendered on error:
 /// `payloads[2].size`.
 #[derive(Clone, Copy)]
@@ -514,7 +516,7 @@ impl serde_json::ser::Formatter for CanonicalFormatter {
         writer: &mut W,
         value: f64,
     ) -> std::io::Result<()> {
-        writer.write_all(number_text(value).as_bytes())
+        writer.write_all(NumberText::new(value).as_bytes())
     }
 }
 
@@ -542,44 +544,208 @@ pub fn write_canonical<W: std::io::Write, T: Serialize + ?Sized>(
 /// assert_eq!(number_text(123.456), "123.456");
 /// ```
 pub fn number_text(value: f64) -> String {
-    if value == 0.0 {
-        return if value.is_sign_negative() {
-            "-0.0"
-        } else {
-            "0.0"
+    NumberText::new(value).as_str().to_owned()
+}
+
+/// [`number_text`] on the stack: the canonical text of a finite number without allocating
+/// (the canonical writer's path).
+struct NumberText {
+    bytes: [u8; 32],
+    /// The text is `bytes[start..len]`.
+    start: usize,
+    len: usize,
+}
+
+/// A `fmt::Write` into a fixed buffer (`{:e}` of an `f64` takes at most 24 bytes).
+struct StackText {
+    bytes: [u8; 32],
+    len: usize,
+}
+
+impl fmt::Write for StackText {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let end = self.len + s.len();
+        let slot = self.bytes.get_mut(self.len..end).ok_or(fmt::Error)?;
+        slot.copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
+impl NumberText {
+    fn new(value: f64) -> NumberText {
+        let mut out = NumberText {
+            bytes: [0; 32],
+            start: 0,
+            len: 0,
+        };
+        if value == 0.0 {
+            out.push(if value.is_sign_negative() {
+                b"-0.0"
+            } else {
+                b"0.0"
+            });
+            return out;
         }
-        .to_owned();
+        if out.fixed(value) {
+            return out;
+        }
+        // Rust writes the shortest round-trip digits too, as `-d.ddde-X`.
+        let mut scientific = StackText {
+            bytes: [0; 32],
+            len: 0,
+        };
+        fmt::Write::write_fmt(&mut scientific, format_args!("{value:e}"))
+            .expect("`{:e}` of an f64 fits 32 bytes");
+        let text = &scientific.bytes[..scientific.len];
+        let e = text
+            .iter()
+            .position(|c| *c == b'e')
+            .expect("`{:e}` always writes an exponent");
+        let (mantissa, exponent) = (&text[..e], &text[e + 1..]);
+        let (negative_exponent, exponent) = match exponent.split_first() {
+            Some((b'-', rest)) => (true, rest),
+            _ => (false, exponent),
+        };
+        let magnitude = exponent
+            .iter()
+            .fold(0i32, |n, d| n * 10 + i32::from(d - b'0'));
+        let exponent = if negative_exponent {
+            -magnitude
+        } else {
+            magnitude
+        };
+        let (sign, mantissa): (&[u8], &[u8]) = match mantissa.split_first() {
+            Some((b'-', rest)) => (b"-", rest),
+            _ => (b"", mantissa),
+        };
+        let mut digit_bytes = [0u8; 24];
+        let mut count = 0;
+        for c in mantissa.iter().filter(|c| **c != b'.') {
+            digit_bytes[count] = *c;
+            count += 1;
+        }
+        let digits = &digit_bytes[..count];
+        out.push(sign);
+        if !(-4..=15).contains(&exponent) {
+            let (first, rest) = digits.split_at(1);
+            out.push(first);
+            if !rest.is_empty() {
+                out.push(b".");
+                out.push(rest);
+            }
+            out.push(if exponent < 0 { b"e-" } else { b"e+" });
+            let magnitude = exponent.unsigned_abs();
+            if magnitude < 10 {
+                out.push(b"0");
+            }
+            let mut scratch = [0u8; 3];
+            let mut n = magnitude;
+            let mut i = scratch.len();
+            while n > 0 || i == scratch.len() {
+                i -= 1;
+                scratch[i] = b'0' + (n % 10) as u8;
+                n /= 10;
+            }
+            out.push(&scratch[i..]);
+            return out;
+        }
+        let point = exponent + 1;
+        if point <= 0 {
+            out.push(b"0.");
+            for _ in 0..point.unsigned_abs() {
+                out.push(b"0");
+            }
+            out.push(digits);
+        } else if point as usize >= digits.len() {
+            out.push(digits);
+            for _ in 0..point as usize - digits.len() {
+                out.push(b"0");
+            }
+            out.push(b".0");
+        } else {
+            let (whole, fraction) = digits.split_at(point as usize);
+            out.push(whole);
+            out.push(b".");
+            out.push(fraction);
+        }
+        out
     }
-    // Rust writes the shortest round-trip digits too, as `-d.ddde-X`.
-    let scientific = format!("{value:e}");
-    let (mantissa, exponent) = scientific
-        .split_once('e')
-        .expect("`{:e}` always writes an exponent");
-    let exponent: i32 = exponent.parse().expect("`{:e}` writes an integer exponent");
-    let (sign, mantissa) = match mantissa.strip_prefix('-') {
-        Some(rest) => ("-", rest),
-        None => ("", mantissa),
-    };
-    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
-    if !(-4..=15).contains(&exponent) {
-        let (first, rest) = digits.split_at(1);
-        let point = if rest.is_empty() { "" } else { "." };
-        let exp_sign = if exponent < 0 { '-' } else { '+' };
-        return format!(
-            "{sign}{first}{point}{rest}e{exp_sign}{:02}",
-            exponent.unsigned_abs()
-        );
+
+    /// The fast path of the fixed notation, for 1e-4 <= |value| < 1e15: the fewest
+    /// fraction digits `k` whose decimal reads back as `value`, found exactly. With
+    /// |value| * 10^k below 2^50 the product is within 0.25 of the integer `m` of any such
+    /// decimal (so rounding finds it), and 10^-k exceeds the spacing of doubles there (so
+    /// it is the only one with `k` digits, the shortest and closest, as `{:e}` writes);
+    /// `m / 10^k` is correctly rounded, as reading the text is. Falls back (`false`) when
+    /// no `k` fits those bounds.
+    fn fixed(&mut self, value: f64) -> bool {
+        const POWERS: [f64; 16] = [
+            1.0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+        ];
+        const LIMIT: f64 = (1u64 << 50) as f64;
+        let magnitude = value.abs();
+        if !(1e-4..1e15).contains(&magnitude) {
+            return false;
+        }
+        for (k, power) in POWERS.iter().enumerate() {
+            let scaled = magnitude * power;
+            if scaled >= LIMIT {
+                return false;
+            }
+            // The nearest integer when `scaled` is within 0.25 of one (`f64::round` is a
+            // libm call): `scaled + 0.5` is off by at most 1/8 below 2^50.
+            let m = (scaled + 0.5) as u64;
+            if m as f64 / power != magnitude {
+                continue;
+            }
+            // Written right to left at the end of the buffer, in one piece: the fraction's
+            // `k` digits (`.0` when none), the point, the integer part, the sign.
+            let bytes = &mut self.bytes;
+            let mut i = bytes.len();
+            let mut n = m;
+            if k == 0 {
+                i -= 2;
+                bytes[i..].copy_from_slice(b".0");
+            } else {
+                for _ in 0..k {
+                    i -= 1;
+                    bytes[i] = b'0' + (n % 10) as u8;
+                    n /= 10;
+                }
+                i -= 1;
+                bytes[i] = b'.';
+            }
+            loop {
+                i -= 1;
+                bytes[i] = b'0' + (n % 10) as u8;
+                n /= 10;
+                if n == 0 {
+                    break;
+                }
+            }
+            if value < 0.0 {
+                i -= 1;
+                bytes[i] = b'-';
+            }
+            self.start = i;
+            self.len = bytes.len();
+            return true;
+        }
+        false
     }
-    let point = exponent + 1;
-    if point <= 0 {
-        let zeros = "0".repeat(point.unsigned_abs() as usize);
-        format!("{sign}0.{zeros}{digits}")
-    } else if point as usize >= digits.len() {
-        let zeros = "0".repeat(point as usize - digits.len());
-        format!("{sign}{digits}{zeros}.0")
-    } else {
-        let (whole, fraction) = digits.split_at(point as usize);
-        format!("{sign}{whole}.{fraction}")
+
+    fn push(&mut self, bytes: &[u8]) {
+        self.bytes[self.len..self.len + bytes.len()].copy_from_slice(bytes);
+        self.len += bytes.len();
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        &self.bytes[self.start..self.len]
+    }
+
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(self.as_bytes()).expect("ASCII")
     }
 }
 
@@ -630,6 +796,76 @@ mod tests {
         for (value, text) in cases {
             assert_eq!(super::number_text(*value), *text, "{value:?}");
             assert_eq!(text.parse::<f64>().unwrap().to_bits(), value.to_bits());
+        }
+    }
+
+    /// The first, allocating writer of `number_text`, kept as the reference of the stack one.
+    fn reference_number_text(value: f64) -> String {
+        if value == 0.0 {
+            return if value.is_sign_negative() {
+                "-0.0"
+            } else {
+                "0.0"
+            }
+            .to_owned();
+        }
+        let scientific = format!("{value:e}");
+        let (mantissa, exponent) = scientific.split_once('e').unwrap();
+        let exponent: i32 = exponent.parse().unwrap();
+        let (sign, mantissa) = match mantissa.strip_prefix('-') {
+            Some(rest) => ("-", rest),
+            None => ("", mantissa),
+        };
+        let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
+        if !(-4..=15).contains(&exponent) {
+            let (first, rest) = digits.split_at(1);
+            let point = if rest.is_empty() { "" } else { "." };
+            let exp_sign = if exponent < 0 { '-' } else { '+' };
+            return format!(
+                "{sign}{first}{point}{rest}e{exp_sign}{:02}",
+                exponent.unsigned_abs()
+            );
+        }
+        let point = exponent + 1;
+        if point <= 0 {
+            let zeros = "0".repeat(point.unsigned_abs() as usize);
+            format!("{sign}0.{zeros}{digits}")
+        } else if point as usize >= digits.len() {
+            let zeros = "0".repeat(point as usize - digits.len());
+            format!("{sign}{digits}{zeros}.0")
+        } else {
+            let (whole, fraction) = digits.split_at(point as usize);
+            format!("{sign}{whole}.{fraction}")
+        }
+    }
+
+    /// The stack writer writes what the first writer wrote, over random doubles of every
+    /// exponent and the edges of the fixed range.
+    #[test]
+    fn number_text_matches_the_reference_writer() {
+        let mut state = 0x9E37_79B9_7F4A_7C15_u64;
+        let mut values = vec![1e-5, 1e-4, 9.999e-5, 1e15, 9.99e15, 1e16, 123.0, 5e-324];
+        for _ in 0..200_000 {
+            // xorshift64*
+            state ^= state >> 12;
+            state ^= state << 25;
+            state ^= state >> 27;
+            let bits = state.wrapping_mul(0x2545_F491_4F6C_DD1D);
+            values.push(f64::from_bits(bits));
+            values.push((bits % 2_000_000) as f64 / 1000.0 - 1000.0);
+            values.push((bits % 100_000) as f64 / 100.0);
+            // Every double from 2^-14 to 2^51: the fixed notation's fast path and its edges.
+            let exponent = 1009 + (bits >> 52) % 66;
+            values.push(f64::from_bits((exponent << 52) | (bits & ((1 << 52) - 1))));
+        }
+        for value in values.into_iter().filter(|x| x.is_finite()) {
+            for value in [value, -value] {
+                assert_eq!(
+                    super::number_text(value),
+                    reference_number_text(value),
+                    "{value:?}"
+                );
+            }
         }
     }
 

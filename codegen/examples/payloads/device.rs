@@ -99,8 +99,103 @@ impl DeviceConfig {
     }
 }
 
+impl wire::stream::Struct for DeviceConfig {
+    fn from_value(value: Value, at: &At<'_>) -> Result<Self, Error> {
+        Self::from_value(value, at)
+    }
+
+    /// The same result as [`from_value`](DeviceConfig::from_value) of the parsed object,
+    /// read key by key: each key's value into its slot (the last one read wins), then the
+    /// fields in schema order, the name before its aliases.
+    fn read_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+        at: &At<'_>,
+    ) -> Result<wire::stream::Field<Self>, A::Error> {
+        let mut slot_wifi_ssid = [None];
+        let mut slot_wifi_password = [None];
+        let mut slot_update_interval = [None, None];
+        let mut slot_hostname = [None];
+        let keys = |key: &str| match key {
+            "wifi_ssid" => Some(0),
+            "wifi_password" => Some(1),
+            "update_interval" => Some(2),
+            "updateInterval" => Some(3),
+            "hostname" => Some(4),
+            _ => None,
+        };
+        while let Some(key) = map.next_key_seed(wire::stream::Key(keys))? {
+            match key {
+                Some(0) => {
+                    slot_wifi_ssid[0] = Some(wire::stream::value(
+                        &mut map,
+                        wire::stream::Text,
+                        &at.key("wifi_ssid"),
+                    )?)
+                }
+                Some(1) => {
+                    slot_wifi_password[0] = Some(wire::stream::value(
+                        &mut map,
+                        wire::stream::Text,
+                        &at.key("wifi_password"),
+                    )?)
+                }
+                Some(2) => {
+                    slot_update_interval[0] = Some(wire::stream::value(
+                        &mut map,
+                        wire::stream::Unsigned,
+                        &at.key("update_interval"),
+                    )?)
+                }
+                Some(3) => {
+                    slot_update_interval[1] = Some(wire::stream::value(
+                        &mut map,
+                        wire::stream::Unsigned,
+                        &at.key("update_interval"),
+                    )?)
+                }
+                Some(4) => {
+                    slot_hostname[0] = Some(wire::stream::value(
+                        &mut map,
+                        wire::stream::Optional(wire::stream::Text),
+                        &at.key("hostname"),
+                    )?)
+                }
+                _ => wire::stream::skip(&mut map)?,
+            }
+        }
+        Ok(wire::stream::build(|| {
+            Ok(Self {
+                wifi_ssid: match wire::stream::first(slot_wifi_ssid) {
+                    Some(value) => value?,
+                    None => return Err(wire::missing(&at.key("wifi_ssid"))),
+                },
+                wifi_password: match wire::stream::first(slot_wifi_password) {
+                    Some(value) => value?,
+                    None => return Err(wire::missing(&at.key("wifi_password"))),
+                },
+                update_interval: match wire::stream::first(slot_update_interval) {
+                    Some(value) => value?,
+                    None => 60,
+                },
+                hostname: match wire::stream::first(slot_hostname) {
+                    Some(value) => value?,
+                    None => None,
+                },
+            })
+        }))
+    }
+}
+
 impl natsbridge::typed::TypedPayload for DeviceConfig {
     const TYPE_NAME: &'static str = "DeviceConfig";
+
+    /// Reads the bytes straight into the type ([`wire::stream`]), with the same result as
+    /// [`from_json_value`](Self::from_json_value) of the parsed value.
+    fn decode(bytes: &[u8]) -> Result<Self, Error> {
+        let decoded: Self = wire::stream::decode(bytes)?;
+        decoded.check(&At::Root)?;
+        Ok(decoded)
+    }
 
     fn from_json_value(value: Value) -> Result<Self, Error> {
         let decoded = Self::from_value(value, &At::Root)?;
@@ -223,8 +318,137 @@ impl SensorReading {
     }
 }
 
+impl wire::stream::Struct for SensorReading {
+    fn from_value(value: Value, at: &At<'_>) -> Result<Self, Error> {
+        Self::from_value(value, at)
+    }
+
+    /// The same result as [`from_value`](SensorReading::from_value) of the parsed object,
+    /// read key by key: each key's value into its slot (the last one read wins), then the
+    /// fields in schema order, the name before its aliases.
+    fn read_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+        at: &At<'_>,
+    ) -> Result<wire::stream::Field<Self>, A::Error> {
+        let mut slot_sensor = [None];
+        let mut slot_unit = [None];
+        let mut slot_value = [None];
+        let mut slot_offset = [None];
+        let mut slot_ok = [None];
+        let mut slot_samples = [None];
+        let mut slot_location = [None];
+        let keys = |key: &str| match key {
+            "sensor" => Some(0),
+            "unit" => Some(1),
+            "value" => Some(2),
+            "offset" => Some(3),
+            "ok" => Some(4),
+            "samples" => Some(5),
+            "location" => Some(6),
+            _ => None,
+        };
+        while let Some(key) = map.next_key_seed(wire::stream::Key(keys))? {
+            match key {
+                Some(0) => {
+                    slot_sensor[0] = Some(wire::stream::value(
+                        &mut map,
+                        wire::stream::Text,
+                        &at.key("sensor"),
+                    )?)
+                }
+                Some(1) => {
+                    slot_unit[0] = Some(wire::stream::value(
+                        &mut map,
+                        wire::stream::Enum {
+                            expected: Unit::EXPECTED,
+                            parse: Unit::parse,
+                        },
+                        &at.key("unit"),
+                    )?)
+                }
+                Some(2) => {
+                    slot_value[0] = Some(wire::stream::value(
+                        &mut map,
+                        wire::stream::Double,
+                        &at.key("value"),
+                    )?)
+                }
+                Some(3) => {
+                    slot_offset[0] = Some(wire::stream::value(
+                        &mut map,
+                        wire::stream::Signed,
+                        &at.key("offset"),
+                    )?)
+                }
+                Some(4) => {
+                    slot_ok[0] = Some(wire::stream::value(
+                        &mut map,
+                        wire::stream::Boolean,
+                        &at.key("ok"),
+                    )?)
+                }
+                Some(5) => {
+                    slot_samples[0] = Some(wire::stream::value(
+                        &mut map,
+                        wire::stream::List(wire::stream::Double),
+                        &at.key("samples"),
+                    )?)
+                }
+                Some(6) => {
+                    slot_location[0] = Some(wire::stream::value(
+                        &mut map,
+                        wire::stream::Nested::<SensorReadingLocation>::new(),
+                        &at.key("location"),
+                    )?)
+                }
+                _ => wire::stream::skip(&mut map)?,
+            }
+        }
+        Ok(wire::stream::build(|| {
+            Ok(Self {
+                sensor: match wire::stream::first(slot_sensor) {
+                    Some(value) => value?,
+                    None => return Err(wire::missing(&at.key("sensor"))),
+                },
+                unit: match wire::stream::first(slot_unit) {
+                    Some(value) => value?,
+                    None => return Err(wire::missing(&at.key("unit"))),
+                },
+                value: match wire::stream::first(slot_value) {
+                    Some(value) => value?,
+                    None => return Err(wire::missing(&at.key("value"))),
+                },
+                offset: match wire::stream::first(slot_offset) {
+                    Some(value) => value?,
+                    None => 0,
+                },
+                ok: match wire::stream::first(slot_ok) {
+                    Some(value) => value?,
+                    None => return Err(wire::missing(&at.key("ok"))),
+                },
+                samples: match wire::stream::first(slot_samples) {
+                    Some(value) => value?,
+                    None => Vec::new(),
+                },
+                location: match wire::stream::first(slot_location) {
+                    Some(value) => value?,
+                    None => return Err(wire::missing(&at.key("location"))),
+                },
+            })
+        }))
+    }
+}
+
 impl natsbridge::typed::TypedPayload for SensorReading {
     const TYPE_NAME: &'static str = "SensorReading";
+
+    /// Reads the bytes straight into the type ([`wire::stream`]), with the same result as
+    /// [`from_json_value`](Self::from_json_value) of the parsed value.
+    fn decode(bytes: &[u8]) -> Result<Self, Error> {
+        let decoded: Self = wire::stream::decode(bytes)?;
+        decoded.check(&At::Root)?;
+        Ok(decoded)
+    }
 
     fn from_json_value(value: Value) -> Result<Self, Error> {
         let decoded = Self::from_value(value, &At::Root)?;
@@ -292,6 +516,59 @@ impl SensorReadingLocation {
     }
 }
 
+impl wire::stream::Struct for SensorReadingLocation {
+    fn from_value(value: Value, at: &At<'_>) -> Result<Self, Error> {
+        Self::from_value(value, at)
+    }
+
+    /// The same result as [`from_value`](SensorReadingLocation::from_value) of the parsed object,
+    /// read key by key: each key's value into its slot (the last one read wins), then the
+    /// fields in schema order, the name before its aliases.
+    fn read_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+        at: &At<'_>,
+    ) -> Result<wire::stream::Field<Self>, A::Error> {
+        let mut slot_room = [None];
+        let mut slot_floor = [None];
+        let keys = |key: &str| match key {
+            "room" => Some(0),
+            "floor" => Some(1),
+            _ => None,
+        };
+        while let Some(key) = map.next_key_seed(wire::stream::Key(keys))? {
+            match key {
+                Some(0) => {
+                    slot_room[0] = Some(wire::stream::value(
+                        &mut map,
+                        wire::stream::Text,
+                        &at.key("room"),
+                    )?)
+                }
+                Some(1) => {
+                    slot_floor[0] = Some(wire::stream::value(
+                        &mut map,
+                        wire::stream::Signed,
+                        &at.key("floor"),
+                    )?)
+                }
+                _ => wire::stream::skip(&mut map)?,
+            }
+        }
+        Ok(wire::stream::build(|| {
+            Ok(Self {
+                room: match wire::stream::first(slot_room) {
+                    Some(value) => value?,
+                    None => return Err(wire::missing(&at.key("room"))),
+                },
+                floor: match wire::stream::first(slot_floor) {
+                    Some(value) => value?,
+                    None => return Err(wire::missing(&at.key("floor"))),
+                },
+            })
+        }))
+    }
+}
+
 /// A command sent to a device, such as {"action": "read_sensor"}.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(crate = "natsbridge::serde")]
@@ -351,8 +628,72 @@ impl Command {
     }
 }
 
+impl wire::stream::Struct for Command {
+    fn from_value(value: Value, at: &At<'_>) -> Result<Self, Error> {
+        Self::from_value(value, at)
+    }
+
+    /// The same result as [`from_value`](Command::from_value) of the parsed object,
+    /// read key by key: each key's value into its slot (the last one read wins), then the
+    /// fields in schema order, the name before its aliases.
+    fn read_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+        at: &At<'_>,
+    ) -> Result<wire::stream::Field<Self>, A::Error> {
+        let mut slot_action = [None];
+        let mut slot_sensor = [None];
+        let keys = |key: &str| match key {
+            "action" => Some(0),
+            "sensor" => Some(1),
+            _ => None,
+        };
+        while let Some(key) = map.next_key_seed(wire::stream::Key(keys))? {
+            match key {
+                Some(0) => {
+                    slot_action[0] = Some(wire::stream::value(
+                        &mut map,
+                        wire::stream::Enum {
+                            expected: Action::EXPECTED,
+                            parse: Action::parse,
+                        },
+                        &at.key("action"),
+                    )?)
+                }
+                Some(1) => {
+                    slot_sensor[0] = Some(wire::stream::value(
+                        &mut map,
+                        wire::stream::Optional(wire::stream::Text),
+                        &at.key("sensor"),
+                    )?)
+                }
+                _ => wire::stream::skip(&mut map)?,
+            }
+        }
+        Ok(wire::stream::build(|| {
+            Ok(Self {
+                action: match wire::stream::first(slot_action) {
+                    Some(value) => value?,
+                    None => return Err(wire::missing(&at.key("action"))),
+                },
+                sensor: match wire::stream::first(slot_sensor) {
+                    Some(value) => value?,
+                    None => None,
+                },
+            })
+        }))
+    }
+}
+
 impl natsbridge::typed::TypedPayload for Command {
     const TYPE_NAME: &'static str = "Command";
+
+    /// Reads the bytes straight into the type ([`wire::stream`]), with the same result as
+    /// [`from_json_value`](Self::from_json_value) of the parsed value.
+    fn decode(bytes: &[u8]) -> Result<Self, Error> {
+        let decoded: Self = wire::stream::decode(bytes)?;
+        decoded.check(&At::Root)?;
+        Ok(decoded)
+    }
 
     fn from_json_value(value: Value) -> Result<Self, Error> {
         let decoded = Self::from_value(value, &At::Root)?;
@@ -441,8 +782,98 @@ impl CommandReply {
     }
 }
 
+impl wire::stream::Struct for CommandReply {
+    fn from_value(value: Value, at: &At<'_>) -> Result<Self, Error> {
+        Self::from_value(value, at)
+    }
+
+    /// The same result as [`from_value`](CommandReply::from_value) of the parsed object,
+    /// read key by key: each key's value into its slot (the last one read wins), then the
+    /// fields in schema order, the name before its aliases.
+    fn read_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+        at: &At<'_>,
+    ) -> Result<wire::stream::Field<Self>, A::Error> {
+        let mut slot_action = [None];
+        let mut slot_ok = [None];
+        let mut slot_message = [None];
+        let mut slot_reading = [None];
+        let keys = |key: &str| match key {
+            "action" => Some(0),
+            "ok" => Some(1),
+            "message" => Some(2),
+            "reading" => Some(3),
+            _ => None,
+        };
+        while let Some(key) = map.next_key_seed(wire::stream::Key(keys))? {
+            match key {
+                Some(0) => {
+                    slot_action[0] = Some(wire::stream::value(
+                        &mut map,
+                        wire::stream::Enum {
+                            expected: Action::EXPECTED,
+                            parse: Action::parse,
+                        },
+                        &at.key("action"),
+                    )?)
+                }
+                Some(1) => {
+                    slot_ok[0] = Some(wire::stream::value(
+                        &mut map,
+                        wire::stream::Boolean,
+                        &at.key("ok"),
+                    )?)
+                }
+                Some(2) => {
+                    slot_message[0] = Some(wire::stream::value(
+                        &mut map,
+                        wire::stream::Text,
+                        &at.key("message"),
+                    )?)
+                }
+                Some(3) => {
+                    slot_reading[0] = Some(wire::stream::value(
+                        &mut map,
+                        wire::stream::Optional(wire::stream::Nested::<SensorReading>::new()),
+                        &at.key("reading"),
+                    )?)
+                }
+                _ => wire::stream::skip(&mut map)?,
+            }
+        }
+        Ok(wire::stream::build(|| {
+            Ok(Self {
+                action: match wire::stream::first(slot_action) {
+                    Some(value) => value?,
+                    None => return Err(wire::missing(&at.key("action"))),
+                },
+                ok: match wire::stream::first(slot_ok) {
+                    Some(value) => value?,
+                    None => return Err(wire::missing(&at.key("ok"))),
+                },
+                message: match wire::stream::first(slot_message) {
+                    Some(value) => value?,
+                    None => String::new(),
+                },
+                reading: match wire::stream::first(slot_reading) {
+                    Some(value) => value?,
+                    None => None,
+                },
+            })
+        }))
+    }
+}
+
 impl natsbridge::typed::TypedPayload for CommandReply {
     const TYPE_NAME: &'static str = "CommandReply";
+
+    /// Reads the bytes straight into the type ([`wire::stream`]), with the same result as
+    /// [`from_json_value`](Self::from_json_value) of the parsed value.
+    fn decode(bytes: &[u8]) -> Result<Self, Error> {
+        let decoded: Self = wire::stream::decode(bytes)?;
+        decoded.check(&At::Root)?;
+        Ok(decoded)
+    }
 
     fn from_json_value(value: Value) -> Result<Self, Error> {
         let decoded = Self::from_value(value, &At::Root)?;

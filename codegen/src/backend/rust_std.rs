@@ -49,6 +49,23 @@ struct StructView {
     default: Option<String>,
     /// The statements of `check` (send-side checks: formats, finite numbers), may be empty.
     checks: Vec<String>,
+    /// One arm per key of every field (names, then aliases, field by field): the positions
+    /// the payload types' streaming decoder matches.
+    stream_arms: Vec<StreamArm>,
+}
+
+/// A key of the streaming decoder (`wire::stream`): which slot of which field it fills.
+struct StreamArm {
+    /// The key as a Rust string literal.
+    key: String,
+    /// The field's slot array (`slot_name`).
+    slots: String,
+    /// The position of the key among the field's keys.
+    slot: usize,
+    /// The field's name as a Rust string literal (errors are at the name, whatever the key).
+    name_literal: String,
+    /// The `wire::stream::Read` of the field.
+    reader: String,
 }
 
 struct FieldView {
@@ -67,6 +84,10 @@ struct FieldView {
     convert: String,
     /// The field's value when the key is missing (an expression, or a `return Err(..)`).
     missing: String,
+    /// The streaming decoder's slot array of the field (`slot_name`), and its initial value
+    /// (one `None` per key).
+    slots: String,
+    slots_init: String,
 }
 
 /// `EnvelopeFields` or `PayloadFields`: what a sender may set of one structure.
@@ -264,6 +285,28 @@ fn decoder(ty: &FieldType) -> String {
     }
 }
 
+/// The `wire::stream::Read` of a value of `ty` (payload types' streaming decoder): the value
+/// path's function for scalars, a parse in place for enumerations, key by key for objects.
+fn reader(ty: &FieldType) -> String {
+    match ty {
+        FieldType::Enum(e) => {
+            format!("wire::stream::Enum {{ expected: {e}::EXPECTED, parse: {e}::parse }}")
+        }
+        FieldType::Struct(name) => format!("wire::stream::Nested::<{name}>::new()"),
+        FieldType::Array { item, .. } => format!("wire::stream::List({})", reader(item)),
+        FieldType::String {
+            constant: None,
+            format: None,
+            ..
+        } => "wire::stream::Text".to_string(),
+        FieldType::Bool => "wire::stream::Boolean".to_string(),
+        FieldType::Unsigned => "wire::stream::Unsigned".to_string(),
+        FieldType::Signed => "wire::stream::Signed".to_string(),
+        FieldType::Number => "wire::stream::Double".to_string(),
+        other => format!("wire::stream::Leaf({})", decoder(other)),
+    }
+}
+
 /// The expression decoding `value` at `at` into a value of `ty`, with `?`.
 fn convert(ty: &FieldType, at: &str) -> String {
     format!("{}?", call(ty, at))
@@ -344,6 +387,8 @@ fn struct_view(model: &Model, s: &Struct) -> StructView {
                 optional: field.optional,
                 convert: convert(&field.ty, &at),
                 missing,
+                slots: format!("slot_{name}"),
+                slots_init: format!("[{}]", vec!["None"; 1 + field.aliases.len()].join(", ")),
                 name,
             }
         })
@@ -371,7 +416,35 @@ fn struct_view(model: &Model, s: &Struct) -> StructView {
             }
         })
         .collect();
+    let mut stream_arms = Vec::new();
+    for field in &s.fields {
+        let read = if field.optional {
+            format!("wire::stream::Optional({})", reader(&field.ty))
+        } else {
+            reader(&field.ty)
+        };
+        for (slot, key) in std::iter::once(&field.name)
+            .chain(&field.aliases)
+            .enumerate()
+        {
+            // A key listed twice is read at its first place, as `wire::take` finds it.
+            if stream_arms
+                .iter()
+                .any(|arm: &StreamArm| arm.key == rust_str(key))
+            {
+                continue;
+            }
+            stream_arms.push(StreamArm {
+                key: rust_str(key),
+                slots: format!("slot_{}", field.name),
+                slot,
+                name_literal: rust_str(&field.name),
+                reader: read.clone(),
+            });
+        }
+    }
     StructView {
+        stream_arms,
         name: s.name.clone(),
         name_literal: rust_str(&s.name),
         payload_type: model.kind == SchemaKind::Payloads && s.in_defs,
