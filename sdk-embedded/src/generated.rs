@@ -11,7 +11,7 @@ use crate::field::{
     Rule, copy_object, copy_text, read_alias, read_bool, read_message, read_number, read_object,
     read_optional, read_signed, read_text, read_text_view, read_view, set_text, write_key,
 };
-use crate::json::{BufferFull, Key, Reader, Writer};
+use crate::json::{BufferFull, Reader, Writer};
 use crate::{At, DecodeError, JsonObject, JsonObjectView, JsonStr, Message, MessageView};
 
 /// The numbers the contract fixes (x-constants) and the capacity of every string, object and
@@ -477,8 +477,12 @@ impl Message for MessageEnvelope {
         // higher precedence may still come and win (as in every SDK). Its error waits here.
         let mut deferred: [Option<DecodeError>; 12] = Default::default();
         let mut key: String<KEY_CAPACITY> = String::new();
-        while let Some(fit) = reader.next_key(&mut key).map_err(|e| at.json_error(e))? {
-            let known = if fit == Key::Fits { key.as_str() } else { "" };
+        // The key is matched where it lies in the input; only a key with an escape is
+        // unescaped into `key` (and one longer than any known key is "").
+        while let Some(known) = reader
+            .next_key_text(&mut key)
+            .map_err(|e| at.json_error(e))?
+        {
             match known {
                 "correlation_id" => {
                     ranks[0] = 0;
@@ -899,8 +903,12 @@ impl Message for MessagePayload {
         // higher precedence may still come and win (as in every SDK). Its error waits here.
         let mut deferred: [Option<DecodeError>; 1] = Default::default();
         let mut key: String<KEY_CAPACITY> = String::new();
-        while let Some(fit) = reader.next_key(&mut key).map_err(|e| at.json_error(e))? {
-            let known = if fit == Key::Fits { key.as_str() } else { "" };
+        // The key is matched where it lies in the input; only a key with an escape is
+        // unescaped into `key` (and one longer than any known key is "").
+        while let Some(known) = reader
+            .next_key_text(&mut key)
+            .map_err(|e| at.json_error(e))?
+        {
             match known {
                 "id" => {
                     ranks[0] = 0;
@@ -1092,8 +1100,12 @@ impl<'a> MessageView<'a> for MessageEnvelopeView<'a> {
         // higher precedence may still come and win (as in every SDK). Its error waits here.
         let mut deferred: [Option<DecodeError>; 12] = Default::default();
         let mut key: String<KEY_CAPACITY> = String::new();
-        while let Some(fit) = reader.next_key(&mut key).map_err(|e| at.json_error(e))? {
-            let known = if fit == Key::Fits { key.as_str() } else { "" };
+        // The key is matched where it lies in the input; only a key with an escape is
+        // unescaped into `key` (and one longer than any known key is "").
+        while let Some(known) = reader
+            .next_key_text(&mut key)
+            .map_err(|e| at.json_error(e))?
+        {
             match known {
                 "correlation_id" => {
                     ranks[0] = 0;
@@ -1500,8 +1512,12 @@ impl<'a> MessageView<'a> for MessagePayloadView<'a> {
         // higher precedence may still come and win (as in every SDK). Its error waits here.
         let mut deferred: [Option<DecodeError>; 1] = Default::default();
         let mut key: String<KEY_CAPACITY> = String::new();
-        while let Some(fit) = reader.next_key(&mut key).map_err(|e| at.json_error(e))? {
-            let known = if fit == Key::Fits { key.as_str() } else { "" };
+        // The key is matched where it lies in the input; only a key with an escape is
+        // unescaped into `key` (and one longer than any known key is "").
+        while let Some(known) = reader
+            .next_key_text(&mut key)
+            .map_err(|e| at.json_error(e))?
+        {
             match known {
                 "id" => {
                     ranks[0] = 0;

@@ -426,6 +426,60 @@ impl<'a> Reader<'a> {
         Ok(Some(if fits { Key::Fits } else { Key::TooLong }))
     }
 
+    /// Like [`next_key`](Self::next_key), returning the key's text: borrowed from the input
+    /// when it has no escape (no copy), otherwise unescaped into `buf`. A key longer than `N`
+    /// bytes (which is no known key when `N` is the longest one) is returned as `""`, as
+    /// [`Key::TooLong`] is. The key is validated as [`next_key`](Self::next_key) validates it.
+    pub fn next_key_text<'k, const N: usize>(
+        &mut self,
+        buf: &'k mut String<N>,
+    ) -> Result<Option<&'k str>, JsonError>
+    where
+        'a: 'k,
+    {
+        self.next_key_text_view(buf.as_mut_view())
+    }
+
+    /// [`next_key_text`](Self::next_key_text) for any capacity.
+    fn next_key_text_view<'k>(
+        &mut self,
+        buf: &'k mut StringView,
+    ) -> Result<Option<&'k str>, JsonError>
+    where
+        'a: 'k,
+    {
+        if !self.member_start()? {
+            return Ok(None);
+        }
+        // At the opening quote. The common key: no escape, so its bytes are the key.
+        let input: &'a [u8] = self.input;
+        let start = self.pos + 1;
+        let rest = input.get(start..).unwrap_or_default();
+        let run_len = rest
+            .iter()
+            .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+            .unwrap_or(rest.len());
+        if rest.get(run_len) == Some(&b'"') {
+            let run = rest.get(..run_len).unwrap_or_default();
+            let text = core::str::from_utf8(run).map_err(|e| JsonError::Syntax {
+                offset: start + e.valid_up_to(),
+            })?;
+            self.pos = start + run_len + 1;
+            self.colon()?;
+            return Ok(Some(if text.len() > buf.capacity() {
+                ""
+            } else {
+                text
+            }));
+        }
+        // An escape, a raw control character or the end of the input: the full scan.
+        let fits = collect_into(buf, |mut sink| {
+            self.scan_string(false, &mut sink)
+                .and_then(|()| self.colon())
+        })?;
+        Ok(Some(if fits { buf.as_str() } else { "" }))
+    }
+
     /// Like [`next_key`](Self::next_key), returning the key borrowed from the input, escapes
     /// not applied (validated as [`raw_string`](Self::raw_string) does), whatever its length.
     pub fn next_raw_key(&mut self) -> Result<Option<JsonStr<'a>>, JsonError> {
@@ -1181,6 +1235,34 @@ mod number_tests {
             assert_eq!(core::str::from_utf8(w.written()).unwrap(), text);
             let back = Reader::new(text.as_bytes()).number().unwrap().unwrap();
             assert_eq!(back.to_bits(), value.to_bits(), "{text}");
+        }
+    }
+
+    #[test]
+    fn keys_are_borrowed_or_unescaped_as_next_key_reads_them() {
+        use heapless::String;
+        let input = br#"{"plain":1,"esc\u0061ped":2,"much_too_long_a_key":3,"":4}"#;
+        let mut reader = Reader::new(input);
+        reader.begin_object().unwrap();
+        let mut key: String<8> = String::new();
+        let mut keys: heapless::Vec<String<8>, 4> = heapless::Vec::new();
+        while let Some(text) = reader.next_key_text(&mut key).unwrap() {
+            keys.push(String::try_from(text).unwrap()).unwrap();
+            reader.skip_value().unwrap();
+        }
+        assert_eq!(keys, ["plain", "escaped", "", ""]);
+        // The same errors as next_key: bad UTF-8, a raw control character, a missing colon.
+        for bad in [&b"{\"a\xff\":1}"[..], b"{\"a\n\":1}", b"{\"a\" 1}", b"{\"a"] {
+            let mut text_reader = Reader::new(bad);
+            let mut copy_reader = Reader::new(bad);
+            text_reader.begin_object().unwrap();
+            copy_reader.begin_object().unwrap();
+            let mut a: String<8> = String::new();
+            let mut b: String<8> = String::new();
+            assert_eq!(
+                text_reader.next_key_text(&mut a).map(|_| ()),
+                copy_reader.next_key(&mut b).map(|_| ())
+            );
         }
     }
 

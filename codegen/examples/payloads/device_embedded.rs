@@ -19,7 +19,7 @@ use natsbridge_embedded::field::{
     read_signed, read_signed_in, read_text, read_unsigned_in, write_key,
 };
 use natsbridge_embedded::heapless::{String, Vec};
-use natsbridge_embedded::json::{BufferFull, Key, Reader, Writer};
+use natsbridge_embedded::json::{BufferFull, Reader, Writer};
 #[allow(unused_imports)]
 use natsbridge_embedded::{At, DecodeError, ErrorKind, JsonObject, Message};
 
@@ -72,8 +72,12 @@ impl Message for DeviceConfig {
         // higher precedence may still come and win (as in every SDK). Its error waits here.
         let mut deferred: [Option<DecodeError>; 1] = Default::default();
         let mut key: String<KEY_CAPACITY> = String::new();
-        while let Some(fit) = reader.next_key(&mut key).map_err(|e| at.json_error(e))? {
-            let known = if fit == Key::Fits { key.as_str() } else { "" };
+        // The key is matched where it lies in the input; only a key with an escape is
+        // unescaped into `key` (and one longer than any known key is "").
+        while let Some(known) = reader
+            .next_key_text(&mut key)
+            .map_err(|e| at.json_error(e))?
+        {
             match known {
                 "wifi_ssid" => {
                     ranks[0] = 0;
@@ -216,8 +220,12 @@ impl Message for SensorReading {
         // NOT_SEEN none. A key wins over its aliases, and an earlier alias over a later one.
         let mut ranks = [NOT_SEEN; 7];
         let mut key: String<KEY_CAPACITY> = String::new();
-        while let Some(fit) = reader.next_key(&mut key).map_err(|e| at.json_error(e))? {
-            let known = if fit == Key::Fits { key.as_str() } else { "" };
+        // The key is matched where it lies in the input; only a key with an escape is
+        // unescaped into `key` (and one longer than any known key is "").
+        while let Some(known) = reader
+            .next_key_text(&mut key)
+            .map_err(|e| at.json_error(e))?
+        {
             match known {
                 "sensor" => {
                     ranks[0] = 0;
@@ -383,8 +391,12 @@ impl Message for SensorReadingLocation {
         // NOT_SEEN none. A key wins over its aliases, and an earlier alias over a later one.
         let mut ranks = [NOT_SEEN; 2];
         let mut key: String<KEY_CAPACITY> = String::new();
-        while let Some(fit) = reader.next_key(&mut key).map_err(|e| at.json_error(e))? {
-            let known = if fit == Key::Fits { key.as_str() } else { "" };
+        // The key is matched where it lies in the input; only a key with an escape is
+        // unescaped into `key` (and one longer than any known key is "").
+        while let Some(known) = reader
+            .next_key_text(&mut key)
+            .map_err(|e| at.json_error(e))?
+        {
             match known {
                 "room" => {
                     ranks[0] = 0;
@@ -466,8 +478,12 @@ impl Message for Command {
         // NOT_SEEN none. A key wins over its aliases, and an earlier alias over a later one.
         let mut ranks = [NOT_SEEN; 2];
         let mut key: String<KEY_CAPACITY> = String::new();
-        while let Some(fit) = reader.next_key(&mut key).map_err(|e| at.json_error(e))? {
-            let known = if fit == Key::Fits { key.as_str() } else { "" };
+        // The key is matched where it lies in the input; only a key with an escape is
+        // unescaped into `key` (and one longer than any known key is "").
+        while let Some(known) = reader
+            .next_key_text(&mut key)
+            .map_err(|e| at.json_error(e))?
+        {
             match known {
                 "action" => {
                     ranks[0] = 0;
@@ -567,8 +583,12 @@ impl Message for CommandReply {
         // NOT_SEEN none. A key wins over its aliases, and an earlier alias over a later one.
         let mut ranks = [NOT_SEEN; 4];
         let mut key: String<KEY_CAPACITY> = String::new();
-        while let Some(fit) = reader.next_key(&mut key).map_err(|e| at.json_error(e))? {
-            let known = if fit == Key::Fits { key.as_str() } else { "" };
+        // The key is matched where it lies in the input; only a key with an escape is
+        // unescaped into `key` (and one longer than any known key is "").
+        while let Some(known) = reader
+            .next_key_text(&mut key)
+            .map_err(|e| at.json_error(e))?
+        {
             match known {
                 "action" => {
                     ranks[0] = 0;
