@@ -39,6 +39,11 @@ pub enum JsonError {
 pub const MAX_NUMBER_LEN: usize = 24;
 
 /// Writes the canonical text of `x` (see [`Writer::number`]) into `out`; returns its length.
+///
+/// ryu's shortest digits, in ryu's notation: fixed for decimal exponents -5 to 15 (at least one
+/// digit after the point), `D[.DDD]eN` otherwise. The canonical form is fixed from -4 to 15,
+/// so only exponent -5 (`0.0000DDD`) and ryu's exponent (`e16`, `e-7`: a sign and two digits
+/// at least, `e+16`, `e-07`) are rewritten.
 fn canonical_float(x: f64, out: &mut [u8; MAX_NUMBER_LEN]) -> usize {
     let mut ryu_buf = ryu::Buffer::new();
     let text = if x.is_finite() {
@@ -47,6 +52,47 @@ fn canonical_float(x: f64, out: &mut [u8; MAX_NUMBER_LEN]) -> usize {
         "0.0"
     };
     let bytes = text.as_bytes();
+    let negative = bytes.first() == Some(&b'-');
+    let body = bytes.get(usize::from(negative)..).unwrap_or_default();
+    let mut w = Cursor { out, len: 0 };
+    if let Some(digits) = body.strip_prefix(b"0.0000") {
+        // 0.0000DDD: D.DDe-05 (ryu's digits start with a non-zero one).
+        if negative {
+            w.push(b'-');
+        }
+        if let Some((&first, rest)) = digits.split_first() {
+            w.push(first);
+            if !rest.is_empty() {
+                w.push(b'.');
+                w.extend(rest);
+            }
+        }
+        w.extend(b"e-05");
+    } else if let Some(e) = body.iter().position(|&b| b == b'e') {
+        let mantissa = bytes.get(..usize::from(negative) + e).unwrap_or_default();
+        let exponent = body.get(e + 1..).unwrap_or_default();
+        let (sign, digits) = match exponent.split_first() {
+            Some((b'-', digits)) => (b'-', digits),
+            _ => (b'+', exponent),
+        };
+        w.extend(mantissa);
+        w.push(b'e');
+        w.push(sign);
+        if digits.len() < 2 {
+            w.push(b'0');
+        }
+        w.extend(digits);
+    } else {
+        w.extend(bytes);
+    }
+    w.len
+}
+
+/// The canonical text of the number ryu wrote as `bytes` (its shortest digits, in its own
+/// notation) into `out`, written from the digits and the decimal exponent: the reference the
+/// tests hold [`canonical_float`] to. Returns its length.
+#[cfg(test)]
+fn reformat(bytes: &[u8], out: &mut [u8; MAX_NUMBER_LEN]) -> usize {
     let negative = bytes.first() == Some(&b'-');
     let body = if negative { &bytes[1..] } else { bytes };
     let (mantissa, exponent) = match body.iter().position(|&b| b == b'e' || b == b'E') {
@@ -131,6 +177,7 @@ fn canonical_float(x: f64, out: &mut [u8; MAX_NUMBER_LEN]) -> usize {
     w.len
 }
 
+#[cfg(test)]
 fn parse_exponent(text: &[u8]) -> i32 {
     let (negative, digits) = match text.first() {
         Some(b'-') => (true, &text[1..]),
@@ -661,9 +708,9 @@ impl<'a> Reader<'a> {
         if !matches!(self.peek(), Some(b'-' | b'0'..=b'9')) {
             return Err(self.wrong_type(EXPECTED));
         }
-        let (end, _) = self.number_end(start)?;
+        let (end, integer) = self.number_end(start)?;
         let text = self.input.get(start..end).unwrap_or(&[]);
-        if text.iter().any(|b| matches!(b, b'.' | b'e' | b'E')) {
+        if !integer {
             return Err(JsonError::WrongType {
                 expected: EXPECTED,
                 offset: start,
@@ -706,9 +753,11 @@ impl<'a> Reader<'a> {
         let text = self.input.get(start..end).unwrap_or(&[]);
         // The grammar was checked (ASCII, a form `f64::from_str` accepts); a failed parse can
         // only be a value out of range.
-        let value = core::str::from_utf8(text)
-            .ok()
-            .and_then(|t| t.parse::<f64>().ok());
+        let value = exact_f64(text).or_else(|| {
+            core::str::from_utf8(text)
+                .ok()
+                .and_then(|t| t.parse::<f64>().ok())
+        });
         self.pos = end;
         Ok(value.filter(|v| v.is_finite()))
     }
@@ -949,8 +998,8 @@ impl<'a> Reader<'a> {
     }
 
     /// Checks the number starting at `start` against the JSON grammar (and that a delimiter
-    /// follows it) without moving; returns its end and whether it is a plain non-negative
-    /// integer.
+    /// follows it) without moving; returns its end and whether it is an integer (no fraction,
+    /// no exponent; a `-` is allowed).
     fn number_end(&self, start: usize) -> Result<(usize, bool), JsonError> {
         let at = |i: usize| self.input.get(i).copied();
         let digits_from = |mut i: usize| {
@@ -962,7 +1011,6 @@ impl<'a> Reader<'a> {
         let mut i = start;
         let mut integer = true;
         if at(i) == Some(b'-') {
-            integer = false;
             i += 1;
         }
         match at(i) {
@@ -978,8 +1026,10 @@ impl<'a> Reader<'a> {
             }
             i = digits_from(i);
         }
+        let mut exponent = false;
         if let Some(b'e' | b'E') = at(i) {
             integer = false;
+            exponent = true;
             i += 1;
             if let Some(b'+' | b'-') = at(i) {
                 i += 1;
@@ -990,7 +1040,9 @@ impl<'a> Reader<'a> {
             i = digits_from(i);
         }
         self.delimiter_at(i)?;
-        if beyond_f64(self.input.get(start..i).unwrap_or_default(), integer) {
+        // Without an exponent, a number shorter than the smallest overflowing one is finite.
+        let short = !exponent && i - start < F64_OVERFLOW_DIGITS.len();
+        if !short && beyond_f64(self.input.get(start..i).unwrap_or_default(), integer) {
             // As serde_json: a number no 64-bit float can hold is not accepted as JSON.
             return Err(JsonError::Syntax { offset: start });
         }
@@ -1186,6 +1238,52 @@ fn beyond_f64(text: &[u8], integer: bool) -> bool {
     true
 }
 
+/// The value of the JSON number `text` (already checked against the grammar) when it is
+/// computed exactly by one floating-point operation: at most 15 significant digits (an
+/// integer below 2^53, exact as an `f64`) scaled by a power of ten of at most 22 (exact too),
+/// so that the one rounding of `*` or `/` is the correct rounding `f64::from_str` gives
+/// (Clinger's fast path, which `core` takes as well). `None` for any other number.
+fn exact_f64(text: &[u8]) -> Option<f64> {
+    let (negative, body) = match text.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, text),
+    };
+    let mut mantissa: u64 = 0;
+    let mut digits = 0u32;
+    let mut scale: i32 = 0;
+    let mut fraction = false;
+    let mut rest = body;
+    while let Some((&b, tail)) = rest.split_first() {
+        match b {
+            b'0'..=b'9' => {
+                if mantissa != 0 || b != b'0' {
+                    digits += 1;
+                    if digits > 15 {
+                        return None;
+                    }
+                }
+                mantissa = mantissa * 10 + u64::from(b - b'0');
+                if fraction {
+                    scale -= 1;
+                }
+            }
+            b'.' => fraction = true,
+            // An exponent: left to the full parser.
+            _ => return None,
+        }
+        rest = tail;
+    }
+    if scale < -22 {
+        return None;
+    }
+    let mut power = 1.0f64;
+    for _ in 0..-scale {
+        power *= 10.0;
+    }
+    let value = mantissa as f64 / power;
+    Some(if negative { -value } else { value })
+}
+
 /// The value of an exponent's text (`+12`, `-3`, `400`), saturating far beyond any float.
 fn exponent_value(text: &[u8]) -> i64 {
     let (negative, digits) = match text.first() {
@@ -1264,6 +1362,93 @@ mod number_tests {
                 copy_reader.next_key(&mut b).map(|_| ())
             );
         }
+    }
+
+    #[test]
+    fn ryu_fixed_text_is_kept_as_the_full_reformatting_writes_it() {
+        let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for i in 0..300_000u32 {
+            let r = next();
+            // Random bits, and values of every decimal exponent around the fixed range.
+            let x = if i % 2 == 0 {
+                f64::from_bits(r)
+            } else {
+                let exp = (r % 40) as i32 - 20;
+                (r >> 8) as f64 / (1u64 << 56) as f64 * 10f64.powi(exp)
+            };
+            if !x.is_finite() {
+                continue;
+            }
+            let mut fast = [0u8; MAX_NUMBER_LEN];
+            let fast_len = super::canonical_float(x, &mut fast);
+            let mut ryu_buf = ryu::Buffer::new();
+            let mut full = [0u8; MAX_NUMBER_LEN];
+            let full_len = super::reformat(ryu_buf.format_finite(x).as_bytes(), &mut full);
+            assert_eq!(fast[..fast_len], full[..full_len], "{x:e}");
+        }
+    }
+
+    #[test]
+    fn the_exact_path_reads_numbers_as_from_str_does() {
+        // Pseudo-random decimal texts of every length the fast path takes and a little more.
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for _ in 0..200_000 {
+            let mut text: heapless::String<48> = heapless::String::new();
+            let r = next();
+            if r & 1 == 1 {
+                text.push('-').unwrap();
+            }
+            let whole = (r >> 1) % 18;
+            let fraction = (r >> 8) % 26;
+            if whole == 0 {
+                text.push('0').unwrap();
+            }
+            for i in 0..whole {
+                let d = (next() % 10) as u8;
+                let d = if i == 0 { d % 9 + 1 } else { d };
+                text.push(char::from(b'0' + d)).unwrap();
+            }
+            if fraction > 0 {
+                text.push('.').unwrap();
+                let zeros = (r >> 16) % 8;
+                for i in 0..fraction {
+                    let d = if i < zeros { 0 } else { (next() % 10) as u8 };
+                    text.push(char::from(b'0' + d)).unwrap();
+                }
+            }
+            let expected: f64 = text.parse().unwrap();
+            if let Some(fast) = super::exact_f64(text.as_bytes()) {
+                assert_eq!(fast.to_bits(), expected.to_bits(), "{text}");
+            }
+            let read = Reader::new(text.as_bytes()).number().unwrap().unwrap();
+            assert_eq!(read.to_bits(), expected.to_bits(), "{text}");
+        }
+        for text in [
+            "0.1",
+            "0.3",
+            "-0.0",
+            "123456789012345",
+            "0.000000000000000000001",
+        ] {
+            let expected: f64 = text.parse().unwrap();
+            let fast = super::exact_f64(text.as_bytes()).unwrap();
+            assert_eq!(fast.to_bits(), expected.to_bits(), "{text}");
+        }
+        assert_eq!(super::exact_f64(b"1234567890123456"), None);
+        assert_eq!(super::exact_f64(b"1e5"), None);
+        assert_eq!(super::exact_f64(b"0.00000000000000000000001"), None);
     }
 
     #[test]
