@@ -38,59 +38,9 @@ pub enum JsonError {
 /// The longest canonical text of a finite `f64` (`-1.2345678901234567e-308`).
 pub const MAX_NUMBER_LEN: usize = 24;
 
-/// Writes the canonical text of `x` (see [`Writer::number`]) into `out`; returns its length.
-///
-/// ryu's shortest digits, in ryu's notation: fixed for decimal exponents -5 to 15 (at least one
-/// digit after the point), `D[.DDD]eN` otherwise. The canonical form is fixed from -4 to 15,
-/// so only exponent -5 (`0.0000DDD`) and ryu's exponent (`e16`, `e-7`: a sign and two digits
-/// at least, `e+16`, `e-07`) are rewritten.
-fn canonical_float(x: f64, out: &mut [u8; MAX_NUMBER_LEN]) -> usize {
-    let mut ryu_buf = ryu::Buffer::new();
-    let text = if x.is_finite() {
-        ryu_buf.format_finite(x)
-    } else {
-        "0.0"
-    };
-    let bytes = text.as_bytes();
-    let negative = bytes.first() == Some(&b'-');
-    let body = bytes.get(usize::from(negative)..).unwrap_or_default();
-    let mut w = Cursor { out, len: 0 };
-    if let Some(digits) = body.strip_prefix(b"0.0000") {
-        // 0.0000DDD: D.DDe-05 (ryu's digits start with a non-zero one).
-        if negative {
-            w.push(b'-');
-        }
-        if let Some((&first, rest)) = digits.split_first() {
-            w.push(first);
-            if !rest.is_empty() {
-                w.push(b'.');
-                w.extend(rest);
-            }
-        }
-        w.extend(b"e-05");
-    } else if let Some(e) = body.iter().position(|&b| b == b'e') {
-        let mantissa = bytes.get(..usize::from(negative) + e).unwrap_or_default();
-        let exponent = body.get(e + 1..).unwrap_or_default();
-        let (sign, digits) = match exponent.split_first() {
-            Some((b'-', digits)) => (b'-', digits),
-            _ => (b'+', exponent),
-        };
-        w.extend(mantissa);
-        w.push(b'e');
-        w.push(sign);
-        if digits.len() < 2 {
-            w.push(b'0');
-        }
-        w.extend(digits);
-    } else {
-        w.extend(bytes);
-    }
-    w.len
-}
-
 /// The canonical text of the number ryu wrote as `bytes` (its shortest digits, in its own
 /// notation) into `out`, written from the digits and the decimal exponent: the reference the
-/// tests hold [`canonical_float`] to. Returns its length.
+/// tests hold [`Writer::number`] to. Returns its length.
 #[cfg(test)]
 fn reformat(bytes: &[u8], out: &mut [u8; MAX_NUMBER_LEN]) -> usize {
     let negative = bytes.first() == Some(&b'-');
@@ -192,11 +142,13 @@ fn parse_exponent(text: &[u8]) -> i32 {
 
 /// Appends bytes to a fixed buffer, dropping what does not fit (the callers size it for the
 /// longest text).
+#[cfg(test)]
 struct Cursor<'b> {
     out: &'b mut [u8; MAX_NUMBER_LEN],
     len: usize,
 }
 
+#[cfg(test)]
 impl Cursor<'_> {
     fn push(&mut self, b: u8) {
         if let Some(slot) = self.out.get_mut(self.len) {
@@ -287,20 +239,25 @@ impl<'b> Writer<'b> {
 
     /// Writes `n` in decimal.
     pub fn unsigned(&mut self, n: u64) -> Result<(), BufferFull> {
-        let mut digits = [0u8; 20];
-        let mut i = digits.len();
-        let mut n = n;
-        loop {
-            i -= 1;
-            if let Some(d) = digits.get_mut(i) {
-                *d = b'0' + (n % 10) as u8;
-            }
-            n /= 10;
-            if n == 0 || i == 0 {
-                break;
-            }
+        // The number of digits first, then the digits straight into the buffer from the last.
+        let mut len = 1;
+        let mut power: u64 = 10;
+        while len < 20 && n >= power {
+            len += 1;
+            power = power.saturating_mul(10);
         }
-        self.bytes(digits.get(i..).unwrap_or(&[]))
+        let full = BufferFull {
+            capacity: self.buf.len(),
+        };
+        let end = self.len.checked_add(len).ok_or(full)?;
+        let dest = self.buf.get_mut(self.len..end).ok_or(full)?;
+        let mut n = n;
+        for digit in dest.iter_mut().rev() {
+            *digit = b'0' + (n % 10) as u8;
+            n /= 10;
+        }
+        self.len = end;
+        Ok(())
     }
 
     /// Writes `n` in decimal, with `-` when negative.
@@ -321,9 +278,53 @@ impl<'b> Writer<'b> {
     /// 15 with at least one digit after the point, `d[.ddd]e+XX` / `e-XX` otherwise), at most
     /// [`MAX_NUMBER_LEN`] bytes. A non-finite `x` (never produced by the decoder) is `0.0`.
     pub fn number(&mut self, x: f64) -> Result<(), BufferFull> {
-        let mut buf = [0u8; MAX_NUMBER_LEN];
-        let len = canonical_float(x, &mut buf);
-        self.bytes(buf.get(..len).unwrap_or_default())
+        let start = self.len;
+        let result = self.number_text(x);
+        if result.is_err() {
+            self.len = start;
+        }
+        result
+    }
+
+    /// [`number`](Self::number), possibly leaving a part written when the buffer is full.
+    ///
+    /// ryu's shortest digits, in ryu's notation: fixed for decimal exponents -5 to 15 (at
+    /// least one digit after the point), `D[.DDD]eN` otherwise. The canonical form is fixed
+    /// from -4 to 15, so only exponent -5 (`0.0000DDD`) and ryu's exponent (`e16`, `e-7`: a
+    /// sign and two digits at least, `e+16`, `e-07`) are rewritten.
+    fn number_text(&mut self, x: f64) -> Result<(), BufferFull> {
+        let mut ryu_buf = ryu::Buffer::new();
+        let text = if x.is_finite() {
+            ryu_buf.format_finite(x)
+        } else {
+            "0.0"
+        };
+        let bytes = text.as_bytes();
+        let negative = bytes.first() == Some(&b'-');
+        let body = bytes.get(usize::from(negative)..).unwrap_or_default();
+        // The text in up to five pieces, written by one loop (one copy of the code).
+        let pieces: [&[u8]; 5] =
+            if let [b'0', b'.', b'0', b'0', b'0', b'0', first, rest @ ..] = body {
+                // 0.0000DDD: D.DDe-05 (ryu's digits start with a non-zero one).
+                let sign: &[u8] = if negative { b"-" } else { b"" };
+                let point: &[u8] = if rest.is_empty() { b"" } else { b"." };
+                [sign, core::slice::from_ref(first), point, rest, b"e-05"]
+            } else if let Some(e) = body.iter().position(|&b| b == b'e') {
+                let mantissa = bytes.get(..usize::from(negative) + e).unwrap_or_default();
+                let exponent = body.get(e + 1..).unwrap_or_default();
+                let (sign, digits): (&[u8], _) = match exponent.split_first() {
+                    Some((b'-', digits)) => (b"e-", digits),
+                    _ => (b"e+", exponent),
+                };
+                let pad: &[u8] = if digits.len() < 2 { b"0" } else { b"" };
+                [mantissa, sign, pad, digits, b""]
+            } else {
+                [bytes, b"", b"", b"", b""]
+            };
+        for piece in pieces {
+            self.bytes(piece)?;
+        }
+        Ok(())
     }
 
     /// Writes a string given as characters (`"` + canonical escaping + `"`), such as the
@@ -1386,12 +1387,48 @@ mod number_tests {
                 continue;
             }
             let mut fast = [0u8; MAX_NUMBER_LEN];
-            let fast_len = super::canonical_float(x, &mut fast);
+            let mut w = Writer::new(&mut fast);
+            w.number(x).unwrap();
+            let fast_len = w.len();
             let mut ryu_buf = ryu::Buffer::new();
             let mut full = [0u8; MAX_NUMBER_LEN];
             let full_len = super::reformat(ryu_buf.format_finite(x).as_bytes(), &mut full);
             assert_eq!(fast[..fast_len], full[..full_len], "{x:e}");
+            // A buffer one byte short: nothing written.
+            let mut short = [b'x'; MAX_NUMBER_LEN];
+            let mut w = Writer::new(&mut short[..fast_len - 1]);
+            assert!(w.number(x).is_err());
+            assert!(w.is_empty());
         }
+    }
+
+    #[test]
+    fn integers_are_written_in_decimal() {
+        let mut cases: heapless::Vec<u64, 96> = heapless::Vec::new();
+        let mut power: u64 = 1;
+        for _ in 0..20 {
+            for n in [power - 1, power, power + 1, power.saturating_mul(7)] {
+                cases.push(n).unwrap();
+            }
+            power = power.saturating_mul(10);
+        }
+        cases.push(u64::MAX).unwrap();
+        for n in cases {
+            let mut buf = [0u8; 20];
+            let mut w = Writer::new(&mut buf);
+            w.unsigned(n).unwrap();
+            let mut expected: heapless::String<20> = heapless::String::new();
+            core::fmt::write(&mut expected, format_args!("{n}")).unwrap();
+            assert_eq!(w.written(), expected.as_bytes());
+            let mut short = [0u8; 20];
+            let mut w = Writer::new(&mut short[..expected.len() - 1]);
+            assert!(w.unsigned(n).is_err());
+            assert!(w.is_empty());
+        }
+        let mut buf = [0u8; 20];
+        let mut w = Writer::new(&mut buf);
+        w.signed(i64::MIN).unwrap();
+        assert_eq!(w.written(), b"-9223372036854775808");
     }
 
     #[test]
