@@ -302,7 +302,6 @@ impl<'b> Writer<'b> {
         let bytes = text.as_bytes();
         let negative = bytes.first() == Some(&b'-');
         let body = bytes.get(usize::from(negative)..).unwrap_or_default();
-        // The text in up to five pieces, written by one loop (one copy of the code).
         let pieces: [&[u8]; 5] =
             if let [b'0', b'.', b'0', b'0', b'0', b'0', first, rest @ ..] = body {
                 // 0.0000DDD: D.DDe-05 (ryu's digits start with a non-zero one).
@@ -319,8 +318,10 @@ impl<'b> Writer<'b> {
                 let pad: &[u8] = if digits.len() < 2 { b"0" } else { b"" };
                 [mantissa, sign, pad, digits, b""]
             } else {
-                [bytes, b"", b"", b"", b""]
+                // Fixed notation, the common case: ryu's text as it is.
+                return self.bytes(bytes);
             };
+        // The rewritten text, in up to five pieces written by one loop.
         for piece in pieces {
             self.bytes(piece)?;
         }
@@ -474,25 +475,25 @@ impl<'a> Reader<'a> {
         Ok(Some(if fits { Key::Fits } else { Key::TooLong }))
     }
 
-    /// Like [`next_key`](Self::next_key), returning the key's text: borrowed from the input
-    /// when it has no escape (no copy), otherwise unescaped into `buf`. A key longer than `N`
-    /// bytes (which is no known key when `N` is the longest one) is returned as `""`, as
-    /// [`Key::TooLong`] is. The key is validated as [`next_key`](Self::next_key) validates it.
-    pub fn next_key_text<'k, const N: usize>(
+    /// Like [`next_key`](Self::next_key), returning the key's UTF-8 bytes (validated as
+    /// [`next_key`](Self::next_key) validates them): borrowed from the input when the key has
+    /// no escape (no copy), otherwise unescaped into `buf`. A key longer than `N` bytes (which
+    /// is no known key when `N` is the longest one) is returned empty, as [`Key::TooLong`] is.
+    pub fn next_key_bytes<'k, const N: usize>(
         &mut self,
         buf: &'k mut String<N>,
-    ) -> Result<Option<&'k str>, JsonError>
+    ) -> Result<Option<&'k [u8]>, JsonError>
     where
         'a: 'k,
     {
-        self.next_key_text_view(buf.as_mut_view())
+        self.next_key_bytes_view(buf.as_mut_view())
     }
 
-    /// [`next_key_text`](Self::next_key_text) for any capacity.
-    fn next_key_text_view<'k>(
+    /// [`next_key_bytes`](Self::next_key_bytes) for any capacity.
+    fn next_key_bytes_view<'k>(
         &mut self,
         buf: &'k mut StringView,
-    ) -> Result<Option<&'k str>, JsonError>
+    ) -> Result<Option<&'k [u8]>, JsonError>
     where
         'a: 'k,
     {
@@ -503,29 +504,23 @@ impl<'a> Reader<'a> {
         let input: &'a [u8] = self.input;
         let start = self.pos + 1;
         let rest = input.get(start..).unwrap_or_default();
+        // Stops at the closing quote, or at what needs the full scan: an escape, a raw control
+        // character, a non-ASCII byte (UTF-8 to check) or the end of the input.
         let run_len = rest
             .iter()
-            .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+            .position(|&b| matches!(b, b'"' | b'\\' | 0..0x20 | 0x80..))
             .unwrap_or(rest.len());
         if rest.get(run_len) == Some(&b'"') {
             let run = rest.get(..run_len).unwrap_or_default();
-            let text = core::str::from_utf8(run).map_err(|e| JsonError::Syntax {
-                offset: start + e.valid_up_to(),
-            })?;
             self.pos = start + run_len + 1;
             self.colon()?;
-            return Ok(Some(if text.len() > buf.capacity() {
-                ""
-            } else {
-                text
-            }));
+            return Ok(Some(if run.len() > buf.capacity() { b"" } else { run }));
         }
-        // An escape, a raw control character or the end of the input: the full scan.
         let fits = collect_into(buf, |mut sink| {
             self.scan_string(false, &mut sink)
                 .and_then(|()| self.colon())
         })?;
-        Ok(Some(if fits { buf.as_str() } else { "" }))
+        Ok(Some(if fits { buf.as_bytes() } else { b"" }))
     }
 
     /// Like [`next_key`](Self::next_key), returning the key borrowed from the input, escapes
@@ -1240,39 +1235,33 @@ fn beyond_f64(text: &[u8], integer: bool) -> bool {
 }
 
 /// The value of the JSON number `text` (already checked against the grammar) when it is
-/// computed exactly by one floating-point operation: at most 15 significant digits (an
-/// integer below 2^53, exact as an `f64`) scaled by a power of ten of at most 22 (exact too),
-/// so that the one rounding of `*` or `/` is the correct rounding `f64::from_str` gives
-/// (Clinger's fast path, which `core` takes as well). `None` for any other number.
+/// computed exactly by one floating-point operation: its digits an integer below 2^53 (exact
+/// as an `f64`), divided by a power of ten of at most 22 (exact too), so that the one rounding
+/// of the division is the correct rounding `f64::from_str` gives (Clinger's fast path, which
+/// `core` takes as well). `None` for any other number (an exponent, more digits).
 fn exact_f64(text: &[u8]) -> Option<f64> {
     let (negative, body) = match text.split_first() {
         Some((b'-', rest)) => (true, rest),
         _ => (false, text),
     };
     let mut mantissa: u64 = 0;
-    let mut digits = 0u32;
     let mut scale: i32 = 0;
-    let mut fraction = false;
-    let mut rest = body;
-    while let Some((&b, tail)) = rest.split_first() {
-        match b {
-            b'0'..=b'9' => {
-                if mantissa != 0 || b != b'0' {
-                    digits += 1;
-                    if digits > 15 {
-                        return None;
-                    }
-                }
-                mantissa = mantissa * 10 + u64::from(b - b'0');
-                if fraction {
-                    scale -= 1;
-                }
-            }
-            b'.' => fraction = true,
-            // An exponent: left to the full parser.
-            _ => return None,
+    let mut point = false;
+    for &b in body {
+        if b == b'.' {
+            point = true;
+            continue;
         }
-        rest = tail;
+        let digit = b.wrapping_sub(b'0');
+        if digit > 9 {
+            // An exponent: left to the full parser.
+            return None;
+        }
+        mantissa = mantissa * 10 + u64::from(digit);
+        if mantissa >= 1 << 53 {
+            return None;
+        }
+        scale -= i32::from(point);
     }
     if scale < -22 {
         return None;
@@ -1340,16 +1329,17 @@ mod number_tests {
     #[test]
     fn keys_are_borrowed_or_unescaped_as_next_key_reads_them() {
         use heapless::String;
-        let input = br#"{"plain":1,"esc\u0061ped":2,"much_too_long_a_key":3,"":4}"#;
+        let input = b"{\"plain\":1,\"esc\\u0061ped\":2,\"much_too_long_a_key\":3,\"\":4,\"cl\xc3\xa9\":5,\"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\":6}";
         let mut reader = Reader::new(input);
         reader.begin_object().unwrap();
         let mut key: String<8> = String::new();
-        let mut keys: heapless::Vec<String<8>, 4> = heapless::Vec::new();
-        while let Some(text) = reader.next_key_text(&mut key).unwrap() {
+        let mut keys: heapless::Vec<String<8>, 6> = heapless::Vec::new();
+        while let Some(bytes) = reader.next_key_bytes(&mut key).unwrap() {
+            let text = core::str::from_utf8(bytes).unwrap();
             keys.push(String::try_from(text).unwrap()).unwrap();
             reader.skip_value().unwrap();
         }
-        assert_eq!(keys, ["plain", "escaped", "", ""]);
+        assert_eq!(keys, ["plain", "escaped", "", "", "clé", ""]);
         // The same errors as next_key: bad UTF-8, a raw control character, a missing colon.
         for bad in [&b"{\"a\xff\":1}"[..], b"{\"a\n\":1}", b"{\"a\" 1}", b"{\"a"] {
             let mut text_reader = Reader::new(bad);
@@ -1359,7 +1349,7 @@ mod number_tests {
             let mut a: String<8> = String::new();
             let mut b: String<8> = String::new();
             assert_eq!(
-                text_reader.next_key_text(&mut a).map(|_| ()),
+                text_reader.next_key_bytes(&mut a).map(|_| ()),
                 copy_reader.next_key(&mut b).map(|_| ())
             );
         }
@@ -1483,7 +1473,11 @@ mod number_tests {
             let fast = super::exact_f64(text.as_bytes()).unwrap();
             assert_eq!(fast.to_bits(), expected.to_bits(), "{text}");
         }
-        assert_eq!(super::exact_f64(b"1234567890123456"), None);
+        assert_eq!(super::exact_f64(b"9007199254740992"), None);
+        assert_eq!(
+            super::exact_f64(b"900719925474099.1"),
+            Some(900719925474099.1)
+        );
         assert_eq!(super::exact_f64(b"1e5"), None);
         assert_eq!(super::exact_f64(b"0.00000000000000000000001"), None);
     }
