@@ -1188,45 +1188,53 @@ const F64_OVERFLOW_DIGITS: &[u8; 309] = b"17976931348623158079372897140530341507
 /// a 64-bit float: its magnitude is at least [`F64_OVERFLOW_DIGITS`]. Compared digit by digit,
 /// exactly as a correctly rounded parser decides (so the boundary is serde_json's), without
 /// linking a float parser into the firmware.
+///
+/// Rare (the caller skips numbers without exponent shorter than the boundary), so out of line
+/// and written for size.
+#[inline(never)]
 fn beyond_f64(text: &[u8], integer: bool) -> bool {
     if integer && text.len() <= 19 {
         return false;
     }
     let text = text.strip_prefix(b"-").unwrap_or(text);
-    let (mantissa, exponent) = match text.iter().position(|&b| b == b'e' || b == b'E') {
-        Some(i) => (&text[..i], &text[i + 1..]),
-        None => (text, &b""[..]),
-    };
-    let (whole, fraction) = match mantissa.iter().position(|&b| b == b'.') {
-        Some(i) => (&mantissa[..i], &mantissa[i + 1..]),
-        None => (mantissa, &b""[..]),
-    };
-    // The value is 0.d1d2d3... * 10^magnitude, d1 the first non-zero digit.
-    let digits = || {
-        whole
-            .iter()
-            .chain(fraction)
-            .copied()
-            .skip_while(|&d| d == b'0')
-    };
-    let leading_zeros = whole
+    let e = text
         .iter()
-        .chain(fraction)
-        .take_while(|&&d| d == b'0')
-        .count();
-    if digits().next().is_none() {
-        return false;
+        .position(|&b| b == b'e' || b == b'E')
+        .unwrap_or(text.len());
+    let mantissa = text.get(..e).unwrap_or_default();
+    let exponent = text.get(e + 1..).unwrap_or_default();
+    // The value is 0.d1d2d3... * 10^magnitude, d1 the first non-zero digit: the whole digits
+    // from d1 on count up, the zeros between the point and d1 count down.
+    let mut magnitude: i64 = 0;
+    let mut first = None;
+    let mut point = false;
+    for (i, &b) in mantissa.iter().enumerate() {
+        if b == b'.' {
+            point = true;
+        } else if first.is_some() || b != b'0' {
+            first.get_or_insert(i);
+            magnitude += i64::from(!point);
+        } else if point {
+            magnitude -= 1;
+        }
     }
-    let exponent = exponent_value(exponent);
-    let magnitude = (whole.len() as i64 - leading_zeros as i64).saturating_add(exponent);
+    let Some(first) = first else {
+        // Zero.
+        return false;
+    };
+    let magnitude = magnitude.saturating_add(exponent_value(exponent));
     let overflow_magnitude = F64_OVERFLOW_DIGITS.len() as i64;
     if magnitude != overflow_magnitude {
         return magnitude > overflow_magnitude;
     }
     // Same magnitude: compare the digits, the shorter one padded with zeros.
-    let mut own = digits();
+    let mut own = mantissa
+        .get(first..)
+        .unwrap_or_default()
+        .iter()
+        .filter(|&&b| b != b'.');
     for &limit in F64_OVERFLOW_DIGITS {
-        let digit = own.next().unwrap_or(b'0');
+        let digit = own.next().copied().unwrap_or(b'0');
         if digit != limit {
             return digit > limit;
         }
@@ -1389,6 +1397,57 @@ mod number_tests {
             let mut w = Writer::new(&mut short[..fast_len - 1]);
             assert!(w.number(x).is_err());
             assert!(w.is_empty());
+        }
+    }
+
+    #[test]
+    fn the_overflow_check_agrees_with_from_str() {
+        let mut seed: u64 = 0x1234_5678_9abc_def1;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let boundary = super::F64_OVERFLOW_DIGITS;
+        for _ in 0..20_000 {
+            let r = next();
+            let mut text: heapless::String<400> = heapless::String::new();
+            if r & 1 == 1 {
+                text.push('-').unwrap();
+            }
+            // The boundary's first digits, one of them perhaps changed, as 0.ddd, d.ddd or an
+            // integer, with an exponent that brings it near 1.8e308.
+            let len = 1 + (r >> 1) as usize % 40;
+            let bump = (r >> 8) as usize % (len + 1);
+            let form = (r >> 16) % 3;
+            if form == 0 {
+                text.push_str("0.").unwrap();
+            }
+            for (i, &d) in boundary.iter().take(len).enumerate() {
+                let d = if i == bump {
+                    b'0' + (d - b'0' + 1 + (r >> 24) as u8 % 9) % 10
+                } else {
+                    d
+                };
+                text.push(char::from(d)).unwrap();
+                if form == 1 && i == 0 && len > 1 {
+                    text.push('.').unwrap();
+                }
+            }
+            let exp: i64 = match form {
+                0 => 309,
+                1 => 308,
+                _ => 309 - len as i64,
+            } + ((r >> 32) % 3) as i64
+                - 1;
+            core::fmt::write(&mut text, format_args!("e{exp}")).unwrap();
+            let infinite = text.parse::<f64>().unwrap().is_infinite();
+            assert_eq!(
+                super::beyond_f64(text.as_bytes(), false),
+                infinite,
+                "{text}"
+            );
         }
     }
 
