@@ -116,7 +116,16 @@ impl<'a> At<'a> {
     }
 
     fn place(&self) -> Place {
-        let mut reversed: Vec<Segment, 32> = Vec::new();
+        // The chain runs from the innermost segment out: keep the outermost
+        // MAX_PLACE_DEPTH segments (skip the innermost ones beyond), then put them outside in.
+        let mut depth = 0usize;
+        let mut at = self;
+        while let At::Key(parent, _) | At::Index(parent, _) = at {
+            depth += 1;
+            at = parent;
+        }
+        let mut skip = depth.saturating_sub(MAX_PLACE_DEPTH);
+        let mut segments: Vec<Segment, MAX_PLACE_DEPTH> = Vec::new();
         let mut at = self;
         loop {
             let (segment, parent) = match at {
@@ -124,20 +133,15 @@ impl<'a> At<'a> {
                 At::Key(parent, name) => (Segment::Key(name), parent),
                 At::Index(parent, index) => (Segment::Index(*index), parent),
             };
-            if reversed.is_full() {
-                // Keep the outermost segments: drop the innermost ones already collected.
-                reversed.remove(0);
+            if skip > 0 {
+                skip -= 1;
+            } else {
+                // Cannot fail: at most MAX_PLACE_DEPTH segments are left after the skipped ones.
+                let _ = segments.push(segment);
             }
-            // Cannot fail: a slot was freed above when the vector was full.
-            let _ = reversed.push(segment);
             at = parent;
         }
-        let segments = reversed
-            .iter()
-            .rev()
-            .take(MAX_PLACE_DEPTH)
-            .copied()
-            .collect();
+        segments.reverse();
         Place { segments }
     }
 
@@ -184,5 +188,40 @@ impl<'a> At<'a> {
             }
             (_, other) => self.json_error(other),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn places_keep_their_outermost_segments() {
+        let root = At::Root;
+        let a = root.key("a");
+        let b = a.index(1);
+        let c = b.key("c");
+        assert_eq!(
+            c.error(ErrorKind::BadValue, 0, "").at.segments(),
+            [Segment::Key("a"), Segment::Index(1), Segment::Key("c")]
+        );
+        let d = c.key("d");
+        let e = d.index(5);
+        let f = e.key("f");
+        assert_eq!(
+            f.error(ErrorKind::BadValue, 0, "").at.segments(),
+            [
+                Segment::Key("a"),
+                Segment::Index(1),
+                Segment::Key("c"),
+                Segment::Key("d")
+            ]
+        );
+        assert!(
+            root.error(ErrorKind::BadValue, 0, "")
+                .at
+                .segments()
+                .is_empty()
+        );
     }
 }

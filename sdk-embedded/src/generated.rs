@@ -11,7 +11,7 @@ use crate::field::{
     Rule, copy_object, copy_text, read_alias, read_bool, read_message, read_number, read_object,
     read_optional, read_signed, read_text, read_text_view, read_view, set_text, write_key,
 };
-use crate::json::{BufferFull, Key, Reader, Writer};
+use crate::json::{BufferFull, Reader, Writer};
 use crate::{At, DecodeError, JsonObject, JsonObjectView, JsonStr, Message, MessageView};
 
 /// The numbers the contract fixes (x-constants) and the capacity of every string, object and
@@ -477,17 +477,21 @@ impl Message for MessageEnvelope {
         // higher precedence may still come and win (as in every SDK). Its error waits here.
         let mut deferred: [Option<DecodeError>; 12] = Default::default();
         let mut key: String<KEY_CAPACITY> = String::new();
-        while let Some(fit) = reader.next_key(&mut key).map_err(|e| at.json_error(e))? {
-            let known = if fit == Key::Fits { key.as_str() } else { "" };
+        // The key's bytes are matched where they lie in the input; only a key with an escape
+        // is unescaped into `key` (and one longer than any known key is empty).
+        while let Some(known) = reader
+            .next_key_bytes(&mut key)
+            .map_err(|e| at.json_error(e))?
+        {
             match known {
-                "correlation_id" => {
+                b"correlation_id" => {
                     ranks[0] = 0;
                     deferred[0] = None;
                     reader
                         .string_into(&mut self.correlation_id)
                         .map_err(|e| at.key("correlation_id").json_error(e))?;
                 }
-                "correlationId" => {
+                b"correlationId" => {
                     read_alias(
                         reader,
                         at,
@@ -501,14 +505,14 @@ impl Message for MessageEnvelope {
                         },
                     )?;
                 }
-                "msg_id" => {
+                b"msg_id" => {
                     ranks[1] = 0;
                     deferred[1] = None;
                     reader
                         .string_into(&mut self.msg_id)
                         .map_err(|e| at.key("msg_id").json_error(e))?;
                 }
-                "msgId" => {
+                b"msgId" => {
                     read_alias(
                         reader,
                         at,
@@ -522,20 +526,20 @@ impl Message for MessageEnvelope {
                         },
                     )?;
                 }
-                "timestamp" => {
+                b"timestamp" => {
                     ranks[2] = 0;
                     reader
                         .string_into(&mut self.timestamp)
                         .map_err(|e| at.key("timestamp").json_error(e))?;
                 }
-                "send_to" => {
+                b"send_to" => {
                     ranks[3] = 0;
                     deferred[2] = None;
                     reader
                         .string_into(&mut self.send_to)
                         .map_err(|e| at.key("send_to").json_error(e))?;
                 }
-                "sendTo" => {
+                b"sendTo" => {
                     read_alias(
                         reader,
                         at,
@@ -549,14 +553,14 @@ impl Message for MessageEnvelope {
                         },
                     )?;
                 }
-                "msg_purpose" => {
+                b"msg_purpose" => {
                     ranks[4] = 0;
                     deferred[3] = None;
                     reader
                         .string_into(&mut self.msg_purpose)
                         .map_err(|e| at.key("msg_purpose").json_error(e))?;
                 }
-                "msgPurpose" => {
+                b"msgPurpose" => {
                     read_alias(
                         reader,
                         at,
@@ -570,14 +574,14 @@ impl Message for MessageEnvelope {
                         },
                     )?;
                 }
-                "sender_name" => {
+                b"sender_name" => {
                     ranks[5] = 0;
                     deferred[4] = None;
                     reader
                         .string_into(&mut self.sender_name)
                         .map_err(|e| at.key("sender_name").json_error(e))?;
                 }
-                "senderName" => {
+                b"senderName" => {
                     read_alias(
                         reader,
                         at,
@@ -591,14 +595,14 @@ impl Message for MessageEnvelope {
                         },
                     )?;
                 }
-                "sender_id" => {
+                b"sender_id" => {
                     ranks[6] = 0;
                     deferred[5] = None;
                     reader
                         .string_into(&mut self.sender_id)
                         .map_err(|e| at.key("sender_id").json_error(e))?;
                 }
-                "senderId" => {
+                b"senderId" => {
                     read_alias(
                         reader,
                         at,
@@ -612,14 +616,14 @@ impl Message for MessageEnvelope {
                         },
                     )?;
                 }
-                "receiver_name" => {
+                b"receiver_name" => {
                     ranks[7] = 0;
                     deferred[6] = None;
                     reader
                         .string_into(&mut self.receiver_name)
                         .map_err(|e| at.key("receiver_name").json_error(e))?;
                 }
-                "receiverName" => {
+                b"receiverName" => {
                     read_alias(
                         reader,
                         at,
@@ -633,14 +637,14 @@ impl Message for MessageEnvelope {
                         },
                     )?;
                 }
-                "receiver_id" => {
+                b"receiver_id" => {
                     ranks[8] = 0;
                     deferred[7] = None;
                     reader
                         .string_into(&mut self.receiver_id)
                         .map_err(|e| at.key("receiver_id").json_error(e))?;
                 }
-                "receiverId" => {
+                b"receiverId" => {
                     read_alias(
                         reader,
                         at,
@@ -654,14 +658,14 @@ impl Message for MessageEnvelope {
                         },
                     )?;
                 }
-                "reply_to" => {
+                b"reply_to" => {
                     ranks[9] = 0;
                     deferred[8] = None;
                     reader
                         .string_into(&mut self.reply_to)
                         .map_err(|e| at.key("reply_to").json_error(e))?;
                 }
-                "replyTo" => {
+                b"replyTo" => {
                     read_alias(
                         reader,
                         at,
@@ -675,14 +679,14 @@ impl Message for MessageEnvelope {
                         },
                     )?;
                 }
-                "reply_to_msg_id" => {
+                b"reply_to_msg_id" => {
                     ranks[10] = 0;
                     deferred[9] = None;
                     reader
                         .string_into(&mut self.reply_to_msg_id)
                         .map_err(|e| at.key("reply_to_msg_id").json_error(e))?;
                 }
-                "replyToMsgId" => {
+                b"replyToMsgId" => {
                     read_alias(
                         reader,
                         at,
@@ -696,14 +700,14 @@ impl Message for MessageEnvelope {
                         },
                     )?;
                 }
-                "broker_url" => {
+                b"broker_url" => {
                     ranks[11] = 0;
                     deferred[10] = None;
                     reader
                         .string_into(&mut self.broker_url)
                         .map_err(|e| at.key("broker_url").json_error(e))?;
                 }
-                "brokerURL" => {
+                b"brokerURL" => {
                     read_alias(
                         reader,
                         at,
@@ -717,7 +721,7 @@ impl Message for MessageEnvelope {
                         },
                     )?;
                 }
-                "BrokerURL" => {
+                b"BrokerURL" => {
                     read_alias(
                         reader,
                         at,
@@ -731,14 +735,14 @@ impl Message for MessageEnvelope {
                         },
                     )?;
                 }
-                "metadata" => {
+                b"metadata" => {
                     ranks[12] = 0;
                     deferred[11] = None;
                     self.metadata
                         .read(reader)
                         .map_err(|e| at.key("metadata").json_error(e))?;
                 }
-                "note" => {
+                b"note" => {
                     read_alias(
                         reader,
                         at,
@@ -752,7 +756,7 @@ impl Message for MessageEnvelope {
                         },
                     )?;
                 }
-                "payloads" => {
+                b"payloads" => {
                     ranks[13] = 0;
                     Self::read_payloads(&mut self.payloads, reader, &at.key("payloads"))?;
                 }
@@ -899,28 +903,32 @@ impl Message for MessagePayload {
         // higher precedence may still come and win (as in every SDK). Its error waits here.
         let mut deferred: [Option<DecodeError>; 1] = Default::default();
         let mut key: String<KEY_CAPACITY> = String::new();
-        while let Some(fit) = reader.next_key(&mut key).map_err(|e| at.json_error(e))? {
-            let known = if fit == Key::Fits { key.as_str() } else { "" };
+        // The key's bytes are matched where they lie in the input; only a key with an escape
+        // is unescaped into `key` (and one longer than any known key is empty).
+        while let Some(known) = reader
+            .next_key_bytes(&mut key)
+            .map_err(|e| at.json_error(e))?
+        {
             match known {
-                "id" => {
+                b"id" => {
                     ranks[0] = 0;
                     reader
                         .string_into(&mut self.id)
                         .map_err(|e| at.key("id").json_error(e))?;
                 }
-                "dataname" => {
+                b"dataname" => {
                     ranks[1] = 0;
                     reader
                         .string_into(&mut self.dataname)
                         .map_err(|e| at.key("dataname").json_error(e))?;
                 }
-                "payload_type" => {
+                b"payload_type" => {
                     ranks[2] = 0;
                     deferred[0] = None;
                     PayloadType::read(reader, &at.key("payload_type"))
                         .map(|value| self.payload_type = value)?;
                 }
-                "type" => {
+                b"type" => {
                     read_alias(
                         reader,
                         at,
@@ -933,30 +941,30 @@ impl Message for MessagePayload {
                         },
                     )?;
                 }
-                "transport" => {
+                b"transport" => {
                     ranks[3] = 0;
                     Transport::read(reader, &at.key("transport"))
                         .map(|value| self.transport = value)?;
                 }
-                "encoding" => {
+                b"encoding" => {
                     ranks[4] = 0;
                     Encoding::read(reader, &at.key("encoding"))
                         .map(|value| self.encoding = value)?;
                 }
-                "size" => {
+                b"size" => {
                     ranks[5] = 0;
                     reader
                         .unsigned()
                         .map_err(|e| at.key("size").json_error(e))
                         .map(|value| self.size = value)?;
                 }
-                "data" => {
+                b"data" => {
                     ranks[6] = 0;
                     reader
                         .string_into(&mut self.data)
                         .map_err(|e| at.key("data").json_error(e))?;
                 }
-                "metadata" => {
+                b"metadata" => {
                     ranks[7] = 0;
                     self.metadata
                         .read(reader)
@@ -1092,10 +1100,14 @@ impl<'a> MessageView<'a> for MessageEnvelopeView<'a> {
         // higher precedence may still come and win (as in every SDK). Its error waits here.
         let mut deferred: [Option<DecodeError>; 12] = Default::default();
         let mut key: String<KEY_CAPACITY> = String::new();
-        while let Some(fit) = reader.next_key(&mut key).map_err(|e| at.json_error(e))? {
-            let known = if fit == Key::Fits { key.as_str() } else { "" };
+        // The key's bytes are matched where they lie in the input; only a key with an escape
+        // is unescaped into `key` (and one longer than any known key is empty).
+        while let Some(known) = reader
+            .next_key_bytes(&mut key)
+            .map_err(|e| at.json_error(e))?
+        {
             match known {
-                "correlation_id" => {
+                b"correlation_id" => {
                     ranks[0] = 0;
                     deferred[0] = None;
                     reader
@@ -1103,7 +1115,7 @@ impl<'a> MessageView<'a> for MessageEnvelopeView<'a> {
                         .map(|value| self.correlation_id = value)
                         .map_err(|e| at.key("correlation_id").json_error(e))?;
                 }
-                "correlationId" => {
+                b"correlationId" => {
                     read_alias(
                         reader,
                         at,
@@ -1118,7 +1130,7 @@ impl<'a> MessageView<'a> for MessageEnvelopeView<'a> {
                         },
                     )?;
                 }
-                "msg_id" => {
+                b"msg_id" => {
                     ranks[1] = 0;
                     deferred[1] = None;
                     reader
@@ -1126,7 +1138,7 @@ impl<'a> MessageView<'a> for MessageEnvelopeView<'a> {
                         .map(|value| self.msg_id = value)
                         .map_err(|e| at.key("msg_id").json_error(e))?;
                 }
-                "msgId" => {
+                b"msgId" => {
                     read_alias(
                         reader,
                         at,
@@ -1141,14 +1153,14 @@ impl<'a> MessageView<'a> for MessageEnvelopeView<'a> {
                         },
                     )?;
                 }
-                "timestamp" => {
+                b"timestamp" => {
                     ranks[2] = 0;
                     reader
                         .raw_string()
                         .map(|value| self.timestamp = value)
                         .map_err(|e| at.key("timestamp").json_error(e))?;
                 }
-                "send_to" => {
+                b"send_to" => {
                     ranks[3] = 0;
                     deferred[2] = None;
                     reader
@@ -1156,7 +1168,7 @@ impl<'a> MessageView<'a> for MessageEnvelopeView<'a> {
                         .map(|value| self.send_to = value)
                         .map_err(|e| at.key("send_to").json_error(e))?;
                 }
-                "sendTo" => {
+                b"sendTo" => {
                     read_alias(
                         reader,
                         at,
@@ -1171,7 +1183,7 @@ impl<'a> MessageView<'a> for MessageEnvelopeView<'a> {
                         },
                     )?;
                 }
-                "msg_purpose" => {
+                b"msg_purpose" => {
                     ranks[4] = 0;
                     deferred[3] = None;
                     reader
@@ -1179,7 +1191,7 @@ impl<'a> MessageView<'a> for MessageEnvelopeView<'a> {
                         .map(|value| self.msg_purpose = value)
                         .map_err(|e| at.key("msg_purpose").json_error(e))?;
                 }
-                "msgPurpose" => {
+                b"msgPurpose" => {
                     read_alias(
                         reader,
                         at,
@@ -1194,7 +1206,7 @@ impl<'a> MessageView<'a> for MessageEnvelopeView<'a> {
                         },
                     )?;
                 }
-                "sender_name" => {
+                b"sender_name" => {
                     ranks[5] = 0;
                     deferred[4] = None;
                     reader
@@ -1202,7 +1214,7 @@ impl<'a> MessageView<'a> for MessageEnvelopeView<'a> {
                         .map(|value| self.sender_name = value)
                         .map_err(|e| at.key("sender_name").json_error(e))?;
                 }
-                "senderName" => {
+                b"senderName" => {
                     read_alias(
                         reader,
                         at,
@@ -1217,7 +1229,7 @@ impl<'a> MessageView<'a> for MessageEnvelopeView<'a> {
                         },
                     )?;
                 }
-                "sender_id" => {
+                b"sender_id" => {
                     ranks[6] = 0;
                     deferred[5] = None;
                     reader
@@ -1225,7 +1237,7 @@ impl<'a> MessageView<'a> for MessageEnvelopeView<'a> {
                         .map(|value| self.sender_id = value)
                         .map_err(|e| at.key("sender_id").json_error(e))?;
                 }
-                "senderId" => {
+                b"senderId" => {
                     read_alias(
                         reader,
                         at,
@@ -1240,7 +1252,7 @@ impl<'a> MessageView<'a> for MessageEnvelopeView<'a> {
                         },
                     )?;
                 }
-                "receiver_name" => {
+                b"receiver_name" => {
                     ranks[7] = 0;
                     deferred[6] = None;
                     reader
@@ -1248,7 +1260,7 @@ impl<'a> MessageView<'a> for MessageEnvelopeView<'a> {
                         .map(|value| self.receiver_name = value)
                         .map_err(|e| at.key("receiver_name").json_error(e))?;
                 }
-                "receiverName" => {
+                b"receiverName" => {
                     read_alias(
                         reader,
                         at,
@@ -1263,7 +1275,7 @@ impl<'a> MessageView<'a> for MessageEnvelopeView<'a> {
                         },
                     )?;
                 }
-                "receiver_id" => {
+                b"receiver_id" => {
                     ranks[8] = 0;
                     deferred[7] = None;
                     reader
@@ -1271,7 +1283,7 @@ impl<'a> MessageView<'a> for MessageEnvelopeView<'a> {
                         .map(|value| self.receiver_id = value)
                         .map_err(|e| at.key("receiver_id").json_error(e))?;
                 }
-                "receiverId" => {
+                b"receiverId" => {
                     read_alias(
                         reader,
                         at,
@@ -1286,7 +1298,7 @@ impl<'a> MessageView<'a> for MessageEnvelopeView<'a> {
                         },
                     )?;
                 }
-                "reply_to" => {
+                b"reply_to" => {
                     ranks[9] = 0;
                     deferred[8] = None;
                     reader
@@ -1294,7 +1306,7 @@ impl<'a> MessageView<'a> for MessageEnvelopeView<'a> {
                         .map(|value| self.reply_to = value)
                         .map_err(|e| at.key("reply_to").json_error(e))?;
                 }
-                "replyTo" => {
+                b"replyTo" => {
                     read_alias(
                         reader,
                         at,
@@ -1309,7 +1321,7 @@ impl<'a> MessageView<'a> for MessageEnvelopeView<'a> {
                         },
                     )?;
                 }
-                "reply_to_msg_id" => {
+                b"reply_to_msg_id" => {
                     ranks[10] = 0;
                     deferred[9] = None;
                     reader
@@ -1317,7 +1329,7 @@ impl<'a> MessageView<'a> for MessageEnvelopeView<'a> {
                         .map(|value| self.reply_to_msg_id = value)
                         .map_err(|e| at.key("reply_to_msg_id").json_error(e))?;
                 }
-                "replyToMsgId" => {
+                b"replyToMsgId" => {
                     read_alias(
                         reader,
                         at,
@@ -1332,7 +1344,7 @@ impl<'a> MessageView<'a> for MessageEnvelopeView<'a> {
                         },
                     )?;
                 }
-                "broker_url" => {
+                b"broker_url" => {
                     ranks[11] = 0;
                     deferred[10] = None;
                     reader
@@ -1340,7 +1352,7 @@ impl<'a> MessageView<'a> for MessageEnvelopeView<'a> {
                         .map(|value| self.broker_url = value)
                         .map_err(|e| at.key("broker_url").json_error(e))?;
                 }
-                "brokerURL" => {
+                b"brokerURL" => {
                     read_alias(
                         reader,
                         at,
@@ -1355,7 +1367,7 @@ impl<'a> MessageView<'a> for MessageEnvelopeView<'a> {
                         },
                     )?;
                 }
-                "BrokerURL" => {
+                b"BrokerURL" => {
                     read_alias(
                         reader,
                         at,
@@ -1370,7 +1382,7 @@ impl<'a> MessageView<'a> for MessageEnvelopeView<'a> {
                         },
                     )?;
                 }
-                "metadata" => {
+                b"metadata" => {
                     ranks[12] = 0;
                     deferred[11] = None;
                     reader
@@ -1378,7 +1390,7 @@ impl<'a> MessageView<'a> for MessageEnvelopeView<'a> {
                         .map(|value| self.metadata = value)
                         .map_err(|e| at.key("metadata").json_error(e))?;
                 }
-                "note" => {
+                b"note" => {
                     read_alias(
                         reader,
                         at,
@@ -1393,7 +1405,7 @@ impl<'a> MessageView<'a> for MessageEnvelopeView<'a> {
                         },
                     )?;
                 }
-                "payloads" => {
+                b"payloads" => {
                     ranks[13] = 0;
                     Self::read_payloads(&mut self.payloads, reader, &at.key("payloads"))?;
                 }
@@ -1500,30 +1512,34 @@ impl<'a> MessageView<'a> for MessagePayloadView<'a> {
         // higher precedence may still come and win (as in every SDK). Its error waits here.
         let mut deferred: [Option<DecodeError>; 1] = Default::default();
         let mut key: String<KEY_CAPACITY> = String::new();
-        while let Some(fit) = reader.next_key(&mut key).map_err(|e| at.json_error(e))? {
-            let known = if fit == Key::Fits { key.as_str() } else { "" };
+        // The key's bytes are matched where they lie in the input; only a key with an escape
+        // is unescaped into `key` (and one longer than any known key is empty).
+        while let Some(known) = reader
+            .next_key_bytes(&mut key)
+            .map_err(|e| at.json_error(e))?
+        {
             match known {
-                "id" => {
+                b"id" => {
                     ranks[0] = 0;
                     reader
                         .raw_string()
                         .map(|value| self.id = value)
                         .map_err(|e| at.key("id").json_error(e))?;
                 }
-                "dataname" => {
+                b"dataname" => {
                     ranks[1] = 0;
                     reader
                         .raw_string()
                         .map(|value| self.dataname = value)
                         .map_err(|e| at.key("dataname").json_error(e))?;
                 }
-                "payload_type" => {
+                b"payload_type" => {
                     ranks[2] = 0;
                     deferred[0] = None;
                     PayloadType::read(reader, &at.key("payload_type"))
                         .map(|value| self.payload_type = value)?;
                 }
-                "type" => {
+                b"type" => {
                     read_alias(
                         reader,
                         at,
@@ -1536,31 +1552,31 @@ impl<'a> MessageView<'a> for MessagePayloadView<'a> {
                         },
                     )?;
                 }
-                "transport" => {
+                b"transport" => {
                     ranks[3] = 0;
                     Transport::read(reader, &at.key("transport"))
                         .map(|value| self.transport = value)?;
                 }
-                "encoding" => {
+                b"encoding" => {
                     ranks[4] = 0;
                     Encoding::read(reader, &at.key("encoding"))
                         .map(|value| self.encoding = value)?;
                 }
-                "size" => {
+                b"size" => {
                     ranks[5] = 0;
                     reader
                         .unsigned()
                         .map_err(|e| at.key("size").json_error(e))
                         .map(|value| self.size = value)?;
                 }
-                "data" => {
+                b"data" => {
                     ranks[6] = 0;
                     reader
                         .raw_string()
                         .map(|value| self.data = value)
                         .map_err(|e| at.key("data").json_error(e))?;
                 }
-                "metadata" => {
+                b"metadata" => {
                     ranks[7] = 0;
                     reader
                         .raw_object()

@@ -38,15 +38,11 @@ pub enum JsonError {
 /// The longest canonical text of a finite `f64` (`-1.2345678901234567e-308`).
 pub const MAX_NUMBER_LEN: usize = 24;
 
-/// Writes the canonical text of `x` (see [`Writer::number`]) into `out`; returns its length.
-fn canonical_float(x: f64, out: &mut [u8; MAX_NUMBER_LEN]) -> usize {
-    let mut ryu_buf = ryu::Buffer::new();
-    let text = if x.is_finite() {
-        ryu_buf.format_finite(x)
-    } else {
-        "0.0"
-    };
-    let bytes = text.as_bytes();
+/// The canonical text of the number ryu wrote as `bytes` (its shortest digits, in its own
+/// notation) into `out`, written from the digits and the decimal exponent: the reference the
+/// tests hold [`Writer::number`] to. Returns its length.
+#[cfg(test)]
+fn reformat(bytes: &[u8], out: &mut [u8; MAX_NUMBER_LEN]) -> usize {
     let negative = bytes.first() == Some(&b'-');
     let body = if negative { &bytes[1..] } else { bytes };
     let (mantissa, exponent) = match body.iter().position(|&b| b == b'e' || b == b'E') {
@@ -131,6 +127,7 @@ fn canonical_float(x: f64, out: &mut [u8; MAX_NUMBER_LEN]) -> usize {
     w.len
 }
 
+#[cfg(test)]
 fn parse_exponent(text: &[u8]) -> i32 {
     let (negative, digits) = match text.first() {
         Some(b'-') => (true, &text[1..]),
@@ -145,11 +142,13 @@ fn parse_exponent(text: &[u8]) -> i32 {
 
 /// Appends bytes to a fixed buffer, dropping what does not fit (the callers size it for the
 /// longest text).
+#[cfg(test)]
 struct Cursor<'b> {
     out: &'b mut [u8; MAX_NUMBER_LEN],
     len: usize,
 }
 
+#[cfg(test)]
 impl Cursor<'_> {
     fn push(&mut self, b: u8) {
         if let Some(slot) = self.out.get_mut(self.len) {
@@ -240,20 +239,25 @@ impl<'b> Writer<'b> {
 
     /// Writes `n` in decimal.
     pub fn unsigned(&mut self, n: u64) -> Result<(), BufferFull> {
-        let mut digits = [0u8; 20];
-        let mut i = digits.len();
-        let mut n = n;
-        loop {
-            i -= 1;
-            if let Some(d) = digits.get_mut(i) {
-                *d = b'0' + (n % 10) as u8;
-            }
-            n /= 10;
-            if n == 0 || i == 0 {
-                break;
-            }
+        // The number of digits first, then the digits straight into the buffer from the last.
+        let mut len = 1;
+        let mut power: u64 = 10;
+        while len < 20 && n >= power {
+            len += 1;
+            power = power.saturating_mul(10);
         }
-        self.bytes(digits.get(i..).unwrap_or(&[]))
+        let full = BufferFull {
+            capacity: self.buf.len(),
+        };
+        let end = self.len.checked_add(len).ok_or(full)?;
+        let dest = self.buf.get_mut(self.len..end).ok_or(full)?;
+        let mut n = n;
+        for digit in dest.iter_mut().rev() {
+            *digit = b'0' + (n % 10) as u8;
+            n /= 10;
+        }
+        self.len = end;
+        Ok(())
     }
 
     /// Writes `n` in decimal, with `-` when negative.
@@ -274,9 +278,54 @@ impl<'b> Writer<'b> {
     /// 15 with at least one digit after the point, `d[.ddd]e+XX` / `e-XX` otherwise), at most
     /// [`MAX_NUMBER_LEN`] bytes. A non-finite `x` (never produced by the decoder) is `0.0`.
     pub fn number(&mut self, x: f64) -> Result<(), BufferFull> {
-        let mut buf = [0u8; MAX_NUMBER_LEN];
-        let len = canonical_float(x, &mut buf);
-        self.bytes(buf.get(..len).unwrap_or_default())
+        let start = self.len;
+        let result = self.number_text(x);
+        if result.is_err() {
+            self.len = start;
+        }
+        result
+    }
+
+    /// [`number`](Self::number), possibly leaving a part written when the buffer is full.
+    ///
+    /// ryu's shortest digits, in ryu's notation: fixed for decimal exponents -5 to 15 (at
+    /// least one digit after the point), `D[.DDD]eN` otherwise. The canonical form is fixed
+    /// from -4 to 15, so only exponent -5 (`0.0000DDD`) and ryu's exponent (`e16`, `e-7`: a
+    /// sign and two digits at least, `e+16`, `e-07`) are rewritten.
+    fn number_text(&mut self, x: f64) -> Result<(), BufferFull> {
+        let mut ryu_buf = ryu::Buffer::new();
+        let text = if x.is_finite() {
+            ryu_buf.format_finite(x)
+        } else {
+            "0.0"
+        };
+        let bytes = text.as_bytes();
+        let negative = bytes.first() == Some(&b'-');
+        let body = bytes.get(usize::from(negative)..).unwrap_or_default();
+        let pieces: [&[u8]; 5] =
+            if let [b'0', b'.', b'0', b'0', b'0', b'0', first, rest @ ..] = body {
+                // 0.0000DDD: D.DDe-05 (ryu's digits start with a non-zero one).
+                let sign: &[u8] = if negative { b"-" } else { b"" };
+                let point: &[u8] = if rest.is_empty() { b"" } else { b"." };
+                [sign, core::slice::from_ref(first), point, rest, b"e-05"]
+            } else if let Some(e) = body.iter().position(|&b| b == b'e') {
+                let mantissa = bytes.get(..usize::from(negative) + e).unwrap_or_default();
+                let exponent = body.get(e + 1..).unwrap_or_default();
+                let (sign, digits): (&[u8], _) = match exponent.split_first() {
+                    Some((b'-', digits)) => (b"e-", digits),
+                    _ => (b"e+", exponent),
+                };
+                let pad: &[u8] = if digits.len() < 2 { b"0" } else { b"" };
+                [mantissa, sign, pad, digits, b""]
+            } else {
+                // Fixed notation, the common case: ryu's text as it is.
+                return self.bytes(bytes);
+            };
+        // The rewritten text, in up to five pieces written by one loop.
+        for piece in pieces {
+            self.bytes(piece)?;
+        }
+        Ok(())
     }
 
     /// Writes a string given as characters (`"` + canonical escaping + `"`), such as the
@@ -424,6 +473,54 @@ impl<'a> Reader<'a> {
                 .and_then(|()| self.colon())
         })?;
         Ok(Some(if fits { Key::Fits } else { Key::TooLong }))
+    }
+
+    /// Like [`next_key`](Self::next_key), returning the key's UTF-8 bytes (validated as
+    /// [`next_key`](Self::next_key) validates them): borrowed from the input when the key has
+    /// no escape (no copy), otherwise unescaped into `buf`. A key longer than `N` bytes (which
+    /// is no known key when `N` is the longest one) is returned empty, as [`Key::TooLong`] is.
+    pub fn next_key_bytes<'k, const N: usize>(
+        &mut self,
+        buf: &'k mut String<N>,
+    ) -> Result<Option<&'k [u8]>, JsonError>
+    where
+        'a: 'k,
+    {
+        self.next_key_bytes_view(buf.as_mut_view())
+    }
+
+    /// [`next_key_bytes`](Self::next_key_bytes) for any capacity.
+    fn next_key_bytes_view<'k>(
+        &mut self,
+        buf: &'k mut StringView,
+    ) -> Result<Option<&'k [u8]>, JsonError>
+    where
+        'a: 'k,
+    {
+        if !self.member_start()? {
+            return Ok(None);
+        }
+        // At the opening quote. The common key: no escape, so its bytes are the key.
+        let input: &'a [u8] = self.input;
+        let start = self.pos + 1;
+        let rest = input.get(start..).unwrap_or_default();
+        // Stops at the closing quote, or at what needs the full scan: an escape, a raw control
+        // character, a non-ASCII byte (UTF-8 to check) or the end of the input.
+        let run_len = rest
+            .iter()
+            .position(|&b| matches!(b, b'"' | b'\\' | 0..0x20 | 0x80..))
+            .unwrap_or(rest.len());
+        if rest.get(run_len) == Some(&b'"') {
+            let run = rest.get(..run_len).unwrap_or_default();
+            self.pos = start + run_len + 1;
+            self.colon()?;
+            return Ok(Some(if run.len() > buf.capacity() { b"" } else { run }));
+        }
+        let fits = collect_into(buf, |mut sink| {
+            self.scan_string(false, &mut sink)
+                .and_then(|()| self.colon())
+        })?;
+        Ok(Some(if fits { buf.as_bytes() } else { b"" }))
     }
 
     /// Like [`next_key`](Self::next_key), returning the key borrowed from the input, escapes
@@ -607,9 +704,9 @@ impl<'a> Reader<'a> {
         if !matches!(self.peek(), Some(b'-' | b'0'..=b'9')) {
             return Err(self.wrong_type(EXPECTED));
         }
-        let (end, _) = self.number_end(start)?;
+        let (end, integer) = self.number_end(start)?;
         let text = self.input.get(start..end).unwrap_or(&[]);
-        if text.iter().any(|b| matches!(b, b'.' | b'e' | b'E')) {
+        if !integer {
             return Err(JsonError::WrongType {
                 expected: EXPECTED,
                 offset: start,
@@ -652,9 +749,11 @@ impl<'a> Reader<'a> {
         let text = self.input.get(start..end).unwrap_or(&[]);
         // The grammar was checked (ASCII, a form `f64::from_str` accepts); a failed parse can
         // only be a value out of range.
-        let value = core::str::from_utf8(text)
-            .ok()
-            .and_then(|t| t.parse::<f64>().ok());
+        let value = exact_f64(text).or_else(|| {
+            core::str::from_utf8(text)
+                .ok()
+                .and_then(|t| t.parse::<f64>().ok())
+        });
         self.pos = end;
         Ok(value.filter(|v| v.is_finite()))
     }
@@ -895,8 +994,8 @@ impl<'a> Reader<'a> {
     }
 
     /// Checks the number starting at `start` against the JSON grammar (and that a delimiter
-    /// follows it) without moving; returns its end and whether it is a plain non-negative
-    /// integer.
+    /// follows it) without moving; returns its end and whether it is an integer (no fraction,
+    /// no exponent; a `-` is allowed).
     fn number_end(&self, start: usize) -> Result<(usize, bool), JsonError> {
         let at = |i: usize| self.input.get(i).copied();
         let digits_from = |mut i: usize| {
@@ -908,7 +1007,6 @@ impl<'a> Reader<'a> {
         let mut i = start;
         let mut integer = true;
         if at(i) == Some(b'-') {
-            integer = false;
             i += 1;
         }
         match at(i) {
@@ -924,8 +1022,10 @@ impl<'a> Reader<'a> {
             }
             i = digits_from(i);
         }
+        let mut exponent = false;
         if let Some(b'e' | b'E') = at(i) {
             integer = false;
+            exponent = true;
             i += 1;
             if let Some(b'+' | b'-') = at(i) {
                 i += 1;
@@ -936,7 +1036,9 @@ impl<'a> Reader<'a> {
             i = digits_from(i);
         }
         self.delimiter_at(i)?;
-        if beyond_f64(self.input.get(start..i).unwrap_or_default(), integer) {
+        // Without an exponent, a number shorter than the smallest overflowing one is finite.
+        let short = !exponent && i - start < F64_OVERFLOW_DIGITS.len();
+        if !short && beyond_f64(self.input.get(start..i).unwrap_or_default(), integer) {
             // As serde_json: a number no 64-bit float can hold is not accepted as JSON.
             return Err(JsonError::Syntax { offset: start });
         }
@@ -1086,50 +1188,98 @@ const F64_OVERFLOW_DIGITS: &[u8; 309] = b"17976931348623158079372897140530341507
 /// a 64-bit float: its magnitude is at least [`F64_OVERFLOW_DIGITS`]. Compared digit by digit,
 /// exactly as a correctly rounded parser decides (so the boundary is serde_json's), without
 /// linking a float parser into the firmware.
+///
+/// Rare (the caller skips numbers without exponent shorter than the boundary), so out of line
+/// and written for size.
+#[inline(never)]
 fn beyond_f64(text: &[u8], integer: bool) -> bool {
     if integer && text.len() <= 19 {
         return false;
     }
     let text = text.strip_prefix(b"-").unwrap_or(text);
-    let (mantissa, exponent) = match text.iter().position(|&b| b == b'e' || b == b'E') {
-        Some(i) => (&text[..i], &text[i + 1..]),
-        None => (text, &b""[..]),
-    };
-    let (whole, fraction) = match mantissa.iter().position(|&b| b == b'.') {
-        Some(i) => (&mantissa[..i], &mantissa[i + 1..]),
-        None => (mantissa, &b""[..]),
-    };
-    // The value is 0.d1d2d3... * 10^magnitude, d1 the first non-zero digit.
-    let digits = || {
-        whole
-            .iter()
-            .chain(fraction)
-            .copied()
-            .skip_while(|&d| d == b'0')
-    };
-    let leading_zeros = whole
+    let e = text
         .iter()
-        .chain(fraction)
-        .take_while(|&&d| d == b'0')
-        .count();
-    if digits().next().is_none() {
-        return false;
+        .position(|&b| b == b'e' || b == b'E')
+        .unwrap_or(text.len());
+    let mantissa = text.get(..e).unwrap_or_default();
+    let exponent = text.get(e + 1..).unwrap_or_default();
+    // The value is 0.d1d2d3... * 10^magnitude, d1 the first non-zero digit: the whole digits
+    // from d1 on count up, the zeros between the point and d1 count down.
+    let mut magnitude: i64 = 0;
+    let mut first = None;
+    let mut point = false;
+    for (i, &b) in mantissa.iter().enumerate() {
+        if b == b'.' {
+            point = true;
+        } else if first.is_some() || b != b'0' {
+            first.get_or_insert(i);
+            magnitude += i64::from(!point);
+        } else if point {
+            magnitude -= 1;
+        }
     }
-    let exponent = exponent_value(exponent);
-    let magnitude = (whole.len() as i64 - leading_zeros as i64).saturating_add(exponent);
+    let Some(first) = first else {
+        // Zero.
+        return false;
+    };
+    let magnitude = magnitude.saturating_add(exponent_value(exponent));
     let overflow_magnitude = F64_OVERFLOW_DIGITS.len() as i64;
     if magnitude != overflow_magnitude {
         return magnitude > overflow_magnitude;
     }
     // Same magnitude: compare the digits, the shorter one padded with zeros.
-    let mut own = digits();
+    let mut own = mantissa
+        .get(first..)
+        .unwrap_or_default()
+        .iter()
+        .filter(|&&b| b != b'.');
     for &limit in F64_OVERFLOW_DIGITS {
-        let digit = own.next().unwrap_or(b'0');
+        let digit = own.next().copied().unwrap_or(b'0');
         if digit != limit {
             return digit > limit;
         }
     }
     true
+}
+
+/// The value of the JSON number `text` (already checked against the grammar) when it is
+/// computed exactly by one floating-point operation: its digits an integer below 2^53 (exact
+/// as an `f64`), divided by a power of ten of at most 22 (exact too), so that the one rounding
+/// of the division is the correct rounding `f64::from_str` gives (Clinger's fast path, which
+/// `core` takes as well). `None` for any other number (an exponent, more digits).
+fn exact_f64(text: &[u8]) -> Option<f64> {
+    let (negative, body) = match text.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, text),
+    };
+    let mut mantissa: u64 = 0;
+    let mut scale: i32 = 0;
+    let mut point = false;
+    for &b in body {
+        if b == b'.' {
+            point = true;
+            continue;
+        }
+        let digit = b.wrapping_sub(b'0');
+        if digit > 9 {
+            // An exponent: left to the full parser.
+            return None;
+        }
+        mantissa = mantissa * 10 + u64::from(digit);
+        if mantissa >= 1 << 53 {
+            return None;
+        }
+        scale -= i32::from(point);
+    }
+    if scale < -22 {
+        return None;
+    }
+    let mut power = 1.0f64;
+    for _ in 0..-scale {
+        power *= 10.0;
+    }
+    let value = mantissa as f64 / power;
+    Some(if negative { -value } else { value })
 }
 
 /// The value of an exponent's text (`+12`, `-3`, `400`), saturating far beyond any float.
@@ -1182,6 +1332,213 @@ mod number_tests {
             let back = Reader::new(text.as_bytes()).number().unwrap().unwrap();
             assert_eq!(back.to_bits(), value.to_bits(), "{text}");
         }
+    }
+
+    #[test]
+    fn keys_are_borrowed_or_unescaped_as_next_key_reads_them() {
+        use heapless::String;
+        let input = b"{\"plain\":1,\"esc\\u0061ped\":2,\"much_too_long_a_key\":3,\"\":4,\"cl\xc3\xa9\":5,\"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\":6}";
+        let mut reader = Reader::new(input);
+        reader.begin_object().unwrap();
+        let mut key: String<8> = String::new();
+        let mut keys: heapless::Vec<String<8>, 6> = heapless::Vec::new();
+        while let Some(bytes) = reader.next_key_bytes(&mut key).unwrap() {
+            let text = core::str::from_utf8(bytes).unwrap();
+            keys.push(String::try_from(text).unwrap()).unwrap();
+            reader.skip_value().unwrap();
+        }
+        assert_eq!(keys, ["plain", "escaped", "", "", "clé", ""]);
+        // The same errors as next_key: bad UTF-8, a raw control character, a missing colon.
+        for bad in [&b"{\"a\xff\":1}"[..], b"{\"a\n\":1}", b"{\"a\" 1}", b"{\"a"] {
+            let mut text_reader = Reader::new(bad);
+            let mut copy_reader = Reader::new(bad);
+            text_reader.begin_object().unwrap();
+            copy_reader.begin_object().unwrap();
+            let mut a: String<8> = String::new();
+            let mut b: String<8> = String::new();
+            assert_eq!(
+                text_reader.next_key_bytes(&mut a).map(|_| ()),
+                copy_reader.next_key(&mut b).map(|_| ())
+            );
+        }
+    }
+
+    #[test]
+    fn ryu_fixed_text_is_kept_as_the_full_reformatting_writes_it() {
+        let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for i in 0..300_000u32 {
+            let r = next();
+            // Random bits, and values of every decimal exponent around the fixed range.
+            let x = if i % 2 == 0 {
+                f64::from_bits(r)
+            } else {
+                let exp = (r % 40) as i32 - 20;
+                (r >> 8) as f64 / (1u64 << 56) as f64 * 10f64.powi(exp)
+            };
+            if !x.is_finite() {
+                continue;
+            }
+            let mut fast = [0u8; MAX_NUMBER_LEN];
+            let mut w = Writer::new(&mut fast);
+            w.number(x).unwrap();
+            let fast_len = w.len();
+            let mut ryu_buf = ryu::Buffer::new();
+            let mut full = [0u8; MAX_NUMBER_LEN];
+            let full_len = super::reformat(ryu_buf.format_finite(x).as_bytes(), &mut full);
+            assert_eq!(fast[..fast_len], full[..full_len], "{x:e}");
+            // A buffer one byte short: nothing written.
+            let mut short = [b'x'; MAX_NUMBER_LEN];
+            let mut w = Writer::new(&mut short[..fast_len - 1]);
+            assert!(w.number(x).is_err());
+            assert!(w.is_empty());
+        }
+    }
+
+    #[test]
+    fn the_overflow_check_agrees_with_from_str() {
+        let mut seed: u64 = 0x1234_5678_9abc_def1;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let boundary = super::F64_OVERFLOW_DIGITS;
+        for _ in 0..20_000 {
+            let r = next();
+            let mut text: heapless::String<400> = heapless::String::new();
+            if r & 1 == 1 {
+                text.push('-').unwrap();
+            }
+            // The boundary's first digits, one of them perhaps changed, as 0.ddd, d.ddd or an
+            // integer, with an exponent that brings it near 1.8e308.
+            let len = 1 + (r >> 1) as usize % 40;
+            let bump = (r >> 8) as usize % (len + 1);
+            let form = (r >> 16) % 3;
+            if form == 0 {
+                text.push_str("0.").unwrap();
+            }
+            for (i, &d) in boundary.iter().take(len).enumerate() {
+                let d = if i == bump {
+                    b'0' + (d - b'0' + 1 + (r >> 24) as u8 % 9) % 10
+                } else {
+                    d
+                };
+                text.push(char::from(d)).unwrap();
+                if form == 1 && i == 0 && len > 1 {
+                    text.push('.').unwrap();
+                }
+            }
+            let exp: i64 = match form {
+                0 => 309,
+                1 => 308,
+                _ => 309 - len as i64,
+            } + ((r >> 32) % 3) as i64
+                - 1;
+            core::fmt::write(&mut text, format_args!("e{exp}")).unwrap();
+            let infinite = text.parse::<f64>().unwrap().is_infinite();
+            assert_eq!(
+                super::beyond_f64(text.as_bytes(), false),
+                infinite,
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn integers_are_written_in_decimal() {
+        let mut cases: heapless::Vec<u64, 96> = heapless::Vec::new();
+        let mut power: u64 = 1;
+        for _ in 0..20 {
+            for n in [power - 1, power, power + 1, power.saturating_mul(7)] {
+                cases.push(n).unwrap();
+            }
+            power = power.saturating_mul(10);
+        }
+        cases.push(u64::MAX).unwrap();
+        for n in cases {
+            let mut buf = [0u8; 20];
+            let mut w = Writer::new(&mut buf);
+            w.unsigned(n).unwrap();
+            let mut expected: heapless::String<20> = heapless::String::new();
+            core::fmt::write(&mut expected, format_args!("{n}")).unwrap();
+            assert_eq!(w.written(), expected.as_bytes());
+            let mut short = [0u8; 20];
+            let mut w = Writer::new(&mut short[..expected.len() - 1]);
+            assert!(w.unsigned(n).is_err());
+            assert!(w.is_empty());
+        }
+        let mut buf = [0u8; 20];
+        let mut w = Writer::new(&mut buf);
+        w.signed(i64::MIN).unwrap();
+        assert_eq!(w.written(), b"-9223372036854775808");
+    }
+
+    #[test]
+    fn the_exact_path_reads_numbers_as_from_str_does() {
+        // Pseudo-random decimal texts of every length the fast path takes and a little more.
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for _ in 0..200_000 {
+            let mut text: heapless::String<48> = heapless::String::new();
+            let r = next();
+            if r & 1 == 1 {
+                text.push('-').unwrap();
+            }
+            let whole = (r >> 1) % 18;
+            let fraction = (r >> 8) % 26;
+            if whole == 0 {
+                text.push('0').unwrap();
+            }
+            for i in 0..whole {
+                let d = (next() % 10) as u8;
+                let d = if i == 0 { d % 9 + 1 } else { d };
+                text.push(char::from(b'0' + d)).unwrap();
+            }
+            if fraction > 0 {
+                text.push('.').unwrap();
+                let zeros = (r >> 16) % 8;
+                for i in 0..fraction {
+                    let d = if i < zeros { 0 } else { (next() % 10) as u8 };
+                    text.push(char::from(b'0' + d)).unwrap();
+                }
+            }
+            let expected: f64 = text.parse().unwrap();
+            if let Some(fast) = super::exact_f64(text.as_bytes()) {
+                assert_eq!(fast.to_bits(), expected.to_bits(), "{text}");
+            }
+            let read = Reader::new(text.as_bytes()).number().unwrap().unwrap();
+            assert_eq!(read.to_bits(), expected.to_bits(), "{text}");
+        }
+        for text in [
+            "0.1",
+            "0.3",
+            "-0.0",
+            "123456789012345",
+            "0.000000000000000000001",
+        ] {
+            let expected: f64 = text.parse().unwrap();
+            let fast = super::exact_f64(text.as_bytes()).unwrap();
+            assert_eq!(fast.to_bits(), expected.to_bits(), "{text}");
+        }
+        assert_eq!(super::exact_f64(b"9007199254740992"), None);
+        assert_eq!(
+            super::exact_f64(b"900719925474099.1"),
+            Some(900719925474099.1)
+        );
+        assert_eq!(super::exact_f64(b"1e5"), None);
+        assert_eq!(super::exact_f64(b"0.00000000000000000000001"), None);
     }
 
     #[test]

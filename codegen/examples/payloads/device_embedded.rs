@@ -19,7 +19,7 @@ use natsbridge_embedded::field::{
     read_signed, read_signed_in, read_text, read_unsigned_in, write_key,
 };
 use natsbridge_embedded::heapless::{String, Vec};
-use natsbridge_embedded::json::{BufferFull, Key, Reader, Writer};
+use natsbridge_embedded::json::{BufferFull, Reader, Writer};
 #[allow(unused_imports)]
 use natsbridge_embedded::{At, DecodeError, ErrorKind, JsonObject, Message};
 
@@ -72,28 +72,32 @@ impl Message for DeviceConfig {
         // higher precedence may still come and win (as in every SDK). Its error waits here.
         let mut deferred: [Option<DecodeError>; 1] = Default::default();
         let mut key: String<KEY_CAPACITY> = String::new();
-        while let Some(fit) = reader.next_key(&mut key).map_err(|e| at.json_error(e))? {
-            let known = if fit == Key::Fits { key.as_str() } else { "" };
+        // The key's bytes are matched where they lie in the input; only a key with an escape
+        // is unescaped into `key` (and one longer than any known key is empty).
+        while let Some(known) = reader
+            .next_key_bytes(&mut key)
+            .map_err(|e| at.json_error(e))?
+        {
             match known {
-                "wifi_ssid" => {
+                b"wifi_ssid" => {
                     ranks[0] = 0;
                     reader
                         .string_into(&mut self.wifi_ssid)
                         .map_err(|e| at.key("wifi_ssid").json_error(e))?;
                 }
-                "wifi_password" => {
+                b"wifi_password" => {
                     ranks[1] = 0;
                     reader
                         .string_into(&mut self.wifi_password)
                         .map_err(|e| at.key("wifi_password").json_error(e))?;
                 }
-                "update_interval" => {
+                b"update_interval" => {
                     ranks[2] = 0;
                     deferred[0] = None;
                     read_unsigned_in(reader, &at.key("update_interval"), 1, 86400)
                         .map(|value| self.update_interval = value)?;
                 }
-                "updateInterval" => {
+                b"updateInterval" => {
                     read_alias(
                         reader,
                         at,
@@ -106,7 +110,7 @@ impl Message for DeviceConfig {
                         },
                     )?;
                 }
-                "hostname" => {
+                b"hostname" => {
                     ranks[3] = 0;
                     read_optional(reader, &at.key("hostname"), |reader| {
                         read_text(reader, &at.key("hostname"), Rule::Any)
@@ -216,38 +220,42 @@ impl Message for SensorReading {
         // NOT_SEEN none. A key wins over its aliases, and an earlier alias over a later one.
         let mut ranks = [NOT_SEEN; 7];
         let mut key: String<KEY_CAPACITY> = String::new();
-        while let Some(fit) = reader.next_key(&mut key).map_err(|e| at.json_error(e))? {
-            let known = if fit == Key::Fits { key.as_str() } else { "" };
+        // The key's bytes are matched where they lie in the input; only a key with an escape
+        // is unescaped into `key` (and one longer than any known key is empty).
+        while let Some(known) = reader
+            .next_key_bytes(&mut key)
+            .map_err(|e| at.json_error(e))?
+        {
             match known {
-                "sensor" => {
+                b"sensor" => {
                     ranks[0] = 0;
                     reader
                         .string_into(&mut self.sensor)
                         .map_err(|e| at.key("sensor").json_error(e))?;
                 }
-                "unit" => {
+                b"unit" => {
                     ranks[1] = 0;
                     Unit::read(reader, &at.key("unit")).map(|value| self.unit = value)?;
                 }
-                "value" => {
+                b"value" => {
                     ranks[2] = 0;
                     read_number_in(reader, &at.key("value"), -273.15, 1000.0)
                         .map(|value| self.value = value)?;
                 }
-                "offset" => {
+                b"offset" => {
                     ranks[3] = 0;
                     read_signed_in(reader, &at.key("offset"), -1000, 1000)
                         .map(|value| self.offset = value)?;
                 }
-                "ok" => {
+                b"ok" => {
                     ranks[4] = 0;
                     read_bool(reader, &at.key("ok")).map(|value| self.ok = value)?;
                 }
-                "samples" => {
+                b"samples" => {
                     ranks[5] = 0;
                     Self::read_samples(&mut self.samples, reader, &at.key("samples"))?;
                 }
-                "location" => {
+                b"location" => {
                     ranks[6] = 0;
                     self.location.decode_from(reader, &at.key("location"))?;
                 }
@@ -383,16 +391,20 @@ impl Message for SensorReadingLocation {
         // NOT_SEEN none. A key wins over its aliases, and an earlier alias over a later one.
         let mut ranks = [NOT_SEEN; 2];
         let mut key: String<KEY_CAPACITY> = String::new();
-        while let Some(fit) = reader.next_key(&mut key).map_err(|e| at.json_error(e))? {
-            let known = if fit == Key::Fits { key.as_str() } else { "" };
+        // The key's bytes are matched where they lie in the input; only a key with an escape
+        // is unescaped into `key` (and one longer than any known key is empty).
+        while let Some(known) = reader
+            .next_key_bytes(&mut key)
+            .map_err(|e| at.json_error(e))?
+        {
             match known {
-                "room" => {
+                b"room" => {
                     ranks[0] = 0;
                     reader
                         .string_into(&mut self.room)
                         .map_err(|e| at.key("room").json_error(e))?;
                 }
-                "floor" => {
+                b"floor" => {
                     ranks[1] = 0;
                     read_signed_in(reader, &at.key("floor"), -5, 100)
                         .map(|value| self.floor = value)?;
@@ -466,14 +478,18 @@ impl Message for Command {
         // NOT_SEEN none. A key wins over its aliases, and an earlier alias over a later one.
         let mut ranks = [NOT_SEEN; 2];
         let mut key: String<KEY_CAPACITY> = String::new();
-        while let Some(fit) = reader.next_key(&mut key).map_err(|e| at.json_error(e))? {
-            let known = if fit == Key::Fits { key.as_str() } else { "" };
+        // The key's bytes are matched where they lie in the input; only a key with an escape
+        // is unescaped into `key` (and one longer than any known key is empty).
+        while let Some(known) = reader
+            .next_key_bytes(&mut key)
+            .map_err(|e| at.json_error(e))?
+        {
             match known {
-                "action" => {
+                b"action" => {
                     ranks[0] = 0;
                     Action::read(reader, &at.key("action")).map(|value| self.action = value)?;
                 }
-                "sensor" => {
+                b"sensor" => {
                     ranks[1] = 0;
                     read_optional(reader, &at.key("sensor"), |reader| {
                         read_text(reader, &at.key("sensor"), Rule::Any)
@@ -567,24 +583,28 @@ impl Message for CommandReply {
         // NOT_SEEN none. A key wins over its aliases, and an earlier alias over a later one.
         let mut ranks = [NOT_SEEN; 4];
         let mut key: String<KEY_CAPACITY> = String::new();
-        while let Some(fit) = reader.next_key(&mut key).map_err(|e| at.json_error(e))? {
-            let known = if fit == Key::Fits { key.as_str() } else { "" };
+        // The key's bytes are matched where they lie in the input; only a key with an escape
+        // is unescaped into `key` (and one longer than any known key is empty).
+        while let Some(known) = reader
+            .next_key_bytes(&mut key)
+            .map_err(|e| at.json_error(e))?
+        {
             match known {
-                "action" => {
+                b"action" => {
                     ranks[0] = 0;
                     Action::read(reader, &at.key("action")).map(|value| self.action = value)?;
                 }
-                "ok" => {
+                b"ok" => {
                     ranks[1] = 0;
                     read_bool(reader, &at.key("ok")).map(|value| self.ok = value)?;
                 }
-                "message" => {
+                b"message" => {
                     ranks[2] = 0;
                     reader
                         .string_into(&mut self.message)
                         .map_err(|e| at.key("message").json_error(e))?;
                 }
-                "reading" => {
+                b"reading" => {
                     ranks[3] = 0;
                     read_optional(reader, &at.key("reading"), |reader| {
                         read_message(reader, &at.key("reading"))

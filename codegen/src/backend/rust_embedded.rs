@@ -125,7 +125,7 @@ struct FieldView {
 }
 
 struct SpellingView {
-    /// The key as a Rust string literal.
+    /// The key as a Rust byte string literal (the decoder matches the key's bytes).
     literal: String,
     /// 0 for the key itself, then 1, 2, ... for its aliases in schema order.
     rank: usize,
@@ -466,7 +466,7 @@ fn struct_view(model: &Model, s: &Struct) -> StructView {
                 .chain(&field.aliases)
                 .enumerate()
                 .map(|(rank, key)| SpellingView {
-                    literal: rust_str(key),
+                    literal: rust_bytes(key),
                     rank,
                 })
                 .collect();
@@ -1001,4 +1001,30 @@ fn fields_borrow(model: &Model, s: &Struct) -> bool {
 /// `<'a>` when `borrows`, else nothing.
 fn lifetime(borrows: bool) -> &'static str {
     if borrows { "<'a>" } else { "" }
+}
+
+/// `text`'s UTF-8 bytes as a Rust byte string literal (`b"name"`): printable ASCII as it is,
+/// `"` and `\` escaped, any other byte as `\xNN`.
+fn rust_bytes(text: &str) -> String {
+    let mut out = String::from("b\"");
+    for &b in text.as_bytes() {
+        match b {
+            b'"' => out.push_str("\\\""),
+            b'\\' => out.push_str("\\\\"),
+            0x20..=0x7e => out.push(char::from(b)),
+            _ => out.push_str(&format!("\\x{b:02x}")),
+        }
+    }
+    out.push('"');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn byte_literals_escape_what_a_byte_string_cannot_hold() {
+        assert_eq!(super::rust_bytes("wifi_ssid"), r#"b"wifi_ssid""#);
+        assert_eq!(super::rust_bytes("a\"b\\c"), r#"b"a\"b\\c""#);
+        assert_eq!(super::rust_bytes("é\n"), r#"b"\xc3\xa9\x0a""#);
+    }
 }
