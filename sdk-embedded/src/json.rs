@@ -747,15 +747,8 @@ impl<'a> Reader<'a> {
         }
         let (end, _) = self.number_end(start)?;
         let text = self.input.get(start..end).unwrap_or(&[]);
-        // The grammar was checked (ASCII, a form `f64::from_str` accepts); a failed parse can
-        // only be a value out of range.
-        let value = exact_f64(text).or_else(|| {
-            core::str::from_utf8(text)
-                .ok()
-                .and_then(|t| t.parse::<f64>().ok())
-        });
         self.pos = end;
-        Ok(value.filter(|v| v.is_finite()))
+        Ok(crate::float::parse(text))
     }
 
     /// Reads `null` and returns true when the next value is `null`; otherwise consumes
@@ -1222,7 +1215,7 @@ fn beyond_f64(text: &[u8], integer: bool) -> bool {
         // Zero.
         return false;
     };
-    let magnitude = magnitude.saturating_add(exponent_value(exponent));
+    let magnitude = magnitude.saturating_add(crate::float::exponent_value(exponent));
     let overflow_magnitude = F64_OVERFLOW_DIGITS.len() as i64;
     if magnitude != overflow_magnitude {
         return magnitude > overflow_magnitude;
@@ -1240,59 +1233,6 @@ fn beyond_f64(text: &[u8], integer: bool) -> bool {
         }
     }
     true
-}
-
-/// The value of the JSON number `text` (already checked against the grammar) when it is
-/// computed exactly by one floating-point operation: its digits an integer below 2^53 (exact
-/// as an `f64`), divided by a power of ten of at most 22 (exact too), so that the one rounding
-/// of the division is the correct rounding `f64::from_str` gives (Clinger's fast path, which
-/// `core` takes as well). `None` for any other number (an exponent, more digits).
-fn exact_f64(text: &[u8]) -> Option<f64> {
-    let (negative, body) = match text.split_first() {
-        Some((b'-', rest)) => (true, rest),
-        _ => (false, text),
-    };
-    let mut mantissa: u64 = 0;
-    let mut scale: i32 = 0;
-    let mut point = false;
-    for &b in body {
-        if b == b'.' {
-            point = true;
-            continue;
-        }
-        let digit = b.wrapping_sub(b'0');
-        if digit > 9 {
-            // An exponent: left to the full parser.
-            return None;
-        }
-        mantissa = mantissa * 10 + u64::from(digit);
-        if mantissa >= 1 << 53 {
-            return None;
-        }
-        scale -= i32::from(point);
-    }
-    if scale < -22 {
-        return None;
-    }
-    let mut power = 1.0f64;
-    for _ in 0..-scale {
-        power *= 10.0;
-    }
-    let value = mantissa as f64 / power;
-    Some(if negative { -value } else { value })
-}
-
-/// The value of an exponent's text (`+12`, `-3`, `400`), saturating far beyond any float.
-fn exponent_value(text: &[u8]) -> i64 {
-    let (negative, digits) = match text.first() {
-        Some(b'-') => (true, &text[1..]),
-        Some(b'+') => (false, &text[1..]),
-        _ => (false, text),
-    };
-    let value = digits.iter().fold(0i64, |n, &d| {
-        n.saturating_mul(10).saturating_add(i64::from(d - b'0'))
-    });
-    if negative { -value } else { value }
 }
 
 #[cfg(test)]
@@ -1478,67 +1418,6 @@ mod number_tests {
         let mut w = Writer::new(&mut buf);
         w.signed(i64::MIN).unwrap();
         assert_eq!(w.written(), b"-9223372036854775808");
-    }
-
-    #[test]
-    fn the_exact_path_reads_numbers_as_from_str_does() {
-        // Pseudo-random decimal texts of every length the fast path takes and a little more.
-        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
-        let mut next = || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
-        for _ in 0..200_000 {
-            let mut text: heapless::String<48> = heapless::String::new();
-            let r = next();
-            if r & 1 == 1 {
-                text.push('-').unwrap();
-            }
-            let whole = (r >> 1) % 18;
-            let fraction = (r >> 8) % 26;
-            if whole == 0 {
-                text.push('0').unwrap();
-            }
-            for i in 0..whole {
-                let d = (next() % 10) as u8;
-                let d = if i == 0 { d % 9 + 1 } else { d };
-                text.push(char::from(b'0' + d)).unwrap();
-            }
-            if fraction > 0 {
-                text.push('.').unwrap();
-                let zeros = (r >> 16) % 8;
-                for i in 0..fraction {
-                    let d = if i < zeros { 0 } else { (next() % 10) as u8 };
-                    text.push(char::from(b'0' + d)).unwrap();
-                }
-            }
-            let expected: f64 = text.parse().unwrap();
-            if let Some(fast) = super::exact_f64(text.as_bytes()) {
-                assert_eq!(fast.to_bits(), expected.to_bits(), "{text}");
-            }
-            let read = Reader::new(text.as_bytes()).number().unwrap().unwrap();
-            assert_eq!(read.to_bits(), expected.to_bits(), "{text}");
-        }
-        for text in [
-            "0.1",
-            "0.3",
-            "-0.0",
-            "123456789012345",
-            "0.000000000000000000001",
-        ] {
-            let expected: f64 = text.parse().unwrap();
-            let fast = super::exact_f64(text.as_bytes()).unwrap();
-            assert_eq!(fast.to_bits(), expected.to_bits(), "{text}");
-        }
-        assert_eq!(super::exact_f64(b"9007199254740992"), None);
-        assert_eq!(
-            super::exact_f64(b"900719925474099.1"),
-            Some(900719925474099.1)
-        );
-        assert_eq!(super::exact_f64(b"1e5"), None);
-        assert_eq!(super::exact_f64(b"0.00000000000000000000001"), None);
     }
 
     #[test]

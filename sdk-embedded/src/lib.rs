@@ -35,6 +35,7 @@ mod canonical;
 pub mod client;
 mod error;
 pub mod field;
+mod float;
 pub mod format;
 pub mod generated;
 pub mod http;
