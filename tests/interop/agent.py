@@ -10,7 +10,10 @@ import os
 
 _here = sys.argv[0].rsplit("/", 1)[0] if "/" in sys.argv[0] else "."
 sys.path.insert(0, _here + "/../../sdk-python")
+sys.path.insert(0, _here + "/../../codegen/examples/payloads")
 import nats_bridge as nb
+import nats_bridge_typed as nbt
+import device_payloads  # the example payload schema's generated classes (the typed case)
 
 SENDER = "interop-python"
 BUCKET = "interop-links"  # the Object Store bucket of the object_store cases (the std agent's)
@@ -36,15 +39,40 @@ def serialized(data, payload_type):
     return bytes(data)
 
 
+def generated_type(name):
+    # The class of device_payloads named name, if it is a typed payload's, else None.
+    cls = getattr(device_payloads, name, None) if isinstance(name, str) else None
+    return cls if isinstance(cls, type) and issubclass(cls, nbt.TypedPayload) else None
+
+
+def typed_report(payload, data):
+    # A payload that names its type (metadata schema_type): the SHA-256 of its value read
+    # as that generated class and re-encoded canonically, or why it was refused; None for
+    # the others.
+    name = payload.metadata.get(nbt.SCHEMA_TYPE) if isinstance(payload.metadata, dict) else None
+    if name is None:
+        return None
+    cls = generated_type(name)
+    if cls is None:
+        return {"error": "no generated type %r" % (name,)}
+    try:
+        return nb.sha256_hex(cls.from_payload(data, payload.metadata).to_json().encode("utf-8"))
+    except nb.NatsBridgeError as e:
+        return {"error": "%s at %s: %s" % (e.kind, e.at, e.detail)}
+
+
 def received_line(env):
     items = nb.smartreceive(env, arrow_tables=False, **LINKS)
     payloads = []
     for i in range(len(items)):
         dataname, data, payload_type = items[i]
         raw = serialized(data, payload_type)
-        payloads.append({"dataname": dataname, "type": payload_type,
-                         "transport": env.payloads[i].transport, "size": len(raw),
-                         "sha256": nb.sha256_hex(raw)})
+        line = {"dataname": dataname, "type": payload_type, "transport": env.payloads[i].transport,
+                "size": len(raw), "sha256": nb.sha256_hex(raw)}
+        typed = typed_report(env.payloads[i], data)
+        if typed is not None:
+            line["typed"] = typed
+        payloads.append(line)
     return {"msg_id": env.msg_id, "reply_to_msg_id": env.reply_to_msg_id, "payloads": payloads}
 
 
@@ -65,7 +93,12 @@ def read_case_file(path):
             with open(p["file"], "rb") as f:
                 raw = f.read()
             t = p["type"]
-            if t == "text":
+            if "schema_type" in p:  # a typed value: an instance, which smartsend sends typed
+                cls = generated_type(p["schema_type"])
+                if cls is None:
+                    raise nb.NatsBridgeError(nb.KIND_INVALID_INPUT, p["dataname"], "no generated type %r" % (p["schema_type"],))
+                data = cls.from_json(raw)
+            elif t == "text":
                 data = raw.decode("utf-8")
             elif t == "dictionary":
                 data = nb.loads(raw)

@@ -2,6 +2,10 @@
 # carried by nats-py (the official CPython client). It sends the shapes of the original
 # editions (WIRE.md section 7: camelCase keys, `type`, `note`, the `none`/`json` direct
 # encodings) and reads any envelope by the contract alone. Protocol: tests/src/interop/mod.rs.
+# A typed payload of the case file (schema_type) goes as a plain dictionary, its text as given,
+# with the metadata schema_type a hand-written sender adds by WIRE.md section 10: so our SDKs'
+# typed receivers meet a typed value in the original editions' shape (encoding json), and the
+# peer reads theirs as any dictionary, which is the point of section 10.
 
 import asyncio
 import base64
@@ -25,8 +29,9 @@ def canonical(value):
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
 
-def legacy_payload(dataname, payload_type, raw, threshold, files):
-    """One payload as an original edition wrote it; links uploaded by a plain HTTP PUT."""
+def legacy_payload(dataname, payload_type, raw, threshold, files, metadata=None):
+    """One payload as an original edition wrote it, with metadata (a dict) if given; links
+    uploaded by a plain HTTP PUT."""
     p = {"id": str(uuid.uuid4()), "dataname": dataname, "type": payload_type, "size": len(raw)}
     if len(raw) >= threshold:
         url = "%s/%s/%s" % (files.rstrip("/"), p["id"], dataname)
@@ -42,6 +47,7 @@ def legacy_payload(dataname, payload_type, raw, threshold, files):
         p.update(transport="direct", encoding="json", data=raw.decode("utf-8"), metadata={})
     else:
         p.update(transport="direct", encoding="base64", data=base64.b64encode(raw).decode(), metadata={})
+    p["metadata"].update(metadata or {})
     return p
 
 
@@ -116,7 +122,9 @@ def read_case_file(path):
         items = []
         for p in m["payloads"]:
             with open(p["file"], "rb") as f:
-                items.append((p["dataname"], p["type"], f.read()))
+                raw = f.read()
+            metadata = {"schema_type": p["schema_type"]} if "schema_type" in p else {}
+            items.append((p["dataname"], p["type"], raw, metadata))
         messages.append((items, m["jetstream"]))
     return spec["size_threshold"], messages
 
@@ -138,7 +146,7 @@ async def send(nats_url, files, subject, case_file):
     js = nc.jetstream()
     for items, jetstream in messages:
         try:
-            payloads = [legacy_payload(d, t, raw, threshold, files) for d, t, raw in items]
+            payloads = [legacy_payload(d, t, raw, threshold, files, m) for d, t, raw, m in items]
             envelope = legacy_envelope(subject, payloads)
             body = json.dumps(envelope).encode()
             if jetstream:
@@ -173,7 +181,7 @@ async def request(nats_url, files, subject, case_file):
     nc = await nats.connect(nats_url)
     inbox = nc.new_inbox()
     sub = await nc.subscribe(inbox)
-    payloads = [legacy_payload(d, t, raw, threshold, files) for d, t, raw in messages[0][0]]
+    payloads = [legacy_payload(d, t, raw, threshold, files, m) for d, t, raw, m in messages[0][0]]
     envelope = legacy_envelope(subject, payloads, reply_to=inbox)
     await nc.publish(subject, json.dumps(envelope).encode(), reply=inbox)
     out({"sent": envelope["msgId"]})

@@ -5,7 +5,7 @@
 
 use std::process::Command;
 
-use natsbridge_tests::interop::cases::{self, PayloadSpec};
+use natsbridge_tests::interop::cases;
 use natsbridge_tests::interop::matrix::CaseResult;
 use natsbridge_tests::interop::report::{self, Cell, KnownFailures};
 use serde_json::{Value, json};
@@ -130,8 +130,11 @@ fn a_known_failure_that_passes_or_no_longer_exists_fails_the_run() {
 #[test]
 fn a_received_payload_that_differs_in_any_field_fails_its_case() {
     let sent = cases::request_message();
-    let good: Vec<Value> = sent.payloads.iter().map(PayloadSpec::expected).collect();
-    assert_eq!(cases::check_payloads(&sent.payloads, &json!(good)), Ok(()));
+    let good: Vec<Value> = sent.payloads.iter().map(|p| p.expected(true)).collect();
+    assert_eq!(
+        cases::check_payloads(&sent.payloads, &json!(good), true),
+        Ok(())
+    );
     for (key, wrong) in [
         ("dataname", json!("other")),
         ("type", json!("image")),
@@ -141,17 +144,51 @@ fn a_received_payload_that_differs_in_any_field_fails_its_case() {
     ] {
         let mut bad = good.clone();
         bad[1][key] = wrong;
-        let error = cases::check_payloads(&sent.payloads, &json!(bad)).unwrap_err();
+        let error = cases::check_payloads(&sent.payloads, &json!(bad), true).unwrap_err();
         assert!(
             error.contains(&format!("payloads[1] (attachment.bin): {key}")),
             "{error}"
         );
     }
-    assert!(cases::check_payloads(&sent.payloads, &json!(good[..1])).is_err());
+    assert!(cases::check_payloads(&sent.payloads, &json!(good[..1]), true).is_err());
     let line = json!({"msg_id": "a", "payloads": good});
     assert!(
-        cases::check_received(&sent, "b", &line)
+        cases::check_received(&sent, "b", &line, true)
             .unwrap_err()
             .contains("msg_id")
     );
+}
+
+#[test]
+fn a_typed_payload_must_come_back_typed_from_our_sdks_and_untyped_from_the_peer() {
+    let typed = cases::send_batch()
+        .into_iter()
+        .find(|m| m.case == "typed")
+        .expect("the typed case");
+    let spec = &typed.payloads[0];
+    assert_eq!(
+        (spec.payload_type, spec.schema_type),
+        ("dictionary", Some("SensorReading"))
+    );
+    // Untyped receivers re-serialize with sorted keys; the typed value keeps schema order.
+    let sorted = cases::canonical_dictionary(&spec.bytes).expect("JSON");
+    assert_ne!(sorted, spec.bytes);
+    let ours = spec.expected(true);
+    assert_eq!(ours["sha256"], cases::sha256_hex(&sorted));
+    assert_eq!(ours["typed"], cases::sha256_hex(&spec.bytes));
+    let check = |line: &Value, decodes_typed| {
+        cases::check_payloads(&typed.payloads, &json!([line]), decodes_typed)
+    };
+    assert_eq!(check(&ours, true), Ok(()));
+    let peer = spec.expected(false);
+    assert_eq!(check(&peer, false), Ok(()));
+    let untyped = check(&peer, true).unwrap_err();
+    assert!(
+        untyped.contains("payloads[0] (reading): typed"),
+        "{untyped}"
+    );
+    assert!(check(&ours, false).is_err());
+    let mut refused = ours.clone();
+    refused["typed"] = json!({"error": "bad_value at metadata.schema_type"});
+    assert!(check(&refused, true).is_err());
 }

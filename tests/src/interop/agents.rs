@@ -57,6 +57,13 @@ impl Runtime {
         !matches!(self, Runtime::NatsPy | Runtime::NoStdEmbassy)
     }
 
+    /// Whether the runtime's agent decodes a received typed payload (WIRE.md section 10) as
+    /// its generated type and reports it (`typed`): our SDKs do, the nats-py peer reads it as
+    /// the original editions read any dictionary.
+    pub fn decodes_typed(self) -> bool {
+        self != Runtime::NatsPy
+    }
+
     /// The command that runs this runtime's agent with `args`.
     pub fn command(self, args: &[String]) -> Command {
         let interop = interop_dir();

@@ -17,6 +17,9 @@ pub struct PayloadSpec {
     pub dataname: String,
     pub payload_type: &'static str,
     pub bytes: Vec<u8>,
+    /// A typed payload's type (WIRE.md section 10), a type of the example payload schema
+    /// `codegen/examples/payloads/device.schema.json`; `bytes` are its canonical JSON.
+    pub schema_type: Option<&'static str>,
 }
 
 impl PayloadSpec {
@@ -25,6 +28,15 @@ impl PayloadSpec {
             dataname: dataname.to_owned(),
             payload_type,
             bytes,
+            schema_type: None,
+        }
+    }
+
+    /// A `dictionary` payload holding a value of `schema_type` (its canonical JSON `bytes`).
+    fn typed(dataname: &str, schema_type: &'static str, bytes: Vec<u8>) -> Self {
+        PayloadSpec {
+            schema_type: Some(schema_type),
+            ..PayloadSpec::new(dataname, "dictionary", bytes)
         }
     }
 
@@ -37,13 +49,31 @@ impl PayloadSpec {
         }
     }
 
-    /// What a receiver must print for it.
-    pub fn expected(&self) -> Value {
-        json!({
+    /// What a receiver must print for it: `sha256` that of the data re-serialized (a
+    /// dictionary canonically, keys sorted), and for a typed payload, from receivers that
+    /// decode typed values, `typed` that of the sent canonical JSON (keys in schema order).
+    pub fn expected(&self, decodes_typed: bool) -> Value {
+        let serialized = match self.payload_type {
+            "dictionary" => canonical_dictionary(&self.bytes).expect("a JSON case payload"),
+            _ => self.bytes.clone(),
+        };
+        let mut expected = json!({
             "dataname": self.dataname, "type": self.payload_type, "transport": self.transport(),
-            "size": self.bytes.len(), "sha256": sha256_hex(&self.bytes),
-        })
+            "size": serialized.len(), "sha256": sha256_hex(&serialized),
+        });
+        if self.schema_type.is_some() && decodes_typed {
+            expected["typed"] = sha256_hex(&self.bytes).into();
+        }
+        expected
     }
+}
+
+/// The canonical re-serialization of a dictionary's JSON bytes (WIRE.md section 8: compact,
+/// object keys sorted, numbers as section 9 writes them), what receivers report; `None` when
+/// the bytes are not JSON.
+pub fn canonical_dictionary(bytes: &[u8]) -> Option<Vec<u8>> {
+    let value: Value = serde_json::from_slice(bytes).ok()?;
+    Some(natsbridge::wire::canonical_json(&value).into_bytes())
 }
 
 /// One envelope to send, named by the case it covers.
@@ -118,6 +148,18 @@ pub fn direct_messages() -> Vec<MessageSpec> {
         .collect()
 }
 
+/// The canonical JSON of the `sensor_reading` payload golden: a `SensorReading` of the
+/// example payload schema with every property (a float, a negative integer, an array with an
+/// exponent-notation number, a nested object, an enumeration).
+fn sensor_reading() -> Vec<u8> {
+    let golden = natsbridge_test_support::payload_goldens()
+        .into_iter()
+        .find(|g| g.group == "canonical" && g.path.ends_with("/sensor_reading.json"))
+        .expect("the sensor_reading payload golden");
+    assert_eq!(golden.type_name, "SensorReading");
+    golden.data
+}
+
 /// Every message of the send batch, in the order they are sent.
 pub fn send_batch() -> Vec<MessageSpec> {
     let mut messages = direct_messages();
@@ -146,6 +188,16 @@ pub fn send_batch() -> Vec<MessageSpec> {
         jetstream: true,
         object_store: false,
         payloads: vec![PayloadSpec::new("event", "binary", pattern(64, 8))],
+    });
+    messages.push(MessageSpec {
+        case: "typed".into(),
+        jetstream: false,
+        object_store: false,
+        payloads: vec![PayloadSpec::typed(
+            "reading",
+            "SensorReading",
+            sensor_reading(),
+        )],
     });
     messages
 }
@@ -180,7 +232,10 @@ pub fn object_store_messages() -> Vec<MessageSpec> {
 
 /// Writes `messages` as a case file for the agents (payload bytes in files beside it):
 /// `{"size_threshold": N, "messages": [{"case", "jetstream", "object_store", "payloads":
-/// [{"dataname", "type", "file"}]}]}`.
+/// [{"dataname", "type", "file", "schema_type"?}]}]}`. A payload with `schema_type` is a
+/// typed value (WIRE.md section 10) of that type of `codegen/examples/payloads/
+/// device.schema.json`, its file the canonical JSON: our SDKs' senders decode it into the
+/// generated type and send it through their typed API.
 pub fn write_case_file(dir: &Path, name: &str, messages: &[MessageSpec]) -> PathBuf {
     std::fs::create_dir_all(dir).expect("creating the case folder");
     let mut list = Vec::new();
@@ -189,10 +244,14 @@ pub fn write_case_file(dir: &Path, name: &str, messages: &[MessageSpec]) -> Path
         for (p, payload) in message.payloads.iter().enumerate() {
             let file = dir.join(format!("{name}-{m}-{p}.bin"));
             std::fs::write(&file, &payload.bytes).expect("writing a payload file");
-            payloads.push(json!({
+            let mut entry = json!({
                 "dataname": payload.dataname, "type": payload.payload_type,
                 "file": file.to_string_lossy(),
-            }));
+            });
+            if let Some(schema_type) = payload.schema_type {
+                entry["schema_type"] = schema_type.into();
+            }
+            payloads.push(entry);
         }
         list.push(json!({
             "case": message.case, "jetstream": message.jetstream,
@@ -206,8 +265,14 @@ pub fn write_case_file(dir: &Path, name: &str, messages: &[MessageSpec]) -> Path
 }
 
 /// Checks a received message line (`{"msg_id", "payloads": [...]}`) against `sent`, whose
-/// envelope had `msg_id`; `Err` says what differs.
-pub fn check_received(sent: &MessageSpec, msg_id: &str, line: &Value) -> Result<(), String> {
+/// envelope had `msg_id`, from a receiver that `decodes_typed` values or not; `Err` says what
+/// differs.
+pub fn check_received(
+    sent: &MessageSpec,
+    msg_id: &str,
+    line: &Value,
+    decodes_typed: bool,
+) -> Result<(), String> {
     if let Some(error) = line.get("error") {
         return Err(format!("the receiver failed: {}", text_of(error)));
     }
@@ -217,11 +282,16 @@ pub fn check_received(sent: &MessageSpec, msg_id: &str, line: &Value) -> Result<
             line["msg_id"]
         ));
     }
-    check_payloads(&sent.payloads, &line["payloads"])
+    check_payloads(&sent.payloads, &line["payloads"], decodes_typed)
 }
 
-/// Checks the payloads a receiver printed against those sent, in order.
-pub fn check_payloads(sent: &[PayloadSpec], got: &Value) -> Result<(), String> {
+/// Checks the payloads a receiver (that `decodes_typed` values or not) printed against those
+/// sent, in order.
+pub fn check_payloads(
+    sent: &[PayloadSpec],
+    got: &Value,
+    decodes_typed: bool,
+) -> Result<(), String> {
     let got = got.as_array().map(Vec::as_slice).unwrap_or_default();
     if got.len() != sent.len() {
         return Err(format!(
@@ -231,8 +301,8 @@ pub fn check_payloads(sent: &[PayloadSpec], got: &Value) -> Result<(), String> {
         ));
     }
     for (i, (spec, got)) in sent.iter().zip(got).enumerate() {
-        let expected = spec.expected();
-        for key in ["dataname", "type", "transport", "size", "sha256"] {
+        let expected = spec.expected(decodes_typed);
+        for key in ["dataname", "type", "transport", "size", "sha256", "typed"] {
             if expected[key] != got[key] {
                 return Err(format!(
                     "payloads[{i}] ({}): {key} expected {}, received {}",

@@ -170,7 +170,9 @@ fn send_and_receive(
                     ))
                 }
                 Some(Ok(id)) => match received.iter().find(|l| l["msg_id"] == id.as_str()) {
-                    Some(line) => cases::check_received(message, id, line).err(),
+                    Some(line) => {
+                        cases::check_received(message, id, line, receiver.decodes_typed()).err()
+                    }
                     None => Some(not_received(id, &received)),
                 },
             };
@@ -236,8 +238,12 @@ fn request_and_reply(
             reply["reply_to_msg_id"]
         ));
     }
-    cases::check_payloads(&request.payloads, &reply["payloads"])
-        .map_err(|why| format!("reply: {why}"))?;
+    cases::check_payloads(
+        &request.payloads,
+        &reply["payloads"],
+        sender.decodes_typed(),
+    )
+    .map_err(|why| format!("reply: {why}"))?;
     requester.finish(STEP_LIMIT)?;
     responder.finish(STEP_LIMIT)
 }

@@ -8,15 +8,24 @@
 //!
 //! | command | prints |
 //! |---|---|
-//! | `receive NATS FILES SUBJECT COUNT` | `{"ready":true}` once subscribed, then per message `{"msg_id","reply_to_msg_id","payloads":[{"dataname","type","transport","size","sha256"}]}` or `{"error"}` |
+//! | `receive NATS FILES SUBJECT COUNT` | `{"ready":true}` once subscribed, then per message `{"msg_id","reply_to_msg_id","payloads":[{"dataname","type","transport","size","sha256","typed"?}]}` or `{"error"}` |
 //! | `send NATS FILES SUBJECT CASEFILE` | per message of the case file (see [`cases::write_case_file`]) `{"sent": msg_id}` or `{"error"}` |
 //! | `reply NATS FILES SUBJECT` | `{"ready":true}`, then answers one request with the payloads it carried |
 //! | `request NATS FILES SUBJECT CASEFILE` | `{"sent": msg_id}`, then the reply as a received message |
 //! | `goldens DIR` | per golden `{"id","envelope","payloads","reencoded"}` or `{"id","error":{"kind","at"}}` |
 //!
 //! `size` and `sha256` are those of the serialized data (WIRE.md section 4; text and
-//! dictionaries re-serialized canonically). Senders are configured with the file server
-//! the harness started (Plik API; the nats-py peer uploads by plain HTTP `PUT`).
+//! dictionaries re-serialized canonically, keys sorted). Senders are configured with the file
+//! server the harness started (Plik API; the nats-py peer uploads by plain HTTP `PUT`).
+//!
+//! The `typed` case (issue 21) sends a typed payload (WIRE.md section 10): a `SensorReading`
+//! of `codegen/examples/payloads/device.schema.json` (the `sensor_reading` payload golden),
+//! marked `schema_type` in the case file. Our SDKs' senders decode it into their generated
+//! type and send it through their typed API (metadata `schema_type`, keys in schema order);
+//! the nats-py peer sends the text as a plain dictionary of the original shape, adding the
+//! metadata by hand. Our receivers decode a payload that names its type as that generated
+//! type and print `typed`: the SHA-256 of its canonical re-encoding, which must be the sent
+//! bytes' (or `{"error"}`); the nats-py peer reads it as any dictionary and prints no `typed`.
 //!
 //! The network: the harness re-runs itself in a network namespace of its own (`unshare -n`,
 //! root), so the servers, every agent and the embassy-net agents' TAP devices share one

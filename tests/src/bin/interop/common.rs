@@ -2,6 +2,7 @@
 
 use serde_json::{Value, json};
 
+use natsbridge_tests::interop::cases::canonical_dictionary;
 pub use natsbridge_tests::interop::cases::sha256_hex;
 
 /// The JetStream Object Store bucket of the `object_store` cases: the std sender links into
@@ -13,6 +14,9 @@ pub struct CasePayload {
     pub dataname: String,
     pub payload_type: String,
     pub bytes: Vec<u8>,
+    /// A typed payload's type (a `$defs` name of the example payload schema): `bytes` are
+    /// its JSON, to be sent through the SDK's typed API.
+    pub schema_type: Option<String>,
 }
 
 /// One message of a case file.
@@ -35,6 +39,7 @@ pub fn read_case_file(path: &str) -> Result<(u64, Vec<CaseMessage>), String> {
                 dataname: p["dataname"].as_str().unwrap_or_default().to_owned(),
                 payload_type: p["type"].as_str().unwrap_or_default().to_owned(),
                 bytes: std::fs::read(file).map_err(|e| format!("{file}: {e}"))?,
+                schema_type: p["schema_type"].as_str().map(str::to_owned),
             });
         }
         messages.push(CaseMessage {
@@ -54,12 +59,26 @@ pub fn print(value: &Value) {
     println!("{value}");
 }
 
-/// The line of one received payload.
+/// The line of one received payload: `size` and `sha256` of its data, a dictionary's
+/// re-serialized canonically (keys sorted; bytes that are not JSON as they came).
 pub fn payload_line(dataname: &str, payload_type: &str, transport: &str, bytes: &[u8]) -> Value {
+    let canonical = (payload_type == "dictionary")
+        .then(|| canonical_dictionary(bytes))
+        .flatten();
+    let bytes = canonical.as_deref().unwrap_or(bytes);
     json!({
         "dataname": dataname, "type": payload_type, "transport": transport,
         "size": bytes.len(), "sha256": sha256_hex(bytes),
     })
+}
+
+/// What a receiver reports of a typed payload (the `typed` of its line): the SHA-256 of the
+/// value its generated type decoded, re-encoded canonically, or why it was refused.
+pub fn typed_report(reencoded: Result<Vec<u8>, String>) -> Value {
+    match reencoded {
+        Ok(bytes) => sha256_hex(&bytes).into(),
+        Err(why) => json!({ "error": why }),
+    }
 }
 
 /// The decoded value of a golden's payload, in the `.expect.json` form.

@@ -11,12 +11,20 @@ use natsbridge_embedded::link::{AllowedHosts, FileServer, UploadMethod};
 use natsbridge_embedded::object_store::ObjectReads;
 use natsbridge_embedded::protocol::ConnectOptions;
 use natsbridge_embedded::smart::{self, HttpUploader, Links, Outgoing, ReceiveError, SendOptions};
-use natsbridge_embedded::{EnvelopeFields, Message, MessageEnvelope, PayloadType};
+use natsbridge_embedded::typed::{self, TypedPayload};
+use natsbridge_embedded::{EnvelopeFields, Message, MessageEnvelope, MessagePayload, PayloadType};
 use serde_json::{Value, json};
 use tokio::net::TcpStream;
 
 use crate::common::{self, print};
 use crate::embedded_common::{Collect, TokioConnector};
+
+/// The generated no_std types of the example payload schema, whose typed payloads the matrix
+/// sends (the agent uses one of them).
+#[allow(dead_code, unused_imports)]
+mod device {
+    include!("../../../../codegen/examples/payloads/device_embedded.rs");
+}
 
 /// Where the agent's TCP connections come from: the board's network stack.
 #[allow(async_fn_in_trait)]
@@ -211,6 +219,28 @@ async fn receive_all<N: Network>(
     Ok(out)
 }
 
+/// The `typed` report of a payload that names its type (metadata `schema_type`): decoded as
+/// that generated type by [`typed::receive`] and re-encoded; `None` for the others.
+fn typed_line(payload: &MessagePayload) -> Option<Value> {
+    fn reencode<T: TypedPayload>(payload: &MessagePayload) -> Result<Vec<u8>, String> {
+        // Direct data is never longer than its text in the envelope (base64 or JSON).
+        let mut data = vec![0u8; payload.data.len()];
+        let value = typed::receive::<T>(payload, &mut data)
+            .map_err(|e| format!("{}: {e}", e.kind().as_str()))?;
+        let mut out = vec![0u8; T::MAX_ENCODED_LEN];
+        let written = value
+            .encode_checked(&mut out)
+            .map_err(|e| format!("{}: {e}", e.kind.as_str()))?;
+        Ok(written.to_vec())
+    }
+    let metadata: Value = serde_json::from_str(payload.metadata.as_str()).ok()?;
+    let reencoded = match metadata.get(typed::SCHEMA_TYPE_KEY)?.as_str()? {
+        device::SensorReading::TYPE_NAME => reencode::<device::SensorReading>(payload),
+        other => Err(format!("no generated type {other}")),
+    };
+    Some(common::typed_report(reencoded))
+}
+
 async fn received_line<N: Network>(net: &mut N, nats: &str, envelope: &MessageEnvelope) -> Value {
     match receive_all(net, nats, envelope).await {
         Err(e) => json!({"msg_id": envelope.msg_id.as_str(), "error": e}),
@@ -220,12 +250,16 @@ async fn received_line<N: Network>(net: &mut N, nats: &str, envelope: &MessageEn
                 .iter()
                 .zip(&data)
                 .map(|(p, bytes)| {
-                    common::payload_line(
+                    let mut line = common::payload_line(
                         &p.dataname,
                         p.payload_type.as_str(),
                         p.transport.as_str(),
                         bytes,
-                    )
+                    );
+                    if let Some(typed) = typed_line(p) {
+                        line["typed"] = typed;
+                    }
+                    line
                 })
                 .collect();
             json!({
@@ -321,16 +355,35 @@ async fn send<N: Network>(
     Ok(scratch.msg_id.to_string())
 }
 
-fn outgoing(message: &common::CaseMessage) -> Vec<Outgoing<'_>> {
+/// The payloads of a case message for `smartsend`: a typed one (`schema_type`) through the
+/// typed API, its JSON decoded into the generated type and then [`typed::outgoing`] writing
+/// its canonical JSON and metadata into its own buffer of `buffers` (one per payload).
+fn outgoing<'a>(
+    message: &'a common::CaseMessage,
+    buffers: &'a mut Vec<Vec<u8>>,
+) -> Result<Vec<Outgoing<'a>>, String> {
+    fn send_as<'a, T: TypedPayload>(
+        payload: &'a common::CasePayload,
+        buffer: &'a mut Vec<u8>,
+    ) -> Result<Outgoing<'a>, String> {
+        let failed = |e: natsbridge_embedded::DecodeError| format!("{}: {e}", payload.dataname);
+        let value = T::decode(&payload.bytes).map_err(failed)?;
+        buffer.resize(T::OUTGOING_LEN, 0);
+        typed::outgoing(&payload.dataname, &value, buffer).map_err(failed)
+    }
+    buffers.resize(message.payloads.len(), Vec::new());
     message
         .payloads
         .iter()
-        .map(|p| {
-            Outgoing::new(
+        .zip(buffers.iter_mut())
+        .map(|(p, buffer)| match p.schema_type.as_deref() {
+            None => Ok(Outgoing::new(
                 &p.dataname,
                 PayloadType::parse(&p.payload_type).unwrap_or_default(),
                 &p.bytes,
-            )
+            )),
+            Some(device::SensorReading::TYPE_NAME) => send_as::<device::SensorReading>(p, buffer),
+            Some(other) => Err(format!("{}: no generated type {other}", p.dataname)),
         })
         .collect()
 }
@@ -376,12 +429,13 @@ pub async fn run<N: Network>(net: &mut N, args: &[String]) -> Result<(), String>
                     size_threshold: threshold,
                     jetstream: message.jetstream,
                 };
+                let mut buffers = Vec::new();
                 match send(
                     net,
                     &mut client,
                     &envelope,
                     subject,
-                    &outgoing(message),
+                    &outgoing(message, &mut buffers)?,
                     &options,
                     files,
                 )
@@ -440,12 +494,13 @@ pub async fn run<N: Network>(net: &mut N, args: &[String]) -> Result<(), String>
                 size_threshold: threshold,
                 jetstream: false,
             };
+            let mut buffers = Vec::new();
             send(
                 net,
                 &mut client,
                 &request,
                 subject,
-                &outgoing(message),
+                &outgoing(message, &mut buffers)?,
                 &options,
                 files,
             )

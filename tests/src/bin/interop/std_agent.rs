@@ -4,13 +4,20 @@
 use std::time::Duration;
 
 use futures_util::StreamExt;
+use natsbridge::typed::TypedPayload;
 use natsbridge::{
     Client, ConnectOptions, Data, MessageEnvelope, Payload, PayloadType, ReceiveOptions, Received,
-    SendOptions,
+    ReceivedPayload, SendOptions,
 };
 use serde_json::{Value, json};
 
 use crate::common::{self, print};
+
+/// The generated std types of the example payload schema, whose typed payloads the matrix
+/// sends (the agent uses one of them).
+#[allow(dead_code)]
+#[path = "../../../../codegen/examples/payloads/device.rs"]
+mod device;
 
 use crate::common::OBJECT_BUCKET as BUCKET;
 
@@ -42,17 +49,52 @@ fn bytes_of(data: &Data) -> Vec<u8> {
     }
 }
 
+/// A payload of the example payload schema's type `name`, sent through the typed API: its
+/// JSON `bytes` decoded into the generated type, then [`Payload::typed`].
+fn typed_payload(name: &str, dataname: &str, bytes: &[u8]) -> Result<Payload, String> {
+    fn send_as<T: TypedPayload>(dataname: &str, bytes: &[u8]) -> Result<Payload, String> {
+        let value = T::decode(bytes).map_err(|e| format!("{dataname}: {e}"))?;
+        Payload::typed(dataname, &value).map_err(|e| e.to_string())
+    }
+    match name {
+        device::SensorReading::TYPE_NAME => send_as::<device::SensorReading>(dataname, bytes),
+        other => Err(format!("{dataname}: no generated type {other}")),
+    }
+}
+
+/// The `typed` report of a payload that names its type (metadata `schema_type`): decoded as
+/// that generated type ([`ReceivedPayload::typed`]) and re-encoded; `None` for the others.
+fn typed_line(payload: &ReceivedPayload) -> Option<Value> {
+    fn reencode<T: TypedPayload>(payload: &ReceivedPayload) -> Result<Vec<u8>, String> {
+        let refused = |e: natsbridge::Error| format!("{} at {}: {e}", e.kind().as_str(), e.at());
+        payload
+            .typed::<T>()
+            .map_err(refused)?
+            .encode()
+            .map_err(refused)
+    }
+    let reencoded = match payload.schema_type()? {
+        device::SensorReading::TYPE_NAME => reencode::<device::SensorReading>(payload),
+        other => Err(format!("no generated type {other}")),
+    };
+    Some(common::typed_report(reencoded))
+}
+
 fn received_line(received: &Received) -> Value {
     let payloads: Vec<Value> = received
         .payloads
         .iter()
         .map(|p| {
-            common::payload_line(
+            let mut line = common::payload_line(
                 &p.dataname,
                 p.payload_type.as_str(),
                 p.transport.as_str(),
                 &bytes_of(&p.data),
-            )
+            );
+            if let Some(typed) = typed_line(p) {
+                line["typed"] = typed;
+            }
+            line
         })
         .collect();
     json!({
@@ -67,6 +109,9 @@ fn to_payloads(message: &common::CaseMessage) -> Result<Vec<Payload>, String> {
         .payloads
         .iter()
         .map(|p| {
+            if let Some(name) = &p.schema_type {
+                return typed_payload(name, &p.dataname, &p.bytes);
+            }
             let payload_type = PayloadType::parse(&p.payload_type)
                 .ok_or_else(|| format!("unknown payload type {}", p.payload_type))?;
             Ok(Payload::new(
