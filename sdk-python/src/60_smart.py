@@ -250,8 +250,8 @@ def smartsend(subject, data, nats_url="nats://localhost:4222", fileserver_url="h
         at = "data[%d] (%s)" % (i, item[0])
         pvalues = _payload_fields(extra, at)
         raw = serialize(item[1], item[2], at)
-        if isinstance(item[1], _Struct):  # a typed payload: its type (the class's name) in the metadata
-            pvalues.setdefault("metadata", {})["schema_type"] = type(item[1]).__name__
+        if isinstance(item[1], _Struct):  # a typed payload: its type (the $defs key) in the metadata
+            pvalues.setdefault("metadata", {})["schema_type"] = getattr(type(item[1]), "TYPE_NAME", "") or type(item[1]).__name__
         if payload_ids is not None and not pvalues.get("id"):
             pvalues["id"] = payload_ids[i]
         raws.append(raw)

@@ -140,6 +140,19 @@ def test_from_payload_checks_the_schema_type():
     assert raises(nb.KIND_NOT_JSON, Command.from_payload, b"{", None, "payloads[0]").at == "payloads[0].data"
 
 
+def test_a_subclass_is_sent_under_its_schema_type():
+    # schema_type is the $defs key (TYPE_NAME), not the Python class's own name
+    url = need("NATSBRIDGE_NATS_URL")
+
+    class LabReading(SensorReading):
+        pass
+
+    value = LabReading.from_json(READING_JSON)
+    assert type(value).__name__ == "LabReading"
+    sent = nb.smartsend(unique("t.typed"), [("reading", value, "dictionary")], nats_url=url, fileserver_url=None)
+    assert sent.payloads[0].metadata == {"schema_type": "SensorReading"}, sent.payloads[0].metadata
+
+
 def test_typed_smartsend_and_smartreceive_through_nats():
     url = need("NATSBRIDGE_NATS_URL")
     c = nb.NatsClient(url).connect()
