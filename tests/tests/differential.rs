@@ -441,26 +441,27 @@ fn embedded_typed_answer<T: natsbridge_embedded::typed::TypedPayload>(data: &[u8
     }
 }
 
+/// `$answer::<T>($data)` for the type of the example schema named `$type_name`, `T` taken from
+/// the generated module `$types` (one dispatch for both Rust SDKs).
+macro_rules! answer_by_type_name {
+    ($types:ident, $answer:ident, $type_name:expr, $data:expr) => {{
+        use $types::*;
+        match $type_name {
+            "DeviceConfig" => $answer::<DeviceConfig>($data),
+            "SensorReading" => $answer::<SensorReading>($data),
+            "Command" => $answer::<Command>($data),
+            "CommandReply" => $answer::<CommandReply>($data),
+            other => panic!("no type {other}"),
+        }
+    }};
+}
+
 fn std_typed(type_name: &str, data: &[u8]) -> Value {
-    use std_device::*;
-    match type_name {
-        "DeviceConfig" => typed_answer::<DeviceConfig>(data),
-        "SensorReading" => typed_answer::<SensorReading>(data),
-        "Command" => typed_answer::<Command>(data),
-        "CommandReply" => typed_answer::<CommandReply>(data),
-        other => panic!("no type {other}"),
-    }
+    answer_by_type_name!(std_device, typed_answer, type_name, data)
 }
 
 fn embedded_typed(type_name: &str, data: &[u8]) -> Value {
-    use embedded_device::*;
-    match type_name {
-        "DeviceConfig" => embedded_typed_answer::<DeviceConfig>(data),
-        "SensorReading" => embedded_typed_answer::<SensorReading>(data),
-        "Command" => embedded_typed_answer::<Command>(data),
-        "CommandReply" => embedded_typed_answer::<CommandReply>(data),
-        other => panic!("no type {other}"),
-    }
+    answer_by_type_name!(embedded_device, embedded_typed_answer, type_name, data)
 }
 
 /// Holds `answers` (one SDK's, one per payload) to the std SDK's: the same canonical text for
