@@ -402,6 +402,10 @@ impl<'b> Writer<'b> {
     }
 }
 
+/// What [`Reader::next_key_bytes`] returns for a key longer than its buffer: not UTF-8, so no
+/// key of a schema matches it.
+pub const TOO_LONG_KEY: &[u8] = b"\xff";
+
 /// The result of reading an object key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Key {
@@ -478,7 +482,8 @@ impl<'a> Reader<'a> {
     /// Like [`next_key`](Self::next_key), returning the key's UTF-8 bytes (validated as
     /// [`next_key`](Self::next_key) validates them): borrowed from the input when the key has
     /// no escape (no copy), otherwise unescaped into `buf`. A key longer than `N` bytes (which
-    /// is no known key when `N` is the longest one) is returned empty, as [`Key::TooLong`] is.
+    /// is no known key when `N` is the longest one) is returned as [`TOO_LONG_KEY`], which
+    /// equals no key (not even `""`).
     pub fn next_key_bytes<'k, const N: usize>(
         &mut self,
         buf: &'k mut String<N>,
@@ -514,13 +519,17 @@ impl<'a> Reader<'a> {
             let run = rest.get(..run_len).unwrap_or_default();
             self.pos = start + run_len + 1;
             self.colon()?;
-            return Ok(Some(if run.len() > buf.capacity() { b"" } else { run }));
+            return Ok(Some(if run.len() > buf.capacity() {
+                TOO_LONG_KEY
+            } else {
+                run
+            }));
         }
         let fits = collect_into(buf, |mut sink| {
             self.scan_string(false, &mut sink)
                 .and_then(|()| self.colon())
         })?;
-        Ok(Some(if fits { buf.as_bytes() } else { b"" }))
+        Ok(Some(if fits { buf.as_bytes() } else { TOO_LONG_KEY }))
     }
 
     /// Like [`next_key`](Self::next_key), returning the key borrowed from the input, escapes
@@ -1283,11 +1292,16 @@ mod number_tests {
         let mut key: String<8> = String::new();
         let mut keys: heapless::Vec<String<8>, 6> = heapless::Vec::new();
         while let Some(bytes) = reader.next_key_bytes(&mut key).unwrap() {
-            let text = core::str::from_utf8(bytes).unwrap();
+            // A key too long for the buffer (borrowed or escaped) is none a schema can have.
+            let text = if bytes == super::TOO_LONG_KEY {
+                "<long>"
+            } else {
+                core::str::from_utf8(bytes).unwrap()
+            };
             keys.push(String::try_from(text).unwrap()).unwrap();
             reader.skip_value().unwrap();
         }
-        assert_eq!(keys, ["plain", "escaped", "", "", "clé", ""]);
+        assert_eq!(keys, ["plain", "escaped", "<long>", "", "clé", "<long>"]);
         // The same errors as next_key: bad UTF-8, a raw control character, a missing colon.
         for bad in [&b"{\"a\xff\":1}"[..], b"{\"a\n\":1}", b"{\"a\" 1}", b"{\"a"] {
             let mut text_reader = Reader::new(bad);
