@@ -260,12 +260,17 @@ impl<'b> Writer<'b> {
         Ok(())
     }
 
-    /// Writes `n` in decimal, with `-` when negative.
+    /// Writes `n` in decimal, with `-` when negative; nothing when it does not fit.
     pub fn signed(&mut self, n: i64) -> Result<(), BufferFull> {
+        let start = self.len;
         if n < 0 {
             self.raw("-")?;
         }
-        self.unsigned(n.unsigned_abs())
+        let result = self.unsigned(n.unsigned_abs());
+        if result.is_err() {
+            self.len = start;
+        }
+        result
     }
 
     /// Writes `true` or `false`.
@@ -1432,6 +1437,12 @@ mod number_tests {
         let mut w = Writer::new(&mut buf);
         w.signed(i64::MIN).unwrap();
         assert_eq!(w.written(), b"-9223372036854775808");
+        // A negative number that does not fit leaves nothing behind, not its sign.
+        let mut small = [0u8; 3];
+        let mut w = Writer::new(&mut small);
+        w.raw("[").unwrap();
+        assert!(w.signed(-123).is_err());
+        assert_eq!(w.written(), b"[");
     }
 
     #[test]
