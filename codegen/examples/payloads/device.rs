@@ -190,7 +190,7 @@ impl natsbridge::typed::TypedPayload for DeviceConfig {
     const TYPE_NAME: &'static str = "DeviceConfig";
 
     /// Reads the bytes straight into the type ([`wire::stream`]), with the same result as
-    /// [`from_json_value`](Self::from_json_value) of the parsed value.
+    /// [`from_json_value`](natsbridge::typed::TypedPayload::from_json_value) of the parsed value.
     fn decode(bytes: &[u8]) -> Result<Self, Error> {
         let decoded: Self = wire::stream::decode(bytes)?;
         decoded.check(&At::Root)?;
@@ -443,7 +443,7 @@ impl natsbridge::typed::TypedPayload for SensorReading {
     const TYPE_NAME: &'static str = "SensorReading";
 
     /// Reads the bytes straight into the type ([`wire::stream`]), with the same result as
-    /// [`from_json_value`](Self::from_json_value) of the parsed value.
+    /// [`from_json_value`](natsbridge::typed::TypedPayload::from_json_value) of the parsed value.
     fn decode(bytes: &[u8]) -> Result<Self, Error> {
         let decoded: Self = wire::stream::decode(bytes)?;
         decoded.check(&At::Root)?;
@@ -688,7 +688,7 @@ impl natsbridge::typed::TypedPayload for Command {
     const TYPE_NAME: &'static str = "Command";
 
     /// Reads the bytes straight into the type ([`wire::stream`]), with the same result as
-    /// [`from_json_value`](Self::from_json_value) of the parsed value.
+    /// [`from_json_value`](natsbridge::typed::TypedPayload::from_json_value) of the parsed value.
     fn decode(bytes: &[u8]) -> Result<Self, Error> {
         let decoded: Self = wire::stream::decode(bytes)?;
         decoded.check(&At::Root)?;
@@ -868,7 +868,7 @@ impl natsbridge::typed::TypedPayload for CommandReply {
     const TYPE_NAME: &'static str = "CommandReply";
 
     /// Reads the bytes straight into the type ([`wire::stream`]), with the same result as
-    /// [`from_json_value`](Self::from_json_value) of the parsed value.
+    /// [`from_json_value`](natsbridge::typed::TypedPayload::from_json_value) of the parsed value.
     fn decode(bytes: &[u8]) -> Result<Self, Error> {
         let decoded: Self = wire::stream::decode(bytes)?;
         decoded.check(&At::Root)?;
