@@ -46,7 +46,10 @@ fn reformat(bytes: &[u8], out: &mut [u8; MAX_NUMBER_LEN]) -> usize {
     let negative = bytes.first() == Some(&b'-');
     let body = if negative { &bytes[1..] } else { bytes };
     let (mantissa, exponent) = match body.iter().position(|&b| b == b'e' || b == b'E') {
-        Some(i) => (&body[..i], parse_exponent(&body[i + 1..])),
+        Some(i) => (
+            &body[..i],
+            crate::float::exponent_value(&body[i + 1..]) as i32,
+        ),
         None => (body, 0),
     };
     // The significant digits (at most 17) and the position of the decimal point: the value is
@@ -125,19 +128,6 @@ fn reformat(bytes: &[u8], out: &mut [u8; MAX_NUMBER_LEN]) -> usize {
         w.push(b'0' + (e % 10) as u8);
     }
     w.len
-}
-
-#[cfg(test)]
-fn parse_exponent(text: &[u8]) -> i32 {
-    let (negative, digits) = match text.first() {
-        Some(b'-') => (true, &text[1..]),
-        Some(b'+') => (false, &text[1..]),
-        _ => (false, text),
-    };
-    let n = digits
-        .iter()
-        .fold(0i32, |n, &b| n * 10 + i32::from(b.wrapping_sub(b'0')));
-    if negative { -n } else { n }
 }
 
 /// Appends bytes to a fixed buffer, dropping what does not fit (the callers size it for the
@@ -239,7 +229,18 @@ impl<'b> Writer<'b> {
 
     /// Writes `n` in decimal.
     pub fn unsigned(&mut self, n: u64) -> Result<(), BufferFull> {
+        self.decimal(n, false)
+    }
+
+    /// Writes `n` in decimal, with `-` when negative; nothing when it does not fit.
+    pub fn signed(&mut self, n: i64) -> Result<(), BufferFull> {
+        self.decimal(n.unsigned_abs(), n < 0)
+    }
+
+    /// Writes `magnitude` in decimal after a `-` when `negative`, all or nothing.
+    fn decimal(&mut self, magnitude: u64, negative: bool) -> Result<(), BufferFull> {
         // The number of digits first, then the digits straight into the buffer from the last.
+        let n = magnitude;
         let mut len = 1;
         let mut power: u64 = 10;
         while len < 20 && n >= power {
@@ -249,28 +250,20 @@ impl<'b> Writer<'b> {
         let full = BufferFull {
             capacity: self.buf.len(),
         };
-        let end = self.len.checked_add(len).ok_or(full)?;
+        let end = self
+            .len
+            .checked_add(len + usize::from(negative))
+            .ok_or(full)?;
         let dest = self.buf.get_mut(self.len..end).ok_or(full)?;
+        let (sign, digits) = dest.split_at_mut(usize::from(negative));
+        sign.fill(b'-');
         let mut n = n;
-        for digit in dest.iter_mut().rev() {
+        for digit in digits.iter_mut().rev() {
             *digit = b'0' + (n % 10) as u8;
             n /= 10;
         }
         self.len = end;
         Ok(())
-    }
-
-    /// Writes `n` in decimal, with `-` when negative; nothing when it does not fit.
-    pub fn signed(&mut self, n: i64) -> Result<(), BufferFull> {
-        let start = self.len;
-        if n < 0 {
-            self.raw("-")?;
-        }
-        let result = self.unsigned(n.unsigned_abs());
-        if result.is_err() {
-            self.len = start;
-        }
-        result
     }
 
     /// Writes `true` or `false`.
